@@ -1,0 +1,76 @@
+using FusionActors.Protocol;
+using FusionActors.Time;
+
+namespace FusionActors.Alignment;
+
+/// <summary>
+/// Session watermark (DESIGN §4): the minimum over Active and Restarting streams of what each has
+/// completed. Idle and Failed streams do not hold it back; finished ones are at +infinity. When no stream
+/// is Active or Restarting it follows the session clock minus the largest out-of-orderness, so windows
+/// still close. It never decreases.
+/// </summary>
+public sealed class SessionWatermark
+{
+    private readonly Dictionary<string, (long Watermark, StreamState State)> _streams = new();
+    private readonly long _maxOutOfOrdernessUs;
+
+    public SessionWatermark(IEnumerable<string> streamIds, long maxOutOfOrdernessUs)
+    {
+        foreach (var id in streamIds) _streams[id] = (EventTime.MinusInfinity, StreamState.Active);
+        _maxOutOfOrdernessUs = maxOutOfOrdernessUs;
+    }
+
+    public long CurrentUs { get; private set; } = EventTime.MinusInfinity;
+
+    /// <summary>True when the last computation came from processing time because no stream was live.</summary>
+    public bool FollowsProcessingTime { get; private set; }
+
+    public IEnumerable<string> StreamIds => _streams.Keys;
+
+    public long StreamWatermarkUs(string streamId) => _streams[streamId].Watermark;
+
+    public StreamState StateOf(string streamId) => _streams[streamId].State;
+
+    public void SetWatermark(string streamId, long watermarkUs)
+    {
+        var s = _streams[streamId];
+        if (watermarkUs > s.Watermark) _streams[streamId] = (watermarkUs, s.State);
+    }
+
+    public void SetState(string streamId, StreamState state)
+    {
+        var s = _streams[streamId];
+        _streams[streamId] = (state == StreamState.Finished ? EventTime.PlusInfinity : s.Watermark, state);
+    }
+
+    /// <summary>Recomputes; <paramref name="sessionNowUs"/> is the session clock when known. Returns true when it advanced.</summary>
+    public bool Recompute(long? sessionNowUs)
+    {
+        var min = EventTime.PlusInfinity;
+        bool anyLive = false, allFinished = true;
+        foreach (var (_, (wm, state)) in _streams)
+        {
+            if (state != StreamState.Finished) allFinished = false;
+            if (state is StreamState.Active or StreamState.Restarting)
+            {
+                anyLive = true;
+                if (wm < min) min = wm;
+            }
+        }
+        long candidate;
+        if (anyLive || allFinished)
+        {
+            candidate = min;
+            FollowsProcessingTime = false;
+        }
+        else if (sessionNowUs is { } now)
+        {
+            candidate = now - _maxOutOfOrdernessUs;
+            FollowsProcessingTime = true;
+        }
+        else return false;
+        if (candidate <= CurrentUs) return false;
+        CurrentUs = candidate;
+        return true;
+    }
+}

@@ -1,0 +1,26 @@
+namespace FusionActors.Protocol;
+
+/// <summary>An encoder input: frames of one stream made into one tensor over an event-time span.</summary>
+/// <param name="Coverage">Fraction of the span covered by frames (gaps are zero-filled).</param>
+/// <param name="Revision">0 for the first emission; +1 each time a late frame changes it.</param>
+public sealed record EncoderInput(
+    string StreamId, long StartUs, long EndUs, float[] Values, double Coverage, long FirstSeq, long LastSeq, int Revision = 0);
+
+/// <summary>
+/// What an encoder made of one input. <see cref="LogProbs"/> are calibrated (log softmax of logits / T)
+/// and empty when the model has no logits.
+/// </summary>
+public sealed record Evidence(
+    string StreamId,
+    string Modality,
+    long StartUs,
+    long EndUs,
+    float[] Embedding,
+    double[] LogProbs,
+    double Coverage,
+    long LastSeq,
+    int Revision = 0)
+{
+    /// <summary>The time evidence is assigned to windows by: the start of its span.</summary>
+    public long TimeUs => StartUs;
+}

@@ -1,0 +1,19 @@
+namespace FusionActors.Protocol;
+
+/// <summary>
+/// One message on a stream. <see cref="Seq"/> starts at 0 and grows by one per frame of the stream;
+/// <see cref="EventTimeUs"/> is microseconds on the session clock, stamped by the client.
+/// </summary>
+public sealed record Frame(string SessionId, string StreamId, long Seq, long EventTimeUs, float[] Payload) : IWithSessionId
+{
+    public int PayloadBytes => Payload.Length * sizeof(float);
+}
+
+/// <summary>Several frames of one session in one message (the batched form clients should use).</summary>
+public sealed record FrameBatch(string SessionId, IReadOnlyList<Frame> Frames) : IWithSessionId;
+
+/// <summary>A client's explicit promise: no more frames with event time &lt;= <see cref="WatermarkUs"/> on this stream.</summary>
+public sealed record StreamHeartbeat(string SessionId, string StreamId, long WatermarkUs) : IWithSessionId;
+
+/// <summary>The client closes a stream: its watermark becomes +infinity.</summary>
+public sealed record CloseStream(string SessionId, string StreamId) : IWithSessionId;

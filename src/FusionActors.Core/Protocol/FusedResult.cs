@@ -1,0 +1,36 @@
+namespace FusionActors.Protocol;
+
+public enum FusedStatus
+{
+    Fused,
+    /// <summary>No modality had weight: the posterior is the prior.</summary>
+    NoEvidence,
+}
+
+/// <summary>
+/// The decision for one window. Consumers drop repeats by (<see cref="WindowStartUs"/>, <see cref="Revision"/>).
+/// </summary>
+public sealed record FusedResult(
+    string SessionId,
+    long WindowStartUs,
+    long WindowEndUs,
+    int Revision,
+    FusedStatus Status,
+    double[] Posterior,
+    int TopClass,
+    string? TopLabel,
+    double Confidence,
+    double Entropy,
+    IReadOnlyDictionary<string, double> Weights,
+    IReadOnlyList<string> Missing,
+    IReadOnlyList<string> Imputed,
+    float[] FusedEmbedding,
+    IReadOnlyDictionary<string, StreamState> States,
+    long WatermarkLagUs,
+    string Policy) : IWithSessionId;
+
+/// <summary>Evidence that came later than the allowed lateness: the late-data side output. Counted, never silently dropped.</summary>
+public sealed record LateEvidence(string SessionId, string StreamId, long StartUs, long LastSeq, long WindowEndUs, long SessionWatermarkUs) : IWithSessionId;
+
+/// <summary>A stream changed health state; published to subscribers and logged.</summary>
+public sealed record StreamStateChanged(string SessionId, string StreamId, StreamState From, StreamState To, string Reason) : IWithSessionId;

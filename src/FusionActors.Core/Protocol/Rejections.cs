@@ -1,0 +1,25 @@
+namespace FusionActors.Protocol;
+
+/// <summary>Why a frame was not taken (DESIGN §7). Every reason is counted.</summary>
+public enum RejectReason
+{
+    UnknownSession,
+    UnknownStream,
+    WrongPayloadSize,
+    NotFinite,
+    /// <summary>A seq that was already taken: dropped idempotently.</summary>
+    Duplicate,
+    /// <summary>A negative seq, or one too far ahead of the lowest missing seq.</summary>
+    SeqOutOfRange,
+    TooFarInFuture,
+    PayloadTooLarge,
+    StreamFinished,
+    /// <summary>A full buffer shed it (see the stream's overflow policy).</summary>
+    Shed,
+}
+
+/// <summary>Sent back to the sender of a bad frame; the session keeps running.</summary>
+public sealed record FrameRejected(string SessionId, string StreamId, long Seq, RejectReason Reason, string Detail) : IWithSessionId;
+
+/// <summary>A command for a session that was refused, with the reasons.</summary>
+public sealed record CommandRejected(string SessionId, string Command, string Reason) : IWithSessionId;

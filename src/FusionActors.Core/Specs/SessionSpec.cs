@@ -1,0 +1,43 @@
+namespace FusionActors.Specs;
+
+/// <summary>One fused scene: its streams, windows, fusion policy and bounds.</summary>
+public sealed record SessionSpec
+{
+    public required string SessionId { get; init; }
+
+    public required IReadOnlyList<StreamSpec> Streams { get; init; }
+
+    /// <summary>Windows the fusion decides on. Default tumbling 1 s.</summary>
+    public WindowSpec Window { get; init; } = WindowSpec.Tumbling(1_000_000);
+
+    /// <summary>Default adaptive.</summary>
+    public FusionPolicy Policy { get; init; } = FusionPolicy.Adaptive;
+
+    /// <summary>Evidence this late for a closed window still revises it. Default 0.</summary>
+    public long AllowedLatenessUs { get; init; }
+
+    /// <summary>Class labels of the decision (must match the encoders' logits). Default none (embedding only).</summary>
+    public IReadOnlyList<string> Labels { get; init; } = [];
+
+    /// <summary>Static weights per modality for the fixed policy; missing entries use the stream's prior weight.</summary>
+    public IReadOnlyDictionary<string, double> FixedWeights { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Cap of evidence buffered by the alignment; beyond it the lowest-priority modality is shed. Default 4096.</summary>
+    public int MaxBufferedEvidence { get; init; } = 4096;
+
+    /// <summary>
+    /// Evidence of an earlier window may stand in for a missing modality when it is at most this old
+    /// (its weight fades with freshness). Default 0: missing modalities are not imputed.
+    /// </summary>
+    public long ImputeHorizonUs { get; init; }
+
+    /// <summary>Event time from which windows are counted (the session clock at open). Default 0.</summary>
+    public long StartUs { get; init; }
+
+    public StreamSpec? FindStream(string streamId)
+    {
+        foreach (var s in Streams)
+            if (s.StreamId == streamId) return s;
+        return null;
+    }
+}

@@ -1,0 +1,34 @@
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Streams;
+
+/// <summary>Checks a frame's shape and values against its stream spec (DESIGN §7), before any state changes.</summary>
+public static class FrameValidator
+{
+    /// <summary>Returns null when the frame is acceptable, else the reason and a detail for the sender.</summary>
+    /// <param name="sessionNowUs">The session clock now, when known (for the future-skew check).</param>
+    public static (RejectReason Reason, string Detail)? Validate(StreamSpec spec, Frame frame, long? sessionNowUs)
+    {
+        if (frame.Payload is null)
+            return (RejectReason.WrongPayloadSize, "payload is missing");
+        if (frame.PayloadBytes > spec.MaxFrameBytes)
+            return (RejectReason.PayloadTooLarge, $"payload of {frame.PayloadBytes} bytes exceeds maxFrameBytes {spec.MaxFrameBytes}");
+        if (frame.Payload.Length != spec.FrameLength)
+            return (RejectReason.WrongPayloadSize, $"payload has {frame.Payload.Length} values, stream '{spec.StreamId}' declares {spec.FrameLength}");
+        var bad = FirstNonFinite(frame.Payload);
+        if (bad >= 0)
+            return (RejectReason.NotFinite, $"value {bad} is {frame.Payload[bad]}");
+        if (sessionNowUs is { } now && frame.EventTimeUs > now + spec.MaxFutureSkewUs)
+            return (RejectReason.TooFarInFuture,
+                $"event time {frame.EventTimeUs}us is {frame.EventTimeUs - now}us ahead of the session clock (maxFutureSkew {spec.MaxFutureSkewUs}us)");
+        return null;
+    }
+
+    private static int FirstNonFinite(float[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return -1;
+    }
+}
