@@ -1,0 +1,36 @@
+namespace FusionActors.Inference;
+
+/// <summary>The checks every encoder applies to a batch before it reaches the model.</summary>
+public static class EncoderInputValidation
+{
+    /// <summary>
+    /// Throws <see cref="EncoderInputException"/> for the first bad input: an empty batch, an input whose length is
+    /// not <paramref name="length"/>, a NaN or infinite value, or a value outside [<paramref name="min"/>,
+    /// <paramref name="max"/>] by more than <paramref name="tolerance"/>.
+    /// </summary>
+    public static void Validate(string model, IReadOnlyList<ReadOnlyMemory<float>> inputs, int length, float min, float max,
+        float tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0)
+            throw new EncoderInputException(model, -1, EncoderInputError.EmptyBatch, "the batch has no inputs");
+        var lo = min - tolerance;
+        var hi = max + tolerance;
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var span = inputs[i].Span;
+            if (span.Length != length)
+                throw new EncoderInputException(model, i, EncoderInputError.WrongLength,
+                    $"expected {length} values, got {span.Length}");
+            for (var j = 0; j < span.Length; j++)
+            {
+                var v = span[j];
+                if (!float.IsFinite(v))
+                    throw new EncoderInputException(model, i, EncoderInputError.NotFinite, $"value {j} is {v}");
+                if (v < lo || v > hi)
+                    throw new EncoderInputException(model, i, EncoderInputError.OutOfRange,
+                        $"value {j} is {v}, outside [{min}, {max}]");
+            }
+        }
+    }
+}
