@@ -5,9 +5,9 @@ namespace FusionActors.Alignment;
 
 /// <summary>
 /// Session watermark (DESIGN §4): the minimum over Active and Restarting streams of what each has
-/// completed. Idle and Failed streams do not hold it back; finished ones are at +infinity. When no stream
-/// is Active or Restarting it follows the session clock minus the largest out-of-orderness, so windows
-/// still close. It never decreases.
+/// completed. Idle and Failed streams do not hold it back. A Finished stream counts until its last evidence
+/// is in (its stream actor then reports +infinity). When no stream is Active, Restarting or Finished it
+/// follows the session clock minus the largest out-of-orderness, so windows still close. It never decreases.
 /// </summary>
 public sealed class SessionWatermark
 {
@@ -40,25 +40,24 @@ public sealed class SessionWatermark
     public void SetState(string streamId, StreamState state)
     {
         var s = _streams[streamId];
-        _streams[streamId] = (state == StreamState.Finished ? EventTime.PlusInfinity : s.Watermark, state);
+        _streams[streamId] = (s.Watermark, state);
     }
 
     /// <summary>Recomputes; <paramref name="sessionNowUs"/> is the session clock when known. Returns true when it advanced.</summary>
     public bool Recompute(long? sessionNowUs)
     {
         var min = EventTime.PlusInfinity;
-        bool anyLive = false, allFinished = true;
+        var anyCounted = false;
         foreach (var (_, (wm, state)) in _streams)
         {
-            if (state != StreamState.Finished) allFinished = false;
-            if (state is StreamState.Active or StreamState.Restarting)
+            if (state is StreamState.Active or StreamState.Restarting or StreamState.Finished)
             {
-                anyLive = true;
+                anyCounted = true;
                 if (wm < min) min = wm;
             }
         }
         long candidate;
-        if (anyLive || allFinished)
+        if (anyCounted)
         {
             candidate = min;
             FollowsProcessingTime = false;

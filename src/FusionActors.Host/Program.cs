@@ -1,0 +1,51 @@
+using FusionActors.Host.Commands;
+using FusionActors.Specs;
+
+namespace FusionActors.Host;
+
+public static class Program
+{
+    private const string Usage = """
+        usage: FusionActors.Host <command> [options]
+          demo   run a one-node server and play the AV-Digits sample as live sensors with faults
+                 [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet]
+          bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
+        """;
+
+    public static async Task<int> Main(string[] argv)
+    {
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        if (argv.Length == 0 || argv[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return argv.Length == 0 ? 2 : 0;
+        }
+        try
+        {
+            var rest = argv.Skip(1);
+            return argv[0] switch
+            {
+                "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet"), cts.Token),
+                "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
+                _ => throw new UsageException($"unknown command '{argv[0]}'"),
+            };
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+        catch (Exception e) when (e is SpecException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using Akka.Actor;
+using Akka.Event;
+using FusionActors.Alignment;
+using FusionActors.Fusion;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Actors;
+
+/// <summary>
+/// Owns the session's <see cref="Aligner"/>: takes evidence and progress from the stream actors, advances
+/// the session watermark (by processing time too, when no stream is live) and hands closed or revised
+/// windows, with the streams' health, to the fusion actor. Late evidence goes to the side output.
+/// </summary>
+public sealed class AlignmentActor : ReceiveActor, IWithTimers
+{
+    private readonly string _sessionId;
+    private readonly Aligner _aligner;
+    private readonly IActorRef _fusion;
+    private readonly long _clockOffsetUs;
+    private readonly TimeSpan _tick;
+    private readonly Dictionary<string, StreamSnapshot> _streams = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private bool _ticking;
+
+    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs)
+    {
+        _sessionId = spec.SessionId;
+        _aligner = new Aligner(spec);
+        _fusion = fusion;
+        _clockOffsetUs = clockOffsetUs;
+        foreach (var s in spec.Streams) _streams[s.StreamId] = new StreamSnapshot(StreamState.Active, 1.0);
+        // Processing-time watermark steps: fine enough to close windows promptly, coarse enough to cost nothing.
+        var hop = spec.Window.Kind == WindowKind.Anchor ? spec.Window.ToleranceUs : spec.Window.HopUs;
+        _tick = TimeSpan.FromMilliseconds(Math.Clamp(hop / 4000.0, 10, 250));
+
+        Receive<EvidenceBatch>(OnEvidence);
+        Receive<StreamHealthChanged>(OnHealth);
+        Receive<LateEvidence>(OnLateFrame);
+        Receive<Tick>(_ => Advance());
+        Receive<GetStatus>(_ => Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
+            _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence)));
+    }
+
+    private long _lateFrames;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs) =>
+        Akka.Actor.Props.Create(() => new AlignmentActor(spec, fusion, clockOffsetUs));
+
+    private void OnEvidence(EvidenceBatch batch)
+    {
+        var s = _streams[batch.StreamId];
+        _streams[batch.StreamId] = s with { Reliability = batch.Reliability };
+        foreach (var e in batch.Evidence) Emit(_aligner.OnEvidence(e));
+        _aligner.SetStreamWatermark(batch.StreamId, batch.CompleteThroughUs);
+        Advance();
+    }
+
+    private void OnHealth(StreamHealthChanged msg)
+    {
+        var before = _streams[msg.StreamId];
+        _streams[msg.StreamId] = new StreamSnapshot(msg.State, msg.Reliability);
+        _aligner.SetStreamState(msg.StreamId, msg.State);
+        _fusion.Tell(new StreamStateChanged(_sessionId, msg.StreamId, before.State, msg.State, msg.Reason));
+        UpdateTicking();
+        Advance();
+    }
+
+    private void OnLateFrame(LateEvidence late)
+    {
+        _lateFrames++;
+        _fusion.Tell(late);
+    }
+
+    private void Advance()
+    {
+        var sessionNow = ServerClock.NowUs() - _clockOffsetUs;
+        Emit(_aligner.Advance(sessionNow));
+    }
+
+    private void Emit(AlignmentOutput output)
+    {
+        if (output.Windows.Count == 0 && output.Late.Count == 0) return;
+        if (output.Windows.Count > 0)
+        {
+            var snapshot = new Dictionary<string, StreamSnapshot>(_streams);
+            foreach (var w in output.Windows) _fusion.Tell(new FusionActor.FuseWindow(w, snapshot));
+        }
+        foreach (var e in output.Late)
+        {
+            _log.Debug("Session {0} stream {1}: evidence at {2} is later than the allowed lateness", _sessionId, e.StreamId, e.StartUs);
+            _fusion.Tell(new LateEvidence(_sessionId, e.StreamId, e.StartUs, e.LastSeq, -1, _aligner.WatermarkUs));
+        }
+    }
+
+    /// <summary>Ticks only while no stream is live: then processing time drives the watermark.</summary>
+    private void UpdateTicking()
+    {
+        var anyLive = _streams.Values.Any(s => s.State is StreamState.Active or StreamState.Restarting);
+        var allFinished = _streams.Values.All(s => s.State == StreamState.Finished);
+        var needTick = !anyLive && !allFinished;
+        if (needTick && !_ticking) Timers.StartPeriodicTimer("tick", Tick.Instance, _tick);
+        else if (!needTick && _ticking) Timers.Cancel("tick");
+        _ticking = needTick;
+    }
+
+    // ---- protocol of this actor (from its session's stream actors) ----
+
+    /// <summary>Evidence of one stream (possibly none) and how far that stream's evidence is complete.</summary>
+    public sealed record EvidenceBatch(string StreamId, IReadOnlyList<Evidence> Evidence, long CompleteThroughUs, double Reliability);
+
+    public sealed record StreamHealthChanged(string StreamId, StreamState State, double Reliability, string Reason);
+
+    public sealed record GetStatus
+    {
+        public static readonly GetStatus Instance = new();
+    }
+
+    private sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+}

@@ -1,0 +1,32 @@
+using System.Threading.Channels;
+using Akka.Actor;
+
+namespace FusionActors.Actors;
+
+/// <summary>
+/// Bridges a session's published messages (fused results, state changes, late evidence) into a
+/// <see cref="Channel{T}"/>, so non-actor code can <c>await foreach</c> over them.
+/// The channel is bounded; when the reader falls behind, the oldest messages are dropped and counted.
+/// </summary>
+public sealed class ChannelSubscriber : ReceiveActor
+{
+    public ChannelSubscriber(ChannelWriter<object> writer)
+    {
+        ReceiveAny(m => writer.TryWrite(m));
+    }
+
+    public static Props Props(ChannelWriter<object> writer) => Akka.Actor.Props.Create(() => new ChannelSubscriber(writer));
+
+    /// <summary>Creates the channel and its subscriber actor.</summary>
+    public static (IActorRef Actor, ChannelReader<object> Reader) Create(IActorRefFactory system, int capacity = 10_000, string? name = null)
+    {
+        var channel = Channel.CreateBounded<object>(new BoundedChannelOptions(capacity)
+        {
+            FullMode = BoundedChannelFullMode.DropOldest,
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var actor = name is null ? system.ActorOf(Props(channel.Writer)) : system.ActorOf(Props(channel.Writer), name);
+        return (actor, channel.Reader);
+    }
+}

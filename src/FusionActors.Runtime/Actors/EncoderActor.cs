@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using Akka.Actor;
+using FusionActors.Chaos;
+using FusionActors.Fusion;
+using FusionActors.Inference;
+using FusionActors.Protocol;
+
+namespace FusionActors.Actors;
+
+/// <summary>
+/// Runs a stream's model on batches of encoder inputs and answers with calibrated evidence.
+/// It may crash; its parent, the <see cref="StreamActor"/>, stops it and restarts it with backoff.
+/// Runs on the encoder dispatcher so blocking inference never starves the message-moving actors.
+/// </summary>
+public sealed class EncoderActor : ReceiveActor
+{
+    public const string DispatcherId = "fusion.encoder-dispatcher";
+
+    private readonly IEncoder _encoder;
+    private readonly double _temperature;
+    private readonly string _modality;
+    private bool _crashNext;
+
+    public EncoderActor(ResolvedEncoder encoder, string modality)
+    {
+        _encoder = encoder.Encoder;
+        _temperature = encoder.Temperature;
+        _modality = modality;
+        Receive<Encode>(Handle);
+        Receive<CrashNext>(_ => _crashNext = true);
+    }
+
+    public static Props Props(ResolvedEncoder encoder, string modality) =>
+        Akka.Actor.Props.Create(() => new EncoderActor(encoder, modality));
+
+    private void Handle(Encode msg)
+    {
+        if (_crashNext)
+        {
+            _crashNext = false;
+            throw new EncoderCrashedException($"injected crash of encoder '{_encoder.Name}' (chaos crash-encoder)");
+        }
+        var started = Stopwatch.GetTimestamp();
+        var batch = new ReadOnlyMemory<float>[msg.Inputs.Count];
+        for (var i = 0; i < batch.Length; i++) batch[i] = msg.Inputs[i].Values;
+        var outputs = _encoder.Encode(batch);
+        var evidence = new Evidence[outputs.Count];
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            var input = msg.Inputs[i];
+            var logits = outputs[i].Logits;
+            evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
+                logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision);
+        }
+        Sender.Tell(new Encoded(msg.BatchId, evidence, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+    }
+
+    /// <summary>Encode a batch; exactly one <see cref="Encoded"/> answers it, or the encoder dies trying.</summary>
+    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs);
+
+    public sealed record Encoded(long BatchId, IReadOnlyList<Evidence> Evidence, double Millis);
+
+    /// <summary>Chaos: throw on the next batch.</summary>
+    public sealed record CrashNext
+    {
+        public static readonly CrashNext Instance = new();
+    }
+}

@@ -1,0 +1,74 @@
+using Akka.Actor;
+using Akka.Event;
+using FusionActors.Alignment;
+using FusionActors.Fusion;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Actors;
+
+/// <summary>
+/// Decides each aligned window with the session's <see cref="FusionEngine"/> and publishes fused results,
+/// stream state changes and late evidence to the session's subscribers. The policy can change at run time.
+/// </summary>
+public sealed class FusionActor : ReceiveActor
+{
+    private const int RecentResults = 16;
+    private readonly string _sessionId;
+    private readonly FusionEngine _engine;
+    private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly Queue<FusedResult> _recent = new();
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private long _results, _noEvidence, _withMissing;
+
+    public FusionActor(SessionSpec spec)
+    {
+        _sessionId = spec.SessionId;
+        _engine = new FusionEngine(spec);
+        Receive<FuseWindow>(OnWindow);
+        Receive<StreamStateChanged>(Publish);
+        Receive<LateEvidence>(Publish);
+        Receive<Subscribe>(s =>
+        {
+            if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
+            Sender.Tell(new Subscribed(_sessionId));
+        });
+        Receive<Unsubscribe>(s =>
+        {
+            if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
+        });
+        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
+        Receive<SetFusionPolicy>(p =>
+        {
+            _log.Info("Session {0}: fusion policy {1} -> {2}", _sessionId, _engine.Policy, p.Policy);
+            _engine.Policy = p.Policy;
+            Sender.Tell(new Akka.Actor.Status.Success(p.Policy.ToString()));
+        });
+        Receive<GetStatus>(_ => Sender.Tell(new FusionStatus(_engine.Policy.ToString(), _results, _noEvidence, _withMissing, _recent.ToArray())));
+    }
+
+    public static Props Props(SessionSpec spec) => Akka.Actor.Props.Create(() => new FusionActor(spec));
+
+    private void OnWindow(FuseWindow msg)
+    {
+        var result = _engine.Fuse(_sessionId, msg.Window, msg.Streams);
+        _results++;
+        if (result.Status == FusedStatus.NoEvidence) _noEvidence++;
+        if (result.Missing.Count > 0 && msg.Window.Revision == 0) _withMissing++;
+        _recent.Enqueue(result);
+        if (_recent.Count > RecentResults) _recent.Dequeue();
+        Publish(result);
+    }
+
+    private void Publish(object message)
+    {
+        foreach (var s in _subscribers) s.Tell(message);
+    }
+
+    public sealed record FuseWindow(AlignedWindow Window, IReadOnlyDictionary<string, StreamSnapshot> Streams);
+
+    public sealed record GetStatus
+    {
+        public static readonly GetStatus Instance = new();
+    }
+}

@@ -1,0 +1,7 @@
+namespace FusionActors.Actors;
+
+/// <summary>The server's wall clock in microseconds since the Unix epoch (the reference for clock offsets).</summary>
+public static class ServerClock
+{
+    public static long NowUs() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+}

@@ -1,0 +1,153 @@
+using Akka.Actor;
+using Akka.Cluster.Sharding;
+using Akka.Event;
+using FusionActors.Inference;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+using FusionActors.Supervision;
+
+namespace FusionActors.Actors;
+
+/// <summary>
+/// One session (a Cluster Sharding entity keyed by session id): owns the spec, creates and supervises its
+/// stream, alignment and fusion actors (one-for-one), routes frames to streams, answers status queries.
+/// A message for a session that was never opened is rejected with UnknownSession and the entity passivates.
+/// </summary>
+public sealed class SessionActor : ReceiveActor
+{
+    private readonly string _sessionId;
+    private readonly IEncoderProvider _encoders;
+    private readonly BackoffPolicy _backoff;
+    private readonly bool _sharded;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> _streams = new();
+    private SessionSpec? _spec;
+    private IActorRef _alignment = ActorRefs.Nobody;
+    private IActorRef _fusion = ActorRefs.Nobody;
+    private long _clockOffsetUs;
+
+    public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded)
+    {
+        _sessionId = sessionId;
+        _encoders = encoders;
+        _backoff = backoff;
+        _sharded = sharded;
+        Closed();
+    }
+
+    public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true) =>
+        Akka.Actor.Props.Create(() => new SessionActor(sessionId, encoders, backoff, sharded));
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // A bug in one child must not take the session down: restart just that child.
+        new OneForOneStrategy(10, TimeSpan.FromMinutes(1), _ => Directive.Restart);
+
+    private void Closed()
+    {
+        Receive<OpenSession>(Open);
+        Receive<Frame>(f => Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open")));
+        Receive<FrameBatch>(b =>
+        {
+            foreach (var f in b.Frames)
+                Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
+        });
+        Receive<GetSessionStatus>(_ => Sender.Tell(new SessionStatus(_sessionId, false, [], null, null)));
+        ReceiveAny(m =>
+        {
+            var command = m.GetType().Name;
+            Sender.Tell(new CommandRejected(_sessionId, command, $"session '{_sessionId}' is not open"));
+        });
+    }
+
+    private void Opened()
+    {
+        Receive<OpenSession>(o =>
+        {
+            if (o.Spec == _spec || Equivalent(o.Spec, _spec!)) Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
+            else Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
+        });
+        Receive<Frame>(f => Route(f.StreamId, f, f.Seq));
+        Receive<FrameBatch>(b =>
+        {
+            foreach (var f in b.Frames) Route(f.StreamId, f, f.Seq);
+        });
+        Receive<StreamHeartbeat>(h => Route(h.StreamId, h, -1));
+        Receive<CloseStream>(c => Route(c.StreamId, c, -1));
+        Receive<CrashEncoder>(c => Route(c.StreamId, c, -1));
+        Receive<RestartStream>(c => Route(c.StreamId, c, -1));
+        Receive<Subscribe>(s => _fusion.Forward(s));
+        Receive<Unsubscribe>(s => _fusion.Forward(s));
+        Receive<SetFusionPolicy>(p =>
+        {
+            if (p.Policy.Kind == FusionPolicyKind.Single && _spec!.Streams.All(s => s.Modality != p.Policy.Modality))
+                Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
+            else _fusion.Forward(p);
+        });
+        Receive<GetSessionStatus>(_ => CollectStatus().PipeTo(Sender));
+        Receive<CloseSession>(_ =>
+        {
+            _log.Info("Session {0} closed", _sessionId);
+            Sender.Tell(new SessionClosed(_sessionId));
+            if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            else Context.Stop(Self);
+        });
+    }
+
+    private void Open(OpenSession open)
+    {
+        var spec = open.Spec;
+        if (spec.SessionId != _sessionId)
+        {
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), $"spec is for session '{spec.SessionId}'"));
+            return;
+        }
+        var problems = SpecValidator.Problems(spec).ToList();
+        var resolved = new Dictionary<string, ResolvedEncoder>();
+        if (problems.Count == 0)
+            foreach (var stream in spec.Streams)
+            {
+                try { resolved[stream.StreamId] = _encoders.Resolve(stream, spec.Labels.Count); }
+                catch (UnknownModelException e) { problems.Add(e.Message); }
+            }
+        if (problems.Count > 0)
+        {
+            _log.Warning("Session {0}: open refused: {1}", _sessionId, string.Join("; ", problems));
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), string.Join("; ", problems)));
+            if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            return;
+        }
+
+        _spec = spec;
+        _clockOffsetUs = ServerClock.NowUs() - open.ClientNowUs;
+        _fusion = Context.ActorOf(FusionActor.Props(spec), "fusion");
+        _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs), "alignment");
+        for (var i = 0; i < spec.Streams.Count; i++)
+        {
+            var s = spec.Streams[i];
+            _streams[s.StreamId] = Context.ActorOf(
+                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs), $"stream-{i}");
+        }
+        _log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
+            string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
+        Become(Opened);
+        Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
+    }
+
+    private void Route(string streamId, object message, long seq)
+    {
+        if (_streams.TryGetValue(streamId, out var stream)) stream.Forward(message);
+        else Sender.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
+    }
+
+    private async Task<SessionStatus> CollectStatus()
+    {
+        var timeout = TimeSpan.FromSeconds(5);
+        var streams = await Task.WhenAll(_streams.Values.Select(s => s.Ask<StreamStatus>(StreamActor.GetStatus.Instance, timeout)));
+        var alignment = await _alignment.Ask<AlignmentStatus>(AlignmentActor.GetStatus.Instance, timeout);
+        var fusion = await _fusion.Ask<FusionStatus>(FusionActor.GetStatus.Instance, timeout);
+        return new SessionStatus(_sessionId, true, streams, alignment, fusion);
+    }
+
+    private static bool Equivalent(SessionSpec a, SessionSpec b) =>
+        a.SessionId == b.SessionId && a.Streams.SequenceEqual(b.Streams) && a.Window == b.Window && a.Policy == b.Policy;
+}

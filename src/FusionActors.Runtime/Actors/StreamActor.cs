@@ -1,0 +1,420 @@
+using Akka.Actor;
+using Akka.Event;
+using FusionActors.Inference;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+using FusionActors.Streams;
+using FusionActors.Supervision;
+using FusionActors.Time;
+
+namespace FusionActors.Actors;
+
+/// <summary>
+/// One sensor stream of a session: dedupes by seq, validates, frames, keeps the stream watermark and
+/// health, and is the backoff supervisor of its <see cref="EncoderActor"/>. One batch is in the encoder at
+/// a time; inputs queue in a capped buffer meanwhile (micro-batching falls out of that). A failed batch is
+/// retried input by input; an input that failed 3 times is quarantined. Past the restart budget the stream
+/// is Failed and the session fuses without it. Evidence goes to the alignment with how far this stream's
+/// evidence is complete, so windows close only when every live stream's evidence is in.
+/// </summary>
+public sealed class StreamActor : ReceiveActor, IWithTimers
+{
+    private readonly string _sessionId;
+    private readonly StreamSpec _spec;
+    private readonly IActorRef _alignment;
+    private readonly ResolvedEncoder _encoder;
+    private readonly BackoffPolicy _backoff;
+    private readonly long _clockOffsetUs;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    private readonly SeqTracker _seqs;
+    private readonly StreamWatermark _watermark;
+    private readonly IFramer _framer;
+    private readonly StreamHealth _health = new();
+    private readonly RestartBudget _budget;
+    private readonly QuarantineTracker _quarantine = new();
+    private readonly LinkedList<EncoderInput> _pending = new();
+    private readonly SortedDictionary<long, int> _pendingStarts = new();
+    private readonly Counters _counters = new();
+    private readonly Random _jitter = new();
+
+    private IActorRef? _encoderActor;
+    private int _encoderGeneration;
+    private EncoderInput[]? _inFlight;
+    private long _batchId;
+    private int _singleMode;
+    private long _lastActivityTicks = Environment.TickCount64;
+    private long _failedAtTicks;
+    private long _publishedCompleteUs = EventTime.MinusInfinity;
+    private bool _idleTimerOn;
+
+    public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
+        BackoffPolicy backoff, long clockOffsetUs)
+    {
+        _sessionId = sessionId;
+        _spec = spec;
+        _alignment = alignment;
+        _encoder = encoder;
+        _backoff = backoff;
+        _clockOffsetUs = clockOffsetUs;
+        _seqs = new SeqTracker(spec.MaxSeqAhead);
+        _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
+        _budget = new RestartBudget(backoff);
+        _framer = spec.Framing.Kind == FramingKind.Windowed
+            ? new WindowedFramer(spec.StreamId, spec.Framing.LengthUs, spec.Framing.HopUs, spec.SampleRateHz, session.StartUs, session.AllowedLatenessUs)
+            : new PerFrameFramer(spec.StreamId, spec.FrameDurationUs);
+
+        Receive<Frame>(OnFrame);
+        Receive<StreamHeartbeat>(OnHeartbeat);
+        Receive<CloseStream>(_ => OnClose());
+        Receive<EncoderActor.Encoded>(OnEncoded);
+        Receive<Terminated>(t => OnEncoderDied(t.ActorRef));
+        Receive<RestartEncoder>(r => OnRestartTimer(r));
+        Receive<IdleCheck>(_ => CheckIdle());
+        Receive<CrashEncoder>(_ => CrashEncoderNow());
+        Receive<RestartStream>(_ => Revive("operator restart"));
+        Receive<GetStatus>(_ => Sender.Tell(Status()));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
+        BackoffPolicy backoff, long clockOffsetUs) =>
+        Akka.Actor.Props.Create(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs));
+
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.
+        new OneForOneStrategy(_ => Directive.Stop);
+
+    protected override void PreStart()
+    {
+        ArmIdleTimer();
+    }
+
+    // ---- frames ----
+
+    private void OnFrame(Frame frame)
+    {
+        _counters.FramesIn++;
+        if (_health.State == StreamState.Finished)
+        {
+            Reject(frame, RejectReason.StreamFinished, "the stream was closed");
+            return;
+        }
+        var problem = FrameValidator.Validate(_spec, frame, ServerClock.NowUs() - _clockOffsetUs);
+        if (problem is { } p)
+        {
+            Reject(frame, p.Reason, p.Detail);
+            return;
+        }
+        switch (_seqs.Take(frame.Seq))
+        {
+            case SeqCheck.Duplicate:
+                Reject(frame, RejectReason.Duplicate, $"seq {frame.Seq} was already taken");
+                return;
+            case SeqCheck.OutOfRange:
+                Reject(frame, RejectReason.SeqOutOfRange,
+                    $"seq {frame.Seq} is outside [{_seqs.LowestMissing}, {_seqs.LowestMissing + _spec.MaxSeqAhead})");
+                return;
+        }
+        _counters.FramesAccepted++;
+        OnActivity();
+
+        if (_watermark.IsLate(frame.EventTimeUs)) _counters.FramesLate++;
+        var fate = _framer.Add(frame, _watermark.CurrentUs);
+        if (fate == FrameFate.TooLate)
+        {
+            _counters.FramesTooLate++;
+            _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq, -1, _watermark.CurrentUs));
+        }
+        _watermark.OnEvent(frame.EventTimeUs);
+        DrainFramer();
+    }
+
+    private void OnHeartbeat(StreamHeartbeat hb)
+    {
+        var now = ServerClock.NowUs() - _clockOffsetUs;
+        if (hb.WatermarkUs > now + _spec.MaxFutureSkewUs)
+        {
+            Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, -1, RejectReason.TooFarInFuture,
+                $"heartbeat watermark {hb.WatermarkUs}us is beyond the session clock + maxFutureSkew"));
+            return;
+        }
+        OnActivity();
+        _watermark.OnExplicit(hb.WatermarkUs);
+        DrainFramer();
+    }
+
+    private void OnClose()
+    {
+        _watermark.Finish();
+        DrainFramer();
+        if (_health.OnFinished()) Report("closed by the client");
+        Timers.Cancel("idle");
+        _idleTimerOn = false;
+        PublishProgress(force: true);
+    }
+
+    private void OnActivity()
+    {
+        _lastActivityTicks = Environment.TickCount64;
+        if (_health.OnActivity()) Report("a frame arrived");
+        if (_health.State == StreamState.Failed && Environment.TickCount64 - _failedAtTicks >= (long)_backoff.FailedCooldown.TotalMilliseconds)
+            Revive("a frame arrived after the failed cooldown");
+        ArmIdleTimer();
+    }
+
+    private void DrainFramer()
+    {
+        foreach (var input in _framer.Drain(_watermark.CurrentUs)) Enqueue(input);
+        SendNextBatch();
+        PublishProgress();
+    }
+
+    private void Enqueue(EncoderInput input)
+    {
+        if (_health.State == StreamState.Failed)
+        {
+            _counters.InputsShed++;
+            return;
+        }
+        if (_pending.Count >= _spec.MaxPendingInputs)
+        {
+            if (_spec.Overflow == OverflowPolicy.DropNewest)
+            {
+                _counters.InputsShed++;
+                return;
+            }
+            // Drop the oldest input not reserved for a retry.
+            var oldest = _pending.First!;
+            _pending.RemoveFirst();
+            RemoveStart(oldest.Value.StartUs);
+            _counters.InputsShed++;
+        }
+        _pending.AddLast(input);
+        AddStart(input.StartUs);
+    }
+
+    // ---- encoder ----
+
+    private void SendNextBatch()
+    {
+        if (_inFlight is not null || _pending.Count == 0) return;
+        if (_health.State is StreamState.Restarting or StreamState.Failed && _encoderActor is null) return;
+        if (_encoderActor is null) StartEncoder();
+        var size = _singleMode > 0 ? 1 : Math.Min(_spec.MaxBatch, _pending.Count);
+        var batch = new EncoderInput[size];
+        for (var i = 0; i < size; i++)
+        {
+            batch[i] = _pending.First!.Value;
+            _pending.RemoveFirst();
+        }
+        if (_singleMode > 0) _singleMode--;
+        _inFlight = batch;
+        _encoderActor!.Tell(new EncoderActor.Encode(++_batchId, batch));
+    }
+
+    private void OnEncoded(EncoderActor.Encoded msg)
+    {
+        if (_inFlight is null || msg.BatchId != _batchId) return; // an answer from before a restart
+        var batch = _inFlight;
+        _inFlight = null;
+        foreach (var input in batch)
+        {
+            RemoveStart(input.StartUs);
+            _quarantine.Forget(input.StartUs, input.Revision);
+            _health.RecordSuccess(input.Coverage, input.Revision == 0);
+        }
+        _budget.OnSuccess();
+        _counters.InputsEncoded += batch.Length;
+        _counters.Batches++;
+        _counters.EncodeMillis += msg.Millis;
+        var complete = CompleteThrough();
+        _publishedCompleteUs = complete;
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, complete, _health.Reliability));
+        SendNextBatch();
+        PublishProgress();
+    }
+
+    private void StartEncoder()
+    {
+        var props = EncoderActor.Props(_encoder, _spec.Modality).WithDispatcher(DispatcherFor(Context.System));
+        _encoderActor = Context.Watch(Context.ActorOf(props, $"encoder-{++_encoderGeneration}"));
+    }
+
+    private static string DispatcherFor(ActorSystem system) =>
+        system.Dispatchers.HasDispatcher(EncoderActor.DispatcherId) ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
+
+    private void OnEncoderDied(IActorRef dead)
+    {
+        if (!dead.Equals(_encoderActor)) return;
+        _encoderActor = null;
+        _counters.EncoderFailures++;
+        _health.RecordFailure();
+        if (_inFlight is { } batch)
+        {
+            _inFlight = null;
+            var retry = new List<EncoderInput>();
+            foreach (var input in batch)
+            {
+                if (_quarantine.RecordFailure(input.StartUs, input.Revision))
+                {
+                    _counters.Quarantined++;
+                    RemoveStart(input.StartUs);
+                    _log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
+                        _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _quarantine.MaxFailures);
+                    _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, -2, _watermark.CurrentUs));
+                }
+                else retry.Add(input);
+            }
+            // Retry one by one so the poison input is found and good inputs are not blamed.
+            for (var i = retry.Count - 1; i >= 0; i--) _pending.AddFirst(retry[i]);
+            _singleMode = Math.Max(_singleMode, retry.Count);
+        }
+
+        if (_budget.TryRestart(DateTimeOffset.UtcNow))
+        {
+            var delay = _backoff.Delay(_budget.Consecutive - 1, _jitter.NextDouble());
+            if (_health.OnEncoderDown()) Report($"encoder failed; restart in {delay.TotalMilliseconds:0} ms");
+            Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), delay);
+        }
+        else
+        {
+            Fail($"restart budget spent ({_backoff.MaxRestarts} restarts within {_backoff.Within})");
+        }
+        PublishProgress(force: true);
+    }
+
+    private void OnRestartTimer(RestartEncoder msg)
+    {
+        if (_health.State != StreamState.Restarting || _encoderActor is not null) return;
+        StartEncoder();
+        _counters.EncoderRestarts++;
+        if (_health.OnEncoderUp()) Report("encoder restarted");
+        SendNextBatch();
+        PublishProgress(force: true);
+    }
+
+    private void Fail(string reason)
+    {
+        _failedAtTicks = Environment.TickCount64;
+        Timers.Cancel("restart");
+        // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
+        _counters.InputsShed += _pending.Count;
+        _pending.Clear();
+        _pendingStarts.Clear();
+        _singleMode = 0;
+        if (_health.OnBudgetSpent()) Report(reason);
+    }
+
+    private void Revive(string reason)
+    {
+        if (_health.State != StreamState.Failed) return;
+        _budget.Reset();
+        if (_health.OnRevive()) Report(reason);
+        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), _backoff.Min);
+    }
+
+    private void CrashEncoderNow()
+    {
+        if (_encoderActor is null) StartEncoder();
+        _encoderActor!.Tell(EncoderActor.CrashNext.Instance);
+        Sender.Tell(new Akka.Actor.Status.Success($"the next batch of {_spec.StreamId} will crash its encoder"));
+    }
+
+    // ---- idleness and progress ----
+
+    private void ArmIdleTimer()
+    {
+        if (_idleTimerOn || _health.State == StreamState.Finished) return;
+        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, _spec.IdleTimeout.Ticks / 4));
+        Timers.StartPeriodicTimer("idle", IdleCheck.Instance, every);
+        _idleTimerOn = true;
+    }
+
+    private void CheckIdle()
+    {
+        var silentMs = Environment.TickCount64 - _lastActivityTicks;
+        if (silentMs < _spec.IdleTimeout.TotalMilliseconds) return;
+        // A stream the server itself is holding back (inputs waiting for the encoder) is never idle.
+        if (_pending.Count > 0 || _inFlight is not null) return;
+        if (_health.OnIdle()) Report($"no frame or heartbeat for {silentMs} ms");
+        if (_health.State != StreamState.Active)
+        {
+            Timers.Cancel("idle");
+            _idleTimerOn = false;
+        }
+    }
+
+    private long CompleteThrough()
+    {
+        var complete = _framer.CompleteThroughUs(_watermark.CurrentUs);
+        if (_pendingStarts.Count > 0) complete = Math.Min(complete, _pendingStarts.Keys.First() - 1);
+        if (_inFlight is not null)
+            foreach (var i in _inFlight) complete = Math.Min(complete, i.StartUs - 1);
+        return complete;
+    }
+
+    private void PublishProgress(bool force = false)
+    {
+        var complete = CompleteThrough();
+        if (!force && complete <= _publishedCompleteUs) return;
+        _publishedCompleteUs = Math.Max(_publishedCompleteUs, complete);
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, _health.Reliability));
+    }
+
+    private void Report(string reason)
+    {
+        _log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, _health.State, reason);
+        _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, _health.State, _health.Reliability, reason));
+    }
+
+    private void Reject(Frame frame, RejectReason reason, string detail)
+    {
+        _counters.Reject(reason);
+        if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
+    }
+
+    private void AddStart(long start) => _pendingStarts[start] = _pendingStarts.GetValueOrDefault(start) + 1;
+
+    private void RemoveStart(long start)
+    {
+        if (!_pendingStarts.TryGetValue(start, out var n)) return;
+        if (n <= 1) _pendingStarts.Remove(start);
+        else _pendingStarts[start] = n - 1;
+    }
+
+    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, _health.State, _health.Reliability,
+        _watermark.CurrentUs, CompleteThrough(), _pending.Count + (_inFlight?.Length ?? 0), _counters.Snapshot());
+
+    // ---- messages of this actor ----
+
+    public sealed record GetStatus
+    {
+        public static readonly GetStatus Instance = new();
+    }
+
+    private sealed record RestartEncoder(int Generation);
+
+    private sealed record IdleCheck
+    {
+        public static readonly IdleCheck Instance = new();
+    }
+
+    private sealed class Counters
+    {
+        private readonly Dictionary<RejectReason, long> _rejected = new();
+        public long FramesIn, FramesAccepted, FramesLate, FramesTooLate, InputsEncoded, InputsShed, EncoderFailures, EncoderRestarts, Quarantined, Batches;
+        public double EncodeMillis;
+
+        public void Reject(RejectReason reason) => _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
+
+        public StreamCounters Snapshot() => new()
+        {
+            FramesIn = FramesIn, FramesAccepted = FramesAccepted, Rejected = new Dictionary<RejectReason, long>(_rejected),
+            FramesLate = FramesLate, FramesTooLate = FramesTooLate, InputsEncoded = InputsEncoded, InputsShed = InputsShed,
+            EncoderFailures = EncoderFailures, EncoderRestarts = EncoderRestarts, Quarantined = Quarantined,
+            EncodeMillisTotal = EncodeMillis, Batches = Batches,
+        };
+    }
+}

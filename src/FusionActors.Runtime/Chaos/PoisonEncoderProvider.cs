@@ -1,0 +1,16 @@
+using FusionActors.Inference;
+using FusionActors.Specs;
+
+namespace FusionActors.Chaos;
+
+/// <summary>Resolves encoders through another provider and wraps the chosen streams' encoders with a poison predicate.</summary>
+public sealed class PoisonEncoderProvider(IEncoderProvider inner, Func<StreamSpec, Func<ReadOnlyMemory<float>, bool>?> poisonFor) : IEncoderProvider
+{
+    public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
+    {
+        var resolved = inner.Resolve(stream, classCount);
+        return poisonFor(stream) is { } predicate
+            ? resolved with { Encoder = new PoisonInputEncoder(resolved.Encoder, predicate) }
+            : resolved;
+    }
+}

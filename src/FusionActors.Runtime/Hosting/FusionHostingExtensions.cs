@@ -1,0 +1,56 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Hosting;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using FusionActors.Actors;
+using FusionActors.Inference;
+
+namespace FusionActors.Hosting;
+
+/// <summary>Wiring of a FusionActors node, one concern per extension, so Program.cs reads like a table of contents.</summary>
+public static class FusionHostingExtensions
+{
+    /// <summary>Configuration, remoting and clustering; with no seeds the node forms a one-node cluster by itself.</summary>
+    public static AkkaConfigurationBuilder WithFusionCluster(this AkkaConfigurationBuilder builder, FusionOptions options)
+    {
+        builder.AddHocon(FusionConfig.Parse(options.Hocon), HoconAddMode.Prepend)
+            .WithRemoting(new RemoteOptions { HostName = options.Hostname, Port = options.Port })
+            .WithClustering(new ClusterOptions
+            {
+                Roles = options.Roles.ToArray(),
+                SeedNodes = options.Seeds.Count > 0 ? options.Seeds.ToArray() : null,
+            });
+        if (options.Seeds.Count == 0)
+            builder.AddStartup((system, _) =>
+            {
+                var cluster = Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        return builder;
+    }
+
+    /// <summary>Sessions as Cluster Sharding entities keyed by session id.</summary>
+    public static AkkaConfigurationBuilder WithFusionSessions(this AkkaConfigurationBuilder builder, FusionOptions options, IEncoderProvider encoders)
+    {
+        var shardOptions = new ShardOptions
+        {
+            Role = options.Roles.Contains("fusion") ? "fusion" : null,
+            RememberEntities = false,
+            StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
+        };
+        if (options.PassivateIdleAfter is { } idle) shardOptions.PassivateIdleEntityAfter = idle;
+        return builder.WithShardRegion<SessionRegion>("sessions",
+            sessionId => SessionActor.Props(sessionId, encoders, options.Backoff),
+            new SessionMessageExtractor(options.Shards), shardOptions);
+    }
+
+    /// <summary>Waits until this node is Up in its cluster (sharding serves only then).</summary>
+    public static Task WhenUp(this ActorSystem system, CancellationToken cancel = default)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(system).RegisterOnMemberUp(() => tcs.TrySetResult());
+        cancel.Register(() => tcs.TrySetCanceled(cancel));
+        return tcs.Task;
+    }
+}

@@ -1,0 +1,73 @@
+using Akka.Configuration;
+using FusionActors.Supervision;
+
+namespace FusionActors.Hosting;
+
+/// <summary>
+/// The node's options, read from the <c>fusion</c> section of the HOCON configuration
+/// (config/fusion.hocon documents every value and its default).
+/// </summary>
+public sealed record FusionOptions
+{
+    /// <summary>Remoting address. Default 127.0.0.1.</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>Remoting port; 0 = any free port. Default 0.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Cluster roles. Default ["fusion"].</summary>
+    public IReadOnlyList<string> Roles { get; init; } = ["fusion"];
+
+    /// <summary>Seed node addresses; empty = a one-node cluster that joins itself. Default empty.</summary>
+    public IReadOnlyList<string> Seeds { get; init; } = [];
+
+    /// <summary>Path of models.json; null = found from the working directory up (or FUSION_MODELS).</summary>
+    public string? ModelsPath { get; init; }
+
+    /// <summary>Shards of the session region. Default 100.</summary>
+    public int Shards { get; init; } = 100;
+
+    /// <summary>Idle session entities passivate after this long; null = never. Default never.</summary>
+    public TimeSpan? PassivateIdleAfter { get; init; }
+
+    /// <summary>Encoder restart backoff and budget.</summary>
+    public BackoffPolicy Backoff { get; init; } = new();
+
+    /// <summary>The full HOCON text this node runs with (defaults plus overrides).</summary>
+    public string Hocon { get; init; } = FusionConfig.DefaultsText;
+
+    public static FusionOptions Load(string? path = null) => FromHocon(FusionConfig.LoadText(path));
+
+    public static FusionOptions FromHocon(string hocon)
+    {
+        var f = FusionConfig.Parse(hocon).GetConfig("fusion");
+        var models = f.GetString("models", "");
+        var passivate = f.GetTimeSpan("sharding.passivate-idle-after", TimeSpan.Zero);
+        var port = Env("FUSION_PORT") is { } p
+            ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new FormatException($"FUSION_PORT='{p}' is not a port number")
+            : f.GetInt("node.port", 0);
+        models = Env("FUSION_MODELS") ?? models;
+        return new FusionOptions
+        {
+            Hostname = Env("FUSION_HOSTNAME") ?? f.GetString("node.hostname", "127.0.0.1"),
+            Port = port,
+            Roles = Env("FUSION_ROLES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.roles").ToArray(),
+            Seeds = Env("FUSION_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.seeds").ToArray(),
+            ModelsPath = string.IsNullOrWhiteSpace(models) ? null : models,
+            Shards = f.GetInt("sharding.shards", 100),
+            PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : null,
+            Backoff = new BackoffPolicy
+            {
+                Min = f.GetTimeSpan("encoder.restart-min-backoff", TimeSpan.FromMilliseconds(100)),
+                Max = f.GetTimeSpan("encoder.restart-max-backoff", TimeSpan.FromSeconds(10)),
+                Jitter = f.GetDouble("encoder.restart-jitter", 0.2),
+                MaxRestarts = f.GetInt("encoder.max-restarts", 10),
+                Within = f.GetTimeSpan("encoder.restart-window", TimeSpan.FromMinutes(1)),
+                FailedCooldown = f.GetTimeSpan("encoder.failed-cooldown", TimeSpan.FromSeconds(30)),
+            },
+            Hocon = hocon,
+        };
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+}

@@ -1,0 +1,4 @@
+namespace FusionActors.Hosting;
+
+/// <summary>Registry key of the shard region of sessions (<c>registry.Get&lt;SessionRegion&gt;()</c>).</summary>
+public sealed class SessionRegion;

@@ -1,0 +1,17 @@
+using FusionActors.Inference;
+using FusionActors.Specs;
+
+namespace FusionActors.Inference;
+
+/// <summary>An encoder ready for a stream, with the temperature that calibrates its logits.</summary>
+public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature);
+
+/// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>
+public sealed class UnknownModelException(string message) : Exception(message);
+
+/// <summary>Finds the encoder of a stream on this node. Implementations share encoders across sessions.</summary>
+public interface IEncoderProvider
+{
+    /// <exception cref="UnknownModelException">no such model, or its input length differs from the stream's.</exception>
+    ResolvedEncoder Resolve(StreamSpec stream, int classCount);
+}

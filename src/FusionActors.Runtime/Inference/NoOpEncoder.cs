@@ -1,0 +1,28 @@
+namespace FusionActors.Inference;
+
+/// <summary>
+/// An encoder that does no inference: uniform logits and no embedding. It measures the cost of the
+/// actor path alone (benchmark (a)); it still validates its inputs like a real model.
+/// </summary>
+public sealed class NoOpEncoder(int inputLength, int classCount) : IEncoder
+{
+    private readonly float[] _logits = new float[classCount];
+
+    public string Name => RegistryEncoderProvider.NoOpModel;
+    public int InputLength => inputLength;
+    public int EmbeddingLength => 0;
+    public int ClassCount => classCount;
+
+    public IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
+    {
+        if (inputs.Count == 0) throw new EncoderInputException(Name, 0, EncoderInputError.EmptyBatch, "no inputs");
+        var outputs = new EncoderOutput[inputs.Count];
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            if (inputs[i].Length != inputLength)
+                throw new EncoderInputException(Name, i, EncoderInputError.WrongLength, $"{inputs[i].Length} values, expected {inputLength}");
+            outputs[i] = new EncoderOutput([], _logits);
+        }
+        return outputs;
+    }
+}

@@ -1,0 +1,28 @@
+using System.Collections.Concurrent;
+using FusionActors.Specs;
+
+namespace FusionActors.Inference;
+
+/// <summary>
+/// Resolves models of the node's <see cref="ModelRegistry"/> (one InferenceSession per model per process),
+/// plus the built-in <c>noop</c> encoder (for benchmarks of the actor path without inference).
+/// </summary>
+public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderProvider
+{
+    public const string NoOpModel = "noop";
+    private readonly ConcurrentDictionary<(int, int), NoOpEncoder> _noops = new();
+
+    public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
+    {
+        if (stream.Model == NoOpModel)
+            return new ResolvedEncoder(_noops.GetOrAdd((stream.InputLength, classCount), k => new NoOpEncoder(k.Item1, k.Item2)), 1.0);
+        if (registry is null || !registry.Catalog.TryGet(stream.Model, out var spec))
+            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
+        if (spec.Input.Length != stream.InputLength)
+            throw new UnknownModelException(
+                $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
+        if (classCount > 0 && spec.ClassCount != classCount)
+            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
+        return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature);
+    }
+}

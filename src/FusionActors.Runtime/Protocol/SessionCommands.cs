@@ -1,0 +1,34 @@
+using Akka.Actor;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Protocol;
+
+// Commands a client or operator sends to a session. They cross the wire, so they live here, together.
+
+/// <summary>Opens a session. <see cref="ClientNowUs"/> is the session clock at send time (clock offset estimate).</summary>
+public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Token = null) : IWithSessionId
+{
+    public string SessionId => Spec.SessionId;
+}
+
+public sealed record SessionOpened(string SessionId, IReadOnlyList<string> Streams, long ClockOffsetUs) : IWithSessionId;
+
+public sealed record CloseSession(string SessionId) : IWithSessionId;
+
+public sealed record SessionClosed(string SessionId) : IWithSessionId;
+
+/// <summary>Results, state changes and late evidence of the session go to <see cref="Subscriber"/> until it stops.</summary>
+public sealed record Subscribe(string SessionId, IActorRef Subscriber) : IWithSessionId;
+
+public sealed record Unsubscribe(string SessionId, IActorRef Subscriber) : IWithSessionId;
+
+public sealed record Subscribed(string SessionId) : IWithSessionId;
+
+/// <summary>Changes the fusion policy of a running session.</summary>
+public sealed record SetFusionPolicy(string SessionId, FusionPolicy Policy) : IWithSessionId;
+
+public sealed record GetSessionStatus(string SessionId) : IWithSessionId;
+
+/// <summary>An operator revives a Failed stream (resets its restart budget).</summary>
+public sealed record RestartStream(string SessionId, string StreamId) : IWithSessionId;

@@ -1,0 +1,47 @@
+using FusionActors.Protocol;
+
+namespace FusionActors.Protocol;
+
+/// <summary>Counters of one stream; every way a frame can be refused or lost has its own.</summary>
+public sealed record StreamCounters
+{
+    public long FramesIn { get; init; }
+    public long FramesAccepted { get; init; }
+    public IReadOnlyDictionary<RejectReason, long> Rejected { get; init; } = new Dictionary<RejectReason, long>();
+    /// <summary>Frames that arrived behind the stream watermark (out of order beyond the bound).</summary>
+    public long FramesLate { get; init; }
+    /// <summary>Late frames whose inputs were final: sent to the late-data side output.</summary>
+    public long FramesTooLate { get; init; }
+    public long InputsEncoded { get; init; }
+    /// <summary>Inputs dropped by the pending buffer's overflow policy or while the stream was Failed.</summary>
+    public long InputsShed { get; init; }
+    public long EncoderFailures { get; init; }
+    public long EncoderRestarts { get; init; }
+    public long Quarantined { get; init; }
+    public double EncodeMillisTotal { get; init; }
+    public long Batches { get; init; }
+
+    public long RejectedTotal => Rejected.Values.Sum();
+}
+
+public sealed record StreamStatus(
+    string SessionId,
+    string StreamId,
+    string Modality,
+    StreamState State,
+    double Reliability,
+    long WatermarkUs,
+    long CompleteThroughUs,
+    int PendingInputs,
+    StreamCounters Counters) : IWithSessionId;
+
+public sealed record AlignmentStatus(long WatermarkUs, long WindowsClosed, long Revisions, long LateEvidence, IReadOnlyDictionary<string, long> Shed, int BufferedEvidence);
+
+public sealed record FusionStatus(string Policy, long Results, long NoEvidence, long WindowsWithMissingModality, IReadOnlyList<FusedResult> Recent);
+
+public sealed record SessionStatus(
+    string SessionId,
+    bool Open,
+    IReadOnlyList<StreamStatus> Streams,
+    AlignmentStatus? Alignment,
+    FusionStatus? Fusion) : IWithSessionId;
