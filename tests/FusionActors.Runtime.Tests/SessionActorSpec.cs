@@ -1,0 +1,276 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using FusionActors.Chaos;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+using Xunit;
+using static FusionActors.Runtime.Tests.TestSessions;
+
+namespace FusionActors.Runtime.Tests;
+
+/// <summary>The actor tree of one session with the real ONNX encoders, in process.</summary>
+public sealed class SessionActorSpec() : TestKit(LocalConfig)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    private (IActorRef Session, Akka.TestKit.TestProbe Results) Open(SessionSpec spec, Akka.Actor.Props? props = null)
+    {
+        var session = Sys.ActorOf(props ?? SessionProps(spec.SessionId));
+        session.Tell(new OpenSession(spec, 0), TestActor);
+        ExpectMsg<SessionOpened>(Wait);
+        var results = CreateTestProbe();
+        session.Tell(new Subscribe(spec.SessionId, results.Ref), TestActor);
+        ExpectMsg<Subscribed>(Wait);
+        return (session, results);
+    }
+
+    private FusedResult ExpectResult(Akka.TestKit.TestProbe probe, long windowStartUs, int? revision = null) =>
+        (FusedResult)probe.FishForMessage(m => m is FusedResult r && r.WindowStartUs == windowStartUs && (revision is null || r.Revision == revision), Wait);
+
+    private StreamStateChanged ExpectState(Akka.TestKit.TestProbe probe, string stream, StreamState to) =>
+        (StreamStateChanged)probe.FishForMessage(m => m is StreamStateChanged s && s.StreamId == stream && s.To == to, Wait);
+
+    private static void Send(IActorRef session, IEnumerable<Frame> frames, IActorRef sender)
+    {
+        foreach (var f in frames) session.Tell(f, sender);
+    }
+
+    /// <summary>Feeds windows [from, to) with both streams (camera optional) and returns the next seqs.</summary>
+    private (long Audio, long Camera) Feed(IActorRef session, string id, int from, int to, long audioSeq, long cameraSeq, Func<int, bool>? cameraOn = null)
+    {
+        for (var w = from; w < to; w++)
+        {
+            var item = Sample[w % Sample.Count];
+            Send(session, AudioFrames(id, w, item, audioSeq), TestActor);
+            audioSeq += 50;
+            if (cameraOn?.Invoke(w) ?? true)
+            {
+                Send(session, CameraFrames(id, w, item, cameraSeq), TestActor);
+                cameraSeq += 10;
+            }
+        }
+        return (audioSeq, cameraSeq);
+    }
+
+    [Fact]
+    public void Both_modalities_are_fused_into_a_correct_result_per_window()
+    {
+        var (session, results) = Open(Spec("s-fuse"));
+        Feed(session, "s-fuse", 0, 4, 0, 0);
+        for (var w = 0; w < 3; w++)
+        {
+            var r = ExpectResult(results, w * 1_000_000L);
+            Assert.Equal(FusedStatus.Fused, r.Status);
+            Assert.Equal(Sample[w].Label, r.TopClass);
+            Assert.Empty(r.Missing);
+            Assert.True(r.Weights["audio"] > 0 && r.Weights["image"] > 0);
+            Assert.Equal(1.0, r.Posterior.Sum(), 6);
+            Assert.Equal(0, r.Revision);
+        }
+    }
+
+    [Fact]
+    public void Frames_for_a_session_that_is_not_open_are_rejected_as_unknown_session()
+    {
+        var session = Sys.ActorOf(SessionProps("s-none"));
+        session.Tell(new Frame("s-none", Audio, 0, 0, new float[320]), TestActor);
+        Assert.Equal(RejectReason.UnknownSession, ExpectMsg<FrameRejected>(Wait).Reason);
+    }
+
+    [Fact]
+    public void Opening_a_session_with_an_unknown_model_is_refused_with_the_reason()
+    {
+        var spec = Spec("s-badmodel");
+        spec = spec with { Streams = [spec.Streams[0] with { Model = "no-such-model" }, spec.Streams[1]] };
+        var session = Sys.ActorOf(SessionProps(spec.SessionId));
+        session.Tell(new OpenSession(spec, 0), TestActor);
+        var rejected = ExpectMsg<CommandRejected>(Wait);
+        Assert.Contains("no-such-model", rejected.Reason);
+    }
+
+    [Fact]
+    public void Bad_frames_get_typed_rejections_and_the_session_keeps_fusing()
+    {
+        var spec = Spec("s-bad");
+        spec = spec with { Streams = [spec.Streams[0], spec.Streams[1] with { MaxFutureSkewUs = 10_000_000, MaxFrameBytes = 1024 }] };
+        var (session, results) = Open(spec);
+        var nan = new float[64];
+        nan[3] = float.NaN;
+        var inf = new float[64];
+        inf[0] = float.PositiveInfinity;
+        var cases = new (Frame Frame, RejectReason Reason)[]
+        {
+            (new Frame("s-bad", Camera, 0, 0, nan), RejectReason.NotFinite),
+            (new Frame("s-bad", Camera, 0, 0, inf), RejectReason.NotFinite),
+            (new Frame("s-bad", Camera, 0, 0, new float[63]), RejectReason.WrongPayloadSize),
+            (new Frame("s-bad", Camera, 0, 0, new float[300]), RejectReason.PayloadTooLarge),
+            (new Frame("s-bad", Camera, 0, 3_600_000_000, new float[64]), RejectReason.TooFarInFuture),
+            (new Frame("s-bad", Camera, -1, 0, new float[64]), RejectReason.SeqOutOfRange),
+            (new Frame("s-bad", Camera, 1_000_000, 0, new float[64]), RejectReason.SeqOutOfRange),
+            (new Frame("s-bad", "lidar", 0, 0, new float[4]), RejectReason.UnknownStream),
+        };
+        foreach (var (frame, reason) in cases)
+        {
+            session.Tell(frame, TestActor);
+            var rejected = ExpectMsg<FrameRejected>(Wait);
+            Assert.Equal(reason, rejected.Reason);
+            Assert.False(string.IsNullOrWhiteSpace(rejected.Detail));
+        }
+        // A repeat is dropped idempotently: the first copy counts, the second is reported as a duplicate.
+        var item = Sample[0];
+        Send(session, CameraFrames("s-bad", 0, item, 0, 1), TestActor);
+        Send(session, CameraFrames("s-bad", 0, item, 0, 1), TestActor);
+        Assert.Equal(RejectReason.Duplicate, ExpectMsg<FrameRejected>(Wait).Reason);
+
+        Feed(session, "s-bad", 0, 2, 0, 1);
+        var r = ExpectResult(results, 0);
+        Assert.Equal(item.Label, r.TopClass);
+        session.Tell(new GetSessionStatus("s-bad"), TestActor);
+        var status = ExpectMsg<SessionStatus>(Wait);
+        var camera = status.Streams.Single(s => s.StreamId == Camera);
+        Assert.Equal(2, camera.Counters.Rejected[RejectReason.NotFinite]);
+        Assert.Equal(1, camera.Counters.Rejected[RejectReason.Duplicate]);
+        Assert.Equal(2, camera.Counters.Rejected[RejectReason.SeqOutOfRange]);
+    }
+
+    [Fact]
+    public void A_stream_that_goes_silent_must_not_hold_back_the_session_watermark()
+    {
+        var (session, results) = Open(Spec("s-idle", cameraIdle: TimeSpan.FromMilliseconds(300)));
+        // The camera shows window 0 only; audio goes on. Windows after 0 must close once the camera is Idle.
+        var seqs = Feed(session, "s-idle", 0, 1, 0, 0);
+        Feed(session, "s-idle", 1, 4, seqs.Audio, seqs.Camera, cameraOn: _ => false);
+        ExpectState(results, Camera, StreamState.Idle);
+        for (var w = 1; w < 3; w++)
+        {
+            var r = ExpectResult(results, w * 1_000_000L);
+            Assert.Contains("image", r.Missing);
+            Assert.Equal(0, r.Weights["image"]);
+            Assert.Equal(1.0, r.Weights["audio"], 9);
+            Assert.Equal(Sample[w].Label, r.TopClass);
+        }
+    }
+
+    [Fact]
+    public void When_every_stream_is_silent_windows_still_close_with_no_evidence()
+    {
+        var spec = Spec("s-silent", cameraIdle: TimeSpan.FromMilliseconds(200));
+        spec = spec with { Streams = [spec.Streams[0] with { IdleTimeout = TimeSpan.FromMilliseconds(200) }, spec.Streams[1]] };
+        var (_, results) = Open(spec);
+        var r = (FusedResult)results.FishForMessage(m => m is FusedResult, Wait);
+        Assert.Equal(FusedStatus.NoEvidence, r.Status);
+        Assert.Equal(-1, r.TopClass);
+        Assert.Equal(0.1, r.Posterior[0], 9);
+        Assert.Equal(2, r.Missing.Count);
+    }
+
+    [Fact]
+    public void A_crashed_encoder_is_restarted_with_backoff_and_the_stream_becomes_active_again()
+    {
+        var (session, results) = Open(Spec("s-crash"));
+        session.Tell(new CrashEncoder("s-crash", Camera), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        Feed(session, "s-crash", 0, 3, 0, 0);
+        ExpectState(results, Camera, StreamState.Restarting);
+        ExpectState(results, Camera, StreamState.Active);
+        var r = ExpectResult(results, 0);
+        // The batch that crashed is retried: no evidence is lost to the crash.
+        Assert.Empty(r.Missing);
+        Assert.Equal(Sample[0].Label, r.TopClass);
+        session.Tell(new GetSessionStatus("s-crash"), TestActor);
+        var camera = ExpectMsg<SessionStatus>(Wait).Streams.Single(s => s.StreamId == Camera);
+        Assert.Equal(1, camera.Counters.EncoderRestarts);
+        Assert.Equal(0, camera.Counters.Quarantined);
+    }
+
+    [Fact]
+    public void An_input_that_makes_the_encoder_fail_three_times_is_quarantined_and_the_rest_go_on()
+    {
+        const float poison = 0.123f;
+        var encoders = new PoisonEncoderProvider(Encoders, s => s.StreamId == Camera ? input => input.Span[0] == poison : null);
+        var (session, results) = Open(Spec("s-poison"), SessionProps("s-poison", encoders));
+        var bad = (float[])Sample[0].Image.Clone();
+        bad[0] = poison;
+        session.Tell(new Frame("s-poison", Camera, 0, 50_000, bad), TestActor);
+        Feed(session, "s-poison", 0, 3, 0, 1);
+        var r = ExpectResult(results, 0);
+        Assert.Equal(Sample[0].Label, r.TopClass);
+        Assert.True(r.Weights["image"] > 0, "the good camera frames of the window still count");
+        session.Tell(new GetSessionStatus("s-poison"), TestActor);
+        var camera = ExpectMsg<SessionStatus>(Wait).Streams.Single(s => s.StreamId == Camera);
+        Assert.Equal(1, camera.Counters.Quarantined);
+        Assert.Equal(3, camera.Counters.EncoderFailures);
+        Assert.Equal(StreamState.Active, camera.State);
+    }
+
+    [Fact]
+    public void A_stream_over_its_restart_budget_is_failed_and_fusion_goes_on_without_it()
+    {
+        var encoders = new PoisonEncoderProvider(Encoders, s => s.StreamId == Camera ? _ => true : null);
+        var backoff = FastBackoff with { MaxRestarts = 1 };
+        var (session, results) = Open(Spec("s-failed"), SessionProps("s-failed", encoders, backoff));
+        Feed(session, "s-failed", 0, 4, 0, 0);
+        ExpectState(results, Camera, StreamState.Failed);
+        var r = ExpectResult(results, 1_000_000);
+        Assert.Contains("image", r.Missing);
+        Assert.Equal(StreamState.Failed, r.States[Camera]);
+        Assert.Equal(Sample[1].Label, r.TopClass);
+    }
+
+    [Fact]
+    public void Evidence_late_within_the_allowed_lateness_revises_the_window_and_later_evidence_goes_to_the_side_output()
+    {
+        var (session, results) = Open(Spec("s-late", allowedLatenessUs: 1_500_000));
+        var item0 = Sample[0];
+        // Window 0 with audio only; the camera moves on to window 1 so window 0 closes without an image.
+        Send(session, AudioFrames("s-late", 0, item0, 0), TestActor);
+        Send(session, AudioFrames("s-late", 1, Sample[1], 50), TestActor);
+        Send(session, CameraFrames("s-late", 1, Sample[1], 0), TestActor);
+        Send(session, CameraFrames("s-late", 2, Sample[2], 10), TestActor);
+        var first = ExpectResult(results, 0, revision: 0);
+        Assert.Contains("image", first.Missing);
+        // A camera frame for window 0 arrives late, within the lateness: window 0 is revised.
+        session.Tell(new Frame("s-late", Camera, 20, 500_000, item0.Image), TestActor);
+        var revised = ExpectResult(results, 0, revision: 1);
+        Assert.Empty(revised.Missing);
+        // Move the watermark far beyond window 0's lateness, then send another frame for it: side output.
+        Send(session, AudioFrames("s-late", 2, Sample[2], 100), TestActor);
+        Send(session, AudioFrames("s-late", 3, Sample[3], 150), TestActor);
+        Send(session, CameraFrames("s-late", 3, Sample[3], 21), TestActor);
+        Send(session, CameraFrames("s-late", 4, Sample[4], 31), TestActor);
+        ExpectResult(results, 2_000_000);
+        session.Tell(new Frame("s-late", Camera, 41, 600_000, item0.Image), TestActor);
+        var late = (LateEvidence)results.FishForMessage(m => m is LateEvidence, Wait);
+        Assert.Equal(Camera, late.StreamId);
+        Assert.Equal(600_000, late.StartUs);
+    }
+
+    [Fact]
+    public void The_fusion_policy_can_be_changed_while_the_session_runs()
+    {
+        var (session, results) = Open(Spec("s-policy"));
+        session.Tell(new SetFusionPolicy("s-policy", FusionPolicy.Single("audio")), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        session.Tell(new SetFusionPolicy("s-policy", FusionPolicy.Single("smell")), TestActor);
+        Assert.Contains("smell", ExpectMsg<CommandRejected>(Wait).Reason);
+        Feed(session, "s-policy", 0, 2, 0, 0);
+        var r = ExpectResult(results, 0);
+        Assert.Equal("single:audio", r.Policy);
+        Assert.Equal(1.0, r.Weights["audio"]);
+        Assert.Equal(0.0, r.Weights["image"]);
+    }
+
+    [Fact]
+    public void Closing_the_streams_fuses_the_last_window()
+    {
+        var (session, results) = Open(Spec("s-close"));
+        Feed(session, "s-close", 0, 2, 0, 0);
+        session.Tell(new CloseStream("s-close", Audio), TestActor);
+        session.Tell(new CloseStream("s-close", Camera), TestActor);
+        var last = ExpectResult(results, 1_000_000);
+        Assert.Empty(last.Missing);
+        Assert.Equal(Sample[1].Label, last.TopClass);
+        session.Tell(new Frame("s-close", Camera, 99, 3_000_000, Sample[0].Image), TestActor);
+        Assert.Equal(RejectReason.StreamFinished, ExpectMsg<FrameRejected>(Wait).Reason);
+    }
+}

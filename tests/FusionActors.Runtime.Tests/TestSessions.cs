@@ -1,0 +1,73 @@
+using Akka.Actor;
+using FusionActors.Actors;
+using FusionActors.Hosting;
+using FusionActors.Inference;
+using FusionActors.Inference.Data;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+using FusionActors.Supervision;
+
+namespace FusionActors.Runtime.Tests;
+
+/// <summary>Specs, frames and encoders the actor specs share: the real committed models and sample.</summary>
+public static class TestSessions
+{
+    public const string Audio = "audio";
+    public const string Camera = "camera";
+    public static readonly string[] Labels = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+    private static readonly Lazy<ModelRegistry> Registry = new(ModelRegistry.FromDefaultCatalog);
+    private static readonly Lazy<AvDigitsDataset> SampleSet = new(AvDigitsDataset.LoadSample);
+
+    public static IEncoderProvider Encoders => new RegistryEncoderProvider(Registry.Value);
+
+    public static IReadOnlyList<AvDigitsItem> Sample => SampleSet.Value.Items;
+
+    /// <summary>Actor-system config: the server's defaults, in-process (no cluster) for unit-level actor specs.</summary>
+    public static string LocalConfig => FusionConfig.DefaultsText + "\nakka.actor.provider = local\nakka.loglevel = WARNING\n";
+
+    public static BackoffPolicy FastBackoff => new() { Min = TimeSpan.FromMilliseconds(20), Max = TimeSpan.FromMilliseconds(200), MaxRestarts = 10 };
+
+    public static SessionSpec Spec(string id, TimeSpan? cameraIdle = null, long allowedLatenessUs = 0, FusionPolicy? policy = null) => new()
+    {
+        SessionId = id,
+        Labels = Labels,
+        Window = WindowSpec.Tumbling(1_000_000),
+        Policy = policy ?? FusionPolicy.Adaptive,
+        AllowedLatenessUs = allowedLatenessUs,
+        Streams =
+        [
+            new StreamSpec
+            {
+                StreamId = Audio, Modality = "audio", Model = "audio-digits", FrameLength = 320, SampleRateHz = 16_000,
+                Framing = Framing.Windowed(1_000_000, 1_000_000), MaxFutureSkewUs = 3_600_000_000, Priority = 1,
+            },
+            new StreamSpec
+            {
+                StreamId = Camera, Modality = "image", Model = "image-digits", FrameLength = 64,
+                MaxFutureSkewUs = 3_600_000_000, IdleTimeout = cameraIdle ?? TimeSpan.FromSeconds(2),
+            },
+        ],
+    };
+
+    /// <summary>The 50 audio frames (20 ms) of sample item <paramref name="item"/> placed in window <paramref name="window"/>.</summary>
+    public static IEnumerable<Frame> AudioFrames(string session, int window, AvDigitsItem item, long firstSeq)
+    {
+        for (var j = 0; j < 50; j++)
+        {
+            var payload = new float[320];
+            Array.Copy(item.Pcm, j * 320, payload, 0, 320);
+            yield return new Frame(session, Audio, firstSeq + j, window * 1_000_000L + j * 20_000L, payload);
+        }
+    }
+
+    /// <summary>Camera frames (10 fps) showing <paramref name="item"/>'s digit in window <paramref name="window"/>.</summary>
+    public static IEnumerable<Frame> CameraFrames(string session, int window, AvDigitsItem item, long firstSeq, int count = 10)
+    {
+        for (var j = 0; j < count; j++)
+            yield return new Frame(session, Camera, firstSeq + j, window * 1_000_000L + j * 100_000L, item.Image);
+    }
+
+    public static Props SessionProps(string id, IEncoderProvider? encoders = null, BackoffPolicy? backoff = null) =>
+        SessionActor.Props(id, encoders ?? Encoders, backoff ?? FastBackoff, sharded: false);
+}
