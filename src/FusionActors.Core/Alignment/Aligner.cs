@@ -166,7 +166,7 @@ public sealed class Aligner
                 _pendingAnchors.Add(e.TimeUs);
                 return AlignmentOutput.None;
             }
-            if (EventTime.SaturatingAdd(closeAt - 1, _lateness) > w || _retained.ContainsKey(e.TimeUs))
+            if (EventTime.SaturatingAdd(closeAt, _lateness) > w || _retained.ContainsKey(e.TimeUs))
             {
                 // An anchor late within the allowed lateness still gets its window, at once.
                 if (!Store(e, buffer)) return AlignmentOutput.None;
@@ -302,7 +302,10 @@ public sealed class Aligner
         if (_window.Kind == WindowKind.Anchor)
         {
             var tol = _window.ToleranceUs;
-            keepFrom = w == EventTime.MinusInfinity ? w : w - tol;
+            // Keep what a late anchor (accepted while a + tol + L > w) could still match.
+            keepFrom = w == EventTime.MinusInfinity ? w
+                : _lateness > 0 ? EventTime.SaturatingSubtract(w, 2 * tol + _lateness - 1)
+                : w - tol;
             if (_pendingAnchors.Count > 0) keepFrom = Math.Min(keepFrom, _pendingAnchors.Min - tol);
             if (_retained.Count > 0) keepFrom = Math.Min(keepFrom, _retained.Keys.First() - tol);
         }

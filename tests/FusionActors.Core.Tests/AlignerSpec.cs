@@ -1,0 +1,327 @@
+using FusionActors.Alignment;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+using FusionActors.Time;
+using static FusionActors.Core.Tests.TestData;
+
+namespace FusionActors.Core.Tests;
+
+public class AlignerSpec
+{
+    [Fact]
+    public void Tumbling_windows_close_in_order_when_the_watermark_reaches_their_end_minus_one()
+    {
+        var a = new Aligner(AudioVideo());
+        Assert.Empty(a.OnEvidence(Ev("audio", 100)).Windows);
+        a.OnEvidence(Ev("video", 200));
+        a.OnEvidence(Ev("audio", 2 * Sec + 5));
+        Assert.Empty(a.AdvanceAll(Sec - 2).Windows);
+        var first = Assert.Single(a.AdvanceAll(Sec - 1).Windows);
+        Assert.Equal((0L, Sec, 0), (first.StartUs, first.EndUs, first.Revision));
+        Assert.Equal(100, Assert.Single(first.Evidence["audio"]).StartUs);
+        Assert.Equal(200, Assert.Single(first.Evidence["video"]).StartUs);
+
+        var next = a.AdvanceAll(3 * Sec - 1).Windows;
+        Assert.Equal(new[] { Sec, 2 * Sec }, next.Select(w => w.StartUs));
+        Assert.True(next[0].IsEmpty);
+        Assert.Single(next[1].Evidence["audio"]);
+        Assert.Empty(next[1].Evidence["video"]);
+        Assert.Equal(3, a.ClosedCount);
+    }
+
+    [Fact]
+    public void Evidence_is_assigned_to_windows_by_its_start()
+    {
+        var a = new Aligner(AudioVideo());
+        a.OnEvidence(Ev("audio", Sec - 10, endUs: Sec + 500 * Ms));
+        a.OnEvidence(Ev("audio", Sec, endUs: Sec + 10));
+        var ws = a.AdvanceAll(2 * Sec - 1).Windows;
+        Assert.Equal(Sec - 10, Assert.Single(ws[0].Evidence["audio"]).StartUs);
+        Assert.Equal(Sec, Assert.Single(ws[1].Evidence["audio"]).StartUs);
+    }
+
+    [Fact]
+    public void The_session_watermark_is_held_back_by_the_slowest_stream()
+    {
+        var a = new Aligner(AudioVideo());
+        a.SetStreamWatermark("audio", 5 * Sec);
+        Assert.Empty(a.Advance(null).Windows);
+        a.SetStreamWatermark("video", Sec - 1);
+        Assert.Single(a.Advance(null).Windows);
+        Assert.Equal(Sec - 1, a.WatermarkUs);
+    }
+
+    [Fact]
+    public void A_stream_going_idle_lets_windows_close()
+    {
+        var a = new Aligner(AudioVideo());
+        a.OnEvidence(Ev("audio", 10));
+        a.SetStreamWatermark("audio", 2 * Sec - 1);
+        Assert.Empty(a.Advance(null).Windows);
+        a.SetStreamState("video", StreamState.Idle);
+        var ws = a.Advance(null).Windows;
+        Assert.Equal(2, ws.Count);
+        Assert.Single(ws[0].Evidence["audio"]);
+    }
+
+    [Fact]
+    public void When_every_stream_is_idle_empty_windows_still_close_by_the_session_clock()
+    {
+        var a = new Aligner(AudioVideo());
+        a.SetStreamState("audio", StreamState.Idle);
+        a.SetStreamState("video", StreamState.Idle);
+        var ws = a.Advance(sessionNowUs: 3 * Sec + 50 * Ms).Windows;
+        Assert.Equal(3, ws.Count);
+        Assert.All(ws, w => Assert.True(w.IsEmpty));
+        Assert.True(a.Watermark.FollowsProcessingTime);
+    }
+
+    [Fact]
+    public void Sliding_windows_give_evidence_to_each_window_containing_it()
+    {
+        var a = new Aligner(AudioVideo(WindowSpec.Sliding(Sec, 500 * Ms)));
+        a.OnEvidence(Ev("audio", 700 * Ms));
+        var ws = a.AdvanceAll(2 * Sec - 1).Windows;
+        // Windows are counted from the session start; [1.5 s, 2.5 s) is still open.
+        Assert.Equal(new[] { 0, 500 * Ms, Sec }, ws.Select(w => w.StartUs));
+        Assert.Equal(new[] { 1, 1, 0 }, ws.Select(w => w.Evidence["audio"].Count));
+    }
+
+    [Fact]
+    public void Evidence_for_a_closed_window_without_lateness_goes_to_the_late_output_and_is_counted()
+    {
+        var a = new Aligner(AudioVideo());
+        a.AdvanceAll(Sec - 1);
+        var output = a.OnEvidence(Ev("video", Sec - 1));
+        Assert.Empty(output.Windows);
+        Assert.Equal(Sec - 1, Assert.Single(output.Late).StartUs);
+        Assert.Equal(1, a.LateCount);
+        Assert.Empty(a.OnEvidence(Ev("video", Sec)).Late);
+        Assert.Equal(1, a.LateCount);
+    }
+
+    [Fact]
+    public void Evidence_within_the_allowed_lateness_revises_the_closed_window_with_increasing_revisions()
+    {
+        var a = new Aligner(AudioVideo(allowedLatenessUs: 500 * Ms));
+        a.OnEvidence(Ev("audio", 100));
+        Assert.Equal(0, Assert.Single(a.AdvanceAll(Sec - 1).Windows).Revision);
+
+        var r1 = Assert.Single(a.OnEvidence(Ev("video", 300)).Windows);
+        Assert.Equal((0L, 1), (r1.StartUs, r1.Revision));
+        Assert.Single(r1.Evidence["video"]);
+        Assert.Single(r1.Evidence["audio"]);
+
+        a.AdvanceAll(Sec + 400 * Ms);
+        var r2 = Assert.Single(a.OnEvidence(Ev("audio", 200)).Windows);
+        Assert.Equal(2, r2.Revision);
+        Assert.Equal(2, r2.Evidence["audio"].Count);
+        Assert.Equal(2, a.RevisionCount);
+        Assert.Equal(0, a.LateCount);
+    }
+
+    [Fact]
+    public void A_new_revision_of_the_same_evidence_replaces_it_and_a_repeat_is_ignored()
+    {
+        var a = new Aligner(AudioVideo(allowedLatenessUs: 500 * Ms));
+        a.OnEvidence(Ev("audio", 100, probs: [0.2, 0.3, 0.5]));
+        a.AdvanceAll(Sec - 1);
+        Assert.Empty(a.OnEvidence(Ev("audio", 100, probs: [0.2, 0.3, 0.5])).Windows);
+        var revised = Assert.Single(a.OnEvidence(Ev("audio", 100, probs: [0.6, 0.2, 0.2], revision: 1)).Windows);
+        var e = Assert.Single(revised.Evidence["audio"]);
+        Assert.Equal(1, e.Revision);
+        Assert.Equal(1, a.BufferedEvidence);
+    }
+
+    [Fact]
+    public void Evidence_later_than_the_allowed_lateness_goes_to_the_late_output()
+    {
+        var a = new Aligner(AudioVideo(allowedLatenessUs: 500 * Ms));
+        a.AdvanceAll(Sec - 1);
+        // Retained while W < end - 1 + L = 1.5 s - 1.
+        a.AdvanceAll(Sec + 500 * Ms - 2);
+        Assert.Single(a.OnEvidence(Ev("audio", 10)).Windows);
+        a.AdvanceAll(Sec + 500 * Ms - 1);
+        var late = a.OnEvidence(Ev("audio", 20));
+        Assert.Empty(late.Windows);
+        Assert.Single(late.Late);
+        Assert.Equal(1, a.LateCount);
+    }
+
+    [Fact]
+    public void Over_the_buffer_cap_the_lowest_priority_stream_is_shed_first_and_counted()
+    {
+        var spec = Session(Stream("audio", priority: 1), Stream("video", priority: 0)) with { MaxBufferedEvidence = 4 };
+        var a = new Aligner(spec);
+        for (var i = 0; i < 3; i++) a.OnEvidence(Ev("audio", i * 10));
+        for (var i = 0; i < 3; i++) a.OnEvidence(Ev("video", i * 10));
+        Assert.Equal(4, a.BufferedEvidence);
+        Assert.Equal(2, a.Shed["video"]);
+        Assert.False(a.Shed.ContainsKey("audio"));
+        var w = Assert.Single(a.AdvanceAll(Sec - 1).Windows);
+        Assert.Equal(3, w.Evidence["audio"].Count);
+        Assert.Equal(20, Assert.Single(w.Evidence["video"]).StartUs); // the oldest is shed
+    }
+
+    [Fact]
+    public void A_finished_session_closes_windows_up_to_its_last_evidence_but_not_to_infinity()
+    {
+        var a = new Aligner(AudioVideo());
+        a.OnEvidence(Ev("audio", 2 * Sec + 10));
+        foreach (var id in new[] { "audio", "video" }) a.SetStreamState(id, StreamState.Finished);
+        var ws = a.AdvanceAll(EventTime.PlusInfinity).Windows;
+        Assert.Equal(new[] { 0, Sec, 2 * Sec }, ws.Select(w => w.StartUs));
+        Assert.Empty(a.Advance(null).Windows);
+        Assert.Equal(0, ws[2].WatermarkLagUs);
+    }
+
+    [Fact]
+    public void A_finished_session_without_evidence_closes_no_window()
+    {
+        var a = new Aligner(AudioVideo());
+        Assert.Empty(a.AdvanceAll(EventTime.PlusInfinity).Windows);
+    }
+
+    [Fact]
+    public void Windows_report_the_watermark_lag_behind_the_newest_evidence()
+    {
+        var a = new Aligner(AudioVideo());
+        a.OnEvidence(Ev("audio", 3 * Sec));
+        var w = a.AdvanceAll(Sec - 1).Windows[0];
+        Assert.Equal((Sec - 1, 2 * Sec + 1), (w.WatermarkUs, w.WatermarkLagUs));
+    }
+
+    [Fact]
+    public void Closed_evidence_is_pruned_so_the_buffer_stays_bounded()
+    {
+        var a = new Aligner(AudioVideo());
+        for (var i = 0; i < 100; i++)
+        {
+            a.OnEvidence(Ev("audio", i * 100 * Ms));
+            a.AdvanceAll(i * 100 * Ms);
+        }
+        Assert.True(a.BufferedEvidence <= 10, $"buffered {a.BufferedEvidence}");
+    }
+
+    [Fact]
+    public void Evidence_for_an_unknown_stream_is_refused()
+    {
+        var a = new Aligner(AudioVideo());
+        Assert.Throws<ArgumentException>(() => a.OnEvidence(Ev("lidar", 0)));
+    }
+
+    [Fact]
+    public void An_invalid_spec_is_refused()
+    {
+        Assert.Throws<SpecException>(() => new Aligner(AudioVideo() with { AllowedLatenessUs = -1 }));
+    }
+}
+
+public class AnchorAlignerSpec
+{
+    private static Aligner Anchored(long tolUs = 10 * Ms, long latenessUs = 0) =>
+        new(AudioVideo(WindowSpec.Anchored("video", tolUs), latenessUs));
+
+    [Fact]
+    public void Each_anchor_gets_a_window_with_the_nearest_evidence_of_the_other_streams_within_the_tolerance()
+    {
+        var a = Anchored();
+        a.OnEvidence(Ev("video", 100 * Ms));
+        a.OnEvidence(Ev("audio", 93 * Ms));
+        a.OnEvidence(Ev("audio", 104 * Ms));
+        a.OnEvidence(Ev("audio", 111 * Ms));
+        Assert.Empty(a.AdvanceAll(110 * Ms - 1).Windows);
+        var w = Assert.Single(a.AdvanceAll(110 * Ms).Windows);
+        Assert.Equal((90 * Ms, 110 * Ms + 1), (w.StartUs, w.EndUs));
+        Assert.Equal(100 * Ms, Assert.Single(w.Evidence["video"]).StartUs);
+        Assert.Equal(104 * Ms, Assert.Single(w.Evidence["audio"]).StartUs);
+    }
+
+    [Fact]
+    public void Evidence_outside_the_tolerance_is_not_matched()
+    {
+        var a = Anchored();
+        a.OnEvidence(Ev("video", 100 * Ms));
+        a.OnEvidence(Ev("audio", 89 * Ms));
+        a.OnEvidence(Ev("audio", 111 * Ms));
+        var w = Assert.Single(a.AdvanceAll(200 * Ms).Windows);
+        Assert.Empty(w.Evidence["audio"]);
+    }
+
+    [Fact]
+    public void Ties_go_to_the_earlier_evidence()
+    {
+        var a = Anchored();
+        a.OnEvidence(Ev("video", 100 * Ms));
+        a.OnEvidence(Ev("audio", 105 * Ms));
+        a.OnEvidence(Ev("audio", 95 * Ms));
+        var w = Assert.Single(a.AdvanceAll(200 * Ms).Windows);
+        Assert.Equal(95 * Ms, Assert.Single(w.Evidence["audio"]).StartUs);
+    }
+
+    [Fact]
+    public void Anchor_windows_close_in_anchor_order_and_none_without_anchors()
+    {
+        var a = Anchored();
+        a.OnEvidence(Ev("audio", 50 * Ms));
+        Assert.Empty(a.AdvanceAll(Sec).Windows);
+        a.OnEvidence(Ev("video", 2 * Sec));
+        a.OnEvidence(Ev("video", 1500 * Ms));
+        Assert.Equal(new[] { 1490 * Ms, 1990 * Ms }, a.AdvanceAll(3 * Sec).Windows.Select(w => w.StartUs));
+    }
+
+    [Fact]
+    public void Non_anchor_evidence_that_no_anchor_can_match_any_more_is_late()
+    {
+        var a = Anchored();
+        a.AdvanceAll(Sec);
+        var output = a.OnEvidence(Ev("audio", Sec - 10 * Ms));
+        Assert.Single(output.Late);
+        Assert.Equal(1, a.LateCount);
+        Assert.Empty(a.OnEvidence(Ev("audio", Sec - 10 * Ms + 1)).Late);
+    }
+
+    [Fact]
+    public void A_late_anchor_without_lateness_is_late()
+    {
+        var a = Anchored();
+        a.AdvanceAll(Sec);
+        Assert.Single(a.OnEvidence(Ev("video", 500 * Ms)).Late);
+        Assert.Equal(1, a.LateCount);
+    }
+
+    [Fact]
+    public void A_closer_late_match_within_the_allowed_lateness_revises_the_anchor_window()
+    {
+        var a = Anchored(latenessUs: 50 * Ms);
+        a.OnEvidence(Ev("video", 100 * Ms));
+        a.OnEvidence(Ev("audio", 108 * Ms));
+        Assert.Equal(0, Assert.Single(a.AdvanceAll(110 * Ms).Windows).Revision);
+        var r = Assert.Single(a.OnEvidence(Ev("audio", 101 * Ms)).Windows);
+        Assert.Equal(1, r.Revision);
+        Assert.Equal(101 * Ms, Assert.Single(r.Evidence["audio"]).StartUs);
+        // A farther one changes nothing.
+        Assert.Empty(a.OnEvidence(Ev("audio", 95 * Ms)).Windows);
+    }
+
+    [Fact]
+    public void A_late_anchor_within_the_allowed_lateness_gets_its_window_at_once_with_the_evidence_that_came_on_time()
+    {
+        var a = Anchored(latenessUs: 50 * Ms);
+        a.OnEvidence(Ev("audio", 102 * Ms));
+        a.AdvanceAll(130 * Ms);
+        var w = Assert.Single(a.OnEvidence(Ev("video", 100 * Ms)).Windows);
+        Assert.Equal((0, 102 * Ms), (w.Revision, Assert.Single(w.Evidence["audio"]).StartUs));
+    }
+
+    [Fact]
+    public void A_late_anchor_is_accepted_while_the_watermark_is_below_its_end_minus_one_plus_the_lateness()
+    {
+        // Window of anchor a is [a - tol, a + tol + 1): open to revision while W < a + tol + L.
+        var a = Anchored(tolUs: 10, latenessUs: 5);
+        a.AdvanceAll(100 + 10 + 5 - 1);
+        var output = a.OnEvidence(Ev("video", 100));
+        Assert.Empty(output.Late);
+        Assert.Single(output.Windows);
+    }
+}
