@@ -8,7 +8,7 @@ public static class Program
     private const string Usage = """
         usage: FusionActors.Host <command> [options]
           demo   run a one-node server and play the AV-Digits sample as live sensors with faults
-                 [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet]
+                 [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]
           bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
         """;
 
@@ -26,7 +26,7 @@ public static class Program
             var rest = argv.Skip(1);
             return argv[0] switch
             {
-                "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet"), cts.Token),
+                "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet", "verbose"), cts.Token),
                 "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };

@@ -1,7 +1,88 @@
+using System.Text.Json;
+using FusionActors.Host.Bench;
+using FusionActors.Hosting;
+using FusionActors.Inference;
+
 namespace FusionActors.Host.Commands;
 
+/// <summary>
+/// A program that prints numbers: one one-node server (the same FusionNode the server runs) measures (a) the
+/// actor path against a plain-actor ceiling, (b) encoders against raw OnnxRuntime, (c) latency at half of (a)'s
+/// throughput and (d) memory per open session, prints them against their targets and writes a JSON report.
+/// </summary>
 public static class BenchCommand
 {
-    public static Task<int> RunAsync(Args args, CancellationToken cancel) =>
-        throw new UsageException("bench is being written; see README");
+    public static async Task<int> RunAsync(Args args, CancellationToken cancel)
+    {
+        args.AllowOnly("report", "quick");
+        var scale = args.Flag("quick") ? BenchScale.Quick : BenchScale.Full;
+        var options = FusionOptions.Load(null);
+        IEncoderProvider? encoders = null;
+        await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
+        var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
+        Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, encoder threads {encoderThreads}");
+
+        Console.WriteLine("(a) pipeline throughput ...");
+        var pipeline = await PipelineThroughput.RunAsync(node, scale, cancel);
+        Console.WriteLine($"    {pipeline.FramesPerSec:N0} fused frames/s");
+        Console.WriteLine("(a) ceiling: plain actor chain ...");
+        var ceiling = await CeilingChain.RunAsync(node.System, scale, cancel);
+        Console.WriteLine($"    {ceiling.MessagesPerSec:N0} messages/s through {ceiling.Hops} hops");
+
+        Console.WriteLine("(c) latency at half of (a) ...");
+        var latency = await LatencyProbe.RunAsync(node, scale, pipeline.FramesPerSec / 2, cancel);
+        Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
+
+        Console.WriteLine("(b) image-digits encoder ...");
+        var image = await EncoderThroughput.RunAsync(node, encoders!, "image-digits", "image", 64, 0f, 1f,
+            scale.EncoderSessions, scale.ImageFrames, scale.RawOnnxDuration, encoderThreads, cancel);
+        Console.WriteLine($"    {image.PipelinePerSec:N0} inputs/s via actors, raw {image.RawPerSec:N0}/s");
+        Console.WriteLine("(b) audio-digits encoder ...");
+        var audio = await EncoderThroughput.RunAsync(node, encoders!, "audio-digits", "audio", 16_000, -0.5f, 0.5f,
+            scale.EncoderSessions, scale.AudioFrames, scale.RawOnnxDuration, encoderThreads, cancel);
+        Console.WriteLine($"    {audio.PipelinePerSec:N0} inputs/s via actors, raw {audio.RawPerSec:N0}/s");
+
+        Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
+        var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, cancel);
+
+        var report = new BenchReport
+        {
+            Scale = scale.Name,
+            Machine = MachineInfo.Current(),
+            Timestamp = DateTimeOffset.UtcNow,
+            PipelineFramesPerSec = pipeline.FramesPerSec,
+            CeilingFramesPerSec = ceiling.MessagesPerSec,
+            PipelineToCeiling = pipeline.FramesPerSec / ceiling.MessagesPerSec,
+            Pipeline = pipeline,
+            Ceiling = ceiling,
+            EncoderPerSec = image.PipelinePerSec,
+            RawOnnxPerSec = image.RawPerSec,
+            EncoderToRaw = image.PipelinePerSec / image.RawPerSec,
+            MeanBatchSize = image.MeanBatchSize,
+            ImageEncoder = image,
+            AudioEncoderPerSec = audio.PipelinePerSec,
+            AudioRawOnnxPerSec = audio.RawPerSec,
+            AudioEncoderToRaw = audio.PipelinePerSec / audio.RawPerSec,
+            AudioMeanBatchSize = audio.MeanBatchSize,
+            AudioEncoder = audio,
+            LatencyP50Ms = latency.P50Ms,
+            LatencyP99Ms = latency.P99Ms,
+            LatencyLoadFramesPerSec = latency.OfferedFramesPerSec,
+            MaxOutOfOrdernessUs = 0,
+            AllowedLatenessUs = 0,
+            Latency = latency,
+            BytesPerSession = memory.BytesPerSession,
+            WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
+            SessionsOpened = memory.SessionsOpened,
+            Memory = memory,
+        };
+        report.Print();
+        if (args.String("report") is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchReport.Json), cancel);
+            Console.WriteLine($"report written to {path}");
+        }
+        return 0;
+    }
 }

@@ -17,11 +17,11 @@ namespace FusionActors.Host.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Usage = "demo [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet]";
+    public const string Usage = "demo [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]";
 
     public static async Task<int> RunAsync(Args args, CancellationToken cancel)
     {
-        args.AllowOnly("seconds", "report", "config", "dataset", "seed", "quiet");
+        args.AllowOnly("seconds", "report", "config", "dataset", "seed", "quiet", "verbose");
         var dataset = args.String("dataset") is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
         var seconds = args.Int("seconds", Math.Min(30, dataset.Items.Count), 5, dataset.Items.Count);
         var quiet = args.Flag("quiet");
@@ -33,6 +33,8 @@ public static class DemoCommand
                           $"network jitter with reordering, camera encoder crash at {plan.CrashCameraEncoderAt} s, bad input at {plan.BadInputAt} s");
 
         var options = FusionOptions.Load(args.String("config"));
+        // The demo's own lines tell the story; Akka's info logs only with --verbose.
+        if (!args.Flag("verbose")) options = options with { Hocon = options.Hocon + "\nakka.loglevel = WARNING\n" };
         await using var node = await FusionNode.StartAsync(options, cancel: cancel);
         var system = node.System;
 

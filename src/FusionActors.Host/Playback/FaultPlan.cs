@@ -27,7 +27,7 @@ public sealed record FaultPlan
     public static FaultPlan Demo(int seconds) => new()
     {
         CameraOutage = (Math.Round(seconds * 0.25), Math.Round(seconds * 0.25) + Math.Max(3, Math.Round(seconds * 0.2))),
-        AudioNoise = (Math.Round(seconds * 0.6), Math.Round(seconds * 0.6) + Math.Max(2, Math.Round(seconds * 0.12)), 0),
+        AudioNoise = (Math.Round(seconds * 0.6), Math.Round(seconds * 0.6) + Math.Max(2, Math.Round(seconds * 0.12)), -10),
         Jitter = true,
         CrashCameraEncoderAt = Math.Round(seconds * 0.85) + 0.35,
         BadInputAt = Math.Round(seconds * 0.15) + 0.5,

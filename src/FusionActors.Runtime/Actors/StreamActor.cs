@@ -84,7 +84,12 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.
-        new OneForOneStrategy(_ => Directive.Stop);
+        // One structured line per crash instead of Akka's stack trace: a crash is an expected event here.
+        new OneForOneStrategy(e =>
+        {
+            _log.Warning("Session {0} stream {1}: encoder crashed: {2}: {3}", _sessionId, _spec.StreamId, e.GetType().Name, e.Message);
+            return Directive.Stop;
+        }, loggingEnabled: false);
 
     protected override void PreStart()
     {

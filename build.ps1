@@ -1,0 +1,14 @@
+# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|train [args]
+param([string]$Task = "build", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
+$ErrorActionPreference = "Stop"
+Set-Location $PSScriptRoot
+switch ($Task) {
+  "build"   { dotnet build FusionActors.sln -c Release }
+  "test"    { dotnet test FusionActors.sln @Rest }
+  "demo"    { dotnet run --project src/FusionActors.Host -- demo @Rest }
+  "bench"   { dotnet run -c Release --project src/FusionActors.Host -- bench @Rest }
+  "dataset" { bash tools/avdigits/build.sh @Rest }
+  "train"   { bash tools/train/train.sh @Rest }
+  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|train)"; exit 2 }
+}
+exit $LASTEXITCODE

@@ -1,0 +1,102 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace FusionActors.Host.Bench;
+
+/// <summary>The bench's numbers, the targets they are held to, and how they are printed and written.</summary>
+public sealed record BenchReport
+{
+    public const double PipelineTarget = 0.30;
+    public const double EncoderTarget = 0.80;
+    public const double LatencyP99TargetMs = 5.0;
+    public const double BytesPerSessionTarget = 20 * 1024;
+
+    public required string Scale { get; init; }
+    public required MachineInfo Machine { get; init; }
+    public required DateTimeOffset Timestamp { get; init; }
+
+    // (a)
+    public double PipelineFramesPerSec { get; init; }
+    public double CeilingFramesPerSec { get; init; }
+    public double PipelineToCeiling { get; init; }
+    public int Hops { get; init; } = PipelineThroughput.Hops;
+    public PipelineThroughput.Result? Pipeline { get; init; }
+    public CeilingChain.Result? Ceiling { get; init; }
+
+    // (b)
+    public double EncoderPerSec { get; init; }
+    public double RawOnnxPerSec { get; init; }
+    public double EncoderToRaw { get; init; }
+    public double MeanBatchSize { get; init; }
+    public double? AudioEncoderPerSec { get; init; }
+    public double? AudioRawOnnxPerSec { get; init; }
+    public double? AudioEncoderToRaw { get; init; }
+    public double? AudioMeanBatchSize { get; init; }
+    public EncoderThroughput.Result? ImageEncoder { get; init; }
+    public EncoderThroughput.Result? AudioEncoder { get; init; }
+
+    // (c)
+    public double LatencyP50Ms { get; init; }
+    public double LatencyP99Ms { get; init; }
+    public double LatencyLoadFramesPerSec { get; init; }
+    public long MaxOutOfOrdernessUs { get; init; }
+    public long AllowedLatenessUs { get; init; }
+    public LatencyProbe.Result? Latency { get; init; }
+
+    // (d)
+    public double BytesPerSession { get; init; }
+    public double WorkingSetBytesPerSession { get; init; }
+    public int SessionsOpened { get; init; }
+    public SessionMemory.Result? Memory { get; init; }
+
+    public bool PipelineMet => PipelineToCeiling >= PipelineTarget;
+    public bool EncoderMet => EncoderToRaw >= EncoderTarget;
+    public bool LatencyMet => LatencyP99Ms <= LatencyP99TargetMs;
+    public bool MemoryMet => BytesPerSession <= BytesPerSessionTarget;
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public void Print()
+    {
+        static string Met(bool ok) => ok ? "met" : "MISSED";
+        Console.WriteLine();
+        Console.WriteLine($"FusionActors bench ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}");
+        Console.WriteLine($"{"measurement",-44} {"value",16} {"reference",16} {"ratio",8} {"target",-14} {"result",-6}");
+        Console.WriteLine(new string('-', 110));
+        Console.WriteLine($"{"(a) fused frames/s, noop, full actor path",-44} {PipelineFramesPerSec,16:N0} {CeilingFramesPerSec,16:N0} {PipelineToCeiling,8:P1} {">= 30 % ceil",-14} {Met(PipelineMet),-6}");
+        Console.WriteLine($"{"(b) image-digits inputs/s via actors",-44} {EncoderPerSec,16:N0} {RawOnnxPerSec,16:N0} {EncoderToRaw,8:P1} {">= 80 % raw",-14} {Met(EncoderMet),-6}");
+        if (AudioEncoderPerSec is { } ae)
+            Console.WriteLine($"{"    audio-digits inputs/s via actors",-44} {ae,16:N0} {AudioRawOnnxPerSec,16:N0} {AudioEncoderToRaw,8:P1} {"(info)",-14} {(AudioEncoderToRaw >= EncoderTarget ? "met" : "MISSED"),-6}");
+        Console.WriteLine($"{"(c) latency p50 / p99 ms at load",-44} {$"{LatencyP50Ms:0.00} / {LatencyP99Ms:0.00}",16} {LatencyLoadFramesPerSec,16:N0} {"",8} {"p99 <= 5 ms",-14} {Met(LatencyMet),-6}");
+        Console.WriteLine($"{"(d) managed bytes per open session",-44} {BytesPerSession,16:N0} {SessionsOpened,16:N0} {"",8} {"<= 20 KB",-14} {Met(MemoryMet),-6}");
+        Console.WriteLine($"{"    working-set bytes per open session",-44} {WorkingSetBytesPerSession,16:N0} {"",16} {"",8} {"(info)",-14}");
+        Console.WriteLine(new string('-', 110));
+        if (Pipeline is { } p && Ceiling is { } c)
+            Console.WriteLine($"(a) {p.Frames:N0} frames, {p.Sessions} sessions x 2 per-frame streams, {p.InFlightFramesPerSession} frames in flight/session, {p.Seconds:0.00} s; " +
+                              $"mean noop batch {p.MeanBatchSize:0.0}; incomplete windows {p.IncompleteWindows}, rejected {p.Rejected}, shed {p.Shed}, late {p.Late}. " +
+                              $"Ceiling: {c.Chains} chains x {c.Hops} hops (8 ReceiveActors + driver), {c.Messages:N0} messages, {c.Seconds:0.00} s.");
+        foreach (var e in new[] { ImageEncoder, AudioEncoder })
+            if (e is not null)
+                Console.WriteLine($"(b) {e.Model}: {e.InputsEncoded:N0} inputs in {e.Seconds:0.00} s over {e.Sessions} sessions, mean batch {e.MeanBatchSize:0.0} (max {e.RawBatch}); " +
+                                  $"raw Encode batch {e.RawBatch} on {e.RawThreads} threads {e.RawPerSec:N0}/s, raw at the mean batch {e.RawAtMeanBatchPerSec:N0}/s; shed {e.Shed}, rejected {e.Rejected}.");
+        if (Latency is { } l)
+            Console.WriteLine($"(c) {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s (half of (a)), achieved {l.AchievedFramesPerSec:N0}; " +
+                              $"mean {l.MeanMs:0.00} ms, max {l.MaxMs:0.00} ms; maxOutOfOrderness {MaxOutOfOrdernessUs} us, allowed lateness {AllowedLatenessUs} us.");
+        if (Memory is { } m)
+            Console.WriteLine($"(d) heap {m.HeapBefore / 1048576.0:0.0} -> {m.HeapAfter / 1048576.0:0.0} MiB, working set {m.WorkingSetBefore / 1048576.0:0.0} -> {m.WorkingSetAfter / 1048576.0:0.0} MiB; " +
+                              $"opened in {m.OpenSeconds:0.0} s; {m.SampledOpen}/{m.Sampled} sampled sessions report open with 2 streams.");
+    }
+}
+
+public sealed record MachineInfo(int Cores, string Os, string Dotnet, string Architecture)
+{
+    public static MachineInfo Current() => new(Environment.ProcessorCount, RuntimeInformation.OSDescription,
+        Environment.Version.ToString(), RuntimeInformation.ProcessArchitecture.ToString());
+}

@@ -1,0 +1,33 @@
+namespace FusionActors.Host.Bench;
+
+/// <summary>Sizes of one bench run; <see cref="Quick"/> is about 10× smaller, for smoke tests.</summary>
+public sealed record BenchScale
+{
+    public required string Name { get; init; }
+    /// <summary>Sessions (2 streams each) run in parallel by (a), the ceiling and (c).</summary>
+    public int Sessions { get; init; } = 32;
+    /// <summary>Frames per stream per window (event time: 1 µs per frame, windows of this many µs).</summary>
+    public int FramesPerWindow { get; init; } = 10;
+    /// <summary>Windows sent and not yet fused, per session (the flow-control window).</summary>
+    public int InFlightWindows { get; init; } = 4;
+    /// <summary>Frames (both streams) through the pipeline in (a).</summary>
+    public long PipelineFrames { get; init; }
+    public int EncoderSessions { get; init; } = 4;
+    public long ImageFrames { get; init; }
+    public long AudioFrames { get; init; }
+    public TimeSpan RawOnnxDuration { get; init; }
+    public TimeSpan LatencyDuration { get; init; }
+    public int MemorySessions { get; init; }
+
+    public static BenchScale Full { get; } = new()
+    {
+        Name = "full", PipelineFrames = 1_000_000, ImageFrames = 200_000, AudioFrames = 2_048,
+        RawOnnxDuration = TimeSpan.FromSeconds(4), LatencyDuration = TimeSpan.FromSeconds(15), MemorySessions = 10_000,
+    };
+
+    public static BenchScale Quick { get; } = new()
+    {
+        Name = "quick", PipelineFrames = 100_000, ImageFrames = 20_000, AudioFrames = 512,
+        RawOnnxDuration = TimeSpan.FromSeconds(1), LatencyDuration = TimeSpan.FromSeconds(4), MemorySessions = 1_000,
+    };
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Akka.Actor;
+using FusionActors.Protocol;
+
+namespace FusionActors.Host.Bench;
+
+/// <summary>
+/// The ceiling of (a): the raw Akka.NET message rate for the same hop count. Per session of (a), one chain of
+/// 8 plain forwarding <see cref="ReceiveActor"/>s whose last one tells the chain's driver (9 deliveries, as
+/// region → shard → session → stream → encoder → stream → alignment → fusion → subscriber), in the node's own
+/// actor system on its default dispatcher, with the same frame messages, message count, chain count and
+/// number of messages in flight per chain as (a).
+/// </summary>
+public static class CeilingChain
+{
+    public sealed record Result(double MessagesPerSec, long Messages, double Seconds, int Chains, int Hops);
+
+    public static async Task<Result> RunAsync(ActorSystem system, BenchScale scale, CancellationToken cancel)
+    {
+        var inFlight = scale.InFlightWindows * 2 * scale.FramesPerWindow;
+        await Run(system, Math.Min(scale.Sessions, 8), 20_000, inFlight, cancel); // warm-up
+        var perChain = scale.PipelineFrames / scale.Sessions;
+        return await Run(system, scale.Sessions, perChain, inFlight, cancel);
+    }
+
+    private static async Task<Result> Run(ActorSystem system, int chains, long perChain, int inFlight, CancellationToken cancel)
+    {
+        var forwarders = PipelineThroughput.Hops - 1;
+        var drivers = new List<(IActorRef Actor, Task<long> Done)>();
+        var all = new List<IActorRef>();
+        for (var c = 0; c < chains; c++)
+        {
+            var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var driver = system.ActorOf(Akka.Actor.Props.Create(() => new ChainDriver(perChain, inFlight, done)));
+            var next = driver;
+            for (var h = 0; h < forwarders; h++)
+            {
+                var target = next;
+                next = system.ActorOf(Akka.Actor.Props.Create(() => new Forwarder(target)));
+                all.Add(next);
+            }
+            driver.Tell(new ChainDriver.Head(next, $"chain-{c}"));
+            all.Add(driver);
+            drivers.Add((driver, done.Task));
+        }
+        await Task.Delay(100, cancel);
+        var started = Stopwatch.GetTimestamp();
+        foreach (var d in drivers) d.Actor.Tell(ChainDriver.Start.Instance);
+        var ends = await Task.WhenAll(drivers.Select(d => d.Done)).WaitAsync(TimeSpan.FromMinutes(3), cancel);
+        var seconds = Stopwatch.GetElapsedTime(started, ends.Max()).TotalSeconds;
+        foreach (var a in all) a.Tell(PoisonPill.Instance);
+        var messages = perChain * chains;
+        return new Result(messages / seconds, messages, seconds, chains, PipelineThroughput.Hops);
+    }
+
+    private sealed class Forwarder : ReceiveActor
+    {
+        public Forwarder(IActorRef next) => Receive<Frame>(f => next.Tell(f));
+    }
+
+    /// <summary>Sends frames down its chain, keeping <c>inFlight</c> outstanding; each frame coming back releases one more.</summary>
+    private sealed class ChainDriver : ReceiveActor
+    {
+        private readonly float[] _payload = BenchSessions.Payload(4, 1);
+        private IActorRef _head = ActorRefs.Nobody;
+        private string _id = "";
+        private long _sent, _received;
+
+        public ChainDriver(long total, int inFlight, TaskCompletionSource<long> done)
+        {
+            Receive<Head>(h => { _head = h.Actor; _id = h.Id; });
+            Receive<Start>(_ =>
+            {
+                while (_sent < Math.Min(inFlight, total)) Send();
+            });
+            Receive<Frame>(_ =>
+            {
+                _received++;
+                if (_sent < total) Send();
+                if (_received == total) done.TrySetResult(Stopwatch.GetTimestamp());
+            });
+        }
+
+        private void Send()
+        {
+            var seq = _sent++;
+            _head.Tell(new Frame(_id, "a", seq, seq, _payload));
+        }
+
+        public sealed record Head(IActorRef Actor, string Id);
+
+        public sealed record Start
+        {
+            public static readonly Start Instance = new();
+        }
+    }
+}

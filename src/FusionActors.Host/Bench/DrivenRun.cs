@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Akka.Actor;
+using FusionActors.Hosting;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Host.Bench;
+
+/// <summary>
+/// Opens sessions through the region, subscribes a <see cref="SessionDriver"/> to each, runs them all in
+/// parallel until every window is fused, reads every session's status, then closes the sessions.
+/// </summary>
+public static class DrivenRun
+{
+    public sealed record Outcome(double Seconds, IReadOnlyList<DriverResult> Drivers, IReadOnlyList<SessionStatus> Statuses)
+    {
+        public long FramesFused => Drivers.Sum(d => d.FramesFused);
+        public long Incomplete => Drivers.Sum(d => d.IncompleteWindows);
+        public long Rejected => Drivers.Sum(d => d.Rejected);
+        public IEnumerable<StreamStatus> Streams => Statuses.SelectMany(s => s.Streams);
+        public long InputsEncoded => Streams.Sum(s => s.Counters.InputsEncoded);
+        public long Batches => Streams.Sum(s => s.Counters.Batches);
+        public long Shed => Streams.Sum(s => s.Counters.InputsShed) + Statuses.Sum(s => s.Alignment?.Shed.Values.Sum() ?? 0);
+        public long Late => Statuses.Sum(s => s.Alignment?.LateEvidence ?? 0);
+    }
+
+    public static async Task<Outcome> RunAsync(FusionNode node, string prefix, int sessions, Func<string, SessionSpec> specOf,
+        Func<int, StreamSpec, float[]> payloadOf, int framesPerWindow, int windows, int inFlightWindows, CancellationToken cancel)
+    {
+        var region = node.Sessions;
+        var drivers = new List<(string Id, IActorRef Actor, Task<DriverResult> Done, SessionSpec Spec)>();
+        for (var i = 0; i < sessions; i++)
+        {
+            var id = $"{prefix}-{i}";
+            var spec = specOf(id);
+            await OpenAsync(region, spec, cancel);
+            var done = new TaskCompletionSource<DriverResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var payloads = spec.Streams.Select(s => payloadOf(i, s)).ToArray();
+            var actor = node.System.ActorOf(SessionDriver.Props(region, id, spec.Streams.Select(s => s.StreamId).ToArray(), payloads,
+                framesPerWindow, windows, inFlightWindows, done));
+            await region.Ask<Subscribed>(new Subscribe(id, actor), TimeSpan.FromSeconds(10), cancel);
+            drivers.Add((id, actor, done.Task, spec));
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        foreach (var d in drivers) d.Actor.Tell(SessionDriver.Start.Instance);
+        var all = Task.WhenAll(drivers.Select(d => d.Done));
+        var timeout = TimeSpan.FromMinutes(3);
+        if (await Task.WhenAny(all, Task.Delay(timeout, cancel)) != all)
+            throw new TimeoutException($"{prefix}: not every window was fused within {timeout}");
+        var results = await all;
+        var ended = results.Max(r => r.LastResultTicks);
+        var seconds = Stopwatch.GetElapsedTime(started, ended).TotalSeconds;
+
+        var statuses = new List<SessionStatus>();
+        foreach (var d in drivers)
+            statuses.Add(await region.Ask<SessionStatus>(new GetSessionStatus(d.Id), TimeSpan.FromSeconds(10), cancel));
+        foreach (var d in drivers)
+        {
+            await CloseAsync(region, d.Spec, cancel);
+            d.Actor.Tell(PoisonPill.Instance);
+        }
+        return new Outcome(seconds, results, statuses);
+    }
+
+    public static async Task OpenAsync(IActorRef region, SessionSpec spec, CancellationToken cancel)
+    {
+        var opened = await region.Ask<object>(new OpenSession(spec, 0), TimeSpan.FromSeconds(30), cancel);
+        if (opened is not SessionOpened) throw new InvalidOperationException($"session {spec.SessionId} did not open: {opened}");
+    }
+
+    /// <summary>Finishes the streams (no window is left to close on processing time), then closes the session.</summary>
+    public static async Task CloseAsync(IActorRef region, SessionSpec spec, CancellationToken cancel)
+    {
+        foreach (var s in spec.Streams) region.Tell(new CloseStream(spec.SessionId, s.StreamId), ActorRefs.NoSender);
+        await region.Ask<SessionClosed>(new CloseSession(spec.SessionId), TimeSpan.FromSeconds(30), cancel);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using FusionActors.Hosting;
+using FusionActors.Inference;
+using FusionActors.Specs;
+
+namespace FusionActors.Host.Bench;
+
+/// <summary>
+/// (b) Encoder throughput with micro-batching: frames of one per-frame stream per session, pushed with up to
+/// <c>inFlightWindows × MaxBatch</c> frames outstanding (below the 256 pending-input cap, so nothing is shed),
+/// through the real actor path to a real ONNX model. Inputs encoded per second and the mean batch size come
+/// from the streams' counters (GetSessionStatus). Next to it: the same shared <see cref="IEncoder"/> instance
+/// (the node's ModelRegistry OnnxEncoder) called directly in a tight loop, batch = MaxBatch, on as many threads
+/// as the encoder dispatcher has.
+/// </summary>
+public static class EncoderThroughput
+{
+    public const int InFlightWindows = 6;
+
+    public sealed record Result(string Model, double PipelinePerSec, long InputsEncoded, double Seconds, double MeanBatchSize,
+        double RawPerSec, int RawBatch, int RawThreads, double RawAtMeanBatchPerSec, int Sessions, long Shed, long Rejected, long Incomplete);
+
+    public static async Task<Result> RunAsync(FusionNode node, IEncoderProvider encoders, string model, string modality, int frameLength,
+        float lo, float hi, int sessions, long frames, TimeSpan rawDuration, int rawThreads, CancellationToken cancel)
+    {
+        var batch = new StreamSpec { StreamId = "s", Modality = modality, Model = model, FrameLength = frameLength }.MaxBatch;
+        var f = batch; // one window = one full batch of frames
+        SessionSpec SpecOf(string id) => BenchSessions.Model(id, model, modality, frameLength, f);
+        float[] PayloadOf(int i, StreamSpec s) => BenchSessions.Payload(s.FrameLength, 100 + i, lo, hi);
+
+        await DrivenRun.RunAsync(node, $"warm-{model}", sessions, SpecOf, PayloadOf, f, 8, InFlightWindows, cancel);
+        var windows = (int)Math.Max(1, frames / ((long)sessions * f));
+        var o = await DrivenRun.RunAsync(node, $"enc-{model}", sessions, SpecOf, PayloadOf, f, windows, InFlightWindows, cancel);
+        var meanBatch = o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches;
+
+        var encoder = encoders.Resolve(BenchSessions.PerFrame("s", modality, model, frameLength), BenchSessions.Labels.Length).Encoder;
+        var inputs = Enumerable.Range(0, batch).Select(i => (ReadOnlyMemory<float>)BenchSessions.Payload(frameLength, 100 + i, lo, hi)).ToArray();
+        var raw = Raw(encoder, inputs, rawThreads, rawDuration);
+        var meanN = Math.Clamp((int)Math.Round(meanBatch), 1, batch);
+        var rawAtMean = meanN == batch ? raw : Raw(encoder, inputs[..meanN], rawThreads, rawDuration);
+        return new Result(model, o.InputsEncoded / o.Seconds, o.InputsEncoded, o.Seconds, meanBatch, raw, batch, rawThreads, rawAtMean,
+            sessions, o.Shed, o.Rejected, o.Incomplete);
+    }
+
+    /// <summary>Inputs per second of <paramref name="threads"/> threads each calling Encode on the same batch back to back.</summary>
+    public static double Raw(IEncoder encoder, ReadOnlyMemory<float>[] batch, int threads, TimeSpan duration)
+    {
+        for (var i = 0; i < 20; i++) encoder.Encode(batch); // warm-up
+        var counts = new long[threads];
+        var go = new ManualResetEventSlim();
+        var stopAt = 0L;
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            go.Wait();
+            long n = 0;
+            while (Stopwatch.GetTimestamp() < Volatile.Read(ref stopAt))
+            {
+                encoder.Encode(batch);
+                n += batch.Length;
+            }
+            counts[t] = n;
+        }) { IsBackground = true }).ToArray();
+        foreach (var w in workers) w.Start();
+        var started = Stopwatch.GetTimestamp();
+        Volatile.Write(ref stopAt, started + (long)(duration.TotalSeconds * Stopwatch.Frequency));
+        go.Set();
+        foreach (var w in workers) w.Join();
+        var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        return counts.Sum() / seconds;
+    }
+}

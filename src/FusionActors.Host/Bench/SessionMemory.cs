@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Akka.Actor;
+using FusionActors.Host.Playback;
+using FusionActors.Hosting;
+using FusionActors.Protocol;
+
+namespace FusionActors.Host.Bench;
+
+/// <summary>
+/// (d) Memory per open session: N sessions of the demo's spec (audio windowed on audio-digits + camera per-frame on
+/// image-digits; the ONNX sessions are shared per node) opened with OpenSession through the region.
+/// Managed heap: (GC.GetTotalMemory(true) after opening − before) / N, each after a full blocking GC; and the
+/// process working-set delta / N. Stream actors create their encoder actor on the first input, so an open
+/// session without frames has 5 actors (session, fusion, alignment, 2 streams) plus its sharding bookkeeping.
+/// </summary>
+public static class SessionMemory
+{
+    public sealed record Result(int SessionsOpened, double BytesPerSession, double WorkingSetBytesPerSession, long HeapBefore, long HeapAfter,
+        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled);
+
+    public static async Task<Result> RunAsync(FusionNode node, int sessions, CancellationToken cancel)
+    {
+        var region = node.Sessions;
+        var heapBefore = Settle();
+        var wsBefore = WorkingSet();
+        var started = Stopwatch.GetTimestamp();
+        var next = -1;
+        var opened = 0;
+        async Task Opener()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < sessions)
+            {
+                await DrivenRun.OpenAsync(region, AvDigitsSession.Spec($"mem-{i}"), cancel);
+                Interlocked.Increment(ref opened);
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(Opener, cancel)));
+        var openSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var heapAfter = Settle();
+        var wsAfter = WorkingSet();
+
+        // Check that they really are open (a sample is enough: each open was already acknowledged).
+        var open = 0;
+        for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50))
+        {
+            var s = await region.Ask<SessionStatus>(new GetSessionStatus($"mem-{i}"), TimeSpan.FromSeconds(10), cancel);
+            if (s.Open && s.Streams.Count == 2) open++;
+        }
+        var sampled = 0;
+        for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50)) sampled++;
+        return new Result(opened, (heapAfter - heapBefore) / (double)opened, (wsAfter - wsBefore) / (double)opened,
+            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled);
+    }
+
+    private static long Settle()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static long WorkingSet()
+    {
+        using var p = Process.GetCurrentProcess();
+        p.Refresh();
+        return p.WorkingSet64;
+    }
+}
