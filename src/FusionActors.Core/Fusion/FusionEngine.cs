@@ -47,7 +47,7 @@ public sealed class FusionEngine
         {
             var pooled = Pool(modality, window, out var newestEnd, out var embedding);
             var isImputed = false;
-            if (pooled is null && TryImpute(modality, window, out var last))
+            if (pooled is null && embedding is null && TryImpute(modality, window, out var last))
             {
                 (newestEnd, pooled, embedding) = last;
                 isImputed = true;
