@@ -273,4 +273,42 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
         session.Tell(new Frame("s-close", Camera, 99, 3_000_000, Sample[0].Image), TestActor);
         Assert.Equal(RejectReason.StreamFinished, ExpectMsg<FrameRejected>(Wait).Reason);
     }
+
+    [Fact]
+    public void A_client_heartbeat_moves_the_stream_watermark_so_windows_close_without_more_frames()
+    {
+        // The camera never goes idle here (60 s): only its heartbeat can let window 0 close.
+        var (session, results) = Open(Spec("s-heartbeat", cameraIdle: TimeSpan.FromSeconds(60)));
+        Send(session, AudioFrames("s-heartbeat", 0, Sample[0], 0), TestActor);
+        Send(session, AudioFrames("s-heartbeat", 1, Sample[1], 50), TestActor);
+        Send(session, CameraFrames("s-heartbeat", 0, Sample[0], 0), TestActor);
+        session.Tell(new StreamHeartbeat("s-heartbeat", Camera, 1_500_000), TestActor);
+        var r = ExpectResult(results, 0);
+        Assert.Empty(r.Missing);
+        Assert.Equal(StreamState.Active, r.States[Camera]);
+        Assert.Equal(Sample[0].Label, r.TopClass);
+    }
+
+    [Fact]
+    public void Inputs_waiting_for_a_restarting_encoder_are_capped_and_what_overflows_is_counted()
+    {
+        var spec = Spec("s-cap");
+        spec = spec with { Streams = [spec.Streams[0], spec.Streams[1] with { MaxPendingInputs = 3 }] };
+        var slowRestart = FastBackoff with { Min = TimeSpan.FromSeconds(1), Max = TimeSpan.FromSeconds(1), Jitter = 0 };
+        var (session, results) = Open(spec, SessionProps("s-cap", backoff: slowRestart));
+        session.Tell(new CrashEncoder("s-cap", Camera), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        Send(session, CameraFrames("s-cap", 0, Sample[0], 0), TestActor);
+        ExpectState(results, Camera, StreamState.Restarting);
+        session.Tell(new GetSessionStatus("s-cap"), TestActor);
+        var camera = ExpectMsg<SessionStatus>(Wait).Streams.Single(s => s.StreamId == Camera);
+        Assert.True(camera.PendingInputs <= 3, $"pending {camera.PendingInputs} exceeds the cap");
+        Assert.True(camera.Counters.InputsShed >= 6, $"shed {camera.Counters.InputsShed}");
+        Assert.Equal(10, camera.Counters.InputsShed + camera.PendingInputs + camera.Counters.InputsEncoded + camera.Counters.Quarantined);
+        // After the restart the kept inputs are encoded and the window is fused with them.
+        ExpectState(results, Camera, StreamState.Active);
+        Feed(session, "s-cap", 0, 2, 0, 10, cameraOn: w => w > 0);
+        var r = ExpectResult(results, 0);
+        Assert.Empty(r.Missing);
+    }
 }

@@ -275,6 +275,15 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
             // Retry one by one so the poison input is found and good inputs are not blamed.
             for (var i = retry.Count - 1; i >= 0; i--) _pending.AddFirst(retry[i]);
             _singleMode = Math.Max(_singleMode, retry.Count);
+            // Retries count against the cap like any waiting input.
+            while (_pending.Count > _spec.MaxPendingInputs)
+            {
+                var victim = _spec.Overflow == OverflowPolicy.DropOldest ? _pending.First! : _pending.Last!;
+                _pending.Remove(victim);
+                RemoveStart(victim.Value.StartUs);
+                _counters.InputsShed++;
+            }
+            _singleMode = Math.Min(_singleMode, _pending.Count);
         }
 
         if (_budget.TryRestart(DateTimeOffset.UtcNow))
