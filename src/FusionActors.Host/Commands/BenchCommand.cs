@@ -16,7 +16,10 @@ public static class BenchCommand
     {
         args.AllowOnly("report", "quick");
         var scale = args.Flag("quick") ? BenchScale.Quick : BenchScale.Full;
-        var options = FusionOptions.Load(null);
+        // The server's defaults, with Akka's log level at WARNING: at INFO every session open/close is printed,
+        // which would bury the table under 10,000 lines in (d). No log statement on the frame path is affected.
+        var defaults = FusionOptions.Load(null);
+        var options = defaults with { Hocon = defaults.Hocon + "\nakka.loglevel = WARNING\n" };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
         var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
