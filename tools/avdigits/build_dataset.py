@@ -169,14 +169,15 @@ def synthesise(job):
     res = os.path.join(tmpdir, item["id"] + ".16k.wav")
     subprocess.run(["espeak-ng", "-v", f"{lang}+{variant}", "-s", str(item["speed"]), "-p", str(item["pitch"]),
                     "-w", raw, WORDS[item["label"]]], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    subprocess.run(["sox", raw, "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", res], check=True,
+    # -D: no dither, which sox otherwise adds with a random seed (the data set must be reproducible).
+    subprocess.run(["sox", "-D", raw, "-r", str(SAMPLE_RATE), "-c", "1", "-b", "16", res], check=True,
                    stderr=subprocess.PIPE)
     word = trim(read_wav(res))
     if len(word) > MAX_WORD:
         # Too long for one second at this speed: time-compress with sox (keeps pitch).
         factor = len(word) / MAX_WORD * 1.02
         fitted = res + ".fit.wav"
-        subprocess.run(["sox", res, fitted, "tempo", "-s", f"{factor:.4f}"], check=True, stderr=subprocess.PIPE)
+        subprocess.run(["sox", "-D", res, fitted, "tempo", "-s", f"{factor:.4f}"], check=True, stderr=subprocess.PIPE)
         word = trim(read_wav(fitted))[:MAX_WORD]
         os.remove(fitted)
     os.remove(raw)
