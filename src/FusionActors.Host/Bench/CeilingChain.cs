@@ -13,15 +13,20 @@ namespace FusionActors.Host.Bench;
 /// </summary>
 public static class CeilingChain
 {
-    public sealed record Result(double MessagesPerSec, long Messages, double Seconds, int Chains, int Hops);
+    public sealed record Result(double MessagesPerSec, long Messages, double Seconds, int Chains, int Hops, GcStats? Gc = null, double AllocatedBytesPerMessage = 0);
 
-    public static async Task<Result> RunAsync(ActorSystem system, BenchScale scale, CancellationToken cancel)
+    public static Task WarmUpAsync(ActorSystem system, BenchScale scale, CancellationToken cancel) =>
+        Run(system, Math.Min(scale.Sessions, 8), 20_000, InFlight(scale), cancel);
+
+    public static async Task<Result> MeasureAsync(ActorSystem system, BenchScale scale, CancellationToken cancel)
     {
-        var inFlight = scale.InFlightWindows * 2 * scale.FramesPerWindow;
-        await Run(system, Math.Min(scale.Sessions, 8), 20_000, inFlight, cancel); // warm-up
-        var perChain = scale.PipelineFrames / scale.Sessions;
-        return await Run(system, scale.Sessions, perChain, inFlight, cancel);
+        var gc = GcStats.Start();
+        var r = await Run(system, scale.Sessions, scale.PipelineFrames / scale.Sessions, InFlight(scale), cancel);
+        var g = gc.Stop();
+        return r with { Gc = g, AllocatedBytesPerMessage = g.AllocatedPer(r.Messages) };
     }
+
+    private static int InFlight(BenchScale scale) => scale.InFlightWindows * 2 * scale.FramesPerWindow;
 
     private static async Task<Result> Run(ActorSystem system, int chains, long perChain, int inFlight, CancellationToken cancel)
     {

@@ -18,10 +18,11 @@ public static class EncoderThroughput
     public const int InFlightWindows = 6;
 
     public sealed record Result(string Model, double PipelinePerSec, long InputsEncoded, double Seconds, double MeanBatchSize,
-        double RawPerSec, int RawBatch, int RawThreads, double RawAtMeanBatchPerSec, int Sessions, long Shed, long Rejected, long Incomplete);
+        double RawPerSec, int RawBatch, int RawThreads, double RawAtMeanBatchPerSec, int Sessions, long Shed, long Rejected, long Incomplete,
+        IReadOnlyList<double> PipelineRunsPerSec, IReadOnlyList<double> RawRunsPerSec);
 
     public static async Task<Result> RunAsync(FusionNode node, IEncoderProvider encoders, string model, string modality, int frameLength,
-        float lo, float hi, int sessions, long frames, TimeSpan rawDuration, int rawThreads, CancellationToken cancel)
+        float lo, float hi, int sessions, long frames, TimeSpan rawDuration, int rawThreads, int repeats, CancellationToken cancel)
     {
         var batch = new StreamSpec { StreamId = "s", Modality = modality, Model = model, FrameLength = frameLength }.MaxBatch;
         var f = batch; // one window = one full batch of frames
@@ -30,16 +31,19 @@ public static class EncoderThroughput
 
         await DrivenRun.RunAsync(node, $"warm-{model}", sessions, SpecOf, PayloadOf, f, 8, InFlightWindows, cancel);
         var windows = (int)Math.Max(1, frames / ((long)sessions * f));
-        var o = await DrivenRun.RunAsync(node, $"enc-{model}", sessions, SpecOf, PayloadOf, f, windows, InFlightWindows, cancel);
+        var run = 0;
+        var (o, runs) = await Repeat.MedianAsync(repeats,
+            () => DrivenRun.RunAsync(node, $"enc-{model}-{run++}", sessions, SpecOf, PayloadOf, f, windows, InFlightWindows, cancel),
+            r => r.InputsEncoded / r.Seconds);
         var meanBatch = o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches;
 
         var encoder = encoders.Resolve(BenchSessions.PerFrame("s", modality, model, frameLength), BenchSessions.Labels.Length).Encoder;
         var inputs = Enumerable.Range(0, batch).Select(i => (ReadOnlyMemory<float>)BenchSessions.Payload(frameLength, 100 + i, lo, hi)).ToArray();
-        var raw = Raw(encoder, inputs, rawThreads, rawDuration);
+        var (raw, rawRuns) = Repeat.Median(repeats, () => Raw(encoder, inputs, rawThreads, rawDuration), r => r);
         var meanN = Math.Clamp((int)Math.Round(meanBatch), 1, batch);
         var rawAtMean = meanN == batch ? raw : Raw(encoder, inputs[..meanN], rawThreads, rawDuration);
         return new Result(model, o.InputsEncoded / o.Seconds, o.InputsEncoded, o.Seconds, meanBatch, raw, batch, rawThreads, rawAtMean,
-            sessions, o.Shed, o.Rejected, o.Incomplete);
+            sessions, o.Shed, o.Rejected, o.Incomplete, runs.Select(r => r.InputsEncoded / r.Seconds).ToArray(), rawRuns);
     }
 
     /// <summary>Inputs per second of <paramref name="threads"/> threads each calling Encode on the same batch back to back.</summary>

@@ -14,8 +14,8 @@ namespace FusionActors.Host.Bench;
 /// </summary>
 public static class LatencyProbe
 {
-    public sealed record Result(double P50Ms, double P99Ms, double MaxMs, double MeanMs, long Windows, double OfferedFramesPerSec,
-        double AchievedFramesPerSec, int Sessions, long Rejected, long Incomplete);
+    public sealed record Result(double P50Ms, double P99Ms, double P999Ms, double MaxMs, double MeanMs, long Windows, double OverTargetFraction,
+        double OfferedFramesPerSec, double AchievedFramesPerSec, int Sessions, long Incomplete, GcStats Gc);
 
     public static async Task<Result> RunAsync(FusionNode node, BenchScale scale, double framesPerSec, CancellationToken cancel)
     {
@@ -48,6 +48,7 @@ public static class LatencyProbe
 
         var payloads = Enumerable.Range(0, sessions).Select(i => BenchSessions.Payload(4, i)).ToArray();
         var ids = specs.Select(s => s.SessionId).ToArray();
+        var gc = GcStats.Start();
         var started = Stopwatch.GetTimestamp();
         var sender = new Thread(() =>
         {
@@ -75,6 +76,7 @@ public static class LatencyProbe
         var sentSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var finished = await Task.WhenAny(allDone.Task, Task.Delay(TimeSpan.FromSeconds(60), cancel));
         if (finished != allDone.Task) throw new TimeoutException($"latency: only {Interlocked.Read(ref received[0])} of {expected} windows fused");
+        var gcStats = gc.Stop();
 
         var warmUpEnd = started + Stopwatch.Frequency; // results of windows completed in the first second are not counted
         var latencies = new List<double>();
@@ -89,8 +91,10 @@ public static class LatencyProbe
         foreach (var spec in specs) await DrivenRun.CloseAsync(region, spec, cancel);
         foreach (var (a, _) in subscribers) a.Tell(PoisonPill.Instance);
         latencies.Sort();
-        return new Result(Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.Count > 0 ? latencies[^1] : double.NaN,
-            latencies.Count > 0 ? latencies.Average() : double.NaN, latencies.Count, framesPerSec, totalFrames / sentSeconds, sessions, 0, incomplete);
+        var over = latencies.Count == 0 ? 0 : latencies.Count(l => l > BenchReport.LatencyP99TargetMs) / (double)latencies.Count;
+        return new Result(Percentile(latencies, 0.50), Percentile(latencies, 0.99), Percentile(latencies, 0.999),
+            latencies.Count > 0 ? latencies[^1] : double.NaN, latencies.Count > 0 ? latencies.Average() : double.NaN, latencies.Count, over,
+            framesPerSec, totalFrames / sentSeconds, sessions, incomplete, gcStats);
     }
 
     private static double Percentile(List<double> sorted, double p)

@@ -12,17 +12,22 @@ public static class PipelineThroughput
     public const int Hops = 9;
 
     public sealed record Result(double FramesPerSec, long Frames, double Seconds, int Sessions, int InFlightFramesPerSession,
-        long IncompleteWindows, long Rejected, long Shed, long Late, long InputsEncoded, double MeanBatchSize);
+        long IncompleteWindows, long Rejected, long Shed, long Late, long InputsEncoded, double MeanBatchSize, GcStats Gc, double AllocatedBytesPerFrame);
 
-    public static async Task<Result> RunAsync(FusionNode node, BenchScale scale, CancellationToken cancel)
+    /// <summary>JIT and shard allocation; not counted.</summary>
+    public static Task WarmUpAsync(FusionNode node, BenchScale scale, CancellationToken cancel) =>
+        Run(node, "warm-a", Math.Min(scale.Sessions, 8), scale.FramesPerWindow, 200, scale.InFlightWindows, cancel);
+
+    public static async Task<Result> MeasureAsync(FusionNode node, BenchScale scale, int run, CancellationToken cancel)
     {
         var f = scale.FramesPerWindow;
-        // Warm-up (JIT, shard allocation); not counted.
-        await Run(node, "warm-a", Math.Min(scale.Sessions, 8), f, 200, scale.InFlightWindows, cancel);
         var windows = (int)Math.Max(1, scale.PipelineFrames / (scale.Sessions * 2L * f));
-        var o = await Run(node, "pipe", scale.Sessions, f, windows, scale.InFlightWindows, cancel);
+        var gc = GcStats.Start();
+        var o = await Run(node, $"pipe{run}", scale.Sessions, f, windows, scale.InFlightWindows, cancel);
+        var g = gc.Stop();
         return new Result(o.FramesFused / o.Seconds, o.FramesFused, o.Seconds, scale.Sessions, scale.InFlightWindows * 2 * f,
-            o.Incomplete, o.Rejected, o.Shed, o.Late, o.InputsEncoded, o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches);
+            o.Incomplete, o.Rejected, o.Shed, o.Late, o.InputsEncoded, o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches,
+            g, g.AllocatedPer(o.FramesFused));
     }
 
     private static Task<DrivenRun.Outcome> Run(FusionNode node, string prefix, int sessions, int f, int windows, int inFlight, CancellationToken cancel) =>

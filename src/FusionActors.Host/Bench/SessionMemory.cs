@@ -16,7 +16,10 @@ namespace FusionActors.Host.Bench;
 public static class SessionMemory
 {
     public sealed record Result(int SessionsOpened, double BytesPerSession, double WorkingSetBytesPerSession, long HeapBefore, long HeapAfter,
-        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled);
+        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled, double BytesPerBareActor, int ActorsPerSession);
+
+    /// <summary>Actors of an open session before its first frame: session, fusion, alignment and two streams.</summary>
+    public const int ActorsPerIdleSession = 5;
 
     public static async Task<Result> RunAsync(FusionNode node, int sessions, CancellationToken cancel)
     {
@@ -47,10 +50,29 @@ public static class SessionMemory
             var s = await region.Ask<SessionStatus>(new GetSessionStatus($"mem-{i}"), TimeSpan.FromSeconds(10), cancel);
             if (s.Open && s.Streams.Count == 2) open++;
         }
+        var bare = await BareActorBytesAsync(node.System, sessions, cancel);
         var sampled = 0;
         for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50)) sampled++;
         return new Result(opened, (heapAfter - heapBefore) / (double)opened, (wsAfter - wsBefore) / (double)opened,
-            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled);
+            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, ActorsPerIdleSession);
+    }
+
+    /// <summary>For scale: managed bytes of one empty <see cref="ReceiveActor"/> child (no state, no timers) in the same system.</summary>
+    private static async Task<double> BareActorBytesAsync(ActorSystem system, int count, CancellationToken cancel)
+    {
+        var before = Settle();
+        var actors = new IActorRef[count];
+        for (var i = 0; i < count; i++) actors[i] = system.ActorOf(Akka.Actor.Props.Create(() => new Bare()));
+        foreach (var a in actors) await a.Ask<ActorIdentity>(new Identify(0), TimeSpan.FromSeconds(10), cancel);
+        var after = Settle();
+        GC.KeepAlive(actors);
+        foreach (var a in actors) a.Tell(PoisonPill.Instance);
+        return (after - before) / (double)count;
+    }
+
+    private sealed class Bare : ReceiveActor
+    {
+        public Bare() => ReceiveAny(_ => { });
     }
 
     private static long Settle()

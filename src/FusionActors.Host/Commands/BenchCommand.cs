@@ -9,13 +9,18 @@ namespace FusionActors.Host.Commands;
 /// A program that prints numbers: one one-node server (the same FusionNode the server runs) measures (a) the
 /// actor path against a plain-actor ceiling, (b) encoders against raw OnnxRuntime, (c) latency at half of (a)'s
 /// throughput and (d) memory per open session, prints them against their targets and writes a JSON report.
+/// <c>--only abcd</c> runs a subset (for profiling one measurement; (c) needs (a) and runs it too).
 /// </summary>
 public static class BenchCommand
 {
     public static async Task<int> RunAsync(Args args, CancellationToken cancel)
     {
-        args.AllowOnly("report", "quick");
+        args.AllowOnly("report", "quick", "only");
         var scale = args.Flag("quick") ? BenchScale.Quick : BenchScale.Full;
+        var only = args.String("only") ?? "abcd";
+        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd'))) throw new UsageException("--only takes letters of abcd");
+        bool Runs(char m) => only.Contains(m) || (m == 'a' && only.Contains('c'));
+
         // The server's defaults, with Akka's log level at WARNING: at INFO every session open/close is printed,
         // which would bury the table under 10,000 lines in (d). No log statement on the frame path is affected.
         var defaults = FusionOptions.Load(null);
@@ -23,62 +28,74 @@ public static class BenchCommand
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
         var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
-        Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, encoder threads {encoderThreads}");
+        Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, " +
+                          $"encoder dispatcher {encoderThreads} threads, median of {scale.Repeats} run(s) for (a) and (b)");
 
-        Console.WriteLine("(a) pipeline throughput ...");
-        var pipeline = await PipelineThroughput.RunAsync(node, scale, cancel);
-        Console.WriteLine($"    {pipeline.FramesPerSec:N0} fused frames/s");
-        Console.WriteLine("(a) ceiling: plain actor chain ...");
-        var ceiling = await CeilingChain.RunAsync(node.System, scale, cancel);
-        Console.WriteLine($"    {ceiling.MessagesPerSec:N0} messages/s through {ceiling.Hops} hops");
+        var report = new BenchReport { Scale = scale.Name, Machine = MachineInfo.Current(), Timestamp = DateTimeOffset.UtcNow };
 
-        Console.WriteLine("(c) latency at half of (a) ...");
-        var latency = await LatencyProbe.RunAsync(node, scale, pipeline.FramesPerSec / 2, cancel);
-        Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
-
-        Console.WriteLine("(b) image-digits encoder ...");
-        var image = await EncoderThroughput.RunAsync(node, encoders!, "image-digits", "image", 64, 0f, 1f,
-            scale.EncoderSessions, scale.ImageFrames, scale.RawOnnxDuration, encoderThreads, cancel);
-        Console.WriteLine($"    {image.PipelinePerSec:N0} inputs/s via actors, raw {image.RawPerSec:N0}/s");
-        Console.WriteLine("(b) audio-digits encoder ...");
-        var audio = await EncoderThroughput.RunAsync(node, encoders!, "audio-digits", "audio", 16_000, -0.5f, 0.5f,
-            scale.EncoderSessions, scale.AudioFrames, scale.RawOnnxDuration, encoderThreads, cancel);
-        Console.WriteLine($"    {audio.PipelinePerSec:N0} inputs/s via actors, raw {audio.RawPerSec:N0}/s");
-
-        Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
-        var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, cancel);
-
-        var report = new BenchReport
+        if (Runs('a'))
         {
-            Scale = scale.Name,
-            Machine = MachineInfo.Current(),
-            Timestamp = DateTimeOffset.UtcNow,
-            PipelineFramesPerSec = pipeline.FramesPerSec,
-            CeilingFramesPerSec = ceiling.MessagesPerSec,
-            PipelineToCeiling = pipeline.FramesPerSec / ceiling.MessagesPerSec,
-            Pipeline = pipeline,
-            Ceiling = ceiling,
-            EncoderPerSec = image.PipelinePerSec,
-            RawOnnxPerSec = image.RawPerSec,
-            EncoderToRaw = image.PipelinePerSec / image.RawPerSec,
-            MeanBatchSize = image.MeanBatchSize,
-            ImageEncoder = image,
-            AudioEncoderPerSec = audio.PipelinePerSec,
-            AudioRawOnnxPerSec = audio.RawPerSec,
-            AudioEncoderToRaw = audio.PipelinePerSec / audio.RawPerSec,
-            AudioMeanBatchSize = audio.MeanBatchSize,
-            AudioEncoder = audio,
-            LatencyP50Ms = latency.P50Ms,
-            LatencyP99Ms = latency.P99Ms,
-            LatencyLoadFramesPerSec = latency.OfferedFramesPerSec,
-            MaxOutOfOrdernessUs = 0,
-            AllowedLatenessUs = 0,
-            Latency = latency,
-            BytesPerSession = memory.BytesPerSession,
-            WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
-            SessionsOpened = memory.SessionsOpened,
-            Memory = memory,
-        };
+            Console.WriteLine("(a) pipeline throughput ...");
+            await PipelineThroughput.WarmUpAsync(node, scale, cancel);
+            var run = 0;
+            var (pipeline, pipelineRuns) = await Repeat.MedianAsync(scale.Repeats, () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel), r => r.FramesPerSec);
+            Console.WriteLine($"    {string.Join(", ", pipelineRuns.Select(r => r.FramesPerSec.ToString("N0")))} fused frames/s");
+            Console.WriteLine("(a) ceiling: plain actor chain ...");
+            await CeilingChain.WarmUpAsync(node.System, scale, cancel);
+            var (ceiling, ceilingRuns) = await Repeat.MedianAsync(scale.Repeats, () => CeilingChain.MeasureAsync(node.System, scale, cancel), r => r.MessagesPerSec);
+            Console.WriteLine($"    {string.Join(", ", ceilingRuns.Select(r => r.MessagesPerSec.ToString("N0")))} messages/s through {ceiling.Hops} hops");
+            report = report with
+            {
+                PipelineFramesPerSec = pipeline.FramesPerSec, CeilingFramesPerSec = ceiling.MessagesPerSec,
+                PipelineToCeiling = pipeline.FramesPerSec / ceiling.MessagesPerSec, Pipeline = pipeline, Ceiling = ceiling,
+                PipelineRunsFramesPerSec = pipelineRuns.Select(r => r.FramesPerSec).ToArray(),
+                CeilingRunsFramesPerSec = ceilingRuns.Select(r => r.MessagesPerSec).ToArray(),
+            };
+        }
+
+        if (Runs('c'))
+        {
+            Console.WriteLine("(c) latency at half of (a) ...");
+            var latency = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec / 2, cancel);
+            Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
+            report = report with
+            {
+                LatencyP50Ms = latency.P50Ms, LatencyP99Ms = latency.P99Ms, LatencyLoadFramesPerSec = latency.OfferedFramesPerSec,
+                MaxOutOfOrdernessUs = 0, AllowedLatenessUs = 0, Latency = latency,
+            };
+        }
+
+        if (Runs('b'))
+        {
+            Console.WriteLine("(b) image-digits encoder ...");
+            var image = await EncoderThroughput.RunAsync(node, encoders!, "image-digits", "image", 64, 0f, 1f,
+                scale.EncoderSessions, scale.ImageFrames, scale.RawOnnxDuration, encoderThreads, scale.Repeats, cancel);
+            Console.WriteLine($"    {image.PipelinePerSec:N0} inputs/s via actors, raw {image.RawPerSec:N0}/s");
+            Console.WriteLine("(b) audio-digits encoder ...");
+            var audio = await EncoderThroughput.RunAsync(node, encoders!, "audio-digits", "audio", 16_000, -0.5f, 0.5f,
+                scale.EncoderSessions, scale.AudioFrames, scale.RawOnnxDuration, encoderThreads, scale.Repeats, cancel);
+            Console.WriteLine($"    {audio.PipelinePerSec:N0} inputs/s via actors, raw {audio.RawPerSec:N0}/s");
+            report = report with
+            {
+                EncoderPerSec = image.PipelinePerSec, RawOnnxPerSec = image.RawPerSec, EncoderToRaw = image.PipelinePerSec / image.RawPerSec,
+                MeanBatchSize = image.MeanBatchSize, ImageEncoder = image,
+                AudioEncoderPerSec = audio.PipelinePerSec, AudioRawOnnxPerSec = audio.RawPerSec,
+                AudioEncoderToRaw = audio.PipelinePerSec / audio.RawPerSec, AudioMeanBatchSize = audio.MeanBatchSize, AudioEncoder = audio,
+            };
+        }
+
+        if (Runs('d'))
+        {
+            Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
+            var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, cancel);
+            report = report with
+            {
+                BytesPerSession = memory.BytesPerSession, WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
+                SessionsOpened = memory.SessionsOpened, Memory = memory,
+            };
+        }
+
+        report = report with { Timestamp = DateTimeOffset.UtcNow };
         report.Print();
         if (args.String("report") is { } path)
         {
