@@ -7,7 +7,7 @@ namespace FusionActors.Fusion;
 /// <summary>
 /// Decides each aligned window (DESIGN §6). Per modality: pooled calibrated log-posterior (mean of the
 /// evidence's log-probabilities, renormalised), confidence c = 1 − H/log K, freshness f = exp(−age/τ) with
-/// age = window end − end of the newest evidence, reliability r from the stream's health, prior s.
+/// age = window end − the newest evidence's information time (a frozen sensor's repeats keep their first time), reliability r from the stream's health, prior s.
 /// Adaptive weight w = s·r·c·f; the fused log-posterior is Σ w log p / Σ w over present modalities;
 /// Σ w = 0 gives NoEvidence with the prior. The fused embedding is the weight-scaled concatenation of the
 /// modalities' mean embeddings (zeros where missing). Stateful only for imputation (last evidence per modality).
@@ -136,7 +136,7 @@ public sealed class FusionEngine
             if (!window.Evidence.TryGetValue(stream.StreamId, out var list)) continue;
             foreach (var e in list)
             {
-                newestEnd = Math.Max(newestEnd, e.EndUs);
+                newestEnd = Math.Max(newestEnd, e.FreshAsOfUs);
                 if (e.Embedding.Length > 0)
                 {
                     embedding ??= new float[e.Embedding.Length];

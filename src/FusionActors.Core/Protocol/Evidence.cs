@@ -3,8 +3,13 @@ namespace FusionActors.Protocol;
 /// <summary>An encoder input: frames of one stream made into one tensor over an event-time span.</summary>
 /// <param name="Coverage">Fraction of the span covered by frames (gaps are zero-filled).</param>
 /// <param name="Revision">0 for the first emission; +1 each time a late frame changes it.</param>
+/// <param name="ContentEndUs">
+/// When the content was last seen to change, if earlier than <see cref="EndUs"/>: a frozen sensor that
+/// repeats its last frame sends new event times but no new information. Null = <see cref="EndUs"/>.
+/// </param>
 public sealed record EncoderInput(
-    string StreamId, long StartUs, long EndUs, float[] Values, double Coverage, long FirstSeq, long LastSeq, int Revision = 0);
+    string StreamId, long StartUs, long EndUs, float[] Values, double Coverage, long FirstSeq, long LastSeq, int Revision = 0,
+    long? ContentEndUs = null);
 
 /// <summary>
 /// What an encoder made of one input. <see cref="LogProbs"/> are calibrated (log softmax of logits / T)
@@ -19,8 +24,12 @@ public sealed record Evidence(
     double[] LogProbs,
     double Coverage,
     long LastSeq,
-    int Revision = 0)
+    int Revision = 0,
+    long? ContentEndUs = null)
 {
     /// <summary>The time evidence is assigned to windows by: the start of its span.</summary>
     public long TimeUs => StartUs;
+
+    /// <summary>Event time its information dates from, for freshness: the end of its span unless the content was frozen.</summary>
+    public long FreshAsOfUs => ContentEndUs ?? EndUs;
 }

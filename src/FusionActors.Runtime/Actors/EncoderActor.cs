@@ -50,7 +50,7 @@ public sealed class EncoderActor : ReceiveActor
             var input = msg.Inputs[i];
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
-                logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision);
+                logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs);
         }
         Sender.Tell(new Encoded(msg.BatchId, evidence, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
     }
