@@ -47,12 +47,12 @@ public static class SpecValidator
             case WindowKind.Sliding when w.HopUs > w.LengthUs:
                 p.Add("sliding window hop must not exceed its length");
                 break;
-            case WindowKind.Anchor when w.AnchorStream is null || spec.FindStream(w.AnchorStream) is null:
+        }
+        if (w.Kind == WindowKind.Anchor)
+        {
+            if (w.AnchorStream is null || spec.FindStream(w.AnchorStream) is null)
                 p.Add($"anchor stream '{w.AnchorStream}' is not a stream of the session");
-                break;
-            case WindowKind.Anchor when w.ToleranceUs <= 0:
-                p.Add("anchor tolerance must be > 0");
-                break;
+            if (w.ToleranceUs <= 0) p.Add("anchor tolerance must be > 0");
         }
         if (spec.AllowedLatenessUs < 0) p.Add("allowedLateness must be >= 0");
         if (spec.MaxBufferedEvidence <= 0) p.Add("maxBufferedEvidence must be > 0");
