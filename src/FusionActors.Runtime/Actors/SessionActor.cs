@@ -25,6 +25,8 @@ public sealed class SessionActor : ReceiveActor
     private IActorRef _alignment = ActorRefs.Nobody;
     private IActorRef _fusion = ActorRefs.Nobody;
     private long _clockOffsetUs;
+    private bool _passivating;
+    private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded)
     {
@@ -45,18 +47,43 @@ public sealed class SessionActor : ReceiveActor
     private void Closed()
     {
         Receive<OpenSession>(Open);
-        Receive<Frame>(f => Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open")));
+        Receive<ReceiveTimeout>(_ =>
+        {
+            _passivating = true;
+            Context.SetReceiveTimeout(null);
+            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        });
+        Receive<Frame>(f =>
+        {
+            Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
+            PassivateUnopened();
+        });
         Receive<FrameBatch>(b =>
         {
             foreach (var f in b.Frames)
                 Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
+            PassivateUnopened();
         });
-        Receive<GetSessionStatus>(_ => Sender.Tell(new SessionStatus(_sessionId, false, [], null, null)));
+        Receive<GetSessionStatus>(_ =>
+        {
+            Sender.Tell(new SessionStatus(_sessionId, false, [], null, null));
+            PassivateUnopened();
+        });
         ReceiveAny(m =>
         {
             var command = m.GetType().Name;
             Sender.Tell(new CommandRejected(_sessionId, command, $"session '{_sessionId}' is not open"));
+            PassivateUnopened();
         });
+    }
+
+    /// <summary>
+    /// Stray messages for sessions that were never opened must not leave entities behind (or a flood of
+    /// them would hold memory): an unopened entity passivates after a few quiet seconds.
+    /// </summary>
+    private void PassivateUnopened()
+    {
+        if (_sharded && !_passivating) Context.SetReceiveTimeout(UnopenedLifetime);
     }
 
     private void Opened()
@@ -95,6 +122,13 @@ public sealed class SessionActor : ReceiveActor
 
     private void Open(OpenSession open)
     {
+        if (_passivating)
+        {
+            // Already asked the shard to stop this entity; the shard starts a fresh one for the retry.
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session entity is stopping; retry"));
+            return;
+        }
+        Context.SetReceiveTimeout(null);
         var spec = open.Spec;
         if (spec.SessionId != _sessionId)
         {
@@ -113,7 +147,7 @@ public sealed class SessionActor : ReceiveActor
         {
             _log.Warning("Session {0}: open refused: {1}", _sessionId, string.Join("; ", problems));
             Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), string.Join("; ", problems)));
-            if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+            PassivateUnopened();
             return;
         }
 
