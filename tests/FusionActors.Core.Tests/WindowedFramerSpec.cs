@@ -72,15 +72,33 @@ public class WindowedFramerSpec
         var f = Framer(hopUs: 500 * Ms);
         for (var i = 0; i < 100; i++) f.Add(Chunk(i, i), EventTime.MinusInfinity);
         var inputs = f.Drain(2 * Sec - 1);
-        Assert.Equal(new[] { (-500 * Ms, 500 * Ms), (0L, Sec), (500 * Ms, 1500 * Ms), (Sec, 2 * Sec) },
+        Assert.Equal(new[] { (0L, Sec), (500 * Ms, 1500 * Ms), (Sec, 2 * Sec) },
             inputs.Select(i => (i.StartUs, i.EndUs)));
         // Frame 30 (600 ms) sits at offset 100 ms of [500 ms, 1.5 s) and at 600 ms of [0, 1 s).
-        Assert.Equal(30f, inputs[1].Values[600 * 16]);
-        Assert.Equal(30f, inputs[2].Values[100 * 16]);
-        Assert.Equal(0.5, inputs[0].Coverage, 12);
-        Assert.Equal(1.0, inputs[1].Coverage, 12);
-        Assert.Equal(25L, inputs[2].FirstSeq);
-        Assert.Equal(74L, inputs[2].LastSeq);
+        Assert.Equal(30f, inputs[0].Values[600 * 16]);
+        Assert.Equal(30f, inputs[1].Values[100 * 16]);
+        Assert.All(inputs, i => Assert.Equal(1.0, i.Coverage, 12));
+        Assert.Equal(25L, inputs[1].FirstSeq);
+        Assert.Equal(74L, inputs[1].LastSeq);
+    }
+
+    [Fact]
+    public void A_sliding_framer_starts_its_first_input_at_the_origin_so_the_alignment_does_not_count_it_late()
+    {
+        // An input starting before the session start belongs to no window the aligner will ever open.
+        var f = new WindowedFramer("mic", Sec, 500 * Ms, 16_000, originUs: 0);
+        var aligner = new FusionActors.Alignment.Aligner(TestData.Session(
+            TestData.Stream("mic", "audio", frameLength: FrameSamples) with { SampleRateHz = 16_000, Framing = Specs.Framing.Windowed(Sec, 500 * Ms) }));
+        for (var i = 0; i < 100; i++) f.Add(Chunk(i), EventTime.MinusInfinity);
+        var inputs = f.Drain(2 * Sec - 1);
+        Assert.All(inputs, i => Assert.True(i.StartUs >= 0, $"input starts at {i.StartUs}"));
+        foreach (var i in inputs)
+            aligner.OnEvidence(new Evidence("mic", "audio", i.StartUs, i.EndUs, [], [], i.Coverage, i.LastSeq));
+        aligner.SetStreamWatermark("mic", f.CompleteThroughUs(2 * Sec - 1));
+        aligner.Advance(null);
+        Assert.Equal(0, aligner.LateCount);
+        // A frame from before the session start has no input to go to.
+        Assert.Equal(FrameFate.TooLate, new WindowedFramer("mic", Sec, 500 * Ms, 16_000).Add(TestData.Frame("mic", 0, -40 * Ms, FrameSamples), EventTime.MinusInfinity));
     }
 
     [Fact]
@@ -163,7 +181,7 @@ public class WindowedFramerSpec
         {
             drained.AddRange(f.Drain(w).Select(i => i.StartUs));
             var through = f.CompleteThroughUs(w);
-            for (var start = -750 * Ms; start <= through; start += 250 * Ms)
+            for (var start = 0L; start <= through; start += 250 * Ms)
                 Assert.Contains(start, drained);
         }
     }

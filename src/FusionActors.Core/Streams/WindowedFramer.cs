@@ -41,7 +41,8 @@ public sealed class WindowedFramer : IFramer
     {
         var t = frame.EventTimeUs;
         var endUs = t + (long)Math.Round(frame.Payload.Length * 1e6 / _rateHz);
-        var kFirst = FloorDiv(t - _lengthUs - _originUs, _hopUs) + 1;
+        // No input starts before the origin (the session start): the alignment has no window for it.
+        var kFirst = Math.Max(0, FloorDiv(t - _lengthUs - _originUs, _hopUs) + 1);
         var kLast = CeilDiv(endUs - _originUs, _hopUs) - 1;
         bool taken = false, revised = false;
         for (var k = kFirst; k <= kLast; k++)
