@@ -25,6 +25,10 @@ public sealed record BenchReport
     public CeilingChain.Result? Ceiling { get; init; }
     public IReadOnlyList<double> PipelineRunsFramesPerSec { get; init; } = [];
     public IReadOnlyList<double> CeilingRunsFramesPerSec { get; init; } = [];
+    /// <summary>Breakdown of (a), not the measurement: one FrameBatch message per window instead of one message per frame.</summary>
+    public PipelineThroughput.Result? PipelineFrameBatch { get; init; }
+    /// <summary>Breakdown of (a), not the measurement: per-frame messages straight to unsharded session actors (7 hops).</summary>
+    public PipelineThroughput.Result? PipelineDirectToSession { get; init; }
 
     // (b)
     public double EncoderPerSec { get; init; }
@@ -69,7 +73,8 @@ public sealed record BenchReport
     {
         static string Met(bool ok) => ok ? "met" : "MISSED";
         Console.WriteLine();
-        Console.WriteLine($"FusionActors bench ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}");
+        Console.WriteLine($"FusionActors bench ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}; " +
+                          $"load average {Machine.LoadAverageAtStart} at start, {Machine.LoadAverageAtEnd} at end");
         Console.WriteLine($"{"measurement",-44} {"value",16} {"reference",16} {"ratio",8} {"target",-14} {"result",-6}");
         Console.WriteLine(new string('-', 110));
         if (Pipeline is not null)
@@ -89,10 +94,13 @@ public sealed record BenchReport
         if (Pipeline is { } p && Ceiling is { } c)
             Console.WriteLine($"(a) {p.Frames:N0} frames, {p.Sessions} sessions x 2 per-frame streams, {p.InFlightFramesPerSession} frames in flight/session, {p.Seconds:0.00} s; " +
                               $"mean noop batch {p.MeanBatchSize:0.0}; incomplete windows {p.IncompleteWindows}, rejected {p.Rejected}, shed {p.Shed}, late {p.Late}; " +
-                              $"{p.AllocatedBytesPerFrame:N0} B allocated/frame, GC {p.Gc.Gen0}/{p.Gc.Gen1}/{p.Gc.Gen2} (gen0/1/2), pauses {p.Gc.PauseMs:0} ms. " +
+                              $"{p.AllocatedBytesPerFrame:N0} B allocated/frame, GC {p.Gc.Gen0}/{p.Gc.Gen1}/{p.Gc.Gen2} (gen0/1/2), pauses {p.Gc.PauseMs:0} ms, this process used {p.Gc.ProcessCpuOfMachine:P0} of the cores. " +
                               $"Runs: {string.Join(", ", PipelineRunsFramesPerSec.Select(v => v.ToString("N0")))}.\n" +
                               $"    Ceiling: {c.Chains} chains x {c.Hops} hops (8 ReceiveActors + driver), {c.Messages:N0} messages, {c.Seconds:0.00} s, " +
-                              $"{c.AllocatedBytesPerMessage:N0} B allocated/message. Runs: {string.Join(", ", CeilingRunsFramesPerSec.Select(v => v.ToString("N0")))}.");
+                              $"{c.AllocatedBytesPerMessage:N0} B allocated/message, this process used {c.Gc?.ProcessCpuOfMachine:P0} of the cores. Runs: {string.Join(", ", CeilingRunsFramesPerSec.Select(v => v.ToString("N0")))}.");
+        if (PipelineFrameBatch is { } fb && PipelineDirectToSession is { } ds)
+            Console.WriteLine($"    Breakdown (info): one FrameBatch per window {fb.FramesPerSec:N0} frames/s ({fb.AllocatedBytesPerFrame:N0} B/frame); " +
+                              $"per-frame straight to unsharded session actors (no region/shard hops) {ds.FramesPerSec:N0} frames/s ({ds.AllocatedBytesPerFrame:N0} B/frame).");
         foreach (var e in new[] { ImageEncoder, AudioEncoder })
             if (e is not null)
                 Console.WriteLine($"(b) {e.Model}: {e.InputsEncoded:N0} inputs in {e.Seconds:0.00} s over {e.Sessions} sessions, mean batch {e.MeanBatchSize:0.0} (max {e.RawBatch}); " +
@@ -102,7 +110,7 @@ public sealed record BenchReport
             Console.WriteLine($"(c) {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s (half of (a)), achieved {l.AchievedFramesPerSec:N0}; " +
                               $"mean {l.MeanMs:0.00} ms, p99.9 {l.P999Ms:0.00} ms, max {l.MaxMs:0.00} ms, {l.OverTargetFraction:P2} over 5 ms; " +
                               $"maxOutOfOrderness {MaxOutOfOrdernessUs} us, allowed lateness {AllowedLatenessUs} us (no lateness wait in the numbers); " +
-                              $"GC {l.Gc.Gen0}/{l.Gc.Gen1}/{l.Gc.Gen2}, pauses {l.Gc.PauseMs:0} ms.");
+                              $"GC {l.Gc.Gen0}/{l.Gc.Gen1}/{l.Gc.Gen2}, pauses {l.Gc.PauseMs:0} ms, this process used {l.Gc.ProcessCpuOfMachine:P0} of the cores.");
         if (Memory is { } m)
             Console.WriteLine($"(d) heap {m.HeapBefore / 1048576.0:0.0} -> {m.HeapAfter / 1048576.0:0.0} MiB, working set {m.WorkingSetBefore / 1048576.0:0.0} -> {m.WorkingSetAfter / 1048576.0:0.0} MiB; " +
                               $"opened in {m.OpenSeconds:0.0} s; {m.SampledOpen}/{m.Sampled} sampled sessions report open with 2 streams; " +
@@ -110,8 +118,16 @@ public sealed record BenchReport
     }
 }
 
-public sealed record MachineInfo(int Cores, string Os, string Dotnet, string Architecture)
+/// <param name="LoadAverageAtStart">1/5/15-minute load averages (/proc/loadavg) when the bench started: other work on a shared machine.</param>
+public sealed record MachineInfo(int Cores, string Os, string Dotnet, string Architecture, string? LoadAverageAtStart, string? LoadAverageAtEnd = null)
 {
     public static MachineInfo Current() => new(Environment.ProcessorCount, RuntimeInformation.OSDescription,
-        Environment.Version.ToString(), RuntimeInformation.ProcessArchitecture.ToString());
+        Environment.Version.ToString(), RuntimeInformation.ProcessArchitecture.ToString(), LoadAverage());
+
+    public static string? LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+    }
 }

@@ -24,22 +24,27 @@ public static class DrivenRun
         public long Late => Statuses.Sum(s => s.Alignment?.LateEvidence ?? 0);
     }
 
+    /// <param name="direct">
+    /// Null: through the session region (the server's path). Otherwise creates each session actor itself
+    /// (unsharded, same Props and encoders) and sends to it directly: the routing hops are left out.
+    /// </param>
     public static async Task<Outcome> RunAsync(FusionNode node, string prefix, int sessions, Func<string, SessionSpec> specOf,
-        Func<int, StreamSpec, float[]> payloadOf, int framesPerWindow, int windows, int inFlightWindows, CancellationToken cancel)
+        Func<int, StreamSpec, float[]> payloadOf, int framesPerWindow, int windows, int inFlightWindows, CancellationToken cancel,
+        bool batched = false, Func<string, Props>? direct = null)
     {
-        var region = node.Sessions;
-        var drivers = new List<(string Id, IActorRef Actor, Task<DriverResult> Done, SessionSpec Spec)>();
+        var drivers = new List<(string Id, IActorRef Actor, Task<DriverResult> Done, SessionSpec Spec, IActorRef Target)>();
         for (var i = 0; i < sessions; i++)
         {
             var id = $"{prefix}-{i}";
             var spec = specOf(id);
+            var region = direct is null ? node.Sessions : node.System.ActorOf(direct(id));
             await OpenAsync(region, spec, cancel);
             var done = new TaskCompletionSource<DriverResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             var payloads = spec.Streams.Select(s => payloadOf(i, s)).ToArray();
             var actor = node.System.ActorOf(SessionDriver.Props(region, id, spec.Streams.Select(s => s.StreamId).ToArray(), payloads,
-                framesPerWindow, windows, inFlightWindows, done));
+                framesPerWindow, windows, inFlightWindows, done, batched));
             await region.Ask<Subscribed>(new Subscribe(id, actor), TimeSpan.FromSeconds(10), cancel);
-            drivers.Add((id, actor, done.Task, spec));
+            drivers.Add((id, actor, done.Task, spec, region));
         }
 
         var started = Stopwatch.GetTimestamp();
@@ -54,10 +59,10 @@ public static class DrivenRun
 
         var statuses = new List<SessionStatus>();
         foreach (var d in drivers)
-            statuses.Add(await region.Ask<SessionStatus>(new GetSessionStatus(d.Id), TimeSpan.FromSeconds(10), cancel));
+            statuses.Add(await d.Target.Ask<SessionStatus>(new GetSessionStatus(d.Id), TimeSpan.FromSeconds(10), cancel));
         foreach (var d in drivers)
         {
-            await CloseAsync(region, d.Spec, cancel);
+            await CloseAsync(d.Target, d.Spec, cancel);
             d.Actor.Tell(PoisonPill.Instance);
         }
         return new Outcome(seconds, results, statuses);

@@ -1,7 +1,12 @@
+using System.Diagnostics;
+
 namespace FusionActors.Host.Bench;
 
-/// <summary>What the GC did during one measurement: allocations, collections per generation and pause time.</summary>
-public sealed record GcStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, double PauseMs)
+/// <summary>
+/// What the runtime did during one measurement: allocations, collections per generation, GC pause time, and the
+/// share of the machine's cores this process used (other processes on a shared machine take the rest).
+/// </summary>
+public sealed record GcStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, double PauseMs, double ProcessCpuOfMachine)
 {
     public static GcWatch Start() => new();
 
@@ -13,7 +18,21 @@ public sealed class GcWatch
     private readonly long _allocated = GC.GetTotalAllocatedBytes(precise: false);
     private readonly int _g0 = GC.CollectionCount(0), _g1 = GC.CollectionCount(1), _g2 = GC.CollectionCount(2);
     private readonly TimeSpan _pause = GC.GetTotalPauseDuration();
+    private readonly TimeSpan _cpu = CpuTime();
+    private readonly long _started = Stopwatch.GetTimestamp();
 
-    public GcStats Stop() => new(GC.GetTotalAllocatedBytes(precise: false) - _allocated, GC.CollectionCount(0) - _g0,
-        GC.CollectionCount(1) - _g1, GC.CollectionCount(2) - _g2, (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds);
+    public GcStats Stop()
+    {
+        var wall = Stopwatch.GetElapsedTime(_started).TotalSeconds;
+        var cpu = (CpuTime() - _cpu).TotalSeconds;
+        return new(GC.GetTotalAllocatedBytes(precise: false) - _allocated, GC.CollectionCount(0) - _g0,
+            GC.CollectionCount(1) - _g1, GC.CollectionCount(2) - _g2, (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds,
+            wall > 0 ? cpu / (wall * Environment.ProcessorCount) : 0);
+    }
+
+    private static TimeSpan CpuTime()
+    {
+        using var p = Process.GetCurrentProcess();
+        return p.TotalProcessorTime;
+    }
 }

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using FusionActors.Hosting;
 
 namespace FusionActors.Host.Bench;
@@ -18,16 +19,31 @@ public static class PipelineThroughput
     public static Task WarmUpAsync(FusionNode node, BenchScale scale, CancellationToken cancel) =>
         Run(node, "warm-a", Math.Min(scale.Sessions, 8), scale.FramesPerWindow, 200, scale.InFlightWindows, cancel);
 
-    public static async Task<Result> MeasureAsync(FusionNode node, BenchScale scale, int run, CancellationToken cancel)
+    /// <param name="variant">
+    /// <see cref="Variant.PerFrame"/>: the measurement of (a). The others are for the breakdown only:
+    /// <see cref="Variant.FrameBatch"/> sends each window as one FrameBatch message, <see cref="Variant.DirectToSession"/>
+    /// sends per-frame messages straight to unsharded session actors (7 hops: no region, no shard).
+    /// </param>
+    public static async Task<Result> MeasureAsync(FusionNode node, BenchScale scale, int run, CancellationToken cancel,
+        Variant variant = Variant.PerFrame, Func<string, Props>? directSession = null)
     {
         var f = scale.FramesPerWindow;
         var windows = (int)Math.Max(1, scale.PipelineFrames / (scale.Sessions * 2L * f));
         var gc = GcStats.Start();
-        var o = await Run(node, $"pipe{run}", scale.Sessions, f, windows, scale.InFlightWindows, cancel);
+        var o = await DrivenRun.RunAsync(node, $"pipe-{variant}-{run}", scale.Sessions, id => BenchSessions.Noop(id, f),
+            (i, s) => BenchSessions.Payload(s.FrameLength, i), f, windows, scale.InFlightWindows, cancel,
+            batched: variant == Variant.FrameBatch, direct: variant == Variant.DirectToSession ? directSession : null);
         var g = gc.Stop();
         return new Result(o.FramesFused / o.Seconds, o.FramesFused, o.Seconds, scale.Sessions, scale.InFlightWindows * 2 * f,
             o.Incomplete, o.Rejected, o.Shed, o.Late, o.InputsEncoded, o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches,
             g, g.AllocatedPer(o.FramesFused));
+    }
+
+    public enum Variant
+    {
+        PerFrame,
+        FrameBatch,
+        DirectToSession,
     }
 
     private static Task<DrivenRun.Outcome> Run(FusionNode node, string prefix, int sessions, int f, int windows, int inFlight, CancellationToken cancel) =>

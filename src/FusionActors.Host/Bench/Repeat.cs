@@ -11,6 +11,8 @@ public static class Repeat
         return (sorted[(sorted.Count - 1) / 2], runs);
     }
 
+    public static T MedianOf<T>(IReadOnlyList<T> runs, Func<T, double> value) => runs.OrderBy(value).ElementAt((runs.Count - 1) / 2);
+
     public static (T Median, IReadOnlyList<T> Runs) Median<T>(int times, Func<T> run, Func<T, double> value)
     {
         var runs = new List<T>();

@@ -9,6 +9,7 @@ namespace FusionActors.Host.Bench;
 /// <c>inFlightWindows</c> windows of frames are sent and not yet fused; each fused result releases the next
 /// window. Frames of a window: <c>framesPerWindow</c> per stream, event times window·F .. window·F + F − 1, streams
 /// interleaved per time step, so the last frame of the last stream completes the window (maxOutOfOrderness 0).
+/// Frames go one message each, or (<c>batched</c>) one <see cref="FrameBatch"/> per window.
 /// </summary>
 public sealed class SessionDriver : ReceiveActor
 {
@@ -20,6 +21,7 @@ public sealed class SessionDriver : ReceiveActor
     private readonly int _windows;
     private readonly int _inFlight;
     private readonly TaskCompletionSource<DriverResult> _done;
+    private readonly bool _batched;
     private int _nextWindow;
     private int _fused;
     private long _framesFused;
@@ -28,8 +30,9 @@ public sealed class SessionDriver : ReceiveActor
     private long _firstSend;
 
     public SessionDriver(IActorRef region, string sessionId, string[] streams, float[][] payloads, int framesPerWindow, int windows,
-        int inFlightWindows, TaskCompletionSource<DriverResult> done)
+        int inFlightWindows, TaskCompletionSource<DriverResult> done, bool batched)
     {
+        _batched = batched;
         _region = region;
         _sessionId = sessionId;
         _streams = streams;
@@ -49,18 +52,24 @@ public sealed class SessionDriver : ReceiveActor
     }
 
     public static Props Props(IActorRef region, string sessionId, string[] streams, float[][] payloads, int framesPerWindow, int windows,
-        int inFlightWindows, TaskCompletionSource<DriverResult> done) =>
-        Akka.Actor.Props.Create(() => new SessionDriver(region, sessionId, streams, payloads, framesPerWindow, windows, inFlightWindows, done));
+        int inFlightWindows, TaskCompletionSource<DriverResult> done, bool batched = false) =>
+        Akka.Actor.Props.Create(() => new SessionDriver(region, sessionId, streams, payloads, framesPerWindow, windows, inFlightWindows, done, batched));
 
     private void SendWindow(int k)
     {
         var f = _framesPerWindow;
+        var batch = _batched ? new List<Frame>(f * _streams.Length) : null;
         for (var j = 0; j < f; j++)
         {
             var seq = (long)k * f + j;
             for (var s = 0; s < _streams.Length; s++)
-                _region.Tell(new Frame(_sessionId, _streams[s], seq, seq, _payloads[s]), Self);
+            {
+                var frame = new Frame(_sessionId, _streams[s], seq, seq, _payloads[s]);
+                if (batch is null) _region.Tell(frame, Self);
+                else batch.Add(frame);
+            }
         }
+        if (batch is not null) _region.Tell(new FrameBatch(_sessionId, batch), Self);
     }
 
     private void OnResult(FusedResult r)

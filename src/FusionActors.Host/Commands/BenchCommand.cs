@@ -1,4 +1,5 @@
 using System.Text.Json;
+using FusionActors.Actors;
 using FusionActors.Host.Bench;
 using FusionActors.Hosting;
 using FusionActors.Inference;
@@ -37,19 +38,36 @@ public static class BenchCommand
         {
             Console.WriteLine("(a) pipeline throughput ...");
             await PipelineThroughput.WarmUpAsync(node, scale, cancel);
-            var run = 0;
-            var (pipeline, pipelineRuns) = await Repeat.MedianAsync(scale.Repeats, () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel), r => r.FramesPerSec);
-            Console.WriteLine($"    {string.Join(", ", pipelineRuns.Select(r => r.FramesPerSec.ToString("N0")))} fused frames/s");
-            Console.WriteLine("(a) ceiling: plain actor chain ...");
             await CeilingChain.WarmUpAsync(node.System, scale, cancel);
-            var (ceiling, ceilingRuns) = await Repeat.MedianAsync(scale.Repeats, () => CeilingChain.MeasureAsync(node.System, scale, cancel), r => r.MessagesPerSec);
-            Console.WriteLine($"    {string.Join(", ", ceilingRuns.Select(r => r.MessagesPerSec.ToString("N0")))} messages/s through {ceiling.Hops} hops");
+            // Pipeline and ceiling runs alternate, so load from other processes on a shared machine hits both alike.
+            var pipelineRuns = new List<PipelineThroughput.Result>();
+            var ceilingRuns = new List<CeilingChain.Result>();
+            for (var i = 0; i < scale.Repeats; i++)
+            {
+                pipelineRuns.Add(await PipelineThroughput.MeasureAsync(node, scale, i, cancel));
+                ceilingRuns.Add(await CeilingChain.MeasureAsync(node.System, scale, cancel));
+                Console.WriteLine($"    run {i + 1}: pipeline {pipelineRuns[^1].FramesPerSec:N0} fused frames/s, ceiling {ceilingRuns[^1].MessagesPerSec:N0} messages/s");
+            }
+            var pipeline = Repeat.MedianOf(pipelineRuns, r => r.FramesPerSec);
+            var ceiling = Repeat.MedianOf(ceilingRuns, r => r.MessagesPerSec);
+
+            // Breakdown (information, not the measurement of (a)): the same sessions with one FrameBatch per window,
+            // and per-frame messages sent straight to unsharded session actors (no region, no shard hop).
+            Console.WriteLine("(a) breakdown: FrameBatch per window, and direct to unsharded session actors ...");
+            var run = scale.Repeats;
+            var (batched, _) = await Repeat.MedianAsync(scale.Repeats,
+                () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.FrameBatch), r => r.FramesPerSec);
+            var (direct, _) = await Repeat.MedianAsync(scale.Repeats,
+                () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.DirectToSession,
+                    id => SessionActor.Props(id, encoders!, options.Backoff, sharded: false)), r => r.FramesPerSec);
+            Console.WriteLine($"    FrameBatch {batched.FramesPerSec:N0}, direct {direct.FramesPerSec:N0} fused frames/s");
             report = report with
             {
                 PipelineFramesPerSec = pipeline.FramesPerSec, CeilingFramesPerSec = ceiling.MessagesPerSec,
                 PipelineToCeiling = pipeline.FramesPerSec / ceiling.MessagesPerSec, Pipeline = pipeline, Ceiling = ceiling,
                 PipelineRunsFramesPerSec = pipelineRuns.Select(r => r.FramesPerSec).ToArray(),
                 CeilingRunsFramesPerSec = ceilingRuns.Select(r => r.MessagesPerSec).ToArray(),
+                PipelineFrameBatch = batched, PipelineDirectToSession = direct,
             };
         }
 
@@ -95,7 +113,7 @@ public static class BenchCommand
             };
         }
 
-        report = report with { Timestamp = DateTimeOffset.UtcNow };
+        report = report with { Timestamp = DateTimeOffset.UtcNow, Machine = report.Machine with { LoadAverageAtEnd = MachineInfo.LoadAverage() } };
         report.Print();
         if (args.String("report") is { } path)
         {
