@@ -311,4 +311,44 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
         var r = ExpectResult(results, 0);
         Assert.Empty(r.Missing);
     }
+
+    [Fact]
+    public void An_operator_can_disable_a_stream_and_enable_it_again()
+    {
+        var (session, results) = Open(Spec("s-disable"));
+        session.Tell(new DisableStream("s-disable", Camera), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        ExpectState(results, Camera, StreamState.Failed);
+        Send(session, CameraFrames("s-disable", 0, Sample[0], 0, 1), TestActor);
+        Assert.Equal(RejectReason.StreamDisabled, ExpectMsg<FrameRejected>(Wait).Reason);
+        Send(session, AudioFrames("s-disable", 0, Sample[0], 0), TestActor);
+        Send(session, AudioFrames("s-disable", 1, Sample[1], 50), TestActor);
+        var r = ExpectResult(results, 0);
+        Assert.Contains("image", r.Missing);
+        Assert.Equal(Sample[0].Label, r.TopClass);
+
+        session.Tell(new EnableStream("s-disable", Camera), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        ExpectState(results, Camera, StreamState.Active);
+        Send(session, CameraFrames("s-disable", 2, Sample[2], 0), TestActor);
+        Send(session, AudioFrames("s-disable", 2, Sample[2], 100), TestActor);
+        Send(session, CameraFrames("s-disable", 3, Sample[3], 10), TestActor);
+        Send(session, AudioFrames("s-disable", 3, Sample[3], 150), TestActor);
+        var back = ExpectResult(results, 2_000_000);
+        Assert.Empty(back.Missing);
+    }
+
+    [Fact]
+    public void A_chaos_drop_drill_refuses_frames_for_its_duration_with_a_typed_reason()
+    {
+        var (session, _) = Open(Spec("s-drop"));
+        session.Tell(new DropFrames("s-drop", Camera, TimeSpan.FromMinutes(5)), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        Send(session, CameraFrames("s-drop", 0, Sample[0], 0, 2), TestActor);
+        Assert.Equal(RejectReason.ChaosDropped, ExpectMsg<FrameRejected>(Wait).Reason);
+        Assert.Equal(RejectReason.ChaosDropped, ExpectMsg<FrameRejected>(Wait).Reason);
+        session.Tell(new GetSessionStatus("s-drop"), TestActor);
+        var camera = ExpectMsg<SessionStatus>(Wait).Streams.Single(s => s.StreamId == Camera);
+        Assert.Equal(2, camera.Counters.Rejected[RejectReason.ChaosDropped]);
+    }
 }

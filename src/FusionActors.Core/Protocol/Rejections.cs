@@ -16,6 +16,10 @@ public enum RejectReason
     StreamFinished,
     /// <summary>A full buffer shed it (see the stream's overflow policy).</summary>
     Shed,
+    /// <summary>An operator disabled the stream.</summary>
+    StreamDisabled,
+    /// <summary>A chaos drill drops the stream's frames for a while.</summary>
+    ChaosDropped,
 }
 
 /// <summary>Sent back to the sender of a bad frame; the session keeps running.</summary>

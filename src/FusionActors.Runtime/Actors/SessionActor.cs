@@ -102,6 +102,9 @@ public sealed class SessionActor : ReceiveActor
         Receive<CloseStream>(c => Route(c.StreamId, c, -1));
         Receive<CrashEncoder>(c => Route(c.StreamId, c, -1));
         Receive<RestartStream>(c => Route(c.StreamId, c, -1));
+        Receive<DisableStream>(c => Route(c.StreamId, c, -1));
+        Receive<EnableStream>(c => Route(c.StreamId, c, -1));
+        Receive<DropFrames>(c => Route(c.StreamId, c, -1));
         Receive<Subscribe>(s => _fusion.Forward(s));
         Receive<Unsubscribe>(s => _fusion.Forward(s));
         Receive<SetFusionPolicy>(p =>

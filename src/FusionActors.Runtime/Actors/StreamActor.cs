@@ -47,6 +47,8 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
     private long _failedAtTicks;
     private long _publishedCompleteUs = EventTime.MinusInfinity;
     private bool _idleTimerOn;
+    private bool _disabled;
+    private long _dropUntilTicks;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs)
@@ -73,6 +75,19 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         Receive<IdleCheck>(_ => CheckIdle());
         Receive<CrashEncoder>(_ => CrashEncoderNow());
         Receive<RestartStream>(_ => Revive("operator restart"));
+        Receive<DisableStream>(_ => Disable());
+        Receive<EnableStream>(_ =>
+        {
+            _disabled = false;
+            Revive("enabled by an operator");
+            Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} enabled"));
+        });
+        Receive<DropFrames>(d =>
+        {
+            _dropUntilTicks = Environment.TickCount64 + (long)d.Duration.TotalMilliseconds;
+            _log.Warning("Session {0} stream {1}: chaos drill drops every frame for {2}", _sessionId, _spec.StreamId, d.Duration);
+            Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
+        });
         Receive<GetStatus>(_ => Sender.Tell(Status()));
     }
 
@@ -104,6 +119,17 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         if (_health.State == StreamState.Finished)
         {
             Reject(frame, RejectReason.StreamFinished, "the stream was closed");
+            return;
+        }
+        if (_disabled)
+        {
+            Reject(frame, RejectReason.StreamDisabled, "an operator disabled the stream");
+            return;
+        }
+        if (_dropUntilTicks > Environment.TickCount64)
+        {
+            // A drill: the frame is lost as in a sensor outage, but counted and answered, never silent.
+            Reject(frame, RejectReason.ChaosDropped, "chaos drill: the stream drops its frames");
             return;
         }
         var problem = FrameValidator.Validate(_spec, frame, ServerClock.NowUs() - _clockOffsetUs);
@@ -321,9 +347,25 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         if (_health.OnBudgetSpent()) Report(reason);
     }
 
+    private void Disable()
+    {
+        _disabled = true;
+        Fail("disabled by an operator");
+        if (_encoderActor is not null)
+        {
+            Context.Unwatch(_encoderActor);
+            Context.Stop(_encoderActor);
+            _encoderActor = null;
+            _counters.InputsShed += _inFlight?.Length ?? 0;
+            _inFlight = null;
+        }
+        PublishProgress(force: true);
+        Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} disabled"));
+    }
+
     private void Revive(string reason)
     {
-        if (_health.State != StreamState.Failed) return;
+        if (_health.State != StreamState.Failed || _disabled) return;
         _budget.Reset();
         if (_health.OnRevive()) Report(reason);
         Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), _backoff.Min);
