@@ -16,7 +16,7 @@ namespace FusionActors.Host.Bench;
 public static class SessionMemory
 {
     public sealed record Result(int SessionsOpened, double BytesPerSession, double WorkingSetBytesPerSession, long HeapBefore, long HeapAfter,
-        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled, double BytesPerBareActor, int ActorsPerSession);
+        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled, double BytesPerBareActor, double BytesPerBareUntypedActor, int ActorsPerSession, IReadOnlyDictionary<string, double> RuleState);
 
     /// <summary>Actors of an open session before its first frame: session, fusion, alignment and two streams.</summary>
     public const int ActorsPerIdleSession = 5;
@@ -50,24 +50,33 @@ public static class SessionMemory
             var s = await region.Ask<SessionStatus>(new GetSessionStatus($"mem-{i}"), TimeSpan.FromSeconds(10), cancel);
             if (s.Open && s.Streams.Count == 2) open++;
         }
-        var bare = await BareActorBytesAsync(node.System, sessions, cancel);
+        var bare = await BareActorBytesAsync(node.System, sessions, () => new Bare(), cancel);
+        var bareUntyped = await BareActorBytesAsync(node.System, sessions, () => new BareUntyped(), cancel);
+        var ruleState = StateFootprint.Measure(Math.Min(sessions, 2_000));
         var sampled = 0;
         for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50)) sampled++;
         return new Result(opened, (heapAfter - heapBefore) / (double)opened, (wsAfter - wsBefore) / (double)opened,
-            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, ActorsPerIdleSession);
+            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, bareUntyped, ActorsPerIdleSession, ruleState);
     }
 
-    /// <summary>For scale: managed bytes of one empty <see cref="ReceiveActor"/> child (no state, no timers) in the same system.</summary>
-    private static async Task<double> BareActorBytesAsync(ActorSystem system, int count, CancellationToken cancel)
+    /// <summary>For scale: managed bytes of one empty actor (no state, no timers) in the same system.</summary>
+    private static async Task<double> BareActorBytesAsync<T>(ActorSystem system, int count, System.Linq.Expressions.Expression<Func<T>> make, CancellationToken cancel)
+        where T : ActorBase
     {
         var before = Settle();
         var actors = new IActorRef[count];
-        for (var i = 0; i < count; i++) actors[i] = system.ActorOf(Akka.Actor.Props.Create(() => new Bare()));
+        var props = Akka.Actor.Props.Create(make);
+        for (var i = 0; i < count; i++) actors[i] = system.ActorOf(props);
         foreach (var a in actors) await a.Ask<ActorIdentity>(new Identify(0), TimeSpan.FromSeconds(10), cancel);
         var after = Settle();
         GC.KeepAlive(actors);
         foreach (var a in actors) a.Tell(PoisonPill.Instance);
         return (after - before) / (double)count;
+    }
+
+    private sealed class BareUntyped : UntypedActor
+    {
+        protected override void OnReceive(object message) { }
     }
 
     private sealed class Bare : ReceiveActor
