@@ -233,6 +233,24 @@ public class FusionEngineSpec
     }
 
     [Fact]
+    public void A_late_revision_of_an_earlier_window_does_not_make_imputation_use_older_evidence()
+    {
+        var engine = Engine(AudioVideo() with { ImputeHorizonUs = 1500 * Ms });
+        double[] pa = [0.6, 0.2, 0.2];
+        engine.Fuse("s1", Window(0, Sec, 0, Ev("audio", 0, Sec, pa), Ev("video", 0, Sec, [0.1, 0.1, 0.8])), Healthy("audio", "video"));
+        engine.Fuse("s1", Window(Sec, 2 * Sec, 0, Ev("audio", Sec, 2 * Sec, pa), Ev("video", Sec, 2 * Sec, [0.1, 0.8, 0.1])), Healthy("audio", "video"));
+        // Window [0, 1 s) is revised by late audio after [1 s, 2 s) was decided.
+        engine.Fuse("s1", Window(0, Sec, 1, Ev("audio", 0, Sec, pa), Ev("audio", 10, Sec, pa), Ev("video", 0, Sec, [0.1, 0.1, 0.8])), Healthy("audio", "video"));
+
+        var r = engine.Fuse("s1", Window(2 * Sec, 3 * Sec, 0, Ev("audio", 2 * Sec, 3 * Sec, pa)), Healthy("audio", "video"));
+        // Video is imputed from [1 s, 2 s) (age 1 s), as it would be had the revision come in order.
+        Assert.Equal(["video"], r.Imputed);
+        var wa = C(pa);
+        var wv = C([0.1, 0.8, 0.1]) * Math.Exp(-1);
+        Close(LogLinear((wa, pa), (wv, [0.1, 0.8, 0.1])), r.Posterior);
+    }
+
+    [Fact]
     public void The_fused_embedding_is_the_weight_scaled_concatenation_with_zeros_where_missing()
     {
         var spec = AudioVideo() with { Policy = FusionPolicy.Fixed, FixedWeights = new Dictionary<string, double> { ["audio"] = 3, ["video"] = 1 } };

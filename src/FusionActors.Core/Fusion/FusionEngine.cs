@@ -58,7 +58,8 @@ public sealed class FusionEngine
                 weights[modality] = 0;
                 continue;
             }
-            if (!isImputed)
+            // A late revision of an earlier window must not replace newer evidence kept for imputation.
+            if (!isImputed && (!_last.TryGetValue(modality, out var kept) || kept.EndUs <= newestEnd))
                 _last[modality] = (newestEnd, pooled ?? [], embedding ?? []);
             if (isImputed) imputed.Add(modality);
 
