@@ -50,7 +50,7 @@ public static class EvalPlots
         plt.Add.Bars(bars);
         Legend(plt, policies);
         ConditionTicks(plt, report);
-        plt.Axes.SetLimitsY(0, 105);
+        plt.Axes.SetLimitsY(0, 115);
         plt.Axes.SetLimitsX(-0.6, n - 0.4);
         plt.YLabel("accuracy (%)");
         plt.Title($"Accuracy per condition and policy ({report.Items} items per condition)");
@@ -108,7 +108,7 @@ public static class EvalPlots
         Legend(plt, policies);
         ConditionTicks(plt, report);
         plt.Axes.SetLimitsX(-0.6, n - 0.4);
-        plt.Axes.SetLimitsY(0, Math.Max(5, report.Conditions.Max(c => policies.Max(p => c.Policies[p].Ece ?? 0)) * 110));
+        plt.Axes.SetLimitsY(0, Math.Max(5, report.Conditions.Max(c => policies.Max(p => c.Policies[p].Ece ?? 0)) * 125));
         plt.YLabel("ECE, 15 bins (%)");
         plt.Title("Expected calibration error per condition (dashed: 3 % target)");
         plt.SavePng(path, Math.Max(900, 75 * n), 560);
@@ -119,7 +119,7 @@ public static class EvalPlots
     {
         var adaptive = run.Policies[EvalPolicies.Adaptive].Windows;
         var n = Math.Min(adaptive.Length, 80);
-        var xs = Enumerable.Range(0, n).Select(i => (double)i).ToArray();
+        var xs = Enumerable.Range(0, n).Select(i => i + 0.5).ToArray(); // a window [i, i+1) is drawn at its middle
         var plt = new Plot();
         for (var i = 0; i < n; i++)
             if (run.Script.Faults[i].CameraOff)
@@ -163,7 +163,8 @@ public static class EvalPlots
     private static void Legend(Plot plt, IEnumerable<string> policies)
     {
         foreach (var p in policies) plt.Legend.ManualItems.Add(new LegendItem { LabelText = p, FillColor = PolicyColors[p] });
-        plt.ShowLegend(ScottPlot.Alignment.LowerLeft);
+        plt.Legend.Orientation = Orientation.Horizontal;
+        plt.ShowLegend(ScottPlot.Alignment.UpperCenter);
     }
 
     private static void ConditionTicks(Plot plt, EvalReport report)
