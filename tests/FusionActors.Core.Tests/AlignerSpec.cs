@@ -315,6 +315,22 @@ public class AnchorAlignerSpec
     }
 
     [Fact]
+    public void Evidence_that_a_late_anchor_within_the_allowed_lateness_could_still_match_is_not_late()
+    {
+        var a = Anchored(tolUs: 10, latenessUs: 50);
+        a.AdvanceAll(200);
+        // 180 + 10 <= 200, so no on-time anchor can match it, but a late anchor up to 190 still can (190 + 10 + 50 > 200).
+        var output = a.OnEvidence(Ev("audio", 180));
+        Assert.Empty(output.Late);
+        Assert.Equal(0, a.LateCount);
+        var w = Assert.Single(a.OnEvidence(Ev("video", 185)).Windows);
+        Assert.Equal(180, Assert.Single(w.Evidence["audio"]).StartUs);
+        // Once no anchor could be accepted any more (t + 2 tol + L <= w), it is late.
+        a.AdvanceAll(250);
+        Assert.Single(a.OnEvidence(Ev("audio", 179)).Late);
+    }
+
+    [Fact]
     public void A_late_anchor_is_accepted_while_the_watermark_is_below_its_end_minus_one_plus_the_lateness()
     {
         // Window of anchor a is [a - tol, a + tol + 1): open to revision while W < a + tol + L.

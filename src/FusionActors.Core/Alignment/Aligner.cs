@@ -182,7 +182,9 @@ public sealed class Aligner
         var usable = false;
         foreach (var a in _pendingAnchors.GetViewBetween(e.TimeUs - tol, e.TimeUs + tol)) { usable = true; break; }
         var candidates = _retained.Keys.Where(a => Math.Abs(a - e.TimeUs) <= tol).ToList();
-        if (!usable && candidates.Count == 0 && e.TimeUs + tol <= w) return Late(e);
+        // Still matchable by an anchor to come: on time (a > w), or late within the allowed lateness (a + tol + L > w).
+        var matchable = e.TimeUs + tol > w || (_lateness > 0 && EventTime.SaturatingAdd(e.TimeUs + 2 * tol, _lateness) > w);
+        if (!usable && candidates.Count == 0 && !matchable) return Late(e);
         var before = candidates.ToDictionary(a => a, a => Nearest(buffer, a, tol));
         if (!Store(e, buffer)) return AlignmentOutput.None;
         foreach (var a in candidates)
