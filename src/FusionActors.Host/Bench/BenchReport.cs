@@ -15,12 +15,21 @@ public sealed record BenchReport
     public required string Scale { get; init; }
     public required MachineInfo Machine { get; init; }
     public required DateTimeOffset Timestamp { get; init; }
+    /// <summary>Measurements that failed (their fields stay 0).</summary>
+    public IReadOnlyList<string> Errors { get; init; } = [];
 
     // (a)
     public double PipelineFramesPerSec { get; init; }
     public double CeilingFramesPerSec { get; init; }
     public double PipelineToCeiling { get; init; }
     public int Hops { get; init; } = PipelineThroughput.Hops;
+    /// <summary>
+    /// CPU time of this process per fused frame and per ceiling message, and their ratio (ceiling cost / pipeline cost):
+    /// the same comparison as <see cref="PipelineToCeiling"/> by cost instead of wall time, which outside load barely moves.
+    /// </summary>
+    public double PipelineCpuUsPerFrame { get; init; }
+    public double CeilingCpuUsPerMessage { get; init; }
+    public double PipelineToCeilingByCpu { get; init; }
     public PipelineThroughput.Result? Pipeline { get; init; }
     public CeilingChain.Result? Ceiling { get; init; }
     public IReadOnlyList<double> PipelineRunsFramesPerSec { get; init; } = [];
@@ -29,12 +38,18 @@ public sealed record BenchReport
     public PipelineThroughput.Result? PipelineFrameBatch { get; init; }
     /// <summary>Breakdown of (a), not the measurement: per-frame messages straight to unsharded session actors (7 hops).</summary>
     public PipelineThroughput.Result? PipelineDirectToSession { get; init; }
+    /// <summary>Breakdown of (a): the same rules without actors, one thread.</summary>
+    public RuleCost.Result? Rules { get; init; }
 
     // (b)
     public double EncoderPerSec { get; init; }
     public double RawOnnxPerSec { get; init; }
     public double EncoderToRaw { get; init; }
     public double MeanBatchSize { get; init; }
+    /// <summary>Process CPU µs per image input through the actors and raw, and raw / actors (the by-cost counterpart of <see cref="EncoderToRaw"/>).</summary>
+    public double EncoderCpuUsPerInput { get; init; }
+    public double RawOnnxCpuUsPerInput { get; init; }
+    public double EncoderToRawByCpu { get; init; }
     public double? AudioEncoderPerSec { get; init; }
     public double? AudioRawOnnxPerSec { get; init; }
     public double? AudioEncoderToRaw { get; init; }
@@ -97,10 +112,16 @@ public sealed record BenchReport
                               $"{p.AllocatedBytesPerFrame:N0} B allocated/frame, GC {p.Gc.Gen0}/{p.Gc.Gen1}/{p.Gc.Gen2} (gen0/1/2), pauses {p.Gc.PauseMs:0} ms, this process used {p.Gc.ProcessCpuOfMachine:P0} of the cores. " +
                               $"Runs: {string.Join(", ", PipelineRunsFramesPerSec.Select(v => v.ToString("N0")))}.\n" +
                               $"    Ceiling: {c.Chains} chains x {c.Hops} hops (8 ReceiveActors + driver), {c.Messages:N0} messages, {c.Seconds:0.00} s, " +
-                              $"{c.AllocatedBytesPerMessage:N0} B allocated/message, this process used {c.Gc?.ProcessCpuOfMachine:P0} of the cores. Runs: {string.Join(", ", CeilingRunsFramesPerSec.Select(v => v.ToString("N0")))}.");
+                              $"{c.AllocatedBytesPerMessage:N0} B allocated/message, this process used {c.Gc.ProcessCpuOfMachine:P0} of the cores. Runs: {string.Join(", ", CeilingRunsFramesPerSec.Select(v => v.ToString("N0")))}.");
+        foreach (var e in Errors) Console.WriteLine($"FAILED {e}");
+        if (Pipeline is not null)
+            Console.WriteLine($"By CPU cost (this process's CPU time, robust to outside load): (a) {PipelineCpuUsPerFrame:0.00} us/frame vs ceiling {CeilingCpuUsPerMessage:0.00} us/message = {PipelineToCeilingByCpu:P1}" +
+                              (ImageEncoder is not null ? $"; (b) image {EncoderCpuUsPerInput:0.0} us/input vs raw {RawOnnxCpuUsPerInput:0.0} us/input = {EncoderToRawByCpu:P1}" : "") + ".");
         if (PipelineFrameBatch is { } fb && PipelineDirectToSession is { } ds)
-            Console.WriteLine($"    Breakdown (info): one FrameBatch per window {fb.FramesPerSec:N0} frames/s ({fb.AllocatedBytesPerFrame:N0} B/frame); " +
-                              $"per-frame straight to unsharded session actors (no region/shard hops) {ds.FramesPerSec:N0} frames/s ({ds.AllocatedBytesPerFrame:N0} B/frame).");
+            Console.WriteLine($"    Breakdown (info): one FrameBatch per window {fb.FramesPerSec:N0} frames/s ({fb.CpuUsPerFrame:0.00} us CPU, {fb.AllocatedBytesPerFrame:N0} B/frame); " +
+                              $"per-frame straight to unsharded session actors (no region/shard hops) {ds.FramesPerSec:N0} frames/s ({ds.CpuUsPerFrame:0.00} us CPU, {ds.AllocatedBytesPerFrame:N0} B/frame)" +
+                              (Rules is { } ru ? $"; the same rules without actors (one thread) {ru.CpuUsPerFrame:0.00} us CPU, {ru.AllocatedBytesPerFrame:N0} B/frame " +
+                                                   $"(wall us/frame: {string.Join(", ", ru.WallUsPerFrameByStep.Select(kv => $"{kv.Key} {kv.Value:0.00}"))})." : "."));
         foreach (var e in new[] { ImageEncoder, AudioEncoder })
             if (e is not null)
                 Console.WriteLine($"(b) {e.Model}: {e.InputsEncoded:N0} inputs in {e.Seconds:0.00} s over {e.Sessions} sessions, mean batch {e.MeanBatchSize:0.0} (max {e.RawBatch}); " +

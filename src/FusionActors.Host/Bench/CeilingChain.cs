@@ -13,18 +13,13 @@ namespace FusionActors.Host.Bench;
 /// </summary>
 public static class CeilingChain
 {
-    public sealed record Result(double MessagesPerSec, long Messages, double Seconds, int Chains, int Hops, GcStats? Gc = null, double AllocatedBytesPerMessage = 0);
+    public sealed record Result(double MessagesPerSec, long Messages, double Seconds, int Chains, int Hops, GcStats Gc, double AllocatedBytesPerMessage, double CpuUsPerMessage);
 
     public static Task WarmUpAsync(ActorSystem system, BenchScale scale, CancellationToken cancel) =>
         Run(system, Math.Min(scale.Sessions, 8), 20_000, InFlight(scale), cancel);
 
-    public static async Task<Result> MeasureAsync(ActorSystem system, BenchScale scale, CancellationToken cancel)
-    {
-        var gc = GcStats.Start();
-        var r = await Run(system, scale.Sessions, scale.PipelineFrames / scale.Sessions, InFlight(scale), cancel);
-        var g = gc.Stop();
-        return r with { Gc = g, AllocatedBytesPerMessage = g.AllocatedPer(r.Messages) };
-    }
+    public static Task<Result> MeasureAsync(ActorSystem system, BenchScale scale, CancellationToken cancel) =>
+        Run(system, scale.Sessions, scale.PipelineFrames / scale.Sessions, InFlight(scale), cancel);
 
     private static int InFlight(BenchScale scale) => scale.InFlightWindows * 2 * scale.FramesPerWindow;
 
@@ -49,13 +44,15 @@ public static class CeilingChain
             drivers.Add((driver, done.Task));
         }
         await Task.Delay(100, cancel);
+        var gc = GcStats.Start();
         var started = Stopwatch.GetTimestamp();
         foreach (var d in drivers) d.Actor.Tell(ChainDriver.Start.Instance);
         var ends = await Task.WhenAll(drivers.Select(d => d.Done)).WaitAsync(TimeSpan.FromMinutes(3), cancel);
+        var g = gc.Stop();
         var seconds = Stopwatch.GetElapsedTime(started, ends.Max()).TotalSeconds;
         foreach (var a in all) a.Tell(PoisonPill.Instance);
         var messages = perChain * chains;
-        return new Result(messages / seconds, messages, seconds, chains, PipelineThroughput.Hops);
+        return new Result(messages / seconds, messages, seconds, chains, PipelineThroughput.Hops, g, g.AllocatedPer(messages), g.CpuUsPer(messages));
     }
 
     private sealed class Forwarder : ReceiveActor

@@ -12,7 +12,7 @@ namespace FusionActors.Host.Bench;
 /// </summary>
 public static class DrivenRun
 {
-    public sealed record Outcome(double Seconds, IReadOnlyList<DriverResult> Drivers, IReadOnlyList<SessionStatus> Statuses)
+    public sealed record Outcome(double Seconds, IReadOnlyList<DriverResult> Drivers, IReadOnlyList<SessionStatus> Statuses, GcStats Gc)
     {
         public long FramesFused => Drivers.Sum(d => d.FramesFused);
         public long Incomplete => Drivers.Sum(d => d.IncompleteWindows);
@@ -47,6 +47,7 @@ public static class DrivenRun
             drivers.Add((id, actor, done.Task, spec, region));
         }
 
+        var gc = GcStats.Start();
         var started = Stopwatch.GetTimestamp();
         foreach (var d in drivers) d.Actor.Tell(SessionDriver.Start.Instance);
         var all = Task.WhenAll(drivers.Select(d => d.Done));
@@ -54,18 +55,32 @@ public static class DrivenRun
         if (await Task.WhenAny(all, Task.Delay(timeout, cancel)) != all)
             throw new TimeoutException($"{prefix}: not every window was fused within {timeout}");
         var results = await all;
+        var gcStats = gc.Stop();
         var ended = results.Max(r => r.LastResultTicks);
         var seconds = Stopwatch.GetElapsedTime(started, ended).TotalSeconds;
 
         var statuses = new List<SessionStatus>();
         foreach (var d in drivers)
-            statuses.Add(await d.Target.Ask<SessionStatus>(new GetSessionStatus(d.Id), TimeSpan.FromSeconds(10), cancel));
+            statuses.Add(await StatusAsync(d.Target, d.Id, cancel));
         foreach (var d in drivers)
         {
             await CloseAsync(d.Target, d.Spec, cancel);
             d.Actor.Tell(PoisonPill.Instance);
         }
-        return new Outcome(seconds, results, statuses);
+        return new Outcome(seconds, results, statuses, gcStats);
+    }
+
+    /// <summary>
+    /// The session's status; retried, because the session asks its children with a 5 s timeout of its own,
+    /// which a heavily loaded shared machine can exceed right after a run.
+    /// </summary>
+    public static async Task<SessionStatus> StatusAsync(IActorRef target, string sessionId, CancellationToken cancel)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try { return await target.Ask<SessionStatus>(new GetSessionStatus(sessionId), TimeSpan.FromSeconds(15), cancel); }
+            catch (AskTimeoutException) when (attempt < 3) { await Task.Delay(500, cancel); }
+        }
     }
 
     public static async Task OpenAsync(IActorRef region, SessionSpec spec, CancellationToken cancel)

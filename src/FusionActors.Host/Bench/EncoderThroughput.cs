@@ -19,7 +19,7 @@ public static class EncoderThroughput
 
     public sealed record Result(string Model, double PipelinePerSec, long InputsEncoded, double Seconds, double MeanBatchSize,
         double RawPerSec, int RawBatch, int RawThreads, double RawAtMeanBatchPerSec, int Sessions, long Shed, long Rejected, long Incomplete,
-        IReadOnlyList<double> PipelineRunsPerSec, IReadOnlyList<double> RawRunsPerSec);
+        IReadOnlyList<double> PipelineRunsPerSec, IReadOnlyList<double> RawRunsPerSec, double CpuUsPerInput, double RawCpuUsPerInput);
 
     public static async Task<Result> RunAsync(FusionNode node, IEncoderProvider encoders, string model, string modality, int frameLength,
         float lo, float hi, int sessions, long frames, TimeSpan rawDuration, int rawThreads, int repeats, CancellationToken cancel)
@@ -35,23 +35,24 @@ public static class EncoderThroughput
         var inputs = Enumerable.Range(0, batch).Select(i => (ReadOnlyMemory<float>)BenchSessions.Payload(frameLength, 100 + i, lo, hi)).ToArray();
         // Runs through the actors and raw runs alternate, so load from other processes on a shared machine hits both alike.
         var runs = new List<DrivenRun.Outcome>();
-        var rawRuns = new List<double>();
+        var rawRuns = new List<(double PerSec, double CpuUsPerInput)>();
         for (var i = 0; i < repeats; i++)
         {
             runs.Add(await DrivenRun.RunAsync(node, $"enc-{model}-{i}", sessions, SpecOf, PayloadOf, f, windows, InFlightWindows, cancel));
             rawRuns.Add(Raw(encoder, inputs, rawThreads, rawDuration));
         }
         var o = Repeat.MedianOf(runs, r => r.InputsEncoded / r.Seconds);
-        var raw = Repeat.MedianOf(rawRuns, r => r);
+        var (raw, rawCpu) = Repeat.MedianOf(rawRuns, r => r.PerSec);
         var meanBatch = o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches;
         var meanN = Math.Clamp((int)Math.Round(meanBatch), 1, batch);
-        var rawAtMean = meanN == batch ? raw : Raw(encoder, inputs[..meanN], rawThreads, rawDuration);
+        var rawAtMean = meanN == batch ? raw : Raw(encoder, inputs[..meanN], rawThreads, rawDuration).PerSec;
         return new Result(model, o.InputsEncoded / o.Seconds, o.InputsEncoded, o.Seconds, meanBatch, raw, batch, rawThreads, rawAtMean,
-            sessions, o.Shed, o.Rejected, o.Incomplete, runs.Select(r => r.InputsEncoded / r.Seconds).ToArray(), rawRuns);
+            sessions, o.Shed, o.Rejected, o.Incomplete, runs.Select(r => r.InputsEncoded / r.Seconds).ToArray(),
+            rawRuns.Select(r => r.PerSec).ToArray(), o.Gc.CpuUsPer(o.InputsEncoded), rawCpu);
     }
 
-    /// <summary>Inputs per second of <paramref name="threads"/> threads each calling Encode on the same batch back to back.</summary>
-    public static double Raw(IEncoder encoder, ReadOnlyMemory<float>[] batch, int threads, TimeSpan duration)
+    /// <summary>Inputs per second of <paramref name="threads"/> threads each calling Encode on the same batch back to back, and CPU µs per input.</summary>
+    public static (double PerSec, double CpuUsPerInput) Raw(IEncoder encoder, ReadOnlyMemory<float>[] batch, int threads, TimeSpan duration)
     {
         for (var i = 0; i < 20; i++) encoder.Encode(batch); // warm-up
         var counts = new long[threads];
@@ -69,11 +70,13 @@ public static class EncoderThroughput
             counts[t] = n;
         }) { IsBackground = true }).ToArray();
         foreach (var w in workers) w.Start();
+        var gc = GcStats.Start();
         var started = Stopwatch.GetTimestamp();
         Volatile.Write(ref stopAt, started + (long)(duration.TotalSeconds * Stopwatch.Frequency));
         go.Set();
         foreach (var w in workers) w.Join();
         var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        return counts.Sum() / seconds;
+        var g = gc.Stop();
+        return (counts.Sum() / seconds, g.CpuUsPer(counts.Sum()));
     }
 }

@@ -6,8 +6,12 @@ namespace FusionActors.Host.Bench;
 /// What the runtime did during one measurement: allocations, collections per generation, GC pause time, and the
 /// share of the machine's cores this process used (other processes on a shared machine take the rest).
 /// </summary>
-public sealed record GcStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, double PauseMs, double ProcessCpuOfMachine)
+/// <param name="CpuSeconds">CPU time this process used (all threads), a cost measure that outside load on a shared machine barely moves.</param>
+public sealed record GcStats(long AllocatedBytes, int Gen0, int Gen1, int Gen2, double PauseMs, double ProcessCpuOfMachine, double CpuSeconds)
 {
+    /// <summary>CPU microseconds of this process per item.</summary>
+    public double CpuUsPer(long items) => items == 0 ? 0 : CpuSeconds * 1e6 / items;
+
     public static GcWatch Start() => new();
 
     public double AllocatedPer(long items) => items == 0 ? 0 : (double)AllocatedBytes / items;
@@ -27,7 +31,7 @@ public sealed class GcWatch
         var cpu = (CpuTime() - _cpu).TotalSeconds;
         return new(GC.GetTotalAllocatedBytes(precise: false) - _allocated, GC.CollectionCount(0) - _g0,
             GC.CollectionCount(1) - _g1, GC.CollectionCount(2) - _g2, (GC.GetTotalPauseDuration() - _pause).TotalMilliseconds,
-            wall > 0 ? cpu / (wall * Environment.ProcessorCount) : 0);
+            wall > 0 ? cpu / (wall * Environment.ProcessorCount) : 0, cpu);
     }
 
     private static TimeSpan CpuTime()

@@ -13,7 +13,8 @@ public static class PipelineThroughput
     public const int Hops = 9;
 
     public sealed record Result(double FramesPerSec, long Frames, double Seconds, int Sessions, int InFlightFramesPerSession,
-        long IncompleteWindows, long Rejected, long Shed, long Late, long InputsEncoded, double MeanBatchSize, GcStats Gc, double AllocatedBytesPerFrame);
+        long IncompleteWindows, long Rejected, long Shed, long Late, long InputsEncoded, double MeanBatchSize, GcStats Gc, double AllocatedBytesPerFrame,
+        double CpuUsPerFrame);
 
     /// <summary>JIT and shard allocation; not counted.</summary>
     public static Task WarmUpAsync(FusionNode node, BenchScale scale, CancellationToken cancel) =>
@@ -29,14 +30,13 @@ public static class PipelineThroughput
     {
         var f = scale.FramesPerWindow;
         var windows = (int)Math.Max(1, scale.PipelineFrames / (scale.Sessions * 2L * f));
-        var gc = GcStats.Start();
         var o = await DrivenRun.RunAsync(node, $"pipe-{variant}-{run}", scale.Sessions, id => BenchSessions.Noop(id, f),
             (i, s) => BenchSessions.Payload(s.FrameLength, i), f, windows, scale.InFlightWindows, cancel,
             batched: variant == Variant.FrameBatch, direct: variant == Variant.DirectToSession ? directSession : null);
-        var g = gc.Stop();
+        var g = o.Gc;
         return new Result(o.FramesFused / o.Seconds, o.FramesFused, o.Seconds, scale.Sessions, scale.InFlightWindows * 2 * f,
             o.Incomplete, o.Rejected, o.Shed, o.Late, o.InputsEncoded, o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches,
-            g, g.AllocatedPer(o.FramesFused));
+            g, g.AllocatedPer(o.FramesFused), g.CpuUsPer(o.FramesFused));
     }
 
     public enum Variant

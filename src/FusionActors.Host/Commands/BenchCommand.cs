@@ -30,11 +30,23 @@ public static class BenchCommand
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
         var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
         Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, " +
-                          $"encoder dispatcher {encoderThreads} threads, median of {scale.Repeats} run(s) for (a) and (b)");
+                          $"encoder dispatcher {encoderThreads} threads, median of {scale.Repeats} run(s) for (a), {scale.EncoderRepeats} for (b)");
 
         var report = new BenchReport { Scale = scale.Name, Machine = MachineInfo.Current(), Timestamp = DateTimeOffset.UtcNow };
+        var errors = new List<string>();
 
-        if (Runs('a'))
+        // A measurement that fails is reported as failed; the others still run.
+        async Task Section(string name, Func<Task> body)
+        {
+            try { await body(); }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                errors.Add($"{name}: {e.GetType().Name}: {e.Message}");
+                Console.WriteLine($"    {name} FAILED: {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        if (Runs('a')) await Section("(a)", async () =>
         {
             Console.WriteLine("(a) pipeline throughput ...");
             await PipelineThroughput.WarmUpAsync(node, scale, cancel);
@@ -55,23 +67,26 @@ public static class BenchCommand
             // and per-frame messages sent straight to unsharded session actors (no region, no shard hop).
             Console.WriteLine("(a) breakdown: FrameBatch per window, and direct to unsharded session actors ...");
             var run = scale.Repeats;
-            var (batched, _) = await Repeat.MedianAsync(scale.Repeats,
+            var (batched, _) = await Repeat.MedianAsync(scale.EncoderRepeats,
                 () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.FrameBatch), r => r.FramesPerSec);
-            var (direct, _) = await Repeat.MedianAsync(scale.Repeats,
+            var (direct, _) = await Repeat.MedianAsync(scale.EncoderRepeats,
                 () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.DirectToSession,
                     id => SessionActor.Props(id, encoders!, options.Backoff, sharded: false)), r => r.FramesPerSec);
-            Console.WriteLine($"    FrameBatch {batched.FramesPerSec:N0}, direct {direct.FramesPerSec:N0} fused frames/s");
+            var rules = RuleCost.Measure(scale);
+            Console.WriteLine($"    FrameBatch {batched.FramesPerSec:N0}, direct {direct.FramesPerSec:N0} fused frames/s; rules alone {rules.CpuUsPerFrame:0.00} us CPU/frame");
             report = report with
             {
                 PipelineFramesPerSec = pipeline.FramesPerSec, CeilingFramesPerSec = ceiling.MessagesPerSec,
                 PipelineToCeiling = pipeline.FramesPerSec / ceiling.MessagesPerSec, Pipeline = pipeline, Ceiling = ceiling,
                 PipelineRunsFramesPerSec = pipelineRuns.Select(r => r.FramesPerSec).ToArray(),
                 CeilingRunsFramesPerSec = ceilingRuns.Select(r => r.MessagesPerSec).ToArray(),
-                PipelineFrameBatch = batched, PipelineDirectToSession = direct,
+                PipelineFrameBatch = batched, PipelineDirectToSession = direct, Rules = rules,
+                PipelineCpuUsPerFrame = pipeline.CpuUsPerFrame, CeilingCpuUsPerMessage = ceiling.CpuUsPerMessage,
+                PipelineToCeilingByCpu = ceiling.CpuUsPerMessage / pipeline.CpuUsPerFrame,
             };
-        }
+        });
 
-        if (Runs('c'))
+        if (Runs('c')) await Section("(c)", async () =>
         {
             Console.WriteLine("(c) latency at half of (a) ...");
             var latency = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec / 2, cancel);
@@ -81,28 +96,30 @@ public static class BenchCommand
                 LatencyP50Ms = latency.P50Ms, LatencyP99Ms = latency.P99Ms, LatencyLoadFramesPerSec = latency.OfferedFramesPerSec,
                 MaxOutOfOrdernessUs = 0, AllowedLatenessUs = 0, Latency = latency,
             };
-        }
+        });
 
-        if (Runs('b'))
+        if (Runs('b')) await Section("(b)", async () =>
         {
             Console.WriteLine("(b) image-digits encoder ...");
             var image = await EncoderThroughput.RunAsync(node, encoders!, "image-digits", "image", 64, 0f, 1f,
-                scale.EncoderSessions, scale.ImageFrames, scale.RawOnnxDuration, encoderThreads, scale.Repeats, cancel);
+                scale.EncoderSessions, scale.ImageFrames, scale.RawOnnxDuration, encoderThreads, scale.EncoderRepeats, cancel);
             Console.WriteLine($"    {image.PipelinePerSec:N0} inputs/s via actors, raw {image.RawPerSec:N0}/s");
             Console.WriteLine("(b) audio-digits encoder ...");
             var audio = await EncoderThroughput.RunAsync(node, encoders!, "audio-digits", "audio", 16_000, -0.5f, 0.5f,
-                scale.EncoderSessions, scale.AudioFrames, scale.RawOnnxDuration, encoderThreads, scale.Repeats, cancel);
+                scale.EncoderSessions, scale.AudioFrames, scale.RawOnnxDuration, encoderThreads, scale.EncoderRepeats, cancel);
             Console.WriteLine($"    {audio.PipelinePerSec:N0} inputs/s via actors, raw {audio.RawPerSec:N0}/s");
             report = report with
             {
                 EncoderPerSec = image.PipelinePerSec, RawOnnxPerSec = image.RawPerSec, EncoderToRaw = image.PipelinePerSec / image.RawPerSec,
                 MeanBatchSize = image.MeanBatchSize, ImageEncoder = image,
+                EncoderCpuUsPerInput = image.CpuUsPerInput, RawOnnxCpuUsPerInput = image.RawCpuUsPerInput,
+                EncoderToRawByCpu = image.RawCpuUsPerInput / image.CpuUsPerInput,
                 AudioEncoderPerSec = audio.PipelinePerSec, AudioRawOnnxPerSec = audio.RawPerSec,
                 AudioEncoderToRaw = audio.PipelinePerSec / audio.RawPerSec, AudioMeanBatchSize = audio.MeanBatchSize, AudioEncoder = audio,
             };
-        }
+        });
 
-        if (Runs('d'))
+        if (Runs('d')) await Section("(d)", async () =>
         {
             Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
             var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, cancel);
@@ -111,9 +128,9 @@ public static class BenchCommand
                 BytesPerSession = memory.BytesPerSession, WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
                 SessionsOpened = memory.SessionsOpened, Memory = memory,
             };
-        }
+        });
 
-        report = report with { Timestamp = DateTimeOffset.UtcNow, Machine = report.Machine with { LoadAverageAtEnd = MachineInfo.LoadAverage() } };
+        report = report with { Errors = errors, Timestamp = DateTimeOffset.UtcNow, Machine = report.Machine with { LoadAverageAtEnd = MachineInfo.LoadAverage() } };
         report.Print();
         if (args.String("report") is { } path)
         {
@@ -121,6 +138,6 @@ public static class BenchCommand
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchReport.Json), cancel);
             Console.WriteLine($"report written to {path}");
         }
-        return 0;
+        return errors.Count == 0 ? 0 : 1;
     }
 }
