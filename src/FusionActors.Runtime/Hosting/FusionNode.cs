@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Hosting;
 using FusionActors.Inference;
+using FusionActors.Metrics;
+using FusionActors.OperatorConsole;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -16,6 +18,7 @@ public sealed class FusionNode : IAsyncDisposable
 {
     private readonly IHost _host;
     private readonly ModelRegistry? _models;
+    private OperatorConsoleHosting? _operator;
 
     private FusionNode(IHost host, ModelRegistry? models)
     {
@@ -29,6 +32,12 @@ public sealed class FusionNode : IAsyncDisposable
 
     /// <summary>The shard region of sessions: send it any message with a session id.</summary>
     public IActorRef Sessions { get; }
+
+    /// <summary>The operator console host; null when disabled (fusion.console.enabled) or its port was taken.</summary>
+    public ConsoleHost? Console => _operator?.Console;
+
+    /// <summary>Totals of the node's metrics (what <c>fusionctl metrics</c> shows).</summary>
+    public MetricTotals? Metrics => _operator?.Metrics;
 
     /// <param name="encoders">Encoders to use; default the node's model registry plus the no-op encoder.</param>
     /// <param name="wrapEncoders">Lets a caller decorate the provider (fault injection in drills and evaluations).</param>
@@ -53,6 +62,19 @@ public sealed class FusionNode : IAsyncDisposable
             await host.StartAsync(cancel);
             var node = new FusionNode(host, models);
             await node.System.WhenUp(cancel).WaitAsync(TimeSpan.FromSeconds(30), cancel);
+
+            // Operator console and metrics start once the node serves, and stop first (DisposeAsync).
+            try
+            {
+                node._operator = OperatorConsoleHosting.Start(options.OperatorConsole, options.Metrics, node.System, node.Sessions,
+                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FusionActors.OperatorConsole"));
+            }
+            catch
+            {
+                await host.StopAsync(TimeSpan.FromSeconds(10));
+                host.Dispose();
+                throw;
+            }
             return node;
         }
         catch
@@ -71,6 +93,7 @@ public sealed class FusionNode : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_operator is not null) await _operator.DisposeAsync();
         await _host.StopAsync(TimeSpan.FromSeconds(10));
         _host.Dispose();
         _models?.Dispose();

@@ -1,4 +1,6 @@
 using Akka.Configuration;
+using FusionActors.Metrics;
+using FusionActors.OperatorConsole;
 using FusionActors.Supervision;
 
 namespace FusionActors.Hosting;
@@ -33,6 +35,12 @@ public sealed record FusionOptions
     /// <summary>Encoder restart backoff and budget.</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
+    /// <summary>The operator console host (fusion.console): loopback:9110, token from FUSION_CONSOLE_TOKEN or the config.</summary>
+    public ConsoleOptions OperatorConsole { get; init; } = new();
+
+    /// <summary>Metrics export (fusion.metrics): the Prometheus endpoint is off by default.</summary>
+    public MetricsOptions Metrics { get; init; } = new();
+
     /// <summary>The full HOCON text this node runs with (defaults plus overrides).</summary>
     public string Hocon { get; init; } = FusionConfig.DefaultsText;
 
@@ -65,6 +73,8 @@ public sealed record FusionOptions
                 Within = f.GetTimeSpan("encoder.restart-window", TimeSpan.FromMinutes(1)),
                 FailedCooldown = f.GetTimeSpan("encoder.failed-cooldown", TimeSpan.FromSeconds(30)),
             },
+            OperatorConsole = ConsoleOptions.FromConfig(f),
+            Metrics = MetricsOptions.FromConfig(f),
             Hocon = hocon,
         };
     }

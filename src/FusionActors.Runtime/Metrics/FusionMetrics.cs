@@ -1,0 +1,88 @@
+using System.Diagnostics.Metrics;
+using FusionActors.Alignment;
+using FusionActors.Protocol;
+
+namespace FusionActors.Metrics;
+
+/// <summary>
+/// The node's instruments (Meter "FusionActors"). Actors call these one-liners where their own counters
+/// change; with no listener attached an instrument call is a cheap no-op. Tags are low-cardinality on
+/// purpose (modality, reason, policy, state): per-session numbers are in <c>fusionctl streams show</c>.
+/// </summary>
+public static class FusionMetrics
+{
+    public const string MeterName = "FusionActors";
+
+    public static readonly Meter Meter = new(MeterName, typeof(FusionMetrics).Assembly.GetName().Version?.ToString());
+
+    private static readonly string[] ReasonNames = Enum.GetNames<RejectReason>();
+    private static readonly string[] StatusNames = Enum.GetNames<FusedStatus>();
+
+    public static readonly Counter<long> FramesIn = Meter.CreateCounter<long>("fusion.frames.in", "{frame}", "Frames received by stream actors");
+    public static readonly Counter<long> FramesRejected = Meter.CreateCounter<long>("fusion.frames.rejected", "{frame}", "Frames refused, by reason");
+    public static readonly Counter<long> FramesLate = Meter.CreateCounter<long>("fusion.frames.late", "{frame}", "Frames behind their stream watermark");
+    public static readonly Counter<long> FramesTooLate = Meter.CreateCounter<long>("fusion.frames.too_late", "{frame}", "Late frames past the allowed lateness (side output)");
+    public static readonly Counter<long> InputsShed = Meter.CreateCounter<long>("fusion.inputs.shed", "{input}", "Encoder inputs dropped by overflow or a failed stream");
+    public static readonly Histogram<double> EncoderDuration = Meter.CreateHistogram<double>("fusion.encoder.duration", "ms", "Time the encoder took for one batch");
+    public static readonly Counter<long> InputsEncoded = Meter.CreateCounter<long>("fusion.inputs.encoded", "{input}", "Encoder inputs turned into evidence");
+    public static readonly Counter<long> EncoderFailures = Meter.CreateCounter<long>("fusion.encoder.failures", "{failure}", "Encoder crashes");
+    public static readonly Counter<long> EncoderRestarts = Meter.CreateCounter<long>("fusion.encoder.restarts", "{restart}", "Encoder restarts after a crash");
+    public static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("fusion.inputs.quarantined", "{input}", "Inputs skipped after repeated encoder failures");
+    public static readonly Counter<long> Results = Meter.CreateCounter<long>("fusion.results", "{result}", "Fused results, by policy and status");
+    public static readonly Gauge<double> Weight = Meter.CreateGauge<double>("fusion.weight", null, "Normalised weight of a modality in the latest fused result");
+    public static readonly Histogram<double> WatermarkLag = Meter.CreateHistogram<double>("fusion.watermark.lag", "ms", "Session watermark lag behind the session clock when a window is fused");
+    public static readonly Histogram<double> WindowLatency = Meter.CreateHistogram<double>("fusion.window.latency", "ms",
+        "End-to-end latency: from a window's end on the session clock to its first decision");
+    public static readonly UpDownCounter<long> ActiveSessions = Meter.CreateUpDownCounter<long>("fusion.sessions.active", "{session}", "Open sessions on this node");
+
+    private static KeyValuePair<string, object?> Modality(string modality) => new("modality", modality);
+
+    public static void FrameIn(string modality) => FramesIn.Add(1, Modality(modality));
+
+    public static void FrameRejected(string modality, RejectReason reason) =>
+        FramesRejected.Add(1, Modality(modality), new("reason", ReasonNames[(int)reason]));
+
+    public static void FrameLate(string modality) => FramesLate.Add(1, Modality(modality));
+
+    public static void FrameTooLate(string modality) => FramesTooLate.Add(1, Modality(modality));
+
+    public static void Shed(string modality, long inputs)
+    {
+        if (inputs > 0) InputsShed.Add(inputs, Modality(modality));
+    }
+
+    public static void Encoded(string modality, double millis, int inputs)
+    {
+        EncoderDuration.Record(millis, Modality(modality));
+        InputsEncoded.Add(inputs, Modality(modality));
+    }
+
+    public static void EncoderFailed(string modality) => EncoderFailures.Add(1, Modality(modality));
+
+    public static void EncoderRestarted(string modality) => EncoderRestarts.Add(1, Modality(modality));
+
+    public static void InputQuarantined(string modality) => Quarantined.Add(1, Modality(modality));
+
+    public static void Fused(FusedResult result)
+    {
+        Results.Add(1, new("policy", PolicyKind(result.Policy)), new("status", StatusNames[(int)result.Status]));
+        if (result.Revision != 0) return;
+        foreach (var (modality, weight) in result.Weights) Weight.Record(weight, Modality(modality));
+        WatermarkLag.Record(result.WatermarkLagUs / 1000.0);
+    }
+
+    /// <summary>Windows the alignment closed, at <paramref name="sessionNowUs"/> on the session clock.</summary>
+    public static void WindowsClosed(IReadOnlyList<AlignedWindow> windows, long sessionNowUs)
+    {
+        if (!WindowLatency.Enabled) return;
+        foreach (var w in windows)
+            if (w.Revision == 0) WindowLatency.Record(Math.Max(0, sessionNowUs - w.EndUs) / 1000.0);
+    }
+
+    public static void SessionOpened() => ActiveSessions.Add(1);
+
+    public static void SessionClosed() => ActiveSessions.Add(-1);
+
+    // "single:audio" would make one series per modality name; the kind is what dashboards group by.
+    private static string PolicyKind(string policy) => policy.StartsWith("single:", StringComparison.Ordinal) ? "single" : policy;
+}

@@ -1,0 +1,22 @@
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+
+namespace FusionActors.Metrics;
+
+/// <summary>The OpenTelemetry meter provider with the Prometheus HTTP listener exporter: http://HOST:PORT/metrics.</summary>
+public static class PrometheusEndpoint
+{
+    public static MeterProvider? Start(MetricsOptions options)
+    {
+        if (!options.PrometheusEnabled) return null;
+        return Sdk.CreateMeterProviderBuilder()
+            .AddMeter(FusionMetrics.MeterName)
+            .AddPrometheusHttpListener(o =>
+            {
+                o.Host = options.PrometheusHostname;
+                o.Port = options.PrometheusPort;
+                o.ScrapeEndpointPath = "/metrics";
+            })
+            .Build();
+    }
+}

@@ -1,0 +1,246 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
+using FusionActors.OperatorConsole.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace FusionActors.OperatorConsole;
+
+/// <summary>
+/// The console endpoint of a node: a TCP listener speaking line-delimited JSON (<see cref="ConsoleFrame"/>).
+/// Each invocation runs in its palette's handler actor under a <see cref="ResponseSink"/> that feeds the
+/// connection; closing the connection or a Cancel frame stops the invocation.
+/// </summary>
+public sealed class ConsoleHost : IAsyncDisposable
+{
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    private readonly TcpListener _listener;
+    private readonly ConsoleOptions _options;
+    private readonly ActorSystem _system;
+    private readonly IReadOnlyList<CommandPaletteHandler> _palettes;
+    private readonly string _node;
+    private readonly ILogger _log;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly ConcurrentDictionary<Task, byte> _connections = new();
+    private Task _accepting = Task.CompletedTask;
+
+    private ConsoleHost(TcpListener listener, ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log)
+    {
+        _listener = listener;
+        _options = options;
+        _system = system;
+        _palettes = palettes;
+        _node = node;
+        _log = log;
+    }
+
+    public IPEndPoint Endpoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    public IReadOnlyList<CommandPalette> Palettes => _palettes.Select(p => p.Palette).ToArray();
+
+    /// <summary>Binds and starts accepting. Refuses a non-loopback address without a token.</summary>
+    public static ConsoleHost Start(ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log)
+    {
+        if (!options.IsLoopback && options.Token is null)
+            throw new InvalidOperationException(
+                $"fusion.console binds to {options.Hostname}, which is not loopback: set fusion.console.token (or {ConsoleOptions.TokenVariable})");
+        var address = options.Hostname == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(options.Hostname, out var ip) ? ip
+            : Dns.GetHostAddresses(options.Hostname).First();
+        var listener = new TcpListener(address, options.Port);
+        listener.Start();
+        var host = new ConsoleHost(listener, options, system, palettes, node, log);
+        host._accepting = host.AcceptAsync();
+        log.LogInformation("Operator console on {Endpoint} ({Auth})", host.Endpoint, options.Token is null ? "no token" : "token required");
+        return host;
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient client;
+            try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                _log.LogWarning("Operator console: accept failed: {Error}", e.Message);
+                continue;
+            }
+            var served = ServeAsync(client);
+            _connections.TryAdd(served, 0);
+            _ = served.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client)
+    {
+        using var _ = client;
+        client.NoDelay = true;
+        var remote = client.Client.RemoteEndPoint;
+        var stream = client.GetStream();
+        using var reader = new StreamReader(stream, ConsoleFrame.Encoding, false, 4096, leaveOpen: true);
+        await using var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
+        var writeLock = new SemaphoreSlim(1, 1);
+        var running = new ConcurrentDictionary<int, IActorRef>();
+        var pumps = new List<Task>();
+
+        async Task Send(ConsoleFrame frame)
+        {
+            await writeLock.WaitAsync();
+            try
+            {
+                await writer.WriteLineAsync(frame.ToLine());
+                await writer.FlushAsync();
+            }
+            finally { writeLock.Release(); }
+        }
+
+        try
+        {
+            using (var helloWait = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+            {
+                helloWait.CancelAfter(HelloTimeout);
+                if (await ConsoleFrame.ReadAsync(reader, helloWait.Token) is not Hello hello)
+                {
+                    await Send(new Refused("expected a hello frame"));
+                    return;
+                }
+                if (!TokenMatches(hello.Token))
+                {
+                    _log.LogWarning("Operator console: refused {Remote}: {Why}", remote, hello.Token is null ? "no token" : "wrong token");
+                    await Send(new Refused(hello.Token is null ? "this node requires a token (--token or FUSION_CONSOLE_TOKEN)" : "invalid token"));
+                    return;
+                }
+            }
+            await Send(new Welcome(_node, Palettes));
+            while (await ConsoleFrame.ReadAsync(reader, _stop.Token) is { } frame)
+            {
+                switch (frame)
+                {
+                    case Invoke invoke:
+                        pumps.Add(RunAsync(invoke, Send, running));
+                        break;
+                    case Cancel cancel when running.TryGetValue(cancel.Id, out var sink):
+                        _system.Stop(sink);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or JsonException or InvalidDataException or NotSupportedException)
+        {
+            // The client went away or spoke something else: end its invocations below.
+        }
+        finally
+        {
+            foreach (var sink in running.Values) _system.Stop(sink);
+            try { await Task.WhenAll(pumps).WaitAsync(TimeSpan.FromSeconds(5)); }
+            catch (Exception) { /* the connection is gone; its invocations are stopped */ }
+        }
+    }
+
+    private async Task RunAsync(Invoke invoke, Func<ConsoleFrame, Task> send, ConcurrentDictionary<int, IActorRef> running)
+    {
+        var (bound, error) = CommandBinder.Bind(_palettes, invoke.Words);
+        if (bound is null)
+        {
+            await SendQuietly(send, new Response(invoke.Id, CommandResponse.UsageError(error!)));
+            return;
+        }
+        _log.LogInformation("Operator console: {Command}", bound.Command);
+        var channel = Channel.CreateUnbounded<CommandResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var sink = _system.ActorOf(ResponseSink.Props(channel.Writer, replyTo => bound.Handler.HandlerProps(bound.Command, replyTo)));
+        running[invoke.Id] = sink;
+        try
+        {
+            await foreach (var response in channel.Reader.ReadAllAsync())
+                if (!await SendQuietly(send, new Response(invoke.Id, response)))
+                {
+                    _system.Stop(sink);
+                    break;
+                }
+        }
+        finally { running.TryRemove(invoke.Id, out _); }
+    }
+
+    private static async Task<bool> SendQuietly(Func<ConsoleFrame, Task> send, ConsoleFrame frame)
+    {
+        try
+        {
+            await send(frame);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { return false; }
+    }
+
+    private bool TokenMatches(string? presented)
+    {
+        if (_options.Token is null) return true;
+        if (presented is null) return false;
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(_options.Token));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        try { await _accepting; } catch (Exception) { /* stopping */ }
+        try { await Task.WhenAll(_connections.Keys).WaitAsync(TimeSpan.FromSeconds(5)); } catch (Exception) { /* stopping */ }
+        _stop.Dispose();
+    }
+
+    /// <summary>
+    /// Parent of one invocation's handler: passes its responses into the connection's channel and makes sure
+    /// the invocation always ends with a final response (cancelled, or failed when the handler crashed).
+    /// </summary>
+    private sealed class ResponseSink : ReceiveActor
+    {
+        private readonly ChannelWriter<CommandResponse> _writer;
+        private string? _crash;
+        private bool _final;
+
+        public ResponseSink(ChannelWriter<CommandResponse> writer, Func<IActorRef, Props> handler)
+        {
+            _writer = writer;
+            Context.Watch(Context.ActorOf(handler(Self), "handler"));
+            Receive<CommandResponse>(Forward);
+            Receive<Terminated>(_ =>
+            {
+                if (!_final) Forward(CommandResponse.Failure(_crash is null ? "the command ended without an answer" : $"the command failed: {_crash}"));
+                Context.Stop(Self);
+            });
+        }
+
+        public static Props Props(ChannelWriter<CommandResponse> writer, Func<IActorRef, Props> handler) =>
+            Akka.Actor.Props.Create(() => new ResponseSink(writer, handler));
+
+        protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+        {
+            _crash = $"{e.GetType().Name}: {e.Message}";
+            return Directive.Stop;
+        });
+
+        private void Forward(CommandResponse response)
+        {
+            if (_final) return;
+            _writer.TryWrite(response);
+            if (!response.Final) return;
+            _final = true;
+            _writer.TryComplete();
+            Context.Stop(Self);
+        }
+
+        protected override void PostStop()
+        {
+            // Stopped from outside (cancel, connection closed): the invocation still ends with a final response.
+            if (!_final) _writer.TryWrite(CommandResponse.Done("cancelled"));
+            _writer.TryComplete();
+        }
+    }
+}

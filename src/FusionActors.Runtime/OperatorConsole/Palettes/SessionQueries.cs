@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Cluster.Sharding;
+using FusionActors.OperatorConsole.Wire;
+using FusionActors.Protocol;
+using FusionActors.Time;
+
+namespace FusionActors.OperatorConsole.Palettes;
+
+/// <summary>What several palettes ask of sessions, with the refusals turned into operator-readable failures.</summary>
+internal static class SessionQueries
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Status of an open session; a session that is not open is a failure of the command.</summary>
+    public static async Task<SessionStatus> OpenStatus(IActorRef sessions, string sessionId)
+    {
+        var status = await sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId), Timeout);
+        if (!status.Open) throw new CommandFailedException($"session '{sessionId}' is not open");
+        return status;
+    }
+
+    public static StreamStatus Stream(SessionStatus status, string streamId) =>
+        status.Streams.FirstOrDefault(s => s.StreamId == streamId)
+        ?? throw new CommandFailedException(
+            $"session '{status.SessionId}' has no stream '{streamId}'; its streams: {string.Join(", ", status.Streams.Select(s => s.StreamId))}");
+
+    /// <summary>Sends a session command and returns the session's acknowledgement text; refusals become failures.</summary>
+    public static async Task<string> Send(IActorRef sessions, IWithSessionId command)
+    {
+        var reply = await sessions.Ask<object>(command, Timeout);
+        return reply switch
+        {
+            Status.Success s => s.Status?.ToString() ?? "ok",
+            SessionClosed c => $"session {c.SessionId} closed",
+            CommandRejected r => throw new CommandFailedException($"refused: {r.Reason}"),
+            FrameRejected f => throw new CommandFailedException($"refused: {f.Detail}"),
+            Status.Failure f => throw new CommandFailedException($"failed: {f.Cause.Message}"),
+            _ => reply.ToString() ?? "ok",
+        };
+    }
+
+    public sealed record SessionLocation(string SessionId, string Node);
+
+    /// <summary>
+    /// Session entities of every member's session region (GetShardRegionState, cluster-wide), so no registry
+    /// has to be kept in step with the sessions. Entities that exist but were never opened are filtered by the caller.
+    /// </summary>
+    public static async Task<(IReadOnlyList<SessionLocation> Sessions, IReadOnlyList<string> Unanswered)> Entities(ActorSystem system, IActorRef sessions)
+    {
+        var cluster = Cluster.Get(system);
+        var path = sessions.Path.ToStringWithoutAddress();
+        var members = cluster.State.Members.Where(m => m.Status == MemberStatus.Up || m.Status == MemberStatus.Leaving).ToList();
+        var asks = members.Select(async m =>
+        {
+            try
+            {
+                var state = await system.ActorSelection(m.Address + path).Ask<CurrentShardRegionState>(GetShardRegionState.Instance, Timeout);
+                return (m.Address.ToString(), state.Shards.SelectMany(s => s.EntityIds).ToArray(), true);
+            }
+            catch (Exception e) when (e is AskTimeoutException or ActorNotFoundException)
+            {
+                return (m.Address.ToString(), Array.Empty<string>(), false);
+            }
+        });
+        var answers = await Task.WhenAll(asks);
+        var found = answers.SelectMany(a => a.Item2.Select(id => new SessionLocation(id, a.Item1))).OrderBy(s => s.SessionId, StringComparer.Ordinal).ToArray();
+        return (found, answers.Where(a => !a.Item3).Select(a => a.Item1).ToArray());
+    }
+
+    public static string Seconds(long us) =>
+        us == EventTime.MinusInfinity ? "-inf" : us == EventTime.PlusInfinity ? "+inf" : (us / 1e6).ToString("0.000", CultureInfo.InvariantCulture) + " s";
+
+    public static string Number(double d, string format = "0.00") => d.ToString(format, CultureInfo.InvariantCulture);
+
+    public static JsonNode? ToJson(object value) => JsonSerializer.SerializeToNode(value, ConsoleFrame.Json);
+
+    public static ConsoleTable Table(string? title, string[] columns, IEnumerable<string[]> rows) => new(title, columns, rows.ToArray());
+}

@@ -1,0 +1,101 @@
+using Akka.Actor;
+using FusionActors.OperatorConsole.Wire;
+using FusionActors.Protocol;
+using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+
+namespace FusionActors.OperatorConsole.Palettes;
+
+/// <summary><c>sessions list|show ID|kill ID</c>.</summary>
+public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHandler
+{
+    private static readonly CommandArgument Id = new("id", "session id");
+
+    public override CommandPalette Palette { get; } = new("sessions", "open sessions of the cluster",
+    [
+        new("list", "every open session: node, streams and their states, policy, results", []),
+        new("show", "one session: its streams, alignment and fusion", [Id]),
+        new("kill", "close a session (its actors stop; subscribers get nothing more)", [Id]),
+    ]);
+
+    public override Props HandlerProps(Command command, IActorRef replyTo) => Props.Create(() => new Handler(command, replyTo, context));
+
+    private sealed class Handler(Command command, IActorRef replyTo, ConsoleContext context) : CommandHandlerActor(command, replyTo)
+    {
+        protected override async Task Execute()
+        {
+            switch (Command.Name)
+            {
+                case "list": await List(); break;
+                case "show": await Show(Command.Arg("id")); break;
+                case "kill": Done(await Send(context.Sessions, new CloseSession((await OpenStatus(context.Sessions, Command.Arg("id"))).SessionId))); break;
+            }
+        }
+
+        private async Task List()
+        {
+            var (entities, unanswered) = await Entities(context.System, context.Sessions);
+            var statuses = await Task.WhenAll(entities.Select(async e => (e.Node, Status: await context.Sessions.Ask<SessionStatus>(new GetSessionStatus(e.SessionId), SessionQueries.Timeout))));
+            var open = statuses.Where(s => s.Status.Open).ToList();
+            var rows = open.Select(s => new[]
+            {
+                s.Status.SessionId, s.Node,
+                string.Join(" ", s.Status.Streams.Select(t => $"{t.StreamId}:{t.State}")),
+                s.Status.Fusion?.Policy ?? "", (s.Status.Fusion?.Results ?? 0).ToString(), Seconds(s.Status.Alignment?.WatermarkUs ?? 0),
+            });
+            var data = open.Select(s => new
+            {
+                sessionId = s.Status.SessionId, node = s.Node,
+                streams = s.Status.Streams.Select(t => new { t.StreamId, t.Modality, t.State }),
+                policy = s.Status.Fusion?.Policy, results = s.Status.Fusion?.Results ?? 0, watermarkUs = s.Status.Alignment?.WatermarkUs,
+            }).ToArray();
+            var note = unanswered.Count > 0 ? $"members that did not answer: {string.Join(", ", unanswered)}" : null;
+            Done(new CommandResponse(open.Count == 0 ? note ?? "no open sessions" : note)
+            {
+                Table = open.Count == 0 ? null : Table($"{open.Count} open session(s)", ["session", "node", "streams", "policy", "results", "watermark"], rows),
+                Data = ToJson(data),
+            });
+        }
+
+        private async Task Show(string id)
+        {
+            var s = await OpenStatus(context.Sessions, id);
+            Done(new CommandResponse(Summary(s)) { Table = StreamsTable(s), Data = ToJson(Describe(s)) });
+        }
+    }
+
+    internal static string Summary(SessionStatus s)
+    {
+        var a = s.Alignment;
+        var f = s.Fusion;
+        return $"session {s.SessionId}: policy {f?.Policy}, results {f?.Results} (no evidence {f?.NoEvidence}, missing a modality {f?.WindowsWithMissingModality}), " +
+               $"watermark {Seconds(a?.WatermarkUs ?? 0)}, windows closed {a?.WindowsClosed}, revisions {a?.Revisions}, late evidence {a?.LateEvidence}, " +
+               $"buffered {a?.BufferedEvidence}" + (a is { Shed.Count: > 0 } ? $", shed {string.Join(" ", a.Shed.Select(kv => $"{kv.Key}={kv.Value}"))}" : "");
+    }
+
+    internal static ConsoleTable StreamsTable(SessionStatus s) => Table($"streams of {s.SessionId}",
+        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "restarts", "quarantined", "encode ms/batch"],
+        s.Streams.Select(t => new[]
+        {
+            t.StreamId, t.Modality, t.State.ToString(), Number(t.Reliability), Seconds(t.WatermarkUs), t.PendingInputs.ToString(),
+            t.Counters.FramesIn.ToString(), t.Counters.FramesAccepted.ToString(),
+            t.Counters.RejectedTotal == 0 ? "0" : $"{t.Counters.RejectedTotal} ({string.Join(" ", t.Counters.Rejected.Select(kv => $"{kv.Key}={kv.Value}"))})",
+            t.Counters.FramesLate.ToString(), t.Counters.FramesTooLate.ToString(), t.Counters.InputsShed.ToString(),
+            t.Counters.EncoderRestarts.ToString(), t.Counters.Quarantined.ToString(),
+            t.Counters.Batches == 0 ? "-" : Number(t.Counters.EncodeMillisTotal / t.Counters.Batches),
+        }));
+
+    /// <summary>The status for --json, without the recent results' embeddings and posteriors.</summary>
+    internal static object Describe(SessionStatus s) => new
+    {
+        s.SessionId, s.Open,
+        streams = s.Streams.Select(t => new { t.StreamId, t.Modality, t.State, t.Reliability, t.WatermarkUs, t.CompleteThroughUs, t.PendingInputs, t.Counters }),
+        s.Alignment,
+        fusion = s.Fusion is { } f ? new { f.Policy, f.Results, f.NoEvidence, f.WindowsWithMissingModality, latest = f.Recent.Count > 0 ? Result(f.Recent[^1]) : null } : null,
+    };
+
+    internal static object Result(FusedResult r) => new
+    {
+        r.WindowStartUs, r.WindowEndUs, r.Revision, r.Status, r.TopClass, r.TopLabel, r.Confidence, r.Entropy, r.Weights, r.Missing, r.Imputed,
+        r.States, r.WatermarkLagUs, r.Policy,
+    };
+}

@@ -1,0 +1,148 @@
+extern alias fusionctl;
+
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using FusionActors.Hosting;
+using FusionActors.Inference.Data;
+using FusionActors.OperatorConsole;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+using Xunit;
+using fusionctl::FusionActors.Fusionctl;
+
+namespace FusionActors.Fusionctl.Tests;
+
+/// <summary>
+/// A real node (FusionNode.StartAsync: generic host, one-node sharded cluster, the committed models) with its
+/// console host on a free loopback port, and fusionctl run in-process against it over TCP.
+/// </summary>
+public class ConsoleNode : IAsyncLifetime
+{
+    public static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    public const string Audio = "audio";
+    public const string Camera = "camera";
+
+    private static readonly Lazy<AvDigitsDataset> SampleSet = new(AvDigitsDataset.LoadSample);
+
+    public FusionNode Node { get; private set; } = null!;
+
+    protected virtual string? Token => null;
+
+    public int Port => Node.Console!.Endpoint.Port;
+
+    public async Task InitializeAsync()
+    {
+        var options = FusionOptions.Load() with { OperatorConsole = new ConsoleOptions { Port = 0, Token = Token, FailIfPortTaken = true } };
+        Node = await FusionNode.StartAsync(options);
+    }
+
+    public async Task DisposeAsync() => await Node.DisposeAsync();
+
+    /// <summary>Runs fusionctl with <c>--host 127.0.0.1:PORT</c> and the given arguments.</summary>
+    public async Task<CtlRun> Ctl(params string[] args) => await Ctl(args, CancellationToken.None);
+
+    public async Task<CtlRun> Ctl(string[] args, CancellationToken cancel, SyncStringWriter? output = null)
+    {
+        output ??= new SyncStringWriter();
+        var error = new SyncStringWriter();
+        var code = await FusionCtl.RunAsync(["--host", $"127.0.0.1:{Port}", .. args], output, error, cancel);
+        return new CtlRun(code, output.ToString(), error.ToString());
+    }
+
+    public async Task OpenSession(string id)
+    {
+        var reply = await Node.Sessions.Ask<object>(new OpenSession(Spec(id), 0), Wait);
+        Assert.IsType<SessionOpened>(reply);
+    }
+
+    /// <summary>Audio and camera frames of sample windows [from, to) of session <paramref name="id"/>.</summary>
+    public void SendWindows(string id, int from, int to)
+    {
+        var items = SampleSet.Value.Items;
+        var frames = new List<Frame>();
+        for (var w = from; w < to; w++)
+        {
+            var item = items[w % items.Count];
+            for (var j = 0; j < 50; j++)
+            {
+                var payload = new float[320];
+                Array.Copy(item.Pcm, j * 320, payload, 0, 320);
+                frames.Add(new Frame(id, Audio, w * 50L + j, w * 1_000_000L + j * 20_000L, payload));
+            }
+            for (var j = 0; j < 10; j++) frames.Add(new Frame(id, Camera, w * 10L + j, w * 1_000_000L + j * 100_000L, item.Image));
+        }
+        Node.Sessions.Tell(new FrameBatch(id, frames));
+    }
+
+    public static SessionSpec Spec(string id) => new()
+    {
+        SessionId = id,
+        Labels = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+        Window = WindowSpec.Tumbling(1_000_000),
+        Policy = FusionPolicy.Adaptive,
+        Streams =
+        [
+            new StreamSpec
+            {
+                StreamId = Audio, Modality = "audio", Model = "audio-digits", FrameLength = 320, SampleRateHz = 16_000,
+                Framing = Framing.Windowed(1_000_000, 1_000_000), MaxFutureSkewUs = 3_600_000_000, Priority = 1,
+            },
+            new StreamSpec
+            {
+                StreamId = Camera, Modality = "image", Model = "image-digits", FrameLength = 64, MaxFutureSkewUs = 3_600_000_000,
+                IdleTimeout = TimeSpan.FromSeconds(30),
+            },
+        ],
+    };
+
+    /// <summary>Polls until <paramref name="condition"/> holds or the deadline passes (no sleeps as synchronization).</summary>
+    public static async Task Eventually(Func<Task<bool>> condition, string what, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? Wait);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"timed out waiting for {what}");
+            await Task.Delay(50);
+        }
+    }
+}
+
+public sealed record CtlRun(int ExitCode, string Output, string Error)
+{
+    public JsonNode Json => JsonNode.Parse(Output) ?? throw new InvalidOperationException("no JSON output");
+
+    public IEnumerable<JsonNode> JsonLines => Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!);
+
+    public override string ToString() => $"exit {ExitCode}\n--- out\n{Output}\n--- err\n{Error}";
+}
+
+/// <summary>A StringWriter a test may read while fusionctl writes to it from another thread.</summary>
+public sealed class SyncStringWriter : StringWriter
+{
+    private readonly object _gate = new();
+
+    public override void Write(char value)
+    {
+        lock (_gate) base.Write(value);
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_gate) base.Write(value);
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        lock (_gate) base.Write(buffer, index, count);
+    }
+
+    public override void WriteLine(string? value)
+    {
+        lock (_gate) base.WriteLine(value);
+    }
+
+    public override string ToString()
+    {
+        lock (_gate) return base.ToString();
+    }
+}
