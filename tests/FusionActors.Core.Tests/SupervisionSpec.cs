@@ -147,6 +147,33 @@ public class QuarantineTrackerSpec
     }
 
     [Fact]
+    public void A_forgotten_input_that_fails_again_is_not_forgotten_early_because_of_its_old_entry()
+    {
+        var q = new QuarantineTracker(maxFailures: 3, capacity: 2);
+        q.RecordFailure(1, 0);
+        q.Forget(1, 0);          // it encoded after all
+        q.RecordFailure(1, 0);   // and fails again later: one live suspect
+        q.RecordFailure(2, 0);   // two live suspects fit in a capacity of two
+        Assert.Equal(1, q.FailuresOf(1, 0));
+        Assert.Equal(1, q.FailuresOf(2, 0));
+    }
+
+    [Fact]
+    public void Many_forgotten_inputs_neither_grow_memory_nor_evict_live_suspects()
+    {
+        var q = new QuarantineTracker(maxFailures: 3, capacity: 4);
+        q.RecordFailure(-1, 0);
+        q.RecordFailure(-1, 0);
+        for (var i = 0; i < 10_000; i++)
+        {
+            q.RecordFailure(i, 0);
+            q.Forget(i, 0);
+        }
+        Assert.Equal(2, q.FailuresOf(-1, 0));
+        Assert.True(q.RecordFailure(-1, 0));
+    }
+
+    [Fact]
     public void A_stale_entry_of_an_already_quarantined_input_does_not_evict_a_live_suspect()
     {
         var q = new QuarantineTracker(maxFailures: 3, capacity: 2);

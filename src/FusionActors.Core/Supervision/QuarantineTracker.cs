@@ -7,8 +7,9 @@ namespace FusionActors.Supervision;
 /// </summary>
 public sealed class QuarantineTracker(int maxFailures = 3, int capacity = 1024)
 {
-    private readonly Dictionary<(long, int), int> _failures = new();
-    private readonly Queue<(long, int)> _order = new();
+    private readonly Dictionary<(long, int), (int Count, long Since)> _failures = new();
+    private readonly Queue<((long, int) Key, long Since)> _order = new();
+    private long _next;
 
     public int MaxFailures => maxFailures;
 
@@ -18,26 +19,33 @@ public sealed class QuarantineTracker(int maxFailures = 3, int capacity = 1024)
     public bool RecordFailure(long startUs, int revision)
     {
         var key = (startUs, revision);
-        _failures.TryGetValue(key, out var n);
-        n++;
+        _failures.TryGetValue(key, out var entry);
+        var n = entry.Count + 1;
+        var since = n == 1 ? _next++ : entry.Since;
         if (n >= maxFailures)
         {
             _failures.Remove(key);
             Quarantined++;
             return true;
         }
+        _failures[key] = (n, since);
         if (n == 1)
         {
-            _order.Enqueue(key);
-            // Bounded: forget the oldest suspects first.
-            while (_order.Count > capacity)
-                _failures.Remove(_order.Dequeue());
+            _order.Enqueue((key, since));
+            // Bounded: forget the oldest suspects first; an entry left by a quarantined or forgotten input is skipped.
+            while (_failures.Count > capacity && _order.TryDequeue(out var old))
+                if (_failures.TryGetValue(old.Key, out var e) && e.Since == old.Since) _failures.Remove(old.Key);
+            if (_order.Count > 2 * capacity)
+            {
+                var live = _order.Where(o => _failures.TryGetValue(o.Key, out var e) && e.Since == o.Since).ToList();
+                _order.Clear();
+                foreach (var o in live) _order.Enqueue(o);
+            }
         }
-        _failures[key] = n;
         return false;
     }
 
-    public int FailuresOf(long startUs, int revision) => _failures.GetValueOrDefault((startUs, revision));
+    public int FailuresOf(long startUs, int revision) => _failures.GetValueOrDefault((startUs, revision)).Count;
 
     public void Forget(long startUs, int revision) => _failures.Remove((startUs, revision));
 }
