@@ -204,6 +204,52 @@ public class AlignerSpec
     }
 
     [Fact]
+    public void A_restarting_stream_holds_windows_back_and_a_failed_one_does_not()
+    {
+        var a = new Aligner(AudioVideo());
+        a.SetStreamWatermark("audio", 3 * Sec);
+        a.SetStreamWatermark("video", 10);
+        a.SetStreamState("video", StreamState.Restarting);
+        Assert.Empty(a.Advance(null).Windows);
+        a.SetStreamState("video", StreamState.Failed);
+        Assert.Equal(3, a.Advance(null).Windows.Count);
+    }
+
+    [Fact]
+    public void Windows_are_counted_from_the_session_start_and_earlier_evidence_is_late()
+    {
+        var a = new Aligner(AudioVideo() with { StartUs = 250 * Ms });
+        Assert.Single(a.OnEvidence(Ev("audio", 100 * Ms)).Late);
+        a.OnEvidence(Ev("audio", 300 * Ms));
+        var w = Assert.Single(a.AdvanceAll(1250 * Ms - 1).Windows);
+        Assert.Equal((250 * Ms, 1250 * Ms), (w.StartUs, w.EndUs));
+        Assert.Single(w.Evidence["audio"]);
+    }
+
+    [Fact]
+    public void Between_streams_of_equal_priority_the_one_holding_more_evidence_is_shed()
+    {
+        var a = new Aligner(AudioVideo() with { MaxBufferedEvidence = 3 });
+        a.OnEvidence(Ev("audio", 1));
+        a.OnEvidence(Ev("audio", 2));
+        a.OnEvidence(Ev("video", 3));
+        a.OnEvidence(Ev("video", 4));
+        Assert.Equal(1, a.Shed["audio"]);
+        Assert.False(a.Shed.ContainsKey("video"));
+        Assert.Equal(3, a.BufferedEvidence);
+    }
+
+    [Fact]
+    public void A_repeated_evidence_is_stored_once()
+    {
+        var a = new Aligner(AudioVideo());
+        a.OnEvidence(Ev("audio", 5));
+        a.OnEvidence(Ev("audio", 5));
+        Assert.Equal(1, a.BufferedEvidence);
+        Assert.Single(a.AdvanceAll(Sec - 1).Windows[0].Evidence["audio"]);
+    }
+
+    [Fact]
     public void Evidence_for_an_unknown_stream_is_refused()
     {
         var a = new Aligner(AudioVideo());

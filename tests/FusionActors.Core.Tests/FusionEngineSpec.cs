@@ -151,6 +151,34 @@ public class FusionEngineSpec
     }
 
     [Fact]
+    public void Streams_of_one_modality_are_pooled_and_weighed_as_one()
+    {
+        var spec = Session(Stream("cam0", "video"), Stream("cam1", "video"), Stream("mic", "audio"));
+        var health = new Dictionary<string, StreamSnapshot>
+        {
+            ["cam0"] = new(StreamState.Active, 1.0),
+            ["cam1"] = new(StreamState.Restarting, 0.0),
+            ["mic"] = new(StreamState.Active, 1.0),
+        };
+        var r = new FusionEngine(spec).Fuse("s1", Window(0, Sec, 0,
+            Ev("cam0", 0, Sec, [0.8, 0.1, 0.1], modality: "video"), Ev("cam1", 0, Sec, [0.2, 0.4, 0.4], modality: "video")), health);
+        Assert.Equal(["video", "audio"], r.Weights.Keys);
+        Assert.Equal(["audio"], r.Missing);
+        Close([0.5, 0.25, 0.25], r.Posterior);
+        // Reliability is the mean over the modality's streams: (1 + 0) / 2; alone it still has all the weight.
+        Assert.Equal(1.0, r.Weights["video"], Eps);
+    }
+
+    [Fact]
+    public void A_modality_with_prior_weight_zero_never_counts()
+    {
+        var spec = Session(Stream("audio", priorWeight: 0), Stream("video"));
+        var r = new FusionEngine(spec).Fuse("s1", Window(0, Sec, 0, Ev("audio", 0, Sec, [0.9, 0.05, 0.05]), Ev("video", 0, Sec, [0.1, 0.1, 0.8])), Healthy("audio", "video"));
+        Assert.Equal(0.0, r.Weights["audio"]);
+        Close([0.1, 0.1, 0.8], r.Posterior);
+    }
+
+    [Fact]
     public void The_fixed_policy_uses_static_weights_only()
     {
         var spec = AudioVideo() with { Policy = FusionPolicy.Fixed, FixedWeights = new Dictionary<string, double> { ["audio"] = 3 } };

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using FusionActors.Alignment;
 using FusionActors.Fusion;
+using FusionActors.Metrics;
 using FusionActors.Protocol;
 using FusionActors.Specs;
 
@@ -86,6 +87,7 @@ public sealed class AlignmentActor : ReceiveActor, IWithTimers
         if (output.Windows.Count > 0)
         {
             var snapshot = new Dictionary<string, StreamSnapshot>(_streams);
+            FusionMetrics.WindowsClosed(output.Windows, ServerClock.NowUs() - _clockOffsetUs);
             foreach (var w in output.Windows) _fusion.Tell(new FusionActor.FuseWindow(w, snapshot));
         }
         foreach (var e in output.Late)

@@ -3,6 +3,7 @@ using Akka.Actor;
 using FusionActors.Chaos;
 using FusionActors.Fusion;
 using FusionActors.Inference;
+using FusionActors.Metrics;
 using FusionActors.Protocol;
 
 namespace FusionActors.Actors;
@@ -40,6 +41,7 @@ public sealed class EncoderActor : ReceiveActor
             _crashNext = false;
             throw new EncoderCrashedException($"injected crash of encoder '{_encoder.Name}' (chaos crash-encoder)");
         }
+        using var activity = FusionTracing.StartEncode(Self, msg.Inputs);
         var started = Stopwatch.GetTimestamp();
         var batch = new ReadOnlyMemory<float>[msg.Inputs.Count];
         for (var i = 0; i < batch.Length; i++) batch[i] = msg.Inputs[i].Values;

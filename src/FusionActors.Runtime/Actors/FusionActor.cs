@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using FusionActors.Alignment;
 using FusionActors.Fusion;
+using FusionActors.Metrics;
 using FusionActors.Protocol;
 using FusionActors.Specs;
 
@@ -51,8 +52,10 @@ public sealed class FusionActor : ReceiveActor
 
     private void OnWindow(FuseWindow msg)
     {
+        using var activity = FusionTracing.StartFuse(_sessionId, msg.Window);
         var result = _engine.Fuse(_sessionId, msg.Window, msg.Streams);
         _results++;
+        FusionMetrics.Fused(result);
         if (result.Status == FusedStatus.NoEvidence) _noEvidence++;
         if (result.Missing.Count > 0 && msg.Window.Revision == 0) _withMissing++;
         _recent.Enqueue(result);

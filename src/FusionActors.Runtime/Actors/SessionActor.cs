@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
 using FusionActors.Inference;
+using FusionActors.Metrics;
 using FusionActors.Protocol;
 using FusionActors.Specs;
 using FusionActors.Supervision;
@@ -39,6 +40,8 @@ public sealed class SessionActor : ReceiveActor
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true) =>
         Akka.Actor.Props.Create(() => new SessionActor(sessionId, encoders, backoff, sharded));
+
+    protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A bug in one child must not take the session down: restart just that child.
@@ -167,6 +170,7 @@ public sealed class SessionActor : ReceiveActor
         _log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Become(Opened);
+        FusionMetrics.SessionOpened();
         Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
     }
 

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using FusionActors.Inference;
+using FusionActors.Metrics;
 using FusionActors.Protocol;
 using FusionActors.Specs;
 using FusionActors.Streams;
@@ -116,6 +117,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
     private void OnFrame(Frame frame)
     {
         _counters.FramesIn++;
+        FusionMetrics.FrameIn(_spec.Modality);
         if (_health.State == StreamState.Finished)
         {
             Reject(frame, RejectReason.StreamFinished, "the stream was closed");
@@ -152,10 +154,12 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         OnActivity();
 
         if (_watermark.IsLate(frame.EventTimeUs)) _counters.FramesLate++;
+        if (_watermark.IsLate(frame.EventTimeUs)) FusionMetrics.FrameLate(_spec.Modality);
         var fate = _framer.Add(frame, _watermark.CurrentUs);
         if (fate == FrameFate.TooLate)
         {
             _counters.FramesTooLate++;
+            FusionMetrics.FrameTooLate(_spec.Modality);
             _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq, -1, _watermark.CurrentUs));
         }
         _watermark.OnEvent(frame.EventTimeUs);
@@ -207,6 +211,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         if (_health.State == StreamState.Failed)
         {
             _counters.InputsShed++;
+            FusionMetrics.Shed(_spec.Modality, 1);
             return;
         }
         if (_pending.Count >= _spec.MaxPendingInputs)
@@ -214,6 +219,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
             if (_spec.Overflow == OverflowPolicy.DropNewest)
             {
                 _counters.InputsShed++;
+                FusionMetrics.Shed(_spec.Modality, 1);
                 return;
             }
             // Drop the oldest input not reserved for a retry.
@@ -221,6 +227,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
             _pending.RemoveFirst();
             RemoveStart(oldest.Value.StartUs);
             _counters.InputsShed++;
+            FusionMetrics.Shed(_spec.Modality, 1);
         }
         _pending.AddLast(input);
         AddStart(input.StartUs);
@@ -260,6 +267,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         _counters.InputsEncoded += batch.Length;
         _counters.Batches++;
         _counters.EncodeMillis += msg.Millis;
+        FusionMetrics.Encoded(_spec.Modality, msg.Millis, batch.Length);
         var complete = CompleteThrough();
         _publishedCompleteUs = complete;
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, complete, _health.Reliability));
@@ -281,6 +289,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         if (!dead.Equals(_encoderActor)) return;
         _encoderActor = null;
         _counters.EncoderFailures++;
+        FusionMetrics.EncoderFailed(_spec.Modality);
         _health.RecordFailure();
         if (_inFlight is { } batch)
         {
@@ -291,6 +300,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
                 if (_quarantine.RecordFailure(input.StartUs, input.Revision))
                 {
                     _counters.Quarantined++;
+                    FusionMetrics.InputQuarantined(_spec.Modality);
                     RemoveStart(input.StartUs);
                     _log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
                         _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _quarantine.MaxFailures);
@@ -308,6 +318,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
                 _pending.Remove(victim);
                 RemoveStart(victim.Value.StartUs);
                 _counters.InputsShed++;
+                FusionMetrics.Shed(_spec.Modality, 1);
             }
             _singleMode = Math.Min(_singleMode, _pending.Count);
         }
@@ -330,6 +341,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         if (_health.State != StreamState.Restarting || _encoderActor is not null) return;
         StartEncoder();
         _counters.EncoderRestarts++;
+        FusionMetrics.EncoderRestarted(_spec.Modality);
         if (_health.OnEncoderUp()) Report("encoder restarted");
         SendNextBatch();
         PublishProgress(force: true);
@@ -341,6 +353,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
         Timers.Cancel("restart");
         // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
         _counters.InputsShed += _pending.Count;
+        FusionMetrics.Shed(_spec.Modality, _pending.Count);
         _pending.Clear();
         _pendingStarts.Clear();
         _singleMode = 0;
@@ -357,6 +370,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
             Context.Stop(_encoderActor);
             _encoderActor = null;
             _counters.InputsShed += _inFlight?.Length ?? 0;
+            FusionMetrics.Shed(_spec.Modality, _inFlight?.Length ?? 0);
             _inFlight = null;
         }
         PublishProgress(force: true);
@@ -428,6 +442,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
     private void Reject(Frame frame, RejectReason reason, string detail)
     {
         _counters.Reject(reason);
+        FusionMetrics.FrameRejected(_spec.Modality, reason);
         if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
     }
 
