@@ -33,7 +33,8 @@ public sealed class EvalScriptSpec
     {
         Assert.Equal(EvalCondition.All.Count, EvalCondition.All.Select(c => c.Name).Distinct().Count());
         Assert.Equal(EvalCondition.All.Count, EvalCondition.All.Select(c => c.Seed).Distinct().Count());
-        Assert.Equal(17, EvalCondition.All.Count);
+        // The 17 conditions, plus the extra -10 dB point of the SNR sweep.
+        Assert.Equal(17, EvalCondition.All.Count(c => !c.Extra));
     }
 
     [Fact]

@@ -14,7 +14,7 @@ namespace FusionActors.Host.Commands;
 /// </summary>
 public static class EvalCommand
 {
-    public const string Usage = "eval [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed] [--config PATH]";
+    public const string Usage = "eval [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed] [--config PATH] [--quiet]";
 
     public static async Task<int> RunAsync(Args args, CancellationToken cancel)
     {
@@ -42,7 +42,7 @@ public static class EvalCommand
             var run = await runner.RunAsync(condition, items, cancel);
             runs.Add(run);
             var r = EvalReport.FromRun(run);
-            Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
+            if (!args.Flag("quiet")) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
                               $"   ({r.Seconds:0.0} s)");
         }
         var report = Build(runs, items.Length, dataset.Directory, weights, source, clock.Elapsed, CommandLine(args));

@@ -50,6 +50,9 @@ public sealed record EvalCondition
     /// <summary>Fraction of camera frames and of audio inputs (one per item) on which the encoder crashes.</summary>
     public double PoisonFraction { get; init; }
 
+    /// <summary>Not in the matrix: run by default, but never chosen as "the worst corruption" of the targets.</summary>
+    public bool Extra { get; init; }
+
     public const double CleanCameraNoise = 0.05;
 
     /// <summary>Random stretches: about <paramref name="PerHundredSeconds"/> of them per 100 s, each lasting [MinSeconds, MaxSeconds].</summary>
@@ -64,6 +67,7 @@ public sealed record EvalCondition
         new() { Name = "audio-snr-10", Seed = 105, AudioSnrDb = 10, Description = "white noise on the audio at 10 dB SNR" },
         new() { Name = "audio-snr-0", Seed = 106, AudioSnrDb = 0, Description = "white noise on the audio at 0 dB SNR" },
         new() { Name = "audio-snr-neg5", Seed = 107, AudioSnrDb = -5, Description = "white noise on the audio at -5 dB SNR" },
+        new() { Name = "audio-snr-neg10", Seed = 118, AudioSnrDb = -10, Extra = true, Description = "extra point of the SNR sweep (not in the issue's matrix): white noise on the audio at -10 dB SNR" },
         new() { Name = "image-noise-low", Seed = 108, CameraNoiseSigma = 0.2, Description = "camera sensor noise σ=0.2 on every frame" },
         new() { Name = "image-noise-high", Seed = 109, CameraNoiseSigma = 0.5, Description = "camera sensor noise σ=0.5 on every frame" },
         new() { Name = "image-occlusion", Seed = 110, OcclusionSide = 4, Description = "a 4×4 occluder (of 8×8, black or white) at a random place per item, on all its frames" },

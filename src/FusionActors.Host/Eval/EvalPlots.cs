@@ -60,22 +60,22 @@ public static class EvalPlots
 
     private static string? AccuracyVsSnr(string path, EvalReport report)
     {
-        var points = new (string Name, double Snr)[] { ("clean", 40), ("audio-snr-20", 20), ("audio-snr-10", 10), ("audio-snr-0", 0), ("audio-snr-neg5", -5) }
+        var points = new (string Name, double Snr)[] { ("clean", 40), ("audio-snr-20", 20), ("audio-snr-10", 10), ("audio-snr-0", 0), ("audio-snr-neg5", -5), ("audio-snr-neg10", -10) }
             .Where(p => report.Conditions.Any(c => c.Name == p.Name)).ToArray();
         if (points.Count(p => p.Name != "clean") < 2) return null;
         var plt = new Plot();
-        foreach (var policy in EvalPolicies.All)
+        foreach (var policy in EvalPolicies.All.Reverse()) // adaptive last, on top
         {
             var xs = points.Select(p => p.Snr).ToArray();
             var ys = points.Select(p => report.Conditions.First(c => c.Name == p.Name).Policies[policy].Accuracy * 100).ToArray();
             var s = plt.Add.Scatter(xs, ys);
             s.Color = PolicyColors[policy];
-            s.LineWidth = 2;
+            s.LineWidth = policy == EvalPolicies.Adaptive ? 3 : 2;
             s.MarkerSize = 7;
             s.LegendText = policy;
         }
         plt.Axes.Bottom.SetTicks(points.Select(p => p.Snr).ToArray(), points.Select(p => p.Name == "clean" ? "clean" : $"{p.Snr:0} dB").ToArray());
-        plt.Axes.SetLimitsY(0, 105);
+        plt.Axes.SetLimitsY(40, 102);
         plt.XLabel("audio SNR (white noise over the 1 s window)");
         plt.YLabel("accuracy (%)");
         plt.Title("Accuracy vs audio SNR (camera clean)");

@@ -34,8 +34,14 @@ public sealed record EvalReport
         public int Seed { get; init; }
         public required IReadOnlyDictionary<string, PolicyMetrics> Policies { get; init; }
         public PipelineCounters Pipeline { get; init; } = new();
+
+        /// <summary>The adaptive session's windows without a Fused result, and why (what was missing, stream states).</summary>
+        public IReadOnlyList<UncoveredWindow> AdaptiveUncovered { get; init; } = [];
+
         public double Seconds { get; init; }
     }
+
+    public sealed record UncoveredWindow(int Window, string Status, IReadOnlyList<string> Missing, IReadOnlyDictionary<string, string> States);
 
     /// <summary>What the adaptive session's pipeline counted: proof that the fault really went through the server.</summary>
     public sealed record PipelineCounters
@@ -68,6 +74,9 @@ public sealed record EvalReport
             Seed = run.Condition.Seed,
             Policies = policies,
             Seconds = Math.Round(run.Elapsed.TotalSeconds, 1),
+            AdaptiveUncovered = adaptive.Windows.Select((w, i) => (w, i)).Where(x => x.w is not { Status: FusedStatus.Fused })
+                .Select(x => new UncoveredWindow(x.i, x.w?.Status.ToString() ?? "no result", x.w?.Missing ?? [],
+                    x.w?.States.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()) ?? new Dictionary<string, string>())).ToList(),
             Pipeline = new PipelineCounters
             {
                 FramesIn = s?.Streams.Sum(x => x.Counters.FramesIn) ?? 0,
