@@ -20,7 +20,9 @@ public sealed record SessionSpec
     public IReadOnlyList<string> Labels { get; init; } = [];
 
     /// <summary>Static weights per modality for the fixed policy; missing entries use the stream's prior weight.</summary>
-    public IReadOnlyDictionary<string, double> FixedWeights { get; init; } = new Dictionary<string, double>();
+    public IReadOnlyDictionary<string, double> FixedWeights { get; init; } = NoWeights;
+
+    private static readonly IReadOnlyDictionary<string, double> NoWeights = new Dictionary<string, double>();
 
     /// <summary>Cap of evidence buffered by the alignment; beyond it the lowest-priority modality is shed. Default 4096.</summary>
     public int MaxBufferedEvidence { get; init; } = 4096;

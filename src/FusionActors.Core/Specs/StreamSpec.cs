@@ -63,8 +63,8 @@ public sealed record StreamSpec
     /// <summary>Most inputs sent to the encoder in one batch. Default 32.</summary>
     public int MaxBatch { get; init; } = 32;
 
-    /// <summary>How far ahead of the lowest unseen seq a frame may be before it is refused. Default 4096.</summary>
-    public int MaxSeqAhead { get; init; } = 4096;
+    /// <summary>How far ahead of the lowest unseen seq a frame may be before it is refused (the dedupe bitmap's size). Default 1024.</summary>
+    public int MaxSeqAhead { get; init; } = 1024;
 
     /// <summary>Duration a per-frame input covers in event time (0 = a point in time). Default 0.</summary>
     public long FrameDurationUs { get; init; }

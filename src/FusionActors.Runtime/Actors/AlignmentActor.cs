@@ -13,7 +13,7 @@ namespace FusionActors.Actors;
 /// the session watermark (by processing time too, when no stream is live) and hands closed or revised
 /// windows, with the streams' health, to the fusion actor. Late evidence goes to the side output.
 /// </summary>
-public sealed class AlignmentActor : ReceiveActor, IWithTimers
+public sealed class AlignmentActor : UntypedActor, IWithTimers
 {
     private readonly string _sessionId;
     private readonly Aligner _aligner;
@@ -21,7 +21,7 @@ public sealed class AlignmentActor : ReceiveActor, IWithTimers
     private readonly long _clockOffsetUs;
     private readonly TimeSpan _tick;
     private readonly Dictionary<string, StreamSnapshot> _streams = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _logger;
     private bool _ticking;
 
     public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs)
@@ -35,20 +35,32 @@ public sealed class AlignmentActor : ReceiveActor, IWithTimers
         var hop = spec.Window.Kind == WindowKind.Anchor ? spec.Window.ToleranceUs : spec.Window.HopUs;
         _tick = TimeSpan.FromMilliseconds(Math.Clamp(hop / 4000.0, 10, 250));
 
-        Receive<EvidenceBatch>(OnEvidence);
-        Receive<StreamHealthChanged>(OnHealth);
-        Receive<LateEvidence>(OnLateFrame);
-        Receive<Tick>(_ => Advance());
-        Receive<GetStatus>(_ => Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
-            _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence)));
     }
 
     private long _lateFrames;
 
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case EvidenceBatch b: OnEvidence(b); break;
+            case StreamHealthChanged h: OnHealth(h); break;
+            case LateEvidence l: OnLateFrame(l); break;
+            case Tick: Advance(); break;
+            case GetStatus:
+                Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
+                    _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence));
+                break;
+            default: Unhandled(message); break;
+        }
+    }
+
     public ITimerScheduler Timers { get; set; } = null!;
 
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
+
     public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs) =>
-        Akka.Actor.Props.Create(() => new AlignmentActor(spec, fusion, clockOffsetUs));
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -92,7 +104,7 @@ public sealed class AlignmentActor : ReceiveActor, IWithTimers
         }
         foreach (var e in output.Late)
         {
-            _log.Debug("Session {0} stream {1}: evidence at {2} is later than the allowed lateness", _sessionId, e.StreamId, e.StartUs);
+            Log.Debug("Session {0} stream {1}: evidence at {2} is later than the allowed lateness", _sessionId, e.StreamId, e.StartUs);
             _fusion.Tell(new LateEvidence(_sessionId, e.StreamId, e.StartUs, e.LastSeq, -1, _aligner.WatermarkUs));
         }
     }

@@ -13,7 +13,7 @@ namespace FusionActors.Actors;
 /// It may crash; its parent, the <see cref="StreamActor"/>, stops it and restarts it with backoff.
 /// Runs on the encoder dispatcher so blocking inference never starves the message-moving actors.
 /// </summary>
-public sealed class EncoderActor : ReceiveActor
+public sealed class EncoderActor : UntypedActor
 {
     public const string DispatcherId = "fusion.encoder-dispatcher";
 
@@ -27,12 +27,20 @@ public sealed class EncoderActor : ReceiveActor
         _encoder = encoder.Encoder;
         _temperature = encoder.Temperature;
         _modality = modality;
-        Receive<Encode>(Handle);
-        Receive<CrashNext>(_ => _crashNext = true);
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Encode e: Handle(e); break;
+            case CrashNext: _crashNext = true; break;
+            default: Unhandled(message); break;
+        }
     }
 
     public static Props Props(ResolvedEncoder encoder, string modality) =>
-        Akka.Actor.Props.Create(() => new EncoderActor(encoder, modality));
+        ActorFactory.Props(() => new EncoderActor(encoder, modality));
 
     private void Handle(Encode msg)
     {

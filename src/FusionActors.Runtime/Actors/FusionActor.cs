@@ -12,43 +12,52 @@ namespace FusionActors.Actors;
 /// Decides each aligned window with the session's <see cref="FusionEngine"/> and publishes fused results,
 /// stream state changes and late evidence to the session's subscribers. The policy can change at run time.
 /// </summary>
-public sealed class FusionActor : ReceiveActor
+public sealed class FusionActor : UntypedActor
 {
-    private const int RecentResults = 16;
+    // Kept for status queries; a result with its dictionaries is about 1 KB, and idle sessions still decide every window.
+    private const int RecentResults = 1;
     private readonly string _sessionId;
     private readonly FusionEngine _engine;
     private readonly HashSet<IActorRef> _subscribers = [];
     private readonly Queue<FusedResult> _recent = new();
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
 
     public FusionActor(SessionSpec spec)
     {
         _sessionId = spec.SessionId;
         _engine = new FusionEngine(spec);
-        Receive<FuseWindow>(OnWindow);
-        Receive<StreamStateChanged>(Publish);
-        Receive<LateEvidence>(Publish);
-        Receive<Subscribe>(s =>
-        {
-            if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
-            Sender.Tell(new Subscribed(_sessionId));
-        });
-        Receive<Unsubscribe>(s =>
-        {
-            if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
-        });
-        Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
-        Receive<SetFusionPolicy>(p =>
-        {
-            _log.Info("Session {0}: fusion policy {1} -> {2}", _sessionId, _engine.Policy, p.Policy);
-            _engine.Policy = p.Policy;
-            Sender.Tell(new Akka.Actor.Status.Success(p.Policy.ToString()));
-        });
-        Receive<GetStatus>(_ => Sender.Tell(new FusionStatus(_engine.Policy.ToString(), _results, _noEvidence, _withMissing, _recent.ToArray())));
     }
 
-    public static Props Props(SessionSpec spec) => Akka.Actor.Props.Create(() => new FusionActor(spec));
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case FuseWindow w: OnWindow(w); break;
+            case StreamStateChanged or LateEvidence: Publish(message); break;
+            case Subscribe s:
+                if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
+                Sender.Tell(new Subscribed(_sessionId));
+                break;
+            case Unsubscribe s:
+                if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
+                break;
+            case Terminated t: _subscribers.Remove(t.ActorRef); break;
+            case SetFusionPolicy p:
+                Log.Info("Session {0}: fusion policy {1} -> {2}", _sessionId, _engine.Policy, p.Policy);
+                _engine.Policy = p.Policy;
+                Sender.Tell(new Akka.Actor.Status.Success(p.Policy.ToString()));
+                break;
+            case GetStatus:
+                Sender.Tell(new FusionStatus(_engine.Policy.ToString(), _results, _noEvidence, _withMissing, _recent.ToArray()));
+                break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
+
+    public static Props Props(SessionSpec spec) => ActorFactory.Props(() => new FusionActor(spec));
 
     private void OnWindow(FuseWindow msg)
     {

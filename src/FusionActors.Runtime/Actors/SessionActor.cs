@@ -14,13 +14,13 @@ namespace FusionActors.Actors;
 /// stream, alignment and fusion actors (one-for-one), routes frames to streams, answers status queries.
 /// A message for a session that was never opened is rejected with UnknownSession and the entity passivates.
 /// </summary>
-public sealed class SessionActor : ReceiveActor
+public sealed class SessionActor : UntypedActor
 {
     private readonly string _sessionId;
     private readonly IEncoderProvider _encoders;
     private readonly BackoffPolicy _backoff;
     private readonly bool _sharded;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
     private SessionSpec? _spec;
     private IActorRef _alignment = ActorRefs.Nobody;
@@ -29,17 +29,18 @@ public sealed class SessionActor : ReceiveActor
     private bool _passivating;
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
+    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded)
     {
         _sessionId = sessionId;
         _encoders = encoders;
         _backoff = backoff;
         _sharded = sharded;
-        Closed();
     }
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true) =>
-        Akka.Actor.Props.Create(() => new SessionActor(sessionId, encoders, backoff, sharded));
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded));
 
     protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
 
@@ -47,37 +48,38 @@ public sealed class SessionActor : ReceiveActor
         // A bug in one child must not take the session down: restart just that child.
         new OneForOneStrategy(10, TimeSpan.FromMinutes(1), _ => Directive.Restart);
 
-    private void Closed()
+    protected override void OnReceive(object message) => Closed(message);
+
+    private void Closed(object message)
     {
-        Receive<OpenSession>(Open);
-        Receive<ReceiveTimeout>(_ =>
+        switch (message)
         {
-            _passivating = true;
-            Context.SetReceiveTimeout(null);
-            Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-        });
-        Receive<Frame>(f =>
-        {
-            Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
-            PassivateUnopened();
-        });
-        Receive<FrameBatch>(b =>
-        {
-            foreach (var f in b.Frames)
+            case OpenSession open:
+                Open(open);
+                break;
+            case ReceiveTimeout:
+                _passivating = true;
+                Context.SetReceiveTimeout(null);
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                break;
+            case Frame f:
                 Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
-            PassivateUnopened();
-        });
-        Receive<GetSessionStatus>(_ =>
-        {
-            Sender.Tell(new SessionStatus(_sessionId, false, [], null, null));
-            PassivateUnopened();
-        });
-        ReceiveAny(m =>
-        {
-            var command = m.GetType().Name;
-            Sender.Tell(new CommandRejected(_sessionId, command, $"session '{_sessionId}' is not open"));
-            PassivateUnopened();
-        });
+                PassivateUnopened();
+                break;
+            case FrameBatch batch:
+                foreach (var f in batch.Frames)
+                    Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
+                PassivateUnopened();
+                break;
+            case GetSessionStatus:
+                Sender.Tell(new SessionStatus(_sessionId, false, [], null, null));
+                PassivateUnopened();
+                break;
+            default:
+                Sender.Tell(new CommandRejected(_sessionId, message.GetType().Name, $"session '{_sessionId}' is not open"));
+                PassivateUnopened();
+                break;
+        }
     }
 
     /// <summary>
@@ -89,41 +91,40 @@ public sealed class SessionActor : ReceiveActor
         if (_sharded && !_passivating) Context.SetReceiveTimeout(UnopenedLifetime);
     }
 
-    private void Opened()
+    private void Opened(object message)
     {
-        Receive<OpenSession>(o =>
+        switch (message)
         {
-            if (o.Spec == _spec || Equivalent(o.Spec, _spec!)) Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
-            else Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
-        });
-        Receive<Frame>(f => Route(f.StreamId, f, f.Seq));
-        Receive<FrameBatch>(b =>
-        {
-            foreach (var f in b.Frames) Route(f.StreamId, f, f.Seq);
-        });
-        Receive<StreamHeartbeat>(h => Route(h.StreamId, h, -1));
-        Receive<CloseStream>(c => Route(c.StreamId, c, -1));
-        Receive<CrashEncoder>(c => Route(c.StreamId, c, -1));
-        Receive<RestartStream>(c => Route(c.StreamId, c, -1));
-        Receive<DisableStream>(c => Route(c.StreamId, c, -1));
-        Receive<EnableStream>(c => Route(c.StreamId, c, -1));
-        Receive<DropFrames>(c => Route(c.StreamId, c, -1));
-        Receive<Subscribe>(s => _fusion.Forward(s));
-        Receive<Unsubscribe>(s => _fusion.Forward(s));
-        Receive<SetFusionPolicy>(p =>
-        {
-            if (p.Policy.Kind == FusionPolicyKind.Single && _spec!.Streams.All(s => s.Modality != p.Policy.Modality))
-                Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
-            else _fusion.Forward(p);
-        });
-        Receive<GetSessionStatus>(_ => CollectStatus().PipeTo(Sender));
-        Receive<CloseSession>(_ =>
-        {
-            _log.Info("Session {0} closed", _sessionId);
-            Sender.Tell(new SessionClosed(_sessionId));
-            if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
-            else Context.Stop(Self);
-        });
+            case Frame f: Route(f.StreamId, f, f.Seq); break;
+            case FrameBatch batch:
+                foreach (var f in batch.Frames) Route(f.StreamId, f, f.Seq);
+                break;
+            case StreamHeartbeat h: Route(h.StreamId, h, -1); break;
+            case CloseStream c: Route(c.StreamId, c, -1); break;
+            case CrashEncoder c: Route(c.StreamId, c, -1); break;
+            case RestartStream c: Route(c.StreamId, c, -1); break;
+            case DisableStream c: Route(c.StreamId, c, -1); break;
+            case EnableStream c: Route(c.StreamId, c, -1); break;
+            case DropFrames c: Route(c.StreamId, c, -1); break;
+            case Subscribe or Unsubscribe: _fusion.Forward(message); break;
+            case OpenSession o:
+                if (o.Spec == _spec || Equivalent(o.Spec, _spec!)) Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
+                else Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
+                break;
+            case SetFusionPolicy p:
+                if (p.Policy.Kind == FusionPolicyKind.Single && _spec!.Streams.All(s => s.Modality != p.Policy.Modality))
+                    Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
+                else _fusion.Forward(p);
+                break;
+            case GetSessionStatus: CollectStatus().PipeTo(Sender); break;
+            case CloseSession:
+                Log.Info("Session {0} closed", _sessionId);
+                Sender.Tell(new SessionClosed(_sessionId));
+                if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                else Context.Stop(Self);
+                break;
+            default: Unhandled(message); break;
+        }
     }
 
     private void Open(OpenSession open)
@@ -151,7 +152,7 @@ public sealed class SessionActor : ReceiveActor
             }
         if (problems.Count > 0)
         {
-            _log.Warning("Session {0}: open refused: {1}", _sessionId, string.Join("; ", problems));
+            Log.Warning("Session {0}: open refused: {1}", _sessionId, string.Join("; ", problems));
             Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), string.Join("; ", problems)));
             PassivateUnopened();
             return;
@@ -167,9 +168,9 @@ public sealed class SessionActor : ReceiveActor
             _streams[s.StreamId] = Context.ActorOf(
                 StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs), $"stream-{i}");
         }
-        _log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
+        Log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
-        Become(Opened);
+        Context.Become(Opened);
         FusionMetrics.SessionOpened();
         Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
     }

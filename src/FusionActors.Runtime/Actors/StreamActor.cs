@@ -18,7 +18,7 @@ namespace FusionActors.Actors;
 /// is Failed and the session fuses without it. Evidence goes to the alignment with how far this stream's
 /// evidence is complete, so windows close only when every live stream's evidence is in.
 /// </summary>
-public sealed class StreamActor : ReceiveActor, IWithTimers
+public sealed class StreamActor : UntypedActor, IWithTimers
 {
     private readonly string _sessionId;
     private readonly StreamSpec _spec;
@@ -26,7 +26,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
     private readonly ResolvedEncoder _encoder;
     private readonly BackoffPolicy _backoff;
     private readonly long _clockOffsetUs;
-    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private ILoggingAdapter? _logger;
 
     private readonly SeqTracker _seqs;
     private readonly StreamWatermark _watermark;
@@ -37,7 +37,6 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
     private readonly LinkedList<EncoderInput> _pending = new();
     private readonly SortedDictionary<long, int> _pendingStarts = new();
     private readonly Counters _counters = new();
-    private readonly Random _jitter = new();
 
     private IActorRef? _encoderActor;
     private int _encoderGeneration;
@@ -67,43 +66,53 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
             ? new WindowedFramer(spec.StreamId, spec.Framing.LengthUs, spec.Framing.HopUs, spec.SampleRateHz, session.StartUs, session.AllowedLatenessUs)
             : new PerFrameFramer(spec.StreamId, spec.FrameDurationUs);
 
-        Receive<Frame>(OnFrame);
-        Receive<StreamHeartbeat>(OnHeartbeat);
-        Receive<CloseStream>(_ => OnClose());
-        Receive<EncoderActor.Encoded>(OnEncoded);
-        Receive<Terminated>(t => OnEncoderDied(t.ActorRef));
-        Receive<RestartEncoder>(r => OnRestartTimer(r));
-        Receive<IdleCheck>(_ => CheckIdle());
-        Receive<CrashEncoder>(_ => CrashEncoderNow());
-        Receive<RestartStream>(_ => Revive("operator restart"));
-        Receive<DisableStream>(_ => Disable());
-        Receive<EnableStream>(_ =>
-        {
-            _disabled = false;
-            Revive("enabled by an operator");
-            Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} enabled"));
-        });
-        Receive<DropFrames>(d =>
-        {
-            _dropUntilTicks = Environment.TickCount64 + (long)d.Duration.TotalMilliseconds;
-            _log.Warning("Session {0} stream {1}: chaos drill drops every frame for {2}", _sessionId, _spec.StreamId, d.Duration);
-            Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
-        });
-        Receive<GetStatus>(_ => Sender.Tell(Status()));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    // An UntypedActor with one switch: ReceiveActor's per-instance handler tables cost ~5 KB per actor,
+    // which matters with tens of thousands of sessions.
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Frame f: OnFrame(f); break;
+            case EncoderActor.Encoded e: OnEncoded(e); break;
+            case StreamHeartbeat h: OnHeartbeat(h); break;
+            case IdleCheck: CheckIdle(); break;
+            case CloseStream: OnClose(); break;
+            case Terminated t: OnEncoderDied(t.ActorRef); break;
+            case RestartEncoder r: OnRestartTimer(r); break;
+            case CrashEncoder: CrashEncoderNow(); break;
+            case RestartStream: Revive("operator restart"); break;
+            case DisableStream: Disable(); break;
+            case EnableStream:
+                _disabled = false;
+                Revive("enabled by an operator");
+                Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} enabled"));
+                break;
+            case DropFrames d:
+                _dropUntilTicks = Environment.TickCount64 + (long)d.Duration.TotalMilliseconds;
+                Log.Warning("Session {0} stream {1}: chaos drill drops every frame for {2}", _sessionId, _spec.StreamId, d.Duration);
+                Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
+                break;
+            case GetStatus: Sender.Tell(Status()); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
+
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs) =>
-        Akka.Actor.Props.Create(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs));
+        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.
         // One structured line per crash instead of Akka's stack trace: a crash is an expected event here.
         new OneForOneStrategy(e =>
         {
-            _log.Warning("Session {0} stream {1}: encoder crashed: {2}: {3}", _sessionId, _spec.StreamId, e.GetType().Name, e.Message);
+            Log.Warning("Session {0} stream {1}: encoder crashed: {2}: {3}", _sessionId, _spec.StreamId, e.GetType().Name, e.Message);
             return Directive.Stop;
         }, loggingEnabled: false);
 
@@ -302,7 +311,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
                     _counters.Quarantined++;
                     FusionMetrics.InputQuarantined(_spec.Modality);
                     RemoveStart(input.StartUs);
-                    _log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
+                    Log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
                         _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _quarantine.MaxFailures);
                     _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, -2, _watermark.CurrentUs));
                 }
@@ -325,7 +334,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
 
         if (_budget.TryRestart(DateTimeOffset.UtcNow))
         {
-            var delay = _backoff.Delay(_budget.Consecutive - 1, _jitter.NextDouble());
+            var delay = _backoff.Delay(_budget.Consecutive - 1, Random.Shared.NextDouble());
             if (_health.OnEncoderDown()) Report($"encoder failed; restart in {delay.TotalMilliseconds:0} ms");
             Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), delay);
         }
@@ -435,7 +444,7 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
 
     private void Report(string reason)
     {
-        _log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, _health.State, reason);
+        Log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, _health.State, reason);
         _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, _health.State, _health.Reliability, reason));
     }
 
@@ -474,15 +483,19 @@ public sealed class StreamActor : ReceiveActor, IWithTimers
 
     private sealed class Counters
     {
-        private readonly Dictionary<RejectReason, long> _rejected = new();
+        private Dictionary<RejectReason, long>? _rejected; // most streams never reject anything
         public long FramesIn, FramesAccepted, FramesLate, FramesTooLate, InputsEncoded, InputsShed, EncoderFailures, EncoderRestarts, Quarantined, Batches;
         public double EncodeMillis;
 
-        public void Reject(RejectReason reason) => _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
+        public void Reject(RejectReason reason)
+        {
+            _rejected ??= new Dictionary<RejectReason, long>();
+            _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
+        }
 
         public StreamCounters Snapshot() => new()
         {
-            FramesIn = FramesIn, FramesAccepted = FramesAccepted, Rejected = new Dictionary<RejectReason, long>(_rejected),
+            FramesIn = FramesIn, FramesAccepted = FramesAccepted, Rejected = _rejected is null ? new Dictionary<RejectReason, long>() : new Dictionary<RejectReason, long>(_rejected),
             FramesLate = FramesLate, FramesTooLate = FramesTooLate, InputsEncoded = InputsEncoded, InputsShed = InputsShed,
             EncoderFailures = EncoderFailures, EncoderRestarts = EncoderRestarts, Quarantined = Quarantined,
             EncodeMillisTotal = EncodeMillis, Batches = Batches,
