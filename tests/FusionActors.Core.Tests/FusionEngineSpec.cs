@@ -117,6 +117,14 @@ public class FusionEngineSpec
     }
 
     [Fact]
+    public void Frozen_evidence_fades_from_the_time_its_content_last_changed()
+    {
+        var frozen = Ev("video", 0, 3 * Sec, [0.1, 0.8, 0.1]) with { ContentEndUs = Sec };
+        var r = Engine().Fuse("s1", Window(0, 3 * Sec, 0, Ev("audio", 0, 3 * Sec, [0.8, 0.1, 0.1]), frozen), Healthy("audio", "video"));
+        Assert.Equal(1 / (1 + Math.Exp(-2)), r.Weights["audio"], Eps);
+    }
+
+    [Fact]
     public void Nothing_present_gives_no_evidence_with_the_uniform_prior()
     {
         var r = Engine().Fuse("s1", Window(0, Sec), Healthy("audio", "video"));

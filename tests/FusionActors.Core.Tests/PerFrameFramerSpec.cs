@@ -36,6 +36,18 @@ public class PerFrameFramerSpec
     }
 
     [Fact]
+    public void Repeats_of_a_frozen_frame_keep_the_information_time_of_the_first_repeat()
+    {
+        var f = new PerFrameFramer("cam", 10);
+        f.Add(TestData.Frame("cam", 0, 0, 4, 1f), 0);
+        f.Add(TestData.Frame("cam", 1, 100, 4, 1f), 0);
+        f.Add(TestData.Frame("cam", 2, 200, 4, 1f), 0);
+        f.Add(TestData.Frame("cam", 3, 300, 4, 2f), 0);
+        f.Add(TestData.Frame("cam", 4, 400, 4, 2f), 0);
+        Assert.Equal(new long?[] { null, 10, 10, null, 310 }, f.Drain(0).Select(i => i.ContentEndUs));
+    }
+
+    [Fact]
     public void Evidence_is_complete_through_the_stream_watermark()
     {
         var f = new PerFrameFramer("cam", 0);
