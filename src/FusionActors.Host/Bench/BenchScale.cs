@@ -18,6 +18,8 @@ public sealed record BenchScale
     public TimeSpan RawOnnxDuration { get; init; }
     public TimeSpan LatencyDuration { get; init; }
     public int MemorySessions { get; init; }
+    /// <summary>When (after the first open) (d) measures the idle sessions again in their steady state; zero = not.</summary>
+    public TimeSpan IdleSteadyAfter { get; init; }
     /// <summary>Runs of (a) and its ceiling; the median run is reported (the same rule on both sides of the ratio).</summary>
     public int Repeats { get; init; } = 5;
     /// <summary>Runs of (b) through the actors and raw; the median of each is reported.</summary>
@@ -25,8 +27,9 @@ public sealed record BenchScale
 
     public static BenchScale Full { get; } = new()
     {
-        Name = "full", PipelineFrames = 1_000_000, ImageFrames = 120_000, AudioFrames = 2_048,
-        RawOnnxDuration = TimeSpan.FromSeconds(3), LatencyDuration = TimeSpan.FromSeconds(15), MemorySessions = 10_000,
+        Name = "full", PipelineFrames = 1_000_000, ImageFrames = 80_000, AudioFrames = 2_048,
+        RawOnnxDuration = TimeSpan.FromSeconds(3), LatencyDuration = TimeSpan.FromSeconds(10), MemorySessions = 10_000,
+        IdleSteadyAfter = TimeSpan.FromSeconds(20),
     };
 
     public static BenchScale Quick { get; } = new()

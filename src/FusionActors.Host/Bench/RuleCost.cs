@@ -23,8 +23,9 @@ public static class RuleCost
 
     public static Result Measure(BenchScale scale)
     {
-        Run(scale.FramesPerWindow, 20_000); // warm-up
-        return Run(scale.FramesPerWindow, scale.PipelineFrames / 4);
+        var frames = scale.PipelineFrames / 4;
+        for (var i = 0; i < 3; i++) Run(scale.FramesPerWindow, frames); // warm-up: tiered JIT and dynamic PGO
+        return Run(scale.FramesPerWindow, frames);
     }
 
     private static Result Run(int f, long frames)

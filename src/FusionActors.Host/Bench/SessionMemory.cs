@@ -16,14 +16,23 @@ namespace FusionActors.Host.Bench;
 public static class SessionMemory
 {
     public sealed record Result(int SessionsOpened, double BytesPerSession, double WorkingSetBytesPerSession, long HeapBefore, long HeapAfter,
-        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled, double BytesPerBareActor, double BytesPerBareUntypedActor, int ActorsPerSession, IReadOnlyDictionary<string, double> RuleState);
+        long WorkingSetBefore, long WorkingSetAfter, double OpenSeconds, int SampledOpen, int Sampled, double BytesPerBareActor, double BytesPerBareUntypedActor, int ActorsPerSession, IReadOnlyDictionary<string, double> RuleState,
+        double? IdleSteadyBytesPerSession);
 
     /// <summary>Actors of an open session before its first frame: session, fusion, alignment and two streams.</summary>
     public const int ActorsPerIdleSession = 5;
 
-    public static async Task<Result> RunAsync(FusionNode node, int sessions, CancellationToken cancel)
+    public static async Task<Result> RunAsync(FusionNode node, int sessions, TimeSpan idleSteadyAfter, CancellationToken cancel)
     {
         var region = node.Sessions;
+        // Sessions closed by earlier measurements stop asynchronously: wait until the heap is steady before any delta.
+        await QuietAsync(cancel);
+        // Baselines first, while no idle session is ticking and allocating in the background.
+        var bare = await BareActorBytesAsync(node.System, sessions, () => new Bare(), cancel);
+        var bareUntyped = await BareActorBytesAsync(node.System, sessions, () => new BareUntyped(), cancel);
+        var ruleState = StateFootprint.Measure(Math.Min(sessions, 2_000));
+        await QuietAsync(cancel);
+
         var heapBefore = Settle();
         var wsBefore = WorkingSet();
         var started = Stopwatch.GetTimestamp();
@@ -50,19 +59,25 @@ public static class SessionMemory
             var s = await region.Ask<SessionStatus>(new GetSessionStatus($"mem-{i}"), TimeSpan.FromSeconds(10), cancel);
             if (s.Open && s.Streams.Count == 2) open++;
         }
-        var bare = await BareActorBytesAsync(node.System, sessions, () => new Bare(), cancel);
-        var bareUntyped = await BareActorBytesAsync(node.System, sessions, () => new BareUntyped(), cancel);
-        var ruleState = StateFootprint.Measure(Math.Min(sessions, 2_000));
+        // Idle sessions close a 1 s window per second on processing time, and each fusion actor keeps its last 16
+        // results: the steady state of an idle session is reached ~18 s after it opened (2 s idle timeout + 16 windows).
+        double? steady = null;
+        if (idleSteadyAfter > TimeSpan.Zero)
+        {
+            await Task.Delay(idleSteadyAfter, cancel); // after the last open
+            steady = (Settle() - heapBefore) / (double)opened;
+        }
         var sampled = 0;
         for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50)) sampled++;
         return new Result(opened, (heapAfter - heapBefore) / (double)opened, (wsAfter - wsBefore) / (double)opened,
-            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, bareUntyped, ActorsPerIdleSession, ruleState);
+            heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, bareUntyped, ActorsPerIdleSession, ruleState, steady);
     }
 
     /// <summary>For scale: managed bytes of one empty actor (no state, no timers) in the same system.</summary>
     private static async Task<double> BareActorBytesAsync<T>(ActorSystem system, int count, System.Linq.Expressions.Expression<Func<T>> make, CancellationToken cancel)
         where T : ActorBase
     {
+        await QuietAsync(cancel);
         var before = Settle();
         var actors = new IActorRef[count];
         var props = Akka.Actor.Props.Create(make);
@@ -82,6 +97,18 @@ public static class SessionMemory
     private sealed class Bare : ReceiveActor
     {
         public Bare() => ReceiveAny(_ => { });
+    }
+
+    private static async Task QuietAsync(CancellationToken cancel)
+    {
+        var last = Settle();
+        for (var i = 0; i < 20; i++)
+        {
+            await Task.Delay(500, cancel);
+            var now = Settle();
+            if (Math.Abs(now - last) <= last / 200) return;
+            last = now;
+        }
     }
 
     private static long Settle()

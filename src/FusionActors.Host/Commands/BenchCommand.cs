@@ -49,8 +49,10 @@ public static class BenchCommand
         if (Runs('a')) await Section("(a)", async () =>
         {
             Console.WriteLine("(a) pipeline throughput ...");
-            await PipelineThroughput.WarmUpAsync(node, scale, cancel);
-            await CeilingChain.WarmUpAsync(node.System, scale, cancel);
+            var pipelineWarmUp = await PipelineThroughput.WarmUpAsync(node, scale, cancel);
+            var ceilingWarmUp = await CeilingChain.WarmUpAsync(node.System, scale, cancel);
+            Console.WriteLine($"    warm-up until the CPU cost is steady: pipeline {string.Join(", ", pipelineWarmUp.Select(c => c.ToString("0.00")))} us/frame, " +
+                              $"ceiling {string.Join(", ", ceilingWarmUp.Select(c => c.ToString("0.00")))} us/message");
             // Pipeline and ceiling runs alternate, so load from other processes on a shared machine hits both alike.
             var pipelineRuns = new List<PipelineThroughput.Result>();
             var ceilingRuns = new List<CeilingChain.Result>();
@@ -67,9 +69,9 @@ public static class BenchCommand
             // and per-frame messages sent straight to unsharded session actors (no region, no shard hop).
             Console.WriteLine("(a) breakdown: FrameBatch per window, and direct to unsharded session actors ...");
             var run = scale.Repeats;
-            var (batched, _) = await Repeat.MedianAsync(scale.EncoderRepeats,
+            var (batched, _) = await Repeat.MedianAsync(1,
                 () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.FrameBatch), r => r.FramesPerSec);
-            var (direct, _) = await Repeat.MedianAsync(scale.EncoderRepeats,
+            var (direct, _) = await Repeat.MedianAsync(1,
                 () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.DirectToSession,
                     id => SessionActor.Props(id, encoders!, options.Backoff, sharded: false)), r => r.FramesPerSec);
             var rules = RuleCost.Measure(scale);
@@ -89,6 +91,7 @@ public static class BenchCommand
         if (Runs('c')) await Section("(c)", async () =>
         {
             Console.WriteLine("(c) latency at half of (a) ...");
+            if (report.PipelineFramesPerSec <= 0) throw new InvalidOperationException("(a) measured no throughput to take half of");
             var latency = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec / 2, cancel);
             Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
             report = report with
@@ -122,7 +125,7 @@ public static class BenchCommand
         if (Runs('d')) await Section("(d)", async () =>
         {
             Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
-            var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, cancel);
+            var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, scale.IdleSteadyAfter, cancel);
             report = report with
             {
                 BytesPerSession = memory.BytesPerSession, WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
