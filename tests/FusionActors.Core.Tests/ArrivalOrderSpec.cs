@@ -15,7 +15,7 @@ namespace FusionActors.Core.Tests;
 /// Each stream's complete-through is simulated as the max event time seen on it minus the bound B,
 /// reported after each evidence, as a per-frame stream does.
 /// </summary>
-public class ArrivalOrderProperties
+public class ArrivalOrderSpec
 {
     private const long Bound = 50 * Ms;
 

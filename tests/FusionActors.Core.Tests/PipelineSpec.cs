@@ -16,7 +16,7 @@ namespace FusionActors.Core.Tests;
 /// complete-through → aligner → fusion. Frames jittered by less than the out-of-orderness bound must give
 /// exactly the fused results of in-order arrival, with nothing late and no frame refused.
 /// </summary>
-public class PipelineProperties
+public class PipelineSpec
 {
     private const long Bound = 50 * Ms;
     private const double Rate = 1_000; // 20 ms frames of 20 samples
