@@ -34,7 +34,7 @@ public sealed class MetricTotals : IDisposable
             {
                 var t = kv.Value;
                 var value = t.Kind == "histogram" ? (t.Count == 0 ? 0 : t.Sum / t.Count) : t.Kind == "gauge" ? t.Last : t.Sum;
-                return new Row(kv.Key.Instrument.Name, t.Kind, kv.Key.Tags, value, t.Count, t.Max, kv.Key.Instrument.Unit);
+                return new Row(kv.Key.Instrument.Name, t.Kind, kv.Key.Tags.ToString(), value, t.Count, t.Max, kv.Key.Instrument.Unit);
             }
         })
         .OrderBy(r => r.Instrument, StringComparer.Ordinal).ThenBy(r => r.Tags, StringComparer.Ordinal)
@@ -45,7 +45,8 @@ public sealed class MetricTotals : IDisposable
 
     private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var key = new Key(instrument, Format(tags));
+        // Measurements come on the hot path (one per frame): the key is a struct over the tag values, no string.
+        var key = new Key(instrument, new TagSet(tags));
         var total = _totals.GetOrAdd(key, static k => new Total(KindOf(k.Instrument)));
         lock (total)
         {
@@ -54,16 +55,6 @@ public sealed class MetricTotals : IDisposable
             total.Last = value;
             total.Max = total.Count == 1 ? value : Math.Max(total.Max, value);
         }
-    }
-
-    private static string Format(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-    {
-        if (tags.Length == 0) return "";
-        if (tags.Length == 1) return $"{tags[0].Key}={Convert.ToString(tags[0].Value, CultureInfo.InvariantCulture)}";
-        var parts = new string[tags.Length];
-        for (var i = 0; i < tags.Length; i++) parts[i] = $"{tags[i].Key}={Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture)}";
-        Array.Sort(parts, StringComparer.Ordinal);
-        return string.Join(',', parts);
     }
 
     private static string KindOf(Instrument instrument) => instrument switch
@@ -76,7 +67,45 @@ public sealed class MetricTotals : IDisposable
 
     public void Dispose() => _listener.Dispose();
 
-    private readonly record struct Key(Instrument Instrument, string Tags);
+    private readonly record struct Key(Instrument Instrument, TagSet Tags);
+
+    /// <summary>Up to three tags by value (FusionMetrics uses at most two); more are folded into a string.</summary>
+    private readonly record struct TagSet
+    {
+        private readonly KeyValuePair<string, object?> _a, _b, _c;
+        private readonly string? _rest;
+
+        public TagSet(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            if (tags.Length > 0) _a = tags[0];
+            if (tags.Length > 1) _b = tags[1];
+            if (tags.Length > 2) _c = tags[2];
+            if (tags.Length > 3)
+            {
+                var rest = new string[tags.Length - 3];
+                for (var i = 3; i < tags.Length; i++) rest[i - 3] = $"{tags[i].Key}={tags[i].Value}";
+                _rest = string.Join(',', rest);
+            }
+        }
+
+        // KeyValuePair has no equality of its own (ValueType.Equals would reflect and box): compare by hand.
+        public bool Equals(TagSet other) => Same(_a, other._a) && Same(_b, other._b) && Same(_c, other._c) && _rest == other._rest;
+
+        public override int GetHashCode() => HashCode.Combine(_a.Key, _a.Value, _b.Key, _b.Value, _c.Key, _c.Value, _rest);
+
+        private static bool Same(KeyValuePair<string, object?> x, KeyValuePair<string, object?> y) =>
+            string.Equals(x.Key, y.Key, StringComparison.Ordinal) && Equals(x.Value, y.Value);
+
+        public override string ToString()
+        {
+            var parts = new List<string>(4);
+            foreach (var t in new[] { _a, _b, _c })
+                if (t.Key is not null) parts.Add($"{t.Key}={Convert.ToString(t.Value, CultureInfo.InvariantCulture)}");
+            if (_rest is not null) parts.AddRange(_rest.Split(','));
+            parts.Sort(StringComparer.Ordinal);
+            return string.Join(',', parts);
+        }
+    }
 
     private sealed class Total(string kind)
     {

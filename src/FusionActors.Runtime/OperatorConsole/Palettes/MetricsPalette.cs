@@ -21,11 +21,11 @@ public sealed class MetricsPalette(ConsoleContext context) : CommandPaletteHandl
             var rows = context.Metrics.Snapshot();
             Done(new CommandResponse(rows.Count == 0 ? "nothing recorded yet" : null)
             {
-                Table = rows.Count == 0 ? null : Table("metrics since the node started", ["instrument", "tags", "kind", "value", "count", "max", "unit"],
+                Table = rows.Count == 0 ? null : Table("metrics since the node started", ["instrument", "tags", "kind", "value (sum, mean or last)", "samples", "max", "unit"],
                     rows.Select(r => new[]
                     {
                         r.Instrument, r.Tags, r.Kind, Number(r.Value, r.Kind == "histogram" || r.Kind == "gauge" ? "0.###" : "0"),
-                        r.Count.ToString(), r.Kind == "histogram" ? Number(r.Max, "0.###") : "", r.Unit ?? "",
+                        r.Kind is "histogram" or "gauge" ? r.Count.ToString() : "", r.Kind == "histogram" ? Number(r.Max, "0.###") : "", r.Unit ?? "",
                     })),
                 Data = ToJson(rows),
             });
