@@ -116,7 +116,8 @@ public sealed class FusionEngine
                 return _spec.FixedWeights.TryGetValue(modality, out var fixedW) ? fixedW : specs.Average(s => s.PriorWeight);
         }
         var s = specs.Average(x => x.PriorWeight);
-        var r = specs.Average(x => streams.TryGetValue(x.StreamId, out var snap) ? snap.Reliability : 0.0);
+        // Only modalities with evidence get here: weigh it with the reliability it was produced at.
+        var r = specs.Average(x => streams.TryGetValue(x.StreamId, out var snap) ? snap.ReliabilityOfEvidence : 0.0);
         var c = logp is { Length: > 0 } ? Probabilities.Confidence(Probabilities.Exp(logp)) : 1.0;
         var tau = specs.Average(x => (double)x.FreshnessTauUs);
         var age = Math.Max(0, window.EndUs - newestEnd);

@@ -65,7 +65,9 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private void OnEvidence(EvidenceBatch batch)
     {
         var s = _streams[batch.StreamId];
-        _streams[batch.StreamId] = s with { Reliability = batch.Reliability };
+        _streams[batch.StreamId] = batch.Evidence.Count > 0
+            ? s with { Reliability = batch.Reliability, EvidenceReliability = batch.Reliability }
+            : s with { Reliability = batch.Reliability };
         foreach (var e in batch.Evidence) Emit(_aligner.OnEvidence(e));
         _aligner.SetStreamWatermark(batch.StreamId, batch.CompleteThroughUs);
         Advance();
@@ -74,7 +76,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private void OnHealth(StreamHealthChanged msg)
     {
         var before = _streams[msg.StreamId];
-        _streams[msg.StreamId] = new StreamSnapshot(msg.State, msg.Reliability);
+        _streams[msg.StreamId] = before with { State = msg.State, Reliability = msg.Reliability };
         _aligner.SetStreamState(msg.StreamId, msg.State);
         _fusion.Tell(new StreamStateChanged(_sessionId, msg.StreamId, before.State, msg.State, msg.Reason));
         UpdateTicking();
