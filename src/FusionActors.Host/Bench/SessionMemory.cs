@@ -30,6 +30,7 @@ public static class SessionMemory
         // Baselines first, while no idle session is ticking and allocating in the background.
         var bare = await BareActorBytesAsync(node.System, sessions, () => new Bare(), cancel);
         var bareUntyped = await BareActorBytesAsync(node.System, sessions, () => new BareUntyped(), cancel);
+        await QuietAsync(cancel); // the baseline actors above stop asynchronously
         var ruleState = StateFootprint.Measure(Math.Min(sessions, 2_000));
         await QuietAsync(cancel);
 
