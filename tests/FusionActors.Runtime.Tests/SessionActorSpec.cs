@@ -108,6 +108,8 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
             (new Frame("s-bad", Camera, -1, 0, new float[64]), RejectReason.SeqOutOfRange),
             (new Frame("s-bad", Camera, 1_000_000, 0, new float[64]), RejectReason.SeqOutOfRange),
             (new Frame("s-bad", "lidar", 0, 0, new float[4]), RejectReason.UnknownStream),
+            // Pixels in 0..255 instead of the model's [0, 1]: refused at the door, not a crash in the encoder.
+            (new Frame("s-bad", Camera, 0, 0, Enumerable.Repeat(200f, 64).ToArray()), RejectReason.OutOfRange),
         };
         foreach (var (frame, reason) in cases)
         {

@@ -7,6 +7,8 @@ public enum RejectReason
     UnknownStream,
     WrongPayloadSize,
     NotFinite,
+    /// <summary>A value outside the range the stream's model accepts.</summary>
+    OutOfRange,
     /// <summary>A seq that was already taken: dropped idempotently.</summary>
     Duplicate,
     /// <summary>A negative seq, or one too far ahead of the lowest missing seq.</summary>

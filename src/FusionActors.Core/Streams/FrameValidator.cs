@@ -8,7 +8,8 @@ public static class FrameValidator
 {
     /// <summary>Returns null when the frame is acceptable, else the reason and a detail for the sender.</summary>
     /// <param name="sessionNowUs">The session clock now, when known (for the future-skew check).</param>
-    public static (RejectReason Reason, string Detail)? Validate(StreamSpec spec, Frame frame, long? sessionNowUs)
+    /// <param name="range">The values the stream's model accepts (from models.json), when it declares them.</param>
+    public static (RejectReason Reason, string Detail)? Validate(StreamSpec spec, Frame frame, long? sessionNowUs, ValueRange? range = null)
     {
         if (frame.Payload is null)
             return (RejectReason.WrongPayloadSize, "payload is missing");
@@ -19,10 +20,21 @@ public static class FrameValidator
         var bad = FirstNonFinite(frame.Payload);
         if (bad >= 0)
             return (RejectReason.NotFinite, $"value {bad} is {frame.Payload[bad]}");
+        // Caught here, a value the model refuses is a typed rejection; inside the encoder it would be a crash.
+        if (range is { } r && FirstOutside(frame.Payload, r) is var i and >= 0)
+            return (RejectReason.OutOfRange, $"value {i} is {frame.Payload[i]}, the stream's model takes [{r.Min}, {r.Max}]");
         if (sessionNowUs is { } now && frame.EventTimeUs > now + spec.MaxFutureSkewUs)
             return (RejectReason.TooFarInFuture,
                 $"event time {frame.EventTimeUs}us is {frame.EventTimeUs - now}us ahead of the session clock (maxFutureSkew {spec.MaxFutureSkewUs}us)");
         return null;
+    }
+
+    private static int FirstOutside(float[] values, ValueRange range)
+    {
+        float lo = range.Min - range.Tolerance, hi = range.Max + range.Tolerance;
+        for (var i = 0; i < values.Length; i++)
+            if (values[i] < lo || values[i] > hi) return i;
+        return -1;
     }
 
     private static int FirstNonFinite(float[] values)
@@ -32,3 +44,6 @@ public static class FrameValidator
         return -1;
     }
 }
+
+/// <summary>The closed interval of values a model accepts, with a tolerance for rounding.</summary>
+public readonly record struct ValueRange(float Min, float Max, float Tolerance = 1e-3f);

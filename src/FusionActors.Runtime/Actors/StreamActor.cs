@@ -143,7 +143,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             Reject(frame, RejectReason.ChaosDropped, "chaos drill: the stream drops its frames");
             return;
         }
-        var problem = FrameValidator.Validate(_spec, frame, ServerClock.NowUs() - _clockOffsetUs);
+        var problem = FrameValidator.Validate(_spec, frame, ServerClock.NowUs() - _clockOffsetUs, _encoder.InputRange);
         if (problem is { } p)
         {
             Reject(frame, p.Reason, p.Detail);

@@ -3,8 +3,8 @@ using FusionActors.Specs;
 
 namespace FusionActors.Inference;
 
-/// <summary>An encoder ready for a stream, with the temperature that calibrates its logits.</summary>
-public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature);
+/// <summary>An encoder ready for a stream, with the temperature that calibrates its logits and the input values it accepts.</summary>
+public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, FusionActors.Streams.ValueRange? InputRange = null);
 
 /// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>
 public sealed class UnknownModelException(string message) : Exception(message);

@@ -23,6 +23,7 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderP
                 $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
         if (classCount > 0 && spec.ClassCount != classCount)
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
-        return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature);
+        return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature,
+            new FusionActors.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance));
     }
 }
