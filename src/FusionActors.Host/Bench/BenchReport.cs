@@ -64,6 +64,8 @@ public sealed record BenchReport
     public long MaxOutOfOrdernessUs { get; init; }
     public long AllowedLatenessUs { get; init; }
     public LatencyProbe.Result? Latency { get; init; }
+    /// <summary>Information only: the latency probe at 25 % and 10 % of (a)'s throughput.</summary>
+    public IReadOnlyList<LatencyProbe.Result> LatencyAtLowerLoads { get; init; } = [];
 
     // (d)
     public double BytesPerSession { get; init; }
@@ -132,6 +134,9 @@ public sealed record BenchReport
                               $"mean {l.MeanMs:0.00} ms, p99.9 {l.P999Ms:0.00} ms, max {l.MaxMs:0.00} ms, {l.OverTargetFraction:P2} over 5 ms; " +
                               $"maxOutOfOrderness {MaxOutOfOrdernessUs} us, allowed lateness {AllowedLatenessUs} us (no lateness wait in the numbers); " +
                               $"GC {l.Gc.Gen0}/{l.Gc.Gen1}/{l.Gc.Gen2}, pauses {l.Gc.PauseMs:0} ms, this process used {l.Gc.ProcessCpuOfMachine:P0} of the cores.");
+        foreach (var lo in LatencyAtLowerLoads)
+            Console.WriteLine($"    (info) at {lo.OfferedFramesPerSec:N0} frames/s: p50 {lo.P50Ms:0.00} ms, p99 {lo.P99Ms:0.00} ms, max {lo.MaxMs:0.00} ms, " +
+                              $"GC {lo.Gc.Gen0}/{lo.Gc.Gen1}/{lo.Gc.Gen2}, pauses {lo.Gc.PauseMs:0} ms, this process used {lo.Gc.ProcessCpuOfMachine:P0} of the cores.");
         if (Memory is { } m)
             Console.WriteLine($"(d) heap {m.HeapBefore / 1048576.0:0.0} -> {m.HeapAfter / 1048576.0:0.0} MiB, working set {m.WorkingSetBefore / 1048576.0:0.0} -> {m.WorkingSetAfter / 1048576.0:0.0} MiB; " +
                               $"opened in {m.OpenSeconds:0.0} s; {m.SampledOpen}/{m.Sampled} sampled sessions report open with 2 streams; " +

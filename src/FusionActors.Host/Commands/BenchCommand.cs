@@ -94,10 +94,18 @@ public static class BenchCommand
             if (report.PipelineFramesPerSec <= 0) throw new InvalidOperationException("(a) measured no throughput to take half of");
             var latency = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec / 2, cancel);
             Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
+            // Information only: the same probe at lower loads, to show where the tail comes from.
+            var sweep = new List<LatencyProbe.Result>();
+            foreach (var fraction in new[] { 0.25, 0.1 })
+            {
+                var r = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec * fraction, cancel);
+                Console.WriteLine($"    at {fraction:P0} of (a): p50 {r.P50Ms:0.00} ms, p99 {r.P99Ms:0.00} ms");
+                sweep.Add(r);
+            }
             report = report with
             {
                 LatencyP50Ms = latency.P50Ms, LatencyP99Ms = latency.P99Ms, LatencyLoadFramesPerSec = latency.OfferedFramesPerSec,
-                MaxOutOfOrdernessUs = 0, AllowedLatenessUs = 0, Latency = latency,
+                MaxOutOfOrdernessUs = 0, AllowedLatenessUs = 0, Latency = latency, LatencyAtLowerLoads = sweep,
             };
         });
 
