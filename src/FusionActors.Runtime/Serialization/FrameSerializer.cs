@@ -1,0 +1,200 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Actor;
+using Akka.Serialization;
+using FusionActors.Protocol;
+
+namespace FusionActors.Serialization;
+
+/// <summary>
+/// Binary wire format of the hot messages (frames, frame batches, heartbeats): no JSON on the hot path.
+/// Little-endian; strings are UTF-8 with a length prefix; payloads are raw float32. A malformed buffer
+/// gives a <see cref="SerializationException"/> that says what was wrong, never a half-built message.
+/// </summary>
+public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int Id = 161;
+    private const string FrameManifest = "F";
+    private const string BatchManifest = "B";
+    private const string HeartbeatManifest = "H";
+    private const int MaxStringBytes = 1024;
+
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) => o switch
+    {
+        Frame => FrameManifest,
+        FrameBatch => BatchManifest,
+        StreamHeartbeat => HeartbeatManifest,
+        _ => throw new ArgumentException($"{nameof(FrameSerializer)} cannot serialize {o.GetType()}", nameof(o)),
+    };
+
+    public override byte[] ToBinary(object obj)
+    {
+        var writer = new Writer();
+        switch (obj)
+        {
+            case Frame f:
+                WriteFrame(ref writer, f, withSession: true);
+                break;
+            case FrameBatch b:
+                writer.String(b.SessionId);
+                writer.Int(b.Frames.Count);
+                foreach (var f in b.Frames) WriteFrame(ref writer, f, withSession: f.SessionId != b.SessionId);
+                break;
+            case StreamHeartbeat h:
+                writer.String(h.SessionId);
+                writer.String(h.StreamId);
+                writer.Long(h.WatermarkUs);
+                break;
+            default:
+                throw new ArgumentException($"{nameof(FrameSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
+        }
+        return writer.ToArray();
+    }
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        var reader = new Reader(bytes);
+        object result = manifest switch
+        {
+            FrameManifest => ReadFrame(ref reader, null),
+            BatchManifest => ReadBatch(ref reader),
+            HeartbeatManifest => new StreamHeartbeat(reader.String(), reader.String(), reader.Long()),
+            _ => throw new SerializationException($"unknown manifest '{manifest}' for {nameof(FrameSerializer)}"),
+        };
+        if (!reader.AtEnd) throw new SerializationException($"{bytes.Length - reader.Position} trailing bytes after a '{manifest}' message");
+        return result;
+    }
+
+    private static void WriteFrame(ref Writer w, Frame f, bool withSession)
+    {
+        w.Byte(withSession ? (byte)1 : (byte)0);
+        if (withSession) w.String(f.SessionId);
+        w.String(f.StreamId);
+        w.Long(f.Seq);
+        w.Long(f.EventTimeUs);
+        w.Floats(f.Payload);
+    }
+
+    private static Frame ReadFrame(ref Reader r, string? batchSession)
+    {
+        var hasSession = r.Byte() switch
+        {
+            0 => false,
+            1 => true,
+            var b => throw new SerializationException($"bad frame header byte {b}"),
+        };
+        if (!hasSession && batchSession is null) throw new SerializationException("a frame outside a batch must carry its session id");
+        var session = hasSession ? r.String() : batchSession!;
+        return new Frame(session, r.String(), r.Long(), r.Long(), r.Floats());
+    }
+
+    private static FrameBatch ReadBatch(ref Reader r)
+    {
+        var session = r.String();
+        var count = r.Int();
+        if (count < 0 || count > r.Remaining) throw new SerializationException($"bad frame count {count}");
+        var frames = new Frame[count];
+        for (var i = 0; i < count; i++) frames[i] = ReadFrame(ref r, session);
+        return new FrameBatch(session, frames);
+    }
+
+    private struct Writer()
+    {
+        private byte[] _buffer = new byte[256];
+        private int _length;
+
+        public void Byte(byte b)
+        {
+            Ensure(1);
+            _buffer[_length++] = b;
+        }
+
+        public void Int(int v)
+        {
+            Ensure(4);
+            BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(_length), v);
+            _length += 4;
+        }
+
+        public void Long(long v)
+        {
+            Ensure(8);
+            BinaryPrimitives.WriteInt64LittleEndian(_buffer.AsSpan(_length), v);
+            _length += 8;
+        }
+
+        public void String(string s)
+        {
+            var n = Encoding.UTF8.GetByteCount(s);
+            Int(n);
+            Ensure(n);
+            _length += Encoding.UTF8.GetBytes(s, _buffer.AsSpan(_length));
+        }
+
+        public void Floats(float[] values)
+        {
+            Int(values.Length);
+            var bytes = MemoryMarshal.AsBytes(values.AsSpan());
+            Ensure(bytes.Length);
+            if (BitConverter.IsLittleEndian) bytes.CopyTo(_buffer.AsSpan(_length));
+            else
+                for (var i = 0; i < values.Length; i++)
+                    BinaryPrimitives.WriteSingleLittleEndian(_buffer.AsSpan(_length + 4 * i), values[i]);
+            _length += bytes.Length;
+        }
+
+        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+        private void Ensure(int more)
+        {
+            if (_length + more <= _buffer.Length) return;
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+        }
+    }
+
+    private ref struct Reader(byte[] bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+
+        public int Position { get; private set; }
+        public int Remaining => _bytes.Length - Position;
+        public bool AtEnd => Position == _bytes.Length;
+
+        public byte Byte() => Take(1)[0];
+
+        public int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
+
+        public long Long() => BinaryPrimitives.ReadInt64LittleEndian(Take(8));
+
+        public string String()
+        {
+            var n = Int();
+            if (n < 0 || n > MaxStringBytes) throw new SerializationException($"bad string length {n}");
+            return Encoding.UTF8.GetString(Take(n));
+        }
+
+        public float[] Floats()
+        {
+            var n = Int();
+            if (n < 0 || n > Remaining / 4) throw new SerializationException($"bad payload length {n} with {Remaining} bytes left");
+            var raw = Take(4 * n);
+            var values = new float[n];
+            if (BitConverter.IsLittleEndian) raw.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
+            else
+                for (var i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
+            return values;
+        }
+
+        private ReadOnlySpan<byte> Take(int n)
+        {
+            if (n > Remaining) throw new SerializationException($"message truncated: needed {n} bytes at {Position}, {Remaining} left");
+            var span = _bytes.Slice(Position, n);
+            Position += n;
+            return span;
+        }
+    }
+}
