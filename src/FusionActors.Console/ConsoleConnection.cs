@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text;
 using System.Threading.Channels;
 using FusionActors.OperatorConsole.Wire;
 
@@ -13,7 +14,7 @@ public sealed class ConsoleConnection : IAsyncDisposable
     private readonly Task _reading;
     private int _nextId;
 
-    private ConsoleConnection(TcpClient client, Welcome welcome, StreamReader reader, StreamWriter writer)
+    private ConsoleConnection(TcpClient client, Welcome welcome, LineReader reader, StreamWriter writer)
     {
         _client = client;
         _writer = writer;
@@ -39,7 +40,7 @@ public sealed class ConsoleConnection : IAsyncDisposable
                 throw new SocketException((int)SocketError.TimedOut);
             }
             var stream = client.GetStream();
-            var reader = new StreamReader(stream, ConsoleFrame.Encoding);
+            var reader = new LineReader(stream, ConsoleFrame.MaxLineChars);
             var writer = new StreamWriter(stream, ConsoleFrame.Encoding) { NewLine = "\n" };
             await writer.WriteLineAsync(new Hello(token).ToLine());
             await writer.FlushAsync(wait.Token);
@@ -102,13 +103,13 @@ public sealed class ConsoleConnection : IAsyncDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException) { /* the read loop reports the closed connection */ }
     }
 
-    private async Task ReadLoop(StreamReader reader)
+    private async Task ReadLoop(LineReader reader)
     {
         try
         {
             while (await ConsoleFrame.ReadAsync(reader, CancellationToken.None) is { } frame) await _incoming.Writer.WriteAsync(frame);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Text.Json.JsonException) { }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Text.Json.JsonException or InvalidDataException or DecoderFallbackException) { }
         finally { _incoming.Writer.TryComplete(); }
     }
 

@@ -19,6 +19,7 @@ namespace FusionActors.OperatorConsole;
 public sealed class ConsoleHost : IAsyncDisposable
 {
     private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(10);
+    private const int MaxRunningPerConnection = 16;
     private readonly TcpListener _listener;
     private readonly ConsoleOptions _options;
     private readonly ActorSystem _system;
@@ -85,7 +86,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         client.NoDelay = true;
         var remote = client.Client.RemoteEndPoint;
         var stream = client.GetStream();
-        using var reader = new StreamReader(stream, ConsoleFrame.Encoding, false, 4096, leaveOpen: true);
+        var reader = new LineReader(stream, ConsoleFrame.MaxLineChars);
         await using var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
         var writeLock = new SemaphoreSlim(1, 1);
         var running = new ConcurrentDictionary<int, IActorRef>();
@@ -124,7 +125,12 @@ public sealed class ConsoleHost : IAsyncDisposable
             {
                 switch (frame)
                 {
+                    case Invoke invoke when running.Count >= MaxRunningPerConnection:
+                        await Send(new Response(invoke.Id, CommandResponse.Failure(
+                            $"{MaxRunningPerConnection} commands are already running on this connection; cancel one first")));
+                        break;
                     case Invoke invoke:
+                        pumps.RemoveAll(p => p.IsCompleted);
                         pumps.Add(RunAsync(invoke, Send, running));
                         break;
                     case Cancel cancel when running.TryGetValue(cancel.Id, out var sink):
@@ -133,7 +139,7 @@ public sealed class ConsoleHost : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or JsonException or InvalidDataException or NotSupportedException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
         {
             // The client went away or spoke something else: end its invocations below.
         }

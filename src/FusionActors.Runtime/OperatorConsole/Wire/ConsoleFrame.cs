@@ -35,12 +35,10 @@ public abstract record ConsoleFrame
         JsonSerializer.Deserialize<ConsoleFrame>(line, Json) ?? throw new JsonException("empty frame");
 
     /// <summary>Reads one frame; null at the end of the connection.</summary>
-    public static async Task<ConsoleFrame?> ReadAsync(StreamReader reader, CancellationToken cancel)
+    public static async Task<ConsoleFrame?> ReadAsync(LineReader reader, CancellationToken cancel)
     {
         var line = await reader.ReadLineAsync(cancel);
-        if (line is null) return null;
-        if (line.Length > MaxLineChars) throw new InvalidDataException("console frame too long");
-        return Parse(line);
+        return line is null ? null : Parse(line);
     }
 
     public static UTF8Encoding Encoding { get; } = new(encoderShouldEmitUTF8Identifier: false);
