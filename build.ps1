@@ -9,6 +9,8 @@ switch ($Task) {
   "bench"   { dotnet run -c Release --project src/FusionActors.Host -- bench @Rest }
   "dataset" { bash tools/avdigits/build.sh @Rest }
   "train"   { bash tools/train/train.sh @Rest }
+  "cluster-up"   { bash ./build.sh cluster-up }
+  "cluster-down" { bash ./build.sh cluster-down }
   default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|train)"; exit 2 }
 }
 exit $LASTEXITCODE

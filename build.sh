@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tasks of FusionActors (the twin of build.ps1; CI uses this one).
-#   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | train
+#   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | train | cluster-up | cluster-down
 set -euo pipefail
 cd "$(dirname "$0")"
 task="${1:-build}"
@@ -12,5 +12,24 @@ case "$task" in
   bench)   dotnet run -c Release --project src/FusionActors.Host -- bench "$@" ;;
   dataset) bash tools/avdigits/build.sh "$@" ;;
   train)   bash tools/train/train.sh "$@" ;;
-  *) echo "unknown task '$task' (build|test|demo|bench|dataset|train)" >&2; exit 2 ;;
+  cluster-up)
+    # Three nodes on loopback (remoting 4053-4055, consoles 9111-9113), the first its own seed; logs and
+    # pids in artifacts/cluster. The non-Docker twin of docker/compose.yaml.
+    dotnet build src/FusionActors.Host -c Release -v q
+    mkdir -p artifacts/cluster
+    for i in 1 2 3; do
+      port=$((4052 + i))
+      FUSION_CONSOLE_PORT=$((9110 + i)) nohup dotnet src/FusionActors.Host/bin/Release/net10.0/FusionActors.Host.dll \
+        node --config config/node.hocon --port "$port" --seeds 127.0.0.1:4053 > "artifacts/cluster/node$i.log" 2>&1 &
+      echo $! > "artifacts/cluster/node$i.pid"
+      echo "node$i: akka.tcp://fusion@127.0.0.1:$port, console 127.0.0.1:$((9110 + i)), log artifacts/cluster/node$i.log"
+    done ;;
+  cluster-down)
+    for f in artifacts/cluster/node*.pid; do
+      [ -f "$f" ] || continue
+      pid=$(cat "$f"); kill -TERM "$pid" 2>/dev/null && echo "stopping node $(basename "$f" .pid) ($pid)"
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+      rm -f "$f"
+    done ;;
+  *) echo "unknown task '$task' (build|test|demo|bench|dataset|train|cluster-up|cluster-down)" >&2; exit 2 ;;
 esac

@@ -10,6 +10,7 @@ public static class Program
           demo   run a one-node server and play the AV-Digits sample as live sensors with faults
                  [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]
           bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
+          node   run a server node until Ctrl+C/SIGTERM  [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]
           eval   fault matrix x policies through the real pipeline  [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed]
         """;
 
@@ -29,6 +30,7 @@ public static class Program
             {
                 "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet", "verbose"), cts.Token),
                 "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
+                "node" => await NodeCommand.RunAsync(new Args(rest), cts.Token),
                 "eval" => await EvalCommand.RunAsync(new Args(rest, "tune-fixed", "quiet"), cts.Token),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };

@@ -94,7 +94,7 @@ public sealed class Aligner
         var closed = _window.Kind == WindowKind.Anchor ? CloseAnchors(w) : CloseGrid(w);
         ExpireRetained(w);
         Prune(w);
-        return closed.Count == 0 ? AlignmentOutput.None : new AlignmentOutput(closed, []);
+        return closed is null ? AlignmentOutput.None : new AlignmentOutput(closed, []);
     }
 
     // ---- tumbling and sliding ----
@@ -127,14 +127,14 @@ public sealed class Aligner
         return new AlignmentOutput(windows, []);
     }
 
-    private List<AlignedWindow> CloseGrid(long w)
+    private List<AlignedWindow>? CloseGrid(long w)
     {
-        var closed = new List<AlignedWindow>();
+        List<AlignedWindow>? closed = null;
         while (EventTime.SaturatingAdd(_nextCloseStart, _window.LengthUs - 1) <= w)
         {
             // A finished session closes windows up to its last evidence, not to infinity.
             if (w == EventTime.PlusInfinity && _nextCloseStart > _maxSeenUs) break;
-            closed.Add(BuildGridWindow(_nextCloseStart, 0));
+            (closed ??= []).Add(BuildGridWindow(_nextCloseStart, 0));
             ClosedCount++;
             if (_lateness > 0) _retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
@@ -197,14 +197,14 @@ public sealed class Aligner
         return revised is null ? AlignmentOutput.None : new AlignmentOutput(revised, []);
     }
 
-    private List<AlignedWindow> CloseAnchors(long w)
+    private List<AlignedWindow>? CloseAnchors(long w)
     {
-        var closed = new List<AlignedWindow>();
+        List<AlignedWindow>? closed = null;
         while (_pendingAnchors.Count > 0 && EventTime.SaturatingAdd(_pendingAnchors.Min, _window.ToleranceUs) <= w)
         {
             var a = _pendingAnchors.Min;
             _pendingAnchors.Remove(a);
-            closed.Add(BuildAnchorWindow(a, 0));
+            (closed ??= []).Add(BuildAnchorWindow(a, 0));
             ClosedCount++;
             if (_lateness > 0) _retained[a] = 0;
         }

@@ -35,7 +35,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private readonly RestartBudget _budget;
     private readonly QuarantineTracker _quarantine = new();
     private readonly LinkedList<EncoderInput> _pending = new();
-    private readonly SortedDictionary<long, int> _pendingStarts = new();
     private readonly Counters _counters = new();
 
     private IActorRef? _encoderActor;
@@ -234,12 +233,10 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             // Drop the oldest input not reserved for a retry.
             var oldest = _pending.First!;
             _pending.RemoveFirst();
-            RemoveStart(oldest.Value.StartUs);
             _counters.InputsShed++;
             FusionMetrics.Shed(_spec.Modality, 1);
         }
         _pending.AddLast(input);
-        AddStart(input.StartUs);
     }
 
     // ---- encoder ----
@@ -268,7 +265,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _inFlight = null;
         foreach (var input in batch)
         {
-            RemoveStart(input.StartUs);
             _quarantine.Forget(input.StartUs, input.Revision);
             _health.RecordSuccess(input.Coverage, input.Revision == 0);
         }
@@ -310,7 +306,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 {
                     _counters.Quarantined++;
                     FusionMetrics.InputQuarantined(_spec.Modality);
-                    RemoveStart(input.StartUs);
                     Log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
                         _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _quarantine.MaxFailures);
                     _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, -2, _watermark.CurrentUs));
@@ -325,7 +320,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             {
                 var victim = _spec.Overflow == OverflowPolicy.DropOldest ? _pending.First! : _pending.Last!;
                 _pending.Remove(victim);
-                RemoveStart(victim.Value.StartUs);
                 _counters.InputsShed++;
                 FusionMetrics.Shed(_spec.Modality, 1);
             }
@@ -364,7 +358,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _counters.InputsShed += _pending.Count;
         FusionMetrics.Shed(_spec.Modality, _pending.Count);
         _pending.Clear();
-        _pendingStarts.Clear();
         _singleMode = 0;
         if (_health.OnBudgetSpent()) Report(reason);
     }
@@ -428,7 +421,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private long CompleteThrough()
     {
         var complete = _framer.CompleteThroughUs(_watermark.CurrentUs);
-        if (_pendingStarts.Count > 0) complete = Math.Min(complete, _pendingStarts.Keys.First() - 1);
+        // A scan, not a sorted index: the queue is capped and short, and a scan allocates nothing per frame.
+        foreach (var i in _pending) complete = Math.Min(complete, i.StartUs - 1);
         if (_inFlight is not null)
             foreach (var i in _inFlight) complete = Math.Min(complete, i.StartUs - 1);
         return complete;
@@ -453,15 +447,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _counters.Reject(reason);
         FusionMetrics.FrameRejected(_spec.Modality, reason);
         if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
-    }
-
-    private void AddStart(long start) => _pendingStarts[start] = _pendingStarts.GetValueOrDefault(start) + 1;
-
-    private void RemoveStart(long start)
-    {
-        if (!_pendingStarts.TryGetValue(start, out var n)) return;
-        if (n <= 1) _pendingStarts.Remove(start);
-        else _pendingStarts[start] = n - 1;
     }
 
     private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, _health.State, _health.Reliability,

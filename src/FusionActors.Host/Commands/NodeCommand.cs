@@ -1,0 +1,55 @@
+using System.Runtime.InteropServices;
+using Akka.Cluster;
+using FusionActors.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace FusionActors.Host.Commands;
+
+/// <summary>
+/// Runs one server node until Ctrl+C or SIGTERM, then leaves the cluster gracefully. With no seeds it is a
+/// one-node cluster; the first seed of a cluster is an ordinary node (give it its own address as first seed).
+/// </summary>
+public static class NodeCommand
+{
+    public const string Usage = "node [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]";
+
+    public static async Task<int> RunAsync(Args args, CancellationToken cancel)
+    {
+        args.AllowOnly("config", "hostname", "port", "seeds", "roles");
+        var options = FusionOptions.Load(args.String("config"));
+        if (args.String("hostname") is { } host) options = options with { Hostname = host };
+        if (args.String("port") is not null) options = options with { Port = args.Int("port", 0, 0, 65535) };
+        if (args.String("seeds") is { } seeds) options = options with { Seeds = seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SeedAddress).ToArray() };
+        if (args.String("roles") is { } roles)
+            options = options with { Roles = roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true;
+            stop.Cancel();
+        });
+        await using var node = await FusionNode.StartAsync(options, logLevel: LogLevel.Information, cancel: cancel);
+        var cluster = Cluster.Get(node.System);
+        Console.WriteLine($"node up at {cluster.SelfAddress} roles [{string.Join(",", options.Roles)}] seeds [{string.Join(",", options.Seeds)}]; Ctrl+C or SIGTERM to leave");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Console.WriteLine("leaving the cluster");
+        return 0;
+    }
+
+    /// <summary>host:port, or a full akka.tcp:// address.</summary>
+    public static string SeedAddress(string seed)
+    {
+        if (seed.StartsWith("akka.tcp://", StringComparison.Ordinal)) return seed;
+        var colon = seed.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+            throw new UsageException($"seed '{seed}' is not host:port");
+        return $"akka.tcp://fusion@{seed}";
+    }
+}
