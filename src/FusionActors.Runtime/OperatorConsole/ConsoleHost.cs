@@ -29,6 +29,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private Task _accepting = Task.CompletedTask;
+    private int _running;
 
     private ConsoleHost(TcpListener listener, ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log)
     {
@@ -41,6 +42,9 @@ public sealed class ConsoleHost : IAsyncDisposable
     }
 
     public IPEndPoint Endpoint => (IPEndPoint)_listener.LocalEndpoint;
+
+    /// <summary>Invocations whose handler has not ended yet, over all connections.</summary>
+    public int RunningInvocations => Volatile.Read(ref _running);
 
     public IReadOnlyList<CommandPalette> Palettes => _palettes.Select(p => p.Palette).ToArray();
 
@@ -163,6 +167,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         var channel = Channel.CreateUnbounded<CommandResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var sink = _system.ActorOf(ResponseSink.Props(channel.Writer, replyTo => bound.Handler.HandlerProps(bound.Command, replyTo)));
         running[invoke.Id] = sink;
+        Interlocked.Increment(ref _running);
         try
         {
             await foreach (var response in channel.Reader.ReadAllAsync())
@@ -172,7 +177,13 @@ public sealed class ConsoleHost : IAsyncDisposable
                     break;
                 }
         }
-        finally { running.TryRemove(invoke.Id, out _); }
+        finally
+        {
+            running.TryRemove(invoke.Id, out _);
+            // The channel completes when the sink stops (PostStop), so the handler is gone by now.
+            await channel.Reader.Completion;
+            Interlocked.Decrement(ref _running);
+        }
     }
 
     private static async Task<bool> SendQuietly(Func<ConsoleFrame, Task> send, ConsoleFrame frame)
