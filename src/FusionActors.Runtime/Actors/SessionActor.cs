@@ -20,6 +20,7 @@ public sealed class SessionActor : UntypedActor
     private readonly IEncoderProvider _encoders;
     private readonly BackoffPolicy _backoff;
     private readonly bool _sharded;
+    private readonly SessionTokens _tokens;
     private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
     private SessionSpec? _spec;
@@ -31,16 +32,18 @@ public sealed class SessionActor : UntypedActor
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
-    public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded)
+    public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null)
     {
         _sessionId = sessionId;
         _encoders = encoders;
         _backoff = backoff;
         _sharded = sharded;
+        _tokens = tokens ?? SessionTokens.None;
     }
 
-    public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded));
+    /// <param name="tokens">Tokens a client must present at session open; none configured = no check.</param>
+    public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens));
 
     protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
 
@@ -133,6 +136,14 @@ public sealed class SessionActor : UntypedActor
         {
             // Already asked the shard to stop this entity; the shard starts a fresh one for the retry.
             Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session entity is stopping; retry"));
+            return;
+        }
+        if (!_tokens.Accepts(open.Token))
+        {
+            // Logged without the token itself; the sender's address says who tried.
+            Log.Warning("Session {0}: open refused: {1} session token from {2}", _sessionId, open.Token is null ? "missing" : "wrong", Sender.Path.Address);
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), open.Token is null ? "a session token is required" : "the session token is not valid"));
+            PassivateUnopened();
             return;
         }
         Context.SetReceiveTimeout(null);

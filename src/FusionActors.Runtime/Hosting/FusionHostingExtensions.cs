@@ -40,8 +40,9 @@ public static class FusionHostingExtensions
             StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
         };
         if (options.PassivateIdleAfter is { } idle) shardOptions.PassivateIdleEntityAfter = idle;
+        var tokens = new SessionTokens(options.SessionTokens);
         return builder.WithShardRegion<SessionRegion>("sessions",
-            sessionId => SessionActor.Props(sessionId, encoders, options.Backoff),
+            sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens),
             new SessionMessageExtractor(options.Shards), shardOptions);
     }
 

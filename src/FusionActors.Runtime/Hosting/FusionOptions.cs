@@ -32,6 +32,9 @@ public sealed record FusionOptions
     /// <summary>Idle session entities passivate after this long; null = never. Default never.</summary>
     public TimeSpan? PassivateIdleAfter { get; init; }
 
+    /// <summary>Tokens a client must present at session open; empty = no check (fusion.security.session-tokens, FUSION_SESSION_TOKENS).</summary>
+    public IReadOnlyList<string> SessionTokens { get; init; } = [];
+
     /// <summary>Encoder restart backoff and budget.</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
@@ -64,6 +67,8 @@ public sealed record FusionOptions
             ModelsPath = string.IsNullOrWhiteSpace(models) ? null : models,
             Shards = f.GetInt("sharding.shards", 100),
             PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : null,
+            SessionTokens = Env("FUSION_SESSION_TOKENS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                ?? (f.HasPath("security.session-tokens") ? f.GetStringList("security.session-tokens").ToArray() : []),
             Backoff = new BackoffPolicy
             {
                 Min = f.GetTimeSpan("encoder.restart-min-backoff", TimeSpan.FromMilliseconds(100)),
