@@ -107,6 +107,16 @@ public class ConsoleNode : IAsyncLifetime
     }
 }
 
+/// <summary>
+/// The specs that need a plain console node share one (a node loads both models and forms a cluster; several
+/// at once on 2 busy cores made startup the slowest part). They run one after another, on that node.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class ConsoleNodeCollection : ICollectionFixture<ConsoleNode>
+{
+    public const string Name = "console node";
+}
+
 public sealed record CtlRun(int ExitCode, string Output, string Error)
 {
     public JsonNode Json => JsonNode.Parse(Output) ?? throw new InvalidOperationException("no JSON output");

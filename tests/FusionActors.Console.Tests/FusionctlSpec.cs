@@ -7,7 +7,8 @@ using fusionctl::FusionActors.Fusionctl;
 namespace FusionActors.Fusionctl.Tests;
 
 /// <summary>fusionctl against a real node over TCP: sessions, streams, fusion, watch, chaos, metrics, errors.</summary>
-public sealed class FusionctlSpec(ConsoleNode node) : IClassFixture<ConsoleNode>
+[Collection(ConsoleNodeCollection.Name)]
+public sealed class FusionctlSpec(ConsoleNode node)
 {
     [Fact]
     public async Task Sessions_list_shows_an_open_session_and_sessions_show_its_streams()
@@ -185,7 +186,8 @@ public sealed class FusionctlSpec(ConsoleNode node) : IClassFixture<ConsoleNode>
 }
 
 /// <summary>The console host's wire protocol against clients that are not fusionctl.</summary>
-public sealed class ConsoleProtocolSpec(ConsoleNode node) : IClassFixture<ConsoleNode>
+[Collection(ConsoleNodeCollection.Name)]
+public sealed class ConsoleProtocolSpec(ConsoleNode node)
 {
     [Fact]
     public async Task A_client_that_does_not_say_hello_is_refused()
@@ -235,7 +237,8 @@ public sealed class ConsoleProtocolSpec(ConsoleNode node) : IClassFixture<Consol
 }
 
 /// <summary>A watch lives as long as its client: closing the connection stops its handler on the node.</summary>
-public sealed class WatchLifetimeSpec(ConsoleNode node) : IClassFixture<ConsoleNode>
+[Collection(ConsoleNodeCollection.Name)]
+public sealed class WatchLifetimeSpec(ConsoleNode node)
 {
     [Fact]
     public async Task Closing_the_connection_of_a_watch_stops_its_handler_on_the_node()

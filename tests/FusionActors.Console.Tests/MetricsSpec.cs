@@ -10,7 +10,8 @@ using Xunit;
 namespace FusionActors.Fusionctl.Tests;
 
 /// <summary>The node's instruments, read through fusionctl metrics, the Prometheus endpoint and the ActivitySource.</summary>
-public sealed class MetricsSpec(ConsoleNode node) : IClassFixture<ConsoleNode>
+[Collection(ConsoleNodeCollection.Name)]
+public sealed class MetricsSpec(ConsoleNode node)
 {
     [Fact]
     public async Task Fusionctl_metrics_shows_frames_results_encoder_latency_and_active_sessions()
