@@ -3,11 +3,6 @@ using Xunit;
 
 namespace FusionActors.Fusionctl.Tests;
 
-public sealed class TokenNode : ConsoleNode
-{
-    protected override string? Token => "s3cret-token";
-}
-
 /// <summary>A node with a console token refuses clients without it.</summary>
 public sealed class TokenSpec(TokenNode node) : IClassFixture<TokenNode>
 {
