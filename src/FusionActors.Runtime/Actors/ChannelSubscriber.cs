@@ -10,10 +10,16 @@ namespace FusionActors.Actors;
 /// </summary>
 public sealed class ChannelSubscriber : ReceiveActor
 {
+    private readonly ChannelWriter<object> _writer;
+
     public ChannelSubscriber(ChannelWriter<object> writer)
     {
+        _writer = writer;
         ReceiveAny(m => writer.TryWrite(m));
     }
+
+    // The reader's await foreach ends when the subscriber stops.
+    protected override void PostStop() => _writer.TryComplete();
 
     public static Props Props(ChannelWriter<object> writer) => Akka.Actor.Props.Create(() => new ChannelSubscriber(writer));
 
