@@ -19,7 +19,8 @@ public static class NodeCommand
         var options = FusionOptions.Load(args.String("config"));
         if (args.String("hostname") is { } host) options = options with { Hostname = host };
         if (args.String("port") is not null) options = options with { Port = args.Int("port", 0, 0, 65535) };
-        if (args.String("seeds") is { } seeds) options = options with { Seeds = seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SeedAddress).ToArray() };
+        if (args.String("seeds") is { } seeds)
+            options = options with { Seeds = seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Seed(options)).ToArray() };
         if (args.String("roles") is { } roles)
             options = options with { Roles = roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
 
@@ -43,13 +44,9 @@ public static class NodeCommand
         return 0;
     }
 
-    /// <summary>host:port, or a full akka.tcp:// address.</summary>
-    public static string SeedAddress(string seed)
+    private static Func<string, string> Seed(FusionOptions options) => seed =>
     {
-        if (seed.StartsWith("akka.tcp://", StringComparison.Ordinal)) return seed;
-        var colon = seed.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out var port) || port is <= 0 or > 65535)
-            throw new UsageException($"seed '{seed}' is not host:port");
-        return $"akka.tcp://fusion@{seed}";
-    }
+        try { return options.SeedAddress(seed); }
+        catch (FormatException e) { throw new UsageException(e.Message); }
+    };
 }

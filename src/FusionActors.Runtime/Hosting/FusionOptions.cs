@@ -32,6 +32,19 @@ public sealed record FusionOptions
     /// <summary>Idle session entities passivate after this long; null = never. Default never.</summary>
     public TimeSpan? PassivateIdleAfter { get; init; }
 
+    /// <summary>Remoting runs over TLS (akka.remote.dot-netty.tcp.enable-ssl): addresses are then akka.ssl.tcp://.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>A seed as host:port or a full address, as the address this node's transport speaks.</summary>
+    public string SeedAddress(string seed)
+    {
+        if (seed.Contains("://", StringComparison.Ordinal)) return seed;
+        var colon = seed.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out var port) || port is <= 0 or > 65535)
+            throw new FormatException($"seed '{seed}' is neither host:port nor an akka address");
+        return $"{(Tls ? "akka.ssl.tcp" : "akka.tcp")}://fusion@{seed}";
+    }
+
     /// <summary>Tokens a client must present at session open; empty = no check (fusion.security.session-tokens, FUSION_SESSION_TOKENS).</summary>
     public IReadOnlyList<string> SessionTokens { get; init; } = [];
 
@@ -51,7 +64,9 @@ public sealed record FusionOptions
 
     public static FusionOptions FromHocon(string hocon)
     {
-        var f = FusionConfig.Parse(hocon).GetConfig("fusion");
+        var all = FusionConfig.Parse(hocon);
+        var f = all.GetConfig("fusion");
+        var tls = all.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false);
         var models = f.GetString("models", "");
         var passivate = f.GetTimeSpan("sharding.passivate-idle-after", TimeSpan.Zero);
         var port = Env("FUSION_PORT") is { } p
@@ -63,7 +78,9 @@ public sealed record FusionOptions
             Hostname = Env("FUSION_HOSTNAME") ?? f.GetString("node.hostname", "127.0.0.1"),
             Port = port,
             Roles = Env("FUSION_ROLES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.roles").ToArray(),
-            Seeds = Env("FUSION_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.seeds").ToArray(),
+            Seeds = (Env("FUSION_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.seeds").ToArray())
+                .Select(seed => new FusionOptions { Tls = tls }.SeedAddress(seed)).ToArray(),
+            Tls = tls,
             ModelsPath = string.IsNullOrWhiteSpace(models) ? null : models,
             Shards = f.GetInt("sharding.shards", 100),
             PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : null,
