@@ -142,7 +142,7 @@ public sealed record BenchReport
                               $"opened in {m.OpenSeconds:0.0} s; {m.SampledOpen}/{m.Sampled} sampled sessions report open with 2 streams; " +
                               $"for scale: one empty ReceiveActor costs {m.BytesPerBareActor:N0} B (an empty UntypedActor {m.BytesPerBareUntypedActor:N0} B), a session has {m.ActorsPerSession} actors before its first frame.\n" +
                               $"    Rule objects of one such session (B): {string.Join(", ", m.RuleState.Select(kv => $"{kv.Key} {kv.Value:N0}"))}." +
-                              (m.IdleSteadyBytesPerSession is { } st ? $"\n    Same sessions, idle 20 s after the last open (each fusion actor then holds its 16 recent results): {st:N0} B/session." : ""));
+                              (m.IdleSteadyBytesPerSession is { } st ? $"\n    Same sessions, idle 20 s after the last open (their windows keep closing on processing time; each fusion actor keeps its latest result): {st:N0} B/session." : ""));
     }
 }
 
