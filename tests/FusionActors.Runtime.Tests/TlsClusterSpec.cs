@@ -13,7 +13,7 @@ namespace FusionActors.Runtime.Tests;
 
 /// <summary>
 /// Two real nodes whose Akka remoting runs over TLS on loopback form one cluster, and a session opened
-/// through one node's region is served across the TLS link.
+/// through one node's region is served across the TLS link, control messages included.
 /// </summary>
 public sealed class TlsClusterSpec : IAsyncLifetime
 {
@@ -77,6 +77,15 @@ public sealed class TlsClusterSpec : IAsyncLifetime
         var state = await _a!.Sessions.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(Akka.Cluster.Sharding.GetShardRegionState.Instance, Wait);
         onA = state.Shards.Count;
         Assert.True(onA > 0, "no shard was allocated on node A: nothing crossed the TLS link");
+
+        // Sessions opened through node B, wherever their shard lives, serve frames and report status.
+        for (var i = 20; i < 26; i++)
+        {
+            Assert.IsType<SessionOpened>(await _b!.Sessions.Ask<object>(new OpenSession(Spec($"tls-{i}"), 0), Wait));
+            var status = await _b!.Sessions.Ask<SessionStatus>(new GetSessionStatus($"tls-{i}"), Wait);
+            Assert.True(status.Open);
+            Assert.Equal(2, status.Streams.Count);
+        }
     }
 
     private static int FreePort()

@@ -5,7 +5,9 @@ public sealed record SessionSpec
 {
     public required string SessionId { get; init; }
 
-    public required IReadOnlyList<StreamSpec> Streams { get; init; }
+    // Collections are copied into plain arrays and dictionaries: a spec crosses the wire at session open,
+    // and compiler-made collection types (from [..] expressions) cannot be rebuilt by a serializer.
+    public required IReadOnlyList<StreamSpec> Streams { get => _streams; init => _streams = [.. value]; }
 
     /// <summary>Windows the fusion decides on. Default tumbling 1 s.</summary>
     public WindowSpec Window { get; init; } = WindowSpec.Tumbling(1_000_000);
@@ -17,10 +19,18 @@ public sealed record SessionSpec
     public long AllowedLatenessUs { get; init; }
 
     /// <summary>Class labels of the decision (must match the encoders' logits). Default none (embedding only).</summary>
-    public IReadOnlyList<string> Labels { get; init; } = [];
+    public IReadOnlyList<string> Labels { get => _labels; init => _labels = [.. value]; }
 
     /// <summary>Static weights per modality for the fixed policy; missing entries use the stream's prior weight.</summary>
-    public IReadOnlyDictionary<string, double> FixedWeights { get; init; } = NoWeights;
+    public IReadOnlyDictionary<string, double> FixedWeights
+    {
+        get => _fixedWeights;
+        init => _fixedWeights = value.Count == 0 ? NoWeights : new Dictionary<string, double>(value);
+    }
+
+    private readonly StreamSpec[] _streams = [];
+    private readonly string[] _labels = [];
+    private readonly IReadOnlyDictionary<string, double> _fixedWeights = NoWeights;
 
     private static readonly IReadOnlyDictionary<string, double> NoWeights = new Dictionary<string, double>();
 
