@@ -41,6 +41,19 @@ public sealed record BenchReport
     /// <summary>Breakdown of (a): the same rules without actors, one thread.</summary>
     public RuleCost.Result? Rules { get; init; }
 
+    /// <summary>
+    /// (a) on the design's data path: frames sent to the session's own frame endpoint (SessionOpened.Frames),
+    /// not routed one by one through region and shard; next to a ceiling of the same 7 hops, runs alternating.
+    /// </summary>
+    public double EndpointFramesPerSec { get; init; }
+    public double EndpointCeilingFramesPerSec { get; init; }
+    public double EndpointToCeiling { get; init; }
+    public double EndpointToCeilingByCpu { get; init; }
+    public int EndpointHops { get; init; } = PipelineThroughput.EndpointHops;
+    public PipelineThroughput.Result? Endpoint { get; init; }
+    public CeilingChain.Result? EndpointCeiling { get; init; }
+    public bool EndpointMet => EndpointToCeiling >= PipelineTarget;
+
     // (b)
     public double EncoderPerSec { get; init; }
     public double RawOnnxPerSec { get; init; }
@@ -96,6 +109,8 @@ public sealed record BenchReport
         Console.WriteLine(new string('-', 110));
         if (Pipeline is not null)
             Console.WriteLine($"{"(a) fused frames/s, noop, full actor path",-44} {PipelineFramesPerSec,16:N0} {CeilingFramesPerSec,16:N0} {PipelineToCeiling,8:P1} {">= 30 % ceil",-14} {Met(PipelineMet),-6}");
+        if (Endpoint is not null)
+            Console.WriteLine($"{"(a) same, frames to the session endpoint",-44} {EndpointFramesPerSec,16:N0} {EndpointCeilingFramesPerSec,16:N0} {EndpointToCeiling,8:P1} {">= 30 % ceil",-14} {Met(EndpointMet),-6}");
         if (ImageEncoder is not null)
             Console.WriteLine($"{"(b) image-digits inputs/s via actors",-44} {EncoderPerSec,16:N0} {RawOnnxPerSec,16:N0} {EncoderToRaw,8:P1} {">= 80 % raw",-14} {Met(EncoderMet),-6}");
         if (AudioEncoderPerSec is { } ae)

@@ -28,14 +28,15 @@ public static class CeilingChain
         return costs;
     }
 
-    public static Task<Result> MeasureAsync(ActorSystem system, BenchScale scale, CancellationToken cancel) =>
-        Run(system, scale.Sessions, scale.PipelineFrames / scale.Sessions, InFlight(scale), cancel);
+    public static Task<Result> MeasureAsync(ActorSystem system, BenchScale scale, CancellationToken cancel, int hops = PipelineThroughput.Hops) =>
+        Run(system, scale.Sessions, scale.PipelineFrames / scale.Sessions, InFlight(scale), cancel, hops);
 
     private static int InFlight(BenchScale scale) => scale.InFlightWindows * 2 * scale.FramesPerWindow;
 
-    private static async Task<Result> Run(ActorSystem system, int chains, long perChain, int inFlight, CancellationToken cancel)
+    private static async Task<Result> Run(ActorSystem system, int chains, long perChain, int inFlight, CancellationToken cancel,
+        int hops = PipelineThroughput.Hops)
     {
-        var forwarders = PipelineThroughput.Hops - 1;
+        var forwarders = hops - 1;
         var drivers = new List<(IActorRef Actor, Task<long> Done)>();
         var all = new List<IActorRef>();
         for (var c = 0; c < chains; c++)
@@ -62,7 +63,7 @@ public static class CeilingChain
         var seconds = Stopwatch.GetElapsedTime(started, ends.Max()).TotalSeconds;
         foreach (var a in all) a.Tell(PoisonPill.Instance);
         var messages = perChain * chains;
-        return new Result(messages / seconds, messages, seconds, chains, PipelineThroughput.Hops, g, g.AllocatedPer(messages), g.CpuUsPer(messages));
+        return new Result(messages / seconds, messages, seconds, chains, hops, g, g.AllocatedPer(messages), g.CpuUsPer(messages));
     }
 
     private sealed class Forwarder : ReceiveActor

@@ -30,7 +30,7 @@ public static class DrivenRun
     /// </param>
     public static async Task<Outcome> RunAsync(FusionNode node, string prefix, int sessions, Func<string, SessionSpec> specOf,
         Func<int, StreamSpec, float[]> payloadOf, int framesPerWindow, int windows, int inFlightWindows, CancellationToken cancel,
-        bool batched = false, Func<string, Props>? direct = null)
+        bool batched = false, Func<string, Props>? direct = null, bool viaSessionEndpoint = false)
     {
         var drivers = new List<(string Id, IActorRef Actor, Task<DriverResult> Done, SessionSpec Spec, IActorRef Target)>();
         for (var i = 0; i < sessions; i++)
@@ -38,10 +38,12 @@ public static class DrivenRun
             var id = $"{prefix}-{i}";
             var spec = specOf(id);
             var region = direct is null ? node.Sessions : node.System.ActorOf(direct(id));
-            await OpenAsync(region, spec, cancel);
+            var opened = await OpenAsync(region, spec, cancel);
+            // The session's own frame endpoint (SessionOpened.Frames): frames skip the region and shard hops.
+            var frameTarget = viaSessionEndpoint ? opened.Frames ?? throw new InvalidOperationException("no frame endpoint") : region;
             var done = new TaskCompletionSource<DriverResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             var payloads = spec.Streams.Select(s => payloadOf(i, s)).ToArray();
-            var actor = node.System.ActorOf(SessionDriver.Props(region, id, spec.Streams.Select(s => s.StreamId).ToArray(), payloads,
+            var actor = node.System.ActorOf(SessionDriver.Props(frameTarget, id, spec.Streams.Select(s => s.StreamId).ToArray(), payloads,
                 framesPerWindow, windows, inFlightWindows, done, batched));
             await region.Ask<Subscribed>(new Subscribe(id, actor), TimeSpan.FromSeconds(10), cancel);
             drivers.Add((id, actor, done.Task, spec, region));
@@ -83,10 +85,10 @@ public static class DrivenRun
         }
     }
 
-    public static async Task OpenAsync(IActorRef region, SessionSpec spec, CancellationToken cancel)
+    public static async Task<SessionOpened> OpenAsync(IActorRef region, SessionSpec spec, CancellationToken cancel)
     {
         var opened = await region.Ask<object>(new OpenSession(spec, 0), TimeSpan.FromSeconds(30), cancel);
-        if (opened is not SessionOpened) throw new InvalidOperationException($"session {spec.SessionId} did not open: {opened}");
+        return opened as SessionOpened ?? throw new InvalidOperationException($"session {spec.SessionId} did not open: {opened}");
     }
 
     /// <summary>Finishes the streams (no window is left to close on processing time), then closes the session.</summary>

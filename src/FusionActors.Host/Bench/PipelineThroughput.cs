@@ -10,7 +10,11 @@ namespace FusionActors.Host.Bench;
 /// </summary>
 public static class PipelineThroughput
 {
+    /// <summary>Deliveries per frame through the region: region, shard, session, stream, encoder, stream, alignment, fusion, subscriber.</summary>
     public const int Hops = 9;
+
+    /// <summary>Deliveries per frame through the session's frame endpoint: session, stream, encoder, stream, alignment, fusion, subscriber.</summary>
+    public const int EndpointHops = 7;
 
     public sealed record Result(double FramesPerSec, long Frames, double Seconds, int Sessions, int InFlightFramesPerSession,
         long IncompleteWindows, long Rejected, long Shed, long Late, long InputsEncoded, double MeanBatchSize, GcStats Gc, double AllocatedBytesPerFrame,
@@ -45,7 +49,8 @@ public static class PipelineThroughput
         var windows = (int)Math.Max(1, scale.PipelineFrames / (scale.Sessions * 2L * f));
         var o = await DrivenRun.RunAsync(node, $"pipe-{variant}-{run}", scale.Sessions, id => BenchSessions.Noop(id, f),
             (i, s) => BenchSessions.Payload(s.FrameLength, i), f, windows, scale.InFlightWindows, cancel,
-            batched: variant == Variant.FrameBatch, direct: variant == Variant.DirectToSession ? directSession : null);
+            batched: variant == Variant.FrameBatch, direct: variant == Variant.DirectToSession ? directSession : null,
+            viaSessionEndpoint: variant == Variant.SessionEndpoint);
         var g = o.Gc;
         return new Result(o.FramesFused / o.Seconds, o.FramesFused, o.Seconds, scale.Sessions, scale.InFlightWindows * 2 * f,
             o.Incomplete, o.Rejected, o.Shed, o.Late, o.InputsEncoded, o.Batches == 0 ? 0 : (double)o.InputsEncoded / o.Batches,
@@ -57,6 +62,7 @@ public static class PipelineThroughput
         PerFrame,
         FrameBatch,
         DirectToSession,
+        SessionEndpoint,
     }
 
     private static Task<DrivenRun.Outcome> Run(FusionNode node, string prefix, int sessions, int f, int windows, int inFlight, CancellationToken cancel) =>

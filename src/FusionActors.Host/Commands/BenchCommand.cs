@@ -74,6 +74,18 @@ public static class BenchCommand
             var (direct, _) = await Repeat.MedianAsync(1,
                 () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.DirectToSession,
                     id => SessionActor.Props(id, encoders!, options.Backoff, sharded: false)), r => r.FramesPerSec);
+            // (a) on the design's data path (frames to the session's endpoint, not through the region), next to a
+            // ceiling of the same hop count; alternating like the runs above.
+            var endpointRuns = new List<PipelineThroughput.Result>();
+            var endpointCeilingRuns = new List<CeilingChain.Result>();
+            for (var i = 0; i < scale.Repeats; i++)
+            {
+                endpointRuns.Add(await PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.SessionEndpoint));
+                endpointCeilingRuns.Add(await CeilingChain.MeasureAsync(node.System, scale, cancel, PipelineThroughput.EndpointHops));
+                Console.WriteLine($"    endpoint run {i + 1}: {endpointRuns[^1].FramesPerSec:N0} fused frames/s, {PipelineThroughput.EndpointHops}-hop ceiling {endpointCeilingRuns[^1].MessagesPerSec:N0} messages/s");
+            }
+            var endpoint = Repeat.MedianOf(endpointRuns, r => r.FramesPerSec);
+            var endpointCeiling = Repeat.MedianOf(endpointCeilingRuns, r => r.MessagesPerSec);
             var rules = RuleCost.Measure(scale);
             Console.WriteLine($"    FrameBatch {batched.FramesPerSec:N0}, direct {direct.FramesPerSec:N0} fused frames/s; rules alone {rules.CpuUsPerFrame:0.00} us CPU/frame");
             report = report with
@@ -85,6 +97,9 @@ public static class BenchCommand
                 PipelineFrameBatch = batched, PipelineDirectToSession = direct, Rules = rules,
                 PipelineCpuUsPerFrame = pipeline.CpuUsPerFrame, CeilingCpuUsPerMessage = ceiling.CpuUsPerMessage,
                 PipelineToCeilingByCpu = ceiling.CpuUsPerMessage / pipeline.CpuUsPerFrame,
+                Endpoint = endpoint, EndpointCeiling = endpointCeiling, EndpointFramesPerSec = endpoint.FramesPerSec,
+                EndpointCeilingFramesPerSec = endpointCeiling.MessagesPerSec, EndpointToCeiling = endpoint.FramesPerSec / endpointCeiling.MessagesPerSec,
+                EndpointToCeilingByCpu = endpointCeiling.CpuUsPerMessage / endpoint.CpuUsPerFrame,
             };
         });
 

@@ -111,7 +111,7 @@ public sealed class SessionActor : UntypedActor
             case DropFrames c: Route(c.StreamId, c, -1); break;
             case Subscribe or Unsubscribe: _fusion.Forward(message); break;
             case OpenSession o:
-                if (o.Spec == _spec || Equivalent(o.Spec, _spec!)) Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
+                if (o.Spec == _spec || Equivalent(o.Spec, _spec!)) Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self));
                 else Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
                 break;
             case SetFusionPolicy p:
@@ -183,7 +183,7 @@ public sealed class SessionActor : UntypedActor
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Context.Become(Opened);
         FusionMetrics.SessionOpened();
-        Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs));
+        Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self));
     }
 
     private void Route(string streamId, object message, long seq)

@@ -12,7 +12,12 @@ public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Tok
     public string SessionId => Spec.SessionId;
 }
 
-public sealed record SessionOpened(string SessionId, IReadOnlyList<string> Streams, long ClockOffsetUs) : IWithSessionId;
+/// <param name="Frames">
+/// The session's own frame endpoint. Frames may go straight to it instead of through the shard region
+/// (the data path of DESIGN §8 does not route frames through the region); a client that does so must
+/// watch it and, when it terminates (passivation, rebalance, failover), send through the region again.
+/// </param>
+public sealed record SessionOpened(string SessionId, IReadOnlyList<string> Streams, long ClockOffsetUs, IActorRef? Frames = null) : IWithSessionId;
 
 public sealed record CloseSession(string SessionId) : IWithSessionId;
 
