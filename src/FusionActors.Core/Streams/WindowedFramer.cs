@@ -1,3 +1,4 @@
+using FusionActors.Alignment;
 using FusionActors.Protocol;
 using FusionActors.Time;
 
@@ -42,7 +43,7 @@ public sealed class WindowedFramer : IFramer
         var t = frame.EventTimeUs;
         var endUs = t + (long)Math.Round(frame.Payload.Length * 1e6 / _rateHz);
         // No input starts before the origin (the session start): the alignment has no window for it.
-        var kFirst = Math.Max(0, FloorDiv(t - _lengthUs - _originUs, _hopUs) + 1);
+        var kFirst = Math.Max(0, WindowGrid.FloorDiv(t - _lengthUs - _originUs, _hopUs) + 1);
         var kLast = CeilDiv(endUs - _originUs, _hopUs) - 1;
         bool taken = false, revised = false;
         for (var k = kFirst; k <= kLast; k++)
@@ -93,16 +94,14 @@ public sealed class WindowedFramer : IFramer
     {
         if (watermarkUs is EventTime.MinusInfinity or EventTime.PlusInfinity) return watermarkUs;
         // First input that is not drainable yet: end - 1 > W.
-        var kNext = FloorDiv(watermarkUs + 1 - _lengthUs - _originUs, _hopUs) + 1;
+        var kNext = WindowGrid.FloorDiv(watermarkUs + 1 - _lengthUs - _originUs, _hopUs) + 1;
         return _originUs + kNext * _hopUs - 1;
     }
 
     private bool IsFinal(long endUs, long watermarkUs) =>
         watermarkUs != EventTime.MinusInfinity && EventTime.SaturatingAdd(endUs - 1, _allowedLatenessUs) <= watermarkUs;
 
-    private static long FloorDiv(long a, long b) => a >= 0 ? a / b : -((-a + b - 1) / b);
-
-    private static long CeilDiv(long a, long b) => -FloorDiv(-a, b);
+    private static long CeilDiv(long a, long b) => -WindowGrid.FloorDiv(-a, b);
 
     private sealed class Input(long startUs, int length)
     {
