@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using FusionActors.Serialization;
 
 namespace FusionActors.Hosting;
 
@@ -11,7 +12,8 @@ public static class FusionConfig
 {
     public const string EnvironmentVariable = "FUSION_CONFIG";
 
-    public static string DefaultsText { get; } = LoadEmbedded();
+    /// <summary>The wire settings shared with clients (<see cref="WireConfig"/>), then the node's embedded defaults.</summary>
+    public static string DefaultsText { get; } = WireConfig.Hocon + "\n" + LoadEmbedded();
 
     /// <summary>HOCON text of the defaults, overlaid by <paramref name="path"/> (or FUSION_CONFIG) when given.</summary>
     public static string LoadText(string? path = null)
