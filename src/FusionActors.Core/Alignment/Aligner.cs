@@ -63,6 +63,38 @@ public sealed class Aligner
 
     public SessionWatermark Watermark => _watermark;
 
+    /// <summary>
+    /// Event time before which every piece of evidence has been fused in all the windows it belongs to
+    /// (DESIGN §8: frames before it are committed; a client may forget them). Grid windows: the start of the
+    /// first window not closed yet (evidence before it lies only in closed windows). Anchor windows: the
+    /// watermark less twice the tolerance (evidence is matched to anchors at most one tolerance away, which
+    /// close one tolerance after their time). +infinity once a finished session has closed every window.
+    /// </summary>
+    public long CommittedThroughUs
+    {
+        get
+        {
+            var w = _watermark.CurrentUs;
+            if (_window.Kind == WindowKind.Anchor)
+                return w == EventTime.PlusInfinity && _pendingAnchors.Count == 0 ? w : EventTime.SaturatingAdd(w, -2 * _window.ToleranceUs);
+            return w == EventTime.PlusInfinity && _nextCloseStart > _maxSeenUs ? EventTime.PlusInfinity : _nextCloseStart;
+        }
+    }
+
+    /// <summary>
+    /// Resumes a session that an earlier incarnation had fused up to <paramref name="atUs"/> (a client's last
+    /// <see cref="CommittedThroughUs"/>, after a failover): grid windows that start before it are not closed
+    /// again, so they are neither fused twice nor reported empty. Anchor windows need nothing: they exist only
+    /// where anchor evidence arrives.
+    /// </summary>
+    public void ResumeAt(long atUs)
+    {
+        if (_window.Kind == WindowKind.Anchor || atUs <= _nextCloseStart || atUs == EventTime.PlusInfinity) return;
+        // The first window that starts at or after atUs.
+        var k = WindowGrid.FloorDiv(atUs - _grid.OriginUs + _grid.HopUs - 1, _grid.HopUs);
+        _nextCloseStart = Math.Max(_nextCloseStart, _grid.StartOf(k));
+    }
+
     public long LateCount { get; private set; }
 
     public long RevisionCount { get; private set; }

@@ -17,11 +17,18 @@ public sealed class SeqTracker
     private readonly ulong[] _bits;
     private readonly int _window;
 
-    public SeqTracker(int window = 4096)
+    /// <param name="firstSeq">
+    /// The lowest seq still expected: 0 for a new stream; a resumed stream (after a failover) starts at the
+    /// client's lowest uncommitted seq, and everything below it counts as taken.
+    /// </param>
+    public SeqTracker(int window = 4096, long firstSeq = 0)
     {
         if (window <= 0) throw new ArgumentOutOfRangeException(nameof(window));
+        ArgumentOutOfRangeException.ThrowIfNegative(firstSeq);
         _window = (window + 63) / 64 * 64;
         _bits = new ulong[_window / 64];
+        LowestMissing = firstSeq;
+        Highest = firstSeq - 1;
     }
 
     /// <summary>Every seq below this one has been taken.</summary>

@@ -24,10 +24,13 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private ILoggingAdapter? _logger;
     private bool _ticking;
 
-    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs)
+    /// <param name="resumeAtUs">Set when the session resumes after a failover: windows before it were fused by an earlier incarnation.</param>
+    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null)
     {
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
+        if (resumeAtUs is { } at) _aligner.ResumeAt(at);
+        _committedUs = _aligner.CommittedThroughUs;
         _fusion = fusion;
         _clockOffsetUs = clockOffsetUs;
         foreach (var s in spec.Streams) _streams[s.StreamId] = new StreamSnapshot(StreamState.Active, 1.0);
@@ -38,6 +41,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     }
 
     private long _lateFrames;
+    private long _committedUs;
 
     protected override void OnReceive(object message)
     {
@@ -59,8 +63,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
-    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs));
+    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -93,6 +97,13 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     {
         var sessionNow = ServerClock.NowUs() - _clockOffsetUs;
         Emit(_aligner.Advance(sessionNow));
+        // After the windows it covers, so a subscriber sees the results before it may forget their frames.
+        var committed = _aligner.CommittedThroughUs;
+        if (committed > _committedUs)
+        {
+            _committedUs = committed;
+            _fusion.Tell(new FramesCommitted(_sessionId, committed));
+        }
     }
 
     private void Emit(AlignmentOutput output)

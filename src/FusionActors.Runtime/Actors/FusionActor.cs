@@ -34,7 +34,7 @@ public sealed class FusionActor : UntypedActor
         switch (message)
         {
             case FuseWindow w: OnWindow(w); break;
-            case StreamStateChanged or LateEvidence: Publish(message); break;
+            case StreamStateChanged or LateEvidence or FramesCommitted: Publish(message); break;
             case Subscribe s:
                 if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
                 Sender.Tell(new Subscribed(_sessionId));

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
 using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
 using FusionActors.Inference;
 using FusionActors.Metrics;
 using FusionActors.Protocol;
@@ -28,6 +30,9 @@ public sealed class SessionActor : UntypedActor
     private IActorRef _fusion = ActorRefs.Nobody;
     private long _clockOffsetUs;
     private bool _passivating;
+    private IActorRef? _client;
+    private IMaterializer? _materializer;
+    private readonly HashSet<IActorRef> _sinks = [];
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
@@ -98,9 +103,18 @@ public sealed class SessionActor : UntypedActor
     {
         switch (message)
         {
+            case IWithSessionId when _sinks.Contains(Sender): FromSink(message); break;
             case Frame f: Route(f.StreamId, f, f.Seq); break;
             case FrameBatch batch:
                 foreach (var f in batch.Frames) Route(f.StreamId, f, f.Seq);
+                break;
+            case SinkOpened:
+                _sinks.Add(Sender);
+                Sender.Tell(SinkAck.Instance);
+                break;
+            case SinkClosed c:
+                _sinks.Remove(Sender);
+                if (c.Cause is { } cause) Log.Info("Session {0}: a client frame stream failed: {1}", _sessionId, cause.Message);
                 break;
             case StreamHeartbeat h: Route(h.StreamId, h, -1); break;
             case CloseStream c: Route(c.StreamId, c, -1); break;
@@ -111,8 +125,15 @@ public sealed class SessionActor : UntypedActor
             case DropFrames c: Route(c.StreamId, c, -1); break;
             case Subscribe or Unsubscribe: _fusion.Forward(message); break;
             case OpenSession o:
-                if (o.Spec == _spec || Equivalent(o.Spec, _spec!)) Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self));
-                else Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
+                if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
+                    Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
+                else if (!_tokens.Accepts(o.Token)) RefuseToken(o);
+                else
+                {
+                    // A reconnecting client: this incarnation still has its state, so the resume point is moot.
+                    AttachClient(o.Client);
+                    Reply(Sender, o.Client is not null);
+                }
                 break;
             case SetFusionPolicy p:
                 if (p.Policy.Kind == FusionPolicyKind.Single && _spec!.Streams.All(s => s.Modality != p.Policy.Modality))
@@ -140,9 +161,7 @@ public sealed class SessionActor : UntypedActor
         }
         if (!_tokens.Accepts(open.Token))
         {
-            // Logged without the token itself; the sender's address says who tried.
-            Log.Warning("Session {0}: open refused: {1} session token from {2}", _sessionId, open.Token is null ? "missing" : "wrong", Sender.Path.Address);
-            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), open.Token is null ? "a session token is required" : "the session token is not valid"));
+            RefuseToken(open);
             PassivateUnopened();
             return;
         }
@@ -171,19 +190,89 @@ public sealed class SessionActor : UntypedActor
 
         _spec = spec;
         _clockOffsetUs = ServerClock.NowUs() - open.ClientNowUs;
+        var resume = open.Resume;
         _fusion = Context.ActorOf(FusionActor.Props(spec), "fusion");
-        _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs), "alignment");
+        _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs), "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
+            var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
             _streams[s.StreamId] = Context.ActorOf(
-                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs), $"stream-{i}");
+                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq), $"stream-{i}");
         }
+        if (resume is not null)
+            Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
+                string.Join(", ", resume.NextSeq.Select(kv => $"{kv.Key}:{kv.Value}")));
+        AttachClient(open.Client);
         Log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Context.Become(Opened);
         FusionMetrics.SessionOpened();
-        Sender.Tell(new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self));
+        Reply(Sender, open.Client is not null);
+    }
+
+    private void RefuseToken(OpenSession open)
+    {
+        // Logged without the token itself; the sender's address says who tried.
+        Log.Warning("Session {0}: open refused: {1} session token from {2}", _sessionId, open.Token is null ? "missing" : "wrong", Sender.Path.Address);
+        Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), open.Token is null ? "a session token is required" : "the session token is not valid"));
+    }
+
+    private void AttachClient(IActorRef? client)
+    {
+        if (client is null) return;
+        _client = client;
+        _fusion.Tell(new Subscribe(_sessionId, client));
+    }
+
+    /// <summary>Answers an open; a client that named itself gets a fresh frame sink (a SinkRef is good for one stream).</summary>
+    private void Reply(IActorRef replyTo, bool withSink)
+    {
+        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self);
+        if (!withSink)
+        {
+            replyTo.Tell(opened);
+            return;
+        }
+        // One materializer per session, made on first use: most sessions never need one, and it costs memory.
+        _materializer ??= Context.Materializer();
+        StreamRefs.SinkRef<IWithSessionId>()
+            .To(Sink.ActorRefWithAck<IWithSessionId>(Self, SinkOpened.Instance, SinkAck.Instance, new SinkClosed(null), e => new SinkClosed(e)))
+            .Run(_materializer)
+            .PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
+                failure: e => new CommandRejected(_sessionId, nameof(OpenSession), $"could not make the frame sink: {e.Message}"));
+    }
+
+    /// <summary>
+    /// An element of a client's frame sink: routed like any frame, but rejections go to the client's actor (the
+    /// sink stage is not a reply address), and the ack that lets the next element come is sent once it is routed.
+    /// </summary>
+    private void FromSink(object message)
+    {
+        var sink = Sender;
+        var replyTo = _client ?? ActorRefs.Nobody;
+        switch (message)
+        {
+            case FrameBatch batch:
+                foreach (var f in batch.Frames) RouteFor(replyTo, f.SessionId, f.StreamId, f, f.Seq);
+                break;
+            case Frame f: RouteFor(replyTo, f.SessionId, f.StreamId, f, f.Seq); break;
+            case StreamHeartbeat h: RouteFor(replyTo, h.SessionId, h.StreamId, h, -1); break;
+            case CloseStream c: RouteFor(replyTo, c.SessionId, c.StreamId, c, -1); break;
+            default:
+                Log.Warning("Session {0}: a frame sink carried a {1}; only frames, heartbeats and stream closes travel there", _sessionId, message.GetType().Name);
+                replyTo.Tell(new CommandRejected(_sessionId, message.GetType().Name, "only frames, frame batches, heartbeats and stream closes travel through the frame sink"));
+                break;
+        }
+        sink.Tell(SinkAck.Instance);
+    }
+
+    private void RouteFor(IActorRef replyTo, string sessionId, string streamId, object message, long seq)
+    {
+        if (sessionId != _sessionId)
+            replyTo.Tell(new FrameRejected(sessionId, streamId, seq, RejectReason.UnknownSession, $"this frame sink belongs to session '{_sessionId}'"));
+        else if (_streams.TryGetValue(streamId, out var stream)) stream.Tell(message, replyTo);
+        else replyTo.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
     }
 
     private void Route(string streamId, object message, long seq)
@@ -200,6 +289,18 @@ public sealed class SessionActor : UntypedActor
         var fusion = await _fusion.Ask<FusionStatus>(FusionActor.GetStatus.Instance, timeout);
         return new SessionStatus(_sessionId, true, streams, alignment, fusion);
     }
+
+    private sealed record SinkOpened
+    {
+        public static readonly SinkOpened Instance = new();
+    }
+
+    private sealed record SinkAck
+    {
+        public static readonly SinkAck Instance = new();
+    }
+
+    private sealed record SinkClosed(Exception? Cause);
 
     private static bool Equivalent(SessionSpec a, SessionSpec b) =>
         a.SessionId == b.SessionId && a.Streams.SequenceEqual(b.Streams) && a.Window == b.Window && a.Policy == b.Policy;

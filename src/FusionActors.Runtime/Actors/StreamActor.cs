@@ -50,7 +50,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private long _dropUntilTicks;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs)
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0)
     {
         _sessionId = sessionId;
         _spec = spec;
@@ -58,7 +58,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _encoder = encoder;
         _backoff = backoff;
         _clockOffsetUs = clockOffsetUs;
-        _seqs = new SeqTracker(spec.MaxSeqAhead);
+        _seqs = new SeqTracker(spec.MaxSeqAhead, firstSeq);
         _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
         _budget = new RestartBudget(backoff);
         _framer = spec.Framing.Kind == FramingKind.Windowed
@@ -103,8 +103,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs) =>
-        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs));
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0) =>
+        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
+using Akka.Cluster.Tools.Client;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using FusionActors.Actors;
@@ -42,9 +43,21 @@ public static class FusionHostingExtensions
         if (options.PassivateIdleAfter is { } idle) shardOptions.PassivateIdleEntityAfter = idle;
         var tokens = new SessionTokens(options.SessionTokens);
         return builder.WithShardRegion<SessionRegion>("sessions",
-            sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens),
-            new SessionMessageExtractor(options.Shards), shardOptions);
+                sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens),
+                new SessionMessageExtractor(options.Shards), shardOptions)
+            .WithFusionGateway();
     }
+
+    /// <summary>
+    /// The gateway remote clients talk to (<see cref="SessionGateway"/>), registered with the ClusterClient
+    /// receptionist of every node, so a client with any live node among its contacts reaches every session.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFusionGateway(this AkkaConfigurationBuilder builder) =>
+        builder.WithActors((system, registry) =>
+        {
+            var gateway = system.ActorOf(SessionGateway.Props(registry.Get<SessionRegion>()), SessionGateway.Name);
+            ClusterClientReceptionist.Get(system).RegisterService(gateway);
+        });
 
     /// <summary>Waits until this node is Up in its cluster (sharding serves only then).</summary>
     public static Task WhenUp(this ActorSystem system, CancellationToken cancel = default)

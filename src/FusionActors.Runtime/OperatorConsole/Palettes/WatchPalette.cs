@@ -36,6 +36,7 @@ public sealed class WatchPalette(ConsoleContext context) : CommandPaletteHandler
             Receive<LateEvidence>(l => Event($"late evidence of {l.StreamId} at {Seconds(l.StartUs)} (seq {l.LastSeq})",
                 new { kind = "late", l.StreamId, l.StartUs, l.LastSeq, l.WindowEndUs, l.SessionWatermarkUs }));
             Receive<Subscribed>(_ => { });
+            Receive<FramesCommitted>(_ => { }); // for clients that hold frames until commit, not for a watching operator
         }
 
         protected override async Task Execute()

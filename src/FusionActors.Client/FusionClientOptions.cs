@@ -1,0 +1,54 @@
+namespace FusionActors.Client;
+
+/// <summary>How a client reaches a FusionActors cluster, and how much it may hold back.</summary>
+public sealed record FusionClientOptions
+{
+    /// <summary>Nodes to contact first, as "host:port" of their remoting (any live one is enough). Required.</summary>
+    public required IReadOnlyList<string> Contacts { get; init; }
+
+    /// <summary>Actor system name of the nodes. Default "fusion".</summary>
+    public string ClusterName { get; init; } = "fusion";
+
+    /// <summary>Token presented at session open (fusion.security.session-tokens on the nodes). Default none.</summary>
+    public string? Token { get; init; }
+
+    /// <summary>Address the client's own remoting binds to (nodes send results there). Default 127.0.0.1.</summary>
+    public string Hostname { get; init; } = "127.0.0.1";
+
+    /// <summary>Port of the client's remoting; 0 = any free one. Default 0.</summary>
+    public int Port { get; init; }
+
+    /// <summary>Remoting over TLS, as the nodes run it (config/node-tls.hocon). Default off.</summary>
+    public ClientTls? Tls { get; init; }
+
+    /// <summary>
+    /// Frames held until the server commits them, per session. A push waits while the log is full: this is
+    /// the end-to-end back-pressure of a session. Default 16384 (minutes of audio at 50 frames/s).
+    /// </summary>
+    public int MaxUncommittedFrames { get; init; } = 16_384;
+
+    /// <summary>Frames per batch on the wire. Default 64.</summary>
+    public int MaxBatch { get; init; } = 64;
+
+    /// <summary>How long a frame may wait for its batch to fill. Default 5 ms.</summary>
+    public TimeSpan BatchDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Session open, close and cluster queries fail after this long. Default 30 s.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A reopen that got no answer is sent again after this long. Default 1 s.</summary>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A node silent this long is taken for dead (remote watch and ClusterClient heartbeats); lower resumes
+    /// sooner after a node dies, higher tolerates longer pauses. Default 3 s.
+    /// </summary>
+    public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Fused results buffered for a reader that falls behind; beyond, the oldest are dropped (counted). Default 10000.</summary>
+    public int ResultBuffer { get; init; } = 10_000;
+}
+
+/// <summary>TLS settings of the client's remoting (PKCS#12 certificate).</summary>
+/// <param name="SuppressValidation">Accept any server certificate: for self-signed local certificates only.</param>
+public sealed record ClientTls(string CertificatePath, string? CertificatePassword = null, bool SuppressValidation = false);

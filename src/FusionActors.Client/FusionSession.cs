@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Client;
+
+/// <summary>
+/// An open session on the cluster. Push frames with <see cref="Stream"/>, read decisions from
+/// <see cref="Results"/>. Every frame is held until the server commits it; if the connection or the node
+/// hosting the session fails, the session is reopened (on another node if need be) and the uncommitted
+/// frames are sent again, so nothing is lost. Results are deduplicated by (window, revision).
+/// </summary>
+public sealed class FusionSession : IAsyncDisposable
+{
+    private readonly FusionClient _client;
+    private readonly bool _ownsClient;
+    private readonly ReplayLog _log;
+    private readonly SessionState _state;
+    private readonly IActorRef _link;
+    private readonly ConcurrentDictionary<string, SensorStream> _streams = new();
+    private int _disposed;
+
+    internal FusionSession(FusionClient client, bool ownsClient, SessionSpec spec, ReplayLog log, SessionState state, IActorRef link, SessionOpened opened)
+    {
+        _client = client;
+        _ownsClient = ownsClient;
+        Spec = spec;
+        _log = log;
+        _state = state;
+        _link = link;
+        Opened = opened;
+    }
+
+    public SessionSpec Spec { get; }
+
+    public string SessionId => Spec.SessionId;
+
+    /// <summary>The server's answer to the first open (streams, clock offset).</summary>
+    public SessionOpened Opened { get; }
+
+    /// <summary>Address of the node that serves the session now.</summary>
+    public string? Node => _state.Node;
+
+    /// <summary>The session clock in µs (the spec's start plus the time since the session opened): stamp frames with it.</summary>
+    public long NowUs => _state.NowUs();
+
+    /// <summary>Fused results, each (window, revision) once, in the order they arrived. Ends when the session is disposed.</summary>
+    public IAsyncEnumerable<FusedResult> Results => _state.Results.ReadAllAsync();
+
+    /// <summary>Everything else the session tells its client: rejections, stream state changes, late evidence.</summary>
+    public IAsyncEnumerable<object> Events => _state.Events.ReadAllAsync();
+
+    public SessionStats Stats => _state.Snapshot(_log);
+
+    /// <summary>The writer of one stream of the session.</summary>
+    public SensorStream Stream(string streamId)
+    {
+        if (Spec.FindStream(streamId) is null)
+            throw new ArgumentException($"session '{SessionId}' has no stream '{streamId}' (it has {string.Join(", ", Spec.Streams.Select(s => s.StreamId))})", nameof(streamId));
+        return _streams.GetOrAdd(streamId, id => new SensorStream(this, id));
+    }
+
+    internal ValueTask HoldAsync(IWithSessionId entry, CancellationToken cancel)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _log.AppendAsync(entry, cancel);
+    }
+
+    internal void SendUnheld(IWithSessionId message)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        _log.SendUnheld(message);
+    }
+
+    /// <summary>Closes every stream and waits until the server has committed every frame (all windows fused).</summary>
+    public async Task CompleteAsync(TimeSpan timeout, CancellationToken cancel = default)
+    {
+        foreach (var s in Spec.Streams) await Stream(s.StreamId).CompleteAsync(cancel);
+        await WaitCommittedAsync(long.MaxValue, timeout, cancel);
+    }
+
+    /// <summary>Waits until the server's commit reaches <paramref name="throughUs"/>.</summary>
+    public async Task WaitCommittedAsync(long throughUs, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        cts.CancelAfter(timeout);
+        while (_state.CommittedThroughUs < throughUs)
+        {
+            var next = _state.NextCommit();
+            if (_state.CommittedThroughUs >= throughUs) break;
+            try { await next.WaitAsync(cts.Token); }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                throw new TimeoutException($"session '{SessionId}': committed through {_state.CommittedThroughUs} µs after {timeout}, waiting for {throughUs}");
+            }
+            if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(FusionSession));
+        }
+    }
+
+    /// <summary>Closes the session on the server (its state is dropped) and waits for the answer.</summary>
+    public async Task CloseAsync(CancellationToken cancel = default)
+    {
+        _link.Tell(SessionLink.Closing.Instance);
+        var reply = await _client.AskGateway(new CloseSession(SessionId), cancel);
+        if (reply is not SessionClosed) throw new FusionSessionException($"session '{SessionId}' did not close: {reply}");
+    }
+
+    /// <summary>Stops this client's side of the session (the server keeps it until closed or passivated).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await _link.GracefulStop(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (_ownsClient) await _client.DisposeAsync();
+    }
+}
+
+/// <summary>Pushes the frames of one sensor stream. Seqs are assigned in push order unless a whole <see cref="Frame"/> is given.</summary>
+public sealed class SensorStream
+{
+    private readonly FusionSession _session;
+    private long _nextSeq = -1;
+
+    internal SensorStream(FusionSession session, string streamId)
+    {
+        _session = session;
+        StreamId = streamId;
+    }
+
+    public string StreamId { get; }
+
+    /// <summary>
+    /// Sends one frame stamped <paramref name="eventTimeUs"/> on the session clock, with the next seq, and
+    /// returns the seq. Waits while the session holds its maximum of uncommitted frames (back-pressure).
+    /// The payload array is held until the frame is committed: do not reuse it.
+    /// </summary>
+    public async ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default)
+    {
+        var seq = Interlocked.Increment(ref _nextSeq);
+        await _session.HoldAsync(new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
+        return seq;
+    }
+
+    /// <summary>Sends a frame whose seq the caller chose (a sensor that numbers its own frames, or sends them out of order).</summary>
+    public ValueTask PushAsync(Frame frame, CancellationToken cancel = default)
+    {
+        if (frame.SessionId != _session.SessionId || frame.StreamId != StreamId)
+            throw new ArgumentException($"frame of {frame.SessionId}/{frame.StreamId} pushed to {_session.SessionId}/{StreamId}", nameof(frame));
+        InterlockedMax(ref _nextSeq, frame.Seq);
+        return _session.HoldAsync(frame, cancel);
+    }
+
+    /// <summary>Promises no frame at or before <paramref name="watermarkUs"/> will follow (lets windows close while the sensor is quiet).</summary>
+    public void Heartbeat(long watermarkUs) => _session.SendUnheld(new StreamHeartbeat(_session.SessionId, StreamId, watermarkUs));
+
+    /// <summary>Ends the stream: its watermark becomes +infinity once every frame before the close is in.</summary>
+    public ValueTask CompleteAsync(CancellationToken cancel = default) => _session.HoldAsync(new CloseStream(_session.SessionId, StreamId), cancel);
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current) return;
+            current = seen;
+        }
+    }
+}
+
+/// <summary>A session could not be opened or used (refused by the server, unreachable cluster, timed out).</summary>
+public sealed class FusionSessionException(string message, Exception? inner = null) : Exception(message, inner);

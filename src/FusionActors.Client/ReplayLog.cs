@@ -1,0 +1,134 @@
+using System.Threading.Channels;
+using FusionActors.Protocol;
+
+namespace FusionActors.Client;
+
+/// <summary>
+/// What a session's client holds until the server commits it (DESIGN §8): frames and stream closes, in the
+/// order they were pushed. Each connection (one frame sink) gets the whole log first, then every new entry;
+/// a commit drops the frames before its event time. The log has a capacity: a push waits for room, which is
+/// how a slow or absent server slows the sensor down instead of the client running out of memory.
+/// </summary>
+public sealed class ReplayLog
+{
+    private readonly object _gate = new();
+    private readonly LinkedList<IWithSessionId> _entries = new();
+    private readonly Dictionary<string, long> _nextSeq = new();
+    private readonly SemaphoreSlim _room;
+    private ChannelWriter<IWithSessionId>? _out;
+
+    public ReplayLog(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+        _room = new SemaphoreSlim(capacity, capacity);
+    }
+
+    public int Capacity { get; }
+
+    /// <summary>Entries held (frames and stream closes).</summary>
+    public int Count { get { lock (_gate) return _entries.Count; } }
+
+    public long FramesAppended { get; private set; }
+
+    public long FramesCommitted { get; private set; }
+
+    /// <summary>Entries written again to a new connection (replays after a reconnect).</summary>
+    public long EntriesReplayed { get; private set; }
+
+    /// <summary>The highest commit seen (<see cref="long.MinValue"/> before the first).</summary>
+    public long CommittedThroughUs { get; private set; } = long.MinValue;
+
+    /// <summary>Waits for room, then holds the entry and writes it to the current connection, if any.</summary>
+    public async ValueTask AppendAsync(IWithSessionId entry, CancellationToken cancel = default)
+    {
+        if (entry is not (Frame or CloseStream)) throw new ArgumentException($"only frames and stream closes are held, not {entry.GetType().Name}", nameof(entry));
+        await _room.WaitAsync(cancel).ConfigureAwait(false);
+        lock (_gate)
+        {
+            _entries.AddLast(entry);
+            if (entry is Frame f)
+            {
+                FramesAppended++;
+                if (f.Seq + 1 > _nextSeq.GetValueOrDefault(f.StreamId)) _nextSeq[f.StreamId] = f.Seq + 1;
+            }
+            _out?.TryWrite(entry);
+        }
+    }
+
+    /// <summary>Sends without holding (heartbeats: a lost one is superseded by the next).</summary>
+    public void SendUnheld(IWithSessionId message)
+    {
+        lock (_gate) _out?.TryWrite(message);
+    }
+
+    /// <summary>
+    /// Makes <paramref name="writer"/> the current connection: it gets every held entry, in push order, then
+    /// what comes next. Returns how many entries were replayed.
+    /// </summary>
+    public int Attach(ChannelWriter<IWithSessionId> writer)
+    {
+        lock (_gate)
+        {
+            _out?.TryComplete();
+            foreach (var e in _entries) writer.TryWrite(e);
+            _out = writer;
+            EntriesReplayed += _entries.Count;
+            return _entries.Count;
+        }
+    }
+
+    /// <summary>Ends the current connection's feed (it completes once what was written is sent).</summary>
+    public void Detach()
+    {
+        lock (_gate)
+        {
+            _out?.TryComplete();
+            _out = null;
+        }
+    }
+
+    /// <summary>Forgets the frames before <paramref name="throughUs"/> (and, at +infinity, the stream closes). Returns how many.</summary>
+    public int Commit(long throughUs)
+    {
+        var released = 0;
+        lock (_gate)
+        {
+            if (throughUs <= CommittedThroughUs) return 0;
+            CommittedThroughUs = throughUs;
+            for (var node = _entries.First; node is not null;)
+            {
+                var next = node.Next;
+                var done = node.Value switch
+                {
+                    Frame f => f.EventTimeUs < throughUs,
+                    _ => throughUs == long.MaxValue,
+                };
+                if (done)
+                {
+                    if (node.Value is Frame) FramesCommitted++;
+                    _entries.Remove(node);
+                    released++;
+                }
+                node = next;
+            }
+        }
+        if (released > 0) _room.Release(released);
+        return released;
+    }
+
+    /// <summary>
+    /// Per stream, the lowest seq still held, or the next one to come when none is: a resumed session takes
+    /// every lower seq as done.
+    /// </summary>
+    public Dictionary<string, long> NextSeqByStream()
+    {
+        lock (_gate)
+        {
+            var next = new Dictionary<string, long>(_nextSeq);
+            foreach (var e in _entries)
+                if (e is Frame f && f.Seq < next[f.StreamId]) next[f.StreamId] = f.Seq;
+            return next;
+        }
+    }
+}

@@ -1,0 +1,190 @@
+using System.Threading.Channels;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Akka.Event;
+using Akka.Streams;
+using Akka.Streams.Dsl;
+using FusionActors.Protocol;
+using FusionActors.Specs;
+
+namespace FusionActors.Client;
+
+/// <summary>
+/// The client side of one session, as an actor: opens it through the ClusterClient, runs the frame stream
+/// into the session's SinkRef (one connection after another), and takes what the session publishes:
+/// results (deduplicated by window and revision), commits (which free the replay log) and rejections.
+/// When the connection fails or the session's actor terminates (its node died, it was rebalanced or
+/// passivated), it reopens the session with a resume point and replays every uncommitted frame.
+/// </summary>
+internal sealed class SessionLink : UntypedActor, IWithTimers
+{
+    private readonly SessionSpec _spec;
+    private readonly FusionClientOptions _options;
+    private readonly IActorRef _clusterClient;
+    private readonly ReplayLog _log;
+    private readonly SessionState _state;
+    private readonly TaskCompletionSource<SessionOpened> _firstOpen;
+    private readonly ILoggingAdapter _logger = Context.GetLogger();
+    private IMaterializer? _materializer;
+    private IActorRef? _session;
+    private int _epoch;
+    private bool _connected;
+    private DateTime _lostAt;
+    private bool _closing;
+
+    public SessionLink(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
+        TaskCompletionSource<SessionOpened> firstOpen)
+    {
+        _spec = spec;
+        _options = options;
+        _clusterClient = clusterClient;
+        _log = log;
+        _state = state;
+        _firstOpen = firstOpen;
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
+        TaskCompletionSource<SessionOpened> firstOpen) =>
+        Akka.Actor.Props.Create(() => new SessionLink(spec, options, clusterClient, log, state, firstOpen));
+
+    protected override void PreStart()
+    {
+        _materializer = Context.Materializer();
+        SendOpen();
+        Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
+    }
+
+    protected override void PostStop()
+    {
+        _log.Detach();
+        _state.Complete();
+        _firstOpen.TrySetException(new FusionSessionException($"session '{_spec.SessionId}' was disposed before it opened"));
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case SessionOpened o: OnOpened(o); break;
+            case RetryOpen: if (!_connected && !_closing) SendOpen(); break;
+            case FusedResult r: _state.OnResult(r); break;
+            case FramesCommitted c:
+                _state.FramesCommittedMessages++;
+                _log.Commit(c.ThroughUs);
+                _state.OnCommit(c.ThroughUs);
+                break;
+            case FrameRejected x: _state.OnRejected(x); break;
+            case StreamStateChanged or LateEvidence: _state.OnEvent(message); break;
+            case Subscribed: break;
+            case CommandRejected x when x.Command == nameof(OpenSession):
+                if (x.Reason.Contains("retry")) break; // the entity was stopping: the next periodic open gets a fresh one
+                _logger.Warning("Session {0}: open refused: {1}", _spec.SessionId, x.Reason);
+                if (_firstOpen.TrySetException(new FusionSessionException($"session '{_spec.SessionId}' refused: {x.Reason}")))
+                    Context.Stop(Self);
+                else _state.OnEvent(x);
+                break;
+            case CommandRejected x: _state.OnEvent(x); break;
+            case LinkEnded e when e.Epoch == _epoch: Lost(e.Cause is null ? "the frame stream completed" : $"the frame stream failed: {e.Cause.Message}"); break;
+            case LinkEnded: break; // a connection that was already replaced
+            case Terminated t when t.ActorRef.Equals(_session): Lost($"the session actor on {t.ActorRef.Path.Address} terminated"); break;
+            case Terminated: break;
+            case Closing: _closing = true; Timers.Cancel("open"); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private void SendOpen()
+    {
+        SessionResume? resume = null;
+        if (_state.Opens > 0)
+            resume = new SessionResume(_log.CommittedThroughUs, _log.NextSeqByStream());
+        var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self);
+        _clusterClient.Tell(new ClusterClient.Send("/user/fusion-gateway", open, localAffinity: false));
+    }
+
+    private void OnOpened(SessionOpened opened)
+    {
+        if (_connected || _closing || opened.FrameSink is null) return; // an answer to an earlier retry: its sink times out unused
+        _epoch++;
+        _connected = true;
+        _state.Opens++;
+        if (_session is not null) Context.Unwatch(_session);
+        _session = opened.Frames;
+        if (_session is not null) Context.Watch(_session);
+        Timers.Cancel("open");
+
+        var channel = Channel.CreateUnbounded<IWithSessionId>(new UnboundedChannelOptions { SingleReader = true });
+        var sessionId = _spec.SessionId;
+        var epoch = _epoch;
+        var done = ChannelSource.FromReader(channel.Reader)
+            .GroupedWithin(_options.MaxBatch, _options.BatchDelay)
+            .SelectMany(group => Batches(sessionId, group))
+            .WatchTermination((_, t) => t)
+            .To(opened.FrameSink.Sink)
+            .Run(_materializer!);
+        done.PipeTo(Self, success: _ => new LinkEnded(epoch, null), failure: e => new LinkEnded(epoch, e));
+        var replayed = _log.Attach(channel.Writer);
+
+        var node = _session?.Path.Address.ToString() ?? "?";
+        if (_state.Opens == 1)
+        {
+            _logger.Info("Session {0} opened on {1}", sessionId, node);
+            _firstOpen.TrySetResult(opened);
+        }
+        else
+        {
+            var gap = DateTime.UtcNow - _lostAt;
+            _state.OnResumed(node, gap, replayed);
+            _logger.Warning("Session {0} resumed on {1} after {2:0.0} s; replaying {3} uncommitted entries", sessionId, node, gap.TotalSeconds, replayed);
+        }
+        _state.Node = node;
+    }
+
+    private void Lost(string why)
+    {
+        if (!_connected) return;
+        _connected = false;
+        _lostAt = DateTime.UtcNow;
+        _state.Disconnects++;
+        _log.Detach();
+        if (_closing) return;
+        _logger.Warning("Session {0}: connection lost ({1}); reopening with {2} uncommitted entries", _spec.SessionId, why, _log.Count);
+        SendOpen();
+        Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
+    }
+
+    /// <summary>Consecutive frames travel as one <see cref="FrameBatch"/>; closes and heartbeats keep their place between them.</summary>
+    private static IEnumerable<IWithSessionId> Batches(string sessionId, IEnumerable<IWithSessionId> group)
+    {
+        List<Frame>? frames = null;
+        foreach (var m in group)
+        {
+            if (m is Frame f)
+            {
+                (frames ??= []).Add(f);
+                continue;
+            }
+            if (frames is not null)
+            {
+                yield return new FrameBatch(sessionId, frames.ToArray());
+                frames = null;
+            }
+            yield return m;
+        }
+        if (frames is not null) yield return new FrameBatch(sessionId, frames.ToArray());
+    }
+
+    internal sealed record LinkEnded(int Epoch, Exception? Cause);
+
+    internal sealed record Closing
+    {
+        public static readonly Closing Instance = new();
+    }
+
+    private sealed record RetryOpen
+    {
+        public static readonly RetryOpen Instance = new();
+    }
+}

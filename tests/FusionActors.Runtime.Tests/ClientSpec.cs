@@ -1,0 +1,140 @@
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using FusionActors.Client;
+using FusionActors.Hosting;
+using FusionActors.Protocol;
+using Xunit;
+using static FusionActors.Runtime.Tests.TestSessions;
+
+namespace FusionActors.Runtime.Tests;
+
+/// <summary>
+/// The client library against a real node over Akka remoting on loopback (two actor systems, real TCP):
+/// sessions open through the ClusterClient, frames go through the session's SinkRef in binary batches,
+/// commits free the client's replay log, and a lost session is reopened and replayed without loss.
+/// </summary>
+public sealed class ClientSpec : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private FusionNode _node = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _port = FreePort();
+        _node = await FusionNode.StartAsync(FusionOptions.FromHocon(FusionConfig.DefaultsText + $"""
+
+            fusion.node.port = {_port}
+            fusion.console.enabled = off
+            fusion.security.session-tokens = ["sensor-token"]
+            akka.loglevel = WARNING
+            """));
+    }
+
+    public async Task DisposeAsync() => await _node.DisposeAsync();
+
+    private FusionClientOptions Options(string? token = "sensor-token") => new()
+    {
+        Contacts = [$"127.0.0.1:{_port}"],
+        Token = token,
+        RequestTimeout = Wait,
+    };
+
+    [Fact]
+    public async Task Frames_pushed_through_the_client_are_fused_committed_and_forgotten()
+    {
+        await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("client-1"));
+        Assert.Contains(_port.ToString(), session.Node);
+        for (var w = 0; w < 3; w++) await PushWindow(session, w);
+        await session.CompleteAsync(Wait);
+
+        var results = await Collect(session, 3);
+        Assert.Equal([0L, 1_000_000L, 2_000_000L], results.Select(r => r.WindowStartUs));
+        for (var w = 0; w < 3; w++)
+        {
+            Assert.Equal(FusedStatus.Fused, results[w].Status);
+            Assert.Equal(Sample[w].Label, results[w].TopClass);
+        }
+        var stats = session.Stats;
+        Assert.Equal(180, stats.FramesPushed);
+        Assert.Equal(180, stats.FramesCommitted);
+        Assert.Equal(0, stats.Uncommitted);
+        Assert.Equal(long.MaxValue, stats.CommittedThroughUs);
+        Assert.Empty(stats.Rejected);
+    }
+
+    [Fact]
+    public async Task A_session_lost_on_the_server_is_reopened_where_it_stopped_and_replayed_without_loss_or_repeats()
+    {
+        await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("client-2"));
+        await PushWindow(session, 0);
+        await PushWindow(session, 1);
+        await session.WaitCommittedAsync(1_000_000, Wait); // window 0 is fused; window 1's frames are held
+
+        // The server loses the session (as when its node dies or it passivates): the client notices, reopens
+        // with its resume point and replays what was not committed; window 0 must not be fused again.
+        var closed = await _node.Sessions.Ask<object>(new CloseSession("client-2"), Wait);
+        Assert.IsType<SessionClosed>(closed);
+        var deadline = DateTime.UtcNow + Wait;
+        while (session.Stats.Opens < 2 && DateTime.UtcNow < deadline) await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromMilliseconds(100)).ContinueWith(_ => { });
+        Assert.Equal(2, session.Stats.Opens);
+        Assert.True(session.Stats.EntriesReplayed >= 60, $"replayed {session.Stats.EntriesReplayed}");
+
+        await PushWindow(session, 2);
+        await session.CompleteAsync(Wait);
+        var results = await Collect(session, 3);
+        Assert.Equal([0L, 1_000_000L, 2_000_000L], results.Select(r => r.WindowStartUs));
+        Assert.All(results, r => Assert.Equal(0, r.Revision));
+        Assert.All(results, r => Assert.Equal(FusedStatus.Fused, r.Status));
+        Assert.Equal(Sample[1].Label, results[1].TopClass);
+        var stats = session.Stats;
+        Assert.Equal(stats.FramesPushed, stats.FramesCommitted);
+        Assert.Equal(0, stats.DuplicateResultsDropped);
+    }
+
+    [Fact]
+    public async Task A_wrong_or_missing_token_is_refused_with_a_clear_error()
+    {
+        var wrong = await Assert.ThrowsAsync<FusionSessionException>(() => FusionClient.ConnectAsync(Options("nope")).OpenSessionAsync(Spec("client-3")));
+        Assert.Contains("not valid", wrong.Message);
+        var missing = await Assert.ThrowsAsync<FusionSessionException>(() => FusionClient.ConnectAsync(Options(null)).OpenSessionAsync(Spec("client-4")));
+        Assert.Contains("required", missing.Message);
+    }
+
+    [Fact]
+    public async Task The_gateway_answers_what_it_does_not_serve_with_a_typed_error_and_keeps_serving()
+    {
+        await using var client = await FusionClient.ConnectAsync(Options());
+        var reply = await client.AskGateway("not a session message");
+        var unsupported = Assert.IsType<UnsupportedMessage>(reply);
+        Assert.Equal("System.String", unsupported.MessageType);
+        var members = await client.MembersAsync();
+        Assert.Single(members.Up);
+    }
+
+    private static async Task PushWindow(FusionSession session, int w)
+    {
+        foreach (var f in AudioFrames(session.SessionId, w, Sample[w], w * 50L)) await session.Stream(Audio).PushAsync(f);
+        foreach (var f in CameraFrames(session.SessionId, w, Sample[w], w * 10L)) await session.Stream(Camera).PushAsync(f);
+    }
+
+    private static async Task<List<FusedResult>> Collect(FusionSession session, int count)
+    {
+        using var cts = new CancellationTokenSource(Wait);
+        var results = new List<FusedResult>();
+        await foreach (var r in session.Results.WithCancellation(cts.Token))
+        {
+            results.Add(r);
+            if (results.Count == count) break;
+        }
+        return results;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
