@@ -36,8 +36,8 @@ public sealed record FusionClientOptions
     /// <summary>Session open, close and cluster queries fail after this long. Default 30 s.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>A reopen that got no answer is sent again after this long. Default 1 s.</summary>
-    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>A reopen that got no answer is sent again after this long. Default 500 ms.</summary>
+    public TimeSpan RetryInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// A node silent this long is taken for dead (remote watch and ClusterClient heartbeats); lower resumes

@@ -11,6 +11,8 @@ public static class Program
                  [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]
           bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
           node   run a server node until Ctrl+C/SIGTERM  [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]
+          failover-demo  three node processes, a session pushed through the client, its node killed: no loss?
+                 [--seconds N] [--kill-at S] [--dataset DIR] [--jitter] [--report PATH] [--logs DIR]
           eval   fault matrix x policies through the real pipeline  [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed]
         """;
 
@@ -31,6 +33,7 @@ public static class Program
                 "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet", "verbose"), cts.Token),
                 "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
                 "node" => await NodeCommand.RunAsync(new Args(rest), cts.Token),
+                "failover-demo" => await FailoverCommand.RunAsync(new Args(rest, "jitter"), cts.Token),
                 "eval" => await EvalCommand.RunAsync(new Args(rest, "tune-fixed", "quiet"), cts.Token),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),
             };
