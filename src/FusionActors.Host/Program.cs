@@ -11,6 +11,9 @@ public static class Program
                  [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]
           bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
           node   run a server node until Ctrl+C/SIGTERM  [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]
+          push   a sensor client: plays a data set as live sensors into sessions on a cluster, through the client library
+                 --to HOST:PORT[,...] [--session ID] [--sessions N] [--dataset DIR] [--seconds N] [--rate X]
+                 [--faults none|demo|outage,noise,jitter,crash,bad] [--token T] [--tls-cert PFX --tls-password P] [--report PATH] [--quiet]
           failover-demo  three node processes, a session pushed through the client, its node killed: no loss?
                  [--seconds N] [--kill-at S] [--dataset DIR] [--jitter] [--report PATH] [--logs DIR]
           eval   fault matrix x policies through the real pipeline  [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed]
@@ -33,6 +36,7 @@ public static class Program
                 "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet", "verbose"), cts.Token),
                 "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
                 "node" => await NodeCommand.RunAsync(new Args(rest), cts.Token),
+                "push" => await PushCommand.RunAsync(new Args(rest, "quiet", "tls-insecure"), cts.Token),
                 "failover-demo" => await FailoverCommand.RunAsync(new Args(rest, "jitter"), cts.Token),
                 "eval" => await EvalCommand.RunAsync(new Args(rest, "tune-fixed", "quiet"), cts.Token),
                 _ => throw new UsageException($"unknown command '{argv[0]}'"),

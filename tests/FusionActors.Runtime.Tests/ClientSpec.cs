@@ -113,6 +113,35 @@ public sealed class ClientSpec : IAsyncLifetime
         Assert.Single(members.Up);
     }
 
+    [Fact]
+    public async Task A_message_the_node_cannot_deserialize_is_dropped_and_the_node_keeps_serving()
+    {
+        // Another system sends, over real remoting, a message in a serializer the node does not have.
+        var hocon = $$"""
+            akka.actor.provider = remote
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+            akka.loglevel = WARNING
+            akka.actor.serializers.mystery = "{{typeof(MysterySerializer).AssemblyQualifiedName}}"
+            akka.actor.serialization-bindings { "{{typeof(Mystery).AssemblyQualifiedName}}" = mystery }
+            akka.actor.serialization-identifiers { "{{typeof(MysterySerializer).AssemblyQualifiedName}}" = 9901 }
+            """;
+        using var stranger = ActorSystem.Create("stranger", hocon);
+        var gateway = stranger.ActorSelection($"akka.tcp://fusion@127.0.0.1:{_port}/user/fusion-gateway");
+        var identity = await gateway.Ask<ActorIdentity>(new Identify(1), Wait);
+        Assert.NotNull(identity.Subject);
+        for (var i = 0; i < 3; i++) gateway.Tell(new Mystery($"what is this {i}"));
+        // The same connection still works after the bad messages (they were dropped, not fatal) ...
+        var again = await gateway.Ask<ActorIdentity>(new Identify(2), Wait);
+        Assert.Equal(2, again.MessageId);
+        var unsupported = await gateway.Ask<UnsupportedMessage>(42, Wait);
+        Assert.Equal("System.Int32", unsupported.MessageType);
+        // ... and the node serves sessions.
+        await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("client-5"));
+        await PushWindow(session, 0);
+        await session.CompleteAsync(Wait);
+        Assert.Equal(FusedStatus.Fused, (await Collect(session, 1))[0].Status);
+    }
+
     private static async Task PushWindow(FusionSession session, int w)
     {
         foreach (var f in AudioFrames(session.SessionId, w, Sample[w], w * 50L)) await session.Stream(Audio).PushAsync(f);
@@ -137,4 +166,15 @@ public sealed class ClientSpec : IAsyncLifetime
         l.Start();
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
+}
+
+/// <summary>A message type only the test's own actor system can serialize (serializer id 9901, unknown to nodes).</summary>
+public sealed record Mystery(string Text);
+
+public sealed class MysterySerializer(Akka.Actor.ExtendedActorSystem system) : Akka.Serialization.Serializer(system)
+{
+    public override int Identifier => 9901;
+    public override bool IncludeManifest => false;
+    public override byte[] ToBinary(object obj) => System.Text.Encoding.UTF8.GetBytes(((Mystery)obj).Text);
+    public override object FromBinary(byte[] bytes, Type? type) => new Mystery(System.Text.Encoding.UTF8.GetString(bytes));
 }

@@ -14,6 +14,9 @@ public sealed class SessionPlayer(FusionClient client, FusionSession session, do
 {
     public long FramesPushed { get; private set; }
 
+    /// <summary>Frames the client library refused before sending (a stream the session does not have).</summary>
+    public long RefusedByClient { get; private set; }
+
     public async Task PlayAsync(IReadOnlyList<TimelineEvent> events, CancellationToken cancel, Func<double, Task>? atSecond = null)
     {
         var clock = Stopwatch.StartNew();
@@ -30,6 +33,11 @@ public sealed class SessionPlayer(FusionClient client, FusionSession session, do
             }
             switch (e)
             {
+                case SendFrame f when session.Spec.FindStream(f.Frame.StreamId) is null:
+                    // The bad-input drill's frame for a stream that does not exist: the client refuses it, typed, before the wire.
+                    try { session.Stream(f.Frame.StreamId); }
+                    catch (ArgumentException) { RefusedByClient++; }
+                    break;
                 case SendFrame f:
                     await session.Stream(f.Frame.StreamId).PushAsync(f.Frame, cancel);
                     FramesPushed++;
