@@ -1,0 +1,75 @@
+using System.Threading.Channels;
+using FusionActors.Client;
+using FusionActors.Protocol;
+using Xunit;
+
+namespace FusionActors.Runtime.Tests;
+
+/// <summary>The client's hold of uncommitted frames: replay order, commits, resume seqs and back-pressure.</summary>
+public sealed class ReplayLogSpec
+{
+    private static Frame F(string stream, long seq, long t) => new("s", stream, seq, t, [0f]);
+
+    [Fact]
+    public async Task A_new_connection_gets_every_held_entry_in_push_order_then_what_comes_next()
+    {
+        var log = new ReplayLog(16);
+        await log.AppendAsync(F("a", 0, 0));
+        await log.AppendAsync(F("b", 0, 5));
+        var first = Channel.CreateUnbounded<IWithSessionId>();
+        Assert.Equal(2, log.Attach(first.Writer));
+        await log.AppendAsync(F("a", 1, 20));
+        log.Detach();
+        await log.AppendAsync(F("a", 2, 40)); // no connection: held only
+
+        var second = Channel.CreateUnbounded<IWithSessionId>();
+        Assert.Equal(4, log.Attach(second.Writer));
+        Assert.Equal(new[] { 0L, 0, 1 }, Drain(first).Select(m => ((Frame)m).Seq));
+        Assert.Equal(new[] { ("a", 0L), ("b", 0), ("a", 1), ("a", 2) }, Drain(second).Select(m => (((Frame)m).StreamId, ((Frame)m).Seq)));
+        Assert.Equal(4, log.EntriesReplayed - 2);
+    }
+
+    [Fact]
+    public async Task A_commit_forgets_frames_before_its_time_and_resume_seqs_follow()
+    {
+        var log = new ReplayLog(16);
+        for (var i = 0; i < 5; i++) await log.AppendAsync(F("a", i, i * 20));
+        await log.AppendAsync(F("b", 0, 10));
+        await log.AppendAsync(new CloseStream("s", "b"));
+        Assert.Equal(3, log.Commit(40)); // a0, a1 (0, 20 < 40) and b0 (10)
+        Assert.Equal(4, log.Count); // a2, a3, a4 and the close
+        Assert.Equal(0, log.Commit(30)); // commits never go back
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 2, ["b"] = 1 }, log.NextSeqByStream());
+        Assert.Equal(3, log.FramesCommitted);
+        log.Commit(long.MaxValue);
+        Assert.Equal(0, log.Count); // at +infinity the stream closes go too
+        Assert.Equal(5 + 1, log.FramesCommitted);
+    }
+
+    [Fact]
+    public async Task A_full_log_holds_the_next_push_until_a_commit_makes_room()
+    {
+        var log = new ReplayLog(2);
+        await log.AppendAsync(F("a", 0, 0));
+        await log.AppendAsync(F("a", 1, 20));
+        var third = log.AppendAsync(F("a", 2, 40)).AsTask();
+        Assert.False(third.IsCompleted);
+        log.Commit(10);
+        await third.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, log.Count);
+    }
+
+    [Fact]
+    public async Task Only_frames_and_stream_closes_are_held()
+    {
+        var log = new ReplayLog(2);
+        await Assert.ThrowsAsync<ArgumentException>(async () => await log.AppendAsync(new StreamHeartbeat("s", "a", 5)));
+    }
+
+    private static List<IWithSessionId> Drain(Channel<IWithSessionId> channel)
+    {
+        var list = new List<IWithSessionId>();
+        while (channel.Reader.TryRead(out var m)) list.Add(m);
+        return list;
+    }
+}
