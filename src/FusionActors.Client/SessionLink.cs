@@ -78,6 +78,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case FrameRejected x: _state.OnRejected(x); break;
             case StreamStateChanged or LateEvidence: _state.OnEvent(message); break;
             case Subscribed: break;
+            case ClockPing p: Sender.Tell(new ClockPong(p.SessionId, p.ServerSentUs, _state.NowUs())); break;
             case CommandRejected x when x.Command == nameof(OpenSession):
                 if (x.Reason.Contains("retry")) break; // the entity was stopping: the next periodic open gets a fresh one
                 _logger.Warning("Session {0}: open refused: {1}", _spec.SessionId, x.Reason);

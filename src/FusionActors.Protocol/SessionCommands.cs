@@ -89,3 +89,15 @@ public sealed record GetClusterMembers
 
 /// <summary>Addresses of the members that are up, and of those the answering node cannot reach.</summary>
 public sealed record ClusterMembers(string[] Up, string[] Unreachable);
+
+/// <summary>
+/// The session asks its client for a reading of the session clock, to keep its estimate of the clock offset
+/// (server time − session time) current by round trips, NTP-style, instead of relying on the reading at open.
+/// </summary>
+public sealed record ClockPing(string SessionId, long ServerSentUs) : IWithSessionId;
+
+/// <summary>The client's answer to <see cref="ClockPing"/>: its session clock when it answered.</summary>
+public sealed record ClockPong(string SessionId, long ServerSentUs, long ClientNowUs) : IWithSessionId;
+
+/// <summary>A session's estimate of the clock offset moved; its stream and alignment actors use the new one.</summary>
+public sealed record ClockOffsetChanged(long OffsetUs);

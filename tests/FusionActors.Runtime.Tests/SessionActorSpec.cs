@@ -53,6 +53,36 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     }
 
     [Fact]
+    public void A_client_clock_round_trip_moves_the_offset_that_the_future_skew_check_uses()
+    {
+        var spec = Spec("s-clock");
+        spec = spec with { Streams = spec.Streams.Select(s => s with { MaxFutureSkewUs = 2_000_000 }).ToArray() };
+        var client = CreateTestProbe();
+        var session = Sys.ActorOf(SessionProps(spec.SessionId));
+        // At open the client reads 0 on its session clock ...
+        session.Tell(new OpenSession(spec, 0, Client: client.Ref), TestActor);
+        ExpectMsg<SessionOpened>(Wait);
+        var far = new Frame("s-clock", Camera, 0, 8_000_000, Sample[0].Image);
+        session.Tell(far, TestActor);
+        Assert.Equal(RejectReason.TooFarInFuture, ExpectMsg<FrameRejected>(Wait).Reason);
+
+        // ... then a round trip says its clock reads 10 s: 8 s is in the past now, not 8 s ahead.
+        var ping = client.FishForMessage<ClockPing>(_ => true, Wait);
+        client.Reply(new ClockPong("s-clock", ping.ServerSentUs, 10_000_000));
+        // The pong and the next frames race to the session: send until one is taken (an accepted frame gets no answer).
+        for (var seq = 1L; seq < 50; seq++)
+        {
+            session.Tell(far with { Seq = seq }, TestActor);
+            var answer = ReceiveOne(TimeSpan.FromMilliseconds(300));
+            if (answer is null) break;
+            Assert.Equal(RejectReason.TooFarInFuture, Assert.IsType<FrameRejected>(answer).Reason);
+        }
+        session.Tell(new GetSessionStatus("s-clock"), TestActor);
+        var status = ExpectMsg<SessionStatus>(Wait);
+        Assert.True(status.Streams.Single(s => s.StreamId == Camera).Counters.FramesAccepted >= 1);
+    }
+
+    [Fact]
     public void Both_modalities_are_fused_into_a_correct_result_per_window()
     {
         var (session, results) = Open(Spec("s-fuse"));

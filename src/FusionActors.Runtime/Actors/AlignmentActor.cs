@@ -18,7 +18,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private readonly string _sessionId;
     private readonly Aligner _aligner;
     private readonly IActorRef _fusion;
-    private readonly long _clockOffsetUs;
+    private long _clockOffsetUs;
     private readonly TimeSpan _tick;
     private readonly Dictionary<string, StreamSnapshot> _streams = new();
     private ILoggingAdapter? _logger;
@@ -51,6 +51,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
             case StreamHealthChanged h: OnHealth(h); break;
             case LateEvidence l: OnLateFrame(l); break;
             case Tick: Advance(); break;
+            case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
                     _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence));

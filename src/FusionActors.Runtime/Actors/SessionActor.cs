@@ -8,6 +8,7 @@ using FusionActors.Metrics;
 using FusionActors.Protocol;
 using FusionActors.Specs;
 using FusionActors.Supervision;
+using FusionActors.Time;
 
 namespace FusionActors.Actors;
 
@@ -16,7 +17,7 @@ namespace FusionActors.Actors;
 /// stream, alignment and fusion actors (one-for-one), routes frames to streams, answers status queries.
 /// A message for a session that was never opened is rejected with UnknownSession and the entity passivates.
 /// </summary>
-public sealed class SessionActor : UntypedActor
+public sealed class SessionActor : UntypedActor, IWithTimers
 {
     private readonly string _sessionId;
     private readonly IEncoderProvider _encoders;
@@ -31,11 +32,17 @@ public sealed class SessionActor : UntypedActor
     private long _clockOffsetUs;
     private bool _passivating;
     private IActorRef? _client;
+    private SessionClock? _clock; // round-trip estimates, once a client that can answer pings attaches
     private IMaterializer? _materializer;
     private readonly HashSet<IActorRef> _sinks = [];
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>How often the session pings its client for a clock reading (round-trip offset estimate); the first ping goes at once.</summary>
+    private static readonly TimeSpan ClockProbeInterval = TimeSpan.FromSeconds(5);
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null)
     {
@@ -124,6 +131,10 @@ public sealed class SessionActor : UntypedActor
             case EnableStream c: Route(c.StreamId, c, -1); break;
             case DropFrames c: Route(c.StreamId, c, -1); break;
             case Subscribe or Unsubscribe: _fusion.Forward(message); break;
+            case ClockProbe:
+                _client?.Tell(new ClockPing(_sessionId, ServerClock.NowUs()));
+                break;
+            case ClockPong p: OnClockPong(p); break;
             case OpenSession o:
                 if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
@@ -223,6 +234,31 @@ public sealed class SessionActor : UntypedActor
         if (client is null) return;
         _client = client;
         _fusion.Tell(new Subscribe(_sessionId, client));
+        if (_clock is null)
+        {
+            _clock = new SessionClock();
+            Timers.StartPeriodicTimer("clock", ClockProbe.Instance, TimeSpan.FromMilliseconds(50), ClockProbeInterval);
+        }
+    }
+
+    /// <summary>
+    /// A round trip: offset = server time at the answer − (client time + rtt/2), the sample with the smallest
+    /// round trip of the last few winning. The stream and alignment actors follow when it moves by over 1 ms
+    /// (the future-skew check and the processing-time watermark depend on it; event times never change).
+    /// </summary>
+    private void OnClockPong(ClockPong pong)
+    {
+        var now = ServerClock.NowUs();
+        var rtt = now - pong.ServerSentUs;
+        if (_clock is null || rtt < 0 || rtt > 10_000_000) return; // not ours, or too stale to say anything
+        _clock.Observe(now, pong.ClientNowUs, rtt);
+        if (Math.Abs(_clock.OffsetUs - _clockOffsetUs) <= 1_000) return;
+        Log.Info("Session {0}: clock offset {1} -> {2} us (round trip {3} us, drift {4} us since the first sample)",
+            _sessionId, _clockOffsetUs, _clock.OffsetUs, rtt, _clock.DriftUs);
+        _clockOffsetUs = _clock.OffsetUs;
+        var changed = new ClockOffsetChanged(_clockOffsetUs);
+        foreach (var stream in _streams.Values) stream.Tell(changed);
+        _alignment.Tell(changed);
     }
 
     /// <summary>Answers an open; a client that named itself gets a fresh frame sink (a SinkRef is good for one stream).</summary>
@@ -288,6 +324,11 @@ public sealed class SessionActor : UntypedActor
         var alignment = await _alignment.Ask<AlignmentStatus>(AlignmentActor.GetStatus.Instance, timeout);
         var fusion = await _fusion.Ask<FusionStatus>(FusionActor.GetStatus.Instance, timeout);
         return new SessionStatus(_sessionId, true, streams, alignment, fusion);
+    }
+
+    private sealed record ClockProbe
+    {
+        public static readonly ClockProbe Instance = new();
     }
 
     private sealed record SinkOpened

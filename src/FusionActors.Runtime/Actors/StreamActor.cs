@@ -25,7 +25,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private readonly IActorRef _alignment;
     private readonly ResolvedEncoder _encoder;
     private readonly BackoffPolicy _backoff;
-    private readonly long _clockOffsetUs;
+    private long _clockOffsetUs;
     private ILoggingAdapter? _logger;
 
     private readonly SeqTracker _seqs;
@@ -96,6 +96,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
                 break;
             case GetStatus: Sender.Tell(Status()); break;
+            case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             default: Unhandled(message); break;
         }
     }
