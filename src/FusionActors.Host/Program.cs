@@ -10,6 +10,7 @@ public static class Program
           demo   run a one-node server and play the AV-Digits sample as live sensors with faults
                  [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]
           bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
+          bench-remote  SinkRef frames/s from a remote client into a node process vs raw remote Tells  [--report PATH] [--quick] [--frames N] [--sessions N] [--replay-log N] [--batch N]
           node   run a server node until Ctrl+C/SIGTERM  [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]
           push   a sensor client: plays a data set as live sensors into sessions on a cluster, through the client library
                  --to HOST:PORT[,...] [--session ID] [--sessions N] [--dataset DIR] [--seconds N] [--rate X]
@@ -35,6 +36,7 @@ public static class Program
             {
                 "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet", "verbose"), cts.Token),
                 "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
+                "bench-remote" => await BenchRemoteCommand.RunAsync(new Args(rest, "quick", "raw-peer"), cts.Token),
                 "node" => await NodeCommand.RunAsync(new Args(rest), cts.Token),
                 "push" => await PushCommand.RunAsync(new Args(rest, "quiet", "tls-insecure"), cts.Token),
                 "failover-demo" => await FailoverCommand.RunAsync(new Args(rest, "jitter"), cts.Token),
