@@ -33,7 +33,9 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override byte[] ToBinary(object obj)
     {
-        var writer = new Writer();
+        // Sized exactly up front: a batch of audio frames is ~80 KB, and growing a buffer by doubling would
+        // copy it several times and end on the large-object heap at 128 KB.
+        var writer = new Writer(SizeOf(obj));
         switch (obj)
         {
             case Frame f:
@@ -69,6 +71,22 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         return result;
     }
 
+    private static int SizeOf(object obj)
+    {
+        static int Str(string s) => 4 + Encoding.UTF8.GetByteCount(s);
+        static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + Str(f.StreamId) + 8 + 8 + 4 + 4 * f.Payload.Length;
+        switch (obj)
+        {
+            case Frame f: return FrameSize(f, withSession: true);
+            case FrameBatch b:
+                var size = Str(b.SessionId) + 4;
+                foreach (var f in b.Frames) size += FrameSize(f, f.SessionId != b.SessionId);
+                return size;
+            case StreamHeartbeat h: return Str(h.SessionId) + Str(h.StreamId) + 8;
+            default: return 256;
+        }
+    }
+
     private static void WriteFrame(ref Writer w, Frame f, bool withSession)
     {
         w.Byte(withSession ? (byte)1 : (byte)0);
@@ -102,9 +120,9 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         return new FrameBatch(session, frames);
     }
 
-    private struct Writer()
+    private struct Writer(int capacity)
     {
-        private byte[] _buffer = new byte[256];
+        private byte[] _buffer = new byte[capacity];
         private int _length;
 
         public void Byte(byte b)
@@ -147,12 +165,12 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             _length += bytes.Length;
         }
 
-        public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+        public byte[] ToArray() => _length == _buffer.Length ? _buffer : _buffer.AsSpan(0, _length).ToArray();
 
         private void Ensure(int more)
         {
             if (_length + more <= _buffer.Length) return;
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + more));
+            Array.Resize(ref _buffer, Math.Max(Math.Max(_buffer.Length * 2, 256), _length + more));
         }
     }
 

@@ -31,10 +31,10 @@ public static class BenchRemoteCommand
         // Sessions in parallel, and as many raw sender/receiver pairs: 4 keeps both cores of the reference machine busy
         // (2 and 8 measured the same within the noise).
         var sessions = args.Int("sessions", 4, 1, 256);
-        // Uncommitted frames a session may hold: by default the stream's pending-input cap. The node acks the sink once a
-        // frame is routed, not once it is encoded, so a client allowed further ahead only fills the stream actor's
-        // buffer, whose overflow policy then sheds camera inputs that still count as committed (see --replay-log 16384).
-        var replayLog = args.Int("replay-log", RemoteSinkRef.Spec("-", RemotePayload.Camera, 1).Streams[0].MaxPendingInputs, 1);
+        // Uncommitted frames a session may hold: the client library's default. The node acks a sink batch only once its
+        // streams have room for more inputs, so the client is held back before anything is shed (shed or rejected
+        // frames mark the run MISSED).
+        var replayLog = args.Int("replay-log", new FusionClientOptions { Contacts = [] }.MaxUncommittedFrames, 1);
         var repeats = quick ? 1 : 3;
         // Raw flow control: up to 2048 frames unacked per sender, an ack per 64 (a 1/64 overhead, far from the window).
         const int rawWindow = 2_048, ackEvery = 64;

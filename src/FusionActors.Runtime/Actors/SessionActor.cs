@@ -35,6 +35,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private SessionClock? _clock; // round-trip estimates, once a client that can answer pings attaches
     private IMaterializer? _materializer;
     private readonly HashSet<IActorRef> _sinks = [];
+    private readonly Dictionary<long, (IActorRef Sink, int Waiting)> _unacked = new();
+    private readonly HashSet<IActorRef> _batchStreams = [];
+    private long _batchIds;
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
@@ -119,6 +122,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 _sinks.Add(Sender);
                 Sender.Tell(SinkAck.Instance);
                 break;
+            case StreamActor.Room r: OnRoom(r.Id); break;
             case SinkClosed c:
                 _sinks.Remove(Sender);
                 if (c.Cause is { } cause) Log.Info("Session {0}: a client frame stream failed: {1}", _sessionId, cause.Message);
@@ -287,6 +291,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     {
         var sink = Sender;
         var replyTo = _client ?? ActorRefs.Nobody;
+        _batchStreams.Clear();
         switch (message)
         {
             case FrameBatch batch:
@@ -300,14 +305,39 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 replyTo.Tell(new CommandRejected(_sessionId, message.GetType().Name, "only frames, frame batches, heartbeats and stream closes travel through the frame sink"));
                 break;
         }
-        sink.Tell(SinkAck.Instance);
+        if (_batchStreams.Count == 0)
+        {
+            sink.Tell(SinkAck.Instance);
+            return;
+        }
+        // Back-pressure down to the encoders: the next batch may come once every stream that got frames of
+        // this one has taken them and has room for more inputs (StreamActor.AwaitRoom).
+        var id = ++_batchIds;
+        _unacked[id] = (sink, _batchStreams.Count);
+        foreach (var stream in _batchStreams) stream.Tell(new StreamActor.AwaitRoom(id));
+    }
+
+    private void OnRoom(long id)
+    {
+        if (!_unacked.TryGetValue(id, out var entry)) return;
+        if (entry.Waiting > 1)
+        {
+            _unacked[id] = entry with { Waiting = entry.Waiting - 1 };
+            return;
+        }
+        _unacked.Remove(id);
+        entry.Sink.Tell(SinkAck.Instance);
     }
 
     private void RouteFor(IActorRef replyTo, string sessionId, string streamId, object message, long seq)
     {
         if (sessionId != _sessionId)
             replyTo.Tell(new FrameRejected(sessionId, streamId, seq, RejectReason.UnknownSession, $"this frame sink belongs to session '{_sessionId}'"));
-        else if (_streams.TryGetValue(streamId, out var stream)) stream.Tell(message, replyTo);
+        else if (_streams.TryGetValue(streamId, out var stream))
+        {
+            stream.Tell(message, replyTo);
+            _batchStreams.Add(stream);
+        }
         else replyTo.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
     }
 

@@ -48,6 +48,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private bool _idleTimerOn;
     private bool _disabled;
     private long _dropUntilTicks;
+    private List<(IActorRef Session, long Id)>? _roomWaiters;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0)
@@ -97,6 +98,10 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 break;
             case GetStatus: Sender.Tell(Status()); break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
+            case AwaitRoom r:
+                if (HasRoom()) Sender.Tell(new Room(r.Id));
+                else (_roomWaiters ??= []).Add((Sender, r.Id));
+                break;
             default: Unhandled(message); break;
         }
     }
@@ -197,6 +202,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         Timers.Cancel("idle");
         _idleTimerOn = false;
         PublishProgress(force: true);
+        ReleaseRoomWaiters();
     }
 
     private void OnActivity()
@@ -279,6 +285,23 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, complete, _health.Reliability));
         SendNextBatch();
         PublishProgress();
+        ReleaseRoomWaiters();
+    }
+
+    /// <summary>
+    /// Room for another batch from a client's frame sink: fewer inputs wait for the encoder than half the cap
+    /// (so a full-speed client is held back before anything is shed), or nothing will wait because the stream
+    /// is failed, finished or disabled (its frames are then refused or dropped, counted, without delay).
+    /// </summary>
+    private bool HasRoom() =>
+        _pending.Count + (_inFlight?.Length ?? 0) < Math.Max(1, _spec.MaxPendingInputs / 2)
+        || _health.State is StreamState.Failed or StreamState.Finished || _disabled;
+
+    private void ReleaseRoomWaiters()
+    {
+        if (_roomWaiters is not { Count: > 0 } || !HasRoom()) return;
+        foreach (var (session, id) in _roomWaiters) session.Tell(new Room(id));
+        _roomWaiters.Clear();
     }
 
     private void StartEncoder()
@@ -361,6 +384,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _pending.Clear();
         _singleMode = 0;
         if (_health.OnBudgetSpent()) Report(reason);
+        ReleaseRoomWaiters();
     }
 
     private void Disable()
@@ -459,6 +483,11 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     {
         public static readonly GetStatus Instance = new();
     }
+
+    /// <summary>From the session: answer <see cref="Room"/> once the frames sent before this are taken and more inputs fit.</summary>
+    public sealed record AwaitRoom(long Id);
+
+    public sealed record Room(long Id);
 
     private sealed record RestartEncoder(int Generation);
 
