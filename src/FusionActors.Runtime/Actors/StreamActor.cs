@@ -34,7 +34,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private readonly StreamHealth _health = new();
     private readonly RestartBudget _budget;
     private readonly QuarantineTracker _quarantine = new();
-    private readonly LinkedList<EncoderInput> _pending = new();
+    private readonly Deque<EncoderInput> _pending = new();
     private readonly Counters _counters = new();
 
     private IActorRef? _encoderActor;
@@ -209,7 +209,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private void DrainFramer()
     {
-        foreach (var input in _framer.Drain(_watermark.CurrentUs)) Enqueue(input);
+        while (_framer.TryTake(_watermark.CurrentUs, out var input)) Enqueue(input);
         SendNextBatch();
         PublishProgress();
     }
@@ -231,7 +231,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 return;
             }
             // Drop the oldest input not reserved for a retry.
-            var oldest = _pending.First!;
             _pending.RemoveFirst();
             _counters.InputsShed++;
             FusionMetrics.Shed(_spec.Modality, 1);
@@ -250,8 +249,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         var batch = new EncoderInput[size];
         for (var i = 0; i < size; i++)
         {
-            batch[i] = _pending.First!.Value;
-            _pending.RemoveFirst();
+            batch[i] = _pending.RemoveFirst();
         }
         if (_singleMode > 0) _singleMode--;
         _inFlight = batch;
@@ -318,8 +316,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             // Retries count against the cap like any waiting input.
             while (_pending.Count > _spec.MaxPendingInputs)
             {
-                var victim = _spec.Overflow == OverflowPolicy.DropOldest ? _pending.First! : _pending.Last!;
-                _pending.Remove(victim);
+                if (_spec.Overflow == OverflowPolicy.DropOldest) _pending.RemoveFirst();
+                else _pending.RemoveLast();
                 _counters.InputsShed++;
                 FusionMetrics.Shed(_spec.Modality, 1);
             }
