@@ -416,19 +416,25 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         }
     }
 
-    private long CompleteThrough()
+    /// <param name="floor">The caller only asks whether the result exceeds this: the scan stops once it cannot.</param>
+    private long CompleteThrough(long floor = EventTime.MinusInfinity)
     {
         var complete = _framer.CompleteThroughUs(_watermark.CurrentUs);
-        // A scan, not a sorted index: the queue is capped and short, and a scan allocates nothing per frame.
-        foreach (var i in _pending) complete = Math.Min(complete, i.StartUs - 1);
+        // The batch in the encoder first: it holds the earliest inputs, so after it the scan usually stops at once.
         if (_inFlight is not null)
             foreach (var i in _inFlight) complete = Math.Min(complete, i.StartUs - 1);
+        // A scan, not a sorted index: the queue is capped and short, and a scan allocates nothing per frame.
+        foreach (var i in _pending)
+        {
+            if (complete <= floor) break;
+            complete = Math.Min(complete, i.StartUs - 1);
+        }
         return complete;
     }
 
     private void PublishProgress(bool force = false)
     {
-        var complete = CompleteThrough();
+        var complete = CompleteThrough(force ? EventTime.MinusInfinity : _publishedCompleteUs);
         if (!force && complete <= _publishedCompleteUs) return;
         _publishedCompleteUs = Math.Max(_publishedCompleteUs, complete);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, _health.Reliability));
