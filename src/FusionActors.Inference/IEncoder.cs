@@ -21,6 +21,7 @@ public interface IEncoder
     /// <summary>
     /// Encodes a batch. Every input must have exactly <see cref="InputLength"/> finite values;
     /// otherwise an <see cref="EncoderInputException"/> names the offending input and reason.
+    /// The caller may reuse <paramref name="inputs"/> once this returns: an encoder keeps no reference to it.
     /// </summary>
     IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs);
 }

@@ -36,6 +36,20 @@ public class PerFrameFramerSpec
     }
 
     [Fact]
+    public void Taking_inputs_one_at_a_time_gives_what_drain_gives()
+    {
+        var f = new PerFrameFramer("cam", 10);
+        f.Add(TestData.Frame("cam", 1, 200, 4), 0);
+        f.Add(TestData.Frame("cam", 0, 100, 4), 0);
+        Assert.True(f.TryTake(0, out var first));
+        Assert.Equal(1, f.HeldInputs);
+        Assert.True(f.TryTake(0, out var second));
+        Assert.False(f.TryTake(0, out _));
+        Assert.Equal(new[] { 200L, 100L }, new[] { first.StartUs, second.StartUs });
+        Assert.Equal(0, f.HeldInputs);
+    }
+
+    [Fact]
     public void Repeats_of_a_frozen_frame_keep_the_information_time_of_the_first_repeat()
     {
         var f = new PerFrameFramer("cam", 10);

@@ -45,6 +45,26 @@ public class WindowedFramerSpec
     }
 
     [Fact]
+    public void Taking_inputs_one_at_a_time_gives_what_drain_gives()
+    {
+        var drained = Framer(hopUs: 500 * Ms);
+        var taken = Framer(hopUs: 500 * Ms);
+        for (var i = 0; i < 150; i++)
+        {
+            drained.Add(Chunk(i, i), EventTime.MinusInfinity);
+            taken.Add(Chunk(i, i), EventTime.MinusInfinity);
+        }
+        var expected = drained.Drain(3 * Sec - 1);
+        var actual = new List<EncoderInput>();
+        while (taken.TryTake(3 * Sec - 1, out var input)) actual.Add(input);
+        Assert.Equal(5, expected.Count);
+        Assert.Equal(expected.Select(i => (i.StartUs, i.EndUs, i.Coverage, i.FirstSeq, i.LastSeq, i.Revision, i.Values.Sum())),
+            actual.Select(i => (i.StartUs, i.EndUs, i.Coverage, i.FirstSeq, i.LastSeq, i.Revision, i.Values.Sum())));
+        Assert.False(taken.TryTake(3 * Sec - 1, out _));
+        Assert.Equal(drained.HeldInputs, taken.HeldInputs);
+    }
+
+    [Fact]
     public void A_gap_is_zero_filled_and_lowers_the_coverage()
     {
         var f = Framer();

@@ -366,8 +366,10 @@ public sealed class Aligner
         var keys = buffer.Keys;
         var i = LowerBound(keys, from);
         if (i >= keys.Count || keys[i] >= to) return [];
-        var result = new List<Evidence>();
-        for (; i < keys.Count && keys[i] < to; i++) result.Add(buffer.Values[i]);
+        var end = LowerBound(keys, to);
+        var result = new Evidence[end - i]; // exact size: one array per stream and window, no list growth
+        var values = buffer.Values;
+        for (var j = 0; j < result.Length; j++) result[j] = values[i + j];
         return result;
     }
 

@@ -12,77 +12,144 @@ namespace FusionActors.Fusion;
 /// Σ w = 0 gives NoEvidence with the prior. The fused embedding is the weight-scaled concatenation of the
 /// modalities' mean embeddings (zeros where missing). Stateful only for imputation (last evidence per modality).
 /// </summary>
+/// <remarks>
+/// It runs once per window on every session, so it works on arrays indexed by modality and allocates little
+/// more than the result: no LINQ, no per-window dictionaries besides the result's weights.
+/// </remarks>
 public sealed class FusionEngine
 {
     private readonly SessionSpec _spec;
     private readonly string[] _modalities;
-    private readonly Dictionary<string, StreamSpec[]> _streamsByModality;
-    private readonly Dictionary<string, int> _embeddingSizes = new();
-    private readonly Dictionary<string, (long EndUs, double[] LogP, float[] Embedding)> _last = new();
+    private readonly StreamSpec[][] _streams; // per modality, in spec order
+    private readonly double[] _priors; // mean prior weight per modality
+    private readonly double[] _taus; // mean freshness τ per modality
+    private readonly int[] _embeddingSizes;
+    private readonly (long EndUs, double[] LogP, float[] Embedding)?[] _last;
     private readonly int _classes;
+    private readonly bool _imputes;
+
+    // Scratch of one Fuse call, per modality.
+    private readonly double[] _weights;
+    private readonly double[]?[] _logP;
+    private readonly float[]?[] _embeddings;
+    private readonly Kind[] _kinds;
+    private readonly double[]?[] _pooledScratch;
+    private readonly float[]?[] _embeddingScratch;
+
+    private FusionPolicy _policy;
+    private string _policyName;
+    private string[] _stateIds = [];
+    private StreamState[] _stateValues = [];
+    private IReadOnlyDictionary<string, StreamState>? _states;
 
     public FusionEngine(SessionSpec spec)
     {
         _spec = spec;
-        Policy = spec.Policy;
-        _streamsByModality = spec.Streams.GroupBy(s => s.Modality).ToDictionary(g => g.Key, g => g.ToArray());
-        _modalities = _streamsByModality.Keys.ToArray();
+        _policy = spec.Policy;
+        _policyName = _policy.ToString();
+        var groups = new List<(string Modality, List<StreamSpec> Streams)>();
+        foreach (var s in spec.Streams)
+        {
+            var i = groups.FindIndex(g => g.Modality == s.Modality);
+            if (i < 0) groups.Add((s.Modality, [s]));
+            else groups[i].Streams.Add(s);
+        }
+        var n = groups.Count;
+        _modalities = new string[n];
+        _streams = new StreamSpec[n][];
+        _priors = new double[n];
+        _taus = new double[n];
+        for (var m = 0; m < n; m++)
+        {
+            _modalities[m] = groups[m].Modality;
+            _streams[m] = [.. groups[m].Streams];
+            _priors[m] = Mean(_streams[m], s => s.PriorWeight);
+            _taus[m] = Mean(_streams[m], s => s.FreshnessTauUs);
+        }
+        _embeddingSizes = new int[n];
+        _last = new (long, double[], float[])?[n];
+        _weights = new double[n];
+        _logP = new double[n][];
+        _embeddings = new float[n][];
+        _kinds = new Kind[n];
+        _pooledScratch = new double[n][];
+        _embeddingScratch = new float[n][];
         _classes = spec.Labels.Count;
+        _imputes = spec.ImputeHorizonUs > 0;
     }
 
-    public FusionPolicy Policy { get; set; }
+    public FusionPolicy Policy
+    {
+        get => _policy;
+        set
+        {
+            _policy = value;
+            _policyName = value.ToString();
+        }
+    }
 
     public IReadOnlyList<string> Modalities => _modalities;
 
     public FusedResult Fuse(string sessionId, AlignedWindow window, IReadOnlyDictionary<string, StreamSnapshot> streams)
     {
-        var weights = new Dictionary<string, double>(_modalities.Length);
-        var missing = new List<string>();
-        var imputed = new List<string>();
-        var present = new List<(string Modality, double W, double[] LogP, float[] Emb)>();
-        var states = new Dictionary<string, StreamState>(streams.Count);
-        foreach (var (id, snap) in streams) states[id] = snap.State;
-
-        foreach (var modality in _modalities)
+        var n = _modalities.Length;
+        var missingCount = 0;
+        var imputedCount = 0;
+        for (var m = 0; m < n; m++)
         {
-            var pooled = Pool(modality, window, out var newestEnd, out var embedding);
+            var pooled = Pool(m, window, out var newestEnd, out var embedding);
             var isImputed = false;
-            if (pooled is null && embedding is null && TryImpute(modality, window, out var last))
+            if (pooled is null && embedding is null && TryImpute(m, window, out var last))
             {
                 (newestEnd, pooled, embedding) = last;
                 isImputed = true;
             }
             if (pooled is null && embedding is null)
             {
-                missing.Add(modality);
-                weights[modality] = 0;
+                _kinds[m] = Kind.Missing;
+                missingCount++;
+                _weights[m] = 0;
                 continue;
             }
             // A late revision of an earlier window must not replace newer evidence kept for imputation.
-            if (!isImputed && (!_last.TryGetValue(modality, out var kept) || kept.EndUs <= newestEnd))
-                _last[modality] = (newestEnd, pooled ?? [], embedding ?? []);
-            if (isImputed) imputed.Add(modality);
-
-            var w = Weight(modality, window, pooled, newestEnd, streams);
-            weights[modality] = w;
-            present.Add((modality, w, pooled ?? [], embedding ?? []));
+            if (_imputes && !isImputed && (_last[m] is not { } kept || kept.EndUs <= newestEnd))
+                _last[m] = (newestEnd, pooled ?? [], embedding ?? []);
+            _kinds[m] = isImputed ? Kind.Imputed : Kind.Present;
+            if (isImputed) imputedCount++;
+            _weights[m] = Weight(m, window, pooled, newestEnd, streams);
+            _logP[m] = pooled ?? [];
+            _embeddings[m] = embedding ?? [];
         }
 
-        var total = present.Sum(p => p.W);
-        var normalised = weights.ToDictionary(kv => kv.Key, kv => total > 0 ? kv.Value / total : 0.0);
-        var fusedEmbedding = FuseEmbeddings(present, total);
+        var total = 0.0;
+        for (var m = 0; m < n; m++)
+            if (_kinds[m] != Kind.Missing) total += _weights[m];
+        var normalised = new Dictionary<string, double>(n);
+        for (var m = 0; m < n; m++) normalised[_modalities[m]] = total > 0 ? _weights[m] / total : 0.0;
+        var fusedEmbedding = FuseEmbeddings(total);
 
         double[] posterior;
         FusedStatus status;
-        var withLogits = present.Where(p => p.LogP.Length == _classes && _classes > 0 && p.W > 0).ToList();
-        if (_classes > 0 && withLogits.Count > 0)
+        var sumW = 0.0;
+        var withLogits = 0;
+        for (var m = 0; m < n; m++)
+            if (HasLogits(m))
+            {
+                sumW += _weights[m];
+                withLogits++;
+            }
+        if (_classes > 0 && withLogits > 0)
         {
-            var sumW = withLogits.Sum(p => p.W);
             var logp = new double[_classes];
-            foreach (var (_, w, lp, _) in withLogits)
+            for (var m = 0; m < n; m++)
+            {
+                if (!HasLogits(m)) continue;
+                var (w, lp) = (_weights[m], _logP[m]!);
                 for (var k = 0; k < _classes; k++) logp[k] += w / sumW * lp[k];
+            }
             Probabilities.NormaliseLog(logp);
-            posterior = Probabilities.Exp(logp);
+            for (var k = 0; k < logp.Length; k++) logp[k] = Math.Exp(logp[k]);
+            posterior = logp;
             status = FusedStatus.Fused;
         }
         else if (_classes == 0 && total > 0)
@@ -96,52 +163,104 @@ public sealed class FusionEngine
             status = FusedStatus.NoEvidence;
         }
 
+        var missing = Names(Kind.Missing, missingCount);
+        var imputed = Names(Kind.Imputed, imputedCount);
+        Array.Clear(_logP);
+        Array.Clear(_embeddings);
+
         var top = status == FusedStatus.Fused && posterior.Length > 0 ? Probabilities.ArgMax(posterior) : -1;
         return new FusedResult(
             sessionId, window.StartUs, window.EndUs, window.Revision, status, posterior, top,
             top >= 0 ? _spec.Labels[top] : null,
             top >= 0 ? posterior[top] : 0,
             posterior.Length > 0 ? Probabilities.Entropy(posterior) : 0,
-            normalised, missing, imputed, fusedEmbedding, states, window.WatermarkLagUs, Policy.ToString());
+            normalised, missing, imputed, fusedEmbedding, States(streams), window.WatermarkLagUs, _policyName);
     }
 
-    private double Weight(string modality, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams)
+    private bool HasLogits(int m) =>
+        _kinds[m] != Kind.Missing && _logP[m]!.Length == _classes && _classes > 0 && _weights[m] > 0;
+
+    private string[] Names(Kind kind, int count)
     {
-        var specs = _streamsByModality[modality];
+        if (count == 0) return [];
+        var names = new string[count];
+        var i = 0;
+        for (var m = 0; m < _modalities.Length; m++)
+            if (_kinds[m] == kind) names[i++] = _modalities[m];
+        return names;
+    }
+
+    /// <summary>
+    /// The streams' states for the result. Results are immutable and states change rarely, so consecutive
+    /// results share one dictionary until a state (or the set of streams) changes.
+    /// </summary>
+    private IReadOnlyDictionary<string, StreamState> States(IReadOnlyDictionary<string, StreamSnapshot> streams)
+    {
+        if (_states is not null && streams.Count == _stateIds.Length
+            // Dictionary's own enumerator is a struct; through the interface it would be boxed once per window.
+            && (streams is Dictionary<string, StreamSnapshot> d ? SameStates(d.GetEnumerator()) : SameStates(streams.GetEnumerator())))
+            return _states;
+        var states = new Dictionary<string, StreamState>(streams.Count);
+        foreach (var (id, snap) in streams) states[id] = snap.State;
+        _stateIds = [.. states.Keys];
+        _stateValues = [.. states.Values];
+        return _states = states;
+    }
+
+    private bool SameStates<TEnumerator>(TEnumerator streams) where TEnumerator : IEnumerator<KeyValuePair<string, StreamSnapshot>>
+    {
+        using (streams)
+        {
+            for (var i = 0; streams.MoveNext(); i++)
+            {
+                var (id, snap) = streams.Current;
+                if (id != _stateIds[i] || snap.State != _stateValues[i]) return false;
+            }
+        }
+        return true;
+    }
+
+    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams)
+    {
+        var modality = _modalities[m];
+        var specs = _streams[m];
         switch (Policy.Kind)
         {
             case FusionPolicyKind.Single:
                 return modality == Policy.Modality ? 1.0 : 0.0;
             case FusionPolicyKind.Fixed:
-                return _spec.FixedWeights.TryGetValue(modality, out var fixedW) ? fixedW : specs.Average(s => s.PriorWeight);
+                return _spec.FixedWeights.TryGetValue(modality, out var fixedW) ? fixedW : _priors[m];
         }
-        var s = specs.Average(x => x.PriorWeight);
+        var s = _priors[m];
         // Only modalities with evidence get here: weigh it with the reliability it was produced at.
-        var r = specs.Average(x => streams.TryGetValue(x.StreamId, out var snap) ? snap.ReliabilityOfEvidence : 0.0);
-        var c = logp is { Length: > 0 } ? Probabilities.Confidence(Probabilities.Exp(logp)) : 1.0;
-        var tau = specs.Average(x => (double)x.FreshnessTauUs);
+        var r = 0.0;
+        foreach (var x in specs) r += streams.TryGetValue(x.StreamId, out var snap) ? snap.ReliabilityOfEvidence : 0.0;
+        r /= specs.Length;
+        var c = logp is { Length: > 0 } ? Probabilities.ConfidenceOfLog(logp) : 1.0;
+        var tau = _taus[m];
         var age = Math.Max(0, window.EndUs - newestEnd);
         var f = Math.Exp(-age / tau);
         return s * r * c * f;
     }
 
     /// <summary>Pools a modality's evidence in the window: mean log-probabilities and mean embedding.</summary>
-    private double[]? Pool(string modality, AlignedWindow window, out long newestEnd, out float[]? embedding)
+    private double[]? Pool(int m, AlignedWindow window, out long newestEnd, out float[]? embedding)
     {
         newestEnd = long.MinValue;
         embedding = null;
         double[]? sum = null;
         var n = 0;
         var nEmb = 0;
-        foreach (var stream in _streamsByModality[modality])
+        foreach (var stream in _streams[m])
         {
             if (!window.Evidence.TryGetValue(stream.StreamId, out var list)) continue;
-            foreach (var e in list)
+            for (var j = 0; j < list.Count; j++)
             {
+                var e = list[j];
                 newestEnd = Math.Max(newestEnd, e.FreshAsOfUs);
                 if (e.Embedding.Length > 0)
                 {
-                    embedding ??= new float[e.Embedding.Length];
+                    embedding ??= Scratch(ref _embeddingScratch[m], e.Embedding.Length);
                     if (embedding.Length == e.Embedding.Length)
                     {
                         for (var i = 0; i < embedding.Length; i++) embedding[i] += e.Embedding[i];
@@ -149,43 +268,56 @@ public sealed class FusionEngine
                     }
                 }
                 if (e.LogProbs.Length == 0 || (_classes > 0 && e.LogProbs.Length != _classes)) continue;
-                sum ??= new double[e.LogProbs.Length];
+                sum ??= Scratch(ref _pooledScratch[m], e.LogProbs.Length);
                 for (var k = 0; k < sum.Length; k++) sum[k] += e.LogProbs[k];
                 n++;
             }
         }
         if (embedding is not null && nEmb > 0)
             for (var i = 0; i < embedding.Length; i++) embedding[i] /= nEmb;
-        if (embedding is not null) _embeddingSizes[modality] = embedding.Length;
+        if (embedding is not null) _embeddingSizes[m] = embedding.Length;
         if (sum is null) return null;
         for (var k = 0; k < sum.Length; k++) sum[k] /= n;
         Probabilities.NormaliseLog(sum);
         return sum;
     }
 
-    private bool TryImpute(string modality, AlignedWindow window, out (long, double[]?, float[]?) last)
+    /// <summary>
+    /// A zeroed array for pooling. Kept pools must stay intact for imputation; without it nothing outlives
+    /// the window, so each modality reuses one array.
+    /// </summary>
+    private T[] Scratch<T>(ref T[]? kept, int length)
+    {
+        if (_imputes) return new T[length];
+        if (kept is null || kept.Length != length) kept = new T[length];
+        else Array.Clear(kept);
+        return kept;
+    }
+
+    private bool TryImpute(int m, AlignedWindow window, out (long, double[]?, float[]?) last)
     {
         last = default;
-        if (_spec.ImputeHorizonUs <= 0 || !_last.TryGetValue(modality, out var l)) return false;
+        if (!_imputes || _last[m] is not { } l) return false;
         if (window.EndUs - l.EndUs > _spec.ImputeHorizonUs || l.EndUs > window.EndUs) return false;
         last = (l.EndUs, l.LogP.Length > 0 ? l.LogP : null, l.Embedding.Length > 0 ? l.Embedding : null);
         return true;
     }
 
-    private float[] FuseEmbeddings(List<(string Modality, double W, double[] LogP, float[] Emb)> present, double total)
+    private float[] FuseEmbeddings(double total)
     {
         var size = 0;
-        foreach (var m in _modalities) size += _embeddingSizes.GetValueOrDefault(m);
+        foreach (var len in _embeddingSizes) size += len;
+        if (size == 0) return [];
         var result = new float[size];
         var offset = 0;
-        foreach (var m in _modalities)
+        for (var m = 0; m < _modalities.Length; m++)
         {
-            var len = _embeddingSizes.GetValueOrDefault(m);
-            foreach (var p in present)
+            var len = _embeddingSizes[m];
+            var emb = _embeddings[m];
+            if (_kinds[m] != Kind.Missing && emb!.Length == len && total > 0)
             {
-                if (p.Modality != m || p.Emb.Length != len || total <= 0) continue;
-                var scale = (float)(p.W / total);
-                for (var i = 0; i < len; i++) result[offset + i] = p.Emb[i] * scale;
+                var scale = (float)(_weights[m] / total);
+                for (var i = 0; i < len; i++) result[offset + i] = emb[i] * scale;
             }
             offset += len;
         }
@@ -198,5 +330,19 @@ public sealed class FusionEngine
         var p = new double[_classes];
         Array.Fill(p, 1.0 / _classes);
         return p;
+    }
+
+    private static double Mean(StreamSpec[] specs, Func<StreamSpec, double> value)
+    {
+        var sum = 0.0;
+        foreach (var s in specs) sum += value(s);
+        return sum / specs.Length;
+    }
+
+    private enum Kind : byte
+    {
+        Missing,
+        Present,
+        Imputed,
     }
 }

@@ -44,6 +44,19 @@ public static class Probabilities
     /// <summary>1 − H(p)/log K: 1 for a certain distribution, 0 for a uniform one.</summary>
     public static double Confidence(double[] p) => p.Length < 2 ? 1.0 : Math.Clamp(1 - Entropy(p) / Math.Log(p.Length), 0, 1);
 
+    /// <summary><see cref="Confidence"/> of the distribution <paramref name="logp"/> exponentiates to, without making it.</summary>
+    public static double ConfidenceOfLog(double[] logp)
+    {
+        if (logp.Length < 2) return 1.0;
+        var h = 0.0;
+        foreach (var lp in logp)
+        {
+            var v = Math.Exp(lp);
+            if (v > 0) h -= v * Math.Log(v);
+        }
+        return Math.Clamp(1 - h / Math.Log(logp.Length), 0, 1);
+    }
+
     public static int ArgMax(double[] values)
     {
         var best = 0;

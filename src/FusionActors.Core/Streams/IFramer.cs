@@ -23,6 +23,12 @@ public interface IFramer
     IReadOnlyList<EncoderInput> Drain(long watermarkUs);
 
     /// <summary>
+    /// The next input <see cref="Drain"/> would return, one at a time and without a collection per call (the
+    /// stream actor's per-frame path): call until it returns false. Use this or <see cref="Drain"/>, not both.
+    /// </summary>
+    bool TryTake(long watermarkUs, out EncoderInput input);
+
+    /// <summary>
     /// Given the stream watermark, the highest time T such that every input starting at or before T
     /// has been drained: evidence of this stream for times &lt;= T is complete once it leaves the encoder.
     /// </summary>

@@ -10,7 +10,7 @@ namespace FusionActors.Streams;
 /// </summary>
 public sealed class PerFrameFramer(string streamId, long frameDurationUs) : IFramer
 {
-    private readonly List<EncoderInput> _ready = [];
+    private readonly Queue<EncoderInput> _ready = new();
     private float[]? _previous;
     private long _previousContentEndUs;
 
@@ -23,7 +23,7 @@ public sealed class PerFrameFramer(string streamId, long frameDurationUs) : IFra
         else
             _previousContentEndUs = end;
         _previous = frame.Payload;
-        _ready.Add(new EncoderInput(streamId, frame.EventTimeUs, end, frame.Payload, 1.0, frame.Seq, frame.Seq, 0, contentEnd));
+        _ready.Enqueue(new EncoderInput(streamId, frame.EventTimeUs, end, frame.Payload, 1.0, frame.Seq, frame.Seq, 0, contentEnd));
         return FrameFate.Taken;
     }
 
@@ -34,6 +34,8 @@ public sealed class PerFrameFramer(string streamId, long frameDurationUs) : IFra
         _ready.Clear();
         return result;
     }
+
+    public bool TryTake(long watermarkUs, out EncoderInput input) => _ready.TryDequeue(out input!);
 
     public long CompleteThroughUs(long watermarkUs) => watermarkUs;
 

@@ -20,6 +20,7 @@ public sealed class WindowedFramer : IFramer
     private readonly double _rateHz;
     private readonly int _inputLength;
     private readonly SortedDictionary<long, Input> _inputs = new();
+    private readonly Queue<EncoderInput> _taken = new(); // drained, not yet handed out by TryTake
 
     public WindowedFramer(string streamId, long lengthUs, long hopUs, double sampleRateHz, long originUs = 0, long allowedLatenessUs = 0)
     {
@@ -88,6 +89,13 @@ public sealed class WindowedFramer : IFramer
         if (done is not null)
             foreach (var k in done) _inputs.Remove(k);
         return ready is null ? [] : ready;
+    }
+
+    public bool TryTake(long watermarkUs, out EncoderInput input)
+    {
+        if (_taken.Count == 0)
+            foreach (var ready in Drain(watermarkUs)) _taken.Enqueue(ready);
+        return _taken.TryDequeue(out input!);
     }
 
     public long CompleteThroughUs(long watermarkUs)

@@ -40,6 +40,7 @@ public static class RuleCost
         var engine = new FusionEngine(spec);
         var snapshot = streams.ToDictionary(s => s.StreamId, _ => new StreamSnapshot(StreamState.Active, 1.0));
         var payload = BenchSessions.Payload(streams[0].FrameLength, 1);
+        var inputs = new List<EncoderInput>();
         long windows = 0;
         long tStream = 0, tEncode = 0, tAlign = 0, tFuse = 0;
 
@@ -55,7 +56,8 @@ public static class RuleCost
             if (seqs[s].Take(frame.Seq) != SeqCheck.New) throw new InvalidOperationException("seq");
             framers[s].Add(frame, marks[s].CurrentUs);
             marks[s].OnEvent(frame.EventTimeUs);
-            var inputs = framers[s].Drain(marks[s].CurrentUs);
+            inputs.Clear();
+            while (framers[s].TryTake(marks[s].CurrentUs, out var ready)) inputs.Add(ready);
             var t1 = Stopwatch.GetTimestamp();
             tStream += t1 - t0;
             var outputs = encoder.Encode(inputs.Select(x => (ReadOnlyMemory<float>)x.Values).ToArray());

@@ -20,6 +20,7 @@ public sealed class EncoderActor : UntypedActor
     private readonly IEncoder _encoder;
     private readonly double _temperature;
     private readonly string _modality;
+    private readonly List<ReadOnlyMemory<float>> _batch = [];
     private bool _crashNext;
 
     public EncoderActor(ResolvedEncoder encoder, string modality)
@@ -51,9 +52,10 @@ public sealed class EncoderActor : UntypedActor
         }
         using var activity = FusionTracing.StartEncode(Self, msg.Inputs);
         var started = Stopwatch.GetTimestamp();
-        var batch = new ReadOnlyMemory<float>[msg.Inputs.Count];
-        for (var i = 0; i < batch.Length; i++) batch[i] = msg.Inputs[i].Values;
-        var outputs = _encoder.Encode(batch);
+        // One list for every batch: encoders read their inputs during Encode and keep nothing.
+        _batch.Clear();
+        for (var i = 0; i < msg.Inputs.Count; i++) _batch.Add(msg.Inputs[i].Values);
+        var outputs = _encoder.Encode(_batch);
         var evidence = new Evidence[outputs.Count];
         for (var i = 0; i < outputs.Count; i++)
         {

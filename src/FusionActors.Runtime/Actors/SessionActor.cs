@@ -151,7 +151,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 }
                 break;
             case SetFusionPolicy p:
-                if (p.Policy.Kind == FusionPolicyKind.Single && _spec!.Streams.All(s => s.Modality != p.Policy.Modality))
+                // No lambda capturing p: its closure would be allocated for every message this method handles, frames too.
+                if (p.Policy.Kind == FusionPolicyKind.Single && !_spec!.Streams.Select(static s => s.Modality).Contains(p.Policy.Modality))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
                 else _fusion.Forward(p);
                 break;

@@ -34,7 +34,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private readonly StreamHealth _health = new();
     private readonly RestartBudget _budget;
     private readonly QuarantineTracker _quarantine = new();
-    private readonly LinkedList<EncoderInput> _pending = new();
+    private readonly Deque<EncoderInput> _pending = new();
     private readonly Counters _counters = new();
 
     private IActorRef? _encoderActor;
@@ -216,7 +216,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private void DrainFramer()
     {
-        foreach (var input in _framer.Drain(_watermark.CurrentUs)) Enqueue(input);
+        while (_framer.TryTake(_watermark.CurrentUs, out var input)) Enqueue(input);
         SendNextBatch();
         PublishProgress();
     }
@@ -238,7 +238,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 return;
             }
             // Drop the oldest input not reserved for a retry.
-            var oldest = _pending.First!;
             _pending.RemoveFirst();
             _counters.InputsShed++;
             FusionMetrics.Shed(_spec.Modality, 1);
@@ -257,8 +256,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         var batch = new EncoderInput[size];
         for (var i = 0; i < size; i++)
         {
-            batch[i] = _pending.First!.Value;
-            _pending.RemoveFirst();
+            batch[i] = _pending.RemoveFirst();
         }
         if (_singleMode > 0) _singleMode--;
         _inFlight = batch;
@@ -342,8 +340,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             // Retries count against the cap like any waiting input.
             while (_pending.Count > _spec.MaxPendingInputs)
             {
-                var victim = _spec.Overflow == OverflowPolicy.DropOldest ? _pending.First! : _pending.Last!;
-                _pending.Remove(victim);
+                if (_spec.Overflow == OverflowPolicy.DropOldest) _pending.RemoveFirst();
+                else _pending.RemoveLast();
                 _counters.InputsShed++;
                 FusionMetrics.Shed(_spec.Modality, 1);
             }
@@ -443,19 +441,25 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         }
     }
 
-    private long CompleteThrough()
+    /// <param name="floor">The caller only asks whether the result exceeds this: the scan stops once it cannot.</param>
+    private long CompleteThrough(long floor = EventTime.MinusInfinity)
     {
         var complete = _framer.CompleteThroughUs(_watermark.CurrentUs);
-        // A scan, not a sorted index: the queue is capped and short, and a scan allocates nothing per frame.
-        foreach (var i in _pending) complete = Math.Min(complete, i.StartUs - 1);
+        // The batch in the encoder first: it holds the earliest inputs, so after it the scan usually stops at once.
         if (_inFlight is not null)
             foreach (var i in _inFlight) complete = Math.Min(complete, i.StartUs - 1);
+        // A scan, not a sorted index: the queue is capped and short, and a scan allocates nothing per frame.
+        foreach (var i in _pending)
+        {
+            if (complete <= floor) break;
+            complete = Math.Min(complete, i.StartUs - 1);
+        }
         return complete;
     }
 
     private void PublishProgress(bool force = false)
     {
-        var complete = CompleteThrough();
+        var complete = CompleteThrough(force ? EventTime.MinusInfinity : _publishedCompleteUs);
         if (!force && complete <= _publishedCompleteUs) return;
         _publishedCompleteUs = Math.Max(_publishedCompleteUs, complete);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, _health.Reliability));

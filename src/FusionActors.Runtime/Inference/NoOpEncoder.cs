@@ -6,7 +6,8 @@ namespace FusionActors.Inference;
 /// </summary>
 public sealed class NoOpEncoder(int inputLength, int classCount) : IEncoder
 {
-    private readonly float[] _logits = new float[classCount];
+    // Its output never varies: one instance serves every input (they shared one logits array already).
+    private readonly EncoderOutput _output = new([], new float[classCount]);
 
     public string Name => RegistryEncoderProvider.NoOpModel;
     public int InputLength => inputLength;
@@ -21,7 +22,7 @@ public sealed class NoOpEncoder(int inputLength, int classCount) : IEncoder
         {
             if (inputs[i].Length != inputLength)
                 throw new EncoderInputException(Name, i, EncoderInputError.WrongLength, $"{inputs[i].Length} values, expected {inputLength}");
-            outputs[i] = new EncoderOutput([], _logits);
+            outputs[i] = _output;
         }
         return outputs;
     }

@@ -67,7 +67,11 @@ public static class FusionMetrics
     {
         Results.Add(1, new("policy", PolicyKind(result.Policy)), new("status", StatusNames[(int)result.Status]));
         if (result.Revision != 0) return;
-        foreach (var (modality, weight) in result.Weights) Weight.Record(weight, Modality(modality));
+        // FusionEngine's weights are a Dictionary: enumerated as one, its enumerator is not boxed for every result.
+        if (result.Weights is Dictionary<string, double> weights)
+            foreach (var (modality, weight) in weights) Weight.Record(weight, Modality(modality));
+        else
+            foreach (var (modality, weight) in result.Weights) Weight.Record(weight, Modality(modality));
         WatermarkLag.Record(result.WatermarkLagUs / 1000.0);
     }
 
@@ -75,8 +79,8 @@ public static class FusionMetrics
     public static void WindowsClosed(IReadOnlyList<AlignedWindow> windows, long sessionNowUs)
     {
         if (!WindowLatency.Enabled) return;
-        foreach (var w in windows)
-            if (w.Revision == 0) WindowLatency.Record(Math.Max(0, sessionNowUs - w.EndUs) / 1000.0);
+        for (var i = 0; i < windows.Count; i++) // not foreach: through the interface its enumerator is an allocation per call
+            if (windows[i].Revision == 0) WindowLatency.Record(Math.Max(0, sessionNowUs - windows[i].EndUs) / 1000.0);
     }
 
     public static void SessionOpened() => ActiveSessions.Add(1);

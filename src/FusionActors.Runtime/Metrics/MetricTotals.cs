@@ -18,10 +18,10 @@ public sealed class MetricTotals : IDisposable
     {
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == FusionMetrics.MeterName) listener.EnableMeasurementEvents(instrument);
+            if (instrument.Meter.Name == FusionMetrics.MeterName) listener.EnableMeasurementEvents(instrument, new KnownTags());
         };
-        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
-        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, state) => Record(i, v, tags, state));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, state) => Record(i, v, tags, state));
         _listener.Start();
     }
 
@@ -43,11 +43,18 @@ public sealed class MetricTotals : IDisposable
     /// <summary>The sum of a counter over all its tag combinations (0 when nothing was recorded).</summary>
     public double Sum(string instrument) => Snapshot().Where(r => r.Instrument == instrument).Sum(r => r.Value);
 
-    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags, object? state)
     {
-        // Measurements come on the hot path (one per frame): the key is a struct over the tag values, no string.
-        var key = new Key(instrument, new TagSet(tags));
-        var total = _totals.GetOrAdd(key, static k => new Total(KindOf(k.Instrument)));
+        // Measurements come on the hot path (one per frame): the key is a struct over the tag values, no string,
+        // and the instrument's few tag combinations are found by comparing references before any hashing.
+        var tagSet = new TagSet(tags);
+        var known = state as KnownTags;
+        var total = known?.Find(tagSet);
+        if (total is null)
+        {
+            total = _totals.GetOrAdd(new Key(instrument, tagSet), static k => new Total(KindOf(k.Instrument)));
+            known?.Add(tagSet, total);
+        }
         lock (total)
         {
             total.Count++;
@@ -104,6 +111,35 @@ public sealed class MetricTotals : IDisposable
             if (_rest is not null) parts.AddRange(_rest.Split(','));
             parts.Sort(StringComparer.Ordinal);
             return string.Join(',', parts);
+        }
+    }
+
+    /// <summary>
+    /// An instrument's tag combinations seen so far (up to a few), with their totals: a linear scan whose tag
+    /// values are mostly the same string instances, cheaper than hashing them. Copy-on-write, read without a lock.
+    /// </summary>
+    private sealed class KnownTags
+    {
+        private const int Capacity = 16;
+        private volatile (TagSet Tags, Total Total)[] _entries = [];
+
+        public Total? Find(in TagSet tags)
+        {
+            foreach (var (t, total) in _entries)
+                if (t.Equals(tags)) return total;
+            return null;
+        }
+
+        public void Add(in TagSet tags, Total total)
+        {
+            lock (this)
+            {
+                var entries = _entries;
+                if (entries.Length >= Capacity) return;
+                foreach (var (t, _) in entries)
+                    if (t.Equals(tags)) return;
+                _entries = [.. entries, (tags, total)];
+            }
         }
     }
 
