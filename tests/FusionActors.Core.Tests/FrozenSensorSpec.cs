@@ -26,6 +26,20 @@ public sealed class FrozenSensorSpec
     }
 
     [Fact]
+    public void A_reordered_repeat_is_compared_with_the_frame_before_it_in_event_time_not_the_last_to_arrive()
+    {
+        var framer = new PerFrameFramer("camera", 0);
+        var a = new float[] { 0.1f, 0.2f };
+        var b = new float[] { 0.7f, 0.8f };
+        framer.Add(Camera(0, 100_000, a), long.MinValue);
+        framer.Add(Camera(2, 300_000, b), long.MinValue); // overtook frame 1 on the network
+        framer.Add(Camera(1, 200_000, (float[])a.Clone()), long.MinValue); // repeats frame 0, not frame 2
+        framer.Add(Camera(3, 400_000, (float[])b.Clone()), long.MinValue); // repeats frame 2
+        var inputs = framer.Drain(long.MaxValue);
+        Assert.Equal([null, null, 100_000L, 300_000L], inputs.Select(i => i.ContentEndUs));
+    }
+
+    [Fact]
     public void Evidence_of_a_frozen_sensor_fades_with_the_age_of_its_content()
     {
         var spec = new SessionSpec
