@@ -301,6 +301,17 @@ public class FusionEngineSpec
     }
 
     [Fact]
+    public void Declared_embedding_sizes_fix_the_layout_before_a_modality_has_been_seen()
+    {
+        var spec = AudioVideo() with { Labels = [] };
+        var engine = new FusionEngine(spec, new Dictionary<string, int> { ["audio"] = 2, ["video"] = 3 });
+        var r = engine.Fuse("s1", Window(0, Sec, 0, Ev("audio", 0, Sec, embedding: [2f, 2f])), Healthy("audio", "video"));
+        Assert.Equal(new[] { 2f, 2f, 0f, 0f, 0f }, r.FusedEmbedding);
+        var undeclared = Engine(spec).Fuse("s1", Window(0, Sec, 0, Ev("audio", 0, Sec, embedding: [2f, 2f])), Healthy("audio", "video"));
+        Assert.Equal(2, undeclared.FusedEmbedding.Length);
+    }
+
+    [Fact]
     public void A_session_without_labels_fuses_embeddings_only()
     {
         var spec = AudioVideo() with { Labels = [] };

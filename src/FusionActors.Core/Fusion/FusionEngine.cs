@@ -42,7 +42,12 @@ public sealed class FusionEngine
     private StreamState[] _stateValues = [];
     private IReadOnlyDictionary<string, StreamState>? _states;
 
-    public FusionEngine(SessionSpec spec)
+    /// <param name="embeddingSizes">
+    /// Embedding length of each stream's encoder, by stream id, when known up front (the node knows its models):
+    /// the fused embedding then has the same layout from the first window on, zeros where a modality is missing.
+    /// Without it a modality's slot appears once its first evidence has been seen.
+    /// </param>
+    public FusionEngine(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null)
     {
         _spec = spec;
         _policy = spec.Policy;
@@ -76,6 +81,13 @@ public sealed class FusionEngine
         _embeddingScratch = new float[n][];
         _classes = spec.Labels.Count;
         _imputes = spec.ImputeHorizonUs > 0;
+        if (embeddingSizes is not null)
+            for (var m = 0; m < n; m++)
+            {
+                // A modality's streams share one slot; declared only when all of them agree on its length.
+                var sizes = _streams[m].Select(st => embeddingSizes.TryGetValue(st.StreamId, out var len) ? len : -1).Distinct().ToArray();
+                if (sizes is [var size] && size > 0) _embeddingSizes[m] = size;
+            }
     }
 
     public FusionPolicy Policy

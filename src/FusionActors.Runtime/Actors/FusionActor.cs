@@ -23,10 +23,10 @@ public sealed class FusionActor : UntypedActor
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
 
-    public FusionActor(SessionSpec spec)
+    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null)
     {
         _sessionId = spec.SessionId;
-        _engine = new FusionEngine(spec);
+        _engine = new FusionEngine(spec, embeddingSizes);
     }
 
     protected override void OnReceive(object message)
@@ -57,7 +57,9 @@ public sealed class FusionActor : UntypedActor
 
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
-    public static Props Props(SessionSpec spec) => ActorFactory.Props(() => new FusionActor(spec));
+    /// <param name="embeddingSizes">Embedding length of each stream's encoder, by stream id (a stable fused-embedding layout).</param>
+    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null) =>
+        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes));
 
     private void OnWindow(FuseWindow msg)
     {

@@ -207,7 +207,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _spec = spec;
         _clockOffsetUs = ServerClock.NowUs() - open.ClientNowUs;
         var resume = open.Resume;
-        _fusion = Context.ActorOf(FusionActor.Props(spec), "fusion");
+        var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
+        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes), "fusion");
         _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs), "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
