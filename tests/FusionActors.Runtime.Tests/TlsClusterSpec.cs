@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Actor;
 using Akka.Cluster;
+using FusionActors.Client;
 using FusionActors.Hosting;
 using FusionActors.Protocol;
 using Xunit;
@@ -20,6 +21,7 @@ public sealed class TlsClusterSpec : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly string _dir = Directory.CreateTempSubdirectory("fusion-tls-").FullName;
     private FusionNode? _a, _b;
+    private int _portA;
 
     public async Task InitializeAsync()
     {
@@ -30,7 +32,7 @@ public sealed class TlsClusterSpec : IAsyncLifetime
             using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
             await File.WriteAllBytesAsync(pfx, cert.Export(X509ContentType.Pfx, "pw"));
         }
-        var portA = FreePort();
+        var portA = _portA = FreePort();
         string Config(int port, string seed) => FusionConfig.DefaultsText + $$"""
 
             fusion.node.port = {{port}}
@@ -86,6 +88,30 @@ public sealed class TlsClusterSpec : IAsyncLifetime
             Assert.True(status.Open);
             Assert.Equal(2, status.Streams.Count);
         }
+    }
+
+    [Fact]
+    public async Task A_client_over_tls_opens_a_session_and_its_frames_are_fused()
+    {
+        var options = new FusionClientOptions
+        {
+            Contacts = [$"127.0.0.1:{_portA}"],
+            Tls = new ClientTls(Path.Combine(_dir, "node.pfx"), "pw", SuppressValidation: true),
+            RequestTimeout = Wait,
+        };
+        await using var session = await FusionClient.ConnectAsync(options).OpenSessionAsync(Spec("tls-client"));
+        Assert.StartsWith("akka.ssl.tcp://", session.Node);
+        foreach (var f in AudioFrames("tls-client", 0, Sample[0], 0)) await session.Stream(Audio).PushAsync(f);
+        foreach (var f in CameraFrames("tls-client", 0, Sample[0], 0)) await session.Stream(Camera).PushAsync(f);
+        await session.CompleteAsync(Wait);
+        using var cts = new CancellationTokenSource(Wait);
+        await foreach (var r in session.Results.WithCancellation(cts.Token))
+        {
+            Assert.Equal(FusedStatus.Fused, r.Status);
+            Assert.Equal(Sample[0].Label, r.TopClass);
+            break;
+        }
+        Assert.Equal(60, session.Stats.FramesCommitted);
     }
 
     private static int FreePort()
