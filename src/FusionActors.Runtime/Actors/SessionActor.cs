@@ -139,6 +139,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 _client?.Tell(new ClockPing(_sessionId, ServerClock.NowUs()));
                 break;
             case ClockPong p: OnClockPong(p); break;
+            case Terminated t when t.ActorRef.Equals(_client):
+                // The client is gone (its process ended, or it stopped the session on its side): no more pings.
+                // The session itself lives on until closed or passivated; a reconnecting client attaches again.
+                _client = null;
+                Timers.Cancel("clock");
+                break;
             case OpenSession o:
                 if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
@@ -238,13 +244,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private void AttachClient(IActorRef? client)
     {
         if (client is null) return;
-        _client = client;
+        if (_client is not null && !_client.Equals(client)) Context.Unwatch(_client);
+        _client = Context.Watch(client);
         _fusion.Tell(new Subscribe(_sessionId, client));
-        if (_clock is null)
-        {
-            _clock = new SessionClock();
+        _clock ??= new SessionClock();
+        if (!Timers.IsTimerActive("clock"))
             Timers.StartPeriodicTimer("clock", ClockProbe.Instance, TimeSpan.FromMilliseconds(50), ClockProbeInterval);
-        }
     }
 
     /// <summary>
