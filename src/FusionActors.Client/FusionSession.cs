@@ -66,6 +66,7 @@ public sealed class FusionSession : IAsyncDisposable
     internal ValueTask HoldAsync(IWithSessionId entry, CancellationToken cancel)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_state.Failure is { } failure) throw new FusionSessionException(failure.Message, failure);
         return _log.AppendAsync(entry, cancel);
     }
 
@@ -97,6 +98,7 @@ public sealed class FusionSession : IAsyncDisposable
                 throw new TimeoutException($"session '{SessionId}': committed through {_state.CommittedThroughUs} µs after {timeout}, waiting for {throughUs}");
             }
             if (Volatile.Read(ref _disposed) != 0) throw new ObjectDisposedException(nameof(FusionSession));
+            if (_state.Failure is { } failure) throw new FusionSessionException(failure.Message, failure);
         }
     }
 

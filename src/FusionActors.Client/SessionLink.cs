@@ -82,9 +82,15 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case CommandRejected x when x.Command == nameof(OpenSession):
                 if (x.Reason.Contains("retry")) break; // the entity was stopping: the next periodic open gets a fresh one
                 _logger.Warning("Session {0}: open refused: {1}", _spec.SessionId, x.Reason);
-                if (_firstOpen.TrySetException(new FusionSessionException($"session '{_spec.SessionId}' refused: {x.Reason}")))
-                    Context.Stop(Self);
-                else _state.OnEvent(x);
+                var refused = new FusionSessionException($"session '{_spec.SessionId}' refused: {x.Reason}");
+                if (!_firstOpen.TrySetException(refused))
+                {
+                    // A reopen refused for good (the token was revoked, or another spec took the id): retrying cannot
+                    // help, so the session fails visibly: Results and pushes end with the reason.
+                    _state.Fail(refused);
+                    _log.Detach();
+                }
+                Context.Stop(Self);
                 break;
             case CommandRejected x: _state.OnEvent(x); break;
             case LinkEnded e when e.Epoch == _epoch: Lost(e.Cause is null ? "the frame stream completed" : $"the frame stream failed: {e.Cause.Message}"); break;

@@ -103,10 +103,19 @@ internal sealed class SessionState
         lock (_gate) _resumes.Add(new ResumeRecord(DateTime.UtcNow, node, gap, replayed));
     }
 
+    /// <summary>Why the session ended on the client's side for good; null while it runs.</summary>
+    public Exception? Failure { get; private set; }
+
+    public void Fail(Exception reason)
+    {
+        Failure ??= reason;
+        Complete();
+    }
+
     public void Complete()
     {
-        _results.Writer.TryComplete();
-        _events.Writer.TryComplete();
+        _results.Writer.TryComplete(Failure);
+        _events.Writer.TryComplete(Failure);
         List<TaskCompletionSource> waiters;
         lock (_gate)
         {

@@ -94,6 +94,26 @@ public sealed class ClientSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_reopen_refused_for_good_ends_the_session_with_the_reason_instead_of_retrying_forever()
+    {
+        await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("client-6"));
+        await PushWindow(session, 0);
+        // The server loses the session and, before the client can reopen it, another spec takes its id.
+        var other = Spec("client-6") with { Window = FusionActors.Specs.WindowSpec.Tumbling(500_000) };
+        Assert.IsType<SessionClosed>(await _node.Sessions.Ask<object>(new CloseSession("client-6"), Wait));
+        // Queued at the shard behind the stopping entity, this open is served before the client's reopen, which
+        // must first hear that the old entity terminated.
+        Assert.IsType<SessionOpened>(await _node.Sessions.Ask<object>(new OpenSession(other, 0, "sensor-token"), Wait));
+        var ended = await Assert.ThrowsAsync<FusionSessionException>(async () =>
+        {
+            using var cts = new CancellationTokenSource(Wait);
+            await foreach (var _ in session.Results.WithCancellation(cts.Token)) { }
+        });
+        Assert.Contains("another spec", ended.Message);
+        await Assert.ThrowsAsync<FusionSessionException>(async () => await session.Stream(Audio).PushAsync(new float[320], 0));
+    }
+
+    [Fact]
     public async Task A_wrong_or_missing_token_is_refused_with_a_clear_error()
     {
         var wrong = await Assert.ThrowsAsync<FusionSessionException>(() => FusionClient.ConnectAsync(Options("nope")).OpenSessionAsync(Spec("client-3")));
