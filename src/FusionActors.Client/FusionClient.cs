@@ -120,6 +120,7 @@ public sealed class FusionClient : IAsyncDisposable
     {
         var pause = $"{Math.Max(1, (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
         var interval = $"{Math.Max(100, (int)o.FailureDetectionPause.TotalMilliseconds / 3)}ms";
+        var watchPause = $"{Math.Max(10_000, 3 * (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
         var tls = o.Tls is null ? "" : $$"""
             akka.remote.dot-netty.tcp {
               enable-ssl = true
@@ -146,10 +147,11 @@ public sealed class FusionClient : IAsyncDisposable
                   port = {{o.Port}}
                   maximum-frame-size = 4 MiB
                 }
-                # A node that dies is noticed after this pause (DeathWatch of the session actor).
+                # Remote DeathWatch quarantines an address it gives up on, for good. The client notices a dead
+                # session sooner by its silence (FailureDetectionPause, no quarantine); this is the backstop.
                 watch-failure-detector {
-                  heartbeat-interval = {{interval}}
-                  acceptable-heartbeat-pause = {{pause}}
+                  heartbeat-interval = 1s
+                  acceptable-heartbeat-pause = {{watchPause}}
                 }
               }
               cluster.client {

@@ -40,8 +40,9 @@ public sealed record FusionClientOptions
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
-    /// A node silent this long is taken for dead (remote watch and ClusterClient heartbeats); lower resumes
-    /// sooner after a node dies, higher tolerates longer pauses. Default 3 s.
+    /// A session silent this long (it pings its client every second) is reopened, and a contact whose
+    /// receptionist is silent this long is replaced; lower resumes sooner after a node dies, higher reopens
+    /// less often during long pauses (a needless reopen finds the same session and costs a replay). Default 3 s.
     /// </summary>
     public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(3);
 

@@ -70,6 +70,13 @@ public sealed class FusionSession : IAsyncDisposable
         return _log.AppendAsync(entry, cancel);
     }
 
+    internal ValueTask<long> HoldNextAsync(string streamId, Func<long, Frame> make, CancellationToken cancel)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (_state.Failure is { } failure) throw new FusionSessionException(failure.Message, failure);
+        return _log.AppendNextAsync(streamId, make, cancel);
+    }
+
     internal void SendUnheld(IWithSessionId message)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
@@ -114,6 +121,7 @@ public sealed class FusionSession : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _log.Close();
         await _link.GracefulStop(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
         if (_ownsClient) await _client.DisposeAsync();
     }
@@ -123,7 +131,6 @@ public sealed class FusionSession : IAsyncDisposable
 public sealed class SensorStream
 {
     private readonly FusionSession _session;
-    private long _nextSeq = -1;
 
     internal SensorStream(FusionSession session, string streamId)
     {
@@ -138,19 +145,14 @@ public sealed class SensorStream
     /// returns the seq. Waits while the session holds its maximum of uncommitted frames (back-pressure).
     /// The payload array is held until the frame is committed: do not reuse it.
     /// </summary>
-    public async ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default)
-    {
-        var seq = Interlocked.Increment(ref _nextSeq);
-        await _session.HoldAsync(new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
-        return seq;
-    }
+    public ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default) =>
+        _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
 
     /// <summary>Sends a frame whose seq the caller chose (a sensor that numbers its own frames, or sends them out of order).</summary>
     public ValueTask PushAsync(Frame frame, CancellationToken cancel = default)
     {
         if (frame.SessionId != _session.SessionId || frame.StreamId != StreamId)
             throw new ArgumentException($"frame of {frame.SessionId}/{frame.StreamId} pushed to {_session.SessionId}/{StreamId}", nameof(frame));
-        InterlockedMax(ref _nextSeq, frame.Seq);
         return _session.HoldAsync(frame, cancel);
     }
 
@@ -159,17 +161,6 @@ public sealed class SensorStream
 
     /// <summary>Ends the stream: its watermark becomes +infinity once every frame before the close is in.</summary>
     public ValueTask CompleteAsync(CancellationToken cancel = default) => _session.HoldAsync(new CloseStream(_session.SessionId, StreamId), cancel);
-
-    private static void InterlockedMax(ref long target, long value)
-    {
-        var current = Volatile.Read(ref target);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current) return;
-            current = seen;
-        }
-    }
 }
 
 /// <summary>A session could not be opened or used (refused by the server, unreachable cluster, timed out).</summary>

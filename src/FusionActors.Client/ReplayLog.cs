@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using FusionActors.Protocol;
+using FusionActors.Streams;
 
 namespace FusionActors.Client;
 
@@ -13,7 +14,9 @@ public sealed class ReplayLog
 {
     private readonly object _gate = new();
     private readonly LinkedList<IWithSessionId> _entries = new();
-    private readonly Dictionary<string, long> _nextSeq = new();
+    private readonly Dictionary<string, SeqTracker> _appended = new(); // per stream: which seqs were ever appended
+    private readonly Dictionary<string, long> _nextAssigned = new();
+    private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _room;
     private ChannelWriter<IWithSessionId>? _out;
 
@@ -43,18 +46,51 @@ public sealed class ReplayLog
     public async ValueTask AppendAsync(IWithSessionId entry, CancellationToken cancel = default)
     {
         if (entry is not (Frame or CloseStream)) throw new ArgumentException($"only frames and stream closes are held, not {entry.GetType().Name}", nameof(entry));
-        await _room.WaitAsync(cancel).ConfigureAwait(false);
+        await WaitForRoom(cancel).ConfigureAwait(false);
+        lock (_gate) Hold(entry);
+    }
+
+    /// <summary>
+    /// Waits for room, then gives the stream's next seq to <paramref name="make"/> and holds the frame. The seq
+    /// is taken only once the frame is surely held: a push cancelled while waiting leaves no gap in the seqs.
+    /// </summary>
+    public async ValueTask<long> AppendNextAsync(string streamId, Func<long, Frame> make, CancellationToken cancel = default)
+    {
+        await WaitForRoom(cancel).ConfigureAwait(false);
         lock (_gate)
         {
-            _entries.AddLast(entry);
-            if (entry is Frame f)
-            {
-                FramesAppended++;
-                if (f.Seq + 1 > _nextSeq.GetValueOrDefault(f.StreamId)) _nextSeq[f.StreamId] = f.Seq + 1;
-            }
-            _out?.TryWrite(entry);
+            var seq = _nextAssigned.GetValueOrDefault(streamId);
+            _nextAssigned[streamId] = seq + 1;
+            Hold(make(seq));
+            return seq;
         }
     }
+
+    private async Task WaitForRoom(CancellationToken cancel)
+    {
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, _closed.Token);
+        try { await _room.WaitAsync(both.Token).ConfigureAwait(false); }
+        catch (OperationCanceledException) when (_closed.IsCancellationRequested && !cancel.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(ReplayLog), "the session ended while a push waited for room");
+        }
+    }
+
+    private void Hold(IWithSessionId entry)
+    {
+        _entries.AddLast(entry);
+        if (entry is Frame f)
+        {
+            FramesAppended++;
+            if (!_appended.TryGetValue(f.StreamId, out var seqs)) _appended[f.StreamId] = seqs = new SeqTracker(Capacity + 64);
+            seqs.Take(f.Seq);
+            if (f.Seq + 1 > _nextAssigned.GetValueOrDefault(f.StreamId)) _nextAssigned[f.StreamId] = f.Seq + 1;
+        }
+        _out?.TryWrite(entry);
+    }
+
+    /// <summary>Wakes every push waiting for room with an <see cref="ObjectDisposedException"/>: the session ended.</summary>
+    public void Close() => _closed.Cancel();
 
     /// <summary>Sends without holding (heartbeats: a lost one is superseded by the next).</summary>
     public void SendUnheld(IWithSessionId message)
@@ -118,14 +154,15 @@ public sealed class ReplayLog
     }
 
     /// <summary>
-    /// Per stream, the lowest seq still held, or the next one to come when none is: a resumed session takes
-    /// every lower seq as done.
+    /// Per stream, the lowest seq the session may still get from this client: the lowest one held, or the
+    /// lowest one never appended yet (a sensor that numbers its own frames may push them out of order). A
+    /// resumed session takes every lower seq as done.
     /// </summary>
     public Dictionary<string, long> NextSeqByStream()
     {
         lock (_gate)
         {
-            var next = new Dictionary<string, long>(_nextSeq);
+            var next = _appended.ToDictionary(kv => kv.Key, kv => kv.Value.LowestMissing);
             foreach (var e in _entries)
                 if (e is Frame f && f.Seq < next[f.StreamId]) next[f.StreamId] = f.Seq;
             return next;

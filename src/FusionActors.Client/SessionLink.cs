@@ -31,6 +31,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     private bool _connected;
     private DateTime _lostAt;
     private bool _closing;
+    private long _lastHeardTicks = Environment.TickCount64;
 
     public SessionLink(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
         TaskCompletionSource<SessionOpened> firstOpen)
@@ -54,6 +55,8 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         _materializer = Context.Materializer();
         SendOpen();
         Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
+        var every = TimeSpan.FromMilliseconds(Math.Max(100, _options.FailureDetectionPause.TotalMilliseconds / 4));
+        Timers.StartPeriodicTimer("liveness", CheckLiveness.Instance, every);
     }
 
     protected override void PostStop()
@@ -65,6 +68,8 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
 
     protected override void OnReceive(object message)
     {
+        if (message is FusedResult or FramesCommitted or FrameRejected or StreamStateChanged or LateEvidence or ClockPing)
+            _lastHeardTicks = Environment.TickCount64;
         switch (message)
         {
             case SessionOpened o: OnOpened(o); break;
@@ -89,6 +94,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                     // help, so the session fails visibly: Results and pushes end with the reason.
                     _state.Fail(refused);
                     _log.Detach();
+                    _log.Close();
                 }
                 Context.Stop(Self);
                 break;
@@ -98,6 +104,13 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case Terminated t when t.ActorRef.Equals(_session): Lost($"the session actor on {t.ActorRef.Path.Address} terminated"); break;
             case Terminated: break;
             case Closing: _closing = true; Timers.Cancel("open"); break;
+            case CheckLiveness:
+                // The session pings its client every second; silence this long means its node is gone or cut off.
+                // Reopening is harmless if it is not (the same incarnation answers), whereas waiting for the remote
+                // watch to decide would quarantine the node's address for good if it were only slow.
+                var silent = Environment.TickCount64 - _lastHeardTicks;
+                if (_connected && silent > _options.FailureDetectionPause.TotalMilliseconds) Lost($"no word from the session for {silent} ms");
+                break;
             default: Unhandled(message); break;
         }
     }
@@ -116,6 +129,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         if (_connected || _closing || opened.FrameSink is null) return; // an answer to an earlier retry: its sink times out unused
         _epoch++;
         _connected = true;
+        _lastHeardTicks = Environment.TickCount64;
         _state.Opens++;
         if (_session is not null) Context.Unwatch(_session);
         _session = opened.Frames;
@@ -157,6 +171,15 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         _state.Disconnects++;
         _log.Detach();
         if (_closing) return;
+        if (_log.CommittedThroughUs == long.MaxValue)
+        {
+            // Everything was committed and every stream closed: nothing to resume. Reopening would start an empty
+            // session that reports NoEvidence windows from the start.
+            _closing = true;
+            Timers.Cancel("open");
+            _state.Complete();
+            return;
+        }
         _logger.Warning("Session {0}: connection lost ({1}); reopening with {2} uncommitted entries", _spec.SessionId, why, _log.Count);
         SendOpen();
         Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
@@ -188,6 +211,11 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     internal sealed record Closing
     {
         public static readonly Closing Instance = new();
+    }
+
+    private sealed record CheckLiveness
+    {
+        public static readonly CheckLiveness Instance = new();
     }
 
     private sealed record RetryOpen

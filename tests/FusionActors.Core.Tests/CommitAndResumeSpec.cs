@@ -89,4 +89,28 @@ public class CommitAndResumeSpec
         Assert.Equal(101, seqs.LowestMissing);
         Assert.Equal(150, seqs.Highest);
     }
+
+    [Fact]
+    public void A_seq_that_never_comes_is_skipped_once_a_window_has_passed_it_and_the_stream_goes_on()
+    {
+        var seqs = new SeqTracker(64);
+        Assert.Equal(SeqCheck.New, seqs.Take(0));
+        for (var s = 2; s < 64; s++) Assert.Equal(SeqCheck.New, seqs.Take(s)); // seq 1 is lost
+        Assert.Equal(1, seqs.LowestMissing);
+        Assert.Equal(SeqCheck.New, seqs.Take(64)); // the last slot of the window: the gap is given up
+        Assert.Equal(65, seqs.LowestMissing);
+        Assert.Equal(1, seqs.Skipped);
+        for (var s = 65; s < 300; s++) Assert.Equal(SeqCheck.New, seqs.Take(s)); // no stall at the window's end
+        Assert.Equal(SeqCheck.Duplicate, seqs.Take(1)); // too late now: treated as a repeat
+    }
+
+    [Fact]
+    public void One_bogus_far_ahead_seq_neither_moves_the_window_nor_is_taken()
+    {
+        var seqs = new SeqTracker(64);
+        seqs.Take(0);
+        Assert.Equal(SeqCheck.OutOfRange, seqs.Take(1_000_000));
+        Assert.Equal(SeqCheck.New, seqs.Take(1));
+        Assert.Equal(0, seqs.Skipped);
+    }
 }

@@ -60,6 +60,34 @@ public sealed class ReplayLogSpec
     }
 
     [Fact]
+    public async Task A_push_cancelled_while_waiting_for_room_uses_no_seq_and_closing_wakes_the_waiters()
+    {
+        var log = new ReplayLog(1);
+        Assert.Equal(0, await log.AppendNextAsync("a", seq => F("a", seq, 0)));
+        using var cancel = new CancellationTokenSource();
+        var cancelled = log.AppendNextAsync("a", seq => F("a", seq, 20), cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        log.Commit(10);
+        Assert.Equal(1, await log.AppendNextAsync("a", seq => F("a", seq, 40))); // seq 1, not 2: no gap
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 1 }, log.NextSeqByStream());
+
+        var stuck = log.AppendNextAsync("a", seq => F("a", seq, 60)).AsTask();
+        log.Close();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => stuck);
+    }
+
+    [Fact]
+    public async Task Resume_seqs_count_frames_a_sensor_has_not_pushed_yet()
+    {
+        var log = new ReplayLog(16);
+        await log.AppendAsync(F("a", 0, 0));
+        await log.AppendAsync(F("a", 2, 40)); // seq 1 is late on the client's side
+        log.Commit(50);
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 1 }, log.NextSeqByStream());
+    }
+
+    [Fact]
     public async Task Only_frames_and_stream_closes_are_held()
     {
         var log = new ReplayLog(2);

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using FusionActors.Actors;
 using FusionActors.Chaos;
 using FusionActors.Protocol;
 using FusionActors.Specs;
@@ -50,6 +51,16 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
             }
         }
         return (audioSeq, cameraSeq);
+    }
+
+    [Fact]
+    public void An_idle_open_session_asks_its_shard_to_passivate_it()
+    {
+        // The shard is this test (the session's parent); the session times its idleness itself.
+        var session = ChildActorOf(SessionActor.Props("s-idle", Encoders, FastBackoff, sharded: true, passivateIdleAfter: TimeSpan.FromMilliseconds(300)));
+        session.Tell(new OpenSession(Spec("s-idle"), 0), TestActor);
+        FishForMessage(m => m is SessionOpened, Wait);
+        FishForMessage(m => m is Akka.Cluster.Sharding.Passivate, Wait);
     }
 
     [Fact]

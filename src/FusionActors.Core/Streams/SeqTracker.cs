@@ -8,14 +8,15 @@ public enum SeqCheck
 }
 
 /// <summary>
-/// Dedupe by seq with bounded memory: every seq below <see cref="LowestMissing"/> has been seen,
-/// and a bitmap covers the next <c>window</c> seqs, so reordering within that window is accepted
-/// and repeats are recognised however late they come.
+/// Dedupe by seq with bounded memory: every seq below <see cref="LowestMissing"/> has been seen (or given
+/// up as lost), and a bitmap covers the next <c>window</c> seqs, so reordering within that window is
+/// accepted and repeats are recognised however late they come.
 /// </summary>
 public sealed class SeqTracker
 {
     private readonly ulong[] _bits;
     private readonly int _window;
+    private int _held; // seqs taken above LowestMissing
 
     /// <param name="firstSeq">
     /// The lowest seq still expected: 0 for a new stream; a resumed stream (after a failover) starts at the
@@ -51,13 +52,36 @@ public sealed class SeqTracker
         var check = Peek(seq);
         if (check != SeqCheck.New) return check;
         Set(seq, true);
+        _held++;
         if (seq > Highest) Highest = seq;
+        Consume();
+        // A gap that a whole window of later seqs has passed is not reordering: that frame was lost, or a client
+        // committed and forgot it before a resume. It is skipped (counted) so the stream does not stall at the
+        // window's end, where the next seq would be out of range. One bogus far-ahead seq cannot do this (it is
+        // out of range, never taken); only a window of taken seqs can.
+        while (_held >= _window - 1)
+        {
+            if (!IsSet(LowestMissing))
+            {
+                Skipped++;
+                LowestMissing++;
+            }
+            Consume();
+        }
+        return SeqCheck.New;
+    }
+
+    /// <summary>Seqs given up as lost: gaps that stayed open while a window of later seqs arrived.</summary>
+    public long Skipped { get; private set; }
+
+    private void Consume()
+    {
         while (IsSet(LowestMissing))
         {
             Set(LowestMissing, false);
+            _held--;
             LowestMissing++;
         }
-        return SeqCheck.New;
     }
 
     private bool IsSet(long seq)

@@ -5,6 +5,7 @@ using FusionActors.Fusion;
 using FusionActors.Metrics;
 using FusionActors.Protocol;
 using FusionActors.Specs;
+using FusionActors.Time;
 
 namespace FusionActors.Actors;
 
@@ -98,9 +99,11 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     {
         var sessionNow = ServerClock.NowUs() - _clockOffsetUs;
         Emit(_aligner.Advance(sessionNow));
-        // After the windows it covers, so a subscriber sees the results before it may forget their frames.
+        // After the windows it covers, so a subscriber sees the results before it may forget their frames. Not
+        // while the watermark follows processing time (no stream live): windows then close on the clock, not on
+        // frames seen, and a client reconnecting meanwhile still holds frames for them that must reach the session.
         var committed = _aligner.CommittedThroughUs;
-        if (committed > _committedUs)
+        if (committed > _committedUs && (!_aligner.Watermark.FollowsProcessingTime || committed == EventTime.PlusInfinity))
         {
             _committedUs = committed;
             _fusion.Tell(new FramesCommitted(_sessionId, committed));

@@ -24,6 +24,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly BackoffPolicy _backoff;
     private readonly bool _sharded;
     private readonly SessionTokens _tokens;
+    private readonly TimeSpan? _passivateIdleAfter;
     private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
     private SessionSpec? _spec;
@@ -44,21 +45,34 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>How often the session pings its client for a clock reading (round-trip offset estimate); the first ping goes at once.</summary>
-    private static readonly TimeSpan ClockProbeInterval = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often the session pings its client: a clock reading for the round-trip offset estimate, and a sign of
+    /// life the client watches for (it reopens a session that stays silent). The first ping goes at once.
+    /// </summary>
+    private static readonly TimeSpan ClockProbeInterval = TimeSpan.FromSeconds(1);
 
-    public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null)
+    /// <summary>A client batch whose streams have not made room by then is acked anyway (a stream restarted by a bug loses its waiters).</summary>
+    private static readonly TimeSpan RoomDeadline = TimeSpan.FromSeconds(10);
+
+    public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
+        TimeSpan? passivateIdleAfter = null)
     {
         _sessionId = sessionId;
         _encoders = encoders;
         _backoff = backoff;
         _sharded = sharded;
         _tokens = tokens ?? SessionTokens.None;
+        _passivateIdleAfter = passivateIdleAfter;
     }
 
     /// <param name="tokens">Tokens a client must present at session open; none configured = no check.</param>
-    public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens));
+    /// <param name="passivateIdleAfter">
+    /// An open session with no message for this long passivates (sharded only). The session times this itself:
+    /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
+    /// </param>
+    public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
+        TimeSpan? passivateIdleAfter = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter));
 
     protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
 
@@ -123,6 +137,17 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Sender.Tell(SinkAck.Instance);
                 break;
             case StreamActor.Room r: OnRoom(r.Id); break;
+            case RoomOverdue r when _unacked.ContainsKey(r.Id):
+                Log.Warning("Session {0}: a client batch waited {1} s for its streams to make room; acked anyway", _sessionId, RoomDeadline.TotalSeconds);
+                OnRoom(r.Id, force: true);
+                break;
+            case RoomOverdue: break;
+            case ReceiveTimeout:
+                Log.Info("Session {0}: idle for {1}; passivating", _sessionId, _passivateIdleAfter);
+                _passivating = true;
+                Context.SetReceiveTimeout(null);
+                Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+                break;
             case SinkClosed c:
                 _sinks.Remove(Sender);
                 if (c.Cause is { } cause) Log.Info("Session {0}: a client frame stream failed: {1}", _sessionId, cause.Message);
@@ -152,6 +177,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 else
                 {
                     // A reconnecting client: this incarnation still has its state, so the resume point is moot.
+                    // Opens retried while the session was unreachable queue up and the first (oldest) set the clock
+                    // offset: until a round trip has measured it, a fresher reading (a smaller offset) wins.
+                    if (_clock is not { HasEstimate: true }) SetOffset(Math.Min(_clockOffsetUs, ServerClock.NowUs() - o.ClientNowUs));
                     AttachClient(o.Client);
                     Reply(Sender, o.Client is not null);
                 }
@@ -187,7 +215,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             PassivateUnopened();
             return;
         }
-        Context.SetReceiveTimeout(null);
+        Context.SetReceiveTimeout(_sharded ? _passivateIdleAfter : null);
         var spec = open.Spec;
         if (spec.SessionId != _sessionId)
         {
@@ -266,8 +294,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (Math.Abs(_clock.OffsetUs - _clockOffsetUs) <= 1_000) return;
         Log.Info("Session {0}: clock offset {1} -> {2} us (round trip {3} us, drift {4} us since the first sample)",
             _sessionId, _clockOffsetUs, _clock.OffsetUs, rtt, _clock.DriftUs);
-        _clockOffsetUs = _clock.OffsetUs;
-        var changed = new ClockOffsetChanged(_clockOffsetUs);
+        SetOffset(_clock.OffsetUs);
+    }
+
+    private void SetOffset(long offsetUs)
+    {
+        if (offsetUs == _clockOffsetUs) return;
+        _clockOffsetUs = offsetUs;
+        var changed = new ClockOffsetChanged(offsetUs);
         foreach (var stream in _streams.Values) stream.Tell(changed);
         _alignment.Tell(changed);
     }
@@ -322,19 +356,23 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         var id = ++_batchIds;
         _unacked[id] = (sink, _batchStreams.Count);
         foreach (var stream in _batchStreams) stream.Tell(new StreamActor.AwaitRoom(id));
+        Timers.StartSingleTimer(RoomTimer(id), new RoomOverdue(id), RoomDeadline);
     }
 
-    private void OnRoom(long id)
+    private void OnRoom(long id, bool force = false)
     {
         if (!_unacked.TryGetValue(id, out var entry)) return;
-        if (entry.Waiting > 1)
+        if (entry.Waiting > 1 && !force)
         {
             _unacked[id] = entry with { Waiting = entry.Waiting - 1 };
             return;
         }
         _unacked.Remove(id);
+        Timers.Cancel(RoomTimer(id));
         entry.Sink.Tell(SinkAck.Instance);
     }
+
+    private static string RoomTimer(long id) => "room-" + id;
 
     private void RouteFor(IActorRef replyTo, string sessionId, string streamId, object message, long seq)
     {
@@ -363,10 +401,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         return new SessionStatus(_sessionId, true, streams, alignment, fusion);
     }
 
-    private sealed record ClockProbe
+    // Timer messages do not count as activity for idle passivation.
+    private sealed record ClockProbe : INotInfluenceReceiveTimeout
     {
         public static readonly ClockProbe Instance = new();
     }
+
+    private sealed record RoomOverdue(long Id) : INotInfluenceReceiveTimeout;
 
     private sealed record SinkOpened
     {

@@ -347,6 +347,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             }
             _singleMode = Math.Min(_singleMode, _pending.Count);
         }
+        ReleaseRoomWaiters(); // quarantined inputs may have made room
 
         if (_budget.TryRestart(DateTimeOffset.UtcNow))
         {

@@ -40,10 +40,11 @@ public static class FusionHostingExtensions
             RememberEntities = false,
             StateStoreMode = Akka.Cluster.Sharding.StateStoreMode.DData,
         };
-        if (options.PassivateIdleAfter is { } idle) shardOptions.PassivateIdleEntityAfter = idle;
+        // Idle passivation is the session's own (SessionActor: frames through a client's sink bypass the shard,
+        // so the shard would take a busy session for idle).
         var tokens = new SessionTokens(options.SessionTokens);
         return builder.WithShardRegion<SessionRegion>("sessions",
-                sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens),
+                sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter),
                 new SessionMessageExtractor(options.Shards), shardOptions)
             .WithFusionGateway();
     }
