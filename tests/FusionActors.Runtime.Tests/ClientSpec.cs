@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using FusionActors.Client;
 using FusionActors.Hosting;
@@ -180,12 +178,6 @@ public sealed class ClientSpec : IAsyncLifetime
         return results;
     }
 
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>A message type only the test's own actor system can serialize (serializer id 9901, unknown to nodes).</summary>

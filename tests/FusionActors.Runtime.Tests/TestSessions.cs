@@ -68,6 +68,14 @@ public static class TestSessions
             yield return new Frame(session, Camera, firstSeq + j, window * 1_000_000L + j * 100_000L, item.Image);
     }
 
+    /// <summary>A free TCP port on loopback for a node's remoting.</summary>
+    public static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
     public static Props SessionProps(string id, IEncoderProvider? encoders = null, BackoffPolicy? backoff = null) =>
         SessionActor.Props(id, encoders ?? Encoders, backoff ?? FastBackoff, sharded: false);
 }
