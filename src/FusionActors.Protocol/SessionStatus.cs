@@ -21,6 +21,9 @@ public sealed record StreamCounters
     public double EncodeMillisTotal { get; init; }
     public long Batches { get; init; }
 
+    /// <summary>Seqs given up as lost: gaps a whole dedupe window of later seqs went past.</summary>
+    public long SeqsSkipped { get; init; }
+
     public long RejectedTotal => Rejected.Values.Sum();
 }
 
@@ -35,7 +38,9 @@ public sealed record StreamStatus(
     int PendingInputs,
     StreamCounters Counters) : IWithSessionId;
 
-public sealed record AlignmentStatus(long WatermarkUs, long WindowsClosed, long Revisions, long LateEvidence, IReadOnlyDictionary<string, long> Shed, int BufferedEvidence);
+/// <param name="CommittedThroughUs">The last commit published to clients: frames before it are processed (DESIGN §8).</param>
+public sealed record AlignmentStatus(long WatermarkUs, long WindowsClosed, long Revisions, long LateEvidence, IReadOnlyDictionary<string, long> Shed, int BufferedEvidence,
+    long CommittedThroughUs = long.MinValue);
 
 public sealed record FusionStatus(string Policy, long Results, long NoEvidence, long WindowsWithMissingModality, IReadOnlyList<FusedResult> Recent);
 
@@ -44,4 +49,5 @@ public sealed record SessionStatus(
     bool Open,
     IReadOnlyList<StreamStatus> Streams,
     AlignmentStatus? Alignment,
-    FusionStatus? Fusion) : IWithSessionId;
+    FusionStatus? Fusion,
+    string? Client = null) : IWithSessionId;

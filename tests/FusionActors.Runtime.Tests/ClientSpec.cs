@@ -60,6 +60,12 @@ public sealed class ClientSpec : IAsyncLifetime
         Assert.Equal(0, stats.Uncommitted);
         Assert.Equal(long.MaxValue, stats.CommittedThroughUs);
         Assert.Empty(stats.Rejected);
+
+        // What an operator sees (fusionctl sessions show): the commit point and the client's address.
+        var status = await _node.Sessions.Ask<SessionStatus>(new GetSessionStatus("client-1"), Wait);
+        Assert.Equal(long.MaxValue, status.Alignment!.CommittedThroughUs);
+        Assert.Contains("fusion-client@127.0.0.1", status.Client);
+        Assert.All(status.Streams, st => Assert.Equal(0, st.Counters.SeqsSkipped));
     }
 
     [Fact]

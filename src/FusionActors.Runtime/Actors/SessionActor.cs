@@ -394,11 +394,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     private async Task<SessionStatus> CollectStatus()
     {
+        var client = _client; // read on the actor's thread, before the awaits
         var timeout = TimeSpan.FromSeconds(5);
         var streams = await Task.WhenAll(_streams.Values.Select(s => s.Ask<StreamStatus>(StreamActor.GetStatus.Instance, timeout)));
         var alignment = await _alignment.Ask<AlignmentStatus>(AlignmentActor.GetStatus.Instance, timeout);
         var fusion = await _fusion.Ask<FusionStatus>(FusionActor.GetStatus.Instance, timeout);
-        return new SessionStatus(_sessionId, true, streams, alignment, fusion);
+        return new SessionStatus(_sessionId, true, streams, alignment, fusion, client?.Path.ToString());
     }
 
     // Timer messages do not count as activity for idle passivation.

@@ -69,7 +69,9 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
         var f = s.Fusion;
         return $"session {s.SessionId}: policy {f?.Policy}, results {f?.Results} (no evidence {f?.NoEvidence}, missing a modality {f?.WindowsWithMissingModality}), " +
                $"watermark {Seconds(a?.WatermarkUs ?? 0)}, windows closed {a?.WindowsClosed}, revisions {a?.Revisions}, late evidence {a?.LateEvidence}, " +
-               $"buffered {a?.BufferedEvidence}" + (a is { Shed.Count: > 0 } ? $", shed {string.Join(" ", a.Shed.Select(kv => $"{kv.Key}={kv.Value}"))}" : "");
+               $"buffered {a?.BufferedEvidence}" + (a is { Shed.Count: > 0 } ? $", shed {string.Join(" ", a.Shed.Select(kv => $"{kv.Key}={kv.Value}"))}" : "") +
+               (a is { CommittedThroughUs: > long.MinValue } ? $", committed through {(a.CommittedThroughUs == long.MaxValue ? "the end" : Seconds(a.CommittedThroughUs))}" : "") +
+               (s.Client is { } c ? $", client {c}" : "");
     }
 
     internal static ConsoleTable StreamsTable(SessionStatus s) => Table($"streams of {s.SessionId}",
@@ -87,7 +89,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
     /// <summary>The status for --json, without the recent results' embeddings and posteriors.</summary>
     internal static object Describe(SessionStatus s) => new
     {
-        s.SessionId, s.Open,
+        s.SessionId, s.Open, s.Client,
         streams = s.Streams.Select(t => new { t.StreamId, t.Modality, t.State, t.Reliability, t.WatermarkUs, t.CompleteThroughUs, t.PendingInputs, t.Counters }),
         s.Alignment,
         fusion = s.Fusion is { } f ? new { f.Policy, f.Results, f.NoEvidence, f.WindowsWithMissingModality, latest = f.Recent.Count > 0 ? Result(f.Recent[^1]) : null } : null,
