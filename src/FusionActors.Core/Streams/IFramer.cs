@@ -19,21 +19,30 @@ public interface IFramer
     /// <summary>Takes a frame that passed validation and dedupe; <paramref name="watermarkUs"/> is the stream watermark before it.</summary>
     FrameFate Add(Frame frame, long watermarkUs);
 
-    /// <summary>Inputs ready to encode now that the stream watermark is <paramref name="watermarkUs"/>, in start order.</summary>
-    IReadOnlyList<EncoderInput> Drain(long watermarkUs);
-
     /// <summary>
-    /// The next input <see cref="Drain"/> would return, one at a time and without a collection per call (the
-    /// stream actor's per-frame path): call until it returns false. Use this or <see cref="Drain"/>, not both.
+    /// The next input ready to encode now that the stream watermark is <paramref name="watermarkUs"/>, in start
+    /// order, one at a time and without a collection per call (the stream actor's per-frame path): call until it
+    /// returns false.
     /// </summary>
     bool TryTake(long watermarkUs, out EncoderInput input);
 
     /// <summary>
     /// Given the stream watermark, the highest time T such that every input starting at or before T
-    /// has been drained: evidence of this stream for times &lt;= T is complete once it leaves the encoder.
+    /// has been taken: evidence of this stream for times &lt;= T is complete once it leaves the encoder.
     /// </summary>
     long CompleteThroughUs(long watermarkUs);
 
     /// <summary>Inputs held open or retained for lateness (bounded by the watermark and the allowed lateness).</summary>
     int HeldInputs { get; }
+}
+
+public static class FramerExtensions
+{
+    /// <summary>Every input ready to encode now, in start order (<see cref="IFramer.TryTake"/> until it returns false).</summary>
+    public static IReadOnlyList<EncoderInput> Drain(this IFramer framer, long watermarkUs)
+    {
+        List<EncoderInput>? ready = null;
+        while (framer.TryTake(watermarkUs, out var input)) (ready ??= []).Add(input);
+        return ready is null ? [] : ready;
+    }
 }

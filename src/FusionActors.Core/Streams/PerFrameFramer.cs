@@ -50,14 +50,6 @@ public sealed class PerFrameFramer(string streamId, long frameDurationUs) : IFra
 
     private readonly record struct Seen(long TimeUs, float[] Payload, long ContentEndUs);
 
-    public IReadOnlyList<EncoderInput> Drain(long watermarkUs)
-    {
-        if (_ready.Count == 0) return [];
-        var result = _ready.ToArray();
-        _ready.Clear();
-        return result;
-    }
-
     public bool TryTake(long watermarkUs, out EncoderInput input) => _ready.TryDequeue(out input!);
 
     public long CompleteThroughUs(long watermarkUs) => watermarkUs;

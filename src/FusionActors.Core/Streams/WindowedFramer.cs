@@ -20,7 +20,7 @@ public sealed class WindowedFramer : IFramer
     private readonly double _rateHz;
     private readonly int _inputLength;
     private readonly SortedDictionary<long, Input> _inputs = new();
-    private readonly Queue<EncoderInput> _taken = new(); // drained, not yet handed out by TryTake
+    private readonly Queue<EncoderInput> _taken = new(); // completed, not yet handed out by TryTake
 
     public WindowedFramer(string streamId, long lengthUs, long hopUs, double sampleRateHz, long originUs = 0, long allowedLatenessUs = 0)
     {
@@ -68,9 +68,15 @@ public sealed class WindowedFramer : IFramer
         return taken ? FrameFate.Taken : revised ? FrameFate.Revised : FrameFate.TooLate;
     }
 
-    public IReadOnlyList<EncoderInput> Drain(long watermarkUs)
+    public bool TryTake(long watermarkUs, out EncoderInput input)
     {
-        List<EncoderInput>? ready = null;
+        if (_taken.Count == 0) Collect(watermarkUs);
+        return _taken.TryDequeue(out input!);
+    }
+
+    /// <summary>Queues every input the watermark completes (new, or revised by late frames) and forgets final ones.</summary>
+    private void Collect(long watermarkUs)
+    {
         List<long>? done = null;
         foreach (var (k, input) in _inputs)
         {
@@ -81,21 +87,13 @@ public sealed class WindowedFramer : IFramer
                 if (input.Emitted) input.Revision++;
                 input.Emitted = true;
                 input.Dirty = false;
-                (ready ??= []).Add(new EncoderInput(_streamId, input.StartUs, end, (float[])input.Values.Clone(),
+                _taken.Enqueue(new EncoderInput(_streamId, input.StartUs, end, (float[])input.Values.Clone(),
                     input.Coverage, input.FirstSeq, input.LastSeq, input.Revision));
             }
             if (IsFinal(end, watermarkUs)) (done ??= []).Add(k);
         }
         if (done is not null)
             foreach (var k in done) _inputs.Remove(k);
-        return ready is null ? [] : ready;
-    }
-
-    public bool TryTake(long watermarkUs, out EncoderInput input)
-    {
-        if (_taken.Count == 0)
-            foreach (var ready in Drain(watermarkUs)) _taken.Enqueue(ready);
-        return _taken.TryDequeue(out input!);
     }
 
     public long CompleteThroughUs(long watermarkUs)
