@@ -35,7 +35,6 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private IActorRef? _client;
     private SessionClock? _clock; // round-trip estimates, once a client that can answer pings attaches
     private IMaterializer? _materializer;
-    private readonly HashSet<IActorRef> _sinks = [];
     private readonly Dictionary<long, (IActorRef Sink, int Waiting)> _unacked = new();
     private readonly HashSet<IActorRef> _batchStreams = [];
     private long _batchIds;
@@ -127,15 +126,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case IWithSessionId when _sinks.Contains(Sender): FromSink(message); break;
             case Frame f: Route(f.StreamId, f, f.Seq); break;
             case FrameBatch batch:
                 foreach (var f in batch.Frames) Route(f.StreamId, f, f.Seq);
                 break;
-            case SinkOpened:
-                _sinks.Add(Sender);
-                Sender.Tell(SinkAck.Instance);
-                break;
+            case FromClient c: FromSink(c.Message); break;
+            case SinkOpened: Sender.Tell(SinkAck.Instance); break;
             case StreamActor.Room r: OnRoom(r.Id); break;
             case RoomOverdue r when _unacked.ContainsKey(r.Id):
                 Log.Warning("Session {0}: a client batch waited {1} s for its streams to make room; acked anyway", _sessionId, RoomDeadline.TotalSeconds);
@@ -149,7 +145,6 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
             case SinkClosed c:
-                _sinks.Remove(Sender);
                 if (c.Cause is { } cause) Log.Info("Session {0}: a client frame stream failed: {1}", _sessionId, cause.Message);
                 break;
             case StreamHeartbeat h: Route(h.StreamId, h, -1); break;
@@ -318,7 +313,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         // One materializer per session, made on first use: most sessions never need one, and it costs memory.
         _materializer ??= Context.Materializer();
         StreamRefs.SinkRef<IWithSessionId>()
-            .To(Sink.ActorRefWithAck<IWithSessionId>(Self, SinkOpened.Instance, SinkAck.Instance, new SinkClosed(null), e => new SinkClosed(e)))
+            .Select(m => new FromClient(m)) // one per batch: tells sink traffic from the region's without a lookup per message
+            .To(Sink.ActorRefWithAck<FromClient>(Self, SinkOpened.Instance, SinkAck.Instance, new SinkClosed(null), e => new SinkClosed(e)))
             .Run(_materializer)
             .PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
                 failure: e => new CommandRejected(_sessionId, nameof(OpenSession), $"could not make the frame sink: {e.Message}"));
@@ -421,6 +417,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     }
 
     private sealed record SinkClosed(Exception? Cause);
+
+    /// <summary>An element of a client's frame sink; the sender is the sink's stage, which waits for <see cref="SinkAck"/>.</summary>
+    private sealed record FromClient(IWithSessionId Message);
 
     private static bool Equivalent(SessionSpec a, SessionSpec b) =>
         a.SessionId == b.SessionId && a.Streams.SequenceEqual(b.Streams) && a.Window == b.Window && a.Policy == b.Policy;
