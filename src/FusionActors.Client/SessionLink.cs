@@ -149,6 +149,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         var replayed = _log.Attach(channel.Writer);
 
         var node = _session?.Path.Address.ToString() ?? "?";
+        _state.Node = node; // before the opener is released: it may read Node at once, on another thread
         if (_state.Opens == 1)
         {
             _logger.Info("Session {0} opened on {1}", sessionId, node);
@@ -160,7 +161,6 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             _state.OnResumed(node, gap, replayed);
             _logger.Warning("Session {0} resumed on {1} after {2:0.0} s; replaying {3} uncommitted entries", sessionId, node, gap.TotalSeconds, replayed);
         }
-        _state.Node = node;
     }
 
     private void Lost(string why)
