@@ -13,7 +13,9 @@ namespace FusionActors.Client;
 public sealed class ReplayLog
 {
     private readonly object _gate = new();
-    private readonly LinkedList<IWithSessionId> _entries = new();
+    private readonly LinkedList<IWithSessionId> _entries = new(); // push order: what a new connection gets
+    // The same entries by event time (stream closes last), so a commit takes what it frees without walking the log.
+    private readonly PriorityQueue<LinkedListNode<IWithSessionId>, long> _byTime = new();
     private readonly Dictionary<string, SeqTracker> _appended = new(); // per stream: which seqs were ever appended
     private readonly Dictionary<string, long> _nextAssigned = new();
     private readonly CancellationTokenSource _closed = new();
@@ -78,7 +80,7 @@ public sealed class ReplayLog
 
     private void Hold(IWithSessionId entry)
     {
-        _entries.AddLast(entry);
+        _byTime.Enqueue(_entries.AddLast(entry), entry is Frame frame ? frame.EventTimeUs : long.MaxValue);
         if (entry is Frame f)
         {
             FramesAppended++;
@@ -132,21 +134,12 @@ public sealed class ReplayLog
         {
             if (throughUs <= CommittedThroughUs) return 0;
             CommittedThroughUs = throughUs;
-            for (var node = _entries.First; node is not null;)
+            while (_byTime.TryPeek(out var node, out var timeUs) && (timeUs < throughUs || throughUs == long.MaxValue))
             {
-                var next = node.Next;
-                var done = node.Value switch
-                {
-                    Frame f => f.EventTimeUs < throughUs,
-                    _ => throughUs == long.MaxValue,
-                };
-                if (done)
-                {
-                    if (node.Value is Frame) FramesCommitted++;
-                    _entries.Remove(node);
-                    released++;
-                }
-                node = next;
+                _byTime.Dequeue();
+                if (node.Value is Frame) FramesCommitted++;
+                _entries.Remove(node);
+                released++;
             }
         }
         if (released > 0) _room.Release(released);
