@@ -18,7 +18,7 @@ internal sealed class SessionState
     private readonly List<TaskCompletionSource> _commitWaiters = [];
     private readonly List<ResumeRecord> _resumes = [];
     private long _committedUs = long.MinValue;
-    private long _results_, _duplicates, _dropped;
+    private long _resultCount, _duplicates, _dropped;
 
     public SessionState(long startUs, int resultBuffer)
     {
@@ -58,7 +58,7 @@ internal sealed class SessionState
                 return;
             }
             _byEnd.Add((r.WindowEndUs, r.WindowStartUs, r.Revision));
-            _results_++;
+            _resultCount++;
         }
         _results.Writer.TryWrite(r);
     }
@@ -129,7 +129,7 @@ internal sealed class SessionState
     {
         lock (_gate)
             return new SessionStats(log.FramesAppended, log.FramesCommitted, log.Count, log.EntriesReplayed, _committedUs,
-                _results_, _duplicates, Interlocked.Read(ref _dropped), new Dictionary<RejectReason, long>(_rejected), Opens, Disconnects,
+                _resultCount, _duplicates, Interlocked.Read(ref _dropped), new Dictionary<RejectReason, long>(_rejected), Opens, Disconnects,
                 [.. _resumes], Node);
     }
 }

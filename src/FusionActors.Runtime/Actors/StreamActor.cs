@@ -479,14 +479,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
     }
 
-    private StreamStatus Status()
-    {
-        _counters.SeqsSkipped = _seqs.Skipped;
-        return StatusNow();
-    }
-
-    private StreamStatus StatusNow() => new(_sessionId, _spec.StreamId, _spec.Modality, _health.State, _health.Reliability,
-        _watermark.CurrentUs, CompleteThrough(), _pending.Count + (_inFlight?.Length ?? 0), _counters.Snapshot());
+    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, _health.State, _health.Reliability,
+        _watermark.CurrentUs, CompleteThrough(), _pending.Count + (_inFlight?.Length ?? 0), _counters.Snapshot(_seqs.Skipped));
 
     // ---- messages of this actor ----
 
@@ -512,7 +506,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         private Dictionary<RejectReason, long>? _rejected; // most streams never reject anything
         public long FramesIn, FramesAccepted, FramesLate, FramesTooLate, InputsEncoded, InputsShed, EncoderFailures, EncoderRestarts, Quarantined, Batches;
         public double EncodeMillis;
-        public long SeqsSkipped;
 
         public void Reject(RejectReason reason)
         {
@@ -520,12 +513,13 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
         }
 
-        public StreamCounters Snapshot() => new()
+        /// <param name="seqsSkipped">Kept by the stream's seq tracker, not counted here.</param>
+        public StreamCounters Snapshot(long seqsSkipped) => new()
         {
             FramesIn = FramesIn, FramesAccepted = FramesAccepted, Rejected = _rejected is null ? new Dictionary<RejectReason, long>() : new Dictionary<RejectReason, long>(_rejected),
             FramesLate = FramesLate, FramesTooLate = FramesTooLate, InputsEncoded = InputsEncoded, InputsShed = InputsShed,
             EncoderFailures = EncoderFailures, EncoderRestarts = EncoderRestarts, Quarantined = Quarantined,
-            EncodeMillisTotal = EncodeMillis, Batches = Batches, SeqsSkipped = SeqsSkipped,
+            EncodeMillisTotal = EncodeMillis, Batches = Batches, SeqsSkipped = seqsSkipped,
         };
     }
 }
