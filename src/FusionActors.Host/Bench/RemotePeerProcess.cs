@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using FusionActors.Host.Remote;
 
 namespace FusionActors.Host.Bench;
 
@@ -9,11 +9,9 @@ namespace FusionActors.Host.Bench;
 /// </summary>
 public sealed class RemotePeerProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly List<string> _output = [];
+    private readonly HostProcess _process;
 
-    private RemotePeerProcess(int port, Process process)
+    private RemotePeerProcess(int port, HostProcess process)
     {
         Port = port;
         _process = process;
@@ -21,57 +19,17 @@ public sealed class RemotePeerProcess : IDisposable
 
     public int Port { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
-    public static RemotePeerProcess Start(int port, int pairs, int ackEvery)
-    {
-        var psi = new ProcessStartInfo(Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p : "dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { typeof(RemotePeerProcess).Assembly.Location, "bench-remote", "--raw-peer", "--port", port.ToString(),
-                     "--pairs", pairs.ToString(), "--ack-every", ackEvery.ToString() })
-            psi.ArgumentList.Add(a);
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var peer = new RemotePeerProcess(port, process);
-        process.OutputDataReceived += (_, e) => peer.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => peer.OnLine(e.Data);
-        process.Exited += (_, _) => peer._up.TrySetException(new InvalidOperationException(
-            $"raw peer exited (code {process.ExitCode}): {string.Join(" | ", peer.Output())}"));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return peer;
-    }
+    public static RemotePeerProcess Start(int port, int pairs, int ackEvery) => new(port, HostProcess.Start(
+        ["bench-remote", "--raw-peer", "--port", port.ToString(), "--pairs", pairs.ToString(), "--ack-every", ackEvery.ToString()],
+        RemoteRaw.PeerUpLine, keepStdinOpen: true));
 
-    private void OnLine(string? line)
-    {
-        if (line is null) return;
-        lock (_output) _output.Add(line);
-        if (line.StartsWith(RemoteRaw.PeerUpLine, StringComparison.Ordinal)) _up.TrySetResult();
-    }
-
-    private string[] Output()
-    {
-        lock (_output) return _output.TakeLast(20).ToArray();
-    }
-
-    public Task WaitUpAsync(TimeSpan timeout) => _up.Task.WaitAsync(timeout);
+    public Task WaitUpAsync(TimeSpan timeout) => _process.WaitUpAsync(timeout);
 
     public void Dispose()
     {
-        try
-        {
-            if (!_process.HasExited)
-            {
-                _process.StandardInput.Close();
-                if (!_process.WaitForExit(TimeSpan.FromSeconds(5))) _process.Kill(entireProcessTree: true);
-            }
-        }
-        catch (InvalidOperationException) { } // already gone
+        _process.CloseInputAndWait(TimeSpan.FromSeconds(5));
         _process.Dispose();
     }
 }

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace FusionActors.Host.Remote;
 
@@ -12,11 +10,10 @@ namespace FusionActors.Host.Remote;
 /// </summary>
 public sealed class NodeProcess : IDisposable
 {
-    private readonly Process _process;
-    private readonly TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HostProcess _process;
     private readonly StreamWriter _log;
 
-    private NodeProcess(int port, Process process, string logPath, StreamWriter log)
+    private NodeProcess(int port, HostProcess process, string logPath, StreamWriter log)
     {
         Port = port;
         _process = process;
@@ -28,9 +25,9 @@ public sealed class NodeProcess : IDisposable
 
     public string LogPath { get; }
 
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
 
-    public bool Exited => _process.HasExited;
+    public bool Exited => _process.Exited;
 
     /// <summary>Starts <c>node --port P --seeds ...</c> with the repository's config/node.hocon plus <paramref name="extraHocon"/>.</summary>
     public static NodeProcess Start(int port, IReadOnlyList<int> seeds, string logDir, string? extraHocon = null)
@@ -38,59 +35,28 @@ public sealed class NodeProcess : IDisposable
         Directory.CreateDirectory(logDir);
         var config = Path.Combine(logDir, $"node-{port}.hocon");
         File.WriteAllText(config, File.ReadAllText(RepoFile("config/node.hocon")) + "\n" + (extraHocon ?? ""));
-        var hostDll = typeof(NodeProcess).Assembly.Location;
-        var psi = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = RepoRoot(),
-        };
-        foreach (var a in new[] { hostDll, "node", "--config", config, "--port", port.ToString(), "--seeds", string.Join(",", seeds.Select(s => $"127.0.0.1:{s}")) })
-            psi.ArgumentList.Add(a);
-        psi.Environment["FUSION_CONSOLE_PORT"] = "0"; // several nodes on one machine: each console on a free port
-        psi.Environment.Remove("FUSION_CONFIG");
         var logPath = Path.Combine(logDir, $"node-{port}.log");
         var log = new StreamWriter(logPath) { AutoFlush = true };
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var node = new NodeProcess(port, process, logPath, log);
-        process.OutputDataReceived += (_, e) => node.OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => node.OnLine(e.Data);
-        process.Exited += (_, _) => node._up.TrySetException(new InvalidOperationException($"node {port} exited (code {process.ExitCode}); see {logPath}"));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return node;
+        var process = HostProcess.Start(
+            ["node", "--config", config, "--port", port.ToString(), "--seeds", string.Join(",", seeds.Select(s => $"127.0.0.1:{s}"))],
+            "node up at",
+            line => { lock (log) log.WriteLine(line); },
+            // Several nodes on one machine: each console on a free port; the config is the one given here.
+            new Dictionary<string, string?> { ["FUSION_CONSOLE_PORT"] = "0", ["FUSION_CONFIG"] = null },
+            RepoRoot());
+        return new NodeProcess(port, process, logPath, log);
     }
 
-    private void OnLine(string? line)
-    {
-        if (line is null) return;
-        lock (_log) _log.WriteLine(line);
-        if (line.StartsWith("node up at", StringComparison.Ordinal)) _up.TrySetResult();
-    }
-
-    public Task WaitUpAsync(TimeSpan timeout) => _up.Task.WaitAsync(timeout);
+    public Task WaitUpAsync(TimeSpan timeout) => _process.WaitUpAsync(timeout);
 
     /// <summary>SIGKILL: the node vanishes as in a power cut.</summary>
-    public void Kill()
-    {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-    }
+    public void Kill() => _process.Kill();
 
     /// <summary>SIGTERM (the node leaves the cluster gracefully), then a kill if it has not exited in time.</summary>
-    public async Task StopAsync(TimeSpan grace)
-    {
-        if (_process.HasExited) return;
-        if (OperatingSystem.IsWindows()) _process.Kill(entireProcessTree: true);
-        else _ = SysKill(_process.Id, 15);
-        try { await _process.WaitForExitAsync().WaitAsync(grace); }
-        catch (TimeoutException) { Kill(); }
-    }
+    public Task StopAsync(TimeSpan grace) => _process.StopAsync(grace);
 
     public void Dispose()
     {
-        Kill();
         _process.Dispose();
         lock (_log) _log.Dispose();
     }
@@ -102,12 +68,6 @@ public sealed class NodeProcess : IDisposable
         return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 
-    /// <summary>The dotnet host running this process (so the nodes run on the same runtime).</summary>
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host
-        : Environment.ProcessPath is { } p && Path.GetFileNameWithoutExtension(p) == "dotnet" ? p
-        : "dotnet";
-
     /// <summary>The repository root: the nearest folder up from here with config/node.hocon.</summary>
     public static string RepoRoot()
     {
@@ -118,7 +78,4 @@ public sealed class NodeProcess : IDisposable
     }
 
     private static string RepoFile(string relative) => Path.Combine(RepoRoot(), relative);
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int SysKill(int pid, int signal);
 }
