@@ -165,6 +165,8 @@ public sealed class FusionClient : IAsyncDisposable
         return ConfigurationFactory.ParseString(hocon)
             .WithFallback(ConfigurationFactory.ParseString(WireConfig.Hocon))
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
+            // The ClusterClient wraps what it sends in DistributedPubSub's Send, bound to that extension's serializer.
+            .WithFallback(Akka.Cluster.Tools.PublishSubscribe.DistributedPubSub.DefaultConfig())
             .WithFallback(ActorMaterializer.DefaultConfig());
     }
 }

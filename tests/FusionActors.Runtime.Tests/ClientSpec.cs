@@ -148,6 +148,7 @@ public sealed class ClientSpec : IAsyncLifetime
             akka.actor.serializers.mystery = "{{typeof(MysterySerializer).AssemblyQualifiedName}}"
             akka.actor.serialization-bindings { "{{typeof(Mystery).AssemblyQualifiedName}}" = mystery }
             akka.actor.serialization-identifiers { "{{typeof(MysterySerializer).AssemblyQualifiedName}}" = 9901 }
+            {{FusionActors.Serialization.WireConfig.Hocon}}
             """;
         using var stranger = ActorSystem.Create("stranger", hocon);
         var gateway = stranger.ActorSelection($"akka.tcp://fusion@127.0.0.1:{_port}/user/fusion-gateway");

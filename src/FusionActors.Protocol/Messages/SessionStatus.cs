@@ -36,7 +36,7 @@ public sealed record StreamStatus(
     long WatermarkUs,
     long CompleteThroughUs,
     int PendingInputs,
-    StreamCounters Counters) : IWithSessionId;
+    StreamCounters Counters) : ProtocolMessage, IWithSessionId;
 
 /// <param name="CommittedThroughUs">The last commit published to clients: frames before it are processed (DESIGN §8).</param>
 public sealed record AlignmentStatus(long WatermarkUs, long WindowsClosed, long Revisions, long LateEvidence, IReadOnlyDictionary<string, long> Shed, int BufferedEvidence,
@@ -50,4 +50,4 @@ public sealed record SessionStatus(
     IReadOnlyList<StreamStatus> Streams,
     AlignmentStatus? Alignment,
     FusionStatus? Fusion,
-    string? Client = null) : IWithSessionId;
+    string? Client = null) : ProtocolMessage, IWithSessionId;

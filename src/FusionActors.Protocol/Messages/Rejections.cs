@@ -22,10 +22,13 @@ public enum RejectReason
     StreamDisabled,
     /// <summary>A chaos drill drops the stream's frames for a while.</summary>
     ChaosDropped,
+    /// <summary>From the wire without the session's capability, or outside its frame sink: nothing was taken.</summary>
+    Unauthorized,
 }
 
 /// <summary>Sent back to the sender of a bad frame; the session keeps running.</summary>
-public sealed record FrameRejected(string SessionId, string StreamId, long Seq, RejectReason Reason, string Detail) : IWithSessionId;
+public sealed record FrameRejected(string SessionId, string StreamId, long Seq, RejectReason Reason, string Detail) : ProtocolMessage, IWithSessionId;
 
 /// <summary>A command for a session that was refused, with the reasons.</summary>
-public sealed record CommandRejected(string SessionId, string Command, string Reason) : IWithSessionId;
+/// <param name="Nonce">A refused open echoes <see cref="OpenSession.Nonce"/>, so the client knows the refusal answers its own open.</param>
+public sealed record CommandRejected(string SessionId, string Command, string Reason, string? Nonce = null) : ProtocolMessage, IWithSessionId;

@@ -12,6 +12,7 @@ namespace FusionActors.Serialization;
 /// Binary wire format of the hot messages (frames, frame batches, heartbeats): no JSON on the hot path.
 /// Little-endian; strings are UTF-8 with a length prefix; payloads are raw float32. A malformed buffer
 /// gives a <see cref="SerializationException"/> that says what was wrong, never a half-built message.
+/// What it builds is marked <see cref="ProtocolMessage.FromWire"/>.
 /// </summary>
 public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -43,6 +44,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
                 break;
             case FrameBatch b:
                 writer.String(b.SessionId);
+                writer.OptionalString(b.Credential);
                 writer.Int(b.Frames.Count);
                 foreach (var f in b.Frames) WriteFrame(ref writer, f, withSession: f.SessionId != b.SessionId);
                 break;
@@ -50,6 +52,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
                 writer.String(h.SessionId);
                 writer.String(h.StreamId);
                 writer.Long(h.WatermarkUs);
+                writer.OptionalString(h.Credential);
                 break;
             default:
                 throw new ArgumentException($"{nameof(FrameSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
@@ -60,29 +63,30 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     public override object FromBinary(byte[] bytes, string manifest)
     {
         var reader = new Reader(bytes);
-        object result = manifest switch
+        ProtocolMessage result = manifest switch
         {
             FrameManifest => ReadFrame(ref reader, null),
             BatchManifest => ReadBatch(ref reader),
-            HeartbeatManifest => new StreamHeartbeat(reader.String(), reader.String(), reader.Long()),
+            HeartbeatManifest => new StreamHeartbeat(reader.String(), reader.String(), reader.Long(), reader.OptionalString()),
             _ => throw new SerializationException($"unknown manifest '{manifest}' for {nameof(FrameSerializer)}"),
         };
         if (!reader.AtEnd) throw new SerializationException($"{bytes.Length - reader.Position} trailing bytes after a '{manifest}' message");
+        result.FromWire = true;
         return result;
     }
 
     private static int SizeOf(object obj)
     {
-        static int Str(string s) => 4 + Encoding.UTF8.GetByteCount(s);
+        static int Str(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
         static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + Str(f.StreamId) + 8 + 8 + 4 + 4 * f.Payload.Length;
         switch (obj)
         {
             case Frame f: return FrameSize(f, withSession: true);
             case FrameBatch b:
-                var size = Str(b.SessionId) + 4;
+                var size = Str(b.SessionId) + Str(b.Credential) + 4;
                 foreach (var f in b.Frames) size += FrameSize(f, f.SessionId != b.SessionId);
                 return size;
-            case StreamHeartbeat h: return Str(h.SessionId) + Str(h.StreamId) + 8;
+            case StreamHeartbeat h: return Str(h.SessionId) + Str(h.StreamId) + 8 + Str(h.Credential);
             default: return 256;
         }
     }
@@ -113,11 +117,16 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     private static FrameBatch ReadBatch(ref Reader r)
     {
         var session = r.String();
+        var credential = r.OptionalString();
         var count = r.Int();
         if (count < 0 || count > r.Remaining) throw new SerializationException($"bad frame count {count}");
         var frames = new Frame[count];
-        for (var i = 0; i < count; i++) frames[i] = ReadFrame(ref r, session);
-        return new FrameBatch(session, frames);
+        for (var i = 0; i < count; i++)
+        {
+            frames[i] = ReadFrame(ref r, session);
+            frames[i].FromWire = true;
+        }
+        return new FrameBatch(session, frames, credential);
     }
 
     private struct Writer(int capacity)
@@ -151,6 +160,13 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             Int(n);
             Ensure(n);
             _length += Encoding.UTF8.GetBytes(s, _buffer.AsSpan(_length));
+        }
+
+        /// <summary>A length of -1 stands for null.</summary>
+        public void OptionalString(string? s)
+        {
+            if (s is null) Int(-1);
+            else String(s);
         }
 
         public void Floats(float[] values)
@@ -191,6 +207,14 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         public string String()
         {
             var n = Int();
+            if (n < 0 || n > MaxStringBytes) throw new SerializationException($"bad string length {n}");
+            return Encoding.UTF8.GetString(Take(n));
+        }
+
+        public string? OptionalString()
+        {
+            var n = Int();
+            if (n == -1) return null;
             if (n < 0 || n > MaxStringBytes) throw new SerializationException($"bad string length {n}");
             return Encoding.UTF8.GetString(Take(n));
         }

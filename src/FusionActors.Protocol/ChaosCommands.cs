@@ -1,9 +1,0 @@
-namespace FusionActors.Protocol;
-
-// Fault injection for drills (the chaos palette): real failures in a running session, never a mock.
-
-/// <summary>The stream's encoder throws on its next batch, as a real crash would.</summary>
-public sealed record CrashEncoder(string SessionId, string StreamId) : IWithSessionId;
-
-/// <summary>The stream drops every frame it receives for <see cref="Duration"/> (counted), as a sensor outage would.</summary>
-public sealed record DropFrames(string SessionId, string StreamId, TimeSpan Duration) : IWithSessionId;

@@ -1,0 +1,34 @@
+using System.Text.Json.Serialization;
+
+namespace FusionActors.Protocol;
+
+/// <summary>
+/// A message that may cross a process boundary. An instance rebuilt from bytes by one of the project's
+/// serializers is marked <see cref="FromWire"/>; one made in this process is not. Only those serializers set
+/// the mark, and no other serializer may build application messages from the wire, so no peer can pass a
+/// message off as local. A session authorizes whatever comes from the wire (see <see cref="ICredentialed"/>).
+/// </summary>
+public abstract record ProtocolMessage
+{
+    [JsonIgnore]
+    public bool FromWire { get; internal set; }
+
+    // The mark says where an instance came from, not what it says: it takes no part in equality.
+    public virtual bool Equals(ProtocolMessage? other) => other is not null && EqualityContract == other.EqualityContract;
+
+    public override int GetHashCode() => EqualityContract.GetHashCode();
+
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder) => false;
+}
+
+/// <summary>
+/// A session operation that must prove its right when it comes from the wire: <see cref="Credential"/> is the
+/// session capability (<see cref="SessionOpened.Capability"/>) or, for operator commands, the operator credential.
+/// </summary>
+public interface ICredentialed : IWithSessionId
+{
+    string? Credential { get; }
+}
+
+/// <summary>Operator and chaos commands: from the wire, only with the operator credential; never through the client gateway.</summary>
+public interface IOperatorCommand : ICredentialed;
