@@ -113,7 +113,7 @@ public sealed class FusionSession : IAsyncDisposable
     public async Task CloseAsync(CancellationToken cancel = default)
     {
         _link.Tell(SessionLink.Closing.Instance);
-        var reply = await _client.AskGateway(new CloseSession(SessionId), cancel);
+        var reply = await _client.AskGateway(new CloseSession(SessionId, _state.Capability), cancel);
         if (reply is not SessionClosed) throw new FusionSessionException($"session '{SessionId}' did not close: {reply}");
     }
 
@@ -164,4 +164,14 @@ public sealed class SensorStream
 }
 
 /// <summary>A session could not be opened or used (refused by the server, unreachable cluster, timed out).</summary>
-public sealed class FusionSessionException(string message, Exception? inner = null) : Exception(message, inner);
+public class FusionSessionException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Another writer opened the session (a higher writer epoch): this one may not write to it any more.</summary>
+public sealed class FusionSessionFencedException(string message, long epoch, long currentEpoch) : FusionSessionException(message)
+{
+    /// <summary>This writer's epoch.</summary>
+    public long Epoch { get; } = epoch;
+
+    /// <summary>The epoch of the writer that fenced it.</summary>
+    public long CurrentEpoch { get; } = currentEpoch;
+}

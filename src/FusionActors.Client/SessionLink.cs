@@ -32,6 +32,11 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     private DateTime _lostAt;
     private bool _closing;
     private long _lastHeardTicks = Environment.TickCount64;
+    // Who this link is to the session: its nonce (every answer to its opens echoes it), and what the last open gave
+    // it: the writer epoch and capability it presents, and the seal the session stamps on results, commits and pings.
+    private readonly string _nonce = Secrets.New();
+    private long _writerEpoch;
+    private string? _seal;
 
     public SessionLink(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
         TaskCompletionSource<SessionOpened> firstOpen)
@@ -68,8 +73,18 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
 
     protected override void OnReceive(object message)
     {
-        if (message is FusedResult or FramesCommitted or FrameRejected or StreamStateChanged or LateEvidence or ClockPing)
-            _lastHeardTicks = Environment.TickCount64;
+        // Results, commits and pings count only with the seal of the incarnation this link opened, and answers to
+        // opens only with its nonce: anyone who can reach this actor could send the rest (forged ones are dropped).
+        switch (message)
+        {
+            case FusedResult { Seal: var seal } when !Sealed(seal): Forged(message); return;
+            case FramesCommitted { Seal: var seal } when !Sealed(seal): Forged(message); return;
+            case ClockPing { Seal: var seal } when !Sealed(seal): Forged(message); return;
+            case SessionOpened { Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
+            case CommandRejected { Command: nameof(OpenSession), Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
+            case SessionFenced f when !Secrets.Equal(f.Nonce, _nonce) && !Sealed(f.Seal): Forged(message); return;
+        }
+        if (message is FusedResult or FramesCommitted or ClockPing) _lastHeardTicks = Environment.TickCount64;
         switch (message)
         {
             case SessionOpened o: OnOpened(o); break;
@@ -83,7 +98,21 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case FrameRejected x: _state.OnRejected(x); break;
             case StreamStateChanged or LateEvidence: _state.OnEvent(message); break;
             case Subscribed: break;
-            case ClockPing p: Sender.Tell(new ClockPong(p.SessionId, p.ServerSentUs, _state.NowUs())); break;
+            case ClockPing p: Sender.Tell(new ClockPong(p.SessionId, p.ServerSentUs, _state.NowUs(), _state.Capability)); break;
+            case SessionFenced f:
+                // Another writer holds the session now. Reopening would fence it in turn, and the two would take turns
+                // forever: this writer ends, visibly, as a Kafka producer does when fenced.
+                _logger.Warning("Session {0}: fenced by writer epoch {1} (this writer had {2}): {3}", _spec.SessionId, f.CurrentEpoch, f.Epoch, f.Reason);
+                var fenced = new FusionSessionFencedException($"session '{_spec.SessionId}' was fenced: {f.Reason} (writer epoch {f.CurrentEpoch}, this writer {f.Epoch})",
+                    f.Epoch, f.CurrentEpoch);
+                if (!_firstOpen.TrySetException(fenced))
+                {
+                    _state.Fail(fenced);
+                    _log.Detach();
+                    _log.Close();
+                }
+                Context.Stop(Self);
+                break;
             case CommandRejected x when x.Command == nameof(OpenSession):
                 if (x.Reason.Contains("retry")) break; // the entity was stopping: the next periodic open gets a fresh one
                 _logger.Warning("Session {0}: open refused: {1}", _spec.SessionId, x.Reason);
@@ -115,18 +144,30 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         }
     }
 
+    private bool Sealed(string? seal) => Secrets.Equal(seal, _seal);
+
+    private void Forged(object message)
+    {
+        if (_seal is null && message is ClockPing) return; // the session's first ping can overtake its answer to the open
+        _state.Forged++;
+        _logger.Warning("Session {0}: dropped a {1} from {2} without the session's seal or this client's nonce", _spec.SessionId, message.GetType().Name, Sender.Path);
+    }
+
     private void SendOpen()
     {
         SessionResume? resume = null;
         if (_state.Opens > 0)
-            resume = new SessionResume(_log.CommittedThroughUs, _log.NextSeqByStream());
-        var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self);
+            resume = new SessionResume(_log.CommittedThroughUs, _log.NextSeqByStream(), _writerEpoch, _state.Capability);
+        var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self, _nonce);
         _clusterClient.Tell(new ClusterClient.Send("/user/fusion-gateway", open, localAffinity: false));
     }
 
     private void OnOpened(SessionOpened opened)
     {
         if (_connected || _closing || opened.FrameSink is null) return; // an answer to an earlier retry: its sink times out unused
+        _writerEpoch = opened.Epoch;
+        _seal = opened.Seal;
+        _state.Capability = opened.Capability;
         _epoch++;
         _connected = true;
         _lastHeardTicks = Environment.TickCount64;

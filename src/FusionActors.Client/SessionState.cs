@@ -44,6 +44,14 @@ internal sealed class SessionState
 
     public string? Node { get; set; }
 
+    /// <summary>The session capability of this writer (<see cref="SessionOpened.Capability"/>): what its later operations carry.</summary>
+    public string? Capability { get => Volatile.Read(ref _capability); set => Volatile.Write(ref _capability, value); }
+
+    private string? _capability;
+
+    /// <summary>Messages in the session's name that did not carry its seal or nonce: dropped.</summary>
+    public long Forged;
+
     public long CommittedThroughUs { get { lock (_gate) return _committedUs; } }
 
     public void OnResult(FusedResult r)

@@ -17,7 +17,7 @@ public static class PushCommand
 {
     public const string Usage =
         "push --to HOST:PORT[,HOST:PORT...] [--session ID] [--sessions N] [--dataset DIR] [--seconds N] [--rate X] " +
-        "[--faults none|demo|outage,noise,jitter,crash,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P [--tls-insecure]] [--report PATH] [--quiet]";
+        "[--faults none|demo|outage,noise,jitter,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P [--tls-insecure]] [--report PATH] [--quiet]";
 
     public static async Task<int> RunAsync(Args args, CancellationToken cancel)
     {
@@ -57,7 +57,7 @@ public static class PushCommand
                 if (rate > 1) spec = spec with { Streams = spec.Streams.Select(s => s with { MaxFutureSkewUs = 3_600_000_000 }).ToArray() };
                 var session = await client.OpenSessionAsync(spec, cancel);
                 var tally = new ResultTally(items);
-                runs.Add((id, session, tally, new SessionPlayer(client, session, rate), tally.RunAsync(session, stopReading.Token)));
+                runs.Add((id, session, tally, new SessionPlayer(session, rate), tally.RunAsync(session, stopReading.Token)));
                 if (!quiet && count <= 10) Console.WriteLine($"session {id} opened on {session.Node}");
             }
             var playing = runs.Select(r => r.Player.PlayAsync(Timeline.Build(r.Id, items, plan), cancel, quiet ? null : second =>
@@ -102,11 +102,14 @@ public static class PushCommand
         return r;
     }
 
-    /// <summary>none, demo (the demo's schedule), or a comma list of outage, noise, jitter, crash, bad.</summary>
+    /// <summary>
+    /// none, demo (the demo's schedule but the encoder crash), or a comma list of outage, noise, jitter, bad. A client
+    /// cannot crash an encoder: chaos commands are the operator's (<c>fusionctl chaos crash-encoder</c>).
+    /// </summary>
     public static FaultPlan Faults(string spec, int seconds)
     {
         if (spec == "none") return new FaultPlan();
-        var demo = FaultPlan.Demo(seconds);
+        var demo = FaultPlan.Demo(seconds) with { CrashCameraEncoderAt = null };
         if (spec == "demo") return demo;
         var plan = new FaultPlan();
         foreach (var f in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -115,9 +118,9 @@ public static class PushCommand
                 "outage" => plan with { CameraOutage = demo.CameraOutage },
                 "noise" => plan with { AudioNoise = demo.AudioNoise },
                 "jitter" => plan with { Jitter = true },
-                "crash" => plan with { CrashCameraEncoderAt = demo.CrashCameraEncoderAt },
+                "crash" => throw new UsageException("a client cannot crash an encoder: chaos drills are the operator's (fusionctl chaos crash-encoder)"),
                 "bad" => plan with { BadInputAt = demo.BadInputAt },
-                _ => throw new UsageException($"unknown fault '{f}' (none, demo, or a list of outage, noise, jitter, crash, bad)"),
+                _ => throw new UsageException($"unknown fault '{f}' (none, demo, or a list of outage, noise, jitter, bad)"),
             };
         return plan;
     }

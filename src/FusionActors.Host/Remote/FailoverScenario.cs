@@ -66,7 +66,7 @@ public static class FailoverScenario
             var plan = new FaultPlan { Jitter = o.Jitter, CameraSensorNoise = 0.05 };
             var killed = "";
             var killUtc = DateTime.MinValue;
-            var player = new SessionPlayer(client, session);
+            var player = new SessionPlayer(session);
             await player.PlayAsync(Timeline.Build(sessionId, items, plan), cancel, second =>
             {
                 if (second == Math.Ceiling(o.KillAtSeconds) && killed == "")

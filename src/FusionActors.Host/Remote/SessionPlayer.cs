@@ -10,7 +10,7 @@ namespace FusionActors.Host.Remote;
 /// each frame at its moment, <paramref name="rate"/> times real time. Pushes wait when the session holds its
 /// maximum of uncommitted frames, so a slow or failing cluster slows the player instead of losing frames.
 /// </summary>
-public sealed class SessionPlayer(FusionClient client, FusionSession session, double rate = 1.0)
+public sealed class SessionPlayer(FusionSession session, double rate = 1.0)
 {
     public long FramesPushed { get; private set; }
 
@@ -41,10 +41,6 @@ public sealed class SessionPlayer(FusionClient client, FusionSession session, do
                 case SendFrame f:
                     await session.Stream(f.Frame.StreamId).PushAsync(f.Frame, cancel);
                     FramesPushed++;
-                    break;
-                case CrashEncoderAt c:
-                    // A drill through the control path; the answer does not hold the sensors up.
-                    _ = client.AskGateway(new CrashEncoder(session.SessionId, c.StreamId), cancel);
                     break;
                 case CloseStreams:
                     foreach (var s in session.Spec.Streams) await session.Stream(s.StreamId).CompleteAsync(cancel);

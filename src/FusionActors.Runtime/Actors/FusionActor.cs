@@ -19,6 +19,8 @@ public sealed class FusionActor : UntypedActor
     private readonly string _sessionId;
     private readonly FusionEngine _engine;
     private readonly HashSet<IActorRef> _subscribers = [];
+    private IActorRef? _client; // the session's own client: its results and commits carry the seal it checks
+    private string? _seal;
     private readonly Queue<FusedResult> _recent = new();
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
@@ -42,6 +44,19 @@ public sealed class FusionActor : UntypedActor
             case Unsubscribe s:
                 if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
                 break;
+            case Attach a:
+                if (_client is not null && !_client.Equals(a.Client)) Context.Unwatch(_client);
+                _subscribers.Remove(a.Client);
+                _client = Context.Watch(a.Client);
+                _seal = a.Seal;
+                break;
+            case Detach d when d.Client.Equals(_client):
+                Context.Unwatch(_client);
+                _client = null;
+                _seal = null;
+                break;
+            case Detach: break;
+            case Terminated t when t.ActorRef.Equals(_client): _client = null; break;
             case Terminated t: _subscribers.Remove(t.ActorRef); break;
             case SetFusionPolicy p:
                 Log.Info("Session {0}: fusion policy {1} -> {2}", _sessionId, _engine.Policy, p.Policy);
@@ -77,7 +92,20 @@ public sealed class FusionActor : UntypedActor
     private void Publish(object message)
     {
         foreach (var s in _subscribers) s.Tell(message);
+        if (_client is null) return;
+        _client.Tell(message switch
+        {
+            FusedResult r => r with { Seal = _seal },
+            FramesCommitted c => c with { Seal = _seal },
+            _ => message,
+        });
     }
+
+    /// <summary>The session's client, whose results and commits are sealed; it replaces the one before (a new writer).</summary>
+    public sealed record Attach(IActorRef Client, string Seal);
+
+    /// <summary>A fenced writer's client gets nothing more.</summary>
+    public sealed record Detach(IActorRef Client);
 
     public sealed record FuseWindow(AlignedWindow Window, IReadOnlyDictionary<string, StreamSnapshot> Streams);
 

@@ -24,6 +24,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly BackoffPolicy _backoff;
     private readonly bool _sharded;
     private readonly SessionTokens _tokens;
+    private readonly OperatorCredential _operator;
     private readonly TimeSpan? _passivateIdleAfter;
     private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
@@ -38,6 +39,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly Dictionary<long, (IActorRef Sink, int Waiting)> _unacked = new();
     private readonly HashSet<IActorRef> _batchStreams = [];
     private long _batchIds;
+    // The writer: every open by a new writer raises the epoch, with a new capability and seal, and fences the last one.
+    private long _writerEpoch;
+    private string? _capability;
+    private string? _seal;
+    private readonly Dictionary<long, IKillSwitch> _sinks = new(); // frame sinks of the current writer, by id
+    private long _sinkIds;
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
@@ -54,8 +61,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private static readonly TimeSpan RoomDeadline = TimeSpan.FromSeconds(10);
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
-        TimeSpan? passivateIdleAfter = null)
+        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null)
     {
+        _operator = operatorCredential ?? OperatorCredential.For(null);
         _sessionId = sessionId;
         _encoders = encoders;
         _backoff = backoff;
@@ -65,13 +73,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     }
 
     /// <param name="tokens">Tokens a client must present at session open; none configured = no check.</param>
+    /// <param name="operatorCredential">What operator commands from the wire must carry; default: this process's own (none from the wire pass).</param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
     /// </param>
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
-        TimeSpan? passivateIdleAfter = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter));
+        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential));
 
     protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
 
@@ -126,12 +135,18 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     {
         switch (message)
         {
-            case Frame f: Route(f.StreamId, f, f.Seq); break;
+            case Frame f:
+                if (f.FromWire) Sender.Tell(new FrameRejected(_sessionId, f.StreamId, f.Seq, RejectReason.Unauthorized,
+                    "a frame from another process goes through the session's frame sink, or in a FrameBatch with the session capability"));
+                else Route(f.StreamId, f, f.Seq);
+                break;
             case FrameBatch batch:
+                if (!Authorized(batch)) break;
                 foreach (var f in batch.Frames) Route(f.StreamId, f, f.Seq);
                 break;
-            case FromClient c: FromSink(c.Message); break;
+            case FromClient c: FromSink(c); break;
             case SinkOpened: Sender.Tell(SinkAck.Instance); break;
+            case SinkEnded e: _sinks.Remove(e.Id); break;
             case StreamActor.Room r: OnRoom(r.Id); break;
             case RoomOverdue r when _unacked.ContainsKey(r.Id):
                 Log.Warning("Session {0}: a client batch waited {1} s for its streams to make room; acked anyway", _sessionId, RoomDeadline.TotalSeconds);
@@ -147,46 +162,47 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             case SinkClosed c:
                 if (c.Cause is { } cause) Log.Info("Session {0}: a client frame stream failed: {1}", _sessionId, cause.Message);
                 break;
-            case StreamHeartbeat h: Route(h.StreamId, h, -1); break;
-            case CloseStream c: Route(c.StreamId, c, -1); break;
-            case CrashEncoder c: Route(c.StreamId, c, -1); break;
-            case RestartStream c: Route(c.StreamId, c, -1); break;
-            case DisableStream c: Route(c.StreamId, c, -1); break;
-            case EnableStream c: Route(c.StreamId, c, -1); break;
-            case DropFrames c: Route(c.StreamId, c, -1); break;
-            case Subscribe or Unsubscribe: _fusion.Forward(message); break;
-            case ClockProbe:
-                _client?.Tell(new ClockPing(_sessionId, ServerClock.NowUs()));
+            case StreamHeartbeat h: if (Authorized(h)) Route(h.StreamId, h, -1); break;
+            case CloseStream c: if (Authorized(c)) Route(c.StreamId, c, -1); break;
+            case CrashEncoder c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case RestartStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case DisableStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case EnableStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case DropFrames c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case Subscribe s:
+                if (!Authorized(s)) break;
+                if (s.Subscriber is null) Sender.Tell(new CommandRejected(_sessionId, nameof(Subscribe), "a subscription names its subscriber"));
+                else _fusion.Forward(s);
                 break;
-            case ClockPong p: OnClockPong(p); break;
+            case Unsubscribe s:
+                if (Authorized(s) && s.Subscriber is not null) _fusion.Forward(s);
+                break;
+            case ClockProbe:
+                _client?.Tell(new ClockPing(_sessionId, ServerClock.NowUs(), _seal));
+                break;
+            case ClockPong p:
+                // A pong moves the clock offset, so only the writer's count; a forged one is dropped without an answer.
+                if (!p.FromWire || Secrets.Equal(p.Credential, _capability)) OnClockPong(p);
+                else Log.Debug("Session {0}: dropped a clock pong without the capability from {1}", _sessionId, Sender.Path.Address);
+                break;
             case Terminated t when t.ActorRef.Equals(_client):
                 // The client is gone (its process ended, or it stopped the session on its side): no more pings.
                 // The session itself lives on until closed or passivated; a reconnecting client attaches again.
                 _client = null;
                 Timers.Cancel("clock");
                 break;
-            case OpenSession o:
-                if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
-                    Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec"));
-                else if (!_tokens.Accepts(o.Token)) RefuseToken(o);
-                else
-                {
-                    // A reconnecting client: this incarnation still has its state, so the resume point is moot.
-                    // Opens retried while the session was unreachable queue up and the first (oldest) set the clock
-                    // offset: until a round trip has measured it, a fresher reading (a smaller offset) wins.
-                    if (_clock is not { HasEstimate: true }) SetOffset(Math.Min(_clockOffsetUs, ServerClock.NowUs() - o.ClientNowUs));
-                    AttachClient(o.Client);
-                    Reply(Sender, o.Client is not null);
-                }
-                break;
+            case OpenSession o: Reopen(o); break;
             case SetFusionPolicy p:
+                if (!OperatorAuthorized(p)) break;
                 // No lambda capturing p: its closure would be allocated for every message this method handles, frames too.
-                if (p.Policy.Kind == FusionPolicyKind.Single && !_spec!.Streams.Select(static s => s.Modality).Contains(p.Policy.Modality))
+                if (p.Policy is null) Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), "a policy is required"));
+                else if (p.Policy.Kind == FusionPolicyKind.Single && !_spec!.Streams.Select(static s => s.Modality).Contains(p.Policy.Modality))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
                 else _fusion.Forward(p);
                 break;
-            case GetSessionStatus: CollectStatus().PipeTo(Sender); break;
-            case CloseSession:
+            case GetSessionStatus g: if (Authorized(g)) CollectStatus().PipeTo(Sender); break;
+            case CloseSession c:
+                if (!Authorized(c)) break;
                 Log.Info("Session {0} closed", _sessionId);
                 Sender.Tell(new SessionClosed(_sessionId));
                 if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
@@ -196,12 +212,105 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         }
     }
 
+    /// <summary>
+    /// A session operation made in this process passes; one from the wire must carry the writer's capability or the
+    /// operator credential. A refusal is typed, logged without the credential, and changes nothing.
+    /// </summary>
+    private bool Authorized(ICredentialed m)
+    {
+        if (m is ProtocolMessage { FromWire: false } || Secrets.Equal(m.Credential, _capability) || _operator.Accepts(m.Credential)) return true;
+        Refuse(m, m.Credential is null ? "it carries no session capability" : "its credential is not this session's capability");
+        return false;
+    }
+
+    /// <summary>Operator and chaos commands: from the wire only with the operator credential, which no client holds.</summary>
+    private bool OperatorAuthorized(IOperatorCommand m)
+    {
+        if (m is ProtocolMessage { FromWire: false } || _operator.Accepts(m.Credential)) return true;
+        Refuse(m, "it is an operator command, and it carries no operator credential");
+        return false;
+    }
+
+    private void Refuse(ICredentialed m, string why)
+    {
+        var name = m.GetType().Name;
+        Log.Warning("Session {0}: refused a {1} from {2}: {3}", _sessionId, name, Sender.Path.Address, why);
+        FusionMetrics.Unauthorized(name);
+        Sender.Tell(new CommandRejected(_sessionId, name, $"not authorized: {why}"));
+    }
+
+    /// <summary>
+    /// An open of a session that is open already. A writer's reopen (its epoch and capability, after a lost
+    /// connection) attaches it again; a stale epoch is fenced; an open by a new writer (no epoch, or a higher one)
+    /// starts a new epoch and fences the writer before it.
+    /// </summary>
+    private void Reopen(OpenSession o)
+    {
+        if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
+        {
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec", o.Nonce));
+            return;
+        }
+        if (!_tokens.Accepts(o.Token))
+        {
+            RefuseToken(o);
+            return;
+        }
+        var presented = o.Resume is { Epoch: > 0 } r ? r : null;
+        if (presented is not null && presented.Epoch < _writerEpoch)
+        {
+            Log.Warning("Session {0}: refused a reopen by fenced writer epoch {1} (now {2}) from {3}", _sessionId, presented.Epoch, _writerEpoch, Sender.Path.Address);
+            Sender.Tell(new SessionFenced(_sessionId, presented.Epoch, _writerEpoch, "another writer opened the session", Nonce: o.Nonce));
+            return;
+        }
+        if (presented is not null && presented.Epoch == _writerEpoch)
+        {
+            if (!Secrets.Equal(presented.Credential, _capability))
+            {
+                Log.Warning("Session {0}: refused a reopen of writer epoch {1} with a wrong capability from {2}", _sessionId, presented.Epoch, Sender.Path.Address);
+                Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "not authorized: the capability is not this writer's", o.Nonce));
+                return;
+            }
+        }
+        else BeginEpoch(presented, o.Client);
+        // A reconnecting writer: this incarnation still has its state, so the resume point is moot.
+        // Opens retried while the session was unreachable queue up and the first (oldest) set the clock
+        // offset: until a round trip has measured it, a fresher reading (a smaller offset) wins.
+        if (_clock is not { HasEstimate: true }) SetOffset(Math.Min(_clockOffsetUs, ServerClock.NowUs() - o.ClientNowUs));
+        AttachClient(o.Client);
+        Reply(Sender, o.Client is not null, o.Nonce);
+    }
+
+    /// <summary>
+    /// A new writer epoch: the resumed one of a writer that held it on an incarnation before this one (its capability
+    /// kept), or the next one. The writer before it is told it is fenced (with its own seal) and its frame sinks are cut.
+    /// </summary>
+    private void BeginEpoch(SessionResume? resumed, IActorRef? client)
+    {
+        var previous = (Epoch: _writerEpoch, Client: _client, Seal: _seal);
+        _writerEpoch = resumed?.Epoch ?? _writerEpoch + 1;
+        _capability = resumed is not null && Secrets.Plausible(resumed.Credential) ? resumed.Credential : Secrets.New();
+        _seal = Secrets.New();
+        foreach (var sink in _sinks.Values) sink.Abort(new SessionFencedException(_sessionId, _writerEpoch));
+        _sinks.Clear();
+        if (previous.Epoch == 0) return;
+        Log.Warning("Session {0}: writer epoch {1} fences epoch {2}", _sessionId, _writerEpoch, previous.Epoch);
+        if (previous.Client is null) return;
+        _fusion.Tell(new FusionActor.Detach(previous.Client));
+        if (!previous.Client.Equals(client))
+        {
+            previous.Client.Tell(new SessionFenced(_sessionId, previous.Epoch, _writerEpoch, "another writer opened the session", previous.Seal));
+            Context.Unwatch(previous.Client);
+            _client = null;
+        }
+    }
+
     private void Open(OpenSession open)
     {
         if (_passivating)
         {
             // Already asked the shard to stop this entity; the shard starts a fresh one for the retry.
-            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session entity is stopping; retry"));
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session entity is stopping; retry", open.Nonce));
             return;
         }
         if (!_tokens.Accepts(open.Token))
@@ -214,7 +323,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         var spec = open.Spec;
         if (spec.SessionId != _sessionId)
         {
-            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), $"spec is for session '{spec.SessionId}'"));
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), $"spec is for session '{spec.SessionId}'", open.Nonce));
             return;
         }
         var problems = SpecValidator.Problems(spec).ToList();
@@ -228,7 +337,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (problems.Count > 0)
         {
             Log.Warning("Session {0}: open refused: {1}", _sessionId, string.Join("; ", problems));
-            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), string.Join("; ", problems)));
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), string.Join("; ", problems), open.Nonce));
             PassivateUnopened();
             return;
         }
@@ -249,19 +358,20 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (resume is not null)
             Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
                 string.Join(", ", resume.NextSeq.Select(kv => $"{kv.Key}:{kv.Value}")));
+        BeginEpoch(resume is { Epoch: > 0 } ? resume : null, open.Client);
         AttachClient(open.Client);
         Log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Context.Become(Opened);
         FusionMetrics.SessionOpened();
-        Reply(Sender, open.Client is not null);
+        Reply(Sender, open.Client is not null, open.Nonce);
     }
 
     private void RefuseToken(OpenSession open)
     {
         // Logged without the token itself; the sender's address says who tried.
         Log.Warning("Session {0}: open refused: {1} session token from {2}", _sessionId, open.Token is null ? "missing" : "wrong", Sender.Path.Address);
-        Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), open.Token is null ? "a session token is required" : "the session token is not valid"));
+        Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), open.Token is null ? "a session token is required" : "the session token is not valid", open.Nonce));
     }
 
     private void AttachClient(IActorRef? client)
@@ -269,7 +379,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (client is null) return;
         if (_client is not null && !_client.Equals(client)) Context.Unwatch(_client);
         _client = Context.Watch(client);
-        _fusion.Tell(new Subscribe(_sessionId, client));
+        _fusion.Tell(new FusionActor.Attach(client, _seal!));
         _clock ??= new SessionClock();
         if (!Timers.IsTimerActive("clock"))
             Timers.StartPeriodicTimer("clock", ClockProbe.Instance, TimeSpan.FromMilliseconds(50), ClockProbeInterval);
@@ -301,10 +411,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _alignment.Tell(changed);
     }
 
-    /// <summary>Answers an open; a client that named itself gets a fresh frame sink (a SinkRef is good for one stream).</summary>
-    private void Reply(IActorRef replyTo, bool withSink)
+    /// <summary>
+    /// Answers an open with the writer's capability; a client that named itself gets a fresh frame sink (a SinkRef
+    /// is good for one stream), tagged with the writer epoch and cut when that writer is fenced.
+    /// </summary>
+    private void Reply(IActorRef replyTo, bool withSink, string? nonce)
     {
-        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self);
+        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self, null, _capability, _writerEpoch, _seal, nonce);
         if (!withSink)
         {
             replyTo.Tell(opened);
@@ -312,20 +425,30 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         }
         // One materializer per session, made on first use: most sessions never need one, and it costs memory.
         _materializer ??= Context.Materializer();
-        StreamRefs.SinkRef<IWithSessionId>()
-            .Select(m => new FromClient(m)) // one per batch: tells sink traffic from the region's without a lookup per message
+        var epoch = _writerEpoch;
+        var id = ++_sinkIds;
+        var ((sinkRef, killSwitch), done) = StreamRefs.SinkRef<IWithSessionId>()
+            .ViaMaterialized(KillSwitches.Single<IWithSessionId>(), Keep.Both)
+            .WatchTermination(Keep.Both)
+            .Select(m => new FromClient(m, epoch)) // one per batch: tells sink traffic from the region's without a lookup per message
             .To(Sink.ActorRefWithAck<FromClient>(Self, SinkOpened.Instance, SinkAck.Instance, new SinkClosed(null), e => new SinkClosed(e)))
-            .Run(_materializer)
-            .PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
-                failure: e => new CommandRejected(_sessionId, nameof(OpenSession), $"could not make the frame sink: {e.Message}"));
+            .Run(_materializer);
+        _sinks[id] = killSwitch;
+        done.PipeTo(Self, success: _ => new SinkEnded(id), failure: _ => new SinkEnded(id));
+        sinkRef.PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
+            failure: e => new CommandRejected(_sessionId, nameof(OpenSession), $"could not make the frame sink: {e.Message}", nonce));
     }
 
     /// <summary>
     /// An element of a client's frame sink: routed like any frame, but rejections go to the client's actor (the
     /// sink stage is not a reply address), and the ack that lets the next element come is sent once it is routed.
     /// </summary>
-    private void FromSink(object message)
+    private void FromSink(FromClient element)
     {
+        // A fenced writer's sink is cut, but what it sent before the cut may still be in the mailbox: its seqs must
+        // not interleave with the new writer's. Not acked: that sink is done.
+        if (element.Epoch != _writerEpoch) return;
+        var message = element.Message;
         var sink = Sender;
         var replyTo = _client ?? ActorRefs.Nobody;
         _batchStreams.Clear();
@@ -419,8 +542,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private sealed record SinkClosed(Exception? Cause);
 
     /// <summary>An element of a client's frame sink; the sender is the sink's stage, which waits for <see cref="SinkAck"/>.</summary>
-    private sealed record FromClient(IWithSessionId Message);
+    private sealed record FromClient(IWithSessionId Message, long Epoch);
+
+    private sealed record SinkEnded(long Id);
 
     private static bool Equivalent(SessionSpec a, SessionSpec b) =>
         a.SessionId == b.SessionId && a.Streams.SequenceEqual(b.Streams) && a.Window == b.Window && a.Policy == b.Policy;
 }
+
+/// <summary>Why a fenced writer's frame sink was cut: a writer with a higher epoch opened the session.</summary>
+public sealed class SessionFencedException(string sessionId, long epoch)
+    : Exception($"session '{sessionId}' was opened by writer epoch {epoch}; this writer is fenced");

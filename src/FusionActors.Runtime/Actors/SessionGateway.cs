@@ -7,9 +7,10 @@ namespace FusionActors.Actors;
 
 /// <summary>
 /// The node's front door for remote clients (registered with the ClusterClient receptionist as
-/// <c>/user/fusion-gateway</c>): a message with a session id goes to the session region, which finds the
-/// session wherever it lives; a question about the cluster is answered here; anything else gets a typed
-/// <see cref="UnsupportedMessage"/> back and a log line, and the node carries on.
+/// <c>/user/fusion-gateway</c>): a client's session operation goes to the session region, which finds the
+/// session wherever it lives and authorizes it there (token at open, capability after); a question about the
+/// cluster is answered here. Operator and chaos commands are never served here, whatever they carry, and nor
+/// is anything else: a typed <see cref="UnsupportedMessage"/> goes back with a log line, and the node carries on.
 /// </summary>
 public sealed class SessionGateway : UntypedActor
 {
@@ -31,7 +32,12 @@ public sealed class SessionGateway : UntypedActor
     {
         switch (message)
         {
-            case IWithSessionId: _sessions.Forward(message); break;
+            case IOperatorCommand:
+                Refuse(message, "operator commands are served by the operator console, never by the client gateway");
+                break;
+            case OpenSession or CloseSession or Subscribe or Unsubscribe or GetSessionStatus or Frame or FrameBatch or StreamHeartbeat or CloseStream:
+                _sessions.Forward(message);
+                break;
             case GetClusterMembers:
                 var state = Cluster.Get(Context.System).State;
                 Sender.Tell(new ClusterMembers(
@@ -39,10 +45,14 @@ public sealed class SessionGateway : UntypedActor
                     state.Unreachable.Select(m => m.Address.ToString()).ToArray()));
                 break;
             default:
-                Log.Warning("Gateway: refused a {0} from {1}: not a session message", message.GetType().FullName, Sender.Path.Address);
-                Sender.Tell(new UnsupportedMessage(message.GetType().FullName ?? message.GetType().Name,
-                    "the gateway serves session messages (with a session id) and GetClusterMembers only"));
+                Refuse(message, "the gateway serves a client's session operations and GetClusterMembers only");
                 break;
         }
+    }
+
+    private void Refuse(object message, string why)
+    {
+        Log.Warning("Gateway: refused a {0} from {1}: {2}", message.GetType().FullName, Sender.Path.Address, why);
+        Sender.Tell(new UnsupportedMessage(message.GetType().FullName ?? message.GetType().Name, why));
     }
 }

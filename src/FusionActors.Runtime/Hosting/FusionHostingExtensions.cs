@@ -43,8 +43,10 @@ public static class FusionHostingExtensions
         // Idle passivation is the session's own (SessionActor: frames through a client's sink bypass the shard,
         // so the shard would take a busy session for idle).
         var tokens = new SessionTokens(options.SessionTokens);
+        var operatorCredential = OperatorCredential.For(options.OperatorConsole.Token);
         return builder.WithShardRegion<SessionRegion>("sessions",
-                sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter),
+                sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
+                    operatorCredential: operatorCredential),
                 new SessionMessageExtractor(options.Shards), shardOptions)
             .WithFusionGateway();
     }

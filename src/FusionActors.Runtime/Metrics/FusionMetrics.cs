@@ -33,6 +33,8 @@ public static class FusionMetrics
     public static readonly Histogram<double> WatermarkLag = Meter.CreateHistogram<double>("fusion.watermark.lag", "ms", "Session watermark lag behind the session clock when a window is fused");
     public static readonly Histogram<double> WindowLatency = Meter.CreateHistogram<double>("fusion.window.latency", "ms",
         "End-to-end latency: from a window's end on the session clock to its first decision");
+    public static readonly Counter<long> Refused = Meter.CreateCounter<long>("fusion.security.refused", "{message}",
+        "Session operations from the wire refused for want of a capability or operator credential, by message type");
     public static readonly UpDownCounter<long> ActiveSessions = Meter.CreateUpDownCounter<long>("fusion.sessions.active", "{session}", "Open sessions on this node");
 
     private static KeyValuePair<string, object?> Modality(string modality) => new("modality", modality);
@@ -84,6 +86,9 @@ public static class FusionMetrics
     }
 
     public static void SessionOpened() => ActiveSessions.Add(1);
+
+    /// <param name="message">A protocol type name: a bounded set.</param>
+    public static void Unauthorized(string message) => Refused.Add(1, new KeyValuePair<string, object?>("message", message));
 
     public static void SessionClosed() => ActiveSessions.Add(-1);
 

@@ -4,4 +4,7 @@ using FusionActors.Metrics;
 namespace FusionActors.OperatorConsole;
 
 /// <summary>What the palettes of a node act on: its actor system, the session region and its metric totals.</summary>
-public sealed record ConsoleContext(ActorSystem System, IActorRef Sessions, MetricTotals Metrics);
+/// <param name="OperatorCredential">
+/// What the palettes' session commands carry, so that a session on another node takes them (see <see cref="Actors.OperatorCredential"/>).
+/// </param>
+public sealed record ConsoleContext(ActorSystem System, IActorRef Sessions, MetricTotals Metrics, string OperatorCredential);

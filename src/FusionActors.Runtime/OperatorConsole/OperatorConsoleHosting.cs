@@ -45,7 +45,7 @@ public sealed class OperatorConsoleHosting : IAsyncDisposable
             ConsoleHost? host = null;
             if (console.Enabled)
             {
-                var palettes = BuiltInPalettes(new ConsoleContext(system, sessions, totals));
+                var palettes = BuiltInPalettes(new ConsoleContext(system, sessions, totals, Actors.OperatorCredential.For(console.Token).Value));
                 try { host = ConsoleHost.Start(console, system, palettes, Cluster.Get(system).SelfAddress.ToString(), log); }
                 catch (System.Net.Sockets.SocketException e) when (!console.FailIfPortTaken)
                 {

@@ -24,16 +24,16 @@ public sealed class ChaosPalette(ConsoleContext context) : CommandPaletteHandler
     {
         protected override async Task Execute()
         {
-            var status = await OpenStatus(context.Sessions, Command.Arg("session"));
+            var status = await OpenStatus(context, Command.Arg("session"));
             var stream = Stream(status, Command.Arg("stream"));
             if (Command.Name == "crash-encoder")
             {
-                Done(await Send(context.Sessions, new CrashEncoder(status.SessionId, stream.StreamId)));
+                Done(await Send(context.Sessions, new CrashEncoder(status.SessionId, stream.StreamId, context.OperatorCredential)));
                 return;
             }
             var seconds = Command.Number("seconds");
             if (seconds is <= 0 or > 3600) throw new CommandFailedException($"SECONDS must be in (0, 3600], not {seconds}");
-            Done(await Send(context.Sessions, new DropFrames(status.SessionId, stream.StreamId, TimeSpan.FromSeconds(seconds))));
+            Done(await Send(context.Sessions, new DropFrames(status.SessionId, stream.StreamId, TimeSpan.FromSeconds(seconds), context.OperatorCredential)));
         }
     }
 }

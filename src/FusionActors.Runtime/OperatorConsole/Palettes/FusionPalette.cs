@@ -24,11 +24,11 @@ public sealed class FusionPalette(ConsoleContext context) : CommandPaletteHandle
     {
         protected override async Task Execute()
         {
-            var status = await OpenStatus(context.Sessions, Command.Arg("session"));
+            var status = await OpenStatus(context, Command.Arg("session"));
             if (Command.Name == "policy")
             {
                 var policy = FusionPolicy.Parse(Command.Arg("policy"));
-                await Send(context.Sessions, new SetFusionPolicy(status.SessionId, policy));
+                await Send(context.Sessions, new SetFusionPolicy(status.SessionId, policy, context.OperatorCredential));
                 Done(new CommandResponse($"session {status.SessionId}: policy {status.Fusion?.Policy} -> {policy}")
                 {
                     Data = ToJson(new { status.SessionId, from = status.Fusion?.Policy, to = policy.ToString() }),

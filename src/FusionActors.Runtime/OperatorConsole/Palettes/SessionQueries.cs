@@ -16,9 +16,9 @@ internal static class SessionQueries
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Status of an open session; a session that is not open is a failure of the command.</summary>
-    public static async Task<SessionStatus> OpenStatus(IActorRef sessions, string sessionId)
+    public static async Task<SessionStatus> OpenStatus(ConsoleContext context, string sessionId)
     {
-        var status = await sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId), Timeout);
+        var status = await context.Sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId, context.OperatorCredential), Timeout);
         if (!status.Open) throw new CommandFailedException($"session '{sessionId}' is not open");
         return status;
     }

@@ -27,14 +27,14 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
             {
                 case "list": await List(); break;
                 case "show": await Show(Command.Arg("id")); break;
-                case "kill": Done(await Send(context.Sessions, new CloseSession((await OpenStatus(context.Sessions, Command.Arg("id"))).SessionId))); break;
+                case "kill": Done(await Send(context.Sessions, new CloseSession((await OpenStatus(context, Command.Arg("id"))).SessionId, context.OperatorCredential))); break;
             }
         }
 
         private async Task List()
         {
             var (entities, unanswered) = await Entities(context.System, context.Sessions);
-            var statuses = await Task.WhenAll(entities.Select(async e => (e.Node, Status: await context.Sessions.Ask<SessionStatus>(new GetSessionStatus(e.SessionId), SessionQueries.Timeout))));
+            var statuses = await Task.WhenAll(entities.Select(async e => (e.Node, Status: await context.Sessions.Ask<SessionStatus>(new GetSessionStatus(e.SessionId, context.OperatorCredential), SessionQueries.Timeout))));
             var open = statuses.Where(s => s.Status.Open).ToList();
             var rows = open.Select(s => new[]
             {
@@ -58,7 +58,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
 
         private async Task Show(string id)
         {
-            var s = await OpenStatus(context.Sessions, id);
+            var s = await OpenStatus(context, id);
             Done(new CommandResponse(Summary(s)) { Table = StreamsTable(s), Data = ToJson(Describe(s)) });
         }
     }

@@ -25,7 +25,7 @@ public sealed class StreamsPalette(ConsoleContext context) : CommandPaletteHandl
     {
         protected override async Task Execute()
         {
-            var status = await OpenStatus(context.Sessions, Command.Arg("session"));
+            var status = await OpenStatus(context, Command.Arg("session"));
             if (Command.Name == "show")
             {
                 Done(new CommandResponse(null) { Table = SessionsPalette.StreamsTable(status), Data = ToJson(SessionsPalette.Describe(status)) });
@@ -38,15 +38,15 @@ public sealed class StreamsPalette(ConsoleContext context) : CommandPaletteHandl
                     if (stream.State != StreamState.Failed)
                         throw new CommandFailedException($"stream {stream.StreamId} is {stream.State}; restart revives a Failed stream (crashed encoders restart by themselves)");
                     // RestartStream is fire-and-forget in the session protocol: report the state it led to.
-                    context.Sessions.Tell(new RestartStream(status.SessionId, stream.StreamId));
-                    var after = Stream(await OpenStatus(context.Sessions, status.SessionId), stream.StreamId);
+                    context.Sessions.Tell(new RestartStream(status.SessionId, stream.StreamId, context.OperatorCredential));
+                    var after = Stream(await OpenStatus(context, status.SessionId), stream.StreamId);
                     Done($"stream {stream.StreamId} restart requested; now {after.State}");
                     break;
                 case "disable":
-                    Done(await Send(context.Sessions, new DisableStream(status.SessionId, stream.StreamId)));
+                    Done(await Send(context.Sessions, new DisableStream(status.SessionId, stream.StreamId, context.OperatorCredential)));
                     break;
                 case "enable":
-                    Done(await Send(context.Sessions, new EnableStream(status.SessionId, stream.StreamId)));
+                    Done(await Send(context.Sessions, new EnableStream(status.SessionId, stream.StreamId, context.OperatorCredential)));
                     break;
             }
         }

@@ -41,9 +41,9 @@ public sealed class WatchPalette(ConsoleContext context) : CommandPaletteHandler
 
         protected override async Task Execute()
         {
-            var status = await OpenStatus(_context.Sessions, Command.Arg("session"));
+            var status = await OpenStatus(_context, Command.Arg("session"));
             _sessionId = status.SessionId;
-            await _context.Sessions.Ask<Subscribed>(new Subscribe(status.SessionId, Self), SessionQueries.Timeout);
+            await _context.Sessions.Ask<Subscribed>(new Subscribe(status.SessionId, Self, _context.OperatorCredential), SessionQueries.Timeout);
             Write(new CommandResponse($"watching {status.SessionId} (policy {status.Fusion?.Policy}; " +
                                       $"{string.Join(" ", status.Streams.Select(s => $"{s.StreamId}:{s.State}"))})", Final: false)
             {
@@ -59,7 +59,7 @@ public sealed class WatchPalette(ConsoleContext context) : CommandPaletteHandler
 
         protected override void PostStop()
         {
-            if (_sessionId is not null) _context.Sessions.Tell(new Unsubscribe(_sessionId, Self));
+            if (_sessionId is not null) _context.Sessions.Tell(new Unsubscribe(_sessionId, Self, _context.OperatorCredential));
         }
 
         private static string Line(FusedResult r) =>
