@@ -155,7 +155,8 @@ public sealed class ConsoleConnection : IAsyncDisposable
         {
             var names = certificate.Extensions.OfType<X509SubjectAlternativeNameExtension>()
                 .SelectMany(san => san.EnumerateDnsNames().Concat(san.EnumerateIPAddresses().Select(ip => ip.ToString()))).ToArray();
-            why.Add($"its certificate is not for '{host}' (subject alternative names: {(names.Length > 0 ? string.Join(", ", names) : "none")})");
+            why.Add($"its certificate is not for '{host}' (subject alternative names: {(names.Length > 0 ? string.Join(", ", names) : "none")}; "
+                    + "connect to one of those, or skip this check with --tls-insecure, dev only)");
         }
         return string.Join("; and ", why);
     }
