@@ -63,6 +63,25 @@ public sealed class TestPki : IDisposable
         return path;
     }
 
+    /// <summary>A self-signed TLS server certificate for 127.0.0.1: its PKCS#12 file (with the key) and its PEM (to trust).</summary>
+    public static (string Pfx, string Pem) SelfSignedServerCertificate(string directory, string name, string password)
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1", "Server Authentication")], critical: false));
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        var now = DateTimeOffset.UtcNow;
+        using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
+        var pfx = Path.Combine(directory, $"{name}.pfx");
+        var pem = Path.Combine(directory, $"{name}.pem");
+        File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pkcs12, password));
+        File.WriteAllText(pem, certificate.ExportCertificatePem());
+        return (pfx, pem);
+    }
+
     public void Dispose()
     {
         _ca.Dispose();

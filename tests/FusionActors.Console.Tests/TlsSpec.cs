@@ -133,4 +133,20 @@ public sealed class TlsSpec(TlsNode node) : IClassFixture<TlsNode>
         Assert.Contains("\"type\":\"hello\"", received);
         Assert.Contains(TlsNode.ConsoleToken, received);
     }
+
+    [Fact]
+    public async Task A_self_signed_certificate_given_as_the_CA_is_trusted_and_no_other_one()
+    {
+        var (pfx, pem) = TestPki.SelfSignedServerCertificate(node.Ca.Directory, "self-signed-console", "pw");
+        await using var server = new ImpostorConsole(pfx, "pw");
+
+        var trusted = await ConsoleNode.CtlAt(server.Port, Trusting(pem, "help"));
+        Assert.True(trusted.ExitCode == 0, trusted.ToString());
+
+        var other = await ConsoleNode.CtlAt(server.Port, Trusting(node.Ca.CaPem, "help"));
+        Assert.Equal(3, other.ExitCode);
+        Assert.Contains("not trusted", other.Error);
+        var (_, _, received) = await server.ServedAsync();
+        Assert.Equal(1, received.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("\"type\":\"hello\"")));
+    }
 }
