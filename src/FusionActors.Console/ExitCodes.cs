@@ -8,6 +8,6 @@ public static class ExitCodes
     public const int Failed = 1;
     /// <summary>Unknown command or bad arguments.</summary>
     public const int Usage = 2;
-    /// <summary>No connection: the node cannot be reached, or it refused the client (token).</summary>
+    /// <summary>No connection: the node cannot be reached, it refused the client (token), or its TLS certificate is not trusted.</summary>
     public const int Unavailable = 3;
 }

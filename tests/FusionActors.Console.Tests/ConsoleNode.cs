@@ -28,24 +28,30 @@ public class ConsoleNode : IAsyncLifetime
 
     protected virtual string? Token => null;
 
+    /// <summary>The node's console options: a free loopback port, <see cref="Token"/>, plain TCP.</summary>
+    protected virtual ConsoleOptions ConsoleOptions => new() { Port = 0, Token = Token, FailIfPortTaken = true };
+
     public int Port => Node.Console!.Endpoint.Port;
 
     public async Task InitializeAsync()
     {
-        var options = FusionOptions.Load() with { OperatorConsole = new ConsoleOptions { Port = 0, Token = Token, FailIfPortTaken = true } };
+        var options = FusionOptions.Load() with { OperatorConsole = ConsoleOptions };
         Node = await FusionNode.StartAsync(options);
     }
 
-    public async Task DisposeAsync() => await Node.DisposeAsync();
+    public virtual async Task DisposeAsync() => await Node.DisposeAsync();
 
     /// <summary>Runs fusionctl with <c>--host 127.0.0.1:PORT</c> and the given arguments.</summary>
     public async Task<CtlRun> Ctl(params string[] args) => await Ctl(args, CancellationToken.None);
 
-    public async Task<CtlRun> Ctl(string[] args, CancellationToken cancel, SyncStringWriter? output = null)
+    public async Task<CtlRun> Ctl(string[] args, CancellationToken cancel, SyncStringWriter? output = null) => await CtlAt(Port, args, cancel, output);
+
+    /// <summary>Runs fusionctl with <c>--host 127.0.0.1:<paramref name="port"/></c> (a proxy in front of the node, another server).</summary>
+    public static async Task<CtlRun> CtlAt(int port, string[] args, CancellationToken cancel = default, SyncStringWriter? output = null)
     {
         output ??= new SyncStringWriter();
         var error = new SyncStringWriter();
-        var code = await FusionCtl.RunAsync(["--host", $"127.0.0.1:{Port}", .. args], output, error, cancel);
+        var code = await FusionCtl.RunAsync(["--host", $"127.0.0.1:{port}", .. args], output, error, cancel);
         return new CtlRun(code, output.ToString(), error.ToString());
     }
 

@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -12,7 +15,9 @@ using Microsoft.Extensions.Logging;
 namespace FusionActors.OperatorConsole;
 
 /// <summary>
-/// The console endpoint of a node: a TCP listener speaking line-delimited JSON (<see cref="ConsoleFrame"/>).
+/// The console endpoint of a node: a TCP listener speaking line-delimited JSON (<see cref="ConsoleFrame"/>),
+/// over TLS (<see cref="SslStream"/>, TLS 1.2/1.3) when <see cref="ConsoleOptions.TlsCertificate"/> is set: then
+/// a connection reads no frame before its handshake completed, and one that does not speak TLS is closed.
 /// Each invocation runs in its palette's handler actor under a <see cref="ResponseSink"/> that feeds the
 /// connection; closing the connection or a Cancel frame stops the invocation.
 /// </summary>
@@ -26,14 +31,25 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly IReadOnlyList<CommandPaletteHandler> _palettes;
     private readonly string _node;
     private readonly ILogger _log;
+    private readonly X509Certificate2? _certificate;
+    private readonly SslServerAuthenticationOptions? _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private Task _accepting = Task.CompletedTask;
     private int _running;
 
-    private ConsoleHost(TcpListener listener, ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log)
+    private ConsoleHost(TcpListener listener, ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log,
+        ServerCertificate? certificate)
     {
         _listener = listener;
+        _certificate = certificate?.Certificate;
+        _tls = certificate is null ? null : new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = certificate.Context,
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ClientCertificateRequired = false,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
         _options = options;
         _system = system;
         _palettes = palettes;
@@ -48,21 +64,62 @@ public sealed class ConsoleHost : IAsyncDisposable
 
     public IReadOnlyList<CommandPalette> Palettes => _palettes.Select(p => p.Palette).ToArray();
 
-    /// <summary>Binds and starts accepting. Refuses a non-loopback address without a token.</summary>
+    /// <summary>
+    /// Loads the TLS certificate (if any), binds and starts accepting. Refuses, before binding, a non-loopback
+    /// address without both TLS and a token (<see cref="ConsoleOptions.EnsureSafeToBind"/>), and a certificate
+    /// that cannot be loaded or has no private key.
+    /// </summary>
     public static ConsoleHost Start(ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log)
     {
-        if (!options.IsLoopback && options.Token is null)
-            throw new InvalidOperationException(
-                $"fusion.console binds to {options.Hostname}, which is not loopback: set fusion.console.token (or {ConsoleOptions.TokenVariable})");
-        var address = options.Hostname == "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(options.Hostname, out var ip) ? ip
-            : Dns.GetHostAddresses(options.Hostname).First();
-        var listener = new TcpListener(address, options.Port);
-        listener.Start();
-        var host = new ConsoleHost(listener, options, system, palettes, node, log);
-        host._accepting = host.AcceptAsync();
-        log.LogInformation("Operator console on {Endpoint} ({Auth})", host.Endpoint, options.Token is null ? "no token" : "token required");
-        return host;
+        options.EnsureSafeToBind();
+        var certificate = options.Tls ? ServerCertificate.Load(options) : null;
+        try
+        {
+            var address = options.Hostname == "localhost" ? IPAddress.Loopback
+                : IPAddress.TryParse(options.Hostname, out var ip) ? ip
+                : Dns.GetHostAddresses(options.Hostname).First();
+            var listener = new TcpListener(address, options.Port);
+            listener.Start();
+            var host = new ConsoleHost(listener, options, system, palettes, node, log, certificate);
+            host._accepting = host.AcceptAsync();
+            log.LogInformation("Operator console on {Endpoint} ({Transport}, {Auth})", host.Endpoint,
+                certificate is null ? "plain TCP" : $"TLS, certificate {certificate.Certificate.Subject}",
+                options.Token is null ? "no token" : "token required");
+            if (certificate is null && options.Token is not null)
+                log.LogInformation("Operator console: the token travels in clear on loopback; set fusion.console.tls.certificate to encrypt it");
+            return host;
+        }
+        catch
+        {
+            certificate?.Certificate.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The console's certificate with its private key, and the chain it sends (the other certificates of the PKCS#12 file).</summary>
+    private sealed record ServerCertificate(X509Certificate2 Certificate, SslStreamCertificateContext Context)
+    {
+        public static ServerCertificate Load(ConsoleOptions options)
+        {
+            var path = options.TlsCertificate!;
+            X509Certificate2Collection all;
+            try { all = X509CertificateLoader.LoadPkcs12CollectionFromFile(path, options.TlsPassword); }
+            catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException(
+                    $"fusion.console.tls.certificate (or {ConsoleOptions.TlsCertificateVariable}) '{path}' cannot be loaded as PKCS#12 with " +
+                    $"fusion.console.tls.password (or {ConsoleOptions.TlsPasswordVariable}): {e.Message}", e);
+            }
+            var leaf = all.FirstOrDefault(c => c.HasPrivateKey);
+            if (leaf is null)
+            {
+                foreach (var c in all) c.Dispose();
+                throw new InvalidOperationException(
+                    $"fusion.console.tls.certificate (or {ConsoleOptions.TlsCertificateVariable}) '{path}' holds no certificate with a private key");
+            }
+            var chain = new X509Certificate2Collection(all.Where(c => !ReferenceEquals(c, leaf)).ToArray());
+            return new ServerCertificate(leaf, SslStreamCertificateContext.Create(leaf, chain, offline: true));
+        }
     }
 
     private async Task AcceptAsync()
@@ -89,7 +146,29 @@ public sealed class ConsoleHost : IAsyncDisposable
         using var _ = client;
         client.NoDelay = true;
         var remote = client.Client.RemoteEndPoint;
-        var stream = client.GetStream();
+        if (_tls is null)
+        {
+            await ServeFramesAsync(client.GetStream(), remote);
+            return;
+        }
+        await using var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+        using (var handshake = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token))
+        {
+            handshake.CancelAfter(HelloTimeout);
+            try { await ssl.AuthenticateAsServerAsync(_tls, handshake.Token); }
+            catch (Exception e)
+            {
+                // Not TLS (a plaintext hello), a client that did not trust the certificate, a timeout: nothing was read.
+                if (!_stop.IsCancellationRequested)
+                    _log.LogWarning("Operator console: TLS handshake with {Remote} failed: {Error}", remote, e.Message);
+                return;
+            }
+        }
+        await ServeFramesAsync(ssl, remote);
+    }
+
+    private async Task ServeFramesAsync(Stream stream, EndPoint? remote)
+    {
         var reader = new LineReader(stream, ConsoleFrame.MaxLineChars);
         await using var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
         var writeLock = new SemaphoreSlim(1, 1);
@@ -210,6 +289,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         try { await _accepting; } catch (Exception) { /* stopping */ }
         try { await Task.WhenAll(_connections.Keys).WaitAsync(TimeSpan.FromSeconds(5)); } catch (Exception) { /* stopping */ }
         _stop.Dispose();
+        _certificate?.Dispose();
     }
 
     /// <summary>

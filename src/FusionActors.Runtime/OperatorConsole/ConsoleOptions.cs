@@ -1,42 +1,96 @@
 using System.Net;
+using System.Text;
 using Akka.Configuration;
 
 namespace FusionActors.OperatorConsole;
 
-/// <summary>The operator console host of a node (<c>fusion.console</c> in config/fusion.hocon).</summary>
+/// <summary>
+/// The operator console host of a node (<c>fusion.console</c> in config/fusion.hocon). On loopback the console
+/// may speak plain TCP (the dev default); bound to any other address it needs both TLS
+/// (<see cref="TlsCertificate"/>) and a <see cref="Token"/>, so the token never crosses a network in clear.
+/// </summary>
 public sealed record ConsoleOptions
 {
     public const string TokenVariable = "FUSION_CONSOLE_TOKEN";
+    public const string PortVariable = "FUSION_CONSOLE_PORT";
+    public const string TlsCertificateVariable = "FUSION_CONSOLE_TLS_CERT";
+    public const string TlsPasswordVariable = "FUSION_CONSOLE_TLS_PASSWORD";
 
     /// <summary>Serve the console at all. Default on.</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary>Address the listener binds to. Default 127.0.0.1 (loopback only).</summary>
+    /// <summary>Address the listener binds to. Default 127.0.0.1 (loopback only); any other address requires TLS and a token.</summary>
     public string Hostname { get; init; } = "127.0.0.1";
 
-    /// <summary>TCP port; 0 = any free port (tests). Default 9110.</summary>
+    /// <summary>TCP port; 0 = any free port (tests). Default 9110 (or FUSION_CONSOLE_PORT).</summary>
     public int Port { get; init; } = 9110;
 
-    /// <summary>Shared secret clients must present; required when not bound to loopback. Default none (or FUSION_CONSOLE_TOKEN).</summary>
+    /// <summary>
+    /// Shared secret clients must present; required when not bound to loopback. Default none (or FUSION_CONSOLE_TOKEN).
+    /// Without TLS it travels in clear, which is allowed on loopback only.
+    /// </summary>
     public string? Token { get; init; }
+
+    /// <summary>
+    /// PKCS#12 file (.pfx/.p12) with the console's server certificate and its private key
+    /// (<c>fusion.console.tls.certificate</c>). Set: the console speaks TLS 1.2/1.3 only, and a client's hello
+    /// (with its token) arrives only after the handshake. Required when not bound to loopback.
+    /// Default none: plain TCP (or FUSION_CONSOLE_TLS_CERT).
+    /// </summary>
+    public string? TlsCertificate { get; init; }
+
+    /// <summary>Password of the PKCS#12 file (<c>fusion.console.tls.password</c>). Default none (or FUSION_CONSOLE_TLS_PASSWORD).</summary>
+    public string? TlsPassword { get; init; }
 
     /// <summary>A port that is taken makes the node fail to start (on) or run without a console, with a warning (off). Default off.</summary>
     public bool FailIfPortTaken { get; init; }
 
     public bool IsLoopback => Hostname is "localhost" || (IPAddress.TryParse(Hostname, out var ip) && IPAddress.IsLoopback(ip));
 
+    /// <summary>The console speaks TLS.</summary>
+    public bool Tls => TlsCertificate is not null;
+
+    /// <summary>
+    /// Throws when the listener must not bind as configured: beyond loopback it needs both TLS and a token.
+    /// Called before binding.
+    /// </summary>
+    public void EnsureSafeToBind()
+    {
+        if (IsLoopback) return;
+        var missing = new List<string>();
+        if (!Tls) missing.Add($"TLS: fusion.console.tls.certificate (or {TlsCertificateVariable})");
+        if (Token is null) missing.Add($"a token: fusion.console.token (or {TokenVariable})");
+        if (missing.Count > 0)
+            throw new InvalidOperationException(
+                $"fusion.console binds to {Hostname}, which is not loopback: a console beyond loopback needs both TLS and a token; set {string.Join(" and ", missing)}");
+    }
+
     public static ConsoleOptions FromConfig(Config fusion)
     {
-        var token = Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } t ? t : fusion.GetString("console.token", "");
+        var token = Env(TokenVariable) ?? fusion.GetString("console.token", "");
+        var certificate = Env(TlsCertificateVariable) ?? fusion.GetString("console.tls.certificate", "");
+        var password = Env(TlsPasswordVariable) ?? fusion.GetString("console.tls.password", "");
         return new ConsoleOptions
         {
             Enabled = fusion.GetBoolean("console.enabled", true),
             Hostname = fusion.GetString("console.hostname", "127.0.0.1"),
-            Port = Environment.GetEnvironmentVariable("FUSION_CONSOLE_PORT") is { Length: > 0 } p
-                ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new FormatException($"FUSION_CONSOLE_PORT='{p}' is not a port number")
+            Port = Env(PortVariable) is { } p
+                ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new FormatException($"{PortVariable}='{p}' is not a port number")
                 : fusion.GetInt("console.port", 9110),
             Token = string.IsNullOrEmpty(token) ? null : token,
+            TlsCertificate = string.IsNullOrWhiteSpace(certificate) ? null : certificate,
+            TlsPassword = string.IsNullOrEmpty(password) ? null : password,
             FailIfPortTaken = fusion.GetBoolean("console.fail-if-port-taken", false),
         };
+    }
+
+    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+
+    // Options get logged: the secrets must not be.
+    private bool PrintMembers(StringBuilder b)
+    {
+        b.Append($"Enabled = {Enabled}, Hostname = {Hostname}, Port = {Port}, Token = {(Token is null ? "none" : "***")}, ");
+        b.Append($"TlsCertificate = {TlsCertificate ?? "none"}, TlsPassword = {(TlsPassword is null ? "none" : "***")}, FailIfPortTaken = {FailIfPortTaken}");
+        return true;
     }
 }
