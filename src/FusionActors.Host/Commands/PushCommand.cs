@@ -31,6 +31,8 @@ public static class PushCommand
         var plan = Faults(args.String("faults") ?? "none", seconds);
         var baseId = args.String("session") ?? $"push-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
         var quiet = args.Flag("quiet");
+        if (args.String("tls-cert") is not null && args.String("tls-ca") is null && !args.Flag("tls-insecure"))
+            throw new UsageException("--tls-cert needs --tls-ca PEM, the cluster's CA (or --tls-insecure, for development only)");
         var items = dataset.Items.Take(seconds).ToArray();
 
         var options = new FusionClientOptions
