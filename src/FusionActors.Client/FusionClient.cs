@@ -1,9 +1,12 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster.Tools.Client;
 using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
 using Akka.Streams;
 using FusionActors.Protocol;
+using FusionActors.Security;
 using FusionActors.Serialization;
 using FusionActors.Specs;
 
@@ -43,7 +46,9 @@ public sealed class FusionClient : IAsyncDisposable
         if (options.Contacts.Count == 0) throw new ArgumentException("at least one contact (host:port) is required", nameof(options));
         var scheme = options.Tls is null ? "akka.tcp" : "akka.ssl.tcp";
         var contacts = options.Contacts.Select(c => ActorPath.Parse($"{scheme}://{options.ClusterName}@{Validate(c)}/system/receptionist")).ToImmutableHashSet();
-        var system = ActorSystem.Create("fusion-client", BuildConfig(options));
+        var bootstrap = BootstrapSetup.Create().WithConfig(BuildConfig(options));
+        var setup = options.Tls is { } tls ? bootstrap.And(SslSetup(tls)) : ActorSystemSetup.Create(bootstrap);
+        var system = ActorSystem.Create("fusion-client", setup);
         try
         {
             var settings = ClusterClientSettings.Create(system).WithInitialContacts(contacts);
@@ -116,24 +121,26 @@ public sealed class FusionClient : IAsyncDisposable
         return contact;
     }
 
+    /// <summary>
+    /// The client presents its certificate to every node (mutual TLS) and accepts only nodes whose certificate
+    /// chains to the cluster's CA, in both directions: nodes also dial the client to deliver results.
+    /// </summary>
+    private static DotNettySslSetup SslSetup(ClientTls tls)
+    {
+        if (!tls.SuppressValidation && string.IsNullOrWhiteSpace(tls.CaPath))
+            throw new ArgumentException("ClientTls needs the cluster's CA certificate (CaPath), or SuppressValidation for development only", nameof(tls));
+        var certificate = CaTrust.LoadPfx(tls.CertificatePath, tls.CertificatePassword);
+        return CaTrust.Setup(certificate, tls.SuppressValidation ? null : CaTrust.LoadCa(tls.CaPath!), requireMutualAuthentication: true,
+            suppressValidation: tls.SuppressValidation);
+    }
+
     private static Config BuildConfig(FusionClientOptions o)
     {
         var pause = $"{Math.Max(1, (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
         var interval = $"{Math.Max(100, (int)o.FailureDetectionPause.TotalMilliseconds / 3)}ms";
         var watchPause = $"{Math.Max(10_000, 3 * (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
-        var tls = o.Tls is null ? "" : $$"""
-            akka.remote.dot-netty.tcp {
-              enable-ssl = true
-              ssl {
-                suppress-validation = {{(o.Tls.SuppressValidation ? "on" : "off")}}
-                certificate {
-                  path = "{{o.Tls.CertificatePath.Replace("\\", "/")}}"
-                  password = "{{o.Tls.CertificatePassword ?? ""}}"
-                  flags = ["default-key-set"]
-                }
-              }
-            }
-            """;
+        // The certificate and the validator come with the DotNettySslSetup (SslSetup), which takes precedence over HOCON.
+        var tls = o.Tls is null ? "" : "akka.remote.dot-netty.tcp.enable-ssl = true";
         var hocon = $$"""
             akka {
               loglevel = WARNING

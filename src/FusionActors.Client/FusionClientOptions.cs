@@ -50,6 +50,13 @@ public sealed record FusionClientOptions
     public int ResultBuffer { get; init; } = 10_000;
 }
 
-/// <summary>TLS settings of the client's remoting (PKCS#12 certificate).</summary>
-/// <param name="SuppressValidation">Accept any server certificate: for self-signed local certificates only.</param>
-public sealed record ClientTls(string CertificatePath, string? CertificatePassword = null, bool SuppressValidation = false);
+/// <summary>
+/// TLS of the client's remoting. The nodes require a client certificate signed by the cluster's CA
+/// (tools/tls/make-ca.sh makes fusion-client.pfx), and the client accepts only nodes whose certificate
+/// chains to <paramref name="CaPath"/>.
+/// </summary>
+/// <param name="CertificatePath">PKCS#12 file with the client's certificate and private key.</param>
+/// <param name="CertificatePassword">Its password.</param>
+/// <param name="CaPath">PEM file of the cluster's CA; required unless <paramref name="SuppressValidation"/>.</param>
+/// <param name="SuppressValidation">Accept any node certificate, unverified: development only. Default off.</param>
+public sealed record ClientTls(string CertificatePath, string? CertificatePassword = null, string? CaPath = null, bool SuppressValidation = false);

@@ -14,7 +14,7 @@ public static class Program
           node   run a server node until Ctrl+C/SIGTERM  [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]
           push   a sensor client: plays a data set as live sensors into sessions on a cluster, through the client library
                  --to HOST:PORT[,...] [--session ID] [--sessions N] [--dataset DIR] [--seconds N] [--rate X]
-                 [--faults none|demo|outage,noise,jitter,crash,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P] [--report PATH] [--quiet]
+                 [--faults none|demo|outage,noise,jitter,crash,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P --tls-ca PEM] [--report PATH] [--quiet]
           failover-demo  three node processes, a session pushed through the client, its node killed: no loss?
                  [--seconds N] [--kill-at S] [--dataset DIR] [--jitter] [--report PATH] [--logs DIR]
           eval   fault matrix x policies through the real pipeline  [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed]

@@ -17,11 +17,11 @@ public static class PushCommand
 {
     public const string Usage =
         "push --to HOST:PORT[,HOST:PORT...] [--session ID] [--sessions N] [--dataset DIR] [--seconds N] [--rate X] " +
-        "[--faults none|demo|outage,noise,jitter,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P [--tls-insecure]] [--report PATH] [--quiet]";
+        "[--faults none|demo|outage,noise,jitter,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P (--tls-ca PEM | --tls-insecure)] [--report PATH] [--quiet]";
 
     public static async Task<int> RunAsync(Args args, CancellationToken cancel)
     {
-        args.AllowOnly("to", "session", "sessions", "dataset", "seconds", "rate", "faults", "token", "hostname", "tls-cert", "tls-password", "tls-insecure", "report", "quiet");
+        args.AllowOnly("to", "session", "sessions", "dataset", "seconds", "rate", "faults", "token", "hostname", "tls-cert", "tls-password", "tls-ca", "tls-insecure", "report", "quiet");
         var to = args.String("to") ?? throw new UsageException("--to HOST:PORT is required (a node's remoting address)");
         var contacts = to.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var dataset = args.String("dataset") is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
@@ -31,6 +31,8 @@ public static class PushCommand
         var plan = Faults(args.String("faults") ?? "none", seconds);
         var baseId = args.String("session") ?? $"push-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
         var quiet = args.Flag("quiet");
+        if (args.String("tls-cert") is not null && args.String("tls-ca") is null && !args.Flag("tls-insecure"))
+            throw new UsageException("--tls-cert needs --tls-ca PEM, the cluster's CA (or --tls-insecure, for development only)");
         var items = dataset.Items.Take(seconds).ToArray();
 
         var options = new FusionClientOptions
@@ -39,7 +41,7 @@ public static class PushCommand
             Token = args.String("token") ?? Environment.GetEnvironmentVariable("FUSION_SESSION_TOKEN"),
             // The address nodes send results to: loopback unless the client runs on another machine or container.
             Hostname = args.String("hostname") ?? Environment.GetEnvironmentVariable("FUSION_CLIENT_HOSTNAME") ?? "127.0.0.1",
-            Tls = args.String("tls-cert") is { } cert ? new ClientTls(cert, args.String("tls-password"), args.Flag("tls-insecure")) : null,
+            Tls = args.String("tls-cert") is { } cert ? new ClientTls(cert, args.String("tls-password"), args.String("tls-ca"), args.Flag("tls-insecure")) : null,
         };
         Console.WriteLine($"pushing {seconds} s of AV-Digits ({dataset.Directory}) into {count} session(s) on {to} at {rate:0.##}x real time; faults: {args.String("faults") ?? "none"}");
         await using var client = await FusionClient.ConnectAsync(options);

@@ -12,11 +12,15 @@ namespace FusionActors.Hosting;
 /// <summary>Wiring of a FusionActors node, one concern per extension, so Program.cs reads like a table of contents.</summary>
 public static class FusionHostingExtensions
 {
-    /// <summary>Configuration, remoting and clustering; with no seeds the node forms a one-node cluster by itself.</summary>
+    /// <summary>
+    /// Configuration, remoting (over TLS validated against the project's CA when enable-ssl is on) and clustering;
+    /// with no seeds the node forms a one-node cluster by itself.
+    /// </summary>
     public static AkkaConfigurationBuilder WithFusionCluster(this AkkaConfigurationBuilder builder, FusionOptions options)
     {
         builder.AddHocon(FusionConfig.Parse(options.Hocon), HoconAddMode.Prepend)
             .WithRemoting(new RemoteOptions { HostName = options.Hostname, Port = options.Port })
+            .WithFusionTls(options.TlsOptions)
             .WithClustering(new ClusterOptions
             {
                 Roles = options.Roles.ToArray(),

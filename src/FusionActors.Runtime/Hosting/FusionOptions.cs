@@ -35,6 +35,9 @@ public sealed record FusionOptions
     /// <summary>Remoting runs over TLS (akka.remote.dot-netty.tcp.enable-ssl): addresses are then akka.ssl.tcp://.</summary>
     public bool Tls { get; init; }
 
+    /// <summary>Certificate and CA of remoting TLS (<see cref="RemotingTlsOptions"/>); null when <see cref="Tls"/> is off.</summary>
+    public RemotingTlsOptions? TlsOptions { get; init; }
+
     /// <summary>A seed as host:port or a full address, as the address this node's transport speaks.</summary>
     public string SeedAddress(string seed)
     {
@@ -81,6 +84,7 @@ public sealed record FusionOptions
             Seeds = (Env("FUSION_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.seeds").ToArray())
                 .Select(seed => new FusionOptions { Tls = tls }.SeedAddress(seed)).ToArray(),
             Tls = tls,
+            TlsOptions = RemotingTlsOptions.FromConfig(all),
             ModelsPath = string.IsNullOrWhiteSpace(models) ? null : models,
             Shards = f.GetInt("sharding.shards", 100),
             PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : null,
