@@ -149,7 +149,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     private void Forged(object message)
     {
         if (_seal is null && message is ClockPing) return; // the session's first ping can overtake its answer to the open
-        _state.Forged++;
+        Interlocked.Increment(ref _state.Forged);
         _logger.Warning("Session {0}: dropped a {1} from {2} without the session's seal or this client's nonce", _spec.SessionId, message.GetType().Name, Sender.Path);
     }
 

@@ -49,7 +49,7 @@ internal sealed class SessionState
 
     private string? _capability;
 
-    /// <summary>Messages in the session's name that did not carry its seal or nonce: dropped.</summary>
+    /// <summary>Messages in the session's name that did not carry its seal or nonce: dropped (<see cref="SessionStats.ForgedDropped"/>).</summary>
     public long Forged;
 
     public long CommittedThroughUs { get { lock (_gate) return _committedUs; } }
@@ -138,7 +138,7 @@ internal sealed class SessionState
         lock (_gate)
             return new SessionStats(log.FramesAppended, log.FramesCommitted, log.Count, log.EntriesReplayed, _committedUs,
                 _resultCount, _duplicates, Interlocked.Read(ref _dropped), new Dictionary<RejectReason, long>(_rejected), Opens, Disconnects,
-                [.. _resumes], Node);
+                [.. _resumes], Node, Interlocked.Read(ref Forged));
     }
 }
 
@@ -160,4 +160,5 @@ public sealed record SessionStats(
     int Opens,
     long Disconnects,
     IReadOnlyList<ResumeRecord> Resumes,
-    string? Node);
+    string? Node,
+    long ForgedDropped = 0);
