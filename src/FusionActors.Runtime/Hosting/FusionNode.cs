@@ -44,6 +44,7 @@ public sealed class FusionNode : IAsyncDisposable
     public static async Task<FusionNode> StartAsync(FusionOptions options, Func<IEncoderProvider, IEncoderProvider>? wrapEncoders = null,
         LogLevel logLevel = LogLevel.Warning, CancellationToken cancel = default)
     {
+        options.EnsureSafe();
         ModelRegistry? models = null;
         try
         {

@@ -51,6 +51,24 @@ public sealed record FusionOptions
     /// <summary>Tokens a client must present at session open; empty = no check (fusion.security.session-tokens, FUSION_SESSION_TOKENS).</summary>
     public IReadOnlyList<string> SessionTokens { get; init; } = [];
 
+    /// <summary>
+    /// Accept opens without a token although remoting binds beyond loopback (fusion.security.allow-anonymous-sessions).
+    /// Default off: such a node refuses to start without session tokens.
+    /// </summary>
+    public bool AllowAnonymousSessions { get; init; }
+
+    /// <summary>Settings that would leave a node open to anyone who reaches it refuse to start, saying what to set.</summary>
+    public void EnsureSafe()
+    {
+        if (SessionTokens.Count > 0 || AllowAnonymousSessions || IsLoopback(Hostname)) return;
+        throw new InvalidOperationException(
+            $"remoting binds to {Hostname}, which is not loopback, and no session token is configured: anyone who reaches the node could open " +
+            "sessions. Set fusion.security.session-tokens (or FUSION_SESSION_TOKENS), or fusion.security.allow-anonymous-sessions = on to accept that.");
+    }
+
+    private static bool IsLoopback(string host) =>
+        host is "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
+
     /// <summary>Encoder restart backoff and budget.</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
@@ -90,6 +108,7 @@ public sealed record FusionOptions
             PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : null,
             SessionTokens = Env("FUSION_SESSION_TOKENS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 ?? (f.HasPath("security.session-tokens") ? f.GetStringList("security.session-tokens").ToArray() : []),
+            AllowAnonymousSessions = f.GetBoolean("security.allow-anonymous-sessions", false),
             Backoff = new BackoffPolicy
             {
                 Min = f.GetTimeSpan("encoder.restart-min-backoff", TimeSpan.FromMilliseconds(100)),
