@@ -9,6 +9,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
+using FusionActors.Actors;
 using FusionActors.Client;
 using FusionActors.Hosting;
 using FusionActors.Protocol;
@@ -55,11 +56,15 @@ public sealed class TlsCluster : IAsyncLifetime
         Directory.Delete(Dir, recursive: true);
     }
 
+    /// <summary>The console token both nodes share: the operator credential derives from it.</summary>
+    public const string OperatorToken = "operators-of-this-cluster";
+
     public string NodeConfig(int port, int seed, string pfx) => FusionConfig.DefaultsText + $$"""
 
         fusion.node.port = {{port}}
         fusion.node.seeds = ["127.0.0.1:{{seed}}"]
         fusion.console.enabled = off
+        fusion.console.token = "{{OperatorToken}}"
         fusion.tls.ca = "{{File("ca.crt")}}"
         akka.loglevel = WARNING
         akka.remote.dot-netty.tcp {
@@ -135,6 +140,34 @@ public sealed class TlsClusterSpec(TlsCluster tls) : IClassFixture<TlsCluster>
             Assert.True(status.Open);
             Assert.Equal(2, status.Streams.Count);
         }
+    }
+
+    [Fact]
+    public async Task An_operator_command_reaches_a_session_on_another_node_with_the_operator_credential_only()
+    {
+        var cluster = Cluster.Get(tls.A.System);
+        await Eventually(() => cluster.State.Members.Count(m => m.Status == MemberStatus.Up) == 2, Wait, "two nodes Up");
+        // Sessions opened through node B until one lives on node A: what B sends it crosses the wire.
+        string? onA = null;
+        for (var i = 40; onA is null && i < 80; i++)
+        {
+            var id = $"ops-{i}";
+            Assert.IsType<SessionOpened>(await tls.B.Sessions.Ask<object>(new OpenSession(Spec(id), 0), Wait));
+            var state = await tls.A.Sessions.Ask<Akka.Cluster.Sharding.CurrentShardRegionState>(Akka.Cluster.Sharding.GetShardRegionState.Instance, Wait);
+            if (state.Shards.Any(sh => sh.EntityIds.Contains(id))) onA = id;
+        }
+        Assert.NotNull(onA);
+
+        var refused = Assert.IsType<CommandRejected>(await tls.B.Sessions.Ask<object>(new CrashEncoder(onA, Camera), Wait));
+        Assert.Contains("operator", refused.Reason);
+        var wrong = OperatorCredential.For("another cluster's token").Value;
+        Assert.IsType<CommandRejected>(await tls.B.Sessions.Ask<object>(new DisableStream(onA, Camera, wrong), Wait));
+        Assert.IsType<CommandRejected>(await tls.B.Sessions.Ask<object>(new GetSessionStatus(onA), Wait));
+
+        var credential = OperatorCredential.For(TlsCluster.OperatorToken).Value;
+        Assert.IsType<Status.Success>(await tls.B.Sessions.Ask<object>(new DisableStream(onA, Camera, credential), Wait));
+        var status = await tls.B.Sessions.Ask<SessionStatus>(new GetSessionStatus(onA, credential), Wait);
+        Assert.Equal(StreamState.Failed, status.Streams.Single(st => st.StreamId == Camera).State);
     }
 
     [Fact]
