@@ -13,7 +13,7 @@ using FusionActors.Specs;
 namespace FusionActors.Client;
 
 /// <summary>
-/// A connection to a FusionActors cluster for sensor apps (DESIGN §8): control messages go through a
+/// A connection to a FusionActors cluster for sensor apps: control messages go through a
 /// ClusterClient to the nodes' gateways (any live contact will do), frames through a back-pressured
 /// SinkRef per session. One client can hold many sessions.
 /// <code>

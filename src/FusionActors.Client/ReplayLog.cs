@@ -5,7 +5,7 @@ using FusionActors.Streams;
 namespace FusionActors.Client;
 
 /// <summary>
-/// What a session's client holds until the server commits it (DESIGN §8): frames and stream closes, in the
+/// What a session's client holds until the server commits it: frames and stream closes, in the
 /// order they were pushed. Each connection (one frame sink) gets the whole log first, then every new entry;
 /// a commit drops the frames before its event time. The log has a capacity: a push waits for room, which is
 /// how a slow or absent server slows the sensor down instead of the client running out of memory.

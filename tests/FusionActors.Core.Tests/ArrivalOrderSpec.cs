@@ -148,7 +148,7 @@ public class ArrivalOrderSpec
     public void Evidence_exactly_the_bound_behind_the_newest_lands_on_the_watermark_and_is_late_at_a_window_edge()
     {
         // The watermark is max − B and promises nothing ≤ W will come, so disorder of exactly B is already late
-        // when it falls on a window's last microsecond: bounded disorder must be strictly below B (DESIGN §4 as written).
+        // when it falls on a window's last microsecond: bounded disorder must be strictly below B.
         var s = new Scenario(0,
         [
             new Item(0, 100 * Ms - 1, 0, [0.5, 0.25, 0.25], Bound, 1),

@@ -6,7 +6,7 @@ using static FusionActors.Core.Tests.TestData;
 
 namespace FusionActors.Core.Tests;
 
-/// <summary>The commit point a client may forget frames before, and how a resumed session picks up (DESIGN §8).</summary>
+/// <summary>The commit point a client may forget frames before, and how a resumed session picks up.</summary>
 public class CommitAndResumeSpec
 {
     [Fact]

@@ -4,7 +4,7 @@ using Xunit.Abstractions;
 
 namespace FusionActors.Eval.Tests;
 
-/// <summary>The targets of issue 4 item 5 that are stable on the sample, checked through the real pipeline.</summary>
+/// <summary>The evaluation targets that are stable on the sample, checked through the real pipeline.</summary>
 [Collection(EvalCollection.Name)]
 public sealed class EvalTargetsSpec(EvalFixture eval, ITestOutputHelper output)
 {

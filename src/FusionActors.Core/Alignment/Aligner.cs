@@ -20,7 +20,7 @@ public sealed class AlignmentOutput
 }
 
 /// <summary>
-/// Merges evidence of a session's streams by event time (DESIGN §4): buffers it per stream, closes windows
+/// Merges evidence of a session's streams by event time: buffers it per stream, closes windows
 /// when the session watermark reaches their end − 1 (empty windows too, so a silent session still reports),
 /// revises closed windows with evidence that is late by at most the allowed lateness, and hands later
 /// evidence to the late-data side output. Anchor windows match every other stream nearest to each anchor
@@ -65,7 +65,7 @@ public sealed class Aligner
 
     /// <summary>
     /// Event time before which every piece of evidence has been fused in all the windows it belongs to
-    /// (DESIGN §8: frames before it are committed; a client may forget them). Grid windows: the start of the
+    /// (frames before it are committed; a client may forget them). Grid windows: the start of the
     /// first window not closed yet (evidence before it lies only in closed windows). Anchor windows: the
     /// watermark less twice the tolerance (evidence is matched to anchors at most one tolerance away, which
     /// close one tolerance after their time). +infinity once a finished session has closed every window.

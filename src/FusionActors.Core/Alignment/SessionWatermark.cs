@@ -4,7 +4,7 @@ using FusionActors.Time;
 namespace FusionActors.Alignment;
 
 /// <summary>
-/// Session watermark (DESIGN §4): the minimum over Active and Restarting streams of what each has
+/// Session watermark: the minimum over Active and Restarting streams of what each has
 /// completed. Idle and Failed streams do not hold it back. A Finished stream counts until its last evidence
 /// is in (its stream actor then reports +infinity). When no stream is Active, Restarting or Finished it
 /// follows the session clock minus the largest out-of-orderness, so windows still close. It never decreases.

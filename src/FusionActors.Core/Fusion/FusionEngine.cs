@@ -5,7 +5,7 @@ using FusionActors.Specs;
 namespace FusionActors.Fusion;
 
 /// <summary>
-/// Decides each aligned window (DESIGN §6). Per modality: pooled calibrated log-posterior (mean of the
+/// Decides each aligned window. Per modality: pooled calibrated log-posterior (mean of the
 /// evidence's log-probabilities, renormalised), confidence c = 1 − H/log K, freshness f = exp(−age/τ) with
 /// age = window end − the newest evidence's information time (a frozen sensor's repeats keep their first time), reliability r from the stream's health, prior s.
 /// Adaptive weight w = s·r·c·f; the fused log-posterior is Σ w log p / Σ w over present modalities;

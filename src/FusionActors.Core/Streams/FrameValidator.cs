@@ -3,7 +3,7 @@ using FusionActors.Specs;
 
 namespace FusionActors.Streams;
 
-/// <summary>Checks a frame's shape and values against its stream spec (DESIGN §7), before any state changes.</summary>
+/// <summary>Checks a frame's shape and values against its stream spec, before any state changes.</summary>
 public static class FrameValidator
 {
     /// <summary>Returns null when the frame is acceptable, else the reason and a detail for the sender.</summary>

@@ -13,7 +13,7 @@ public enum FrameFate
     TooLate,
 }
 
-/// <summary>Turns frames of one stream into encoder inputs (DESIGN §3).</summary>
+/// <summary>Turns frames of one stream into encoder inputs.</summary>
 public interface IFramer
 {
     /// <summary>Takes a frame that passed validation and dedupe; <paramref name="watermarkUs"/> is the stream watermark before it.</summary>

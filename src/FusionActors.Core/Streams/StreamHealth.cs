@@ -3,7 +3,7 @@ using FusionActors.Protocol;
 namespace FusionActors.Streams;
 
 /// <summary>
-/// Health of one stream (DESIGN §5): its state and a reliability score r in [0,1], an exponentially
+/// Health of one stream: its state and a reliability score r in [0,1], an exponentially
 /// weighted average of encode successes, coverage and on-time arrival. r is 0 while Restarting or Failed.
 /// Transitions return whether the state changed, so the actor can log and publish each change once.
 /// </summary>

@@ -1,7 +1,7 @@
 namespace FusionActors.Supervision;
 
 /// <summary>
-/// Exponential backoff with jitter for encoder restarts (DESIGN §7: min 100 ms, max 10 s),
+/// Exponential backoff with jitter for encoder restarts (min 100 ms, max 10 s),
 /// and a restart budget: more than <see cref="MaxRestarts"/> restarts within <see cref="Within"/> spends it.
 /// </summary>
 public sealed record BackoffPolicy

@@ -1,7 +1,7 @@
 namespace FusionActors.Time;
 
 /// <summary>
-/// Per-stream watermark (DESIGN §4): max event time seen minus the bounded out-of-orderness,
+/// Per-stream watermark: max event time seen minus the bounded out-of-orderness,
 /// raised further by explicit client watermarks, +infinity once the stream is finished.
 /// It never decreases.
 /// </summary>

@@ -8,7 +8,7 @@ using FusionActors.Inference.Data;
 namespace FusionActors.Host.Commands;
 
 /// <summary>
-/// The evaluation harness (issue 4): plays AV-Digits items through the real one-node pipeline under a
+/// The evaluation harness: plays AV-Digits items through the real one-node pipeline under a
 /// matrix of named, seeded fault conditions, with four policies fed the same frames, and reports accuracy,
 /// macro-F1, ECE, coverage and mean weights per condition and policy, the targets, and plots.
 /// </summary>

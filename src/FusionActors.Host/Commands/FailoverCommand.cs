@@ -3,7 +3,7 @@ using FusionActors.Host.Remote;
 
 namespace FusionActors.Host.Commands;
 
-/// <summary>The failover scenario of issue 5 as a program: prints progress, then the JSON summary; exit 1 when a check failed.</summary>
+/// <summary>The failover scenario as a program: prints progress, then the JSON summary; exit 1 when a check failed.</summary>
 public static class FailoverCommand
 {
     public const string Usage = "failover-demo [--seconds N] [--kill-at S] [--dataset DIR] [--jitter] [--report PATH] [--logs DIR]";

@@ -111,7 +111,7 @@ public sealed record EvalReport
         foreach (var p in AdaptiveByPattern)
             o.WriteLine($"  {p.Pattern,-11} windows {p.Windows,5}  accuracy {p.Accuracy * 100,5:0.0}%  ECE {(p.Ece is { } e ? $"{e * 100:0.00}%" : "-")}  mean confidence {p.MeanConfidence:0.000}");
         o.WriteLine();
-        o.WriteLine("targets (issue 4 item 5):");
+        o.WriteLine("targets:");
         foreach (var t in Targets) o.WriteLine($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Detail}");
     }
 }

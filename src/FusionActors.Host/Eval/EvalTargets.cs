@@ -1,6 +1,6 @@
 namespace FusionActors.Host.Eval;
 
-/// <summary>The targets of issue 4 item 5, checked on whatever conditions a run has.</summary>
+/// <summary>The evaluation's targets, checked on whatever conditions a run has.</summary>
 public static class EvalTargets
 {
     /// <summary>Half a point: the margin the issue allows for "adaptive >= better single modality".</summary>

@@ -8,7 +8,7 @@ using FusionActors.Inference.Data;
 namespace FusionActors.Host.Remote;
 
 /// <summary>
-/// No loss across a node failure (issue 5), end to end: three nodes in separate processes on loopback, a
+/// No loss across a node failure, end to end: three nodes in separate processes on loopback, a
 /// client pushing a long AV-Digits session through the client library in real time, and a SIGKILL of the
 /// node hosting the session. The session must come back on another node, every frame must be committed
 /// (processed at least once), and every window must get a fused result.

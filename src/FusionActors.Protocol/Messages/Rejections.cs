@@ -1,6 +1,6 @@
 namespace FusionActors.Protocol;
 
-/// <summary>Why a frame was not taken (DESIGN §7). Every reason is counted.</summary>
+/// <summary>Why a frame was not taken. Every reason is counted.</summary>
 public enum RejectReason
 {
     UnknownSession,

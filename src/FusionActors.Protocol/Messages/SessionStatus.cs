@@ -38,7 +38,7 @@ public sealed record StreamStatus(
     int PendingInputs,
     StreamCounters Counters) : ProtocolMessage, IWithSessionId;
 
-/// <param name="CommittedThroughUs">The last commit published to clients: frames before it are processed (DESIGN §8).</param>
+/// <param name="CommittedThroughUs">The last commit published to clients: frames before it are processed.</param>
 public sealed record AlignmentStatus(long WatermarkUs, long WindowsClosed, long Revisions, long LateEvidence, IReadOnlyDictionary<string, long> Shed, int BufferedEvidence,
     long CommittedThroughUs = long.MinValue);
 

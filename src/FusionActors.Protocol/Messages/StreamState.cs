@@ -1,6 +1,6 @@
 namespace FusionActors.Protocol;
 
-/// <summary>Health states of a stream (DESIGN §5).</summary>
+/// <summary>Health states of a stream.</summary>
 public enum StreamState
 {
     Active,

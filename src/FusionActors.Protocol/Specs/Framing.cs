@@ -9,7 +9,7 @@ public enum FramingKind
     Windowed,
 }
 
-/// <summary>How the frames of a stream become encoder inputs (DESIGN §3).</summary>
+/// <summary>How the frames of a stream become encoder inputs.</summary>
 public sealed record Framing(FramingKind Kind, long LengthUs = 0, long HopUs = 0)
 {
     public static Framing PerFrame { get; } = new(FramingKind.PerFrame);

@@ -12,7 +12,7 @@ public enum FusionPolicyKind
     Single,
 }
 
-/// <summary>How modalities are weighted (DESIGN §6): "adaptive", "fixed" or "single:MODALITY".</summary>
+/// <summary>How modalities are weighted: "adaptive", "fixed" or "single:MODALITY".</summary>
 public sealed record FusionPolicy(FusionPolicyKind Kind, string? Modality = null)
 {
     public static FusionPolicy Adaptive { get; } = new(FusionPolicyKind.Adaptive);

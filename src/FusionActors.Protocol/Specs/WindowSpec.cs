@@ -9,7 +9,7 @@ public enum WindowKind
     Anchor,
 }
 
-/// <summary>The event-time windows the fusion decides on (DESIGN §4).</summary>
+/// <summary>The event-time windows the fusion decides on.</summary>
 public sealed record WindowSpec(WindowKind Kind, long LengthUs, long HopUs, string? AnchorStream = null, long ToleranceUs = 0)
 {
     public static WindowSpec Tumbling(long lengthUs) => new(WindowKind.Tumbling, lengthUs, lengthUs);
