@@ -109,6 +109,14 @@ public sealed class FusionSession : IAsyncDisposable
         }
     }
 
+    /// <summary>The session's status on the server (streams, counters, commit point), asked with this writer's capability.</summary>
+    public async Task<SessionStatus> StatusAsync(CancellationToken cancel = default) =>
+        await _client.AskGateway(new GetSessionStatus(SessionId, _state.Capability), cancel) switch
+        {
+            SessionStatus status => status,
+            var other => throw new FusionSessionException($"session '{SessionId}': no status: {other}"),
+        };
+
     /// <summary>Closes the session on the server (its state is dropped) and waits for the answer.</summary>
     public async Task CloseAsync(CancellationToken cancel = default)
     {

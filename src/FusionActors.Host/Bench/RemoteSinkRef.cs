@@ -69,8 +69,7 @@ public static class RemoteSinkRef
             var maxUncommitted = await sampling;
 
             var stats = sessions.Select(s => s.Stats).ToArray();
-            var statuses = await Task.WhenAll(sessions.Select(async s =>
-                await client.AskGateway(new GetSessionStatus(s.SessionId), cancel) as SessionStatus));
+            var statuses = await Task.WhenAll(sessions.Select(s => s.StatusAsync(cancel)));
             var counters = statuses.SelectMany(s => s?.Streams ?? []).Select(s => s.Counters).ToArray();
             var total = perSession * sessionCount;
             return new Result(total / seconds, total, seconds, sessionCount, client.Options.MaxBatch, client.Options.MaxUncommittedFrames, maxUncommitted,
