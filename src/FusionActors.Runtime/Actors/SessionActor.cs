@@ -43,9 +43,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private long _writerEpoch;
     private string? _capability;
     private string? _seal;
+    private string? _writerNonce; // the writer's link proves itself by its nonce on every open it retries
     private readonly Dictionary<long, IKillSwitch> _sinks = new(); // frame sinks of the current writer, by id
     private long _sinkIds;
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
+
+    /// <summary>Writer epochs a resume may present: far more than any session's writers, far from overflow.</summary>
+    private const long MaxEpoch = 1L << 40;
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
@@ -240,8 +244,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// An open of a session that is open already. A writer's reopen (its epoch and capability, after a lost
-    /// connection) attaches it again; a stale epoch is fenced; an open by a new writer (no epoch, or a higher one)
+    /// An open of a session that is open already. The writer's own reopen (its link's nonce, or its epoch and
+    /// capability) attaches it again; a stale epoch is fenced; an open by a new writer (no epoch, or a higher one)
     /// starts a new epoch and fences the writer before it.
     /// </summary>
     private void Reopen(OpenSession o)
@@ -256,6 +260,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             RefuseToken(o);
             return;
         }
+        if (!EpochInRange(o)) return;
         var presented = o.Resume is { Epoch: > 0 } r ? r : null;
         if (presented is not null && presented.Epoch < _writerEpoch)
         {
@@ -263,7 +268,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             Sender.Tell(new SessionFenced(_sessionId, presented.Epoch, _writerEpoch, "another writer opened the session", Nonce: o.Nonce));
             return;
         }
-        if (presented is not null && presented.Epoch == _writerEpoch)
+        if (Secrets.Equal(o.Nonce, _writerNonce))
+        {
+            // The writer's own link again: an open it retried before the first answer came, or a reconnect.
+        }
+        else if (presented is not null && presented.Epoch == _writerEpoch)
         {
             if (!Secrets.Equal(presented.Credential, _capability))
             {
@@ -271,8 +280,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "not authorized: the capability is not this writer's", o.Nonce));
                 return;
             }
+            _writerNonce = o.Nonce;
         }
-        else BeginEpoch(presented, o.Client);
+        else
+        {
+            BeginEpoch(presented, o.Client);
+            _writerNonce = o.Nonce;
+        }
         // A reconnecting writer: this incarnation still has its state, so the resume point is moot.
         // Opens retried while the session was unreachable queue up and the first (oldest) set the clock
         // offset: until a round trip has measured it, a fresher reading (a smaller offset) wins.
@@ -319,6 +333,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             PassivateUnopened();
             return;
         }
+        if (!EpochInRange(open))
+        {
+            PassivateUnopened();
+            return;
+        }
         Context.SetReceiveTimeout(_sharded ? _passivateIdleAfter : null);
         var spec = open.Spec;
         if (spec.SessionId != _sessionId)
@@ -359,12 +378,20 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
                 string.Join(", ", resume.NextSeq.Select(kv => $"{kv.Key}:{kv.Value}")));
         BeginEpoch(resume is { Epoch: > 0 } ? resume : null, open.Client);
+        _writerNonce = open.Nonce;
         AttachClient(open.Client);
         Log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Context.Become(Opened);
         FusionMetrics.SessionOpened();
         Reply(Sender, open.Client is not null, open.Nonce);
+    }
+
+    private bool EpochInRange(OpenSession open)
+    {
+        if (open.Resume is not { Epoch: < 0 or > MaxEpoch } bad) return true;
+        Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), $"writer epoch {bad.Epoch} is outside [0, {MaxEpoch}]", open.Nonce));
+        return false;
     }
 
     private void RefuseToken(OpenSession open)

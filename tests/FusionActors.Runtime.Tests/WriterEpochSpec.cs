@@ -1,0 +1,66 @@
+using Akka.TestKit.Xunit2;
+using FusionActors.Protocol;
+using Xunit;
+using static FusionActors.Runtime.Tests.TestSessions;
+
+namespace FusionActors.Runtime.Tests;
+
+/// <summary>Writer epochs of one session: a writer's own reopens keep its epoch; a new writer fences it.</summary>
+public sealed class WriterEpochSpec() : TestKit(LocalConfig)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private const string FirstNonce = "nonce-of-the-first-writer-link", SecondNonce = "nonce-of-the-second-writer-link";
+
+    [Fact]
+    public void An_open_retried_by_the_same_writer_keeps_its_epoch_and_a_new_writer_fences_it()
+    {
+        var session = Sys.ActorOf(SessionProps("epochs"));
+        var writer = CreateTestProbe();
+        session.Tell(new OpenSession(Spec("epochs"), 0, Client: writer.Ref, Nonce: FirstNonce), TestActor);
+        var first = ExpectMsg<SessionOpened>(Wait);
+        Assert.Equal(FirstNonce, first.Nonce);
+        Assert.True(Secrets.Plausible(first.Capability) && Secrets.Plausible(first.Seal));
+
+        // A retry of the same link (its answer had not come yet) is the same writer: same epoch, capability, seal.
+        session.Tell(new OpenSession(Spec("epochs"), 0, Client: writer.Ref, Nonce: FirstNonce), TestActor);
+        var again = ExpectMsg<SessionOpened>(Wait);
+        Assert.Equal((first.Epoch, first.Capability, first.Seal), (again.Epoch, again.Capability, again.Seal));
+
+        // Another writer: a new epoch with a new capability and seal; the first is told, under its own seal.
+        var other = CreateTestProbe();
+        session.Tell(new OpenSession(Spec("epochs"), 0, Client: other.Ref, Nonce: SecondNonce), TestActor);
+        var second = ExpectMsg<SessionOpened>(Wait);
+        Assert.True(second.Epoch > first.Epoch);
+        Assert.NotEqual(first.Capability, second.Capability);
+        Assert.NotEqual(first.Seal, second.Seal);
+        var fenced = (SessionFenced)writer.FishForMessage(m => m is SessionFenced, Wait);
+        Assert.Equal((first.Epoch, second.Epoch, first.Seal), (fenced.Epoch, fenced.CurrentEpoch, fenced.Seal));
+
+        // The first writer reopening with its stale epoch is fenced, not let back in (it would fence the second).
+        session.Tell(new OpenSession(Spec("epochs"), 0, Resume: new SessionResume(0, [], first.Epoch, first.Capability), Client: writer.Ref, Nonce: FirstNonce), TestActor);
+        Assert.Equal(FirstNonce, ExpectMsg<SessionFenced>(Wait).Nonce);
+
+        // The current epoch with a capability that is not its own is refused; with its own it is the same writer.
+        session.Tell(new OpenSession(Spec("epochs"), 0, Resume: new SessionResume(0, [], second.Epoch, first.Capability), Nonce: "a-third-link-nonce-0000000"), TestActor);
+        Assert.Contains("not authorized", ExpectMsg<CommandRejected>(Wait).Reason);
+        session.Tell(new OpenSession(Spec("epochs"), 0, Resume: new SessionResume(0, [], second.Epoch, second.Capability), Nonce: "a-third-link-nonce-0000000"), TestActor);
+        var resumed = ExpectMsg<SessionOpened>(Wait);
+        Assert.Equal((second.Epoch, second.Capability), (resumed.Epoch, resumed.Capability));
+    }
+
+    [Fact]
+    public void A_new_incarnation_takes_the_epoch_and_capability_its_writer_resumes_with()
+    {
+        var session = Sys.ActorOf(SessionProps("reborn"));
+        var capability = Secrets.New();
+        session.Tell(new OpenSession(Spec("reborn"), 0, Resume: new SessionResume(0, [], 7, capability), Nonce: FirstNonce), TestActor);
+        var opened = ExpectMsg<SessionOpened>(Wait);
+        Assert.Equal((7L, capability), (opened.Epoch, opened.Capability));
+        // A writer of an older epoch, which the new incarnation never saw, is fenced all the same.
+        session.Tell(new OpenSession(Spec("reborn"), 0, Resume: new SessionResume(0, [], 6, Secrets.New()), Nonce: SecondNonce), TestActor);
+        Assert.Equal((6L, 7L), (ExpectMsg<SessionFenced>(Wait) is var f ? (f.Epoch, f.CurrentEpoch) : default));
+        // An epoch no writer could have (it would overflow the next one) is refused.
+        session.Tell(new OpenSession(Spec("reborn"), 0, Resume: new SessionResume(0, [], long.MaxValue, Secrets.New()), Nonce: SecondNonce), TestActor);
+        Assert.Contains("outside", ExpectMsg<CommandRejected>(Wait).Reason);
+    }
+}
