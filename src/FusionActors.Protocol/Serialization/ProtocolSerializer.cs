@@ -60,7 +60,11 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         object? message;
         try { message = JsonSerializer.Deserialize(bytes, type, _json); }
         catch (JsonException e) { throw new SerializationException($"malformed '{manifest}' message: {e.Message}", e); }
-        catch (InvalidOperationException e) { throw new SerializationException($"malformed '{manifest}' message: {e.Message}", e); }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or OverflowException or NotSupportedException)
+        {
+            // What a converter or a record's own checks throw on values the JSON reader let through.
+            throw new SerializationException($"malformed '{manifest}' message: {e.Message}", e);
+        }
         if (message is not ProtocolMessage built) throw new SerializationException($"a '{manifest}' message was null");
         built.FromWire = true;
         return built;
@@ -72,7 +76,16 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         {
             var path = reader.GetString();
             if (string.IsNullOrEmpty(path) || path.Length > 1024) throw new JsonException("an actor path must be 1 to 1024 characters");
-            return system.Provider.ResolveActorRef(path);
+            try
+            {
+                // Akka's own parse throws on a malformed uid (after '#') instead of answering false.
+                if (!ActorPath.TryParse(path, out _)) throw new JsonException("not an actor path");
+                return system.Provider.ResolveActorRef(path);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+            {
+                throw new JsonException($"not an actor path: {e.Message}");
+            }
         }
 
         public override void Write(Utf8JsonWriter writer, IActorRef value, JsonSerializerOptions options) =>
