@@ -80,6 +80,8 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case FusedResult { Seal: var seal } when !Sealed(seal): Forged(message); return;
             case FramesCommitted { Seal: var seal } when !Sealed(seal): Forged(message); return;
             case ClockPing { Seal: var seal } when !Sealed(seal): Forged(message); return;
+            case StreamStateChanged { Seal: var seal } when !Sealed(seal): Forged(message); return;
+            case LateEvidence { Seal: var seal } when !Sealed(seal): Forged(message); return;
             case SessionOpened { Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
             case CommandRejected { Command: nameof(OpenSession), Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
             case SessionFenced f when !Secrets.Equal(f.Nonce, _nonce) && !Sealed(f.Seal): Forged(message); return;
@@ -148,7 +150,10 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
 
     private void Forged(object message)
     {
-        if (_seal is null && message is ClockPing) return; // the session's first ping can overtake its answer to the open
+        // Between an open and its answer this link does not know the seal yet (a new incarnation makes a new one):
+        // what the session sends then (its first ping, results of windows fused from an earlier writer's frames) can
+        // overtake the answer. It cannot be checked, so it is dropped without counting as forged.
+        if ((_seal is null || !_connected) && message is not (SessionOpened or CommandRejected or SessionFenced)) return;
         Interlocked.Increment(ref _state.Forged);
         _logger.Warning("Session {0}: dropped a {1} from {2} without the session's seal or this client's nonce", _spec.SessionId, message.GetType().Name, Sender.Path);
     }

@@ -1,5 +1,6 @@
 using Akka.TestKit.Xunit2;
 using FusionActors.Protocol;
+using FusionActors.Serialization;
 using FusionActors.Specs;
 using Xunit;
 using static FusionActors.Runtime.Tests.TestSessions;
@@ -42,6 +43,30 @@ public sealed class ControlMessageSerializationSpec() : TestKit(LocalConfig)
         Assert.NotNull(status.Fusion);
         var rejected = RoundTrip(new FrameRejected("wire-2", Camera, 3, RejectReason.OutOfRange, "value 0 is 200"));
         Assert.Equal(RejectReason.OutOfRange, rejected.Reason);
+    }
+
+    [Fact]
+    public void Every_wire_type_is_bound_to_a_serializer_of_the_project_and_nothing_else_falls_back_to_json()
+    {
+        foreach (var t in WireTypes.Frames) Assert.IsType<FrameSerializer>(Sys.Serialization.FindSerializerForType(t));
+        foreach (var t in WireTypes.Control.Values) Assert.IsType<ProtocolSerializer>(Sys.Serialization.FindSerializerForType(t));
+        // Every protocol record that can be sent is in the table (a new one without a binding would not travel).
+        var wire = WireTypes.Control.Values.Concat(WireTypes.Frames).ToHashSet();
+        Type[] nested = [typeof(SessionResume), typeof(StreamStatus)]; // travel only inside an OpenSession or a SessionStatus
+        var records = typeof(ProtocolMessage).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(ProtocolMessage)) && !t.IsAbstract && !nested.Contains(t));
+        Assert.Empty(records.Where(t => !wire.Contains(t)));
+        Assert.Throws<System.Runtime.Serialization.SerializationException>(() => Sys.Serialization.FindSerializerFor(new { Unbound = true }));
+    }
+
+    [Fact]
+    public void Secrets_never_show_in_a_message_printed_to_a_log()
+    {
+        var open = new OpenSession(Spec("print"), 0, "the-token-itself", new SessionResume(0, [], 3, "the-capability-itself-00000"), Nonce: "the-nonce-itself-000000000");
+        var text = open + " " + new SessionOpened("print", [], 0, Capability: "the-capability-itself-00000", Seal: "the-seal-itself-0000000000") + " " +
+            new CloseSession("print", "the-capability-itself-00000");
+        Assert.DoesNotContain("itself", text);
+        Assert.Contains("print", text);
+        Assert.Contains("***", text);
     }
 
     [Fact]

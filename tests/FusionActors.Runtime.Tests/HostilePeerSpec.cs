@@ -143,6 +143,58 @@ public sealed class HostilePeerSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sessions_own_actors_take_nothing_from_the_wire_that_the_session_did_not_admit()
+    {
+        await using var victim = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("children"));
+        await PushWindow(victim, 0); // window 0 stays open: its frames are held until it is fused
+        await AcceptedAsync("children", audio: 50, camera: 10);
+        // The session's path is no secret (shard and entity names come from the session id); the stranger aims at its children.
+        var session = await _node.System.ActorSelection("/system/sharding/sessions/*/children").ResolveOne(Wait);
+        var root = $"akka.tcp://fusion@127.0.0.1:{_port}{session.Path.ToStringWithoutAddress()}";
+        var fusion = _stranger.ActorSelection(root + "/fusion");
+        var alignment = _stranger.ActorSelection(root + "/alignment");
+        var camera = _stranger.ActorSelection(root + "/stream-1");
+        var spy = _stranger.ActorOf(Props.Create(() => new Recorder()), "child-spy");
+        Assert.NotNull((await fusion.Ask<ActorIdentity>(new Identify(1), Wait)).Subject); // reachable, so the guard is what stops it
+
+        fusion.Tell(new Subscribe("children", spy));
+        fusion.Tell(new SetFusionPolicy("children", FusionPolicy.Single("image")));
+        fusion.Tell(new FramesCommitted("children", long.MaxValue));
+        alignment.Tell(new StreamStateChanged("children", Camera, StreamState.Active, StreamState.Failed, "forged"));
+        camera.Tell(new CrashEncoder("children", Camera));
+        camera.Tell(new DisableStream("children", Camera));
+        camera.Tell(new Frame("children", Camera, 10, 1_000_000, Sample[5].Image));
+        camera.Tell(new CloseStream("children", Camera));
+        // Each child handles its mailbox in order: once these are answered, the forgeries before them were dealt with.
+        foreach (var child in new[] { fusion, alignment, camera }) Assert.NotNull((await child.Ask<ActorIdentity>(new Identify(2), Wait)).Subject);
+
+        Assert.NotEqual(long.MaxValue, victim.Stats.CommittedThroughUs);
+        Assert.Equal(60, victim.Stats.Uncommitted);
+        var status = await _node.Sessions.Ask<SessionStatus>(new GetSessionStatus("children"), Wait);
+        Assert.Equal("adaptive", status.Fusion!.Policy);
+        var cameraStatus = status.Streams.Single(st => st.StreamId == Camera);
+        Assert.Equal((StreamState.Active, 10L, 0L), (cameraStatus.State, cameraStatus.Counters.FramesAccepted, cameraStatus.Counters.EncoderFailures));
+
+        for (var w = 1; w < 3; w++) await PushWindow(victim, w);
+        await victim.CompleteAsync(Wait);
+        var results = await Collect(victim, 3);
+        Assert.All(results, r => Assert.Equal(("adaptive", FusedStatus.Fused), (r.Policy, r.Status)));
+        Assert.Equal(victim.Stats.FramesPushed, victim.Stats.FramesCommitted);
+        Assert.DoesNotContain(Recorder.Seen(spy), m => m is FusedResult or Subscribed);
+    }
+
+    [Fact]
+    public async Task A_wildcard_selection_from_a_peer_reaches_nothing()
+    {
+        var node = $"akka.tcp://fusion@127.0.0.1:{_port}";
+        Assert.NotNull((await Gateway(_stranger).Ask<ActorIdentity>(new Identify(1), Wait)).Subject);
+        foreach (var pattern in new[] { "/system/sharding/sessions/*/*", "/system/sharding/sessions/*", "/user/*", "/user/fusion-gateway/.." })
+            await Assert.ThrowsAsync<AskTimeoutException>(() => _stranger.ActorSelection(node + pattern).Ask<ActorIdentity>(new Identify(pattern), TimeSpan.FromSeconds(2)));
+        // The connection goes on.
+        Assert.NotNull((await Gateway(_stranger).Ask<ActorIdentity>(new Identify(2), Wait)).Subject);
+    }
+
+    [Fact]
     public async Task A_json_payload_naming_a_type_never_builds_it_on_a_node()
     {
         Canary.Reset();
@@ -269,6 +321,20 @@ public sealed class HostilePeerSpec : IAsyncLifetime
         var status = await _node.Sessions.Ask<SessionStatus>(new GetSessionStatus("shared"), Wait);
         Assert.InRange(status.Streams.Single(s => s.StreamId == Audio).Counters.FramesAccepted, 100, 150);
         Assert.Equal(0, status.Streams.Single(s => s.StreamId == Audio).Counters.RejectedTotal);
+    }
+
+    /// <summary>Waits until the node has taken this many frames of each stream (a push returns once the client holds a frame).</summary>
+    private async Task AcceptedAsync(string sessionId, long audio, long camera)
+    {
+        using var cts = new CancellationTokenSource(Wait);
+        while (true)
+        {
+            var status = await _node.Sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId), Wait);
+            var accepted = status.Streams.ToDictionary(st => st.StreamId, st => st.Counters.FramesAccepted);
+            if (accepted[Audio] >= audio && accepted[Camera] >= camera) return;
+            if (cts.IsCancellationRequested) Assert.Fail($"the node took {accepted[Audio]} audio and {accepted[Camera]} camera frames of {sessionId}");
+            await Task.Delay(20);
+        }
     }
 
     private static async Task PushWindow(FusionSession session, int w)

@@ -34,7 +34,15 @@ public sealed record FusedResult(
 }
 
 /// <summary>Evidence that came later than the allowed lateness: the late-data side output. Counted, never silently dropped.</summary>
-public sealed record LateEvidence(string SessionId, string StreamId, long StartUs, long LastSeq, long WindowEndUs, long SessionWatermarkUs) : ProtocolMessage, IWithSessionId;
+public sealed record LateEvidence(string SessionId, string StreamId, long StartUs, long LastSeq, long WindowEndUs, long SessionWatermarkUs) : ProtocolMessage, IWithSessionId
+{
+    /// <summary>Set on what goes to the session's own client: the seal it checks.</summary>
+    public string? Seal { get; init; }
+}
 
 /// <summary>A stream changed health state; published to subscribers and logged.</summary>
-public sealed record StreamStateChanged(string SessionId, string StreamId, StreamState From, StreamState To, string Reason) : ProtocolMessage, IWithSessionId;
+public sealed record StreamStateChanged(string SessionId, string StreamId, StreamState From, StreamState To, string Reason) : ProtocolMessage, IWithSessionId
+{
+    /// <summary>Set on what goes to the session's own client: the seal it checks.</summary>
+    public string? Seal { get; init; }
+}

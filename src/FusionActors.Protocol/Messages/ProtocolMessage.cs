@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Text;
 using System.Text.Json.Serialization;
 
 namespace FusionActors.Protocol;
@@ -13,12 +15,37 @@ public abstract record ProtocolMessage
     [JsonIgnore]
     public bool FromWire { get; internal set; }
 
+    /// <summary>
+    /// The session that authorized this message from the wire admits it to its own actors, which drop anything
+    /// from the wire that was not admitted (a peer can address them by path).
+    /// </summary>
+    public void Admit() => FromWire = false;
+
     // The mark says where an instance came from, not what it says: it takes no part in equality.
     public virtual bool Equals(ProtocolMessage? other) => other is not null && EqualityContract == other.EqualityContract;
 
     public override int GetHashCode() => EqualityContract.GetHashCode();
 
-    protected virtual bool PrintMembers(System.Text.StringBuilder builder) => false;
+    private static readonly HashSet<string> Secret = ["Token", "Credential", "Capability", "Seal", "Nonce"];
+
+    /// <summary>
+    /// Like a record's own, but secrets show as *** : messages end up in logs (dead letters, refusals, exceptions).
+    /// Sealed, so no derived record makes its own.
+    /// </summary>
+    public sealed override string ToString()
+    {
+        var b = new StringBuilder(GetType().Name).Append(" { ");
+        var first = true;
+        foreach (var p in GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        {
+            if (p.Name == nameof(FromWire) || p.GetIndexParameters().Length > 0) continue;
+            if (!first) b.Append(", ");
+            first = false;
+            var value = p.GetValue(this);
+            b.Append(p.Name).Append(" = ").Append(Secret.Contains(p.Name) && value is not null ? "***" : value);
+        }
+        return b.Append(" }").ToString();
+    }
 }
 
 /// <summary>

@@ -29,7 +29,7 @@ public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Tok
 /// <param name="NextSeq">Per stream, the lowest seq the client still holds (uncommitted); lower seqs count as taken.</param>
 /// <param name="Epoch">The writer epoch the client was given (<see cref="SessionOpened.Epoch"/>): a lower one than the session's is fenced.</param>
 /// <param name="Credential">The capability the client was given: with its epoch, it shows the reopen comes from the same writer.</param>
-public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, long> NextSeq, long Epoch = 0, string? Credential = null);
+public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, long> NextSeq, long Epoch = 0, string? Credential = null) : ProtocolMessage;
 
 /// <summary>
 /// Every frame of the session with event time before <see cref="ThroughUs"/> has been processed: its evidence

@@ -21,6 +21,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     private const string BatchManifest = "B";
     private const string HeartbeatManifest = "H";
     private const int MaxStringBytes = 1024;
+    private const int MinBatchedFrameBytes = 1 + 4 + 8 + 8 + 4; // header, stream id length, seq, event time, payload length
 
     public override int Identifier => Id;
 
@@ -119,7 +120,8 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         var session = r.String();
         var credential = r.OptionalString();
         var count = r.Int();
-        if (count < 0 || count > r.Remaining) throw new SerializationException($"bad frame count {count}");
+        // The smallest frame in a batch takes 25 bytes: a count beyond what is left cannot be true, and must not size an array.
+        if (count < 0 || count > r.Remaining / MinBatchedFrameBytes) throw new SerializationException($"bad frame count {count} with {r.Remaining} bytes left");
         var frames = new Frame[count];
         for (var i = 0; i < count; i++)
         {

@@ -13,7 +13,8 @@ namespace FusionActors.Serialization;
 /// protobuf serializer (2) and the remote-deployment serializer (3) also build types named on the wire. Their
 /// ids are taken by <see cref="RefusingSerializer"/>s, which refuse a payload before reading it. Akka's misc
 /// and system-message serializers stay (remote watch, identify, heartbeats need them) behind guards that refuse
-/// their manifests that build exceptions of a named type, stop actors, or deploy them.
+/// their manifests that build exceptions of a named type, stop actors, or deploy them; actor selections with
+/// wildcards are refused.
 /// With <c>allow-unregistered-types = false</c> an application type without a binding fails to send, loudly,
 /// instead of falling back to JSON.
 /// </remarks>
@@ -35,6 +36,7 @@ public static class WireConfig
         b.AppendLine($"    daemon-create = {Q(typeof(RefusingSerializer.RemoteDeploy))}");
         b.AppendLine($"    akka-misc = {Q(typeof(GuardedMiscSerializer))}");
         b.AppendLine($"    akka-system-msg = {Q(typeof(GuardedSystemMessageSerializer))}");
+        b.AppendLine($"    akka-containers = {Q(typeof(GuardedContainerSerializer))}");
         b.AppendLine("  }");
         b.AppendLine("  serialization-bindings {");
         foreach (var t in WireTypes.Frames) b.AppendLine($"    {Q(t)} = fusion-frames");

@@ -46,6 +46,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     protected override void OnReceive(object message)
     {
+        if (Unadmitted.Drop(message, Context)) return;
         switch (message)
         {
             case EvidenceBatch b: OnEvidence(b); break;

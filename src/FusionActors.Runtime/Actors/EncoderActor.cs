@@ -32,6 +32,7 @@ public sealed class EncoderActor : UntypedActor
 
     protected override void OnReceive(object message)
     {
+        if (Unadmitted.Drop(message, Context)) return;
         switch (message)
         {
             case Encode e: Handle(e); break;

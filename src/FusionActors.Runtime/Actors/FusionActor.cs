@@ -33,6 +33,7 @@ public sealed class FusionActor : UntypedActor
 
     protected override void OnReceive(object message)
     {
+        if (Unadmitted.Drop(message, Context)) return;
         switch (message)
         {
             case FuseWindow w: OnWindow(w); break;
@@ -97,6 +98,8 @@ public sealed class FusionActor : UntypedActor
         {
             FusedResult r => r with { Seal = _seal },
             FramesCommitted c => c with { Seal = _seal },
+            StreamStateChanged c => c with { Seal = _seal },
+            LateEvidence l => l with { Seal = _seal },
             _ => message,
         });
     }

@@ -51,6 +51,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <summary>Writer epochs a resume may present: far more than any session's writers, far from overflow.</summary>
     private const long MaxEpoch = 1L << 40;
 
+    /// <summary>Frame sinks a session keeps open for its writer at once (reconnects and retried opens).</summary>
+    private const int MaxSinks = 8;
+
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -106,13 +109,25 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Context.SetReceiveTimeout(null);
                 Context.Parent.Tell(new Passivate(PoisonPill.Instance));
                 break;
+            // From the wire without the operator credential, the answers are those of an open session to a sender
+            // without its capability: a stranger cannot tell which sessions exist.
+            case Frame { FromWire: true } f:
+                Sender.Tell(new FrameRejected(_sessionId, f.StreamId, f.Seq, RejectReason.Unauthorized,
+                    "a frame from another process goes through the session's frame sink, or in a FrameBatch with the session capability"));
+                PassivateUnopened();
+                break;
+            case ICredentialed c when c is ProtocolMessage { FromWire: true } && !_operator.Accepts(c.Credential):
+                Sender.Tell(new CommandRejected(_sessionId, c.GetType().Name,
+                    $"not authorized: {(c.Credential is null ? "it carries no session capability" : "its credential is not this session's capability")}"));
+                PassivateUnopened();
+                break;
             case Frame f:
                 Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
                 PassivateUnopened();
                 break;
             case FrameBatch batch:
-                foreach (var f in batch.Frames)
-                    Sender.Tell(new FrameRejected(f.SessionId, f.StreamId, f.Seq, RejectReason.UnknownSession, $"session '{f.SessionId}' is not open"));
+                // One answer per batch: a batch of small frames must not make a sender's worth of replies.
+                Sender.Tell(new CommandRejected(_sessionId, nameof(FrameBatch), $"session '{_sessionId}' is not open: {batch.Frames.Count} frames not taken"));
                 PassivateUnopened();
                 break;
             case GetSessionStatus:
@@ -146,7 +161,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 break;
             case FrameBatch batch:
                 if (!Authorized(batch)) break;
-                foreach (var f in batch.Frames) Route(f.StreamId, f, f.Seq);
+                foreach (var f in batch.Frames)
+                {
+                    f.Admit();
+                    Route(f.StreamId, f, f.Seq);
+                }
                 break;
             case FromClient c: FromSink(c); break;
             case SinkOpened: Sender.Tell(SinkAck.Instance); break;
@@ -222,7 +241,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// </summary>
     private bool Authorized(ICredentialed m)
     {
-        if (m is ProtocolMessage { FromWire: false } || Secrets.Equal(m.Credential, _capability) || _operator.Accepts(m.Credential)) return true;
+        if (m is ProtocolMessage { FromWire: false }) return true;
+        if (Secrets.Equal(m.Credential, _capability) || _operator.Accepts(m.Credential))
+        {
+            ((ProtocolMessage)m).Admit();
+            return true;
+        }
         Refuse(m, m.Credential is null ? "it carries no session capability" : "its credential is not this session's capability");
         return false;
     }
@@ -230,7 +254,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <summary>Operator and chaos commands: from the wire only with the operator credential, which no client holds.</summary>
     private bool OperatorAuthorized(IOperatorCommand m)
     {
-        if (m is ProtocolMessage { FromWire: false } || _operator.Accepts(m.Credential)) return true;
+        if (m is ProtocolMessage { FromWire: false }) return true;
+        if (_operator.Accepts(m.Credential))
+        {
+            ((ProtocolMessage)m).Admit();
+            return true;
+        }
         Refuse(m, "it is an operator command, and it carries no operator credential");
         return false;
     }
@@ -250,14 +279,15 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// </summary>
     private void Reopen(OpenSession o)
     {
-        if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
-        {
-            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec", o.Nonce));
-            return;
-        }
+        // The token first: nothing about the session (its spec, its writer) is told to whoever has none.
         if (!_tokens.Accepts(o.Token))
         {
             RefuseToken(o);
+            return;
+        }
+        if (o.Spec != _spec && !Equivalent(o.Spec, _spec!))
+        {
+            Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "the session is already open with another spec", o.Nonce));
             return;
         }
         if (!EpochInRange(o)) return;
@@ -268,21 +298,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             Sender.Tell(new SessionFenced(_sessionId, presented.Epoch, _writerEpoch, "another writer opened the session", Nonce: o.Nonce));
             return;
         }
-        if (Secrets.Equal(o.Nonce, _writerNonce))
-        {
-            // The writer's own link again: an open it retried before the first answer came, or a reconnect.
-        }
-        else if (presented is not null && presented.Epoch == _writerEpoch)
-        {
-            if (!Secrets.Equal(presented.Credential, _capability))
-            {
-                Log.Warning("Session {0}: refused a reopen of writer epoch {1} with a wrong capability from {2}", _sessionId, presented.Epoch, Sender.Path.Address);
-                Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), "not authorized: the capability is not this writer's", o.Nonce));
-                return;
-            }
-            _writerNonce = o.Nonce;
-        }
-        else
+        // The writer's own link again (a retried open, a reconnect) proves itself by its nonce. Anyone else, even
+        // with the writer's epoch and capability, is another writer: it gets a new epoch and fences this one, so
+        // that two links never write at once.
+        if (!Secrets.Equal(o.Nonce, _writerNonce))
         {
             BeginEpoch(presented, o.Client);
             _writerNonce = o.Nonce;
@@ -296,14 +315,15 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// A new writer epoch: the resumed one of a writer that held it on an incarnation before this one (its capability
-    /// kept), or the next one. The writer before it is told it is fenced (with its own seal) and its frame sinks are cut.
+    /// A new writer epoch: the next one, or the higher one a writer resumes with (it held it on an incarnation before
+    /// this one), with a new capability and seal. The writer before it is told it is fenced (with its own seal) and
+    /// its frame sinks are cut.
     /// </summary>
     private void BeginEpoch(SessionResume? resumed, IActorRef? client)
     {
         var previous = (Epoch: _writerEpoch, Client: _client, Seal: _seal);
-        _writerEpoch = resumed?.Epoch ?? _writerEpoch + 1;
-        _capability = resumed is not null && Secrets.Plausible(resumed.Credential) ? resumed.Credential : Secrets.New();
+        _writerEpoch = Math.Max(_writerEpoch + 1, resumed?.Epoch ?? 0);
+        _capability = Secrets.New(); // never one a peer chose: the client takes the new one from SessionOpened
         _seal = Secrets.New();
         foreach (var sink in _sinks.Values) sink.Abort(new SessionFencedException(_sessionId, _writerEpoch));
         _sinks.Clear();
@@ -460,6 +480,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             .Select(m => new FromClient(m, epoch)) // one per batch: tells sink traffic from the region's without a lookup per message
             .To(Sink.ActorRefWithAck<FromClient>(Self, SinkOpened.Instance, SinkAck.Instance, new SinkClosed(null), e => new SinkClosed(e)))
             .Run(_materializer);
+        // Every open makes a sink that lives until its client subscribes or it times out; opens retried in a loop
+        // must not pile them up.
+        if (_sinks.Count >= MaxSinks)
+        {
+            var oldest = _sinks.Keys.Min();
+            _sinks[oldest].Abort(new InvalidOperationException($"session '{_sessionId}': more than {MaxSinks} frame sinks opened"));
+            _sinks.Remove(oldest);
+        }
         _sinks[id] = killSwitch;
         done.PipeTo(Self, success: _ => new SinkEnded(id), failure: _ => new SinkEnded(id));
         sinkRef.PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
@@ -526,6 +554,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             replyTo.Tell(new FrameRejected(sessionId, streamId, seq, RejectReason.UnknownSession, $"this frame sink belongs to session '{_sessionId}'"));
         else if (_streams.TryGetValue(streamId, out var stream))
         {
+            ((ProtocolMessage)message).Admit(); // it came through the writer's own sink
             stream.Tell(message, replyTo);
             _batchStreams.Add(stream);
         }

@@ -74,6 +74,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     // which matters with tens of thousands of sessions.
     protected override void OnReceive(object message)
     {
+        if (Unadmitted.Drop(message, Context)) return;
         switch (message)
         {
             case Frame f: OnFrame(f); break;

@@ -57,13 +57,25 @@ public sealed record FusionOptions
     /// </summary>
     public bool AllowAnonymousSessions { get; init; }
 
+    /// <summary>
+    /// Remoting beyond loopback without TLS that verifies both ends (fusion.security.allow-plaintext-remoting). Default
+    /// off: such a node refuses to start, since any peer that reaches its port could act as a cluster member.
+    /// </summary>
+    public bool AllowPlaintextRemoting { get; init; }
+
     /// <summary>Settings that would leave a node open to anyone who reaches it refuse to start, saying what to set.</summary>
     public void EnsureSafe()
     {
-        if (SessionTokens.Count > 0 || AllowAnonymousSessions || IsLoopback(Hostname)) return;
-        throw new InvalidOperationException(
-            $"remoting binds to {Hostname}, which is not loopback, and no session token is configured: anyone who reaches the node could open " +
-            "sessions. Set fusion.security.session-tokens (or FUSION_SESSION_TOKENS), or fusion.security.allow-anonymous-sessions = on to accept that.");
+        if (IsLoopback(Hostname)) return;
+        if (SessionTokens.Count == 0 && !AllowAnonymousSessions)
+            throw new InvalidOperationException(
+                $"remoting binds to {Hostname}, which is not loopback, and no session token is configured: anyone who reaches the node could open " +
+                "sessions. Set fusion.security.session-tokens (or FUSION_SESSION_TOKENS), or fusion.security.allow-anonymous-sessions = on to accept that.");
+        if (TlsOptions is not { RequireMutual: true, SuppressValidation: false } && !AllowPlaintextRemoting)
+            throw new InvalidOperationException(
+                $"remoting binds to {Hostname}, which is not loopback, without mutual TLS verified against a CA: any peer that reaches the port could " +
+                "act as a cluster member. Run with config/node-tls.hocon (enable-ssl, require-mutual-authentication, fusion.tls.ca), " +
+                "or set fusion.security.allow-plaintext-remoting = on on a network you trust.");
     }
 
     private static bool IsLoopback(string host) =>
@@ -109,6 +121,9 @@ public sealed record FusionOptions
             SessionTokens = Env("FUSION_SESSION_TOKENS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 ?? (f.HasPath("security.session-tokens") ? f.GetStringList("security.session-tokens").ToArray() : []),
             AllowAnonymousSessions = f.GetBoolean("security.allow-anonymous-sessions", false),
+            AllowPlaintextRemoting = Env("FUSION_ALLOW_PLAINTEXT_REMOTING") is { } plain
+                ? plain is "on" or "true" or "1"
+                : f.GetBoolean("security.allow-plaintext-remoting", false),
             Backoff = new BackoffPolicy
             {
                 Min = f.GetTimeSpan("encoder.restart-min-backoff", TimeSpan.FromMilliseconds(100)),
