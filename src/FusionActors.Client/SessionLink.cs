@@ -107,27 +107,13 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                 _logger.Warning("Session {0}: fenced by writer epoch {1} (this writer had {2}): {3}", _spec.SessionId, f.CurrentEpoch, f.Epoch, f.Reason);
                 var fenced = new FusionSessionFencedException($"session '{_spec.SessionId}' was fenced: {f.Reason} (writer epoch {f.CurrentEpoch}, this writer {f.Epoch})",
                     f.Epoch, f.CurrentEpoch);
-                if (!_firstOpen.TrySetException(fenced))
-                {
-                    _state.Fail(fenced);
-                    _log.Detach();
-                    _log.Close();
-                }
-                Context.Stop(Self);
+                End(fenced);
                 break;
             case CommandRejected x when x.Command == nameof(OpenSession):
                 if (x.Reason.Contains("retry")) break; // the entity was stopping: the next periodic open gets a fresh one
                 _logger.Warning("Session {0}: open refused: {1}", _spec.SessionId, x.Reason);
-                var refused = new FusionSessionException($"session '{_spec.SessionId}' refused: {x.Reason}");
-                if (!_firstOpen.TrySetException(refused))
-                {
-                    // A reopen refused for good (the token was revoked, or another spec took the id): retrying cannot
-                    // help, so the session fails visibly: Results and pushes end with the reason.
-                    _state.Fail(refused);
-                    _log.Detach();
-                    _log.Close();
-                }
-                Context.Stop(Self);
+                // A reopen refused for good (the token was revoked, or another spec took the id): retrying cannot help.
+                End(new FusionSessionException($"session '{_spec.SessionId}' refused: {x.Reason}"));
                 break;
             case CommandRejected x: _state.OnEvent(x); break;
             case LinkEnded e when e.Epoch == _epoch: Lost(e.Cause is null ? "the frame stream completed" : $"the frame stream failed: {e.Cause.Message}"); break;
@@ -144,6 +130,18 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                 break;
             default: Unhandled(message); break;
         }
+    }
+
+    /// <summary>The session ends for good, visibly: the opener, Results and pushes fail with the reason.</summary>
+    private void End(FusionSessionException reason)
+    {
+        if (!_firstOpen.TrySetException(reason))
+        {
+            _state.Fail(reason);
+            _log.Detach();
+            _log.Close();
+        }
+        Context.Stop(Self);
     }
 
     private bool Sealed(string? seal) => Secrets.Equal(seal, _seal);

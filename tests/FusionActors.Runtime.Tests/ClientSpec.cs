@@ -167,23 +167,7 @@ public sealed class ClientSpec : IAsyncLifetime
         Assert.Equal(FusedStatus.Fused, (await Collect(session, 1))[0].Status);
     }
 
-    private static async Task PushWindow(FusionSession session, int w)
-    {
-        foreach (var f in AudioFrames(session.SessionId, w, Sample[w], w * 50L)) await session.Stream(Audio).PushAsync(f);
-        foreach (var f in CameraFrames(session.SessionId, w, Sample[w], w * 10L)) await session.Stream(Camera).PushAsync(f);
-    }
-
-    private static async Task<List<FusedResult>> Collect(FusionSession session, int count)
-    {
-        using var cts = new CancellationTokenSource(Wait);
-        var results = new List<FusedResult>();
-        await foreach (var r in session.Results.WithCancellation(cts.Token))
-        {
-            results.Add(r);
-            if (results.Count == count) break;
-        }
-        return results;
-    }
+    private static Task<List<FusedResult>> Collect(FusionSession session, int count) => TestSessions.Collect(session, count, Wait);
 
 }
 

@@ -68,6 +68,26 @@ public static class TestSessions
             yield return new Frame(session, Camera, firstSeq + j, window * 1_000_000L + j * 100_000L, item.Image);
     }
 
+    /// <summary>Pushes window <paramref name="w"/> of the sample through a client session (seqs continue window by window).</summary>
+    public static async Task PushWindow(FusionActors.Client.FusionSession session, int w)
+    {
+        foreach (var f in AudioFrames(session.SessionId, w, Sample[w], w * 50L)) await session.Stream(Audio).PushAsync(f);
+        foreach (var f in CameraFrames(session.SessionId, w, Sample[w], w * 10L)) await session.Stream(Camera).PushAsync(f);
+    }
+
+    /// <summary>The next <paramref name="count"/> results of a client session, within <paramref name="within"/>.</summary>
+    public static async Task<List<FusedResult>> Collect(FusionActors.Client.FusionSession session, int count, TimeSpan within)
+    {
+        using var cts = new CancellationTokenSource(within);
+        var results = new List<FusedResult>();
+        await foreach (var r in session.Results.WithCancellation(cts.Token))
+        {
+            results.Add(r);
+            if (results.Count == count) break;
+        }
+        return results;
+    }
+
     /// <summary>A free TCP port on loopback for a node's remoting.</summary>
     public static int FreePort()
     {
