@@ -85,3 +85,54 @@ public class SpecValidatorSpec
         Assert.Contains("maxBatch", ex.Message);
     }
 }
+
+public class SpecLimitsSpec
+{
+    private static StreamSpec Mic => Stream("mic", "audio", frameLength: 320) with { SampleRateHz = 16_000, Framing = Framing.Windowed(Sec, Sec / 2) };
+
+    private static void Refused(SessionSpec spec, string fragment) =>
+        Assert.Contains(SpecValidator.Problems(spec), p => p.Contains(fragment));
+
+    [Fact]
+    public void Every_field_that_costs_the_node_has_an_upper_bound_and_a_spec_beyond_it_is_refused_with_the_reason()
+    {
+        var s = Session(Mic);
+        Refused(s with { Streams = [Mic with { Framing = Framing.Windowed(Sec, 1) }] }, "shorter than one sample");
+        Refused(s with { Streams = [Mic with { Framing = Framing.Windowed(Sec, 100) }] }, "inputs per instant");
+        Refused(s with { Streams = [Mic with { MaxSeqAhead = 2_000_000_000 }] }, "maxSeqAhead");
+        Refused(s with { Streams = [Mic with { MaxSeqAhead = int.MaxValue }] }, "maxSeqAhead");
+        Refused(s with { Streams = [Mic with { SampleRateHz = double.NaN }] }, "sampleRateHz");
+        Refused(s with { Streams = [Mic with { PriorWeight = double.PositiveInfinity }] }, "priorWeight");
+        Refused(s with { Streams = [Mic with { MaxPendingInputs = int.MaxValue }] }, "maxPendingInputs");
+        Refused(s with { Streams = [Mic with { MaxBatch = 1 << 20 }] }, "maxBatch");
+        Refused(s with { Streams = [Mic with { MaxOutOfOrdernessUs = long.MaxValue }] }, "maxOutOfOrderness");
+        Refused(s with { Streams = [Mic with { MaxFutureSkewUs = long.MaxValue }] }, "maxFutureSkew");
+        Refused(s with { Streams = [Mic with { IdleTimeout = TimeSpan.FromDays(30) }] }, "idleTimeout");
+        Refused(s with { Streams = [Mic with { MaxFrameBytes = int.MaxValue }] }, "maxFrameBytes");
+        Refused(s with { Streams = [Mic with { StreamId = new string('x', 10_000) }] }, "longer than 128");
+        Refused(s with { Streams = Enumerable.Range(0, 65).Select(i => Mic with { StreamId = $"m{i}" }).ToArray() }, "65 streams");
+        Refused(s with { Labels = Enumerable.Range(0, 2000).Select(i => $"{i}").ToArray() }, "2000 labels");
+        Refused(s with { Window = WindowSpec.Sliding(Sec, 1) }, "window hop");
+        Refused(s with { Window = WindowSpec.Sliding(3_600 * Sec, 10 * Ms) }, "windows per instant");
+        Refused(s with { Window = WindowSpec.Tumbling(long.MaxValue) }, "window length");
+        Refused(s with { AllowedLatenessUs = long.MaxValue }, "allowedLateness");
+        Refused(s with { MaxBufferedEvidence = int.MaxValue }, "maxBufferedEvidence");
+        Refused(s with { FixedWeights = new Dictionary<string, double> { ["audio"] = double.NaN } }, "fixed weight");
+    }
+
+    [Fact]
+    public void Nulls_that_only_json_can_carry_are_refused_before_any_field_is_read()
+    {
+        Assert.Contains("required", Assert.Single(SpecValidator.Problems(null!)));
+        Assert.Contains("null", string.Join(";", SpecValidator.Problems(Session(Mic) with { Streams = [null!] })));
+        Assert.Contains("empty", string.Join(";", SpecValidator.Problems(Session(Mic) with { SessionId = null! })));
+    }
+
+    [Fact]
+    public void The_limits_are_the_node_s_to_set()
+    {
+        var tight = new SpecLimits { MaxStreams = 1 };
+        Assert.Empty(SpecValidator.Problems(Session(Mic)));
+        Assert.Contains(SpecValidator.Problems(Session(Mic, Mic with { StreamId = "mic2" }), tight), p => p.Contains("more than 1"));
+    }
+}

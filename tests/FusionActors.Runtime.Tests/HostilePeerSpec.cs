@@ -195,6 +195,28 @@ public sealed class HostilePeerSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_spec_beyond_the_node_s_limits_is_refused_at_open_with_the_reasons_and_nothing_is_built()
+    {
+        var gateway = Gateway(_stranger);
+        var huge = Spec("huge") with
+        {
+            Streams = [.. Spec("huge").Streams.Select(st => st.StreamId == Audio
+                ? st with { Framing = Framing.Windowed(1_000_000, 1), MaxSeqAhead = int.MaxValue }
+                : st with { PriorWeight = double.PositiveInfinity })],
+            Window = WindowSpec.Sliding(3_600_000_000, 1),
+        };
+        var refused = Assert.IsType<CommandRejected>(await gateway.Ask<object>(new OpenSession(huge, 0, Token), Wait));
+        foreach (var reason in new[] { "shorter than one sample", "maxSeqAhead", "priorWeight", "window hop" }) Assert.Contains(reason, refused.Reason);
+        var status = Assert.IsType<CommandRejected>(await gateway.Ask<object>(new GetSessionStatus("huge"), Wait));
+        Assert.Contains("not authorized", status.Reason);
+        Assert.False((await _node.Sessions.Ask<SessionStatus>(new GetSessionStatus("huge"), Wait)).Open);
+        await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("after-huge"));
+        await PushWindow(session, 0);
+        await session.CompleteAsync(Wait);
+        Assert.Equal(FusedStatus.Fused, (await Collect(session, 1))[0].Status);
+    }
+
+    [Fact]
     public async Task A_json_payload_naming_a_type_never_builds_it_on_a_node()
     {
         Canary.Reset();

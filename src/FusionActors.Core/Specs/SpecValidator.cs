@@ -10,32 +10,63 @@ public sealed class SpecException(IReadOnlyList<string> problems)
 /// <summary>Checks a session spec before any actor is created for it.</summary>
 public static class SpecValidator
 {
-    public static IReadOnlyList<string> Problems(SessionSpec spec)
+    /// <summary>Every reason the spec cannot run; <paramref name="limits"/> default <see cref="SpecLimits.Default"/>.</summary>
+    public static IReadOnlyList<string> Problems(SessionSpec spec, SpecLimits? limits = null)
     {
+        var l = limits ?? SpecLimits.Default;
         var p = new List<string>();
-        if (string.IsNullOrWhiteSpace(spec.SessionId)) p.Add("sessionId is empty");
+        // Specs may come from JSON, where nothing stops a null: check before any field is read.
+        if (spec is null) return ["a session spec is required"];
+        if (spec.Streams is null || spec.Window is null || spec.Policy is null || spec.Labels is null || spec.FixedWeights is null)
+            return ["a session spec needs its streams, window, policy, labels and fixed weights (empty ones are fine)"];
+        Name(p, "sessionId", spec.SessionId, l);
         if (spec.Streams.Count == 0) p.Add("a session needs at least one stream");
+        if (spec.Streams.Count > l.MaxStreams) p.Add($"{spec.Streams.Count} streams, more than {l.MaxStreams}");
+        if (spec.Labels.Count > l.MaxLabels) p.Add($"{spec.Labels.Count} labels, more than {l.MaxLabels}");
+        foreach (var label in spec.Labels)
+            if (label is null || label.Length > l.MaxIdLength)
+            {
+                p.Add($"a label is null or longer than {l.MaxIdLength} characters");
+                break;
+            }
         var ids = new HashSet<string>();
         foreach (var s in spec.Streams)
         {
-            var at = $"stream '{s.StreamId}'";
-            if (string.IsNullOrWhiteSpace(s.StreamId)) p.Add("a stream id is empty");
-            else if (!ids.Add(s.StreamId)) p.Add($"{at} is declared twice");
-            if (string.IsNullOrWhiteSpace(s.Modality)) p.Add($"{at}: modality is empty");
-            if (string.IsNullOrWhiteSpace(s.Model)) p.Add($"{at}: model is empty");
+            if (s is null || s.Framing is null)
+            {
+                p.Add("a stream (or its framing) is null");
+                continue;
+            }
+            var at = $"stream '{Shown(s.StreamId)}'";
+            if (Name(p, "a stream id", s.StreamId, l) && !ids.Add(s.StreamId)) p.Add($"{at} is declared twice");
+            Name(p, $"{at}: modality", s.Modality, l);
+            Name(p, $"{at}: model", s.Model, l);
             if (s.FrameLength <= 0) p.Add($"{at}: frameLength must be > 0");
-            if (s.MaxOutOfOrdernessUs < 0) p.Add($"{at}: maxOutOfOrderness must be >= 0");
-            if (s.IdleTimeout <= TimeSpan.Zero) p.Add($"{at}: idleTimeout must be > 0");
-            if (s.MaxPendingInputs <= 0) p.Add($"{at}: maxPendingInputs must be > 0");
-            if (s.MaxBatch <= 0) p.Add($"{at}: maxBatch must be > 0");
-            if (s.PriorWeight < 0 || double.IsNaN(s.PriorWeight)) p.Add($"{at}: priorWeight must be >= 0");
-            if (s.FreshnessTauUs <= 0) p.Add($"{at}: freshnessTau must be > 0");
+            if (s.MaxFrameBytes <= 0 || s.MaxFrameBytes > l.MaxFrameBytes) p.Add($"{at}: maxFrameBytes must be in (0, {l.MaxFrameBytes}]");
+            Duration(p, $"{at}: maxOutOfOrderness", s.MaxOutOfOrdernessUs, l.MaxDurationUs);
+            if (s.IdleTimeout <= TimeSpan.Zero || s.IdleTimeout.Ticks / 10 > l.MaxDurationUs) p.Add($"{at}: idleTimeout must be in (0, {l.MaxDurationUs} us]");
+            if (s.MaxFutureSkewUs < 0 || s.MaxFutureSkewUs > l.MaxFutureSkewUs) p.Add($"{at}: maxFutureSkew must be in [0, {l.MaxFutureSkewUs}] us");
+            if (s.MaxPendingInputs <= 0 || s.MaxPendingInputs > l.MaxPendingInputs) p.Add($"{at}: maxPendingInputs must be in (0, {l.MaxPendingInputs}]");
+            if (s.MaxBatch <= 0 || s.MaxBatch > l.MaxBatch) p.Add($"{at}: maxBatch must be in (0, {l.MaxBatch}]");
+            if (s.MaxSeqAhead <= 0 || s.MaxSeqAhead > l.MaxSeqAhead) p.Add($"{at}: maxSeqAhead must be in (0, {l.MaxSeqAhead}]");
+            if (!(s.PriorWeight >= 0 && s.PriorWeight <= l.MaxWeight)) p.Add($"{at}: priorWeight must be a number in [0, {l.MaxWeight}]");
+            if (s.FreshnessTauUs <= 0 || s.FreshnessTauUs > l.MaxDurationUs) p.Add($"{at}: freshnessTau must be in (0, {l.MaxDurationUs}] us");
+            Duration(p, $"{at}: frameDuration", s.FrameDurationUs, l.MaxDurationUs);
+            if (!(s.SampleRateHz >= 0 && s.SampleRateHz <= l.MaxSampleRateHz)) p.Add($"{at}: sampleRateHz must be a number in [0, {l.MaxSampleRateHz}]");
             if (s.FrameLength * 4L > s.MaxFrameBytes) p.Add($"{at}: a frame of {s.FrameLength} floats exceeds maxFrameBytes {s.MaxFrameBytes}");
             if (s.Framing.Kind == FramingKind.Windowed)
             {
                 if (s.SampleRateHz <= 0) p.Add($"{at}: windowed framing needs sampleRateHz > 0");
                 if (s.Framing.LengthUs <= 0 || s.Framing.HopUs <= 0) p.Add($"{at}: windowed framing needs length and hop > 0");
-                if (s.Framing.HopUs > s.Framing.LengthUs) p.Add($"{at}: hop longer than length would skip samples");
+                else if (s.Framing.HopUs > s.Framing.LengthUs) p.Add($"{at}: hop longer than length would skip samples");
+                else if (s.SampleRateHz > 0)
+                {
+                    // A hop shorter than a sample makes inputs that differ by nothing: thousands per frame.
+                    if (s.Framing.HopUs * s.SampleRateHz < 1e6) p.Add($"{at}: windowed hop {s.Framing.HopUs} us is shorter than one sample");
+                    if (s.Framing.LengthUs > l.MaxDurationUs) p.Add($"{at}: windowed length must be at most {l.MaxDurationUs} us");
+                    else if (s.Framing.LengthUs * s.SampleRateHz / 1e6 > l.MaxInputSamples) p.Add($"{at}: an input of {s.InputLength} samples is more than {l.MaxInputSamples}");
+                    if (s.Framing.LengthUs / s.Framing.HopUs > l.MaxInputsPerFrame) p.Add($"{at}: length / hop over {l.MaxInputsPerFrame} inputs per instant");
+                }
             }
         }
         var w = spec.Window;
@@ -47,19 +78,48 @@ public static class SpecValidator
             case WindowKind.Sliding when w.HopUs > w.LengthUs:
                 p.Add("sliding window hop must not exceed its length");
                 break;
+            case WindowKind.Tumbling or WindowKind.Sliding:
+                if (w.LengthUs > l.MaxDurationUs) p.Add($"window length must be at most {l.MaxDurationUs} us");
+                if (w.HopUs < l.MinWindowHopUs) p.Add($"window hop must be at least {l.MinWindowHopUs} us");
+                else if (w.LengthUs / w.HopUs > l.MaxWindowsPerInstant) p.Add($"window length / hop over {l.MaxWindowsPerInstant} windows per instant");
+                break;
         }
         if (w.Kind == WindowKind.Anchor)
         {
             if (w.AnchorStream is null || spec.FindStream(w.AnchorStream) is null)
-                p.Add($"anchor stream '{w.AnchorStream}' is not a stream of the session");
-            if (w.ToleranceUs <= 0) p.Add("anchor tolerance must be > 0");
+                p.Add($"anchor stream '{Shown(w.AnchorStream)}' is not a stream of the session");
+            if (w.ToleranceUs <= 0 || w.ToleranceUs > l.MaxDurationUs) p.Add($"anchor tolerance must be in (0, {l.MaxDurationUs}] us");
         }
-        if (spec.AllowedLatenessUs < 0) p.Add("allowedLateness must be >= 0");
-        if (spec.MaxBufferedEvidence <= 0) p.Add("maxBufferedEvidence must be > 0");
-        if (spec.Policy.Kind == FusionPolicyKind.Single && spec.Streams.All(s => s.Modality != spec.Policy.Modality))
+        Duration(p, "allowedLateness", spec.AllowedLatenessUs, l.MaxDurationUs);
+        Duration(p, "imputeHorizon", spec.ImputeHorizonUs, l.MaxDurationUs);
+        if (spec.MaxBufferedEvidence <= 0 || spec.MaxBufferedEvidence > l.MaxBufferedEvidence) p.Add($"maxBufferedEvidence must be in (0, {l.MaxBufferedEvidence}]");
+        if (spec.FixedWeights.Count > l.MaxStreams) p.Add($"{spec.FixedWeights.Count} fixed weights, more than {l.MaxStreams}");
+        foreach (var (modality, weight) in spec.FixedWeights)
+            if (modality.Length > l.MaxIdLength || !(weight >= 0 && weight <= l.MaxWeight))
+            {
+                p.Add($"fixed weight of '{Shown(modality)}' must be a number in [0, {l.MaxWeight}]");
+                break;
+            }
+        if (spec.Policy.Kind == FusionPolicyKind.Single && spec.Streams.All(s => s?.Modality != spec.Policy.Modality))
             p.Add($"policy {spec.Policy} names a modality no stream has");
         return p;
     }
+
+    private static bool Name(List<string> p, string what, string? value, SpecLimits l)
+    {
+        if (string.IsNullOrWhiteSpace(value)) p.Add($"{what} is empty");
+        else if (value.Length > l.MaxIdLength) p.Add($"{what} is longer than {l.MaxIdLength} characters");
+        else return true;
+        return false;
+    }
+
+    private static void Duration(List<string> p, string what, long us, long max)
+    {
+        if (us < 0 || us > max) p.Add($"{what} must be in [0, {max}] us");
+    }
+
+    /// <summary>A name as a refusal may quote it: never more than a short prefix of what a peer sent.</summary>
+    private static string Shown(string? s) => s is null ? "(null)" : s.Length <= 64 ? s : s[..64] + "...";
 
     public static void EnsureValid(SessionSpec spec)
     {

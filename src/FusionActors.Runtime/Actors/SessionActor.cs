@@ -25,6 +25,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly bool _sharded;
     private readonly SessionTokens _tokens;
     private readonly OperatorCredential _operator;
+    private readonly SpecLimits _limits;
     private readonly TimeSpan? _passivateIdleAfter;
     private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
@@ -68,9 +69,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private static readonly TimeSpan RoomDeadline = TimeSpan.FromSeconds(10);
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
-        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null)
+        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null)
     {
         _operator = operatorCredential ?? OperatorCredential.For(null);
+        _limits = limits ?? SpecLimits.Default;
         _sessionId = sessionId;
         _encoders = encoders;
         _backoff = backoff;
@@ -81,13 +83,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     /// <param name="tokens">Tokens a client must present at session open; none configured = no check.</param>
     /// <param name="operatorCredential">What operator commands from the wire must carry; default: this process's own (none from the wire pass).</param>
+    /// <param name="limits">Upper bounds on a spec (fusion.limits); default <see cref="SpecLimits.Default"/>.</param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
     /// </param>
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
-        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential));
+        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits));
 
     protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
 
@@ -365,7 +368,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), $"spec is for session '{spec.SessionId}'", open.Nonce));
             return;
         }
-        var problems = SpecValidator.Problems(spec).ToList();
+        var problems = SpecValidator.Problems(spec, _limits).ToList();
         var resolved = new Dictionary<string, ResolvedEncoder>();
         if (problems.Count == 0)
             foreach (var stream in spec.Streams)

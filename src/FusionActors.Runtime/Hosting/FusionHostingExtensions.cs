@@ -50,7 +50,7 @@ public static class FusionHostingExtensions
         var operatorCredential = OperatorCredential.For(options.OperatorConsole.Token);
         return builder.WithShardRegion<SessionRegion>("sessions",
                 sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
-                    operatorCredential: operatorCredential),
+                    operatorCredential: operatorCredential, limits: options.Limits),
                 new SessionMessageExtractor(options.Shards), shardOptions)
             .WithFusionGateway();
     }

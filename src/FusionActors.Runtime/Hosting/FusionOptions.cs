@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using FusionActors.Metrics;
 using FusionActors.OperatorConsole;
+using FusionActors.Specs;
 using FusionActors.Supervision;
 
 namespace FusionActors.Hosting;
@@ -81,6 +82,9 @@ public sealed record FusionOptions
     private static bool IsLoopback(string host) =>
         host is "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
+    /// <summary>Upper bounds on what a session spec may ask (fusion.limits); a spec beyond them is refused at open with the reasons.</summary>
+    public SpecLimits Limits { get; init; } = SpecLimits.Default;
+
     /// <summary>Encoder restart backoff and budget.</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
@@ -124,6 +128,7 @@ public sealed record FusionOptions
             AllowPlaintextRemoting = Env("FUSION_ALLOW_PLAINTEXT_REMOTING") is { } plain
                 ? plain is "on" or "true" or "1"
                 : f.GetBoolean("security.allow-plaintext-remoting", false),
+            Limits = LimitsFrom(f),
             Backoff = new BackoffPolicy
             {
                 Min = f.GetTimeSpan("encoder.restart-min-backoff", TimeSpan.FromMilliseconds(100)),
@@ -136,6 +141,31 @@ public sealed record FusionOptions
             OperatorConsole = ConsoleOptions.FromConfig(f),
             Metrics = MetricsOptions.FromConfig(f),
             Hocon = hocon,
+        };
+    }
+
+    private static SpecLimits LimitsFrom(Config fusion)
+    {
+        var d = SpecLimits.Default;
+        long Us(string key, long fallback) => fusion.HasPath(key) ? (long)(fusion.GetTimeSpan(key).Ticks / 10) : fallback;
+        return new SpecLimits
+        {
+            MaxStreams = fusion.GetInt("limits.max-streams", d.MaxStreams),
+            MaxLabels = fusion.GetInt("limits.max-labels", d.MaxLabels),
+            MaxIdLength = fusion.GetInt("limits.max-id-length", d.MaxIdLength),
+            MaxFrameBytes = fusion.GetInt("limits.max-frame-bytes", d.MaxFrameBytes),
+            MaxInputSamples = fusion.GetInt("limits.max-input-samples", d.MaxInputSamples),
+            MaxInputsPerFrame = fusion.GetInt("limits.max-inputs-per-frame", d.MaxInputsPerFrame),
+            MaxWindowsPerInstant = fusion.GetInt("limits.max-windows-per-instant", d.MaxWindowsPerInstant),
+            MinWindowHopUs = Us("limits.min-window-hop", d.MinWindowHopUs),
+            MaxDurationUs = Us("limits.max-duration", d.MaxDurationUs),
+            MaxFutureSkewUs = Us("limits.max-future-skew", d.MaxFutureSkewUs),
+            MaxSampleRateHz = fusion.GetDouble("limits.max-sample-rate-hz", d.MaxSampleRateHz),
+            MaxPendingInputs = fusion.GetInt("limits.max-pending-inputs", d.MaxPendingInputs),
+            MaxBatch = fusion.GetInt("limits.max-batch", d.MaxBatch),
+            MaxSeqAhead = fusion.GetInt("limits.max-seq-ahead", d.MaxSeqAhead),
+            MaxBufferedEvidence = fusion.GetInt("limits.max-buffered-evidence", d.MaxBufferedEvidence),
+            MaxWeight = fusion.GetDouble("limits.max-weight", d.MaxWeight),
         };
     }
 

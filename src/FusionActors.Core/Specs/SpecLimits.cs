@@ -1,0 +1,58 @@
+namespace FusionActors.Specs;
+
+/// <summary>
+/// Upper bounds on what a session spec may ask of a node (fusion.limits in config/fusion.hocon, with these
+/// defaults). Every field of a spec has one, so that no spec costs a node more than a bounded amount.
+/// </summary>
+public sealed record SpecLimits
+{
+    public static SpecLimits Default { get; } = new();
+
+    /// <summary>Streams per session. Default 64.</summary>
+    public int MaxStreams { get; init; } = 64;
+
+    /// <summary>Class labels per session. Default 1024.</summary>
+    public int MaxLabels { get; init; } = 1024;
+
+    /// <summary>Characters in a session, stream, modality, model or label name. Default 128.</summary>
+    public int MaxIdLength { get; init; } = 128;
+
+    /// <summary>Bytes of one frame's payload (<see cref="StreamSpec.MaxFrameBytes"/>); under the transport's frame size. Default 2 MiB.</summary>
+    public int MaxFrameBytes { get; init; } = 2 << 20;
+
+    /// <summary>Samples in one encoder input of a windowed stream. Default 1,048,576.</summary>
+    public int MaxInputSamples { get; init; } = 1 << 20;
+
+    /// <summary>Encoder inputs that one frame of a windowed stream may start (length / hop). Default 100.</summary>
+    public int MaxInputsPerFrame { get; init; } = 100;
+
+    /// <summary>Windows one event-time instant may belong to (window length / hop). Default 1000.</summary>
+    public int MaxWindowsPerInstant { get; init; } = 1000;
+
+    /// <summary>Shortest window hop, µs. Default 1 ms.</summary>
+    public long MinWindowHopUs { get; init; } = 1_000;
+
+    /// <summary>Longest window, framing window, tolerance, out-of-orderness, lateness, idle timeout, freshness and impute horizon, µs. Default 1 h.</summary>
+    public long MaxDurationUs { get; init; } = 3_600_000_000;
+
+    /// <summary>Largest future skew a stream may allow, µs. Default 24 h.</summary>
+    public long MaxFutureSkewUs { get; init; } = 86_400_000_000;
+
+    /// <summary>Highest sample rate, Hz. Default 1 MHz.</summary>
+    public double MaxSampleRateHz { get; init; } = 1_000_000;
+
+    /// <summary>Encoder inputs a stream may hold waiting. Default 65,536.</summary>
+    public int MaxPendingInputs { get; init; } = 65_536;
+
+    /// <summary>Encoder inputs per batch. Default 1024.</summary>
+    public int MaxBatch { get; init; } = 1024;
+
+    /// <summary>How far ahead of the lowest missing seq a frame may be (the dedupe window). Default 1,048,576.</summary>
+    public int MaxSeqAhead { get; init; } = 1 << 20;
+
+    /// <summary>Evidence the alignment may buffer. Default 1,048,576.</summary>
+    public int MaxBufferedEvidence { get; init; } = 1 << 20;
+
+    /// <summary>Largest static prior or fixed weight. Default 1e6.</summary>
+    public double MaxWeight { get; init; } = 1e6;
+}
