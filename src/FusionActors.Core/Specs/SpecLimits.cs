@@ -35,8 +35,8 @@ public sealed record SpecLimits
     /// <summary>Longest window, framing window, tolerance, out-of-orderness, lateness, idle timeout, freshness and impute horizon, µs. Default 1 h.</summary>
     public long MaxDurationUs { get; init; } = 3_600_000_000;
 
-    /// <summary>Largest future skew a stream may allow, µs. Default 24 h.</summary>
-    public long MaxFutureSkewUs { get; init; } = 86_400_000_000;
+    /// <summary>Largest future skew a stream may allow, µs (an evaluation plays days ahead of the clock). Default 366 days.</summary>
+    public long MaxFutureSkewUs { get; init; } = 366L * 86_400_000_000;
 
     /// <summary>Highest sample rate, Hz. Default 1 MHz.</summary>
     public double MaxSampleRateHz { get; init; } = 1_000_000;
