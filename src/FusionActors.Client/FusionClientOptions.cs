@@ -30,6 +30,13 @@ public sealed record FusionClientOptions
     /// <summary>Frames per batch on the wire. Default 64.</summary>
     public int MaxBatch { get; init; } = 64;
 
+    /// <summary>
+    /// Payload bytes in one batch on the wire, whatever <see cref="MaxBatch"/> says: a batch stays well under the
+    /// transport's frame size (4 MiB), which would drop a bigger one and make the client replay it forever. A single
+    /// frame bigger than this is refused at push (<see cref="FrameTooLargeException"/>). Default 1 MiB.
+    /// </summary>
+    public int MaxBatchBytes { get; init; } = 1 << 20;
+
     /// <summary>How long a frame may wait for its batch to fill. Default 5 ms.</summary>
     public TimeSpan BatchDelay { get; init; } = TimeSpan.FromMilliseconds(5);
 

@@ -58,9 +58,9 @@ public sealed class FusionSession : IAsyncDisposable
     /// <summary>The writer of one stream of the session.</summary>
     public SensorStream Stream(string streamId)
     {
-        if (Spec.FindStream(streamId) is null)
-            throw new ArgumentException($"session '{SessionId}' has no stream '{streamId}' (it has {string.Join(", ", Spec.Streams.Select(s => s.StreamId))})", nameof(streamId));
-        return _streams.GetOrAdd(streamId, id => new SensorStream(this, id));
+        var spec = Spec.FindStream(streamId)
+            ?? throw new ArgumentException($"session '{SessionId}' has no stream '{streamId}' (it has {string.Join(", ", Spec.Streams.Select(s => s.StreamId))})", nameof(streamId));
+        return _streams.GetOrAdd(streamId, id => new SensorStream(this, id, Math.Min(spec.MaxFrameBytes, _client.Options.MaxBatchBytes)));
     }
 
     internal ValueTask HoldAsync(IWithSessionId entry, CancellationToken cancel)
@@ -139,11 +139,13 @@ public sealed class FusionSession : IAsyncDisposable
 public sealed class SensorStream
 {
     private readonly FusionSession _session;
+    private readonly int _maxPayloadBytes;
 
-    internal SensorStream(FusionSession session, string streamId)
+    internal SensorStream(FusionSession session, string streamId, int maxPayloadBytes)
     {
         _session = session;
         StreamId = streamId;
+        _maxPayloadBytes = maxPayloadBytes;
     }
 
     public string StreamId { get; }
@@ -153,15 +155,26 @@ public sealed class SensorStream
     /// returns the seq. Waits while the session holds its maximum of uncommitted frames (back-pressure).
     /// The payload array is held until the frame is committed: do not reuse it.
     /// </summary>
-    public ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default) =>
-        _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
+    /// <exception cref="FrameTooLargeException">The payload could never be taken (before any seq is given).</exception>
+    public ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default)
+    {
+        CheckSize(payload);
+        return _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
+    }
 
     /// <summary>Sends a frame whose seq the caller chose (a sensor that numbers its own frames, or sends them out of order).</summary>
     public ValueTask PushAsync(Frame frame, CancellationToken cancel = default)
     {
         if (frame.SessionId != _session.SessionId || frame.StreamId != StreamId)
             throw new ArgumentException($"frame of {frame.SessionId}/{frame.StreamId} pushed to {_session.SessionId}/{StreamId}", nameof(frame));
+        CheckSize(frame.Payload);
         return _session.HoldAsync(frame, cancel);
+    }
+
+    private void CheckSize(float[] payload)
+    {
+        if ((long)payload.Length * sizeof(float) > _maxPayloadBytes)
+            throw new FrameTooLargeException(StreamId, payload.Length * (long)sizeof(float), _maxPayloadBytes);
     }
 
     /// <summary>Promises no frame at or before <paramref name="watermarkUs"/> will follow (lets windows close while the sensor is quiet).</summary>
@@ -170,6 +183,13 @@ public sealed class SensorStream
     /// <summary>Ends the stream: its watermark becomes +infinity once every frame before the close is in.</summary>
     public ValueTask CompleteAsync(CancellationToken cancel = default) => _session.HoldAsync(new CloseStream(_session.SessionId, StreamId), cancel);
 }
+
+/// <summary>
+/// A frame that could never reach the session: bigger than its stream's <c>MaxFrameBytes</c> or the client's
+/// <see cref="FusionClientOptions.MaxBatchBytes"/>. Nothing was held or sent, and no seq was used.
+/// </summary>
+public sealed class FrameTooLargeException(string streamId, long bytes, int limit)
+    : ArgumentException($"a frame of {bytes} bytes on stream '{streamId}' is over the limit of {limit} bytes");
 
 /// <summary>A session could not be opened or used (refused by the server, unreachable cluster, timed out).</summary>
 public class FusionSessionException(string message, Exception? inner = null) : Exception(message, inner);

@@ -185,7 +185,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         var epoch = _epoch;
         var done = ChannelSource.FromReader(channel.Reader)
             .GroupedWithin(_options.MaxBatch, _options.BatchDelay)
-            .SelectMany(group => Batches(sessionId, group))
+            .SelectMany(group => Batches(sessionId, group, _options.MaxBatchBytes))
             .WatchTermination((_, t) => t)
             .To(opened.FrameSink.Sink)
             .Run(_materializer!);
@@ -229,21 +229,33 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
     }
 
-    /// <summary>Consecutive frames travel as one <see cref="FrameBatch"/>; closes and heartbeats keep their place between them.</summary>
-    private static IEnumerable<IWithSessionId> Batches(string sessionId, IEnumerable<IWithSessionId> group)
+    /// <summary>
+    /// Consecutive frames travel as one <see cref="FrameBatch"/> of at most <paramref name="maxBytes"/> of payload;
+    /// closes and heartbeats keep their place between them.
+    /// </summary>
+    internal static IEnumerable<IWithSessionId> Batches(string sessionId, IEnumerable<IWithSessionId> group, int maxBytes)
     {
         List<Frame>? frames = null;
+        long bytes = 0;
         foreach (var m in group)
         {
             if (m is Frame f)
             {
+                if (frames is not null && bytes + f.PayloadBytes > maxBytes)
+                {
+                    yield return new FrameBatch(sessionId, frames.ToArray());
+                    frames = null;
+                    bytes = 0;
+                }
                 (frames ??= []).Add(f);
+                bytes += f.PayloadBytes;
                 continue;
             }
             if (frames is not null)
             {
                 yield return new FrameBatch(sessionId, frames.ToArray());
                 frames = null;
+                bytes = 0;
             }
             yield return m;
         }

@@ -118,6 +118,20 @@ public sealed class ClientSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_frame_that_could_never_be_taken_is_refused_at_push_with_a_typed_error_and_uses_no_seq()
+    {
+        await using var session = await FusionClient.ConnectAsync(Options() with { MaxBatchBytes = 64 * 1024 }).OpenSessionAsync(Spec("client-big"));
+        var tooBig = await Assert.ThrowsAsync<FrameTooLargeException>(async () => await session.Stream(Audio).PushAsync(new float[20_000], 0));
+        Assert.Contains("80000 bytes", tooBig.Message);
+        Assert.Equal(0, session.Stats.FramesPushed);
+        // The next frame gets seq 0, so the stream has no gap to wait for, and the session fuses as usual.
+        await PushWindow(session, 0);
+        await session.CompleteAsync(Wait);
+        Assert.Equal(FusedStatus.Fused, (await Collect(session, 1))[0].Status);
+        Assert.Equal(60, session.Stats.FramesCommitted);
+    }
+
+    [Fact]
     public async Task A_wrong_or_missing_token_is_refused_with_a_clear_error()
     {
         var wrong = await Assert.ThrowsAsync<FusionSessionException>(() => FusionClient.ConnectAsync(Options("nope")).OpenSessionAsync(Spec("client-3")));
