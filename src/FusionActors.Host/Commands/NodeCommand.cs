@@ -13,6 +13,9 @@ public static class NodeCommand
 {
     public const string Usage = "node [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]";
 
+    /// <summary>The exit code of a node whose actor system terminated without being asked to stop.</summary>
+    public const int ExitTerminated = 3;
+
     public static async Task<int> RunAsync(Args args, CancellationToken cancel)
     {
         args.AllowOnly("config", "hostname", "port", "seeds", "roles");
@@ -33,12 +36,14 @@ public static class NodeCommand
         await using var node = await FusionNode.StartAsync(options, logLevel: LogLevel.Information, cancel: cancel);
         var cluster = Cluster.Get(node.System);
         Console.WriteLine($"node up at {cluster.SelfAddress} roles [{string.Join(",", options.Roles)}] seeds [{string.Join(",", options.Seeds)}]; Ctrl+C or SIGTERM to leave");
-        try
+        var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (await Task.WhenAny(stopped, node.System.WhenTerminated) != stopped)
         {
-            await Task.Delay(Timeout.Infinite, stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
+            // Downed by the cluster (after a long pause, a partition) or shut down from inside: a node whose actor
+            // system is gone must not linger with its console up. Exit non-zero, so systemd, Kubernetes or compose
+            // restarts it and it joins again.
+            Console.Error.WriteLine($"the actor system of {cluster.SelfAddress} terminated (downed or shut down by the cluster); exiting");
+            return ExitTerminated;
         }
         Console.WriteLine("leaving the cluster");
         return 0;

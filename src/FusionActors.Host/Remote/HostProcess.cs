@@ -78,6 +78,20 @@ public sealed class HostProcess : IDisposable
 
     public Task WaitUpAsync(TimeSpan timeout) => _up.Task.WaitAsync(timeout);
 
+    /// <summary>The process's exit code, once it has exited by itself; null while it runs, or if it does not within <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitExitAsync(TimeSpan timeout)
+    {
+        try { await _process.WaitForExitAsync().WaitAsync(timeout); }
+        catch (TimeoutException) { return null; }
+        return _process.ExitCode;
+    }
+
+    /// <summary>SIGSTOP (true) or SIGCONT (false): the process freezes as in a long GC pause or a suspended VM, then goes on.</summary>
+    public void Pause(bool stop)
+    {
+        if (!OperatingSystem.IsWindows()) _ = SysKill(_process.Id, stop ? 19 : 18);
+    }
+
     /// <summary>SIGKILL: the process vanishes as in a power cut.</summary>
     public void Kill()
     {

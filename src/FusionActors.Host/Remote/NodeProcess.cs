@@ -49,6 +49,12 @@ public sealed class NodeProcess : IDisposable
 
     public Task WaitUpAsync(TimeSpan timeout) => _process.WaitUpAsync(timeout);
 
+    /// <inheritdoc cref="HostProcess.WaitExitAsync"/>
+    public Task<int?> WaitExitAsync(TimeSpan timeout) => _process.WaitExitAsync(timeout);
+
+    /// <inheritdoc cref="HostProcess.Pause"/>
+    public void Pause(bool stop) => _process.Pause(stop);
+
     /// <summary>SIGKILL: the node vanishes as in a power cut.</summary>
     public void Kill() => _process.Kill();
 
