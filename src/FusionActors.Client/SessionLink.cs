@@ -85,6 +85,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case SessionOpened { Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
             case CommandRejected { Command: nameof(OpenSession), Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
             case SessionFenced f when !Secrets.Equal(f.Nonce, _nonce) && !Sealed(f.Seal): Forged(message); return;
+            case NodeFull { Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
         }
         if (message is FusedResult or FramesCommitted or ClockPing) _lastHeardTicks = Environment.TickCount64;
         switch (message)
@@ -108,6 +109,10 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                 var fenced = new FusionSessionFencedException($"session '{_spec.SessionId}' was fenced: {f.Reason} (writer epoch {f.CurrentEpoch}, this writer {f.Epoch})",
                     f.Epoch, f.CurrentEpoch);
                 End(fenced);
+                break;
+            case NodeFull full:
+                // Not final: the periodic retry opens again, and succeeds once the node has room.
+                _logger.Warning("Session {0}: the node is full ({1} open sessions); retrying", _spec.SessionId, full.OpenSessions);
                 break;
             case CommandRejected x when x.Command == nameof(OpenSession):
                 if (x.Reason.Contains("retry")) break; // the entity was stopping: the next periodic open gets a fresh one
@@ -151,7 +156,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         // Between an open and its answer this link does not know the seal yet (a new incarnation makes a new one):
         // what the session sends then (its first ping, results of windows fused from an earlier writer's frames) can
         // overtake the answer. It cannot be checked, so it is dropped without counting as forged.
-        if ((_seal is null || !_connected) && message is not (SessionOpened or CommandRejected or SessionFenced)) return;
+        if ((_seal is null || !_connected) && message is not (SessionOpened or CommandRejected or SessionFenced or NodeFull)) return;
         Interlocked.Increment(ref _state.Forged);
         _logger.Warning("Session {0}: dropped a {1} from {2} without the session's seal or this client's nonce", _spec.SessionId, message.GetType().Name, Sender.Path);
     }

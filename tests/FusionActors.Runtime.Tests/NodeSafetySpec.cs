@@ -1,3 +1,5 @@
+using Akka.Actor;
+using FusionActors.Client;
 using FusionActors.Hosting;
 using Xunit;
 
@@ -27,5 +29,76 @@ public sealed class NodeSafetySpec
         new FusionOptions { Hostname = "127.0.0.1" }.EnsureSafe();
         new FusionOptions { Hostname = "localhost" }.EnsureSafe();
         Assert.True(FusionOptions.FromHocon(FusionConfig.DefaultsText + "\nfusion.security.allow-anonymous-sessions = on").AllowAnonymousSessions);
+    }
+}
+
+public sealed class NodeFullSpec() : Akka.TestKit.Xunit2.TestKit(TestSessions.LocalConfig)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public void Opens_beyond_the_node_s_maximum_of_sessions_are_answered_node_full_and_succeed_once_one_closes()
+    {
+        var admission = new FusionActors.Actors.SessionAdmission(2);
+        Akka.Actor.IActorRef Session(string id) =>
+            Sys.ActorOf(FusionActors.Actors.SessionActor.Props(id, TestSessions.Encoders, TestSessions.FastBackoff, sharded: false, admission: admission));
+        var a = Session("full-a");
+        a.Tell(new FusionActors.Protocol.OpenSession(TestSessions.Spec("full-a"), 0), TestActor);
+        ExpectMsg<FusionActors.Protocol.SessionOpened>(Wait);
+        var b = Session("full-b");
+        b.Tell(new FusionActors.Protocol.OpenSession(TestSessions.Spec("full-b"), 0), TestActor);
+        ExpectMsg<FusionActors.Protocol.SessionOpened>(Wait);
+
+        var c = Session("full-c");
+        c.Tell(new FusionActors.Protocol.OpenSession(TestSessions.Spec("full-c"), 0, Nonce: "the-nonce-of-this-open-00000"), TestActor);
+        var full = ExpectMsg<FusionActors.Protocol.NodeFull>(Wait);
+        Assert.Equal((2, "the-nonce-of-this-open-00000"), (full.OpenSessions, full.Nonce));
+        // An invalid spec is told what is wrong with it, not that the node is full, and takes no place.
+        c.Tell(new FusionActors.Protocol.OpenSession(TestSessions.Spec("full-c") with { MaxBufferedEvidence = 0 }, 0), TestActor);
+        Assert.Contains("maxBufferedEvidence", ExpectMsg<FusionActors.Protocol.CommandRejected>(Wait).Reason);
+
+        Watch(a);
+        a.Tell(new FusionActors.Protocol.CloseSession("full-a"), TestActor);
+        ExpectMsg<FusionActors.Protocol.SessionClosed>(Wait);
+        ExpectTerminated(a, Wait);
+        c.Tell(new FusionActors.Protocol.OpenSession(TestSessions.Spec("full-c"), 0), TestActor);
+        ExpectMsg<FusionActors.Protocol.SessionOpened>(Wait);
+        Assert.Equal(2, admission.Open);
+    }
+}
+
+public sealed class NodeFullClientSpec : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private FusionNode _node = null!;
+    private int _port;
+
+    public async Task InitializeAsync()
+    {
+        _port = TestSessions.FreePort();
+        _node = await FusionNode.StartAsync(FusionOptions.FromHocon(FusionConfig.DefaultsText + $"""
+
+            fusion.node.port = {_port}
+            fusion.console.enabled = off
+            fusion.limits.max-sessions = 1
+            akka.loglevel = WARNING
+            """));
+    }
+
+    public async Task DisposeAsync() => await _node.DisposeAsync();
+
+    [Fact]
+    public async Task A_client_told_the_node_is_full_keeps_trying_and_opens_once_a_session_closes()
+    {
+        var options = new FusionActors.Client.FusionClientOptions { Contacts = [$"127.0.0.1:{_port}"], RequestTimeout = Wait };
+        await using var first = await FusionActors.Client.FusionClient.ConnectAsync(options).OpenSessionAsync(TestSessions.Spec("only-one"));
+        var second = FusionActors.Client.FusionClient.ConnectAsync(options).OpenSessionAsync(TestSessions.Spec("one-more"));
+        // The second is answered NodeFull and retried; it cannot open while the first holds the node's one place.
+        var status = await _node.Sessions.Ask<FusionActors.Protocol.SessionStatus>(new FusionActors.Protocol.GetSessionStatus("one-more"), Wait);
+        Assert.False(status.Open);
+        Assert.False(second.IsCompleted);
+        await first.CloseAsync();
+        await using var opened = await second.WaitAsync(Wait);
+        Assert.Equal("one-more", opened.SessionId);
     }
 }

@@ -19,7 +19,7 @@ namespace FusionActors.Runtime.Tests;
 public sealed class SerializerFuzzSpec(ITestOutputHelper output) : TestKit(LocalConfig, output)
 {
     /// <summary>Mutations per valid buffer; about a million in all over the corpus.</summary>
-    private const int MutationsPerSeed = 30_000;
+    private const int MutationsPerSeed = 30_000; // 32 seeds: 960,000
 
     [Fact]
     public void Mutated_buffers_give_a_serialization_error_or_a_message_and_never_anything_else()
@@ -79,7 +79,7 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper output) : TestKit(Local
             frame, new FrameBatch("fuzz", [frame, frame with { Seq = 4 }], Secrets.New()), new StreamHeartbeat("fuzz", Camera, 9, Secrets.New()),
             new OpenSession(spec, 12, "token", new SessionResume(5, new Dictionary<string, long> { [Audio] = 7 }, 2, Secrets.New()), someone, Secrets.New()),
             new SessionOpened("fuzz", [Audio, Camera], -3, someone, null, Secrets.New(), 2, Secrets.New(), Secrets.New()),
-            new SessionFenced("fuzz", 1, 2, "another writer", Secrets.New()), new CloseSession("fuzz", Secrets.New()), new SessionClosed("fuzz"),
+            new SessionFenced("fuzz", 1, 2, "another writer", Secrets.New()), new NodeFull("fuzz", 20_000, Secrets.New()), new CloseSession("fuzz", Secrets.New()), new SessionClosed("fuzz"),
             new Subscribe("fuzz", someone, Secrets.New()), new Unsubscribe("fuzz", someone), new Subscribed("fuzz"),
             new GetSessionStatus("fuzz", Secrets.New()),
             new SessionStatus("fuzz", true, [new StreamStatus("fuzz", Audio, "audio", StreamState.Idle, 0.5, 10, 9, 1, counters)],

@@ -8,6 +8,9 @@ public sealed record SpecLimits
 {
     public static SpecLimits Default { get; } = new();
 
+    /// <summary>Sessions a node holds open at once (node-wide; the sessions' own limits are below). Default 20,000.</summary>
+    public int MaxSessions { get; init; } = 20_000;
+
     /// <summary>Streams per session. Default 64.</summary>
     public int MaxStreams { get; init; } = 64;
 

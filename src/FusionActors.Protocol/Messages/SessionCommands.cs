@@ -71,6 +71,12 @@ public sealed record SessionOpened(
 public sealed record SessionFenced(string SessionId, long Epoch, long CurrentEpoch, string Reason, string? Seal = null, string? Nonce = null)
     : ProtocolMessage, IWithSessionId;
 
+/// <summary>
+/// The node that would host the session holds its maximum of open sessions (fusion.limits.max-sessions): nothing
+/// was built. Not final: the client retries, and an open succeeds once a session closes or passivates.
+/// </summary>
+public sealed record NodeFull(string SessionId, int OpenSessions, string? Nonce = null) : ProtocolMessage, IWithSessionId;
+
 public sealed record CloseSession(string SessionId, string? Credential = null) : ProtocolMessage, ICredentialed;
 
 public sealed record SessionClosed(string SessionId) : ProtocolMessage, IWithSessionId;

@@ -21,6 +21,7 @@ public static class WireTypes
         ["open"] = typeof(OpenSession),
         ["opened"] = typeof(SessionOpened),
         ["fenced"] = typeof(SessionFenced),
+        ["node-full"] = typeof(NodeFull),
         ["close"] = typeof(CloseSession),
         ["closed"] = typeof(SessionClosed),
         ["sub"] = typeof(Subscribe),

@@ -26,6 +26,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly SessionTokens _tokens;
     private readonly OperatorCredential _operator;
     private readonly SpecLimits _limits;
+    private readonly SessionAdmission _admission;
+    private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
     private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
@@ -69,8 +71,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private static readonly TimeSpan RoomDeadline = TimeSpan.FromSeconds(10);
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
-        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null)
+        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
+        SessionAdmission? admission = null)
     {
+        _admission = admission ?? SessionAdmission.Unbounded;
         _operator = operatorCredential ?? OperatorCredential.For(null);
         _limits = limits ?? SpecLimits.Default;
         _sessionId = sessionId;
@@ -84,15 +88,21 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <param name="tokens">Tokens a client must present at session open; none configured = no check.</param>
     /// <param name="operatorCredential">What operator commands from the wire must carry; default: this process's own (none from the wire pass).</param>
     /// <param name="limits">Upper bounds on a spec (fusion.limits); default <see cref="SpecLimits.Default"/>.</param>
+    /// <param name="admission">The node's count of open sessions against its maximum; default unbounded.</param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
     /// </param>
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
-        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits));
+        TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
+        SessionAdmission? admission = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission));
 
-    protected override void PostStop() { if (_spec is not null) FusionMetrics.SessionClosed(); }
+    protected override void PostStop()
+    {
+        if (_spec is not null) FusionMetrics.SessionClosed();
+        if (_admitted) _admission.Release();
+    }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // A bug in one child must not take the session down: restart just that child.
@@ -384,6 +394,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             return;
         }
 
+        if (!_admission.TryAdmit())
+        {
+            Log.Warning("Session {0}: open refused: the node holds its maximum of {1} open sessions", _sessionId, _admission.MaxSessions);
+            Sender.Tell(new NodeFull(_sessionId, _admission.Open, open.Nonce));
+            PassivateUnopened();
+            return;
+        }
+        _admitted = true;
         _spec = spec;
         _clockOffsetUs = ServerClock.NowUs() - open.ClientNowUs;
         var resume = open.Resume;

@@ -48,9 +48,10 @@ public static class FusionHostingExtensions
         // so the shard would take a busy session for idle).
         var tokens = new SessionTokens(options.SessionTokens);
         var operatorCredential = OperatorCredential.For(options.OperatorConsole.Token);
+        var admission = new SessionAdmission(options.Limits.MaxSessions);
         return builder.WithShardRegion<SessionRegion>("sessions",
                 sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
-                    operatorCredential: operatorCredential, limits: options.Limits),
+                    operatorCredential: operatorCredential, limits: options.Limits, admission: admission),
                 new SessionMessageExtractor(options.Shards), shardOptions)
             .WithFusionGateway();
     }

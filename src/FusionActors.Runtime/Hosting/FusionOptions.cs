@@ -150,6 +150,7 @@ public sealed record FusionOptions
         long Us(string key, long fallback) => fusion.HasPath(key) ? (long)(fusion.GetTimeSpan(key).Ticks / 10) : fallback;
         return new SpecLimits
         {
+            MaxSessions = fusion.GetInt("limits.max-sessions", d.MaxSessions),
             MaxStreams = fusion.GetInt("limits.max-streams", d.MaxStreams),
             MaxLabels = fusion.GetInt("limits.max-labels", d.MaxLabels),
             MaxIdLength = fusion.GetInt("limits.max-id-length", d.MaxIdLength),
