@@ -21,6 +21,15 @@ public sealed class ShardedNodeSpec : IAsyncLifetime
     public async Task DisposeAsync() => await _node.DisposeAsync();
 
     [Fact]
+    public async Task Messages_with_no_session_id_or_no_spec_are_dropped_by_the_region_and_the_node_keeps_serving()
+    {
+        _node.Sessions.Tell(new OpenSession(null!, 0));
+        _node.Sessions.Tell(new CloseSession(""));
+        _node.Sessions.Tell(new Frame(null!, Audio, 0, 0, new float[320]));
+        Assert.IsType<SessionOpened>(await _node.Sessions.Ask<object>(new OpenSession(Spec("after-nulls"), 0), Wait));
+    }
+
+    [Fact]
     public async Task A_session_opened_through_the_shard_region_fuses_frames_sent_through_it()
     {
         var (subscriber, reader) = ChannelSubscriber.Create(_node.System);

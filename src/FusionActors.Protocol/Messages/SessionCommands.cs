@@ -18,7 +18,8 @@ namespace FusionActors.Protocol;
 public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Token = null, SessionResume? Resume = null, IActorRef? Client = null,
     string? Nonce = null) : ProtocolMessage, IWithSessionId
 {
-    public string SessionId => Spec.SessionId;
+    // In-process code can build one with a null spec; the shard region's id extractor must not throw on it.
+    public string SessionId => Spec?.SessionId ?? string.Empty;
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
 using FusionActors.Protocol;
+using FusionActors.Specs;
 
 namespace FusionActors.Actors;
 
@@ -20,11 +21,17 @@ public sealed class SessionGateway : UntypedActor
     public const string Path = "/user/" + Name;
 
     private readonly IActorRef _sessions;
+    private readonly SpecLimits _limits;
     private ILoggingAdapter? _log;
 
-    public SessionGateway(IActorRef sessions) => _sessions = sessions;
+    public SessionGateway(IActorRef sessions, SpecLimits? limits = null)
+    {
+        _sessions = sessions;
+        _limits = limits ?? SpecLimits.Default;
+    }
 
-    public static Props Props(IActorRef sessions) => ActorFactory.Props(() => new SessionGateway(sessions));
+    /// <param name="limits">What a spec may ask (fusion.limits): checked here, before a shard entity exists for it.</param>
+    public static Props Props(IActorRef sessions, SpecLimits? limits = null) => ActorFactory.Props(() => new SessionGateway(sessions, limits));
 
     private ILoggingAdapter Log => _log ??= Context.GetLogger();
 
@@ -34,6 +41,12 @@ public sealed class SessionGateway : UntypedActor
         {
             case IOperatorCommand:
                 Refuse(message, "operator commands are served by the operator console, never by the client gateway");
+                break;
+            case OpenSession o when SpecValidator.Problems(o.Spec, _limits) is { Count: > 0 } problems:
+                // Refused at the boundary: a spec that cannot run never gets a shard entity, on any node.
+                Log.Warning("Gateway: refused an open of session {0} from {1}: {2}", o.SessionId.Length > 64 ? o.SessionId[..64] : o.SessionId,
+                    Sender.Path.Address, string.Join("; ", problems));
+                Sender.Tell(new CommandRejected(o.SessionId, nameof(OpenSession), string.Join("; ", problems), o.Nonce));
                 break;
             case OpenSession or CloseSession or Subscribe or Unsubscribe or GetSessionStatus or Frame or FrameBatch or StreamHeartbeat or CloseStream:
                 _sessions.Forward(message);

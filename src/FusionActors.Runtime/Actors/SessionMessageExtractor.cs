@@ -8,7 +8,7 @@ public sealed class SessionMessageExtractor(int maxShards = 100) : HashCodeMessa
 {
     public override string? EntityId(object message) => message switch
     {
-        IWithSessionId m => m.SessionId,
-        _ => null,
+        IWithSessionId { SessionId: { Length: > 0 } id } => id,
+        _ => null, // no entity for a message without a session id: the region drops it
     };
 }

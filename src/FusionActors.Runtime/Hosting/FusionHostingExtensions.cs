@@ -53,17 +53,17 @@ public static class FusionHostingExtensions
                 sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
                     operatorCredential: operatorCredential, limits: options.Limits, admission: admission),
                 new SessionMessageExtractor(options.Shards), shardOptions)
-            .WithFusionGateway();
+            .WithFusionGateway(options.Limits);
     }
 
     /// <summary>
     /// The gateway remote clients talk to (<see cref="SessionGateway"/>), registered with the ClusterClient
     /// receptionist of every node, so a client with any live node among its contacts reaches every session.
     /// </summary>
-    public static AkkaConfigurationBuilder WithFusionGateway(this AkkaConfigurationBuilder builder) =>
+    public static AkkaConfigurationBuilder WithFusionGateway(this AkkaConfigurationBuilder builder, Specs.SpecLimits? limits = null) =>
         builder.WithActors((system, registry) =>
         {
-            var gateway = system.ActorOf(SessionGateway.Props(registry.Get<SessionRegion>()), SessionGateway.Name);
+            var gateway = system.ActorOf(SessionGateway.Props(registry.Get<SessionRegion>(), limits), SessionGateway.Name);
             ClusterClientReceptionist.Get(system).RegisterService(gateway);
         });
 
