@@ -151,14 +151,40 @@ public sealed class ReplayLog
     /// lowest one never appended yet (a sensor that numbers its own frames may push them out of order). A
     /// resumed session takes every lower seq as done.
     /// </summary>
-    public Dictionary<string, long> NextSeqByStream()
+    public Dictionary<string, long> NextSeqByStream() => ResumePoint().Next;
+
+    /// <summary>
+    /// Where a reopened session picks up, per stream: <c>Next</c>, the start of the run of seqs this client holds
+    /// or has not pushed yet up to its newest; and <c>HeldBelow</c>, the seqs it still holds below that run (a frame
+    /// stamped far ahead stays held while later ones are committed and freed). Every other seq below
+    /// <c>Next</c> was committed. A resume point at the lowest held seq instead would open a gap of freed seqs
+    /// that the session's seq window could not span.
+    /// </summary>
+    public (Dictionary<string, long> Next, Dictionary<string, long[]> HeldBelow) ResumePoint()
     {
         lock (_gate)
         {
-            var next = _appended.ToDictionary(kv => kv.Key, kv => kv.Value.LowestMissing);
+            var held = new Dictionary<string, SortedSet<long>>();
             foreach (var e in _entries)
-                if (e is Frame f && f.Seq < next[f.StreamId]) next[f.StreamId] = f.Seq;
-            return next;
+                if (e is Frame f)
+                {
+                    if (!held.TryGetValue(f.StreamId, out var set)) held[f.StreamId] = set = [];
+                    set.Add(f.Seq);
+                }
+            var next = new Dictionary<string, long>();
+            var below = new Dictionary<string, long[]>();
+            foreach (var (stream, appended) in _appended)
+            {
+                var start = appended.LowestMissing; // never pushed from here on
+                if (held.TryGetValue(stream, out var seqs))
+                {
+                    while (start > 0 && seqs.Contains(start - 1)) start--;
+                    var under = seqs.GetViewBetween(long.MinValue, start - 1);
+                    if (under.Count > 0) below[stream] = [.. under];
+                }
+                next[stream] = start;
+            }
+            return (next, below);
         }
     }
 }

@@ -165,7 +165,10 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     {
         SessionResume? resume = null;
         if (_state.Opens > 0)
-            resume = new SessionResume(_log.CommittedThroughUs, _log.NextSeqByStream(), _writerEpoch, _state.Capability);
+        {
+            var (next, heldBelow) = _log.ResumePoint();
+            resume = new SessionResume(_log.CommittedThroughUs, next, _writerEpoch, _state.Capability, heldBelow.Count > 0 ? heldBelow : null);
+        }
         var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self, _nonce);
         _clusterClient.Tell(new ClusterClient.Send("/user/fusion-gateway", open, localAffinity: false));
     }

@@ -88,6 +88,24 @@ public sealed class ReplayLogSpec
     }
 
     [Fact]
+    public async Task A_frame_stamped_far_ahead_is_resumed_on_its_own_and_the_committed_run_above_it_is_not_asked_for()
+    {
+        var log = new ReplayLog(4096);
+        await log.AppendAsync(F("a", 0, 1_000_000_000)); // stamped far ahead: held until its window is fused
+        for (var i = 1; i < 3100; i++) await log.AppendAsync(F("a", i, i * 20L));
+        log.Commit(3000 * 20); // frees 1..2999; 0 and 3000..3099 stay
+        var (next, below) = log.ResumePoint();
+        Assert.Equal(3000, next["a"]);
+        Assert.Equal([0L], below["a"]);
+        // Without a frame held apart, there is nothing below.
+        var plain = new ReplayLog(16);
+        await plain.AppendAsync(F("b", 0, 0));
+        await plain.AppendAsync(F("b", 1, 20));
+        plain.Commit(10);
+        Assert.Equal((1L, false), (plain.ResumePoint().Next["b"], plain.ResumePoint().HeldBelow.ContainsKey("b")));
+    }
+
+    [Fact]
     public async Task Only_frames_and_stream_closes_are_held()
     {
         var log = new ReplayLog(2);

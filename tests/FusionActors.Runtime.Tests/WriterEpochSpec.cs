@@ -67,3 +67,25 @@ public sealed class WriterEpochSpec() : TestKit(LocalConfig)
         Assert.Contains("outside", ExpectMsg<CommandRejected>(Wait).Reason);
     }
 }
+
+/// <summary>A resumed session takes the seqs its client still holds, however far below the resume point they lie.</summary>
+public sealed class ResumeSeqsSpec() : TestKit(LocalConfig)
+{
+    [Fact]
+    public void A_resume_with_a_frame_held_far_below_its_resume_point_refuses_no_later_seq()
+    {
+        var session = Sys.ActorOf(SessionProps("held-apart"));
+        // The client held camera seq 0 (stamped far ahead) while seqs 1..2999 were committed and freed.
+        var resume = new SessionResume(0, new Dictionary<string, long> { [Audio] = 0, [Camera] = 3000 }, HeldBelow: new Dictionary<string, long[]> { [Camera] = [0] });
+        session.Tell(new OpenSession(Spec("held-apart"), 0, Resume: resume), TestActor);
+        ExpectMsg<SessionOpened>(TimeSpan.FromSeconds(15));
+        session.Tell(new Frame("held-apart", Camera, 0, 500_000, Sample[0].Image), TestActor);
+        session.Tell(new Frame("held-apart", Camera, 1, 500_000, Sample[0].Image), TestActor);
+        Assert.Equal(RejectReason.Duplicate, ExpectMsg<FrameRejected>(TimeSpan.FromSeconds(15)).Reason); // seq 1: committed before
+        // Far more than a seq window (1024) above the held seq: every one is taken.
+        for (var seq = 3000; seq < 5100; seq++) session.Tell(new Frame("held-apart", Camera, seq, 600_000 + seq, Sample[0].Image), TestActor);
+        session.Tell(new GetSessionStatus("held-apart"), TestActor);
+        var camera = ExpectMsg<SessionStatus>(TimeSpan.FromSeconds(15)).Streams.Single(s => s.StreamId == Camera);
+        Assert.Equal((1 + 2100L, 1L), (camera.Counters.FramesAccepted, camera.Counters.RejectedTotal));
+    }
+}

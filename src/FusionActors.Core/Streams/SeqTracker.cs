@@ -17,12 +17,17 @@ public sealed class SeqTracker
     private readonly ulong[] _bits;
     private readonly int _window;
     private int _held; // seqs taken above LowestMissing
+    private HashSet<long>? _expectedBelow; // seqs below LowestMissing a resumed client still holds: not taken yet
 
     /// <param name="firstSeq">
     /// The lowest seq still expected: 0 for a new stream; a resumed stream (after a failover) starts at the
     /// client's lowest uncommitted seq, and everything below it counts as taken.
     /// </param>
-    public SeqTracker(int window = 4096, long firstSeq = 0)
+    /// <param name="expectedBelow">
+    /// Seqs below <paramref name="firstSeq"/> that a resumed client still holds and will replay (a frame stamped far
+    /// ahead, held while later ones were committed): they are new once, and every other seq below is taken.
+    /// </param>
+    public SeqTracker(int window = 4096, long firstSeq = 0, IEnumerable<long>? expectedBelow = null)
     {
         if (window <= 0) throw new ArgumentOutOfRangeException(nameof(window));
         ArgumentOutOfRangeException.ThrowIfNegative(firstSeq);
@@ -30,6 +35,11 @@ public sealed class SeqTracker
         _bits = new ulong[_window / 64];
         LowestMissing = firstSeq;
         Highest = firstSeq - 1;
+        if (expectedBelow is not null)
+        {
+            _expectedBelow = [.. expectedBelow.Where(seq => seq >= 0 && seq < firstSeq)];
+            if (_expectedBelow.Count == 0) _expectedBelow = null;
+        }
     }
 
     /// <summary>Every seq below this one has been taken.</summary>
@@ -41,7 +51,7 @@ public sealed class SeqTracker
     public SeqCheck Peek(long seq)
     {
         if (seq < 0) return SeqCheck.OutOfRange;
-        if (seq < LowestMissing) return SeqCheck.Duplicate;
+        if (seq < LowestMissing) return _expectedBelow is not null && _expectedBelow.Contains(seq) ? SeqCheck.New : SeqCheck.Duplicate;
         if (seq >= LowestMissing + _window) return SeqCheck.OutOfRange;
         return IsSet(seq) ? SeqCheck.Duplicate : SeqCheck.New;
     }
@@ -51,6 +61,12 @@ public sealed class SeqTracker
     {
         var check = Peek(seq);
         if (check != SeqCheck.New) return check;
+        if (seq < LowestMissing)
+        {
+            _expectedBelow!.Remove(seq);
+            if (_expectedBelow.Count == 0) _expectedBelow = null;
+            return SeqCheck.New;
+        }
         Set(seq, true);
         _held++;
         if (seq > Highest) Highest = seq;

@@ -27,10 +27,12 @@ public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Tok
 /// state); a new one (the old node died, or the session passivated) starts there instead of at the beginning.
 /// </summary>
 /// <param name="CommittedThroughUs">The last <see cref="FramesCommitted.ThroughUs"/> the client got: windows before it were fused.</param>
-/// <param name="NextSeq">Per stream, the lowest seq the client still holds (uncommitted); lower seqs count as taken.</param>
+/// <param name="NextSeq">Per stream, where the run of seqs the client holds or has not pushed starts; lower seqs count as taken but for <see cref="HeldBelow"/>.</param>
 /// <param name="Epoch">The writer epoch the client was given (<see cref="SessionOpened.Epoch"/>): a lower one than the session's is fenced.</param>
 /// <param name="Credential">The capability the client was given: with its epoch, it shows the reopen comes from the same writer.</param>
-public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, long> NextSeq, long Epoch = 0, string? Credential = null) : ProtocolMessage;
+/// <param name="HeldBelow">Per stream, seqs below <see cref="NextSeq"/> that the client still holds and will replay; every other seq below is done.</param>
+public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, long> NextSeq, long Epoch = 0, string? Credential = null,
+    Dictionary<string, long[]>? HeldBelow = null) : ProtocolMessage;
 
 /// <summary>
 /// Every frame of the session with event time before <see cref="ThroughUs"/> has been processed: its evidence

@@ -379,6 +379,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             return;
         }
         var problems = SpecValidator.Problems(spec, _limits).ToList();
+        if (problems.Count == 0 && open.Resume is { } r) problems.AddRange(ResumeProblems(spec, r));
         var resolved = new Dictionary<string, ResolvedEncoder>();
         if (problems.Count == 0)
             foreach (var stream in spec.Streams)
@@ -412,8 +413,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         {
             var s = spec.Streams[i];
             var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
+            var heldBelow = resume?.HeldBelow is { } held && held.TryGetValue(s.StreamId, out var below) ? below : null;
             _streams[s.StreamId] = Context.ActorOf(
-                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq), $"stream-{i}");
+                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow), $"stream-{i}");
         }
         if (resume is not null)
             Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
@@ -427,6 +429,20 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         FusionMetrics.SessionOpened();
         Reply(Sender, open.Client is not null, open.Nonce);
     }
+
+    /// <summary>A resume point a stream can hold: seqs in range, and no more seqs held below it than its seq window.</summary>
+    private static IEnumerable<string> ResumeProblems(SessionSpec spec, SessionResume resume)
+    {
+        if (resume.NextSeq is null) yield return "a resume needs its next seqs";
+        else if (resume.NextSeq.Values.Any(seq => seq is < 0 or > MaxResumeSeq)) yield return $"a resume seq is outside [0, {MaxResumeSeq}]";
+        if (resume.HeldBelow is null) yield break;
+        foreach (var (stream, seqs) in resume.HeldBelow)
+            if (spec.FindStream(stream) is not { } s) yield return $"a resume holds seqs of stream '{(stream.Length > 64 ? stream[..64] : stream)}', which the session does not have";
+            else if (seqs is null || seqs.Length > s.MaxSeqAhead) yield return $"a resume holds more seqs of stream '{stream}' below its resume point than its seq window ({s.MaxSeqAhead})";
+    }
+
+    /// <summary>Seqs a resume may name: far beyond any stream's life, far from overflow.</summary>
+    private const long MaxResumeSeq = 1L << 53;
 
     private bool EpochInRange(OpenSession open)
     {

@@ -51,7 +51,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private List<(IActorRef Session, long Id)>? _roomWaiters;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0)
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null)
     {
         _sessionId = sessionId;
         _spec = spec;
@@ -59,7 +59,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _encoder = encoder;
         _backoff = backoff;
         _clockOffsetUs = clockOffsetUs;
-        _seqs = new SeqTracker(spec.MaxSeqAhead, firstSeq);
+        _seqs = new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow);
         _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
         _budget = new RestartBudget(backoff);
         _framer = spec.Framing.Kind == FramingKind.Windowed
@@ -110,8 +110,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0) =>
-        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq));
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null) =>
+        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.
