@@ -89,3 +89,36 @@ public sealed class ResumeSeqsSpec() : TestKit(LocalConfig)
         Assert.Equal((1 + 2100L, 1L), (camera.Counters.FramesAccepted, camera.Counters.RejectedTotal));
     }
 }
+
+/// <summary>A fusion actor restarted by a failure keeps the session's subscribers and its client.</summary>
+public sealed class FusionRestartSpec() : TestKit(LocalConfig)
+{
+    [Fact]
+    public void After_the_fusion_actor_fails_and_restarts_results_and_commits_still_reach_the_client_and_the_subscribers()
+    {
+        var wait = TimeSpan.FromSeconds(15);
+        var session = Sys.ActorOf(SessionProps("refused-to-die"), "refused-to-die");
+        var client = CreateTestProbe();
+        var subscriber = CreateTestProbe();
+        session.Tell(new OpenSession(Spec("refused-to-die"), 0, Client: client.Ref, Nonce: "the-client-link-nonce-000000"), TestActor);
+        var opened = ExpectMsg<SessionOpened>(wait);
+        session.Tell(new Subscribe("refused-to-die", subscriber.Ref), TestActor);
+        ExpectMsg<Subscribed>(wait);
+
+        // A real failure inside the fusion actor: a window it cannot fuse.
+        EventFilter.Exception<NullReferenceException>().ExpectOne(() =>
+            Sys.ActorSelection(session.Path / "fusion").Tell(new Actors.FusionActor.FuseWindow(null!, null!)));
+
+        for (var w = 0; w < 2; w++)
+        {
+            foreach (var f in AudioFrames("refused-to-die", w, Sample[w], w * 50)) session.Tell(f, TestActor);
+            foreach (var f in CameraFrames("refused-to-die", w, Sample[w], w * 10)) session.Tell(f, TestActor);
+        }
+        var toSubscriber = (FusedResult)subscriber.FishForMessage(m => m is FusedResult, wait);
+        Assert.Equal(0, toSubscriber.WindowStartUs);
+        var toClient = (FusedResult)client.FishForMessage(m => m is FusedResult, wait);
+        Assert.Equal((0L, opened.Seal), (toClient.WindowStartUs, toClient.Seal));
+        var commit = (FramesCommitted)client.FishForMessage(m => m is FramesCommitted, wait);
+        Assert.Equal(opened.Seal, commit.Seal);
+    }
+}

@@ -31,6 +31,14 @@ public sealed class FusionActor : UntypedActor
         _engine = new FusionEngine(spec, embeddingSizes);
     }
 
+    /// <summary>
+    /// A restart (a bug in a window's fusion) must not drop the subscribers: the client would keep getting pings
+    /// but no results and no commits, and its replay log would fill while nothing told it to reopen. The old
+    /// instance hands them to the new one through the mailbox, where they come before anything sent after the failure.
+    /// </summary>
+    protected override void PreRestart(Exception reason, object message) =>
+        Self.Tell(new Restore([.. _subscribers], _client, _seal));
+
     protected override void OnReceive(object message)
     {
         if (Unadmitted.Drop(message, Context)) return;
@@ -38,12 +46,22 @@ public sealed class FusionActor : UntypedActor
         {
             case FuseWindow w: OnWindow(w); break;
             case StreamStateChanged or LateEvidence or FramesCommitted: Publish(message); break;
+            case Subscribe { Subscriber: null }: Sender.Tell(new CommandRejected(_sessionId, nameof(Subscribe), "a subscription names its subscriber")); break;
             case Subscribe s:
                 if (_subscribers.Add(s.Subscriber)) Context.Watch(s.Subscriber);
                 Sender.Tell(new Subscribed(_sessionId));
                 break;
             case Unsubscribe s:
                 if (_subscribers.Remove(s.Subscriber)) Context.Unwatch(s.Subscriber);
+                break;
+            case Restore r:
+                foreach (var s in r.Subscribers)
+                    if (_subscribers.Add(s)) Context.Watch(s);
+                if (r.Client is not null && _client is null)
+                {
+                    _client = Context.Watch(r.Client);
+                    _seal = r.Seal;
+                }
                 break;
             case Attach a:
                 if (_client is not null && !_client.Equals(a.Client)) Context.Unwatch(_client);
@@ -106,6 +124,8 @@ public sealed class FusionActor : UntypedActor
 
     /// <summary>The session's client, whose results and commits are sealed; it replaces the one before (a new writer).</summary>
     public sealed record Attach(IActorRef Client, string Seal);
+
+    private sealed record Restore(IActorRef[] Subscribers, IActorRef? Client, string? Seal);
 
     /// <summary>A fenced writer's client gets nothing more.</summary>
     public sealed record Detach(IActorRef Client);
