@@ -102,3 +102,17 @@ public sealed class NodeFullClientSpec : IAsyncLifetime
         Assert.Equal("one-more", opened.SessionId);
     }
 }
+
+public sealed class MetricTagSpec
+{
+    [Fact]
+    public void Modality_names_from_clients_cannot_grow_the_metric_tags_without_end()
+    {
+        var tags = new FusionActors.Metrics.BoundedTags(64);
+        Assert.Equal("audio", tags.For("audio"));
+        var seen = Enumerable.Range(0, 500).Select(i => tags.For($"made-up-modality-{i}")).ToHashSet();
+        Assert.Contains(FusionActors.Metrics.BoundedTags.Other, seen);
+        Assert.Equal(64, seen.Count); // 63 names besides audio, and "other"
+        Assert.Equal("audio", tags.For("audio")); // known names keep theirs
+    }
+}

@@ -60,6 +60,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _backoff = backoff;
         _clockOffsetUs = clockOffsetUs;
         _seqs = new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow);
+        _metricTag = FusionMetrics.TagFor(spec.Modality);
         _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
         _budget = new RestartBudget(backoff);
         _framer = spec.Framing.Kind == FramingKind.Windowed
@@ -67,6 +68,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             : new PerFrameFramer(spec.StreamId, spec.FrameDurationUs);
 
     }
+
+    private readonly string _metricTag; // the modality as the node's metrics name it (bounded)
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -132,7 +135,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private void OnFrame(Frame frame)
     {
         _counters.FramesIn++;
-        FusionMetrics.FrameIn(_spec.Modality);
+        FusionMetrics.FrameIn(_metricTag);
         if (_health.State == StreamState.Finished)
         {
             Reject(frame, RejectReason.StreamFinished, "the stream was closed");
@@ -169,12 +172,12 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         OnActivity();
 
         if (_watermark.IsLate(frame.EventTimeUs)) _counters.FramesLate++;
-        if (_watermark.IsLate(frame.EventTimeUs)) FusionMetrics.FrameLate(_spec.Modality);
+        if (_watermark.IsLate(frame.EventTimeUs)) FusionMetrics.FrameLate(_metricTag);
         var fate = _framer.Add(frame, _watermark.CurrentUs);
         if (fate == FrameFate.TooLate)
         {
             _counters.FramesTooLate++;
-            FusionMetrics.FrameTooLate(_spec.Modality);
+            FusionMetrics.FrameTooLate(_metricTag);
             _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq, -1, _watermark.CurrentUs));
         }
         _watermark.OnEvent(frame.EventTimeUs);
@@ -227,7 +230,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (_health.State == StreamState.Failed)
         {
             _counters.InputsShed++;
-            FusionMetrics.Shed(_spec.Modality, 1);
+            FusionMetrics.Shed(_metricTag, 1);
             return;
         }
         if (_pending.Count >= _spec.MaxPendingInputs)
@@ -235,13 +238,13 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             if (_spec.Overflow == OverflowPolicy.DropNewest)
             {
                 _counters.InputsShed++;
-                FusionMetrics.Shed(_spec.Modality, 1);
+                FusionMetrics.Shed(_metricTag, 1);
                 return;
             }
             // Drop the oldest input not reserved for a retry.
             _pending.RemoveFirst();
             _counters.InputsShed++;
-            FusionMetrics.Shed(_spec.Modality, 1);
+            FusionMetrics.Shed(_metricTag, 1);
         }
         _pending.AddLast(input);
     }
@@ -278,7 +281,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         _counters.InputsEncoded += batch.Length;
         _counters.Batches++;
         _counters.EncodeMillis += msg.Millis;
-        FusionMetrics.Encoded(_spec.Modality, msg.Millis, batch.Length);
+        FusionMetrics.Encoded(_metricTag, msg.Millis, batch.Length);
         var complete = CompleteThrough();
         _publishedCompleteUs = complete;
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, complete, _health.Reliability));
@@ -317,7 +320,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (!dead.Equals(_encoderActor)) return;
         _encoderActor = null;
         _counters.EncoderFailures++;
-        FusionMetrics.EncoderFailed(_spec.Modality);
+        FusionMetrics.EncoderFailed(_metricTag);
         _health.RecordFailure();
         if (_inFlight is { } batch)
         {
@@ -328,7 +331,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 if (_quarantine.RecordFailure(input.StartUs, input.Revision))
                 {
                     _counters.Quarantined++;
-                    FusionMetrics.InputQuarantined(_spec.Modality);
+                    FusionMetrics.InputQuarantined(_metricTag);
                     Log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
                         _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _quarantine.MaxFailures);
                     _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, -2, _watermark.CurrentUs));
@@ -344,7 +347,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
                 if (_spec.Overflow == OverflowPolicy.DropOldest) _pending.RemoveFirst();
                 else _pending.RemoveLast();
                 _counters.InputsShed++;
-                FusionMetrics.Shed(_spec.Modality, 1);
+                FusionMetrics.Shed(_metricTag, 1);
             }
             _singleMode = Math.Min(_singleMode, _pending.Count);
         }
@@ -368,7 +371,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (_health.State != StreamState.Restarting || _encoderActor is not null) return;
         StartEncoder();
         _counters.EncoderRestarts++;
-        FusionMetrics.EncoderRestarted(_spec.Modality);
+        FusionMetrics.EncoderRestarted(_metricTag);
         if (_health.OnEncoderUp()) Report("encoder restarted");
         SendNextBatch();
         PublishProgress(force: true);
@@ -380,7 +383,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         Timers.Cancel("restart");
         // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
         _counters.InputsShed += _pending.Count;
-        FusionMetrics.Shed(_spec.Modality, _pending.Count);
+        FusionMetrics.Shed(_metricTag, _pending.Count);
         _pending.Clear();
         _singleMode = 0;
         if (_health.OnBudgetSpent()) Report(reason);
@@ -397,7 +400,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             Context.Stop(_encoderActor);
             _encoderActor = null;
             _counters.InputsShed += _inFlight?.Length ?? 0;
-            FusionMetrics.Shed(_spec.Modality, _inFlight?.Length ?? 0);
+            FusionMetrics.Shed(_metricTag, _inFlight?.Length ?? 0);
             _inFlight = null;
         }
         PublishProgress(force: true);
@@ -476,7 +479,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private void Reject(Frame frame, RejectReason reason, string detail)
     {
         _counters.Reject(reason);
-        FusionMetrics.FrameRejected(_spec.Modality, reason);
+        FusionMetrics.FrameRejected(_metricTag, reason);
         if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
     }
 

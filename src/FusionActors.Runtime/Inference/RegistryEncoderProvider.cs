@@ -10,12 +10,20 @@ namespace FusionActors.Inference;
 public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderProvider
 {
     public const string NoOpModel = "noop";
+    private const int MaxCachedNoOps = 64;
     private readonly ConcurrentDictionary<(int, int), NoOpEncoder> _noops = new();
 
     public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
     {
         if (stream.Model == NoOpModel)
-            return new ResolvedEncoder(_noops.GetOrAdd((stream.InputLength, classCount), k => new NoOpEncoder(k.Item1, k.Item2)), 1.0);
+        {
+            // Shapes come from clients' specs: beyond a few, each session gets its own (the cache stays bounded).
+            var key = (stream.InputLength, classCount);
+            var noop = _noops.TryGetValue(key, out var cached) ? cached
+                : _noops.Count < MaxCachedNoOps ? _noops.GetOrAdd(key, k => new NoOpEncoder(k.Item1, k.Item2))
+                : new NoOpEncoder(key.InputLength, key.classCount);
+            return new ResolvedEncoder(noop, 1.0);
+        }
         if (registry is null || !registry.Catalog.TryGet(stream.Model, out var spec))
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
         if (spec.Input.Length != stream.InputLength)

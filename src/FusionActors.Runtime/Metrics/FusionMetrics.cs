@@ -39,6 +39,18 @@ public static class FusionMetrics
 
     private static KeyValuePair<string, object?> Modality(string modality) => new("modality", modality);
 
+    /// <summary>Distinct modality names the node's metrics carry: they come from clients' specs, so they are bounded.</summary>
+    public const int MaxModalityTags = 64;
+
+    private static readonly BoundedTags ModalityTags = new(MaxModalityTags);
+
+    /// <summary>
+    /// The tag a modality's measurements carry: its name, or "other" once <see cref="MaxModalityTags"/> names are in
+    /// use, so that clients naming new modalities cannot grow the metric totals (and a Prometheus scrape) without end.
+    /// Callers on a hot path look it up once (a stream actor at start).
+    /// </summary>
+    public static string TagFor(string modality) => ModalityTags.For(modality);
+
     public static void FrameIn(string modality) => FramesIn.Add(1, Modality(modality));
 
     public static void FrameRejected(string modality, RejectReason reason) =>
@@ -71,9 +83,9 @@ public static class FusionMetrics
         if (result.Revision != 0) return;
         // FusionEngine's weights are a Dictionary: enumerated as one, its enumerator is not boxed for every result.
         if (result.Weights is Dictionary<string, double> weights)
-            foreach (var (modality, weight) in weights) Weight.Record(weight, Modality(modality));
+            foreach (var (modality, weight) in weights) Weight.Record(weight, Modality(TagFor(modality)));
         else
-            foreach (var (modality, weight) in result.Weights) Weight.Record(weight, Modality(modality));
+            foreach (var (modality, weight) in result.Weights) Weight.Record(weight, Modality(TagFor(modality)));
         WatermarkLag.Record(result.WatermarkLagUs / 1000.0);
     }
 
