@@ -15,6 +15,13 @@ public sealed record BackoffPolicy
     public int MaxRestarts { get; init; } = 10;
     public TimeSpan Within { get; init; } = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// An encoder batch not answered within this long counts as a failure, as a crash would: the stream goes
+    /// Restarting, the batch is retried input by input (and quarantined if it keeps stalling), and windows close
+    /// without the stream meanwhile. Default 10 s.
+    /// </summary>
+    public TimeSpan EncodeDeadline { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How long a Failed stream waits before a new frame may revive it. Default 30 s.</summary>
     public TimeSpan FailedCooldown { get; init; } = TimeSpan.FromSeconds(30);
 

@@ -87,6 +87,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             case CloseStream: OnClose(); break;
             case Terminated t: OnEncoderDied(t.ActorRef); break;
             case RestartEncoder r: OnRestartTimer(r); break;
+            case EncodeOverdue o: OnEncodeOverdue(o); break;
             case CrashEncoder: CrashEncoderNow(); break;
             case RestartStream: Revive("operator restart"); break;
             case DisableStream: Disable(); break;
@@ -265,11 +266,27 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (_singleMode > 0) _singleMode--;
         _inFlight = batch;
         _encoderActor!.Tell(new EncoderActor.Encode(++_batchId, batch));
+        Timers.StartSingleTimer("deadline", new EncodeOverdue(_batchId), _backoff.EncodeDeadline);
+    }
+
+    /// <summary>
+    /// The encoder has not answered a batch in time: it is given up as failed now, not when its call returns (an
+    /// actor stops only between messages). Its late answer, if any, carries an old batch id and is ignored.
+    /// </summary>
+    private void OnEncodeOverdue(EncodeOverdue overdue)
+    {
+        if (overdue.BatchId != _batchId || _inFlight is null || _encoderActor is not { } stalled) return;
+        Log.Warning("Session {0} stream {1}: the encoder did not answer a batch of {2} within {3}; counted as a failure",
+            _sessionId, _spec.StreamId, _inFlight.Length, _backoff.EncodeDeadline);
+        Context.Unwatch(stalled);
+        Context.Stop(stalled);
+        OnEncoderDied(stalled);
     }
 
     private void OnEncoded(EncoderActor.Encoded msg)
     {
         if (_inFlight is null || msg.BatchId != _batchId) return; // an answer from before a restart
+        Timers.Cancel("deadline");
         var batch = _inFlight;
         _inFlight = null;
         foreach (var input in batch)
@@ -499,6 +516,8 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     public sealed record Room(long Id);
 
     private sealed record RestartEncoder(int Generation);
+
+    private sealed record EncodeOverdue(long BatchId);
 
     private sealed record IdleCheck
     {

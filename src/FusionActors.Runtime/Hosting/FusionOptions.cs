@@ -137,6 +137,7 @@ public sealed record FusionOptions
                 MaxRestarts = f.GetInt("encoder.max-restarts", 10),
                 Within = f.GetTimeSpan("encoder.restart-window", TimeSpan.FromMinutes(1)),
                 FailedCooldown = f.GetTimeSpan("encoder.failed-cooldown", TimeSpan.FromSeconds(30)),
+                EncodeDeadline = f.GetTimeSpan("encoder.deadline", TimeSpan.FromSeconds(10)),
             },
             OperatorConsole = ConsoleOptions.FromConfig(f),
             Metrics = MetricsOptions.FromConfig(f),
