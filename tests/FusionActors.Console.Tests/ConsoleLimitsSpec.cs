@@ -165,6 +165,17 @@ public sealed class ConsoleLimitsSpec(ConsoleNode node)
     }
 
     [Fact]
+    public async Task A_connection_whose_client_accepts_no_output_for_the_idle_timeout_is_closed_with_its_commands()
+    {
+        await using var host = StartHost(new ConsoleOptions { IdleTimeout = TimeSpan.FromSeconds(1) }, new FloodPalette());
+        using var client = await RawClient.HelloAsync(host.Endpoint.Port, receiveBuffer: 4096);
+        await client.SendAsync("{\"type\":\"invoke\",\"id\":1,\"words\":[\"flood\",\"20000\"]}");
+        // The client never reads again: a running command does not keep a stalled connection (and its slot) forever.
+        await ConsoleNode.Eventually(() => Task.FromResult(host.OpenConnections == 0), "the stalled connection to be closed");
+        await ConsoleNode.Eventually(() => Task.FromResult(host.RunningInvocations == 0), "its invocation to end");
+    }
+
+    [Fact]
     public async Task Two_hundred_hostile_connections_do_not_stop_fusionctl_and_all_close_afterwards()
     {
         await using var host = StartHost(new ConsoleOptions { MaxConnections = 256 });

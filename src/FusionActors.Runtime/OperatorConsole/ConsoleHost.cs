@@ -209,7 +209,7 @@ public sealed class ConsoleHost : IAsyncDisposable
     private async Task ServeFramesAsync(Stream stream, EndPoint? remote)
     {
         var reader = new LineReader(stream, ConsoleFrame.MaxLineChars);
-        await using var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
+        var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
         var writeLock = new SemaphoreSlim(1, 1);
         var running = new ConcurrentDictionary<int, IActorRef>();
         var pumps = new List<Task>();
@@ -228,13 +228,26 @@ public sealed class ConsoleHost : IAsyncDisposable
             }
         }
 
+        // A write the client does not accept within IdleTimeout (it reads nothing, its window stays shut) closes
+        // the connection, running commands or not: disposing the stream ends this write, the reads and the
+        // writes waiting behind it, so a client that never reads cannot hold its connection open forever.
         async Task Send(ConsoleFrame frame)
         {
             await writeLock.WaitAsync();
             try
             {
-                await writer.WriteLineAsync(frame.ToLine());
-                await writer.FlushAsync();
+                using var stall = new CancellationTokenSource(_options.IdleTimeout);
+                using var close = stall.Token.Register(() => stream.Dispose());
+                try
+                {
+                    await writer.WriteLineAsync(frame.ToLine());
+                    await writer.FlushAsync();
+                }
+                catch (Exception e) when (stall.IsCancellationRequested && e is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
+                {
+                    _log.LogWarning("Operator console: closed {Remote}: it accepted no output for {Idle} (fusion.console.idle-timeout)", remote, _options.IdleTimeout);
+                    throw new IOException($"the client accepted no output for {_options.IdleTimeout}", e);
+                }
             }
             finally { writeLock.Release(); }
         }
@@ -296,6 +309,8 @@ public sealed class ConsoleHost : IAsyncDisposable
             foreach (var sink in running.Values) _system.Stop(sink);
             try { await Task.WhenAll(pumps).WaitAsync(TimeSpan.FromSeconds(5)); }
             catch (Exception) { /* the connection is gone; its invocations are stopped */ }
+            try { await writer.DisposeAsync(); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { /* closed under it (stalled) */ }
         }
     }
 

@@ -55,7 +55,8 @@ public sealed record ConsoleOptions
     /// <summary>
     /// A connection after its hello that has sent no complete frame and has had no command running for this long
     /// is closed (<c>fusion.console.idle-timeout</c>); bytes of a line that never ends do not count as a frame.
-    /// Default 5 minutes. (Before the hello, the hello timeout of 10 s applies.)
+    /// Also, a write the client does not accept for this long (it reads nothing) closes the connection, commands
+    /// running or not. Default 5 minutes. (Before the hello, the hello timeout of 10 s applies.)
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
