@@ -127,6 +127,25 @@ public sealed class ConsoleLimitsSpec(ConsoleNode node)
     }
 
     [Fact]
+    public async Task An_id_may_be_reused_as_soon_as_its_final_response_arrived()
+    {
+        await node.OpenSession("ctl-reuse");
+        await using var host = StartHost(new ConsoleOptions());
+        using var client = await RawClient.HelloAsync(host.Endpoint.Port);
+        for (var round = 0; round < 20; round++)
+        {
+            await client.SendAsync("{\"type\":\"invoke\",\"id\":5,\"words\":[\"sessions\",\"list\"]}");
+            Assert.Equal("None", (await client.ReadFinalAsync(5))["body"]!["error"]?.GetValue<string>() ?? "None");
+            // At once, with the same id: it runs, and it is the one a cancel of that id reaches.
+            await client.SendAsync("{\"type\":\"invoke\",\"id\":5,\"words\":[\"watch\",\"ctl-reuse\"]}");
+            Assert.Contains("watching ctl-reuse", (await client.ReadAsync())!.ToJsonString());
+            await client.SendAsync("{\"type\":\"cancel\",\"id\":5}");
+            Assert.Contains("cancelled", (await client.ReadFinalAsync(5)).ToJsonString());
+        }
+        await ConsoleNode.Eventually(() => Task.FromResult(host.RunningInvocations == 0), "the watches to stop");
+    }
+
+    [Fact]
     public async Task Output_to_a_client_that_never_reads_is_bounded_dropping_the_oldest_with_a_warning()
     {
         const int lines = 20_000;

@@ -343,7 +343,7 @@ public sealed class ConsoleHost : IAsyncDisposable
                 var lost = Interlocked.Exchange(ref dropped, 0);
                 if (lost > 0)
                 {
-                    _log.LogWarning("Operator console: dropped {Dropped} responses of '{Command}' to a slow reader", lost, bound.Command);
+                    _log.LogDebug("Operator console: dropped {Dropped} responses of '{Command}' to a slow reader", lost, bound.Command);
                     if (!await SendQuietly(send, new Response(invoke.Id, Dropped(lost))))
                     {
                         _system.Stop(sink);
@@ -351,7 +351,7 @@ public sealed class ConsoleHost : IAsyncDisposable
                     }
                 }
                 // The id is free once its final response is on its way: a client may reuse it at once.
-                if (response.Final) Release(invoke.Id, running, ended);
+                if (response.Final) Release(invoke.Id, sink, running, ended);
                 if (!await SendQuietly(send, new Response(invoke.Id, response)))
                 {
                     _system.Stop(sink);
@@ -361,7 +361,7 @@ public sealed class ConsoleHost : IAsyncDisposable
         }
         finally
         {
-            Release(invoke.Id, running, ended);
+            Release(invoke.Id, sink, running, ended);
             // The channel completes when the sink stops (PostStop), so the handler is gone by now.
             // Drained, not just awaited: Completion waits for the channel to be empty too (after a failed send
             // the sink's last responses are still in it).
@@ -370,9 +370,10 @@ public sealed class ConsoleHost : IAsyncDisposable
         }
     }
 
-    private static void Release(int id, ConcurrentDictionary<int, IActorRef> running, Action ended)
+    /// <summary>Frees <paramref name="id"/> if it still belongs to <paramref name="sink"/> (the client may have reused it since the final).</summary>
+    private static void Release(int id, IActorRef sink, ConcurrentDictionary<int, IActorRef> running, Action ended)
     {
-        if (running.TryRemove(id, out _)) ended();
+        if (running.TryRemove(new KeyValuePair<int, IActorRef>(id, sink))) ended();
     }
 
     private CommandResponse Dropped(long count) =>
