@@ -169,7 +169,7 @@ public static class FusionCtl
         return final.Error switch
         {
             ResponseError.Usage => ExitCodes.Usage,
-            ResponseError.Failed => ExitCodes.Failed,
+            ResponseError.Failed or ResponseError.Refused => ExitCodes.Failed,
             _ => ExitCodes.Ok,
         };
     }

@@ -84,6 +84,25 @@ public sealed class ConsoleStartupSpec
         Assert.Null(defaults.TlsPassword);
     }
 
+    [Fact]
+    public void The_console_limits_are_read_from_the_config_with_their_defaults_and_must_be_positive()
+    {
+        var options = ConsoleOptions.FromConfig(ConfigurationFactory.ParseString(
+            "console { max-connections = 5, idle-timeout = 30s, max-queued-responses = 7 }"));
+        Assert.Equal(5, options.MaxConnections);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.IdleTimeout);
+        Assert.Equal(7, options.MaxQueuedResponses);
+
+        var defaults = FusionActors.Hosting.FusionOptions.Load().OperatorConsole;
+        Assert.Equal(64, defaults.MaxConnections);
+        Assert.Equal(TimeSpan.FromMinutes(5), defaults.IdleTimeout);
+        Assert.Equal(1000, defaults.MaxQueuedResponses);
+
+        Assert.Throws<FormatException>(() => ConsoleOptions.FromConfig(ConfigurationFactory.ParseString("console.max-connections = 0")));
+        Assert.Throws<FormatException>(() => ConsoleOptions.FromConfig(ConfigurationFactory.ParseString("console.idle-timeout = 0s")));
+        Assert.Throws<FormatException>(() => ConsoleOptions.FromConfig(ConfigurationFactory.ParseString("console.max-queued-responses = -1")));
+    }
+
     private static async Task<CtlRun> Ctl(params string[] args)
     {
         var output = new SyncStringWriter();

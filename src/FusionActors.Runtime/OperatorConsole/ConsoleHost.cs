@@ -37,6 +37,10 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
     private Task _accepting = Task.CompletedTask;
     private int _running;
+    private int _open;
+    private long _refused;
+    private long _dropped;
+    private DateTime _lastRefusalLog;
 
     private ConsoleHost(TcpListener listener, ConsoleOptions options, ActorSystem system, IReadOnlyList<CommandPaletteHandler> palettes, string node, ILogger log,
         ServerCertificate? certificate)
@@ -61,6 +65,15 @@ public sealed class ConsoleHost : IAsyncDisposable
 
     /// <summary>Invocations whose handler has not ended yet, over all connections.</summary>
     public int RunningInvocations => Volatile.Read(ref _running);
+
+    /// <summary>Connections accepted and not closed yet (said hello or not).</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Connections closed at accept because <see cref="ConsoleOptions.MaxConnections"/> were open.</summary>
+    public long RefusedConnections => Interlocked.Read(ref _refused);
+
+    /// <summary>Responses dropped because a client read slower than its commands wrote (<see cref="ConsoleOptions.MaxQueuedResponses"/>).</summary>
+    public long DroppedResponses => Interlocked.Read(ref _dropped);
 
     public IReadOnlyList<CommandPalette> Palettes => _palettes.Select(p => p.Palette).ToArray();
 
@@ -135,10 +148,36 @@ public sealed class ConsoleHost : IAsyncDisposable
                 _log.LogWarning("Operator console: accept failed: {Error}", e.Message);
                 continue;
             }
-            var served = ServeAsync(client);
+            if (Interlocked.Increment(ref _open) > _options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _open);
+                Refuse(client);
+                continue;
+            }
+            var served = ServeCountedAsync(client);
             _connections.TryAdd(served, 0);
             _ = served.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
         }
+    }
+
+    /// <summary>Closes a connection beyond <see cref="ConsoleOptions.MaxConnections"/> before reading anything; logs at most once a second.</summary>
+    private void Refuse(TcpClient client)
+    {
+        var refused = Interlocked.Increment(ref _refused);
+        EndPoint? remote = null;
+        try { remote = client.Client.RemoteEndPoint; } catch (Exception e) when (e is SocketException or ObjectDisposedException) { /* already gone */ }
+        client.Dispose();
+        var now = DateTime.UtcNow;
+        if (now - _lastRefusalLog < TimeSpan.FromSeconds(1)) return;
+        _lastRefusalLog = now;
+        _log.LogWarning("Operator console: refused {Remote}: {Max} connections are open (fusion.console.max-connections); {Refused} refused so far",
+            remote, _options.MaxConnections, refused);
+    }
+
+    private async Task ServeCountedAsync(TcpClient client)
+    {
+        try { await ServeAsync(client); }
+        finally { Interlocked.Decrement(ref _open); }
     }
 
     private async Task ServeAsync(TcpClient client)
@@ -170,18 +209,45 @@ public sealed class ConsoleHost : IAsyncDisposable
     private async Task ServeFramesAsync(Stream stream, EndPoint? remote)
     {
         var reader = new LineReader(stream, ConsoleFrame.MaxLineChars);
-        await using var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
+        var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
         var writeLock = new SemaphoreSlim(1, 1);
         var running = new ConcurrentDictionary<int, IActorRef>();
         var pumps = new List<Task>();
+        // Cancelled when the connection has been idle (no frame, nothing running) for IdleTimeout.
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var idleLock = new object();
 
+        // (Re)starts the idle clock when nothing runs, stops it while something does. Called after each frame
+        // and when an invocation ends; under a lock so the last call sees the last state of `running`.
+        void ArmIdle()
+        {
+            lock (idleLock)
+            {
+                try { idle.CancelAfter(running.IsEmpty ? _options.IdleTimeout : Timeout.InfiniteTimeSpan); }
+                catch (ObjectDisposedException) { /* the connection is closed */ }
+            }
+        }
+
+        // A write the client does not accept within IdleTimeout (it reads nothing, its window stays shut) closes
+        // the connection, running commands or not: disposing the stream ends this write, the reads and the
+        // writes waiting behind it, so a client that never reads cannot hold its connection open forever.
         async Task Send(ConsoleFrame frame)
         {
             await writeLock.WaitAsync();
             try
             {
-                await writer.WriteLineAsync(frame.ToLine());
-                await writer.FlushAsync();
+                using var stall = new CancellationTokenSource(_options.IdleTimeout);
+                using var close = stall.Token.Register(() => stream.Dispose());
+                try
+                {
+                    await writer.WriteLineAsync(frame.ToLine());
+                    await writer.FlushAsync();
+                }
+                catch (Exception e) when (stall.IsCancellationRequested && e is IOException or ObjectDisposedException or SocketException or OperationCanceledException)
+                {
+                    _log.LogWarning("Operator console: closed {Remote}: it accepted no output for {Idle} (fusion.console.idle-timeout)", remote, _options.IdleTimeout);
+                    throw new IOException($"the client accepted no output for {_options.IdleTimeout}", e);
+                }
             }
             finally { writeLock.Release(); }
         }
@@ -204,23 +270,35 @@ public sealed class ConsoleHost : IAsyncDisposable
                 }
             }
             await Send(new Welcome(_node, Palettes));
-            while (await ConsoleFrame.ReadAsync(reader, _stop.Token) is { } frame)
+            ArmIdle();
+            while (await ConsoleFrame.ReadAsync(reader, idle.Token) is { } frame)
             {
                 switch (frame)
                 {
+                    // Refused without running anything: the id stays with the invocation that has it, and
+                    // `running` counts every invocation of this connection (an id maps to one sink).
+                    case Invoke invoke when running.ContainsKey(invoke.Id):
+                        await Send(new Response(invoke.Id, CommandResponse.Refusal(
+                            $"invocation id {invoke.Id} is already running on this connection; use a new id")));
+                        break;
                     case Invoke invoke when running.Count >= MaxRunningPerConnection:
-                        await Send(new Response(invoke.Id, CommandResponse.Failure(
+                        await Send(new Response(invoke.Id, CommandResponse.Refusal(
                             $"{MaxRunningPerConnection} commands are already running on this connection; cancel one first")));
                         break;
                     case Invoke invoke:
                         pumps.RemoveAll(p => p.IsCompleted);
-                        pumps.Add(RunAsync(invoke, Send, running));
+                        pumps.Add(RunAsync(invoke, Send, running, ArmIdle));
                         break;
                     case Cancel cancel when running.TryGetValue(cancel.Id, out var sink):
                         _system.Stop(sink);
                         break;
                 }
+                ArmIdle();
             }
+        }
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !_stop.IsCancellationRequested)
+        {
+            _log.LogInformation("Operator console: closed {Remote}: no frame and no command for {Idle} (fusion.console.idle-timeout)", remote, _options.IdleTimeout);
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or JsonException or InvalidDataException or NotSupportedException or DecoderFallbackException)
         {
@@ -231,10 +309,12 @@ public sealed class ConsoleHost : IAsyncDisposable
             foreach (var sink in running.Values) _system.Stop(sink);
             try { await Task.WhenAll(pumps).WaitAsync(TimeSpan.FromSeconds(5)); }
             catch (Exception) { /* the connection is gone; its invocations are stopped */ }
+            try { await writer.DisposeAsync(); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { /* closed under it (stalled) */ }
         }
     }
 
-    private async Task RunAsync(Invoke invoke, Func<ConsoleFrame, Task> send, ConcurrentDictionary<int, IActorRef> running)
+    private async Task RunAsync(Invoke invoke, Func<ConsoleFrame, Task> send, ConcurrentDictionary<int, IActorRef> running, Action ended)
     {
         var (bound, error) = CommandBinder.Bind(_palettes, invoke.Words);
         if (bound is null)
@@ -243,27 +323,65 @@ public sealed class ConsoleHost : IAsyncDisposable
             return;
         }
         _log.LogInformation("Operator console: {Command}", bound.Command);
-        var channel = Channel.CreateUnbounded<CommandResponse>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        // Bounded: a client that reads slower than the command writes loses the oldest waiting responses (the
+        // final one, written last, is never dropped), and is told how many before the next one it gets.
+        var dropped = 0L;
+        var channel = Channel.CreateBounded<CommandResponse>(
+            new BoundedChannelOptions(_options.MaxQueuedResponses) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true, SingleWriter = true },
+            _ =>
+            {
+                Interlocked.Increment(ref dropped);
+                Interlocked.Increment(ref _dropped);
+            });
         var sink = _system.ActorOf(ResponseSink.Props(channel.Writer, replyTo => bound.Handler.HandlerProps(bound.Command, replyTo)));
         running[invoke.Id] = sink;
         Interlocked.Increment(ref _running);
         try
         {
             await foreach (var response in channel.Reader.ReadAllAsync())
+            {
+                var lost = Interlocked.Exchange(ref dropped, 0);
+                if (lost > 0)
+                {
+                    _log.LogDebug("Operator console: dropped {Dropped} responses of '{Command}' to a slow reader", lost, bound.Command);
+                    if (!await SendQuietly(send, new Response(invoke.Id, Dropped(lost))))
+                    {
+                        _system.Stop(sink);
+                        break;
+                    }
+                }
+                // The id is free once its final response is on its way: a client may reuse it at once.
+                if (response.Final) Release(invoke.Id, sink, running, ended);
                 if (!await SendQuietly(send, new Response(invoke.Id, response)))
                 {
                     _system.Stop(sink);
                     break;
                 }
+            }
         }
         finally
         {
-            running.TryRemove(invoke.Id, out _);
+            Release(invoke.Id, sink, running, ended);
             // The channel completes when the sink stops (PostStop), so the handler is gone by now.
-            await channel.Reader.Completion;
+            // Drained, not just awaited: Completion waits for the channel to be empty too (after a failed send
+            // the sink's last responses are still in it).
+            await foreach (var _ in channel.Reader.ReadAllAsync()) { }
             Interlocked.Decrement(ref _running);
         }
     }
+
+    /// <summary>Frees <paramref name="id"/> if it still belongs to <paramref name="sink"/> (the client may have reused it since the final).</summary>
+    private static void Release(int id, IActorRef sink, ConcurrentDictionary<int, IActorRef> running, Action ended)
+    {
+        if (running.TryRemove(new KeyValuePair<int, IActorRef>(id, sink))) ended();
+    }
+
+    private CommandResponse Dropped(long count) =>
+        new($"warning: {count} responses dropped: this client reads slower than the command writes " +
+            $"(fusion.console.max-queued-responses = {_options.MaxQueuedResponses})", Final: false)
+        {
+            Data = new System.Text.Json.Nodes.JsonObject { ["kind"] = "dropped", ["dropped"] = count },
+        };
 
     private static async Task<bool> SendQuietly(Func<ConsoleFrame, Task> send, ConsoleFrame frame)
     {

@@ -45,6 +45,29 @@ public sealed record ConsoleOptions
     /// <summary>A port that is taken makes the node fail to start (on) or run without a console, with a warning (off). Default off.</summary>
     public bool FailIfPortTaken { get; init; }
 
+    /// <summary>
+    /// Connections open at once (<c>fusion.console.max-connections</c>), from the accept until the close, whether or
+    /// not they said hello. One beyond it is closed at once, before anything is read, logged and counted
+    /// (<see cref="ConsoleHost.RefusedConnections"/>); the open ones keep working. Default 64.
+    /// </summary>
+    public int MaxConnections { get; init; } = 64;
+
+    /// <summary>
+    /// A connection after its hello that has sent no complete frame and has had no command running for this long
+    /// is closed (<c>fusion.console.idle-timeout</c>); bytes of a line that never ends do not count as a frame.
+    /// Also, a write the client does not accept for this long (it reads nothing) closes the connection, commands
+    /// running or not. Default 5 minutes. (Before the hello, the hello timeout of 10 s applies.)
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Responses of one invocation waiting for a slow reader (<c>fusion.console.max-queued-responses</c>). Beyond
+    /// it the oldest waiting non-final response is dropped (a watch keeps its newest events), and the client gets
+    /// a warning line counting the dropped ones (JSON data <c>{"kind":"dropped","dropped":N}</c>) before the next
+    /// response it receives; the final response is never dropped. Default 1000.
+    /// </summary>
+    public int MaxQueuedResponses { get; init; } = 1000;
+
     public bool IsLoopback => Hostname is "localhost" || (IPAddress.TryParse(Hostname, out var ip) && IPAddress.IsLoopback(ip));
 
     /// <summary>The console speaks TLS.</summary>
@@ -81,8 +104,15 @@ public sealed record ConsoleOptions
             TlsCertificate = string.IsNullOrWhiteSpace(certificate) ? null : certificate,
             TlsPassword = string.IsNullOrEmpty(password) ? null : password,
             FailIfPortTaken = fusion.GetBoolean("console.fail-if-port-taken", false),
+            MaxConnections = Positive("console.max-connections", fusion.GetInt("console.max-connections", 64)),
+            IdleTimeout = fusion.GetTimeSpan("console.idle-timeout", TimeSpan.FromMinutes(5), allowInfinite: false) is var idle && idle > TimeSpan.Zero
+                ? idle : throw new FormatException($"fusion.console.idle-timeout must be positive, not {idle}"),
+            MaxQueuedResponses = Positive("console.max-queued-responses", fusion.GetInt("console.max-queued-responses", 1000)),
         };
     }
+
+    private static int Positive(string key, int value) =>
+        value > 0 ? value : throw new FormatException($"fusion.{key} must be positive, not {value}");
 
     private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
@@ -90,7 +120,8 @@ public sealed record ConsoleOptions
     private bool PrintMembers(StringBuilder b)
     {
         b.Append($"Enabled = {Enabled}, Hostname = {Hostname}, Port = {Port}, Token = {(Token is null ? "none" : "***")}, ");
-        b.Append($"TlsCertificate = {TlsCertificate ?? "none"}, TlsPassword = {(TlsPassword is null ? "none" : "***")}, FailIfPortTaken = {FailIfPortTaken}");
+        b.Append($"TlsCertificate = {TlsCertificate ?? "none"}, TlsPassword = {(TlsPassword is null ? "none" : "***")}, FailIfPortTaken = {FailIfPortTaken}, ");
+        b.Append($"MaxConnections = {MaxConnections}, IdleTimeout = {IdleTimeout}, MaxQueuedResponses = {MaxQueuedResponses}");
         return true;
     }
 }

@@ -11,6 +11,11 @@ public enum ResponseError
     Usage,
     /// <summary>The command ran and failed (session not open, refused, timed out): fusionctl exits 1.</summary>
     Failed,
+    /// <summary>
+    /// The node refused to start the invocation and nothing ran (its id is already running on the connection,
+    /// or the connection has too many running): fusionctl exits 1.
+    /// </summary>
+    Refused,
 }
 
 /// <summary>Rows for the client to render as a table (or as JSON objects with --json).</summary>
@@ -43,5 +48,6 @@ public sealed record CommandResponse(string? Text, bool Final = true)
     public static CommandResponse Line(string text) => new(text, Final: false);
     public static CommandResponse Done(string? text = null) => new(text, Final: true);
     public static CommandResponse Failure(string text) => new(text, Final: true) { Error = ResponseError.Failed };
+    public static CommandResponse Refusal(string text) => new(text, Final: true) { Error = ResponseError.Refused };
     public static CommandResponse UsageError(string text) => new(text, Final: true) { Error = ResponseError.Usage };
 }
