@@ -8,6 +8,16 @@ public sealed record SpecLimits
 {
     public static SpecLimits Default { get; } = new();
 
+    /// <summary>No bound but what the rules need to work at all: what the rule classes check their specs against.</summary>
+    public static SpecLimits Unbounded { get; } = new()
+    {
+        MaxSessions = int.MaxValue, MaxStreams = int.MaxValue, MaxLabels = int.MaxValue, MaxIdLength = int.MaxValue,
+        MaxFrameBytes = int.MaxValue, MaxInputSamples = int.MaxValue, MaxInputsPerFrame = int.MaxValue, MaxWindowsPerInstant = int.MaxValue,
+        MinWindowHopUs = 1, MaxDurationUs = long.MaxValue, MaxFutureSkewUs = long.MaxValue, MaxSampleRateHz = double.MaxValue,
+        MaxPendingInputs = int.MaxValue, MaxBatch = int.MaxValue, MaxSeqAhead = int.MaxValue, MaxBufferedEvidence = int.MaxValue,
+        MaxWeight = double.MaxValue,
+    };
+
     /// <summary>Sessions a node holds open at once (node-wide; the sessions' own limits are below). Default 20,000.</summary>
     public int MaxSessions { get; init; } = 20_000;
 

@@ -121,9 +121,13 @@ public static class SpecValidator
     /// <summary>A name as a refusal may quote it: never more than a short prefix of what a peer sent.</summary>
     private static string Shown(string? s) => s is null ? "(null)" : s.Length <= 64 ? s : s[..64] + "...";
 
+    /// <summary>
+    /// What the rule classes require of a spec to work at all (no node's limits: those are checked at open, with
+    /// the node's own <see cref="SpecLimits"/>).
+    /// </summary>
     public static void EnsureValid(SessionSpec spec)
     {
-        var problems = Problems(spec);
+        var problems = Problems(spec, SpecLimits.Unbounded);
         if (problems.Count > 0) throw new SpecException(problems);
     }
 }

@@ -40,6 +40,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private IActorRef? _encoderActor;
     private int _encoderGeneration;
     private EncoderInput[]? _inFlight;
+    private long _inFlightSince; // Environment.TickCount64 when the batch in flight was sent
     private long _batchId;
     private int _singleMode;
     private long _lastActivityTicks = Environment.TickCount64;
@@ -87,7 +88,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             case CloseStream: OnClose(); break;
             case Terminated t: OnEncoderDied(t.ActorRef); break;
             case RestartEncoder r: OnRestartTimer(r); break;
-            case EncodeOverdue o: OnEncodeOverdue(o); break;
+            case CheckDeadline: OnCheckDeadline(); break;
             case CrashEncoder: CrashEncoderNow(); break;
             case RestartStream: Revive("operator restart"); break;
             case DisableStream: Disable(); break;
@@ -266,16 +267,24 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (_singleMode > 0) _singleMode--;
         _inFlight = batch;
         _encoderActor!.Tell(new EncoderActor.Encode(++_batchId, batch));
-        Timers.StartSingleTimer("deadline", new EncodeOverdue(_batchId), _backoff.EncodeDeadline);
+        _inFlightSince = Environment.TickCount64;
+        // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
+        if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _backoff.EncodeDeadline);
     }
 
     /// <summary>
     /// The encoder has not answered a batch in time: it is given up as failed now, not when its call returns (an
     /// actor stops only between messages). Its late answer, if any, carries an old batch id and is ignored.
     /// </summary>
-    private void OnEncodeOverdue(EncodeOverdue overdue)
+    private void OnCheckDeadline()
     {
-        if (overdue.BatchId != _batchId || _inFlight is null || _encoderActor is not { } stalled) return;
+        if (_inFlight is null || _encoderActor is not { } stalled) return;
+        var waited = TimeSpan.FromMilliseconds(Environment.TickCount64 - _inFlightSince);
+        if (waited < _backoff.EncodeDeadline)
+        {
+            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _backoff.EncodeDeadline - waited);
+            return;
+        }
         Log.Warning("Session {0} stream {1}: the encoder did not answer a batch of {2} within {3}; counted as a failure",
             _sessionId, _spec.StreamId, _inFlight.Length, _backoff.EncodeDeadline);
         Context.Unwatch(stalled);
@@ -286,7 +295,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private void OnEncoded(EncoderActor.Encoded msg)
     {
         if (_inFlight is null || msg.BatchId != _batchId) return; // an answer from before a restart
-        Timers.Cancel("deadline");
         var batch = _inFlight;
         _inFlight = null;
         foreach (var input in batch)
@@ -517,7 +525,10 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private sealed record RestartEncoder(int Generation);
 
-    private sealed record EncodeOverdue(long BatchId);
+    private sealed record CheckDeadline
+    {
+        public static readonly CheckDeadline Instance = new();
+    }
 
     private sealed record IdleCheck
     {
