@@ -9,18 +9,13 @@ public sealed class EncoderCrashedException(string message) : Exception(message)
 /// Wraps a real encoder and crashes on inputs the predicate marks as poison, as a model that hits a
 /// bad kernel or runs out of memory would. Used by fault drills and the evaluation's encoder-crashes scenario.
 /// </summary>
-public sealed class PoisonInputEncoder(IEncoder inner, Func<ReadOnlyMemory<float>, bool> isPoison) : IEncoder
+public sealed class PoisonInputEncoder(IEncoder inner, Func<ReadOnlyMemory<float>, bool> isPoison) : FaultyEncoder(inner)
 {
-    public string Name => inner.Name;
-    public int InputLength => inner.InputLength;
-    public int EmbeddingLength => inner.EmbeddingLength;
-    public int ClassCount => inner.ClassCount;
-
-    public IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
+    public override IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
     {
         for (var i = 0; i < inputs.Count; i++)
             if (isPoison(inputs[i]))
-                throw new EncoderCrashedException($"encoder '{inner.Name}' crashed on input {i} of a batch of {inputs.Count}");
-        return inner.Encode(inputs);
+                throw new EncoderCrashedException($"encoder '{Inner.Name}' crashed on input {i} of a batch of {inputs.Count}");
+        return Inner.Encode(inputs);
     }
 }

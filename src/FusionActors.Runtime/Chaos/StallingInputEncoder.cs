@@ -7,14 +7,9 @@ namespace FusionActors.Chaos;
 /// kernel, a GPU that stopped answering or a page-faulting host would; then it answers as the inner encoder does.
 /// Used by fault drills of the encode deadline.
 /// </summary>
-public sealed class StallingInputEncoder(IEncoder inner, Func<ReadOnlyMemory<float>, bool> stallsOn, TimeSpan stall) : IEncoder
+public sealed class StallingInputEncoder(IEncoder inner, Func<ReadOnlyMemory<float>, bool> stallsOn, TimeSpan stall) : FaultyEncoder(inner)
 {
-    public string Name => inner.Name;
-    public int InputLength => inner.InputLength;
-    public int EmbeddingLength => inner.EmbeddingLength;
-    public int ClassCount => inner.ClassCount;
-
-    public IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
+    public override IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
     {
         for (var i = 0; i < inputs.Count; i++)
             if (stallsOn(inputs[i]))
@@ -22,6 +17,6 @@ public sealed class StallingInputEncoder(IEncoder inner, Func<ReadOnlyMemory<flo
                 Thread.Sleep(stall);
                 break;
             }
-        return inner.Encode(inputs);
+        return Inner.Encode(inputs);
     }
 }
