@@ -262,3 +262,35 @@ public class AlignerSpec
         Assert.Throws<SpecException>(() => new Aligner(AudioVideo() with { AllowedLatenessUs = -1 }));
     }
 }
+
+public class AlignerGapSpec
+{
+    [Fact]
+    public void A_session_that_starts_at_0_and_gets_epoch_timestamps_closes_a_bounded_number_of_windows_in_one_step()
+    {
+        var a = new Aligner(AudioVideo());
+        const long epoch = 1_733_000_000_000_000L; // Unix microseconds: 1.7e9 one-second windows after the session's start
+        a.OnEvidence(Ev("audio", epoch + 100));
+        a.OnEvidence(Ev("video", epoch + 200));
+        var closed = a.AdvanceAll(epoch + 2 * Sec).Windows;
+        Assert.InRange(closed.Count, 1, Aligner.MaxWindowsPerStep);
+        var decided = Assert.Single(closed, w => w.Evidence["audio"].Count > 0);
+        Assert.Equal(epoch, decided.StartUs);
+        Assert.Single(decided.Evidence["video"]);
+        Assert.True(a.SkippedCount > 1_700_000_000L, $"{a.SkippedCount} skipped");
+        // Windows after it close one by one again.
+        a.OnEvidence(Ev("audio", epoch + 2 * Sec + 5));
+        Assert.Equal([epoch + 2 * Sec], a.AdvanceAll(epoch + 3 * Sec).Windows.Select(w => w.StartUs));
+    }
+
+    [Fact]
+    public void A_gap_between_bursts_of_evidence_is_skipped_but_every_window_with_evidence_is_decided()
+    {
+        var a = new Aligner(AudioVideo());
+        long[] bursts = [5 * Sec, 50_000 * Sec, 90_000 * Sec];
+        foreach (var t in bursts) a.OnEvidence(Ev("audio", t + 1));
+        var closed = a.AdvanceAll(100_000 * Sec).Windows;
+        Assert.True(closed.Count <= Aligner.MaxWindowsPerStep + bursts.Length);
+        Assert.Equal(bursts, closed.Where(w => w.Evidence["audio"].Count > 0).Select(w => w.StartUs));
+    }
+}

@@ -159,6 +159,16 @@ public sealed class Aligner
         return new AlignmentOutput(windows, []);
     }
 
+    /// <summary>
+    /// Windows one watermark step may close one by one. Beyond, a run of windows with no evidence in any stream
+    /// is skipped (counted in <see cref="SkippedCount"/>) instead of reported empty one by one: a client stamping
+    /// Unix-epoch times on a session that starts at 0 would otherwise make a billion NoEvidence results.
+    /// </summary>
+    public const int MaxWindowsPerStep = 10_000;
+
+    /// <summary>Empty windows a single watermark step passed over without reporting them.</summary>
+    public long SkippedCount { get; private set; }
+
     private List<AlignedWindow>? CloseGrid(long w)
     {
         List<AlignedWindow>? closed = null;
@@ -166,12 +176,48 @@ public sealed class Aligner
         {
             // A finished session closes windows up to its last evidence, not to infinity.
             if (w == EventTime.PlusInfinity && _nextCloseStart > _maxSeenUs) break;
+            if (WindowsToClose(w) > MaxWindowsPerStep && SkipEmptyWindows(w)) continue;
             (closed ??= []).Add(BuildGridWindow(_nextCloseStart, 0));
             ClosedCount++;
             if (_lateness > 0) _retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
         }
         return closed;
+    }
+
+    /// <summary>How many grid windows closing up to <paramref name="w"/> would take from here (wide arithmetic: no overflow).</summary>
+    private Int128 WindowsToClose(long w)
+    {
+        var limit = w == EventTime.PlusInfinity ? (Int128)_maxSeenUs + _window.LengthUs : w;
+        var span = limit - (_window.LengthUs - 1) - _nextCloseStart;
+        return span < 0 ? 0 : span / _grid.HopUs + 1;
+    }
+
+    /// <summary>
+    /// Moves the next window to close forward to the first one that may hold evidence, or to the last
+    /// <see cref="MaxWindowsPerStep"/> windows this step closes, whichever comes first. False when the next window
+    /// may hold evidence already (nothing to skip).
+    /// </summary>
+    private bool SkipEmptyWindows(long w)
+    {
+        var next = long.MaxValue;
+        foreach (var buffer in _buffers.Values)
+        {
+            var keys = buffer.Keys;
+            var i = LowerBound(keys, _nextCloseStart);
+            if (i < keys.Count && keys[i] < next) next = keys[i];
+        }
+        var limit = w == EventTime.PlusInfinity ? (Int128)_maxSeenUs + _window.LengthUs : w;
+        var lastBlock = limit - (_window.LengthUs - 1) - (Int128)(MaxWindowsPerStep - 1) * _grid.HopUs;
+        var target = next == long.MaxValue ? lastBlock : Int128.Min((Int128)next - _window.LengthUs + 1, lastBlock);
+        if (target <= _nextCloseStart) return false;
+        // The first window that starts at or after the target.
+        var k = WindowGrid.FloorDiv((long)(target - _grid.OriginUs + _grid.HopUs - 1), _grid.HopUs);
+        var start = _grid.StartOf(k);
+        if (start <= _nextCloseStart) return false;
+        SkippedCount += (start - _nextCloseStart) / _grid.HopUs;
+        _nextCloseStart = start;
+        return true;
     }
 
     private AlignedWindow BuildGridWindow(long start, int revision)

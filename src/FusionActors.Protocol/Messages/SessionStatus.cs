@@ -39,8 +39,9 @@ public sealed record StreamStatus(
     StreamCounters Counters) : ProtocolMessage, IWithSessionId;
 
 /// <param name="CommittedThroughUs">The last commit published to clients: frames before it are processed.</param>
+/// <param name="WindowsSkipped">Empty windows a single watermark step passed over without reporting them (a jump of thousands).</param>
 public sealed record AlignmentStatus(long WatermarkUs, long WindowsClosed, long Revisions, long LateEvidence, IReadOnlyDictionary<string, long> Shed, int BufferedEvidence,
-    long CommittedThroughUs = long.MinValue);
+    long CommittedThroughUs = long.MinValue, long WindowsSkipped = 0);
 
 public sealed record FusionStatus(string Policy, long Results, long NoEvidence, long WindowsWithMissingModality, IReadOnlyList<FusedResult> Recent);
 

@@ -56,7 +56,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
-                    _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence, _committedUs));
+                    _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence, _committedUs, _aligner.SkippedCount));
                 break;
             default: Unhandled(message); break;
         }
