@@ -77,11 +77,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         // opens only with its nonce: anyone who can reach this actor could send the rest (forged ones are dropped).
         switch (message)
         {
-            case FusedResult { Seal: var seal } when !Sealed(seal): Forged(message); return;
-            case FramesCommitted { Seal: var seal } when !Sealed(seal): Forged(message); return;
-            case ClockPing { Seal: var seal } when !Sealed(seal): Forged(message); return;
-            case StreamStateChanged { Seal: var seal } when !Sealed(seal): Forged(message); return;
-            case LateEvidence { Seal: var seal } when !Sealed(seal): Forged(message); return;
+            case ISealed { Seal: var seal } when !Sealed(seal): Forged(message); return;
             case SessionOpened { Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
             case CommandRejected { Command: nameof(OpenSession), Nonce: var nonce } when !Secrets.Equal(nonce, _nonce): Forged(message); return;
             case SessionFenced f when !Secrets.Equal(f.Nonce, _nonce) && !Sealed(f.Seal): Forged(message); return;

@@ -21,13 +21,7 @@ public sealed class ClientSpec : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _port = FreePort();
-        _node = await FusionNode.StartAsync(FusionOptions.FromHocon(FusionConfig.DefaultsText + $"""
-
-            fusion.node.port = {_port}
-            fusion.console.enabled = off
-            fusion.security.session-tokens = ["sensor-token"]
-            akka.loglevel = WARNING
-            """));
+        _node = await StartNodeAsync(_port, """fusion.security.session-tokens = ["sensor-token"]""");
     }
 
     public async Task DisposeAsync() => await _node.DisposeAsync();

@@ -29,13 +29,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _port = FreePort();
-        _node = await FusionNode.StartAsync(FusionOptions.FromHocon(FusionConfig.DefaultsText + $"""
-
-            fusion.node.port = {_port}
-            fusion.console.enabled = off
-            fusion.security.session-tokens = ["{Token}"]
-            akka.loglevel = WARNING
-            """));
+        _node = await StartNodeAsync(_port, $"""fusion.security.session-tokens = ["{Token}"]""");
         _stranger = ActorSystem.Create("stranger", StrangerConfig(WireConfig.Hocon));
     }
 

@@ -76,13 +76,7 @@ public sealed class NodeFullClientSpec : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _port = TestSessions.FreePort();
-        _node = await FusionNode.StartAsync(FusionOptions.FromHocon(FusionConfig.DefaultsText + $"""
-
-            fusion.node.port = {_port}
-            fusion.console.enabled = off
-            fusion.limits.max-sessions = 1
-            akka.loglevel = WARNING
-            """));
+        _node = await TestSessions.StartNodeAsync(_port, "fusion.limits.max-sessions = 1");
     }
 
     public async Task DisposeAsync() => await _node.DisposeAsync();

@@ -16,7 +16,7 @@ namespace FusionActors.Runtime.Tests;
 /// only thing that may come out is the serializer's typed exception or a message, and reading a buffer
 /// allocates no more than a small multiple of its size.
 /// </summary>
-public sealed class SerializerFuzzSpec(ITestOutputHelper output) : TestKit(LocalConfig, output)
+public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalConfig)
 {
     /// <summary>Mutations per valid buffer; about a million in all over the corpus.</summary>
     private const int MutationsPerSeed = 30_000; // 32 seeds: 960,000
@@ -58,7 +58,7 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper output) : TestKit(Local
                 total++;
             }
         }
-        output.WriteLine($"{total:N0} mutated buffers over {corpus.Count} seeds: {refused:N0} refused, {built:N0} built; worst {worstAllocation:N0} B allocated for one buffer, {worstAllocationPerByte} B per input byte");
+        log.WriteLine($"{total:N0} mutated buffers over {corpus.Count} seeds: {refused:N0} refused, {built:N0} built; worst {worstAllocation:N0} B allocated for one buffer, {worstAllocationPerByte} B per input byte");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(total >= 900_000, $"only {total} mutations ran");
         Assert.True(refused > 0 && built > 0, "the mutations neither only break nor only keep the buffers");

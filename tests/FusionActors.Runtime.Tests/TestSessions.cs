@@ -88,6 +88,16 @@ public static class TestSessions
         return results;
     }
 
+    /// <summary>A real one-node server on loopback at <paramref name="port"/>, console off, with <paramref name="hocon"/> over the defaults.</summary>
+    public static Task<FusionNode> StartNodeAsync(int port, string hocon = "") =>
+        FusionNode.StartAsync(FusionOptions.FromHocon(FusionConfig.DefaultsText + $"""
+
+            fusion.node.port = {port}
+            fusion.console.enabled = off
+            akka.loglevel = WARNING
+            {hocon}
+            """));
+
     /// <summary>A free TCP port on loopback for a node's remoting.</summary>
     public static int FreePort()
     {

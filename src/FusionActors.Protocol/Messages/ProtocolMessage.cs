@@ -57,5 +57,14 @@ public interface ICredentialed : IWithSessionId
     string? Credential { get; }
 }
 
+/// <summary>
+/// What a session sends its own client in the session's name (results, commits, pings, state changes, late evidence):
+/// the client takes it only with the seal of the incarnation it opened (<see cref="SessionOpened.Seal"/>).
+/// </summary>
+public interface ISealed
+{
+    string? Seal { get; }
+}
+
 /// <summary>Operator and chaos commands: from the wire, only with the operator credential; never through the client gateway.</summary>
 public interface IOperatorCommand : ICredentialed;

@@ -44,7 +44,7 @@ public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, l
 /// hold their state in memory, so evidence in a window not fused yet would die with its node.
 /// </remarks>
 /// <param name="Seal">On commits to the session's own client: the seal of its incarnation, which the client checks.</param>
-public sealed record FramesCommitted(string SessionId, long ThroughUs, string? Seal = null) : ProtocolMessage, IWithSessionId;
+public sealed record FramesCommitted(string SessionId, long ThroughUs, string? Seal = null) : ProtocolMessage, IWithSessionId, ISealed;
 
 /// <param name="Frames">
 /// The session's own endpoint. In-process code may send frames straight to it instead of through the shard
@@ -122,7 +122,7 @@ public sealed record ClusterMembers(string[] Up, string[] Unreachable) : Protoco
 /// (server time − session time) current by round trips, NTP-style, instead of relying on the reading at open.
 /// It is also the session's sign of life, so it carries the seal of the session's incarnation.
 /// </summary>
-public sealed record ClockPing(string SessionId, long ServerSentUs, string? Seal = null) : ProtocolMessage, IWithSessionId;
+public sealed record ClockPing(string SessionId, long ServerSentUs, string? Seal = null) : ProtocolMessage, IWithSessionId, ISealed;
 
 /// <summary>The client's answer to <see cref="ClockPing"/>: its session clock when it answered.</summary>
 public sealed record ClockPong(string SessionId, long ServerSentUs, long ClientNowUs, string? Credential = null) : ProtocolMessage, ICredentialed;
