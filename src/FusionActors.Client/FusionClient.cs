@@ -5,10 +5,12 @@ using Akka.Cluster.Tools.Client;
 using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
 using Akka.Streams;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Security;
-using FusionActors.Serialization;
-using FusionActors.Specs;
+using FusionActors.Protocol.Security;
+using FusionActors.Protocol.Serialization;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Client;
 

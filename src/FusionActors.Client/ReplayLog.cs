@@ -1,6 +1,6 @@
 using System.Threading.Channels;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Streams;
 
 namespace FusionActors.Client;
 

@@ -4,8 +4,10 @@ using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Client;
 

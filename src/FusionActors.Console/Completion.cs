@@ -1,4 +1,4 @@
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
 namespace FusionActors.Fusionctl;
 

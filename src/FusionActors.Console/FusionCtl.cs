@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
 namespace FusionActors.Fusionctl;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using FusionActors.OperatorConsole.Wire;
 using Spectre.Console;
 using Spectre.Console.Rendering;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
 namespace FusionActors.Fusionctl;
 

@@ -1,5 +1,6 @@
 using FusionActors.Host.Commands;
-using FusionActors.Specs;
+using FusionActors.Core.Specs;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Host;
 

@@ -2,7 +2,7 @@ extern alias fusionctl;
 
 using Xunit;
 using fusionctl::FusionActors.Fusionctl;
-using fusionctl::FusionActors.OperatorConsole.Wire;
+using fusionctl::FusionActors.Runtime.OperatorConsole.Wire;
 
 namespace FusionActors.Fusionctl.Tests;
 

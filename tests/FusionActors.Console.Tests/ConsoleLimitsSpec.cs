@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using FusionActors.Metrics;
-using FusionActors.OperatorConsole;
-using FusionActors.OperatorConsole.Wire;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.OperatorConsole;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
 namespace FusionActors.Fusionctl.Tests;
 
@@ -20,7 +20,7 @@ public sealed class ConsoleLimitsSpec(ConsoleNode node)
     private ConsoleHost StartHost(ConsoleOptions options, params CommandPaletteHandler[] extra)
     {
         var context = new ConsoleContext(node.Node.System, node.Node.Sessions, node.Node.Metrics!,
-            FusionActors.Actors.OperatorCredential.For(null).Value);
+            FusionActors.Runtime.Gateway.OperatorCredential.For(null).Value);
         return ConsoleHost.Start(options with { Port = 0 }, node.Node.System, [.. OperatorConsoleHosting.BuiltInPalettes(context), .. extra],
             "limits-test", NullLogger.Instance);
     }

@@ -2,12 +2,14 @@ extern alias fusionctl;
 
 using System.Text.Json.Nodes;
 using Akka.Actor;
-using FusionActors.Hosting;
 using FusionActors.Inference.Data;
-using FusionActors.OperatorConsole;
-using FusionActors.Protocol;
-using FusionActors.Specs;
 using Xunit;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.OperatorConsole;
 using fusionctl::FusionActors.Fusionctl;
 
 namespace FusionActors.Fusionctl.Tests;

@@ -1,9 +1,9 @@
 extern alias fusionctl;
 
 using Akka.Configuration;
-using FusionActors.OperatorConsole;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
+using FusionActors.Runtime.OperatorConsole;
 using fusionctl::FusionActors.Fusionctl;
 
 namespace FusionActors.Fusionctl.Tests;
@@ -79,7 +79,7 @@ public sealed class ConsoleStartupSpec
         Assert.DoesNotContain("tok-123", options.ToString());
         Assert.DoesNotContain("pw-456", options.ToString());
 
-        var defaults = FusionActors.Hosting.FusionOptions.Load().OperatorConsole;
+        var defaults = FusionActors.Runtime.Hosting.FusionOptions.Load().OperatorConsole;
         Assert.False(defaults.Tls);
         Assert.Null(defaults.TlsPassword);
     }
@@ -93,7 +93,7 @@ public sealed class ConsoleStartupSpec
         Assert.Equal(TimeSpan.FromSeconds(30), options.IdleTimeout);
         Assert.Equal(7, options.MaxQueuedResponses);
 
-        var defaults = FusionActors.Hosting.FusionOptions.Load().OperatorConsole;
+        var defaults = FusionActors.Runtime.Hosting.FusionOptions.Load().OperatorConsole;
         Assert.Equal(64, defaults.MaxConnections);
         Assert.Equal(TimeSpan.FromMinutes(5), defaults.IdleTimeout);
         Assert.Equal(1000, defaults.MaxQueuedResponses);

@@ -4,8 +4,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
-using FusionActors.Metrics;
 using Xunit;
+using FusionActors.Runtime.Metrics;
 
 namespace FusionActors.Fusionctl.Tests;
 

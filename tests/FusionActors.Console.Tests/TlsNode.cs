@@ -1,5 +1,5 @@
 using System.Net;
-using FusionActors.OperatorConsole;
+using FusionActors.Runtime.OperatorConsole;
 
 namespace FusionActors.Fusionctl.Tests;
 

@@ -1,5 +1,5 @@
-using FusionActors.OperatorConsole;
 using Xunit;
+using FusionActors.Runtime.OperatorConsole;
 
 namespace FusionActors.Fusionctl.Tests;
 

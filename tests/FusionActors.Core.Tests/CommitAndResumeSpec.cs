@@ -1,7 +1,9 @@
-using FusionActors.Alignment;
-using FusionActors.Specs;
-using FusionActors.Streams;
-using FusionActors.Time;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
+using FusionActors.Protocol.Specs;
+
 using static FusionActors.Core.Tests.TestData;
 
 namespace FusionActors.Core.Tests;

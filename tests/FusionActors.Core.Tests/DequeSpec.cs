@@ -1,4 +1,4 @@
-using FusionActors.Streams;
+using FusionActors.Core.Streams;
 
 namespace FusionActors.Core.Tests;
 

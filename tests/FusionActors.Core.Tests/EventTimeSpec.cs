@@ -1,4 +1,4 @@
-using FusionActors.Time;
+using FusionActors.Core.Time;
 
 namespace FusionActors.Core.Tests;
 

@@ -1,7 +1,8 @@
-using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Streams;
 using Xunit;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Core.Tests;
 

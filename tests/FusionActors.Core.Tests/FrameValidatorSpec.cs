@@ -1,11 +1,11 @@
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Streams;
 
 namespace FusionActors.Core.Tests;
 
 public class FrameValidatorSpec
 {
-    private static readonly Specs.StreamSpec Spec = TestData.Stream("imu", frameLength: 4) with { MaxFutureSkewUs = 5 * TestData.Sec, MaxFrameBytes = 64 };
+    private static readonly Protocol.Specs.StreamSpec Spec = TestData.Stream("imu", frameLength: 4) with { MaxFutureSkewUs = 5 * TestData.Sec, MaxFrameBytes = 64 };
 
     [Fact]
     public void A_good_frame_passes()

@@ -1,6 +1,9 @@
-using FusionActors.Fusion;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+
 using static FusionActors.Core.Tests.TestData;
 
 namespace FusionActors.Core.Tests;

@@ -1,4 +1,6 @@
-using FusionActors.Specs;
+using FusionActors.Core.Specs;
+using FusionActors.Protocol.Specs;
+
 using static FusionActors.Core.Tests.TestData;
 
 namespace FusionActors.Core.Tests;

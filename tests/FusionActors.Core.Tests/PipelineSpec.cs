@@ -1,12 +1,13 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using FusionActors.Alignment;
-using FusionActors.Fusion;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Streams;
-using FusionActors.Time;
+using FusionActors.Protocol.Specs;
 using static FusionActors.Core.Tests.TestData;
 
 namespace FusionActors.Core.Tests;

@@ -1,4 +1,4 @@
-using FusionActors.Supervision;
+using FusionActors.Core.Supervision;
 
 namespace FusionActors.Core.Tests;
 

@@ -1,8 +1,10 @@
-using FusionActors.Alignment;
-using FusionActors.Fusion;
-using FusionActors.Protocol;
-using FusionActors.Specs;
 using Xunit;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Core.Tests;
 

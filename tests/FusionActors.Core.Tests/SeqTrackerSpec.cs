@@ -1,4 +1,4 @@
-using FusionActors.Streams;
+using FusionActors.Core.Streams;
 
 namespace FusionActors.Core.Tests;
 
@@ -103,13 +103,13 @@ public class ResumedSeqTrackerSpec
     [Fact]
     public void Seqs_a_resumed_client_still_holds_below_its_resume_point_are_new_once_and_the_rest_below_are_taken()
     {
-        var seqs = new FusionActors.Streams.SeqTracker(window: 64, firstSeq: 3000, expectedBelow: [0, 7, -3, 5000]);
-        Assert.Equal(FusionActors.Streams.SeqCheck.New, seqs.Take(0));
-        Assert.Equal(FusionActors.Streams.SeqCheck.Duplicate, seqs.Take(0));
-        Assert.Equal(FusionActors.Streams.SeqCheck.Duplicate, seqs.Take(1)); // committed before the resume
-        Assert.Equal(FusionActors.Streams.SeqCheck.New, seqs.Take(7));
+        var seqs = new FusionActors.Core.Streams.SeqTracker(window: 64, firstSeq: 3000, expectedBelow: [0, 7, -3, 5000]);
+        Assert.Equal(FusionActors.Core.Streams.SeqCheck.New, seqs.Take(0));
+        Assert.Equal(FusionActors.Core.Streams.SeqCheck.Duplicate, seqs.Take(0));
+        Assert.Equal(FusionActors.Core.Streams.SeqCheck.Duplicate, seqs.Take(1)); // committed before the resume
+        Assert.Equal(FusionActors.Core.Streams.SeqCheck.New, seqs.Take(7));
         // The run from the resume point is taken as usual, however far the held seqs lie below it.
-        for (long s = 3000; s < 3200; s++) Assert.Equal(FusionActors.Streams.SeqCheck.New, seqs.Take(s));
+        for (long s = 3000; s < 3200; s++) Assert.Equal(FusionActors.Core.Streams.SeqCheck.New, seqs.Take(s));
         Assert.Equal(3200, seqs.LowestMissing);
         Assert.Equal(0, seqs.Skipped);
     }

@@ -1,6 +1,7 @@
-using FusionActors.Alignment;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Time;
 
 namespace FusionActors.Core.Tests;
 

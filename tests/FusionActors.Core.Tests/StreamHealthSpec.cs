@@ -1,5 +1,5 @@
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Streams;
 
 namespace FusionActors.Core.Tests;
 

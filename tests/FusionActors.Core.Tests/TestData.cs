@@ -1,7 +1,9 @@
-using FusionActors.Alignment;
-using FusionActors.Fusion;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Core.Tests;
 

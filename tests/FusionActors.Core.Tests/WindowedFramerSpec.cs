@@ -1,6 +1,6 @@
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Streams;
-using FusionActors.Time;
 
 namespace FusionActors.Core.Tests;
 
@@ -107,8 +107,8 @@ public class WindowedFramerSpec
     {
         // An input starting before the session start belongs to no window the aligner will ever open.
         var f = new WindowedFramer("mic", Sec, 500 * Ms, 16_000, originUs: 0);
-        var aligner = new FusionActors.Alignment.Aligner(TestData.Session(
-            TestData.Stream("mic", "audio", frameLength: FrameSamples) with { SampleRateHz = 16_000, Framing = Specs.Framing.Windowed(Sec, 500 * Ms) }));
+        var aligner = new FusionActors.Core.Alignment.Aligner(TestData.Session(
+            TestData.Stream("mic", "audio", frameLength: FrameSamples) with { SampleRateHz = 16_000, Framing = Protocol.Specs.Framing.Windowed(Sec, 500 * Ms) }));
         for (var i = 0; i < 100; i++) f.Add(Chunk(i), EventTime.MinusInfinity);
         var inputs = f.Drain(2 * Sec - 1);
         Assert.All(inputs, i => Assert.True(i.StartUs >= 0, $"input starts at {i.StartUs}"));

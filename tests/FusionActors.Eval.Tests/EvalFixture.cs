@@ -1,8 +1,8 @@
 using FusionActors.Host.Commands;
 using FusionActors.Host.Eval;
-using FusionActors.Hosting;
 using FusionActors.Inference.Data;
 using Xunit;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Eval.Tests;
 

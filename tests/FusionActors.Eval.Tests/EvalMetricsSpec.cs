@@ -1,6 +1,7 @@
 using FusionActors.Host.Eval;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
 
 namespace FusionActors.Eval.Tests;
 

@@ -1,6 +1,7 @@
 using FusionActors.Client;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
 
 namespace FusionActors.Runtime.Tests;
 

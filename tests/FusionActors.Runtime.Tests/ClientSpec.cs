@@ -1,8 +1,9 @@
 using Akka.Actor;
 using FusionActors.Client;
-using FusionActors.Hosting;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Runtime.Hosting;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;
@@ -97,7 +98,7 @@ public sealed class ClientSpec : IAsyncLifetime
         await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("client-6"));
         await PushWindow(session, 0);
         // The server loses the session and, before the client can reopen it, another spec takes its id.
-        var other = Spec("client-6") with { Window = FusionActors.Specs.WindowSpec.Tumbling(500_000) };
+        var other = Spec("client-6") with { Window = FusionActors.Protocol.Specs.WindowSpec.Tumbling(500_000) };
         Assert.IsType<SessionClosed>(await _node.Sessions.Ask<object>(new CloseSession("client-6"), Wait));
         // Queued at the shard behind the stopping entity, this open is served before the client's reopen, which
         // must first hear that the old entity terminated.
@@ -159,7 +160,7 @@ public sealed class ClientSpec : IAsyncLifetime
             akka.actor.serializers.mystery = "{{typeof(MysterySerializer).AssemblyQualifiedName}}"
             akka.actor.serialization-bindings { "{{typeof(Mystery).AssemblyQualifiedName}}" = mystery }
             akka.actor.serialization-identifiers { "{{typeof(MysterySerializer).AssemblyQualifiedName}}" = 9901 }
-            {{FusionActors.Serialization.WireConfig.Hocon}}
+            {{FusionActors.Protocol.Serialization.WireConfig.Hocon}}
             """;
         using var stranger = ActorSystem.Create("stranger", hocon);
         var gateway = stranger.ActorSelection($"akka.tcp://fusion@127.0.0.1:{_port}/user/fusion-gateway");

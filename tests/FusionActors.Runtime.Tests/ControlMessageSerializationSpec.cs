@@ -1,8 +1,10 @@
 using Akka.TestKit.Xunit2;
-using FusionActors.Protocol;
-using FusionActors.Serialization;
-using FusionActors.Specs;
 using Xunit;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Serialization;
+using FusionActors.Protocol.Specs;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;

@@ -1,9 +1,10 @@
 using System.Runtime.Serialization;
 using Akka.Serialization;
 using Akka.TestKit.Xunit2;
-using FusionActors.Protocol;
-using FusionActors.Serialization;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Serialization;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;

@@ -4,11 +4,13 @@ using System.Text;
 using Akka.Actor;
 using Akka.Dispatch.SysMsg;
 using FusionActors.Client;
-using FusionActors.Hosting;
-using FusionActors.Protocol;
-using FusionActors.Serialization;
-using FusionActors.Specs;
 using Xunit;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Serialization;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Hosting;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using FusionActors.Client;
-using FusionActors.Hosting;
 using Xunit;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Runtime.Tests;
 
@@ -39,9 +39,9 @@ public sealed class NodeFullSpec() : Akka.TestKit.Xunit2.TestKit(TestSessions.Lo
     [Fact]
     public void Opens_beyond_the_node_s_maximum_of_sessions_are_answered_node_full_and_succeed_once_one_closes()
     {
-        var admission = new FusionActors.Actors.SessionAdmission(2);
+        var admission = new FusionActors.Runtime.Sessions.SessionAdmission(2);
         Akka.Actor.IActorRef Session(string id) =>
-            Sys.ActorOf(FusionActors.Actors.SessionActor.Props(id, TestSessions.Encoders, TestSessions.FastBackoff, sharded: false, admission: admission));
+            Sys.ActorOf(FusionActors.Runtime.Sessions.SessionActor.Props(id, TestSessions.Encoders, TestSessions.FastBackoff, sharded: false, admission: admission));
         var a = Session("full-a");
         a.Tell(new FusionActors.Protocol.OpenSession(TestSessions.Spec("full-a"), 0), TestActor);
         ExpectMsg<FusionActors.Protocol.SessionOpened>(Wait);
@@ -102,10 +102,10 @@ public sealed class MetricTagSpec
     [Fact]
     public void Modality_names_from_clients_cannot_grow_the_metric_tags_without_end()
     {
-        var tags = new FusionActors.Metrics.BoundedTags(64);
+        var tags = new FusionActors.Runtime.Metrics.BoundedTags(64);
         Assert.Equal("audio", tags.For("audio"));
         var seen = Enumerable.Range(0, 500).Select(i => tags.For($"made-up-modality-{i}")).ToHashSet();
-        Assert.Contains(FusionActors.Metrics.BoundedTags.Other, seen);
+        Assert.Contains(FusionActors.Runtime.Metrics.BoundedTags.Other, seen);
         Assert.Equal(64, seen.Count); // 63 names besides audio, and "other"
         Assert.Equal("audio", tags.For("audio")); // known names keep theirs
     }

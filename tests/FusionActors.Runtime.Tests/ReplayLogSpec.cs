@@ -1,7 +1,8 @@
 using System.Threading.Channels;
 using FusionActors.Client;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
 
 namespace FusionActors.Runtime.Tests;
 

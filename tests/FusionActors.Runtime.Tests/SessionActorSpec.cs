@@ -1,11 +1,18 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using FusionActors.Actors;
-using FusionActors.Chaos;
+using Xunit;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Inference;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using Xunit;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Encoders.Chaos;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;
@@ -58,7 +65,7 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     public void An_idle_open_session_asks_its_shard_to_passivate_it()
     {
         // The shard is this test (the session's parent); the session times its idleness itself.
-        var session = ChildActorOf(SessionActor.Props("s-idle", Encoders, FastBackoff, sharded: true, passivateIdleAfter: TimeSpan.FromMilliseconds(300)));
+        var session = ChildActorOf(SessionActor.Props("s-idle", TestSessions.Encoders, FastBackoff, sharded: true, passivateIdleAfter: TimeSpan.FromMilliseconds(300)));
         session.Tell(new OpenSession(Spec("s-idle"), 0), TestActor);
         FishForMessage(m => m is SessionOpened, Wait);
         FishForMessage(m => m is Akka.Cluster.Sharding.Passivate, Wait);
@@ -231,7 +238,7 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     public void An_input_that_makes_the_encoder_fail_three_times_is_quarantined_and_the_rest_go_on()
     {
         const float poison = 0.123f;
-        var encoders = new PoisonEncoderProvider(Encoders, s => s.StreamId == Camera ? input => input.Span[0] == poison : null);
+        var encoders = new PoisonEncoderProvider(TestSessions.Encoders, s => s.StreamId == Camera ? input => input.Span[0] == poison : null);
         var (session, results) = Open(Spec("s-poison"), SessionProps("s-poison", encoders));
         var bad = (float[])Sample[0].Image.Clone();
         bad[0] = poison;
@@ -251,7 +258,7 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     public void An_encoder_that_does_not_answer_in_time_counts_as_failed_and_its_input_is_quarantined_while_the_session_goes_on()
     {
         const float stalls = 0.321f;
-        var encoders = new StallingEncoders(Encoders, Camera, input => input.Span[0] == stalls, TimeSpan.FromSeconds(1));
+        var encoders = new StallingEncoders(TestSessions.Encoders, Camera, input => input.Span[0] == stalls, TimeSpan.FromSeconds(1));
         var backoff = FastBackoff with { EncodeDeadline = TimeSpan.FromMilliseconds(200) };
         var (session, results) = Open(Spec("s-stall"), SessionProps("s-stall", encoders, backoff));
         var stuck = (float[])Sample[0].Image.Clone();
@@ -284,7 +291,7 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     [Fact]
     public void A_stream_over_its_restart_budget_is_failed_and_fusion_goes_on_without_it()
     {
-        var encoders = new PoisonEncoderProvider(Encoders, s => s.StreamId == Camera ? _ => true : null);
+        var encoders = new PoisonEncoderProvider(TestSessions.Encoders, s => s.StreamId == Camera ? _ => true : null);
         var backoff = FastBackoff with { MaxRestarts = 1 };
         var (session, results) = Open(Spec("s-failed"), SessionProps("s-failed", encoders, backoff));
         Feed(session, "s-failed", 0, 4, 0, 0);

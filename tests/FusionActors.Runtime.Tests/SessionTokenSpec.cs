@@ -1,7 +1,8 @@
 using Akka.Actor;
-using FusionActors.Hosting;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Runtime.Hosting;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;

@@ -1,8 +1,13 @@
 using Akka.Actor;
-using FusionActors.Actors;
-using FusionActors.Hosting;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;

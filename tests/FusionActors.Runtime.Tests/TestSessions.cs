@@ -1,11 +1,18 @@
 using Akka.Actor;
-using FusionActors.Actors;
-using FusionActors.Hosting;
-using FusionActors.Inference;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Supervision;
+using FusionActors.Inference;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Supervision;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Runtime.Tests;
 

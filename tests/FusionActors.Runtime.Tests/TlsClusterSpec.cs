@@ -9,12 +9,17 @@ using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
-using FusionActors.Actors;
 using FusionActors.Client;
-using FusionActors.Hosting;
-using FusionActors.Protocol;
-using FusionActors.Security;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Security;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;
@@ -341,7 +346,7 @@ public sealed class TlsClusterSpec(TlsCluster tls) : IClassFixture<TlsCluster>
         {
             try
             {
-                var selection = _system.ActorSelection($"{node}/user/{FusionActors.Actors.SessionGateway.Name}");
+                var selection = _system.ActorSelection($"{node}/user/{FusionActors.Runtime.Gateway.SessionGateway.Name}");
                 return (await selection.Ask<ActorIdentity>(new Identify(name), timeout)).Subject;
             }
             catch (AskTimeoutException)

@@ -1,6 +1,7 @@
 using Akka.TestKit.Xunit2;
-using FusionActors.Protocol;
 using Xunit;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;
@@ -107,7 +108,7 @@ public sealed class FusionRestartSpec() : TestKit(LocalConfig)
 
         // A real failure inside the fusion actor: a window it cannot fuse.
         EventFilter.Exception<NullReferenceException>().ExpectOne(() =>
-            Sys.ActorSelection(session.Path / "fusion").Tell(new Actors.FusionActor.FuseWindow(null!, null!)));
+            Sys.ActorSelection(session.Path / "fusion").Tell(new FusionActors.Runtime.Fusion.FusionActor.FuseWindow(null!, null!)));
 
         for (var w = 0; w < 2; w++)
         {

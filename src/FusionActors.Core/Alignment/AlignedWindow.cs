@@ -1,6 +1,7 @@
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
-namespace FusionActors.Alignment;
+namespace FusionActors.Core.Alignment;
 
 /// <summary>
 /// The evidence of one closed window, per stream, as the fusion sees it. Revision 0 is the first

@@ -1,8 +1,10 @@
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Time;
+using FusionActors.Protocol.Specs;
 
-namespace FusionActors.Alignment;
+namespace FusionActors.Core.Alignment;
 
 /// <summary>What one step of the aligner produced: windows to fuse (new or revised) and late evidence for the side output.</summary>
 public sealed class AlignmentOutput

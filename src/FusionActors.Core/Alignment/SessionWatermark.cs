@@ -1,7 +1,8 @@
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Time;
 
-namespace FusionActors.Alignment;
+namespace FusionActors.Core.Alignment;
 
 /// <summary>
 /// Session watermark: the minimum over Active and Restarting streams of what each has

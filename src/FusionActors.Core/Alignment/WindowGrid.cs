@@ -1,4 +1,4 @@
-namespace FusionActors.Alignment;
+namespace FusionActors.Core.Alignment;
 
 /// <summary>Tumbling and sliding windows: [origin + k·hop, origin + k·hop + length).</summary>
 public readonly record struct WindowGrid(long OriginUs, long LengthUs, long HopUs)

@@ -1,8 +1,10 @@
-using FusionActors.Alignment;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
-namespace FusionActors.Fusion;
+namespace FusionActors.Core.Fusion;
 
 /// <summary>
 /// Decides each aligned window. Per modality: pooled calibrated log-posterior (mean of the

@@ -1,4 +1,4 @@
-namespace FusionActors.Fusion;
+namespace FusionActors.Core.Fusion;
 
 /// <summary>Numerically careful helpers for log-probabilities.</summary>
 public static class Probabilities

@@ -1,6 +1,7 @@
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
-namespace FusionActors.Fusion;
+namespace FusionActors.Core.Fusion;
 
 /// <summary>What the fusion knows of a stream's health when it decides a window.</summary>
 /// <param name="Reliability">The stream's reliability now (0 while Restarting or Failed).</param>

@@ -1,4 +1,6 @@
-namespace FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+
+namespace FusionActors.Core.Specs;
 
 /// <summary>
 /// Upper bounds on what a session spec may ask of a node (fusion.limits in config/fusion.hocon, with these

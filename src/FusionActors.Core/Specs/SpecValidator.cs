@@ -1,4 +1,6 @@
-namespace FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+
+namespace FusionActors.Core.Specs;
 
 /// <summary>A session spec that cannot run; <see cref="SpecException.Problems"/> lists every reason.</summary>
 public sealed class SpecException(IReadOnlyList<string> problems)

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 /// <summary>
 /// A double-ended queue on a growable ring buffer: adds and removes at both ends without allocating per item

@@ -1,7 +1,8 @@
+using FusionActors.Core.Specs;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 /// <summary>Checks a frame's shape and values against its stream spec, before any state changes.</summary>
 public static class FrameValidator

@@ -1,6 +1,6 @@
 using FusionActors.Protocol;
 
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 /// <summary>What happened to a frame given to a framer.</summary>
 public enum FrameFate

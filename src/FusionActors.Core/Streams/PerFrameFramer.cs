@@ -1,6 +1,6 @@
 using FusionActors.Protocol;
 
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 /// <summary>
 /// Each frame is one encoder input, emitted at once; a late frame is still encoded (the alignment judges

@@ -1,4 +1,4 @@
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 public enum SeqCheck
 {

@@ -1,6 +1,6 @@
 using FusionActors.Protocol;
 
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 /// <summary>
 /// Health of one stream: its state and a reliability score r in [0,1], an exponentially

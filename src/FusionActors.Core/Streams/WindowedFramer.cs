@@ -1,8 +1,8 @@
-using FusionActors.Alignment;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Time;
 
-namespace FusionActors.Streams;
+namespace FusionActors.Core.Streams;
 
 /// <summary>
 /// Concatenates frames by event time into inputs [origin + k·hop, origin + k·hop + length).

@@ -1,4 +1,4 @@
-namespace FusionActors.Supervision;
+namespace FusionActors.Core.Supervision;
 
 /// <summary>
 /// Exponential backoff with jitter for encoder restarts (min 100 ms, max 10 s),

@@ -1,4 +1,4 @@
-namespace FusionActors.Supervision;
+namespace FusionActors.Core.Supervision;
 
 /// <summary>
 /// Counts encoder failures per input (keyed by stream-local start time and revision). An input that failed

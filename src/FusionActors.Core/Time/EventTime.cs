@@ -1,4 +1,4 @@
-namespace FusionActors.Time;
+namespace FusionActors.Core.Time;
 
 /// <summary>
 /// Event time is microseconds on the session clock (a <see cref="long"/>), stamped by the client.

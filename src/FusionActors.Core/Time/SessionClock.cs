@@ -1,4 +1,4 @@
-namespace FusionActors.Time;
+namespace FusionActors.Core.Time;
 
 /// <summary>
 /// Estimates the offset between the server clock and a client's session clock

@@ -1,4 +1,4 @@
-namespace FusionActors.Time;
+namespace FusionActors.Core.Time;
 
 /// <summary>
 /// Per-stream watermark: max event time seen minus the bounded out-of-orderness,

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using Akka.Actor;
-using FusionActors.Hosting;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Bench;
 

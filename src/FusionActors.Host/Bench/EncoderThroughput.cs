@@ -1,7 +1,9 @@
 using System.Diagnostics;
-using FusionActors.Hosting;
+using FusionActors.Core.Specs;
 using FusionActors.Inference;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Bench;
 

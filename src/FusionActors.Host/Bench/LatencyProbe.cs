@@ -1,7 +1,8 @@
 using System.Diagnostics;
 using Akka.Actor;
-using FusionActors.Hosting;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Bench;
 
@@ -31,7 +32,7 @@ public static class LatencyProbe
         var expected = (long)windowsPerSession * sessions;
         var region = node.Sessions;
 
-        var specs = new List<FusionActors.Specs.SessionSpec>();
+        var specs = new List<FusionActors.Protocol.Specs.SessionSpec>();
         var subscribers = new List<(IActorRef Actor, LatencySubscriber.Log Log)>();
         for (var s = 0; s < sessions; s++)
         {

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using FusionActors.Hosting;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Bench;
 

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Serialization;
+using FusionActors.Protocol.Serialization;
 
 namespace FusionActors.Host.Bench;
 

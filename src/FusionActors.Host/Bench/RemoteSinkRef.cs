@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using FusionActors.Client;
 using FusionActors.Host.Playback;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Host.Bench;
 

@@ -1,10 +1,11 @@
 using System.Diagnostics;
-using FusionActors.Alignment;
-using FusionActors.Fusion;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Inference;
 using FusionActors.Protocol;
-using FusionActors.Streams;
-using FusionActors.Time;
+using FusionActors.Runtime.Encoders;
 
 namespace FusionActors.Host.Bench;
 

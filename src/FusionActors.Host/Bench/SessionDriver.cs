@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
 namespace FusionActors.Host.Bench;

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using Akka.Actor;
 using FusionActors.Host.Playback;
-using FusionActors.Hosting;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Bench;
 

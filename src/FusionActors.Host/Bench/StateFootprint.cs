@@ -1,11 +1,12 @@
-using FusionActors.Alignment;
-using FusionActors.Fusion;
 using FusionActors.Host.Playback;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Supervision;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Streams;
-using FusionActors.Supervision;
-using FusionActors.Time;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Host.Bench;
 

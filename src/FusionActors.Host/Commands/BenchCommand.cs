@@ -1,8 +1,13 @@
 using System.Text.Json;
-using FusionActors.Actors;
 using FusionActors.Host.Bench;
-using FusionActors.Hosting;
 using FusionActors.Inference;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Host.Commands;
 

@@ -1,12 +1,18 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Akka.Actor;
-using FusionActors.Actors;
-using FusionActors.Hosting;
 using FusionActors.Host.Playback;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Host.Commands;
 

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using FusionActors.Hosting;
 using FusionActors.Host.Eval;
-using FusionActors.Inference;
 using FusionActors.Inference.Data;
+using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Commands;
 

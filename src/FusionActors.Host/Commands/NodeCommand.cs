@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using Akka.Cluster;
-using FusionActors.Hosting;
 using Microsoft.Extensions.Logging;
+using FusionActors.Runtime.Hosting;
 
 namespace FusionActors.Host.Commands;
 

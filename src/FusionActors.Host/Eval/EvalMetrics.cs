@@ -1,5 +1,7 @@
+using FusionActors.Core.Streams;
 using FusionActors.Inference;
 using FusionActors.Protocol;
+using FusionActors.Runtime.Encoders;
 
 namespace FusionActors.Host.Eval;
 

@@ -1,5 +1,6 @@
-using FusionActors.Protocol;
 using ScottPlot;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
 
 namespace FusionActors.Host.Eval;
 

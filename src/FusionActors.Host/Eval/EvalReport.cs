@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
 namespace FusionActors.Host.Eval;

@@ -1,14 +1,21 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Akka.Actor;
-using FusionActors.Actors;
-using FusionActors.Chaos;
-using FusionActors.Hosting;
 using FusionActors.Host.Playback;
-using FusionActors.Inference;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Inference;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Encoders.Chaos;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Host.Eval;
 

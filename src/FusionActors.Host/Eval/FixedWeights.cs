@@ -1,8 +1,9 @@
 using System.Text.Json;
-using FusionActors.Fusion;
 using FusionActors.Host.Playback;
-using FusionActors.Inference;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Fusion;
+using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
 
 namespace FusionActors.Host.Eval;
 

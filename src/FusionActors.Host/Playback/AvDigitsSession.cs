@@ -1,4 +1,5 @@
-using FusionActors.Specs;
+using FusionActors.Core.Specs;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Host.Playback;
 

@@ -1,8 +1,9 @@
 using System.Threading.Channels;
 using Akka.Actor;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Time;
 
 namespace FusionActors.Host.Playback;
 

@@ -1,4 +1,5 @@
 using FusionActors.Inference.Data;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
 namespace FusionActors.Host.Playback;

@@ -1,5 +1,6 @@
 using FusionActors.Client;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
 namespace FusionActors.Host.Remote;

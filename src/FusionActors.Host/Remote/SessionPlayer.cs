@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FusionActors.Client;
 using FusionActors.Host.Playback;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
 namespace FusionActors.Host.Remote;

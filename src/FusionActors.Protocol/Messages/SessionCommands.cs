@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Streams;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Protocol;
 

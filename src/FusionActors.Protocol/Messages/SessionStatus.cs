@@ -1,4 +1,3 @@
-using FusionActors.Protocol;
 
 namespace FusionActors.Protocol;
 

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Akka.Event;
 using Akka.Remote.Transport.DotNetty;
 
-namespace FusionActors.Security;
+namespace FusionActors.Protocol.Security;
 
 /// <summary>
 /// TLS trust of FusionActors remoting, the same on nodes and clients: a peer's certificate is accepted only

@@ -6,7 +6,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using FusionActors.Protocol;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// Binary wire format of the hot messages (frames, frame batches, heartbeats): no JSON on the hot path.

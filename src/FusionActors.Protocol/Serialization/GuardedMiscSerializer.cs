@@ -3,7 +3,7 @@ using Akka.Actor;
 using Akka.Remote.Serialization;
 using Akka.Serialization;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// Akka's misc-message serializer (id 16), for what remoting itself needs from the wire: identify, actor refs,

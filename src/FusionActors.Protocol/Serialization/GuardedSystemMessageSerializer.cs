@@ -2,7 +2,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Remote.Serialization;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// Akka's system-message serializer (id 22), for remote death watch (watch, unwatch, death notices), which

@@ -6,7 +6,7 @@ using Akka.Serialization;
 using Akka.Streams;
 using FusionActors.Protocol;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// The wire format of every application message but frames: System.Text.Json of the concrete type that the

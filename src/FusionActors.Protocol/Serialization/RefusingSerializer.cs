@@ -1,7 +1,7 @@
 using System.Runtime.Serialization;
 using Akka.Actor;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// Holds the id of one of Akka's serializers that builds whatever type a payload names, so that nothing from

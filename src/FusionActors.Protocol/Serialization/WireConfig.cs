@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// The serialization settings both ends of the wire need, made from <see cref="WireTypes"/>: frames in the binary

@@ -1,6 +1,6 @@
 using FusionActors.Protocol;
 
-namespace FusionActors.Serialization;
+namespace FusionActors.Protocol.Serialization;
 
 /// <summary>
 /// Every application message that may cross a process boundary, with the serializer it is bound to: the one

@@ -1,4 +1,4 @@
-namespace FusionActors.Specs;
+namespace FusionActors.Protocol.Specs;
 
 public enum FusionPolicyKind
 {

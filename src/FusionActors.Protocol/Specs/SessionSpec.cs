@@ -1,4 +1,4 @@
-namespace FusionActors.Specs;
+namespace FusionActors.Protocol.Specs;
 
 /// <summary>One fused scene: its streams, windows, fusion policy and bounds.</summary>
 public sealed record SessionSpec

@@ -1,4 +1,4 @@
-namespace FusionActors.Specs;
+namespace FusionActors.Protocol.Specs;
 
 /// <summary>What to do when a bounded buffer is full.</summary>
 public enum OverflowPolicy

@@ -1,7 +1,7 @@
 using Akka.Configuration;
-using FusionActors.Serialization;
+using FusionActors.Protocol.Serialization;
 
-namespace FusionActors.Hosting;
+namespace FusionActors.Runtime.Hosting;
 
 /// <summary>The embedded defaults (config/fusion.hocon) and layering of a file over them.</summary>
 /// <remarks>

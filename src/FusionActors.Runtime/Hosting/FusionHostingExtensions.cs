@@ -4,10 +4,15 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.Client;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using FusionActors.Actors;
 using FusionActors.Inference;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Hosting;
+namespace FusionActors.Runtime.Hosting;
 
 /// <summary>Wiring of a FusionActors node, one concern per extension, so Program.cs reads like a table of contents.</summary>
 public static class FusionHostingExtensions
@@ -60,7 +65,7 @@ public static class FusionHostingExtensions
     /// The gateway remote clients talk to (<see cref="SessionGateway"/>), registered with the ClusterClient
     /// receptionist of every node, so a client with any live node among its contacts reaches every session.
     /// </summary>
-    public static AkkaConfigurationBuilder WithFusionGateway(this AkkaConfigurationBuilder builder, Specs.SpecLimits? limits = null) =>
+    public static AkkaConfigurationBuilder WithFusionGateway(this AkkaConfigurationBuilder builder, Core.Specs.SpecLimits? limits = null) =>
         builder.WithActors((system, registry) =>
         {
             var gateway = system.ActorOf(SessionGateway.Props(registry.Get<SessionRegion>(), limits), SessionGateway.Name);

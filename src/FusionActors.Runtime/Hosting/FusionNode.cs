@@ -1,13 +1,14 @@
 using Akka.Actor;
 using Akka.Hosting;
-using FusionActors.Inference;
-using FusionActors.Metrics;
-using FusionActors.OperatorConsole;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.OperatorConsole;
 
-namespace FusionActors.Hosting;
+namespace FusionActors.Runtime.Hosting;
 
 /// <summary>
 /// A running FusionActors node: the generic host with its actor system, the session region and the
@@ -68,7 +69,7 @@ public sealed class FusionNode : IAsyncDisposable
             try
             {
                 node._operator = OperatorConsoleHosting.Start(options.OperatorConsole, options.Metrics, node.System, node.Sessions,
-                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FusionActors.OperatorConsole"));
+                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FusionActors.Runtime.OperatorConsole"));
             }
             catch
             {

@@ -1,10 +1,11 @@
 using Akka.Configuration;
-using FusionActors.Metrics;
-using FusionActors.OperatorConsole;
-using FusionActors.Specs;
-using FusionActors.Supervision;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Supervision;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.OperatorConsole;
 
-namespace FusionActors.Hosting;
+namespace FusionActors.Runtime.Hosting;
 
 /// <summary>
 /// The node's options, read from the <c>fusion</c> section of the HOCON configuration

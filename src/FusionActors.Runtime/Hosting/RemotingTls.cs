@@ -1,9 +1,9 @@
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Transport.DotNetty;
-using FusionActors.Security;
+using FusionActors.Protocol.Security;
 
-namespace FusionActors.Hosting;
+namespace FusionActors.Runtime.Hosting;
 
 /// <summary>
 /// TLS of a node's remoting (akka.remote.dot-netty.tcp.enable-ssl = on): the node presents its PKCS#12

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace FusionActors.Metrics;
+namespace FusionActors.Runtime.Metrics;
 
 /// <summary>Tag values taken from client input, at most <paramref name="capacity"/> distinct ones; the rest are "other".</summary>
 public sealed class BoundedTags(int capacity)

@@ -1,8 +1,9 @@
 using System.Diagnostics.Metrics;
-using FusionActors.Alignment;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
-namespace FusionActors.Metrics;
+namespace FusionActors.Runtime.Metrics;
 
 /// <summary>
 /// The node's instruments (Meter "FusionActors"). Actors call these one-liners where their own counters

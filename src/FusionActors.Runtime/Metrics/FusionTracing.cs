@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Akka.Actor;
-using FusionActors.Alignment;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
-namespace FusionActors.Metrics;
+namespace FusionActors.Runtime.Metrics;
 
 /// <summary>
 /// ActivitySource "FusionActors": an <c>encode</c> activity per encoder batch and a <c>fuse</c> activity per

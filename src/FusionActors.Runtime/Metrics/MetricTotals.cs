@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 
-namespace FusionActors.Metrics;
+namespace FusionActors.Runtime.Metrics;
 
 /// <summary>
 /// Totals of the FusionActors instruments since this listener started, for <c>fusionctl metrics</c>:

@@ -1,6 +1,6 @@
 using Akka.Configuration;
 
-namespace FusionActors.Metrics;
+namespace FusionActors.Runtime.Metrics;
 
 /// <summary>Metrics export of a node (<c>fusion.metrics</c> in config/fusion.hocon).</summary>
 public sealed record MetricsOptions

@@ -1,7 +1,7 @@
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
-namespace FusionActors.Metrics;
+namespace FusionActors.Runtime.Metrics;
 
 /// <summary>The OpenTelemetry meter provider with the Prometheus HTTP listener exporter: http://HOST:PORT/metrics.</summary>
 public static class PrometheusEndpoint

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>An invocation whose arguments were checked against its <see cref="Wire.CommandDefinition"/>: values by argument name.</summary>
 public sealed record Command(string Palette, string Name, IReadOnlyDictionary<string, string> Arguments)

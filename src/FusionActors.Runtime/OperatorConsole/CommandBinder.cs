@@ -1,7 +1,7 @@
 using System.Globalization;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>Finds the palette and command of typed words and checks the arguments; every refusal says what was expected.</summary>
 public static class CommandBinder

@@ -1,7 +1,7 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>
 /// Runs one invocation (pbm's CommandHandlerActor): <see cref="Execute"/> streams <see cref="CommandResponse"/>s

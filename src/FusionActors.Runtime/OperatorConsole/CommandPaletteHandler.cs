@@ -1,7 +1,7 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>
 /// A palette registered with the console host (pbm's CommandPaletteHandler): its definition and the props of

@@ -1,7 +1,7 @@
 using Akka.Actor;
-using FusionActors.Metrics;
+using FusionActors.Runtime.Metrics;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>What the palettes of a node act on: its actor system, the session region and its metric totals.</summary>
 /// <param name="OperatorCredential">

@@ -9,10 +9,10 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
 using Microsoft.Extensions.Logging;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>
 /// The console endpoint of a node: a TCP listener speaking line-delimited JSON (<see cref="ConsoleFrame"/>),

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Akka.Configuration;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>
 /// The operator console host of a node (<c>fusion.console</c> in config/fusion.hocon). On loopback the console

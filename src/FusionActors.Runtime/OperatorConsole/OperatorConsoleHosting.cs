@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Cluster;
-using FusionActors.Metrics;
-using FusionActors.OperatorConsole.Palettes;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.OperatorConsole.Palettes;
 
-namespace FusionActors.OperatorConsole;
+namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>
 /// The operator side of a node, started and stopped with it: metric totals, the Prometheus endpoint (when
@@ -45,7 +45,7 @@ public sealed class OperatorConsoleHosting : IAsyncDisposable
             ConsoleHost? host = null;
             if (console.Enabled)
             {
-                var palettes = BuiltInPalettes(new ConsoleContext(system, sessions, totals, Actors.OperatorCredential.For(console.Token).Value));
+                var palettes = BuiltInPalettes(new ConsoleContext(system, sessions, totals, Gateway.OperatorCredential.For(console.Token).Value));
                 try { host = ConsoleHost.Start(console, system, palettes, Cluster.Get(system).SelfAddress.ToString(), log); }
                 catch (System.Net.Sockets.SocketException e) when (!console.FailIfPortTaken)
                 {

@@ -1,9 +1,10 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+using FusionActors.Runtime.OperatorConsole.Wire;
+using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary><c>chaos crash-encoder SESSION STREAM</c>, <c>chaos drop SESSION STREAM SECONDS</c>: real faults for drills.</summary>
 public sealed class ChaosPalette(ConsoleContext context) : CommandPaletteHandler

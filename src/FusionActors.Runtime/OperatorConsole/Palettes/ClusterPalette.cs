@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Cluster;
-using FusionActors.OperatorConsole.Wire;
-using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+using FusionActors.Runtime.OperatorConsole.Wire;
+using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary><c>cluster show|leave ADDR|down ADDR</c>, as this node sees the cluster.</summary>
 public sealed class ClusterPalette(ConsoleContext context) : CommandPaletteHandler

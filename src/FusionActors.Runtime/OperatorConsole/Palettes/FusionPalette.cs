@@ -1,10 +1,12 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.OperatorConsole.Wire;
+using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary><c>fusion weights SESSION</c>, <c>fusion policy SESSION adaptive|fixed|single:MOD</c>.</summary>
 public sealed class FusionPalette(ConsoleContext context) : CommandPaletteHandler

@@ -1,8 +1,8 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
-using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+using FusionActors.Runtime.OperatorConsole.Wire;
+using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary><c>metrics</c>: totals of the node's FusionActors instruments since it started.</summary>
 public sealed class MetricsPalette(ConsoleContext context) : CommandPaletteHandler

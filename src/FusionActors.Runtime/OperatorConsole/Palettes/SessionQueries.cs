@@ -4,11 +4,12 @@ using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Cluster.Sharding;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Time;
+using FusionActors.Runtime.OperatorConsole.Wire;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary>What several palettes ask of sessions, with the refusals turned into operator-readable failures.</summary>
 internal static class SessionQueries

@@ -1,9 +1,10 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+using FusionActors.Runtime.OperatorConsole.Wire;
+using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary><c>streams show SESSION|restart SESSION STREAM|disable SESSION STREAM|enable SESSION STREAM</c>.</summary>
 public sealed class StreamsPalette(ConsoleContext context) : CommandPaletteHandler

@@ -1,9 +1,10 @@
 using Akka.Actor;
-using FusionActors.OperatorConsole.Wire;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using static FusionActors.OperatorConsole.Palettes.SessionQueries;
+using FusionActors.Runtime.OperatorConsole.Wire;
+using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
-namespace FusionActors.OperatorConsole.Palettes;
+namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
 /// <summary><c>watch SESSION [LIMIT]</c>: fused results, stream state changes and late evidence, live, until cancelled.</summary>
 public sealed class WatchPalette(ConsoleContext context) : CommandPaletteHandler

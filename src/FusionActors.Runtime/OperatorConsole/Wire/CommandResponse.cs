@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace FusionActors.OperatorConsole.Wire;
+namespace FusionActors.Runtime.OperatorConsole.Wire;
 
 [JsonConverter(typeof(JsonStringEnumConverter<ResponseError>))]
 public enum ResponseError

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace FusionActors.OperatorConsole.Wire;
+namespace FusionActors.Runtime.OperatorConsole.Wire;
 
 /// <summary>
 /// What travels between fusionctl and a node's console host: one JSON object per line over TCP.

@@ -1,12 +1,18 @@
 using Akka.Actor;
 using Akka.Event;
-using FusionActors.Alignment;
-using FusionActors.Fusion;
-using FusionActors.Metrics;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Fusion;
 
 /// <summary>
 /// Decides each aligned window with the session's <see cref="FusionEngine"/> and publishes fused results,

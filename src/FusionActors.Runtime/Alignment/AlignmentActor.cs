@@ -1,13 +1,19 @@
 using Akka.Actor;
 using Akka.Event;
-using FusionActors.Alignment;
-using FusionActors.Fusion;
-using FusionActors.Metrics;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Time;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Alignment;
 
 /// <summary>
 /// Owns the session's <see cref="Aligner"/>: takes evidence and progress from the stream actors, advances

@@ -1,12 +1,18 @@
 using System.Diagnostics;
 using Akka.Actor;
-using FusionActors.Chaos;
-using FusionActors.Fusion;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Streams;
 using FusionActors.Inference;
-using FusionActors.Metrics;
 using FusionActors.Protocol;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Encoders.Chaos;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Sessions;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Streams;
 
 /// <summary>
 /// Runs a stream's model on batches of encoder inputs and answers with calibrated evidence.

@@ -1,8 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Gateway;
 
 /// <summary>
 /// What lets an operator command from the wire into a session (the console of one node acting on a session that

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
-using FusionActors.Specs;
+using FusionActors.Core.Specs;
+using FusionActors.Inference;
+using FusionActors.Protocol.Specs;
 
-namespace FusionActors.Inference;
+namespace FusionActors.Runtime.Encoders;
 
 /// <summary>
 /// Resolves models of the node's <see cref="ModelRegistry"/> (one InferenceSession per model per process),
@@ -32,6 +34,6 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderP
         if (classCount > 0 && spec.ClassCount != classCount)
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
         return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature,
-            new FusionActors.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance));
+            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance));
     }
 }

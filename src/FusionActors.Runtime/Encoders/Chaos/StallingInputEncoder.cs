@@ -1,6 +1,7 @@
 using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
 
-namespace FusionActors.Chaos;
+namespace FusionActors.Runtime.Encoders.Chaos;
 
 /// <summary>
 /// Wraps a real encoder and blocks for <paramref name="stall"/> on inputs the predicate marks, as a model stuck in a

@@ -1,6 +1,7 @@
 using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
 
-namespace FusionActors.Chaos;
+namespace FusionActors.Runtime.Encoders.Chaos;
 
 /// <summary>Thrown by <see cref="PoisonInputEncoder"/>: the encoder crashed on an input.</summary>
 public sealed class EncoderCrashedException(string message) : Exception(message);

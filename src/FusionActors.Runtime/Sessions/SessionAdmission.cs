@@ -1,4 +1,9 @@
-namespace FusionActors.Actors;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Streams;
+
+namespace FusionActors.Runtime.Sessions;
 
 /// <summary>
 /// How many sessions a node holds open at once (fusion.limits.max-sessions): an open beyond it is answered

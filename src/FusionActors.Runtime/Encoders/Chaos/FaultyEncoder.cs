@@ -1,6 +1,7 @@
 using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
 
-namespace FusionActors.Chaos;
+namespace FusionActors.Runtime.Encoders.Chaos;
 
 /// <summary>A real encoder with a fault of a drill's choosing on some inputs; everything else is the inner encoder's.</summary>
 public abstract class FaultyEncoder(IEncoder inner) : IEncoder

@@ -1,7 +1,9 @@
+using FusionActors.Core.Specs;
 using FusionActors.Inference;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Encoders;
 
-namespace FusionActors.Chaos;
+namespace FusionActors.Runtime.Encoders.Chaos;
 
 /// <summary>Resolves encoders through another provider and wraps the chosen streams' encoders with a poison predicate.</summary>
 public sealed class PoisonEncoderProvider(IEncoderProvider inner, Func<StreamSpec, Func<ReadOnlyMemory<float>, bool>?> poisonFor) : IEncoderProvider

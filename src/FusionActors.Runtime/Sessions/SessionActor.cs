@@ -3,14 +3,21 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Supervision;
+using FusionActors.Core.Time;
 using FusionActors.Inference;
-using FusionActors.Metrics;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Supervision;
-using FusionActors.Time;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Sessions;
 
 /// <summary>
 /// One session (a Cluster Sharding entity keyed by session id): owns the spec, creates and supervises its

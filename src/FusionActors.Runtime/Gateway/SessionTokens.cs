@@ -1,7 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Gateway;
 
 /// <summary>
 /// The tokens clients may present at session open (fusion.security.session-tokens, or FUSION_SESSION_TOKENS,

@@ -1,4 +1,6 @@
-namespace FusionActors.Inference;
+using FusionActors.Inference;
+
+namespace FusionActors.Runtime.Encoders;
 
 /// <summary>
 /// An encoder that does no inference: uniform logits and no embedding. It measures the cost of the

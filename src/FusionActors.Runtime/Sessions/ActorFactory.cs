@@ -1,6 +1,10 @@
 using Akka.Actor;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Sessions;
 
 /// <summary>
 /// Props from a plain factory delegate. <c>Props.Create(() => new X(...))</c> takes an expression tree that

@@ -1,14 +1,20 @@
 using Akka.Actor;
 using Akka.Event;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Supervision;
+using FusionActors.Core.Time;
 using FusionActors.Inference;
-using FusionActors.Metrics;
 using FusionActors.Protocol;
-using FusionActors.Specs;
-using FusionActors.Streams;
-using FusionActors.Supervision;
-using FusionActors.Time;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Sessions;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Streams;
 
 /// <summary>
 /// One sensor stream of a session: dedupes by seq, validates, frames, keeps the stream watermark and

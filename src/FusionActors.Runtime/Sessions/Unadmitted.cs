@@ -1,9 +1,14 @@
 using Akka.Actor;
 using Akka.Event;
-using FusionActors.Metrics;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Sessions;
 
 /// <summary>
 /// The guard of a session's child actors. A peer can address them by path (the shard and entity names are no

@@ -1,10 +1,11 @@
+using FusionActors.Core.Specs;
 using FusionActors.Inference;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
 
-namespace FusionActors.Inference;
+namespace FusionActors.Runtime.Encoders;
 
 /// <summary>An encoder ready for a stream, with the temperature that calibrates its logits and the input values it accepts.</summary>
-public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, FusionActors.Streams.ValueRange? InputRange = null);
+public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, FusionActors.Core.Streams.ValueRange? InputRange = null);
 
 /// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>
 public sealed class UnknownModelException(string message) : Exception(message);

@@ -1,7 +1,11 @@
 using System.Threading.Channels;
 using Akka.Actor;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Sessions;
 
 /// <summary>
 /// Bridges a session's published messages (fused results, state changes, late evidence) into a

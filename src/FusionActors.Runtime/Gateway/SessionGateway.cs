@@ -1,10 +1,16 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Specs;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
 
-namespace FusionActors.Actors;
+namespace FusionActors.Runtime.Gateway;
 
 /// <summary>
 /// The node's front door for remote clients (registered with the ClusterClient receptionist as

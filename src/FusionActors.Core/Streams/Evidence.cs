@@ -1,4 +1,6 @@
-namespace FusionActors.Protocol;
+using FusionActors.Protocol;
+
+namespace FusionActors.Core.Streams;
 
 /// <summary>An encoder input: frames of one stream made into one tensor over an event-time span.</summary>
 /// <param name="Coverage">Fraction of the span covered by frames (gaps are zero-filled).</param>
