@@ -56,7 +56,7 @@ public sealed class ControlMessageSerializationSpec() : TestKit(LocalConfig)
         var wire = WireTypes.Control.Values.Concat(WireTypes.Frames).ToHashSet();
         Type[] nested = [typeof(SessionResume), typeof(StreamStatus)]; // travel only inside an OpenSession or a SessionStatus
         var records = typeof(ProtocolMessage).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(ProtocolMessage)) && !t.IsAbstract && !nested.Contains(t));
-        Assert.Empty(records.Where(t => !wire.Contains(t)));
+        Assert.DoesNotContain(records, t => !wire.Contains(t));
         Assert.Throws<System.Runtime.Serialization.SerializationException>(() => Sys.Serialization.FindSerializerFor(new { Unbound = true }));
     }
 
