@@ -9,6 +9,7 @@ namespace FusionActors.Client;
 /// order they were pushed. Each connection (one frame sink) gets the whole log first, then every new entry;
 /// a commit drops the frames before its event time. The log has a capacity: a push waits for room, which is
 /// how a slow or absent server slows the sensor down instead of the client running out of memory.
+/// The delivery contract it is part of: docs/design.md, "Delivery".
 /// </summary>
 public sealed class ReplayLog
 {

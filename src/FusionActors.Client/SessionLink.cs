@@ -17,6 +17,7 @@ namespace FusionActors.Client;
 /// results (deduplicated by window and revision), commits (which free the replay log) and rejections.
 /// When the connection fails or the session's actor terminates (its node died, it was rebalanced or
 /// passivated), it reopens the session with a resume point and replays every uncommitted frame.
+/// The delivery contract: docs/design.md, "Delivery".
 /// </summary>
 internal sealed class SessionLink : UntypedActor, IWithTimers
 {

@@ -9,6 +9,7 @@ namespace FusionActors.Core.Alignment;
 /// completed. Idle and Failed streams do not hold it back. A Finished stream counts until its last evidence
 /// is in (its stream actor then reports +infinity). When no stream is Active, Restarting or Finished it
 /// follows the session clock minus the largest out-of-orderness, so windows still close. It never decreases.
+/// Semantics: docs/design.md, "Watermarks".
 /// </summary>
 public sealed class SessionWatermark
 {

@@ -2,7 +2,7 @@ namespace FusionActors.Core.Time;
 
 /// <summary>
 /// Event time is microseconds on the session clock (a <see cref="long"/>), stamped by the client.
-/// These helpers keep the infinities and conversions in one place.
+/// These helpers keep the infinities and conversions in one place. Semantics: docs/design.md, "Time".
 /// </summary>
 public static class EventTime
 {

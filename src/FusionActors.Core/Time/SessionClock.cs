@@ -5,7 +5,7 @@ namespace FusionActors.Core.Time;
 /// (offset = server time − (client time + rtt/2)), keeping the sample with the smallest round trip
 /// of a sliding set, as NTP does, and reports drift between the first and latest estimate.
 /// Event times are never rewritten with it; it decides what "now" means on the session clock for
-/// future-skew checks and for the processing-time watermark when every stream is idle.
+/// future-skew checks and for the processing-time watermark when every stream is idle (docs/design.md, "Time").
 /// </summary>
 public sealed class SessionClock
 {

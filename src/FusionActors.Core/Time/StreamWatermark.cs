@@ -3,7 +3,7 @@ namespace FusionActors.Core.Time;
 /// <summary>
 /// Per-stream watermark: max event time seen minus the bounded out-of-orderness,
 /// raised further by explicit client watermarks, +infinity once the stream is finished.
-/// It never decreases.
+/// It never decreases. Semantics: docs/design.md, "Watermarks".
 /// </summary>
 public sealed class StreamWatermark
 {
