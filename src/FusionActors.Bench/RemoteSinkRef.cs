@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using FusionActors.Client;
 using FusionActors.Scenarios;
-using FusionActors.Scenarios.Faults;
-using FusionActors.Scenarios.Playback;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;

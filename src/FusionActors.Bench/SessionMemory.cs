@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
 using FusionActors.Scenarios;
-using FusionActors.Scenarios.Faults;
-using FusionActors.Scenarios.Playback;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 using FusionActors.Runtime.Hosting;

@@ -1,6 +1,4 @@
 using FusionActors.Scenarios;
-using FusionActors.Scenarios.Faults;
-using FusionActors.Scenarios.Playback;
 using FusionActors.Core.Alignment;
 using FusionActors.Core.Fusion;
 using FusionActors.Core.Specs;

@@ -1,9 +1,9 @@
-using FusionActors.Scenarios.Faults;
-using FusionActors.Scenarios.Playback;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Scenarios.Faults;
+using FusionActors.Scenarios.Playback;
 
 namespace FusionActors.Scenarios.Demo;
 

@@ -1,10 +1,10 @@
-using FusionActors.Scenarios.Faults;
 using System.Threading.Channels;
 using Akka.Actor;
 using FusionActors.Inference.Data;
 using FusionActors.Core.Streams;
 using FusionActors.Core.Time;
 using FusionActors.Protocol;
+using FusionActors.Scenarios.Faults;
 
 namespace FusionActors.Scenarios.Playback;
 
