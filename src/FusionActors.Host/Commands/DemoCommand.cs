@@ -11,7 +11,7 @@ public static class DemoCommand
     {
         var seconds = OptionValues.Int("--seconds", "items played, one 1 s window each (default min(30, items of the data set); at least 5)");
         var report = OptionValues.Text("--report", "write the JSON report to this file");
-        var config = OptionValues.Text("--config", "the node's configuration file (default: FUSION_CONFIG or the repository's config)");
+        var config = OptionValues.Text("--config", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
         var dataset = OptionValues.Text("--dataset", "an AV-Digits data set folder (default: the committed sample)");
         var seed = OptionValues.Int("--seed", "the seed of the faults' randomness (default 7)");
         var quiet = OptionValues.Flag("--quiet", "no line per fused result");

@@ -16,7 +16,7 @@ public static class EvalCommand
         var items = OptionValues.Int("--items", "the first N items of the data set (default all; at least 3)");
         var val = OptionValues.Text("--val", "the val split the fixed weights are tuned on (default data/avdigits when it is there, else the committed weights)");
         var tuneFixed = OptionValues.Flag("--tune-fixed", "save the weights tuned on the val split as config/eval-fixed-weights.json");
-        var config = OptionValues.Text("--config", "the node's configuration file (default: FUSION_CONFIG or the repository's config)");
+        var config = OptionValues.Text("--config", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
         var quiet = OptionValues.Flag("--quiet", "no line per condition");
         var command = new Command("eval", "fault matrix x policies through the real pipeline")
         {

@@ -16,7 +16,7 @@ public static class NodeCommand
 {
     public static Command Create()
     {
-        var config = OptionValues.Text("--config", "the node's configuration file (default: FUSION_CONFIG or the repository's config)");
+        var config = OptionValues.Text("--config", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
         var hostname = OptionValues.Text("--hostname", "the address this node is reached at (default: the config's)");
         var port = OptionValues.Int("--port", "the remoting port (default: the config's; 0-65535)");
         var seeds = OptionValues.Text("--seeds", "seed nodes host:port,... (default: the config's; none = a one-node cluster)");
