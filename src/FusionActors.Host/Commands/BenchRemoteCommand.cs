@@ -8,7 +8,7 @@ public static class BenchRemoteCommand
 {
     public static Command Create()
     {
-        var report = OptionValues.Text("--report", "write the JSON report to this file");
+        var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var quick = OptionValues.Flag("--quick", "shorter runs, one each (default: the median of 3)");
         var frames = OptionValues.Int("--frames", "frames per session and payload in one run (default 200000, quick 20000; at least 1000)");
         var sessions = OptionValues.Int("--sessions", "sessions in parallel, and as many raw sender/receiver pairs (default 4; 1-256)");

@@ -10,9 +10,9 @@ public static class DemoCommand
     public static Command Create()
     {
         var seconds = OptionValues.Int("--seconds", "items played, one 1 s window each (default min(30, items of the data set); at least 5)");
-        var report = OptionValues.Text("--report", "write the JSON report to this file");
-        var config = OptionValues.Text("--config", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
-        var dataset = OptionValues.Text("--dataset", "an AV-Digits data set folder (default: the committed sample)");
+        var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
+        var config = OptionValues.Text("--config", "PATH", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
+        var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
         var seed = OptionValues.Int("--seed", "the seed of the faults' randomness (default 7)");
         var quiet = OptionValues.Flag("--quiet", "no line per fused result");
         var verbose = OptionValues.Flag("--verbose", "Akka's info logs too");

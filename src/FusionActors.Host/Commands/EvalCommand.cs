@@ -9,14 +9,14 @@ public static class EvalCommand
 {
     public static Command Create()
     {
-        var dataset = OptionValues.Text("--dataset", "an AV-Digits data set folder (default: the committed sample)");
-        var report = OptionValues.Text("--report", "write the JSON report to this file");
-        var plots = OptionValues.Text("--plots", "write the plots (PNG) to this folder");
-        var conditions = OptionValues.Text("--conditions", $"the conditions played, a,b,... (default all: {string.Join(", ", EvalCondition.All.Select(c => c.Name))})");
+        var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
+        var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
+        var plots = OptionValues.Text("--plots", "DIR", "write the plots (PNG) to this folder");
+        var conditions = OptionValues.Text("--conditions", "a,b,...", $"the conditions played, a,b,... (default all: {string.Join(", ", EvalCondition.All.Select(c => c.Name))})");
         var items = OptionValues.Int("--items", "the first N items of the data set (default all; at least 3)");
-        var val = OptionValues.Text("--val", "the val split the fixed weights are tuned on (default data/avdigits when it is there, else the committed weights)");
+        var val = OptionValues.Text("--val", "DIR", "the val split the fixed weights are tuned on (default data/avdigits when it is there, else the committed weights)");
         var tuneFixed = OptionValues.Flag("--tune-fixed", "save the weights tuned on the val split as config/eval-fixed-weights.json");
-        var config = OptionValues.Text("--config", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
+        var config = OptionValues.Text("--config", "PATH", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
         var quiet = OptionValues.Flag("--quiet", "no line per condition");
         var command = new Command("eval", "fault matrix x policies through the real pipeline")
         {

@@ -11,10 +11,10 @@ public static class FailoverCommand
     {
         var seconds = OptionValues.Int("--seconds", "items played, one 1 s window each, in real time (default 30; 10-220)");
         var killAt = OptionValues.Int("--kill-at", "the session second at which the node hosting the session is killed (default seconds/3; 2 to seconds-5)");
-        var dataset = OptionValues.Text("--dataset", "an AV-Digits data set folder (default: the committed sample)");
+        var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
         var jitter = OptionValues.Flag("--jitter", "network jitter with reordering, late and too-late frames, on top of the kill");
-        var report = OptionValues.Text("--report", "write the JSON summary to this file");
-        var logs = OptionValues.Text("--logs", "where the node processes' configs and logs go (default: TMP/fusion-failover)");
+        var report = OptionValues.Text("--report", "PATH", "write the JSON summary to this file");
+        var logs = OptionValues.Text("--logs", "DIR", "where the node processes' configs and logs go (default: TMP/fusion-failover)");
         var command = new Command("failover-demo", "three node processes, a session pushed through the client, its node killed: no loss?")
         {
             seconds, killAt, dataset, jitter, report, logs,

@@ -16,11 +16,11 @@ public static class NodeCommand
 {
     public static Command Create()
     {
-        var config = OptionValues.Text("--config", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
-        var hostname = OptionValues.Text("--hostname", "the address this node is reached at (default: the config's)");
+        var config = OptionValues.Text("--config", "PATH", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
+        var hostname = OptionValues.Text("--hostname", "H", "the address this node is reached at (default: the config's)");
         var port = OptionValues.Int("--port", "the remoting port (default: the config's; 0-65535)");
-        var seeds = OptionValues.Text("--seeds", "seed nodes host:port,... (default: the config's; none = a one-node cluster)");
-        var roles = OptionValues.Text("--roles", "the node's roles r1,r2 (default: the config's)");
+        var seeds = OptionValues.Text("--seeds", "host:port,...", "seed nodes host:port,... (default: the config's; none = a one-node cluster)");
+        var roles = OptionValues.Text("--roles", "r1,r2", "the node's roles r1,r2 (default: the config's)");
         var command = new Command("node", "run a server node until Ctrl+C/SIGTERM; exit code 3 when its actor system terminates without being asked to")
         {
             config, hostname, port, seeds, roles,

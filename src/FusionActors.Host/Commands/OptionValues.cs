@@ -6,9 +6,10 @@ namespace FusionActors.Host.Commands;
 /// <summary>Typed option values with the range checks the commands share; a value out of range is a usage error.</summary>
 public static class OptionValues
 {
-    public static Option<int?> Int(string name, string description) => new(name) { Description = description };
+    public static Option<int?> Int(string name, string description) => new(name) { Description = description, HelpName = "N" };
 
-    public static Option<string?> Text(string name, string description) => new(name) { Description = description };
+    /// <param name="helpName">What the value is, in the help: PATH, DIR, HOST:PORT...</param>
+    public static Option<string?> Text(string name, string helpName, string description) => new(name) { Description = description, HelpName = helpName };
 
     public static Option<bool> Flag(string name, string description) => new(name) { Description = description };
 

@@ -13,20 +13,20 @@ public static class PushCommand
 {
     public static Command Create()
     {
-        var to = OptionValues.Text("--to", "required: HOST:PORT[,HOST:PORT...], the remoting addresses of nodes to contact");
-        var session = OptionValues.Text("--session", "the session id, or the prefix of the ids of several (default push-MACHINE-PID)");
+        var to = OptionValues.Text("--to", "HOST:PORT[,HOST:PORT...]", "required: HOST:PORT[,HOST:PORT...], the remoting addresses of nodes to contact");
+        var session = OptionValues.Text("--session", "ID", "the session id, or the prefix of the ids of several (default push-MACHINE-PID)");
         var sessions = OptionValues.Int("--sessions", "sessions, each fed the same frames (default 1; 1-10000)");
-        var dataset = OptionValues.Text("--dataset", "an AV-Digits data set folder (default: the committed sample)");
+        var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
         var seconds = OptionValues.Int("--seconds", "items played, one 1 s window each (default min(30, items of the data set))");
-        var rate = OptionValues.Text("--rate", "times real time, in (0, 1000] (default 1)");
-        var faults = OptionValues.Text("--faults", $"{SensorFaults.ClientFaultNames} (default none)");
-        var token = OptionValues.Text("--token", "the session token (default $FUSION_SESSION_TOKEN)");
-        var hostname = OptionValues.Text("--hostname", "the address nodes send results to (default $FUSION_CLIENT_HOSTNAME or 127.0.0.1)");
-        var tlsCert = OptionValues.Text("--tls-cert", "the client's certificate (PFX): remoting over TLS");
-        var tlsPassword = OptionValues.Text("--tls-password", "the password of --tls-cert");
-        var tlsCa = OptionValues.Text("--tls-ca", "PEM of the cluster's CA, to validate the nodes' certificates");
+        var rate = OptionValues.Text("--rate", "X", "times real time, in (0, 1000] (default 1)");
+        var faults = OptionValues.Text("--faults", "FAULTS", $"{SensorFaults.ClientFaultNames} (default none)");
+        var token = OptionValues.Text("--token", "T", "the session token (default $FUSION_SESSION_TOKEN)");
+        var hostname = OptionValues.Text("--hostname", "H", "the address nodes send results to (default $FUSION_CLIENT_HOSTNAME or 127.0.0.1)");
+        var tlsCert = OptionValues.Text("--tls-cert", "PFX", "the client's certificate (PFX): remoting over TLS");
+        var tlsPassword = OptionValues.Text("--tls-password", "P", "the password of --tls-cert");
+        var tlsCa = OptionValues.Text("--tls-ca", "PEM", "PEM of the cluster's CA, to validate the nodes' certificates");
         var tlsInsecure = OptionValues.Flag("--tls-insecure", "development only: do not validate the nodes' certificates");
-        var report = OptionValues.Text("--report", "write the JSON report to this file");
+        var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var quiet = OptionValues.Flag("--quiet", "no progress lines");
         var command = new Command("push", "a sensor client: plays a data set as live sensors into sessions on a cluster, through the client library")
         {

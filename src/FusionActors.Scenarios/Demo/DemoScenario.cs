@@ -62,7 +62,7 @@ public static class DemoScenario
                           $"network jitter with reordering, camera encoder crash at {plan.CrashCameraEncoderAt} s, bad input at {plan.BadInputAt} s");
 
         var options = FusionOptions.Load(run.Config);
-        // The demo's own lines tell the story; Akka's info logs only with --verbose.
+        // The demo's own lines tell the story; Akka's info logs only when verbose.
         if (!run.Verbose) options = options with { Hocon = options.Hocon + "\nakka.loglevel = WARNING\n" };
         await using var node = await FusionNode.StartAsync(options, cancel: cancel);
         var system = node.System;
