@@ -1,65 +1,76 @@
-using FusionActors.Host.Commands;
+using System.CommandLine;
 using FusionActors.Core.Specs;
+using FusionActors.Host.Commands;
 using FusionActors.Protocol.Specs;
+using FusionActors.Scenarios;
+using FusionActors.Scenarios.Remote;
 
 namespace FusionActors.Host;
 
+/// <summary>
+/// The FusionActors command line: one command per program (demo, eval, bench, bench-remote, node, push,
+/// failover-demo), each a thin layer over its library. <c>COMMAND --help</c> lists a command's options.
+/// </summary>
 public static class Program
 {
-    private const string Usage = """
-        usage: FusionActors.Host <command> [options]
-          demo   run a one-node server and play the AV-Digits sample as live sensors with faults
-                 [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]
-          bench  measure the actor path, encoders, latency and memory  [--report PATH] [--quick]
-          bench-remote  SinkRef frames/s from a remote client into a node process vs raw remote Tells  [--report PATH] [--quick] [--frames N] [--sessions N] [--replay-log N] [--batch N]
-          node   run a server node until Ctrl+C/SIGTERM  [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]
-          push   a sensor client: plays a data set as live sensors into sessions on a cluster, through the client library
-                 --to HOST:PORT[,...] [--session ID] [--sessions N] [--dataset DIR] [--seconds N] [--rate X]
-                 [--faults none|demo|outage,noise,jitter,crash,bad] [--token T] [--hostname H] [--tls-cert PFX --tls-password P --tls-ca PEM] [--report PATH] [--quiet]
-          failover-demo  three node processes, a session pushed through the client, its node killed: no loss?
-                 [--seconds N] [--kill-at S] [--dataset DIR] [--jitter] [--report PATH] [--logs DIR]
-          eval   fault matrix x policies through the real pipeline  [--dataset DIR] [--report PATH] [--plots DIR] [--conditions a,b,...] [--items N] [--val DIR] [--tune-fixed]
-        """;
-
     public static async Task<int> Main(string[] argv)
     {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-        if (argv.Length == 0 || argv[0] is "-h" or "--help" or "help")
+        return await RunAsync(argv, cts.Token);
+    }
+
+    public static RootCommand Commands() => new("FusionActors.Host: the FusionActors server and its scenarios")
+    {
+        DemoCommand.Create(),
+        BenchCommand.Create(),
+        BenchRemoteCommand.Create(),
+        NodeCommand.Create(),
+        PushCommand.Create(),
+        FailoverCommand.Create(),
+        EvalCommand.Create(),
+    };
+
+    public static async Task<int> RunAsync(string[] argv, CancellationToken cancel)
+    {
+        var root = Commands();
+        if (argv is ["help"]) argv = ["--help"];
+        var parsed = root.Parse(argv, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        if (argv.Length == 0 || parsed.Errors.Count > 0)
         {
-            Console.WriteLine(Usage);
-            return argv.Length == 0 ? 2 : 0;
+            foreach (var e in parsed.Errors.Where(_ => argv.Length > 0)) Console.Error.WriteLine($"error: {e.Message}");
+            await root.Parse([.. CommandOf(parsed), "--help"]).InvokeAsync(new InvocationConfiguration { Output = argv.Length == 0 ? Console.Out : Console.Error });
+            return HostExitCodes.Usage;
         }
+        // The program handles Ctrl+C itself (one cancellation for every command) and maps its own exceptions to exit codes.
+        var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
-            var rest = argv.Skip(1);
-            return argv[0] switch
-            {
-                "demo" => await DemoCommand.RunAsync(new Args(rest, "quiet", "verbose"), cts.Token),
-                "bench" => await BenchCommand.RunAsync(new Args(rest, "quick"), cts.Token),
-                "bench-remote" => await BenchRemoteCommand.RunAsync(new Args(rest, "quick", "raw-peer"), cts.Token),
-                "node" => await NodeCommand.RunAsync(new Args(rest), cts.Token),
-                "push" => await PushCommand.RunAsync(new Args(rest, "quiet", "tls-insecure"), cts.Token),
-                "failover-demo" => await FailoverCommand.RunAsync(new Args(rest, "jitter"), cts.Token),
-                "eval" => await EvalCommand.RunAsync(new Args(rest, "tune-fixed", "quiet"), cts.Token),
-                _ => throw new UsageException($"unknown command '{argv[0]}'"),
-            };
+            return await parsed.InvokeAsync(invocation, cancel);
         }
         catch (UsageException e)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
-            return 2;
+            Console.Error.WriteLine($"usage: FusionActors.Host {string.Join(' ', CommandOf(parsed))} --help lists the options");
+            return HostExitCodes.Usage;
         }
         catch (Exception e) when (e is SpecException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
-            return 1;
+            return HostExitCodes.Failed;
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled");
-            return 130;
+            return HostExitCodes.Cancelled;
         }
+    }
+
+    /// <summary>The words of the command that was parsed (none for the root).</summary>
+    private static string[] CommandOf(ParseResult parsed)
+    {
+        var words = new List<string>();
+        for (var c = parsed.CommandResult; c.Parent is System.CommandLine.Parsing.CommandResult parent; c = parent) words.Insert(0, c.Command.Name);
+        return [.. words];
     }
 }

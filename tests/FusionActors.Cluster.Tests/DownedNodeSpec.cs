@@ -1,5 +1,4 @@
-using FusionActors.Host.Commands;
-using FusionActors.Host.Remote;
+using FusionActors.Scenarios.Remote;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -29,7 +28,7 @@ public sealed class DownedNodeSpec(ITestOutputHelper output)
 
         var exit = await paused.WaitExitAsync(TimeSpan.FromSeconds(60));
         output.WriteLine($"paused node exit code: {exit?.ToString() ?? "still running"}; logs in {logs}");
-        Assert.Equal(NodeCommand.ExitTerminated, exit);
+        Assert.Equal(HostExitCodes.NodeTerminated, exit);
         Assert.False(survivor.Exited);
         await survivor.StopAsync(TimeSpan.FromSeconds(20));
         Directory.Delete(logs, recursive: true);

@@ -1,4 +1,4 @@
-using FusionActors.Host.Remote;
+using FusionActors.Scenarios.Remote;
 using Xunit;
 using Xunit.Abstractions;
 

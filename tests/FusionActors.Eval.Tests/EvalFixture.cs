@@ -1,5 +1,4 @@
-using FusionActors.Host.Commands;
-using FusionActors.Host.Eval;
+using FusionActors.Eval;
 using FusionActors.Inference.Data;
 using Xunit;
 using FusionActors.Runtime.Hosting;
@@ -28,12 +27,12 @@ public sealed class EvalFixture : IAsyncLifetime
         var items = AvDigitsDataset.LoadSample().Items.Take(Items).ToArray();
         var weights = FixedWeights.Load(FixedWeights.FindCommitted() ?? throw new FileNotFoundException("config/eval-fixed-weights.json"));
         var poison = new PoisonSwitch();
-        await using var node = await FusionNode.StartAsync(EvalCommand.ForEvaluation(FusionOptions.Load()), wrapEncoders: poison.Wrap);
+        await using var node = await FusionNode.StartAsync(EvalHarness.ForEvaluation(FusionOptions.Load()), wrapEncoders: poison.Wrap);
         var runner = new EvalRunner(node, poison, weights.AsDictionary());
         var runs = new List<ConditionRun>();
         foreach (var name in Conditions) runs.Add(await runner.RunAsync(EvalCondition.Get(name), items, CancellationToken.None));
         Runs = runs;
-        Report = EvalCommand.Build(runs, items.Length, "sample", weights, "committed", TimeSpan.Zero, "test");
+        Report = EvalHarness.Build(runs, items.Length, "sample", weights, "committed", TimeSpan.Zero, "test");
     }
 
     public Task DisposeAsync() => Task.CompletedTask;

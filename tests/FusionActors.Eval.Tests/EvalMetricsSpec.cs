@@ -1,4 +1,4 @@
-using FusionActors.Host.Eval;
+using FusionActors.Eval;
 using Xunit;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;

@@ -1,4 +1,4 @@
-using FusionActors.Host.Eval;
+using FusionActors.Eval;
 using Xunit;
 
 namespace FusionActors.Eval.Tests;

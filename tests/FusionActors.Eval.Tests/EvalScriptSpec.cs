@@ -1,5 +1,5 @@
-using FusionActors.Host.Eval;
-using FusionActors.Host.Playback;
+using FusionActors.Eval;
+using FusionActors.Scenarios;
 using FusionActors.Inference.Data;
 using Xunit;
 

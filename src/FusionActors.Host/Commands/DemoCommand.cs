@@ -1,87 +1,39 @@
-using System.Diagnostics;
-using System.Text.Json;
-using Akka.Actor;
-using FusionActors.Host.Playback;
+using System.CommandLine;
 using FusionActors.Inference.Data;
-using FusionActors.Core.Specs;
-using FusionActors.Core.Streams;
-using FusionActors.Protocol;
-using FusionActors.Protocol.Specs;
-using FusionActors.Runtime.Alignment;
-using FusionActors.Runtime.Fusion;
-using FusionActors.Runtime.Gateway;
-using FusionActors.Runtime.Hosting;
-using FusionActors.Runtime.Sessions;
-using FusionActors.Runtime.Streams;
+using FusionActors.Scenarios.Demo;
 
 namespace FusionActors.Host.Commands;
 
-/// <summary>
-/// The main job: a one-node server plays the committed AV-Digits sample as two live sensors with faults
-/// on a schedule, prints fused results live, then a summary and (optionally) a JSON report. Two more
-/// sessions receive the same frames with the single-modality policies, as the yardstick.
-/// </summary>
+/// <summary><c>demo</c>: <see cref="DemoScenario"/> from the command line.</summary>
 public static class DemoCommand
 {
-    public const string Usage = "demo [--seconds N] [--report PATH] [--config PATH] [--dataset DIR] [--seed N] [--quiet] [--verbose]";
-
-    public static async Task<int> RunAsync(Args args, CancellationToken cancel)
+    public static Command Create()
     {
-        args.AllowOnly("seconds", "report", "config", "dataset", "seed", "quiet", "verbose");
-        var dataset = args.String("dataset") is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
-        var seconds = args.Int("seconds", Math.Min(30, dataset.Items.Count), 5, dataset.Items.Count);
-        var quiet = args.Flag("quiet");
-        var plan = FaultPlan.Demo(seconds) with { Seed = args.Int("seed", 7) };
-        var items = dataset.Items.Take(seconds).ToArray();
-
-        Console.WriteLine($"FusionActors demo: {seconds} s of AV-Digits ({dataset.Directory}), audio 16 kHz in 20 ms frames + camera at {Timeline.CameraFps} fps");
-        Console.WriteLine($"faults: camera outage {plan.CameraOutage!.Value.Start}-{plan.CameraOutage.Value.End} s, audio noise {plan.AudioNoise!.Value.Start}-{plan.AudioNoise.Value.End} s at {plan.AudioNoise.Value.SnrDb} dB SNR, " +
-                          $"network jitter with reordering, camera encoder crash at {plan.CrashCameraEncoderAt} s, bad input at {plan.BadInputAt} s");
-
-        var options = FusionOptions.Load(args.String("config"));
-        // The demo's own lines tell the story; Akka's info logs only with --verbose.
-        if (!args.Flag("verbose")) options = options with { Hocon = options.Hocon + "\nakka.loglevel = WARNING\n" };
-        await using var node = await FusionNode.StartAsync(options, cancel: cancel);
-        var system = node.System;
-
-        var sessions = new[]
+        var seconds = OptionValues.Int("--seconds", "items played, one 1 s window each (default min(30, items of the data set); at least 5)");
+        var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
+        var config = OptionValues.Text("--config", "PATH", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
+        var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
+        var seed = OptionValues.Int("--seed", "the seed of the faults' randomness (default 7)");
+        var quiet = OptionValues.Flag("--quiet", "no line per fused result");
+        var verbose = OptionValues.Flag("--verbose", "Akka's info logs too");
+        var command = new Command("demo", "run a one-node server and play the AV-Digits sample as live sensors with faults")
         {
-            (Id: "demo", Policy: FusionPolicy.Adaptive),
-            (Id: "demo-audio-only", Policy: FusionPolicy.Single("audio")),
-            (Id: "demo-image-only", Policy: FusionPolicy.Single("image")),
+            seconds, report, config, dataset, seed, quiet, verbose,
         };
-        var observers = new Dictionary<string, SessionObserver>();
-        foreach (var (id, policy) in sessions)
+        command.SetAction((parsed, cancel) =>
         {
-            var (actor, reader) = ChannelSubscriber.Create(system);
-            var opened = await node.Sessions.Ask<object>(new OpenSession(AvDigitsSession.Spec(id, policy), 0), TimeSpan.FromSeconds(10), cancel);
-            if (opened is not SessionOpened) throw new InvalidOperationException($"session {id} did not open: {opened}");
-            await node.Sessions.Ask<Subscribed>(new Subscribe(id, actor), TimeSpan.FromSeconds(10), cancel);
-            observers[id] = new SessionObserver(id, actor, reader, items, plan, print: id == "demo" && !quiet);
-        }
-        var watching = observers.Values.Select(o => o.RunAsync(cancel)).ToArray();
-
-        var clock = Stopwatch.StartNew();
-        var players = sessions.Select(s =>
-            new LivePlayer(node.Sessions, observers[s.Id].Actor).PlayAsync(s.Id, Timeline.Build(s.Id, items, plan), clock, cancel));
-        await Task.WhenAll(players);
-
-        foreach (var o in observers.Values) await o.WaitForWindowsAsync(seconds, TimeSpan.FromSeconds(20));
-        var statuses = new Dictionary<string, SessionStatus>();
-        foreach (var (id, _) in sessions)
-            statuses[id] = await node.Sessions.Ask<SessionStatus>(new GetSessionStatus(id), TimeSpan.FromSeconds(10), cancel);
-
-        var report = DemoReport.Build(seconds, plan, observers["demo"], statuses["demo"],
-            observers["demo-audio-only"], observers["demo-image-only"]);
-        DemoReport.Print(report);
-        if (args.String("report") is { } path)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, DemoReport.Json), cancel);
-            Console.WriteLine($"report written to {path}");
-        }
-        foreach (var o in observers.Values) o.Complete();
-        await Task.WhenAll(watching);
-        return 0;
+            var data = parsed.GetValue(dataset) is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
+            return DemoScenario.RunAsync(new DemoOptions
+            {
+                Dataset = data,
+                Seconds = parsed.Get(seconds, Math.Min(30, data.Items.Count), 5, data.Items.Count),
+                Quiet = parsed.GetValue(quiet),
+                Seed = parsed.Get(seed, 7),
+                Config = parsed.GetValue(config),
+                Verbose = parsed.GetValue(verbose),
+                Report = parsed.GetValue(report),
+            }, cancel);
+        });
+        return command;
     }
 }

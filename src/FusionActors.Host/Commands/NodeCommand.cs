@@ -1,7 +1,10 @@
+using System.CommandLine;
 using System.Runtime.InteropServices;
 using Akka.Cluster;
 using Microsoft.Extensions.Logging;
 using FusionActors.Runtime.Hosting;
+using FusionActors.Scenarios;
+using FusionActors.Scenarios.Remote;
 
 namespace FusionActors.Host.Commands;
 
@@ -11,20 +14,30 @@ namespace FusionActors.Host.Commands;
 /// </summary>
 public static class NodeCommand
 {
-    public const string Usage = "node [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]";
-
-    /// <summary>The exit code of a node whose actor system terminated without being asked to stop.</summary>
-    public const int ExitTerminated = 3;
-
-    public static async Task<int> RunAsync(Args args, CancellationToken cancel)
+    public static Command Create()
     {
-        args.AllowOnly("config", "hostname", "port", "seeds", "roles");
-        var options = FusionOptions.Load(args.String("config"));
-        if (args.String("hostname") is { } host) options = options with { Hostname = host };
-        if (args.String("port") is not null) options = options with { Port = args.Int("port", 0, 0, 65535) };
-        if (args.String("seeds") is { } seeds)
+        var config = OptionValues.Text("--config", "PATH", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
+        var hostname = OptionValues.Text("--hostname", "H", "the address this node is reached at (default: the config's)");
+        var port = OptionValues.Int("--port", "the remoting port (default: the config's; 0-65535)");
+        var seeds = OptionValues.Text("--seeds", "host:port,...", "seed nodes host:port,... (default: the config's; none = a one-node cluster)");
+        var roles = OptionValues.Text("--roles", "r1,r2", "the node's roles r1,r2 (default: the config's)");
+        var command = new Command("node", "run a server node until Ctrl+C/SIGTERM; exit code 3 when its actor system terminates without being asked to")
+        {
+            config, hostname, port, seeds, roles,
+        };
+        command.SetAction((parsed, cancel) => RunAsync(parsed.GetValue(config), parsed.GetValue(hostname),
+            parsed.Given(port) ? parsed.Get(port, 0, 0, 65535) : null, parsed.GetValue(seeds), parsed.GetValue(roles), cancel));
+        return command;
+    }
+
+    public static async Task<int> RunAsync(string? configPath, string? hostname, int? port, string? seedList, string? roleList, CancellationToken cancel)
+    {
+        var options = FusionOptions.Load(configPath);
+        if (hostname is { } host) options = options with { Hostname = host };
+        if (port is { } p) options = options with { Port = p };
+        if (seedList is { } seeds)
             options = options with { Seeds = seeds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Seed(options)).ToArray() };
-        if (args.String("roles") is { } roles)
+        if (roleList is { } roles)
             options = options with { Roles = roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
@@ -43,10 +56,10 @@ public static class NodeCommand
             // system is gone must not linger with its console up. Exit non-zero, so systemd, Kubernetes or compose
             // restarts it and it joins again.
             Console.Error.WriteLine($"the actor system of {cluster.SelfAddress} terminated (downed or shut down by the cluster); exiting");
-            return ExitTerminated;
+            return HostExitCodes.NodeTerminated;
         }
         Console.WriteLine("leaving the cluster");
-        return 0;
+        return HostExitCodes.Ok;
     }
 
     private static Func<string, string> Seed(FusionOptions options) => seed =>

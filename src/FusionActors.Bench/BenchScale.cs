@@ -1,0 +1,40 @@
+namespace FusionActors.Bench;
+
+/// <summary>Sizes of one bench run; <see cref="Quick"/> is about 10× smaller, for smoke tests.</summary>
+public sealed record BenchScale
+{
+    public required string Name { get; init; }
+    /// <summary>Sessions (2 streams each) run in parallel by (a), the ceiling and (c).</summary>
+    public int Sessions { get; init; } = 32;
+    /// <summary>Frames per stream per window (event time: 1 µs per frame, windows of this many µs).</summary>
+    public int FramesPerWindow { get; init; } = 10;
+    /// <summary>Windows sent and not yet fused, per session (the flow-control window).</summary>
+    public int InFlightWindows { get; init; } = 4;
+    /// <summary>Frames (both streams) through the pipeline in (a).</summary>
+    public long PipelineFrames { get; init; }
+    public int EncoderSessions { get; init; } = 4;
+    public long ImageFrames { get; init; }
+    public long AudioFrames { get; init; }
+    public TimeSpan RawOnnxDuration { get; init; }
+    public TimeSpan LatencyDuration { get; init; }
+    public int MemorySessions { get; init; }
+    /// <summary>When (after the first open) (d) measures the idle sessions again in their steady state; zero = not.</summary>
+    public TimeSpan IdleSteadyAfter { get; init; }
+    /// <summary>Runs of (a) and its ceiling; the median run is reported (the same rule on both sides of the ratio).</summary>
+    public int Repeats { get; init; } = 5;
+    /// <summary>Runs of (b) through the actors and raw; the median of each is reported.</summary>
+    public int EncoderRepeats { get; init; } = 3;
+
+    public static BenchScale Full { get; } = new()
+    {
+        Name = "full", PipelineFrames = 1_000_000, ImageFrames = 80_000, AudioFrames = 2_048,
+        RawOnnxDuration = TimeSpan.FromSeconds(3), LatencyDuration = TimeSpan.FromSeconds(10), MemorySessions = 10_000,
+        IdleSteadyAfter = TimeSpan.FromSeconds(20),
+    };
+
+    public static BenchScale Quick { get; } = new()
+    {
+        Name = "quick", PipelineFrames = 100_000, ImageFrames = 20_000, AudioFrames = 512,
+        RawOnnxDuration = TimeSpan.FromSeconds(1), LatencyDuration = TimeSpan.FromSeconds(4), MemorySessions = 1_000, Repeats = 1, EncoderRepeats = 1,
+    };
+}

@@ -1,0 +1,58 @@
+using FusionActors.Scenarios;
+using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Supervision;
+using FusionActors.Core.Time;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
+
+namespace FusionActors.Bench;
+
+/// <summary>
+/// Breakdown for (d): managed bytes of the plain rule objects an idle session of the demo spec holds (the same
+/// constructors its actors call), each measured as the heap delta of many instances. What (d) measures beyond
+/// their sum is actor, mailbox, timer and sharding overhead.
+/// </summary>
+public static class StateFootprint
+{
+    public static IReadOnlyDictionary<string, double> Measure(int count)
+    {
+        var spec = AvDigitsSession.Spec("footprint");
+        var audio = spec.Streams[0];
+        var camera = spec.Streams[1];
+        var backoff = new BackoffPolicy();
+        return new Dictionary<string, double>
+        {
+            ["aligner"] = Bytes(count, () => new Aligner(spec)),
+            ["fusionEngine"] = Bytes(count, () => new FusionEngine(spec)),
+            ["seqTracker(per stream)"] = Bytes(count, () => new SeqTracker(camera.MaxSeqAhead)),
+            ["windowedFramer(audio)"] = Bytes(count, () => new WindowedFramer(audio.StreamId, audio.Framing.LengthUs, audio.Framing.HopUs,
+                audio.SampleRateHz, spec.StartUs, spec.AllowedLatenessUs)),
+            ["perFrameFramer(camera)"] = Bytes(count, () => new PerFrameFramer(camera.StreamId, camera.FrameDurationUs)),
+            ["streamHealth+watermark+budget+quarantine(per stream)"] = Bytes(count, () => new object[]
+            {
+                new StreamHealth(), new StreamWatermark(camera.MaxOutOfOrdernessUs), new RestartBudget(backoff), new QuarantineTracker(),
+                new LinkedList<EncoderInput>(), new SortedDictionary<long, int>(),
+            }),
+        };
+    }
+
+    private static double Bytes(int count, Func<object> make)
+    {
+        var keep = new object[count];
+        var before = Settle();
+        for (var i = 0; i < count; i++) keep[i] = make();
+        var after = Settle();
+        GC.KeepAlive(keep);
+        return (after - before) / (double)count;
+    }
+
+    private static long Settle()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}

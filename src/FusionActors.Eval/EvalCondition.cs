@@ -1,0 +1,57 @@
+using FusionActors.Scenarios;
+using FusionActors.Scenarios.Faults;
+
+namespace FusionActors.Eval;
+
+/// <summary>
+/// One named, seeded condition of the fault matrix: a line for the report and the <see cref="SensorFaults"/> the
+/// two sensors and the network have in it. Everything random is drawn from the faults' seed, so a condition is the
+/// same frames on every run.
+/// </summary>
+public sealed record EvalCondition
+{
+    public required string Name { get; init; }
+
+    /// <summary>One line for the report: what the sensors and the network do.</summary>
+    public required string Description { get; init; }
+
+    public required SensorFaults Faults { get; init; }
+
+    public int Seed => Faults.Seed;
+
+    /// <summary>Not in the issue's matrix: run by default, but never chosen as "the worst corruption" of the targets.</summary>
+    public bool Extra { get; init; }
+
+    /// <summary>Per-frame camera sensor noise σ of every condition but the image-noise ones: the clean sensor's.</summary>
+    public const double CleanCameraNoise = SensorFaults.CleanCameraNoise;
+
+    public static IReadOnlyList<EvalCondition> All { get; } =
+    [
+        new() { Name = "clean", Faults = new() { Seed = 101 }, Description = "both sensors clean (camera sensor noise σ=0.05), no network faults" },
+        new() { Name = "audio-missing", Faults = new() { Seed = 102, AudioMissing = true }, Description = "the microphone is connected but never sends a frame (heartbeats only)" },
+        new() { Name = "image-missing", Faults = new() { Seed = 103, CameraMissing = true }, Description = "the camera is connected but never sends a frame (heartbeats only)" },
+        new() { Name = "audio-snr-20", Faults = new() { Seed = 104, AudioNoise = new(20) }, Description = "white noise on the audio at 20 dB SNR" },
+        new() { Name = "audio-snr-10", Faults = new() { Seed = 105, AudioNoise = new(10) }, Description = "white noise on the audio at 10 dB SNR" },
+        new() { Name = "audio-snr-0", Faults = new() { Seed = 106, AudioNoise = new(0) }, Description = "white noise on the audio at 0 dB SNR" },
+        new() { Name = "audio-snr-neg5", Faults = new() { Seed = 107, AudioNoise = new(-5) }, Description = "white noise on the audio at -5 dB SNR" },
+        new() { Name = "audio-snr-neg10", Faults = new() { Seed = 118, AudioNoise = new(-10) }, Extra = true, Description = "extra point of the SNR sweep (not in the issue's matrix): white noise on the audio at -10 dB SNR" },
+        new() { Name = "image-noise-low", Faults = new() { Seed = 108, CameraNoiseSigma = 0.2 }, Description = "camera sensor noise σ=0.2 on every frame" },
+        new() { Name = "image-noise-high", Faults = new() { Seed = 109, CameraNoiseSigma = 0.5 }, Description = "camera sensor noise σ=0.5 on every frame" },
+        new() { Name = "image-occlusion", Faults = new() { Seed = 110, OcclusionSide = 4 }, Description = "a 4×4 occluder (of 8×8, black or white) at a random place per item, on all its frames" },
+        new() { Name = "camera-outage-intermittent", Faults = new() { Seed = 111, CameraOutages = new(6, 2, 8) }, Description = "the camera sends nothing for random stretches of 2-8 s (about 6 per 100 s; heartbeated while silent)" },
+        new() { Name = "audio-dropout-intermittent", Faults = new() { Seed = 112, AudioDropouts = new(6, 1, 6) }, Description = "the microphone sends nothing for random stretches of 1-6 s, starting at any 100 ms (partial windows are zero-filled)" },
+        new() { Name = "jitter-out-of-order", Faults = new() { Seed = 113, Network = new UniformJitter(MaxUs: 45_000) }, Description = "every frame delayed uniformly 0-45 ms: reordered, within the 50 ms out-of-orderness bound" },
+        new() { Name = "late-beyond-bound", Faults = new() { Seed = 114, Network = new UniformJitter(VeryLateFraction: 0.05) }, Description = "5 % of frames arrive 0.4-0.6 s late, beyond out-of-orderness + allowed lateness (50 + 150 ms): late side output" },
+        new() { Name = "clock-skew", Faults = new() { Seed = 115, CameraClockOffsetUs = 120_000 }, Description = "the camera's clock is 120 ms ahead: its event times are offset by +120 ms (not rewritten by the server)" },
+        new() { Name = "encoder-crashes", Faults = new() { Seed = 116, PoisonFraction = 0.03 }, Description = "the encoder crashes on 3 % of camera frames and 3 % of audio inputs (restart with backoff, quarantine after 3 failures)" },
+        new() { Name = "stale-video", Faults = new() { Seed = 117, CameraFreezes = new(8, 2, 6) }, Description = "the camera freezes for random stretches of 2-6 s, sending the exact last frame again at 10 fps" },
+    ];
+
+    public static EvalCondition Get(string name) =>
+        All.FirstOrDefault(c => c.Name == name)
+        ?? throw new UsageException($"unknown condition '{name}'; known: {string.Join(", ", All.Select(c => c.Name))}");
+
+    /// <summary>The one-modality corruptions (one sensor degraded, the other clean), for the adaptive-vs-fixed target.</summary>
+    public static readonly string[] OneModalityCorruptions =
+        ["audio-snr-20", "audio-snr-10", "audio-snr-0", "audio-snr-neg5", "image-noise-low", "image-noise-high", "image-occlusion"];
+}

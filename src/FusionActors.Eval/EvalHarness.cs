@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.Json;
+using FusionActors.Scenarios;
+using FusionActors.Inference.Data;
+using FusionActors.Inference;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Hosting;
+
+namespace FusionActors.Eval;
+
+/// <summary>What the evaluation plays, and where its report and plots go.</summary>
+public sealed record EvalOptions
+{
+    public required AvDigitsDataset Dataset { get; init; }
+
+    /// <summary>The first items of the data set that are played, one 1 s window each.</summary>
+    public required int Items { get; init; }
+
+    /// <summary>The conditions played, in order; default: all of <see cref="EvalCondition.All"/>.</summary>
+    public IReadOnlyList<EvalCondition> Conditions { get; init; } = EvalCondition.All;
+
+    /// <summary>The val split the fixed weights are tuned on; null = data/avdigits when it is there.</summary>
+    public string? Val { get; init; }
+
+    /// <summary>Save the weights tuned on the val split as the committed ones.</summary>
+    public bool TuneFixed { get; init; }
+
+    /// <summary>The node's configuration file; null = the default lookup of <see cref="FusionOptions.Load"/>.</summary>
+    public string? Config { get; init; }
+
+    /// <summary>Where the JSON report is written; none when null.</summary>
+    public string? Report { get; init; }
+
+    /// <summary>The folder the plots are written to; none when null.</summary>
+    public string? Plots { get; init; }
+
+    /// <summary>No line per condition.</summary>
+    public bool Quiet { get; init; }
+
+    /// <summary>The command line that ran it, recorded in the report.</summary>
+    public string Command { get; init; } = "eval";
+}
+
+/// <summary>
+/// The evaluation harness: plays AV-Digits items through the real one-node pipeline under a
+/// matrix of named, seeded fault conditions, with four policies fed the same frames, and reports accuracy,
+/// macro-F1, ECE, coverage and mean weights per condition and policy, the targets, and plots.
+/// </summary>
+public static class EvalHarness
+{
+    public static async Task<int> RunAsync(EvalOptions o, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var dataset = o.Dataset;
+        var items = dataset.Items.Take(o.Items).ToArray();
+        var conditions = o.Conditions;
+
+        var (weights, source) = ResolveFixedWeights(o);
+        Console.WriteLine($"FusionActors eval: {items.Length} items of {dataset.Directory}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies");
+        Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
+
+        var options = FusionOptions.Load(o.Config);
+        options = ForEvaluation(options);
+        var poison = new PoisonSwitch();
+        await using var node = await FusionNode.StartAsync(options, wrapEncoders: poison.Wrap, cancel: cancel);
+        var runner = new EvalRunner(node, poison, weights.AsDictionary());
+
+        var runs = new List<ConditionRun>();
+        foreach (var condition in conditions)
+        {
+            var run = await runner.RunAsync(condition, items, cancel);
+            runs.Add(run);
+            var r = EvalReport.FromRun(run);
+            if (!o.Quiet) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
+                              $"   ({r.Seconds:0.0} s)");
+        }
+        var report = Build(runs, items.Length, dataset.Directory, weights, source, clock.Elapsed, o.Command);
+        report.Print(Console.Out);
+        if (o.Report is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, EvalReport.Json), cancel);
+            Console.WriteLine($"report written to {path}");
+        }
+        if (o.Plots is { } plots)
+        {
+            var written = EvalPlots.Write(plots, report, runs);
+            Console.WriteLine($"plots written: {string.Join(", ", written)}");
+        }
+        return 0;
+    }
+
+    /// <summary>
+    /// The evaluation plays ~10x faster than real time, while encoder restart backoff and budget are
+    /// processing-time quantities: scale them so the encoder-crashes condition measures fusion through
+    /// crashes and quarantine rather than the restart budget running out (the Runtime tests cover that).
+    /// </summary>
+    public static FusionOptions ForEvaluation(FusionOptions options) => options with
+    {
+        // Crashes and quarantines are the expected events of encoder-crashes: counted in the report, not logged line by line.
+        Hocon = options.Hocon + "\nakka.loglevel = ERROR\n",
+        Backoff = options.Backoff with { Min = TimeSpan.FromMilliseconds(10), Max = TimeSpan.FromMilliseconds(200), MaxRestarts = 10_000 },
+    };
+
+    public static EvalReport Build(IReadOnlyList<ConditionRun> runs, int items, string dataset, FixedWeights weights, string source, TimeSpan elapsed, string command)
+    {
+        var conditions = runs.Select(EvalReport.FromRun).ToList();
+        var patterns = EvalMetrics.ByPattern(runs.SelectMany(r =>
+            r.Policies[EvalPolicies.Adaptive].Windows.Select((w, i) => (w, r.Labels[i]))));
+        return new EvalReport
+        {
+            Items = items,
+            Dataset = dataset,
+            Command = command,
+            FixedWeights = weights.AsDictionary(),
+            FixedWeightsSource = source,
+            Conditions = conditions,
+            AdaptiveByPattern = patterns,
+            Targets = EvalTargets.Check(conditions, patterns),
+            Seconds = Math.Round(elapsed.TotalSeconds, 1),
+        };
+    }
+
+    /// <summary>Tuned now on the val split when it is there (and saved with --tune-fixed), else the committed weights.</summary>
+    private static (FixedWeights Weights, string Source) ResolveFixedWeights(EvalOptions o)
+    {
+        var committed = FixedWeights.FindCommitted();
+        var valDir = o.Val ?? FindVal();
+        if (valDir is not null && File.Exists(Path.Combine(valDir, "manifest.jsonl")))
+        {
+            var val = AvDigitsDataset.Load(valDir, "val");
+            if (val.Items.Count > 0)
+            {
+                using var models = ModelRegistry.FromDefaultCatalog();
+                var tuned = FixedWeights.Tune(val.Items, models);
+                if (o.TuneFixed)
+                {
+                    var target = committed ?? Path.Combine("config", FixedWeights.FileName);
+                    tuned.Save(target);
+                    Console.WriteLine($"tuned fixed weights written to {target}");
+                }
+                return (tuned, $"tuned now on {val.Items.Count} val items of {val.Directory}: val accuracy {tuned.ValAccuracy:P1}");
+            }
+        }
+        if (o.TuneFixed) throw new UsageException("--tune-fixed needs the val split (--val DIR; ./build.sh dataset builds data/avdigits)");
+        if (committed is null) throw new FileNotFoundException($"no val split and no committed config/{FixedWeights.FileName}");
+        return (FixedWeights.Load(committed), $"committed {committed} (val split not available)");
+    }
+
+    private static string? FindVal()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                var candidate = Path.Combine(d.FullName, "data", "avdigits");
+                if (File.Exists(Path.Combine(candidate, "manifest.jsonl"))) return candidate;
+            }
+        return null;
+    }
+}

@@ -1,0 +1,111 @@
+using FusionActors.Core.Streams;
+using FusionActors.Inference;
+using FusionActors.Protocol;
+using FusionActors.Runtime.Encoders;
+
+namespace FusionActors.Eval;
+
+/// <summary>Scores of one policy in one condition. A window without a Fused result counts as wrong.</summary>
+public sealed record PolicyMetrics
+{
+    public double Accuracy { get; init; }
+    public double MacroF1 { get; init; }
+
+    /// <summary>ECE (15 bins) over the windows with a Fused result, confidence = the fused posterior's max; null if none.</summary>
+    public double? Ece { get; init; }
+
+    /// <summary>Fraction of windows with a Fused result (not NoEvidence, not missing).</summary>
+    public double Coverage { get; init; }
+
+    /// <summary>Mean normalised weight per modality over the windows with a Fused result.</summary>
+    public IReadOnlyDictionary<string, double> MeanWeights { get; init; } = new Dictionary<string, double>();
+}
+
+/// <summary>ECE and accuracy of the adaptive policy over windows of one availability pattern, pooled over conditions.</summary>
+public sealed record PatternCalibration(string Pattern, int Windows, double Accuracy, double? Ece, double MeanConfidence);
+
+public static class EvalMetrics
+{
+    public const int EceBins = 15;
+    public const string Both = "both";
+    public const string AudioOnly = "audio only";
+    public const string ImageOnly = "image only";
+    public static readonly string[] Modalities = ["audio", "image"];
+
+    public static PolicyMetrics Score(IReadOnlyList<FusedResult?> windows, IReadOnlyList<int> labels, int classes = 10)
+    {
+        var n = labels.Count;
+        var predicted = new int[n];
+        var fused = new List<(double, bool)>();
+        var weightSums = Modalities.ToDictionary(m => m, _ => 0.0);
+        for (var i = 0; i < n; i++)
+        {
+            var r = windows[i];
+            predicted[i] = r is { Status: FusedStatus.Fused } ? r.TopClass : -1;
+            if (r is not { Status: FusedStatus.Fused }) continue;
+            fused.Add((Math.Clamp(r.Confidence, 0, 1), r.TopClass == labels[i]));
+            foreach (var m in Modalities) weightSums[m] += r.Weights.GetValueOrDefault(m);
+        }
+        return new PolicyMetrics
+        {
+            Accuracy = Round(n == 0 ? 0 : Enumerable.Range(0, n).Count(i => predicted[i] == labels[i]) / (double)n),
+            MacroF1 = Round(MacroF1(predicted, labels, classes)),
+            Ece = fused.Count == 0 ? null : Round(Calibration.ExpectedCalibrationError(fused, EceBins)),
+            Coverage = Round(n == 0 ? 0 : fused.Count / (double)n),
+            MeanWeights = weightSums.ToDictionary(kv => kv.Key, kv => Round(fused.Count == 0 ? 0 : kv.Value / fused.Count)),
+        };
+    }
+
+    /// <summary>Mean over classes of F1; a missing prediction (-1) is a false negative of the true class only.</summary>
+    public static double MacroF1(IReadOnlyList<int> predicted, IReadOnlyList<int> labels, int classes)
+    {
+        var sum = 0.0;
+        var counted = 0;
+        for (var k = 0; k < classes; k++)
+        {
+            int tp = 0, fp = 0, fn = 0;
+            for (var i = 0; i < labels.Count; i++)
+            {
+                if (predicted[i] == k && labels[i] == k) tp++;
+                else if (predicted[i] == k) fp++;
+                else if (labels[i] == k) fn++;
+            }
+            if (tp + fp + fn == 0) continue; // a class absent from labels and predictions says nothing
+            sum += 2.0 * tp / (2.0 * tp + fp + fn);
+            counted++;
+        }
+        return counted == 0 ? 0 : sum / counted;
+    }
+
+    /// <summary>Which modalities a Fused window had evidence for.</summary>
+    public static string? PatternOf(FusedResult r)
+    {
+        if (r.Status != FusedStatus.Fused) return null;
+        var audio = !r.Missing.Contains("audio");
+        var image = !r.Missing.Contains("image");
+        return (audio, image) switch
+        {
+            (true, true) => Both,
+            (true, false) => AudioOnly,
+            (false, true) => ImageOnly,
+            _ => null,
+        };
+    }
+
+    public static IReadOnlyList<PatternCalibration> ByPattern(IEnumerable<(FusedResult? Result, int Label)> windows)
+    {
+        var groups = windows.Where(w => w.Result is not null && PatternOf(w.Result) is not null)
+            .GroupBy(w => PatternOf(w.Result!)!).ToDictionary(g => g.Key, g => g.ToList());
+        return new[] { Both, AudioOnly, ImageOnly }.Select(p =>
+        {
+            var list = groups.GetValueOrDefault(p) ?? [];
+            var preds = list.Select(w => (Math.Clamp(w.Result!.Confidence, 0, 1), w.Result!.TopClass == w.Label)).ToList();
+            return new PatternCalibration(p, list.Count,
+                Round(list.Count == 0 ? 0 : preds.Count(x => x.Item2) / (double)list.Count),
+                list.Count == 0 ? null : Round(Calibration.ExpectedCalibrationError(preds, EceBins)),
+                Round(list.Count == 0 ? 0 : preds.Average(x => x.Item1)));
+        }).ToList();
+    }
+
+    public static double Round(double v) => Math.Round(v, 4);
+}

@@ -1,0 +1,179 @@
+using ScottPlot;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+
+namespace FusionActors.Eval;
+
+/// <summary>The evaluation's PNG plots (ScottPlot): what a person looks at before reading the table.</summary>
+public static class EvalPlots
+{
+    private static readonly Dictionary<string, Color> PolicyColors = new()
+    {
+        [EvalPolicies.Adaptive] = Color.FromHex("#1f77b4"),
+        [EvalPolicies.Fixed] = Color.FromHex("#ff7f0e"),
+        [EvalPolicies.AudioOnly] = Color.FromHex("#2ca02c"),
+        [EvalPolicies.ImageOnly] = Color.FromHex("#d62728"),
+    };
+
+    public static IReadOnlyList<string> Write(string directory, EvalReport report, IReadOnlyList<ConditionRun> runs)
+    {
+        Directory.CreateDirectory(directory);
+        var written = new List<string>();
+        written.Add(AccuracyPerCondition(Path.Combine(directory, "accuracy-per-condition.png"), report));
+        if (AccuracyVsSnr(Path.Combine(directory, "accuracy-vs-snr.png"), report) is { } snr) written.Add(snr);
+        written.Add(EcePerCondition(Path.Combine(directory, "ece-per-condition.png"), report));
+        var outage = runs.FirstOrDefault(r => r.Condition.Name == "camera-outage-intermittent")
+                     ?? runs.FirstOrDefault(r => r.Script.Faults.Any(f => f.CameraOff));
+        if (outage is not null) written.Add(Timeline(Path.Combine(directory, "timeline-camera-outage.png"), outage));
+        return written;
+    }
+
+    private static string AccuracyPerCondition(string path, EvalReport report)
+    {
+        var plt = new Plot();
+        var n = report.Conditions.Count;
+        var policies = EvalPolicies.All;
+        var width = 0.8 / policies.Length;
+        var bars = new List<Bar>();
+        for (var i = 0; i < n; i++)
+            for (var p = 0; p < policies.Length; p++)
+            {
+                var m = report.Conditions[i].Policies[policies[p]];
+                bars.Add(new Bar
+                {
+                    Position = i + (p - (policies.Length - 1) / 2.0) * width,
+                    Value = m.Accuracy * 100,
+                    FillColor = PolicyColors[policies[p]],
+                    Size = width * 0.95,
+                    LineWidth = 0,
+                });
+            }
+        plt.Add.Bars(bars);
+        Legend(plt, policies);
+        ConditionTicks(plt, report);
+        plt.Axes.SetLimitsY(0, 115);
+        plt.Axes.SetLimitsX(-0.6, n - 0.4);
+        plt.YLabel("accuracy (%)");
+        plt.Title($"Accuracy per condition and policy ({report.Items} items per condition)");
+        plt.SavePng(path, Math.Max(900, 75 * n), 560);
+        return path;
+    }
+
+    private static string? AccuracyVsSnr(string path, EvalReport report)
+    {
+        var points = new (string Name, double Snr)[] { ("clean", 40), ("audio-snr-20", 20), ("audio-snr-10", 10), ("audio-snr-0", 0), ("audio-snr-neg5", -5), ("audio-snr-neg10", -10) }
+            .Where(p => report.Conditions.Any(c => c.Name == p.Name)).ToArray();
+        if (points.Count(p => p.Name != "clean") < 2) return null;
+        var plt = new Plot();
+        foreach (var policy in EvalPolicies.All.Reverse()) // adaptive last, on top
+        {
+            var xs = points.Select(p => p.Snr).ToArray();
+            var ys = points.Select(p => report.Conditions.First(c => c.Name == p.Name).Policies[policy].Accuracy * 100).ToArray();
+            var s = plt.Add.Scatter(xs, ys);
+            s.Color = PolicyColors[policy];
+            s.LineWidth = policy == EvalPolicies.Adaptive ? 3 : 2;
+            s.MarkerSize = 7;
+            s.LegendText = policy;
+        }
+        plt.Axes.Bottom.SetTicks(points.Select(p => p.Snr).ToArray(), points.Select(p => p.Name == "clean" ? "clean" : $"{p.Snr:0} dB").ToArray());
+        plt.Axes.SetLimitsY(40, 102);
+        plt.XLabel("audio SNR (white noise over the 1 s window)");
+        plt.YLabel("accuracy (%)");
+        plt.Title("Accuracy vs audio SNR (camera clean)");
+        plt.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plt.SavePng(path, 800, 500);
+        return path;
+    }
+
+    private static string EcePerCondition(string path, EvalReport report)
+    {
+        var plt = new Plot();
+        var n = report.Conditions.Count;
+        var policies = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed };
+        var width = 0.8 / policies.Length;
+        var bars = new List<Bar>();
+        for (var i = 0; i < n; i++)
+            for (var p = 0; p < policies.Length; p++)
+                bars.Add(new Bar
+                {
+                    Position = i + (p - 0.5) * width,
+                    Value = (report.Conditions[i].Policies[policies[p]].Ece ?? 0) * 100,
+                    FillColor = PolicyColors[policies[p]],
+                    Size = width * 0.95,
+                    LineWidth = 0,
+                });
+        plt.Add.Bars(bars);
+        var target = plt.Add.HorizontalLine(EvalTargets.MaxEce * 100);
+        target.LinePattern = LinePattern.Dashed;
+        target.Color = Colors.Gray;
+        Legend(plt, policies);
+        ConditionTicks(plt, report);
+        plt.Axes.SetLimitsX(-0.6, n - 0.4);
+        plt.Axes.SetLimitsY(0, Math.Max(5, report.Conditions.Max(c => policies.Max(p => c.Policies[p].Ece ?? 0)) * 125));
+        plt.YLabel("ECE, 15 bins (%)");
+        plt.Title("Expected calibration error per condition (dashed: 3 % target)");
+        plt.SavePng(path, Math.Max(900, 75 * n), 560);
+        return path;
+    }
+
+    private static string Timeline(string path, ConditionRun run)
+    {
+        var adaptive = run.Policies[EvalPolicies.Adaptive].Windows;
+        var n = Math.Min(adaptive.Length, 80);
+        var xs = Enumerable.Range(0, n).Select(i => i + 0.5).ToArray(); // a window [i, i+1) is drawn at its middle
+        var plt = new Plot();
+        for (var i = 0; i < n; i++)
+            if (run.Script.Faults[i].CameraOff)
+            {
+                var span = plt.Add.HorizontalSpan(i, i + 1);
+                span.FillColor = Colors.Gray.WithAlpha(0.25);
+                span.LineWidth = 0;
+            }
+        double[] Series(Func<FusedResult, double> f) => adaptive.Take(n).Select(r => r is { Status: FusedStatus.Fused } ? f(r) : 0).ToArray();
+        var wa = plt.Add.ScatterLine(xs, Series(r => r.Weights.GetValueOrDefault("audio")));
+        wa.Color = PolicyColors[EvalPolicies.AudioOnly];
+        wa.LineWidth = 2;
+        wa.LegendText = "weight audio";
+        var wi = plt.Add.ScatterLine(xs, Series(r => r.Weights.GetValueOrDefault("image")));
+        wi.Color = PolicyColors[EvalPolicies.ImageOnly];
+        wi.LineWidth = 2;
+        wi.LegendText = "weight image";
+        var conf = plt.Add.ScatterLine(xs, Series(r => r.Confidence));
+        conf.Color = Colors.Black;
+        conf.LinePattern = LinePattern.Dashed;
+        conf.LegendText = "fused confidence";
+        var wrong = Enumerable.Range(0, n).Where(i => adaptive[i] is not { Status: FusedStatus.Fused } r || r.TopClass != run.Labels[i]).ToArray();
+        if (wrong.Length > 0)
+        {
+            var m = plt.Add.ScatterPoints(wrong.Select(i => i + 0.5).ToArray(), wrong.Select(_ => 0.03).ToArray());
+            m.Color = Colors.Red;
+            m.MarkerShape = MarkerShape.Cross;
+            m.MarkerSize = 9;
+            m.LegendText = "wrong decision";
+        }
+        plt.Axes.SetLimitsY(-0.02, 1.1);
+        plt.Axes.SetLimitsX(0, n);
+        plt.XLabel("window (s)");
+        plt.YLabel("normalised weight / confidence");
+        plt.Title($"Adaptive session through {run.Condition.Name} (grey: camera sends nothing)");
+        plt.ShowLegend(ScottPlot.Alignment.LowerLeft);
+        plt.SavePng(path, 1100, 450);
+        return path;
+    }
+
+    private static void Legend(Plot plt, IEnumerable<string> policies)
+    {
+        foreach (var p in policies) plt.Legend.ManualItems.Add(new LegendItem { LabelText = p, FillColor = PolicyColors[p] });
+        plt.Legend.Orientation = Orientation.Horizontal;
+        plt.ShowLegend(ScottPlot.Alignment.UpperCenter);
+    }
+
+    private static void ConditionTicks(Plot plt, EvalReport report)
+    {
+        plt.Axes.Bottom.SetTicks(Enumerable.Range(0, report.Conditions.Count).Select(i => (double)i).ToArray(),
+            report.Conditions.Select(c => c.Name).ToArray());
+        plt.Axes.Bottom.TickLabelStyle.Rotation = 40;
+        plt.Axes.Bottom.TickLabelStyle.Alignment = ScottPlot.Alignment.MiddleLeft;
+        plt.Axes.Bottom.MinimumSize = 170;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using FusionActors.Core.Streams;
+using FusionActors.Protocol;
+
+namespace FusionActors.Eval;
+
+/// <summary>The evaluation's JSON report: {"items": N, "conditions": [{"name", "policies": {...}}], ...}.</summary>
+public sealed record EvalReport
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public int Items { get; init; }
+    public string Dataset { get; init; } = "";
+    public string Command { get; init; } = "";
+    public IReadOnlyDictionary<string, double> FixedWeights { get; init; } = new Dictionary<string, double>();
+    public string FixedWeightsSource { get; init; } = "";
+    public IReadOnlyList<ConditionReport> Conditions { get; init; } = [];
+
+    /// <summary>Adaptive policy, pooled over every condition run, per availability pattern.</summary>
+    public IReadOnlyList<PatternCalibration> AdaptiveByPattern { get; init; } = [];
+
+    public IReadOnlyList<TargetCheck> Targets { get; init; } = [];
+    public double Seconds { get; init; }
+
+    public sealed record ConditionReport
+    {
+        public required string Name { get; init; }
+        public string Description { get; init; } = "";
+        public int Seed { get; init; }
+        public required IReadOnlyDictionary<string, PolicyMetrics> Policies { get; init; }
+        public PipelineCounters Pipeline { get; init; } = new();
+
+        /// <summary>The adaptive session's windows without a Fused result, and why (what was missing, stream states).</summary>
+        public IReadOnlyList<UncoveredWindow> AdaptiveUncovered { get; init; } = [];
+
+        public double Seconds { get; init; }
+    }
+
+    public sealed record UncoveredWindow(int Window, string Status, IReadOnlyList<string> Missing, IReadOnlyDictionary<string, string> States);
+
+    /// <summary>What the adaptive session's pipeline counted: proof that the fault really went through the server.</summary>
+    public sealed record PipelineCounters
+    {
+        public long FramesIn { get; init; }
+        public long FramesLate { get; init; }
+        public long FramesTooLate { get; init; }
+        public long LateEvidence { get; init; }
+        public long Revisions { get; init; }
+        public long EncoderFailures { get; init; }
+        public long EncoderRestarts { get; init; }
+        public long Quarantined { get; init; }
+        public long Rejected { get; init; }
+        public long WindowsWithMissingModality { get; init; }
+        public int FrozenFramesSent { get; init; }
+        public int VeryLateFramesSent { get; init; }
+    }
+
+    public sealed record TargetCheck(string Target, bool Met, string Detail);
+
+    public static ConditionReport FromRun(ConditionRun run)
+    {
+        var policies = run.Policies.ToDictionary(kv => kv.Key, kv => EvalMetrics.Score(kv.Value.Windows, run.Labels));
+        var adaptive = run.Policies[EvalPolicies.Adaptive];
+        var s = adaptive.Status;
+        return new ConditionReport
+        {
+            Name = run.Condition.Name,
+            Description = run.Condition.Description,
+            Seed = run.Condition.Seed,
+            Policies = policies,
+            Seconds = Math.Round(run.Elapsed.TotalSeconds, 1),
+            AdaptiveUncovered = adaptive.Windows.Select((w, i) => (w, i)).Where(x => x.w is not { Status: FusedStatus.Fused })
+                .Select(x => new UncoveredWindow(x.i, x.w?.Status.ToString() ?? "no result", x.w?.Missing ?? [],
+                    x.w?.States.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()) ?? new Dictionary<string, string>())).ToList(),
+            Pipeline = new PipelineCounters
+            {
+                FramesIn = s?.Streams.Sum(x => x.Counters.FramesIn) ?? 0,
+                FramesLate = s?.Streams.Sum(x => x.Counters.FramesLate) ?? 0,
+                FramesTooLate = s?.Streams.Sum(x => x.Counters.FramesTooLate) ?? 0,
+                LateEvidence = adaptive.LateEvidence,
+                Revisions = s?.Alignment?.Revisions ?? 0,
+                EncoderFailures = s?.Streams.Sum(x => x.Counters.EncoderFailures) ?? 0,
+                EncoderRestarts = s?.Streams.Sum(x => x.Counters.EncoderRestarts) ?? 0,
+                Quarantined = s?.Streams.Sum(x => x.Counters.Quarantined) ?? 0,
+                Rejected = s?.Streams.Sum(x => x.Counters.RejectedTotal) ?? 0,
+                WindowsWithMissingModality = adaptive.Windows.Count(w => w is { Status: FusedStatus.Fused } && w.Missing.Count > 0),
+                FrozenFramesSent = run.Script.FrozenFrames,
+                VeryLateFramesSent = run.Script.VeryLateFrames,
+            },
+        };
+    }
+
+    public void Print(TextWriter o)
+    {
+        o.WriteLine();
+        o.WriteLine($"{"condition",-28} {"adaptive",9} {"fixed",9} {"audio",9} {"image",9}   {"ECE ad.",7} {"cov ad.",7}  w(audio/image) ad.");
+        foreach (var c in Conditions)
+        {
+            string A(string p) => c.Policies.TryGetValue(p, out var m) ? $"{m.Accuracy * 100,8:0.0}%" : "        -";
+            var a = c.Policies[EvalPolicies.Adaptive];
+            o.WriteLine($"{c.Name,-28} {A(EvalPolicies.Adaptive)} {A(EvalPolicies.Fixed)} {A(EvalPolicies.AudioOnly)} {A(EvalPolicies.ImageOnly)}   " +
+                        $"{(a.Ece is { } e ? $"{e * 100,6:0.0}%" : "      -")} {a.Coverage * 100,6:0}%  {a.MeanWeights.GetValueOrDefault("audio"):0.00}/{a.MeanWeights.GetValueOrDefault("image"):0.00}");
+        }
+        o.WriteLine();
+        o.WriteLine("adaptive, per availability pattern (all conditions pooled):");
+        foreach (var p in AdaptiveByPattern)
+            o.WriteLine($"  {p.Pattern,-11} windows {p.Windows,5}  accuracy {p.Accuracy * 100,5:0.0}%  ECE {(p.Ece is { } e ? $"{e * 100:0.00}%" : "-")}  mean confidence {p.MeanConfidence:0.000}");
+        o.WriteLine();
+        o.WriteLine("targets:");
+        foreach (var t in Targets) o.WriteLine($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Detail}");
+    }
+}

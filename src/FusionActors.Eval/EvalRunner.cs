@@ -1,0 +1,235 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Akka.Actor;
+using FusionActors.Scenarios;
+using FusionActors.Inference.Data;
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Inference;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Alignment;
+using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Encoders.Chaos;
+using FusionActors.Runtime.Fusion;
+using FusionActors.Runtime.Gateway;
+using FusionActors.Runtime.Hosting;
+using FusionActors.Runtime.Sessions;
+using FusionActors.Runtime.Streams;
+
+namespace FusionActors.Eval;
+
+/// <summary>The four policies compared in every condition, each a session fed the very same frames.</summary>
+public static class EvalPolicies
+{
+    public const string Adaptive = "adaptive";
+    public const string Fixed = "fixed";
+    public const string AudioOnly = "audio-only";
+    public const string ImageOnly = "image-only";
+    public static readonly string[] All = [Adaptive, Fixed, AudioOnly, ImageOnly];
+
+    public static FusionPolicy Of(string name) => name switch
+    {
+        Adaptive => FusionPolicy.Adaptive,
+        Fixed => FusionPolicy.Fixed,
+        AudioOnly => FusionPolicy.Single("audio"),
+        ImageOnly => FusionPolicy.Single("image"),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown policy"),
+    };
+}
+
+/// <summary>What one policy's session produced in one condition: the final revision of each window, and its counters.</summary>
+public sealed record PolicyRun(string Policy, FusedResult?[] Windows, SessionStatus? Status, long LateEvidence);
+
+public sealed record ConditionRun(EvalCondition Condition, EvalScript Script, int[] Labels, IReadOnlyDictionary<string, PolicyRun> Policies, TimeSpan Elapsed);
+
+/// <summary>
+/// The encoder wrapper of the evaluation node: crashes on inputs whose content hash is in the current
+/// condition's poison set (empty outside encoder-crashes). Conditions run one after the other.
+/// </summary>
+public sealed class PoisonSwitch
+{
+    private volatile IReadOnlySet<ulong> _hashes = new HashSet<ulong>();
+
+    public void Set(IReadOnlySet<ulong> hashes) => _hashes = hashes;
+
+    public IEncoderProvider Wrap(IEncoderProvider inner) =>
+        new PoisonEncoderProvider(inner, _ => input => _hashes.Count > 0 && _hashes.Contains(EvalScript.Hash(input.Span)));
+}
+
+/// <summary>
+/// Plays conditions through a running <see cref="FusionNode"/>: four sessions (one per policy) open on the
+/// node's session region, subscribe, and get each chunk of the script; the client sends chunk c only when
+/// every session has the result of window c - <see cref="InFlight"/>, so it plays as fast as the pipeline
+/// allows. While it waits it keeps every stream alive with a heartbeat that promises nothing new.
+/// </summary>
+public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDictionary<string, double> fixedWeights)
+{
+    /// <summary>Items (windows) in flight per session.</summary>
+    public int InFlight { get; init; } = 3;
+
+    /// <summary>How long to wait for a window before moving on (it then counts as no result).</summary>
+    public TimeSpan WindowTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>The heartbeat that keeps a waiting stream from going Idle (idle timeout 2 s).</summary>
+    private static readonly TimeSpan KeepAliveEvery = TimeSpan.FromMilliseconds(400);
+
+    /// <summary>The client plays faster than real time, so its event times run ahead of the server's clock.</summary>
+    private const long FutureSkewUs = 100L * 24 * 3600 * 1_000_000;
+
+    private static int _runs;
+
+    public SessionSpec SpecFor(string sessionId, string policy)
+    {
+        var spec = AvDigitsSession.Spec(sessionId, EvalPolicies.Of(policy));
+        return spec with
+        {
+            Streams = spec.Streams.Select(s => s with { MaxFutureSkewUs = FutureSkewUs }).ToArray(),
+            FixedWeights = fixedWeights,
+        };
+    }
+
+    public async Task<ConditionRun> RunAsync(EvalCondition condition, IReadOnlyList<AvDigitsItem> items, CancellationToken cancel)
+    {
+        var clock = Stopwatch.StartNew();
+        var script = EvalScript.Build(condition, items);
+        poison.Set(script.PoisonHashes);
+        var run = Interlocked.Increment(ref _runs);
+        var sessions = new List<(string Policy, string Id, Collector Collector)>();
+        try
+        {
+            foreach (var policy in EvalPolicies.All)
+            {
+                var id = $"eval-{run}-{condition.Name}-{policy}";
+                var (actor, reader) = ChannelSubscriber.Create(node.System, capacity: 100_000);
+                var collector = new Collector(actor, reader, items.Count);
+                var opened = await node.Sessions.Ask<object>(new OpenSession(SpecFor(id, policy), 0), TimeSpan.FromSeconds(10), cancel);
+                if (opened is not SessionOpened) throw new InvalidOperationException($"session {id} did not open: {opened}");
+                await node.Sessions.Ask<Subscribed>(new Subscribe(id, actor), TimeSpan.FromSeconds(10), cancel);
+                collector.Start(cancel);
+                sessions.Add((policy, id, collector));
+            }
+
+            var promised = new Dictionary<string, long>
+            {
+                [AvDigitsSession.AudioStream] = long.MinValue,
+                [AvDigitsSession.CameraStream] = long.MinValue,
+            };
+            for (var c = 0; c < script.Chunks.Count; c++)
+            {
+                var waitFor = c - InFlight;
+                if (waitFor >= 0 && waitFor < items.Count)
+                    await WaitForWindowAsync(sessions.Select(s => (s.Id, s.Collector)).ToList(), waitFor, promised, cancel);
+                foreach (var action in script.Chunks[c])
+                {
+                    foreach (var (_, id, collector) in sessions) Send(id, action, collector.Actor);
+                    promised[action.StreamId] = Math.Max(promised[action.StreamId], action switch
+                    {
+                        FrameAction f => f.EventTimeUs - 50_000,
+                        HeartbeatAction h => h.WatermarkUs,
+                        _ => long.MinValue,
+                    });
+                }
+            }
+            foreach (var (_, id, collector) in sessions)
+            {
+                node.Sessions.Tell(new CloseStream(id, AvDigitsSession.AudioStream), collector.Actor);
+                node.Sessions.Tell(new CloseStream(id, AvDigitsSession.CameraStream), collector.Actor);
+            }
+            await WaitForWindowAsync(sessions.Select(s => (s.Id, s.Collector)).ToList(), items.Count - 1, null, cancel);
+            // Revisions of the last windows may still be on their way: let them land.
+            await Task.Delay(100, cancel);
+
+            var policies = new Dictionary<string, PolicyRun>();
+            foreach (var (policy, id, collector) in sessions)
+            {
+                SessionStatus? status = null;
+                try { status = await node.Sessions.Ask<SessionStatus>(new GetSessionStatus(id), TimeSpan.FromSeconds(10), cancel); }
+                catch (Exception e) when (e is TimeoutException or AskTimeoutException) { }
+                policies[policy] = new PolicyRun(policy, collector.Snapshot(), status, collector.LateEvidence);
+            }
+            return new ConditionRun(condition, script, items.Select(i => i.Label).ToArray(), policies, clock.Elapsed);
+        }
+        finally
+        {
+            poison.Set(new HashSet<ulong>());
+            foreach (var (_, id, collector) in sessions)
+            {
+                node.Sessions.Tell(new CloseSession(id), ActorRefs.NoSender);
+                collector.Stop();
+            }
+        }
+    }
+
+    private void Send(string sessionId, ClientAction action, IActorRef replyTo)
+    {
+        object message = action switch
+        {
+            FrameAction f => new Frame(sessionId, f.StreamId, f.Seq, f.EventTimeUs, f.Payload),
+            HeartbeatAction h => new StreamHeartbeat(sessionId, h.StreamId, h.WatermarkUs),
+            _ => throw new ArgumentOutOfRangeException(nameof(action)),
+        };
+        node.Sessions.Tell(message, replyTo);
+    }
+
+    private async Task WaitForWindowAsync(List<(string Id, Collector Collector)> sessions, int window, Dictionary<string, long>? promised, CancellationToken cancel)
+    {
+        var started = Stopwatch.StartNew();
+        var lastKeepAlive = TimeSpan.Zero;
+        while (!sessions.All(s => s.Collector.Has(window)))
+        {
+            if (started.Elapsed > WindowTimeout) return; // counted as no result
+            if (promised is not null && started.Elapsed - lastKeepAlive > KeepAliveEvery)
+            {
+                lastKeepAlive = started.Elapsed;
+                foreach (var (stream, w) in promised)
+                    if (w > long.MinValue)
+                        foreach (var (id, collector) in sessions) node.Sessions.Tell(new StreamHeartbeat(id, stream, w), collector.Actor);
+            }
+            await Task.Delay(1, cancel);
+        }
+    }
+
+    /// <summary>Keeps the latest revision of every window a session publishes.</summary>
+    private sealed class Collector(IActorRef actor, System.Threading.Channels.ChannelReader<object> reader, int windows)
+    {
+        private readonly FusedResult?[] _windows = new FusedResult?[windows];
+        private readonly object _gate = new();
+        private Task? _task;
+        private long _late;
+
+        public IActorRef Actor => actor;
+        public long LateEvidence => Interlocked.Read(ref _late);
+
+        public void Start(CancellationToken cancel) => _task = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var m in reader.ReadAllAsync(cancel))
+                {
+                    if (m is FusedResult r)
+                    {
+                        var k = (int)(r.WindowStartUs / EvalScript.SecondUs);
+                        if (k < 0 || k >= windows) continue;
+                        lock (_gate)
+                            if (_windows[k] is not { } prev || prev.Revision < r.Revision) _windows[k] = r;
+                    }
+                    else if (m is LateEvidence) Interlocked.Increment(ref _late);
+                }
+            }
+            catch (OperationCanceledException) { }
+        }, cancel);
+
+        public bool Has(int window)
+        {
+            lock (_gate) return _windows[window] is not null;
+        }
+
+        public FusedResult?[] Snapshot()
+        {
+            lock (_gate) return (FusedResult?[])_windows.Clone();
+        }
+
+        public void Stop() => actor.Tell(PoisonPill.Instance);
+    }
+}
