@@ -13,12 +13,8 @@ public sealed class StreamIntake(StreamSpec spec, SeqTracker seqs, long startedA
 {
     private long _dropUntilMs;
     private long _lastActivityMs = startedAtMs;
-    private long _failedAtMs;
 
     public SeqTracker Seqs => seqs;
-
-    /// <summary>An operator disabled the stream: its frames are refused until it is enabled.</summary>
-    public bool Disabled { get; set; }
 
     /// <summary>How often a stream with this idle timeout checks whether it went idle: a quarter of it, at least every 5 ms.</summary>
     public static TimeSpan IdleCheckEvery(TimeSpan idleTimeout) =>
@@ -30,10 +26,11 @@ public sealed class StreamIntake(StreamSpec spec, SeqTracker seqs, long startedA
     /// <summary>
     /// Null when <paramref name="frame"/> is taken (its seq is then marked seen), else why it is refused and a detail for the sender.
     /// </summary>
-    public (RejectReason Reason, string Detail)? Admit(Frame frame, StreamState state, long nowMs, long sessionNowUs, ValueRange? range)
+    /// <param name="disabled">An operator disabled the stream: its frames are refused until it is enabled.</param>
+    public (RejectReason Reason, string Detail)? Admit(Frame frame, StreamState state, bool disabled, long nowMs, long sessionNowUs, ValueRange? range)
     {
         if (state == StreamState.Finished) return (RejectReason.StreamFinished, "the stream was closed");
-        if (Disabled) return (RejectReason.StreamDisabled, "an operator disabled the stream");
+        if (disabled) return (RejectReason.StreamDisabled, "an operator disabled the stream");
         // A drill: the frame is lost as in a sensor outage, but counted and answered, never silent.
         if (_dropUntilMs > nowMs) return (RejectReason.ChaosDropped, "chaos drill: the stream drops its frames");
         if (FrameValidator.Validate(spec, frame, sessionNowUs, range) is { } problem) return problem;
@@ -48,12 +45,6 @@ public sealed class StreamIntake(StreamSpec spec, SeqTracker seqs, long startedA
 
     /// <summary>A frame was taken or a heartbeat heard at <paramref name="nowMs"/>.</summary>
     public void OnActivity(long nowMs) => _lastActivityMs = nowMs;
-
-    /// <summary>The stream went Failed at <paramref name="nowMs"/>.</summary>
-    public void OnFailed(long nowMs) => _failedAtMs = nowMs;
-
-    /// <summary>Whether a Failed stream has waited <paramref name="cooldown"/> since it failed, so a frame may revive it.</summary>
-    public bool CooledDown(long nowMs, TimeSpan cooldown) => nowMs - _failedAtMs >= (long)cooldown.TotalMilliseconds;
 
     /// <summary>How long the client has been silent, in ms, once that is at least <paramref name="idleTimeout"/>; else null.</summary>
     public long? SilentFor(long nowMs, TimeSpan idleTimeout)

@@ -14,33 +14,31 @@ using FusionActors.Runtime.Sessions;
 namespace FusionActors.Runtime.Streams;
 
 /// <summary>
-/// One sensor stream of a session: dedupes by seq, validates, frames, keeps the stream watermark and
-/// health, and is the backoff supervisor of its <see cref="EncoderActor"/>. Its inputs wait for the encoder in an
-/// <see cref="EncoderQueue"/> (batching, overflow, retry input by input, quarantine). Past the restart budget the
-/// stream is Failed and the session fuses without it. Evidence goes to the alignment with how far this stream's
-/// evidence is complete, so windows close only when every live stream's evidence is in. The rules decide; this
-/// actor moves their messages and keeps their timers, reading time only from its <see cref="TimeSources"/>.
+/// One sensor stream of a session, and the backoff supervisor of its <see cref="EncoderActor"/>. The rules are
+/// Core's: <see cref="StreamIntake"/> admits frames (dedupe, validation, drills), the framer and watermark make
+/// inputs, an <see cref="EncoderQueue"/> holds them for the encoder (batching, overflow, retry input by input,
+/// quarantine, room) and <see cref="EncoderSupervision"/> keeps the stream's health through encoder failures. This
+/// actor moves their messages, keeps their timers and counts in a <see cref="StreamMeter"/>; it reads time only from
+/// its <see cref="TimeSources"/>. Evidence goes to the alignment with how far this stream's evidence is complete, so
+/// windows close only when every live stream's evidence is in.
 /// </summary>
-public sealed class StreamActor : UntypedActor, IWithTimers
+public sealed partial class StreamActor : UntypedActor, IWithTimers
 {
     private readonly string _sessionId;
     private readonly StreamSpec _spec;
     private readonly IActorRef _alignment;
     private readonly ResolvedEncoder _encoder;
-    private readonly BackoffPolicy _backoff;
+    private readonly TimeSpan _deadline;
     private readonly TimeSources _time;
-    private long _clockOffsetUs;
-    private ILoggingAdapter? _logger;
-
     private readonly StreamIntake _intake;
     private readonly StreamWatermark _watermark;
     private readonly IFramer _framer;
-    private readonly StreamHealth _health = new();
-    private readonly RestartBudget _budget;
     private readonly EncoderQueue _queue;
+    private readonly EncoderSupervision _supervision;
     private readonly RoomWaiters<(IActorRef Session, long Id)> _roomWaiters = new();
     private readonly StreamMeter _meter;
-
+    private long _clockOffsetUs;
+    private ILoggingAdapter? _logger;
     private IActorRef? _encoderActor;
     private int _encoderGeneration;
     private long _publishedCompleteUs = EventTime.MinusInfinity;
@@ -49,22 +47,29 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null)
     {
-        _sessionId = sessionId;
-        _spec = spec;
-        _alignment = alignment;
-        _encoder = encoder;
-        _backoff = backoff;
-        _clockOffsetUs = clockOffsetUs;
+        (_sessionId, _spec, _alignment, _encoder, _deadline, _clockOffsetUs) = (sessionId, spec, alignment, encoder, backoff.EncodeDeadline, clockOffsetUs);
         _time = time ?? TimeSources.System;
         _intake = new StreamIntake(spec, new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow), _time.Monotonic.NowMs);
-        _meter = new StreamMeter(spec.Modality);
         _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
-        _budget = new RestartBudget(backoff);
-        _queue = EncoderQueue.For(spec);
         _framer = FramerFactory.Create(spec, session);
+        _queue = EncoderQueue.For(spec);
+        _supervision = new EncoderSupervision(backoff);
+        _meter = new StreamMeter(spec.Modality);
     }
 
+    public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null) =>
+        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time));
+
     public ITimerScheduler Timers { get; set; } = null!;
+
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
+
+    private long NowMs => _time.Monotonic.NowMs;
+
+    private long SessionNowUs => _time.Wall.NowUs - _clockOffsetUs;
+
+    private StreamHealth Health => _supervision.Health;
 
     // An UntypedActor with one switch: ReceiveActor's per-instance handler tables cost ~5 KB per actor,
     // which matters with tens of thousands of sessions.
@@ -85,29 +90,23 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             case RestartStream: Revive("operator restart"); break;
             case DisableStream: Disable(); break;
             case EnableStream:
-                _intake.Disabled = false;
+                _supervision.Disabled = false;
                 Revive("enabled by an operator");
                 Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} enabled"));
                 break;
             case DropFrames d:
-                _intake.DropFrames(_time.Monotonic.NowMs, d.Duration);
+                _intake.DropFrames(NowMs, d.Duration);
                 Log.Warning("Session {0} stream {1}: chaos drill drops every frame for {2}", _sessionId, _spec.StreamId, d.Duration);
                 Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
                 break;
             case GetStatus: Sender.Tell(Status()); break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case AwaitRoom r:
-                if (_roomWaiters.Await((Sender, r.Id), HasRoom())) Sender.Tell(new Room(r.Id));
+                if (_roomWaiters.Await((Sender, r.Id), _queue.HasRoom(_supervision.NothingWillWait))) Sender.Tell(new Room(r.Id));
                 break;
             default: Unhandled(message); break;
         }
     }
-
-    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
-
-    public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null) =>
-        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.
@@ -120,16 +119,15 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     protected override void PreStart() => ArmIdleTimer();
 
-    private long SessionNowUs => _time.Wall.NowUs - _clockOffsetUs;
-
     // ---- frames ----
 
     private void OnFrame(Frame frame)
     {
         _meter.FrameIn();
-        if (_intake.Admit(frame, _health.State, _time.Monotonic.NowMs, SessionNowUs, _encoder.InputRange) is { } refused)
+        if (_intake.Admit(frame, _supervision.State, _supervision.Disabled, NowMs, SessionNowUs, _encoder.InputRange) is { } refused)
         {
-            Reject(frame, refused.Reason, refused.Detail);
+            _meter.FrameRejected(refused.Reason);
+            if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, refused.Reason, refused.Detail));
             return;
         }
         _meter.FrameAccepted();
@@ -163,7 +161,7 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     {
         _watermark.Finish();
         DrainFramer();
-        if (_health.OnFinished()) Report("closed by the client");
+        Report(_supervision.OnFinished());
         Timers.Cancel("idle");
         _idleTimerOn = false;
         PublishProgress(force: true);
@@ -172,20 +170,17 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private void OnActivity()
     {
-        var now = _time.Monotonic.NowMs;
-        _intake.OnActivity(now);
-        if (_health.OnActivity()) Report("a frame arrived");
-        if (_health.State == StreamState.Failed && _intake.CooledDown(now, _backoff.FailedCooldown)) Revive("a frame arrived after the failed cooldown");
+        _intake.OnActivity(NowMs);
+        Report(_supervision.OnActivity());
+        if (_supervision.MayRevive(NowMs)) Revive("a frame arrived after the failed cooldown");
         ArmIdleTimer();
     }
 
     private void DrainFramer()
     {
+        // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
         while (_framer.TryTake(_watermark.CurrentUs, out var input))
-        {
-            // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
-            if (_health.State == StreamState.Failed || _queue.Enqueue(input) is not null) _meter.Shed(1);
-        }
+            if (_supervision.State == StreamState.Failed || _queue.Enqueue(input) is not null) _meter.Shed(1);
         SendNextBatch();
         PublishProgress();
     }
@@ -194,13 +189,12 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private void SendNextBatch()
     {
-        if (!_queue.CanSend) return;
-        if (_health.State is StreamState.Restarting or StreamState.Failed && _encoderActor is null) return;
+        if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderActor is null) return;
         if (_encoderActor is null) StartEncoder();
-        var batch = _queue.TakeBatch(_time.Monotonic.NowMs)!;
+        var batch = _queue.TakeBatch(NowMs)!;
         _encoderActor!.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs));
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
-        if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _backoff.EncodeDeadline);
+        if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }
 
     /// <summary>
@@ -210,45 +204,28 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private void OnCheckDeadline()
     {
         if (_queue.InFlight is not { } batch || _encoderActor is not { } stalled) return;
-        var waited = TimeSpan.FromMilliseconds(_time.Monotonic.NowMs - batch.SentAtMs);
-        if (waited < _backoff.EncodeDeadline)
+        var waited = TimeSpan.FromMilliseconds(NowMs - batch.SentAtMs);
+        if (waited < _deadline)
         {
-            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _backoff.EncodeDeadline - waited);
+            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline - waited);
             return;
         }
         Log.Warning("Session {0} stream {1}: the encoder did not answer a batch of {2} within {3}; counted as a failure",
-            _sessionId, _spec.StreamId, batch.Inputs.Length, _backoff.EncodeDeadline);
-        Context.Unwatch(stalled);
-        Context.Stop(stalled);
+            _sessionId, _spec.StreamId, batch.Inputs.Length, _deadline);
+        StopEncoder();
         OnEncoderDied(stalled);
     }
 
     private void OnEncoded(EncoderActor.Encoded msg)
     {
         if (_queue.Complete(msg.BatchId) is not { } batch) return; // an answer from before a restart
-        foreach (var input in batch) _health.RecordSuccess(input.Coverage, input.Revision == 0);
-        _budget.OnSuccess();
+        _supervision.OnEncoded(batch);
         _meter.Encoded(batch.Length, msg.Millis);
         _publishedCompleteUs = CompleteThrough();
-        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _publishedCompleteUs, _health.Reliability));
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _publishedCompleteUs, Health.Reliability));
         SendNextBatch();
         PublishProgress();
         ReleaseRoomWaiters();
-    }
-
-    /// <summary>Room for another batch from a client's frame sink; none is held back when nothing will wait (failed, finished or disabled).</summary>
-    private bool HasRoom() => _queue.HasRoom(nothingWillWait: _health.State is StreamState.Failed or StreamState.Finished || _intake.Disabled);
-
-    private void ReleaseRoomWaiters()
-    {
-        if (_roomWaiters.Count == 0) return;
-        foreach (var (session, id) in _roomWaiters.Release(HasRoom())) session.Tell(new Room(id));
-    }
-
-    private void StartEncoder()
-    {
-        var dispatcher = Context.System.Dispatchers.HasDispatcher(EncoderActor.DispatcherId) ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
-        _encoderActor = Context.Watch(Context.ActorOf(EncoderActor.Props(_encoder, _spec.Modality).WithDispatcher(dispatcher), $"encoder-{++_encoderGeneration}"));
     }
 
     private void OnEncoderDied(IActorRef dead)
@@ -256,7 +233,6 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         if (!dead.Equals(_encoderActor)) return;
         _encoderActor = null;
         _meter.EncoderFailed();
-        _health.RecordFailure();
         if (_queue.Fail() is { } failure)
         {
             foreach (var input in failure.Quarantined)
@@ -269,44 +245,53 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             _meter.Shed(failure.Shed.Count);
         }
         ReleaseRoomWaiters(); // quarantined inputs may have made room
-        if (_budget.TryRestart(DateTimeOffset.UnixEpoch.AddTicks(_time.Wall.NowUs * 10)))
+        if (_supervision.OnEncoderFailed(_time.Wall.NowUs, _time.Random.NextDouble(), out var reason, out var spent) is { } delay)
         {
-            var delay = _backoff.Delay(_budget.Consecutive - 1, _time.Random.NextDouble());
-            if (_health.OnEncoderDown()) Report($"encoder failed; restart in {delay.TotalMilliseconds:0} ms");
+            Report(reason);
             Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), delay);
         }
-        else Fail($"restart budget spent ({_backoff.MaxRestarts} restarts within {_backoff.Within})");
+        else Fail(spent);
         PublishProgress(force: true);
     }
 
     private void OnRestartTimer()
     {
-        if (_health.State != StreamState.Restarting || _encoderActor is not null) return;
+        if (!_supervision.MayRestart || _encoderActor is not null) return;
         StartEncoder();
         _meter.EncoderRestarted();
-        if (_health.OnEncoderUp()) Report("encoder restarted");
+        Report(_supervision.OnEncoderUp());
         SendNextBatch();
         PublishProgress(force: true);
     }
 
+    private void StartEncoder()
+    {
+        var dispatcher = Context.System.Dispatchers.HasDispatcher(EncoderActor.DispatcherId) ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
+        _encoderActor = Context.Watch(Context.ActorOf(EncoderActor.Props(_encoder, _spec.Modality).WithDispatcher(dispatcher), $"encoder-{++_encoderGeneration}"));
+    }
+
+    private void StopEncoder()
+    {
+        Context.Unwatch(_encoderActor!);
+        Context.Stop(_encoderActor!);
+    }
+
     private void Fail(string reason)
     {
-        _intake.OnFailed(_time.Monotonic.NowMs);
         Timers.Cancel("restart");
         // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
         _meter.Shed(_queue.ShedAll());
-        if (_health.OnBudgetSpent()) Report(reason);
+        Report(_supervision.Fail(NowMs, reason));
         ReleaseRoomWaiters();
     }
 
     private void Disable()
     {
-        _intake.Disabled = true;
+        _supervision.Disabled = true;
         Fail("disabled by an operator");
         if (_encoderActor is not null)
         {
-            Context.Unwatch(_encoderActor);
-            Context.Stop(_encoderActor);
+            StopEncoder();
             _encoderActor = null;
             _meter.Shed(_queue.DropInFlight());
         }
@@ -316,10 +301,9 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private void Revive(string reason)
     {
-        if (_health.State != StreamState.Failed || _intake.Disabled) return;
-        _budget.Reset();
-        if (_health.OnRevive()) Report(reason);
-        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), _backoff.Min);
+        if (!_supervision.Revive(reason, out var report)) return;
+        Report(report);
+        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), _supervision.ReviveDelay);
     }
 
     private void CrashEncoderNow()
@@ -329,11 +313,17 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         Sender.Tell(new Akka.Actor.Status.Success($"the next batch of {_spec.StreamId} will crash its encoder"));
     }
 
-    // ---- idleness and progress ----
+    // ---- room, idleness and progress ----
+
+    private void ReleaseRoomWaiters()
+    {
+        if (_roomWaiters.Count == 0) return;
+        foreach (var (session, id) in _roomWaiters.Release(_queue.HasRoom(_supervision.NothingWillWait))) session.Tell(new Room(id));
+    }
 
     private void ArmIdleTimer()
     {
-        if (_idleTimerOn || _health.State == StreamState.Finished) return;
+        if (_idleTimerOn || _supervision.State == StreamState.Finished) return;
         Timers.StartPeriodicTimer("idle", IdleCheck.Instance, StreamIntake.IdleCheckEvery(_spec.IdleTimeout));
         _idleTimerOn = true;
     }
@@ -341,9 +331,9 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     private void CheckIdle()
     {
         // A stream the server itself is holding back (inputs waiting for the encoder) is never idle.
-        if (_intake.SilentFor(_time.Monotonic.NowMs, _spec.IdleTimeout) is not { } silentMs || !_queue.IsEmpty) return;
-        if (_health.OnIdle()) Report($"no frame or heartbeat for {silentMs} ms");
-        if (_health.State == StreamState.Active) return;
+        if (_intake.SilentFor(NowMs, _spec.IdleTimeout) is not { } silentMs || !_queue.IsEmpty) return;
+        Report(_supervision.OnIdle(silentMs));
+        if (_supervision.State == StreamState.Active) return;
         Timers.Cancel("idle");
         _idleTimerOn = false;
     }
@@ -355,45 +345,17 @@ public sealed class StreamActor : UntypedActor, IWithTimers
         var complete = CompleteThrough(force ? EventTime.MinusInfinity : _publishedCompleteUs);
         if (!force && complete <= _publishedCompleteUs) return;
         _publishedCompleteUs = Math.Max(_publishedCompleteUs, complete);
-        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, _health.Reliability));
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, Health.Reliability));
     }
 
-    private void Report(string reason)
+    /// <summary>Logs and publishes a change of the stream's state; null when it did not change.</summary>
+    private void Report(string? reason)
     {
-        Log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, _health.State, reason);
-        _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, _health.State, _health.Reliability, reason));
+        if (reason is null) return;
+        Log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, Health.State, reason);
+        _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, Health.State, Health.Reliability, reason));
     }
 
-    private void Reject(Frame frame, RejectReason reason, string detail)
-    {
-        _meter.FrameRejected(reason);
-        if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
-    }
-
-    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, _health.State, _health.Reliability,
+    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, Health.State, Health.Reliability,
         _watermark.CurrentUs, CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped));
-
-    // ---- messages of this actor ----
-
-    public sealed record GetStatus
-    {
-        public static readonly GetStatus Instance = new();
-    }
-
-    /// <summary>From the session: answer <see cref="Room"/> once the frames sent before this are taken and more inputs fit.</summary>
-    public sealed record AwaitRoom(long Id);
-
-    public sealed record Room(long Id);
-
-    private sealed record RestartEncoder(int Generation);
-
-    private sealed record CheckDeadline
-    {
-        public static readonly CheckDeadline Instance = new();
-    }
-
-    private sealed record IdleCheck
-    {
-        public static readonly IdleCheck Instance = new();
-    }
 }
