@@ -31,17 +31,14 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private readonly TimeSpan _deadline;
     private readonly TimeSources _time;
     private readonly StreamIntake _intake;
-    private readonly StreamWatermark _watermark;
-    private readonly IFramer _framer;
+    private readonly StreamInputs _inputs;
     private readonly EncoderQueue _queue;
     private readonly EncoderSupervision _supervision;
     private readonly RoomWaiters<(IActorRef Session, long Id)> _roomWaiters = new();
     private readonly StreamMeter _meter;
     private long _clockOffsetUs;
     private ILoggingAdapter? _logger;
-    private IActorRef? _encoderActor;
-    private int _encoderGeneration;
-    private long _publishedCompleteUs = EventTime.MinusInfinity;
+    private readonly EncoderChild _encoderChild;
     private bool _idleTimerOn;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -50,11 +47,11 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         (_sessionId, _spec, _alignment, _encoder, _deadline, _clockOffsetUs) = (sessionId, spec, alignment, encoder, backoff.EncodeDeadline, clockOffsetUs);
         _time = time ?? TimeSources.System;
         _intake = new StreamIntake(spec, new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow), _time.Monotonic.NowMs);
-        _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
-        _framer = FramerFactory.Create(spec, session);
-        _queue = EncoderQueue.For(spec);
+        _inputs = new StreamInputs(spec, session);
+        _queue = _inputs.Queue;
         _supervision = new EncoderSupervision(backoff);
         _meter = new StreamMeter(spec.Modality);
+        _encoderChild = new EncoderChild(encoder, spec.Modality);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -132,14 +129,13 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         }
         _meter.FrameAccepted();
         OnActivity();
-        if (_watermark.IsLate(frame.EventTimeUs)) _meter.FrameLate();
-        if (_framer.Add(frame, _watermark.CurrentUs) == FrameFate.TooLate)
+        var taken = _inputs.Add(frame);
+        if (taken.Late) _meter.FrameLate();
+        if (taken.TooLate)
         {
             _meter.FrameTooLate();
-            _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq,
-                LateMark.PastAllowedLateness.AsWindowEndUs(), _watermark.CurrentUs));
+            _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq, LateMark.PastAllowedLateness.AsWindowEndUs(), taken.WatermarkUs));
         }
-        _watermark.OnEvent(frame.EventTimeUs);
         DrainFramer();
     }
 
@@ -153,13 +149,13 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
             return;
         }
         OnActivity();
-        _watermark.OnExplicit(hb.WatermarkUs);
+        _inputs.Heartbeat(hb.WatermarkUs);
         DrainFramer();
     }
 
     private void OnClose()
     {
-        _watermark.Finish();
+        _inputs.Finish();
         DrainFramer();
         Report(_supervision.OnFinished());
         Timers.Cancel("idle");
@@ -179,8 +175,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void DrainFramer()
     {
         // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
-        while (_framer.TryTake(_watermark.CurrentUs, out var input))
-            if (_supervision.State == StreamState.Failed || _queue.Enqueue(input) is not null) _meter.Shed(1);
+        _meter.Shed(_inputs.Drain(shed: _supervision.State == StreamState.Failed));
         SendNextBatch();
         PublishProgress();
     }
@@ -189,10 +184,10 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void SendNextBatch()
     {
-        if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderActor is null) return;
-        if (_encoderActor is null) StartEncoder();
+        if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
+        var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
         var batch = _queue.TakeBatch(NowMs)!;
-        _encoderActor!.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs));
+        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs));
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }
@@ -203,7 +198,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     /// </summary>
     private void OnCheckDeadline()
     {
-        if (_queue.InFlight is not { } batch || _encoderActor is not { } stalled) return;
+        if (_queue.InFlight is not { } batch || _encoderChild.Current is null) return;
         var waited = TimeSpan.FromMilliseconds(NowMs - batch.SentAtMs);
         if (waited < _deadline)
         {
@@ -212,8 +207,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         }
         Log.Warning("Session {0} stream {1}: the encoder did not answer a batch of {2} within {3}; counted as a failure",
             _sessionId, _spec.StreamId, batch.Inputs.Length, _deadline);
-        StopEncoder();
-        OnEncoderDied(stalled);
+        _encoderChild.Stop(Context);
+        OnEncoderFailed();
     }
 
     private void OnEncoded(EncoderActor.Encoded msg)
@@ -221,8 +216,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (_queue.Complete(msg.BatchId) is not { } batch) return; // an answer from before a restart
         _supervision.OnEncoded(batch);
         _meter.Encoded(batch.Length, msg.Millis);
-        _publishedCompleteUs = CompleteThrough();
-        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _publishedCompleteUs, Health.Reliability));
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
         SendNextBatch();
         PublishProgress();
         ReleaseRoomWaiters();
@@ -230,8 +224,11 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void OnEncoderDied(IActorRef dead)
     {
-        if (!dead.Equals(_encoderActor)) return;
-        _encoderActor = null;
+        if (_encoderChild.Died(dead)) OnEncoderFailed();
+    }
+
+    private void OnEncoderFailed()
+    {
         _meter.EncoderFailed();
         if (_queue.Fail() is { } failure)
         {
@@ -240,7 +237,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
                 _meter.Quarantined();
                 Log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
                     _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _queue.MaxFailures);
-                _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, LateMark.Quarantined.AsWindowEndUs(), _watermark.CurrentUs));
+                _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, LateMark.Quarantined.AsWindowEndUs(), _inputs.WatermarkUs));
             }
             _meter.Shed(failure.Shed.Count);
         }
@@ -248,7 +245,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (_supervision.OnEncoderFailed(_time.Wall.NowUs, _time.Random.NextDouble(), out var reason, out var spent) is { } delay)
         {
             Report(reason);
-            Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), delay);
+            Timers.StartSingleTimer("restart", new RestartEncoder(_encoderChild.Generation), delay);
         }
         else Fail(spent);
         PublishProgress(force: true);
@@ -256,24 +253,12 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void OnRestartTimer()
     {
-        if (!_supervision.MayRestart || _encoderActor is not null) return;
-        StartEncoder();
+        if (!_supervision.MayRestart || _encoderChild.Current is not null) return;
+        _encoderChild.Start(Context);
         _meter.EncoderRestarted();
         Report(_supervision.OnEncoderUp());
         SendNextBatch();
         PublishProgress(force: true);
-    }
-
-    private void StartEncoder()
-    {
-        var dispatcher = Context.System.Dispatchers.HasDispatcher(EncoderActor.DispatcherId) ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
-        _encoderActor = Context.Watch(Context.ActorOf(EncoderActor.Props(_encoder, _spec.Modality).WithDispatcher(dispatcher), $"encoder-{++_encoderGeneration}"));
-    }
-
-    private void StopEncoder()
-    {
-        Context.Unwatch(_encoderActor!);
-        Context.Stop(_encoderActor!);
     }
 
     private void Fail(string reason)
@@ -289,12 +274,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         _supervision.Disabled = true;
         Fail("disabled by an operator");
-        if (_encoderActor is not null)
-        {
-            StopEncoder();
-            _encoderActor = null;
-            _meter.Shed(_queue.DropInFlight());
-        }
+        if (_encoderChild.Stop(Context)) _meter.Shed(_queue.DropInFlight());
         PublishProgress(force: true);
         Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} disabled"));
     }
@@ -303,13 +283,12 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         if (!_supervision.Revive(reason, out var report)) return;
         Report(report);
-        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), _supervision.ReviveDelay);
+        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderChild.Generation), _supervision.ReviveDelay);
     }
 
     private void CrashEncoderNow()
     {
-        if (_encoderActor is null) StartEncoder();
-        _encoderActor!.Tell(EncoderActor.CrashNext.Instance);
+        (_encoderChild.Current ?? _encoderChild.Start(Context)).Tell(EncoderActor.CrashNext.Instance);
         Sender.Tell(new Akka.Actor.Status.Success($"the next batch of {_spec.StreamId} will crash its encoder"));
     }
 
@@ -338,14 +317,9 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _idleTimerOn = false;
     }
 
-    private long CompleteThrough(long floor = EventTime.MinusInfinity) => _queue.CompleteThrough(_framer.CompleteThroughUs(_watermark.CurrentUs), floor);
-
     private void PublishProgress(bool force = false)
     {
-        var complete = CompleteThrough(force ? EventTime.MinusInfinity : _publishedCompleteUs);
-        if (!force && complete <= _publishedCompleteUs) return;
-        _publishedCompleteUs = Math.Max(_publishedCompleteUs, complete);
-        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, Health.Reliability));
+        if (_inputs.Progress(force) is { } complete) _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, Health.Reliability));
     }
 
     /// <summary>Logs and publishes a change of the stream's state; null when it did not change.</summary>
@@ -357,5 +331,5 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     }
 
     private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, Health.State, Health.Reliability,
-        _watermark.CurrentUs, CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped));
+        _inputs.WatermarkUs, _inputs.CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped));
 }
