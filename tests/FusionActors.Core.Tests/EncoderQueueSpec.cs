@@ -171,6 +171,20 @@ public class EncoderQueueSpec
     }
 
     [Fact]
+    public void The_batch_in_flight_has_until_its_deadline_from_when_it_was_sent()
+    {
+        var q = new EncoderQueue(10, OverflowPolicy.DropOldest, 2);
+        var deadline = TimeSpan.FromSeconds(10);
+        Assert.Null(q.DeadlineLeft(0, deadline));
+        q.Enqueue(In(0));
+        q.TakeBatch(nowMs: 1_000);
+        Assert.Equal(deadline, q.DeadlineLeft(1_000, deadline));
+        Assert.Equal(TimeSpan.FromMilliseconds(1), q.DeadlineLeft(10_999, deadline));
+        Assert.Equal(TimeSpan.Zero, q.DeadlineLeft(11_000, deadline));
+        Assert.Equal(TimeSpan.Zero, q.DeadlineLeft(50_000, deadline));
+    }
+
+    [Fact]
     public void Room_waiters_are_held_until_there_is_room_then_woken_together()
     {
         var w = new RoomWaiters<int>();

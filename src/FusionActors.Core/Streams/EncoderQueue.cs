@@ -133,6 +133,17 @@ public sealed class EncoderQueue
         return new BatchFailure(quarantined is null ? [] : quarantined, retried, shed is null ? [] : shed);
     }
 
+    /// <summary>
+    /// How long the batch in flight may still take at <paramref name="nowMs"/> before it is past
+    /// <paramref name="deadline"/>: zero once it is; null when no batch is in flight.
+    /// </summary>
+    public TimeSpan? DeadlineLeft(long nowMs, TimeSpan deadline)
+    {
+        if (_inFlight is null) return null;
+        var left = deadline - TimeSpan.FromMilliseconds(nowMs - _inFlight.SentAtMs);
+        return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+    }
+
     /// <summary>Gives up the batch in flight without counting a failure (its encoder was stopped); returns how many inputs it held.</summary>
     public int DropInFlight()
     {

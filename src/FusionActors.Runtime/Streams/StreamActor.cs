@@ -198,15 +198,14 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     /// </summary>
     private void OnCheckDeadline()
     {
-        if (_queue.InFlight is not { } batch || _encoderChild.Current is null) return;
-        var waited = TimeSpan.FromMilliseconds(NowMs - batch.SentAtMs);
-        if (waited < _deadline)
+        if (_queue.DeadlineLeft(NowMs, _deadline) is not { } left || _encoderChild.Current is null) return;
+        if (left > TimeSpan.Zero)
         {
-            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline - waited);
+            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, left);
             return;
         }
         Log.Warning("Session {0} stream {1}: the encoder did not answer a batch of {2} within {3}; counted as a failure",
-            _sessionId, _spec.StreamId, batch.Inputs.Length, _deadline);
+            _sessionId, _spec.StreamId, _queue.InFlight!.Inputs.Length, _deadline);
         _encoderChild.Stop(Context);
         OnEncoderFailed();
     }
