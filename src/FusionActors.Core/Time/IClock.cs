@@ -21,12 +21,19 @@ public sealed class SystemClock : IClock
     public long NowUs => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
 }
 
-/// <summary>A clock that moves only when told to: for specs, and for replaying recorded time.</summary>
-public sealed class ManualClock(long startUs = 0) : IClock
+/// <summary>
+/// A clock that moves only when told to: for specs, and for replaying recorded time. It serves as the wall
+/// clock and as the monotonic one (its microseconds in milliseconds), so one <see cref="Advance"/> moves both.
+/// </summary>
+public sealed class ManualClock(long startUs = 0) : IClock, IMonotonicClock
 {
     private long _nowUs = startUs;
 
     public long NowUs => Interlocked.Read(ref _nowUs);
+
+    long IMonotonicClock.NowMs => NowUs / 1000;
+
+    public void Advance(TimeSpan by) => Advance(by.Ticks / 10);
 
     public void Advance(long us) => Interlocked.Add(ref _nowUs, us);
 

@@ -129,7 +129,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         foreach (var e in output.Late)
         {
             Log.Debug("Session {0} stream {1}: evidence at {2} is later than the allowed lateness", _sessionId, e.StreamId, e.StartUs);
-            _fusion.Tell(new LateEvidence(_sessionId, e.StreamId, e.StartUs, e.LastSeq, -1, _aligner.WatermarkUs));
+            _fusion.Tell(new LateEvidence(_sessionId, e.StreamId, e.StartUs, e.LastSeq, LateMark.PastAllowedLateness.AsWindowEndUs(), _aligner.WatermarkUs));
         }
     }
 

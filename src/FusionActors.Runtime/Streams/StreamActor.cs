@@ -1,15 +1,12 @@
 using Akka.Actor;
 using Akka.Event;
-using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Core.Supervision;
 using FusionActors.Core.Time;
-using FusionActors.Inference;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Alignment;
 using FusionActors.Runtime.Encoders;
-using FusionActors.Runtime.Fusion;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.Sessions;
@@ -17,68 +14,59 @@ using FusionActors.Runtime.Sessions;
 namespace FusionActors.Runtime.Streams;
 
 /// <summary>
-/// One sensor stream of a session: dedupes by seq, validates, frames, keeps the stream watermark and
-/// health, and is the backoff supervisor of its <see cref="EncoderActor"/>. One batch is in the encoder at
-/// a time; inputs queue in a capped buffer meanwhile (micro-batching falls out of that). A failed batch is
-/// retried input by input; an input that failed 3 times is quarantined. Past the restart budget the stream
-/// is Failed and the session fuses without it. Evidence goes to the alignment with how far this stream's
-/// evidence is complete, so windows close only when every live stream's evidence is in.
+/// One sensor stream of a session, and the backoff supervisor of its <see cref="EncoderActor"/>. The rules are
+/// Core's: <see cref="StreamIntake"/> admits frames (dedupe, validation, drills), the framer and watermark make
+/// inputs, an <see cref="EncoderQueue"/> holds them for the encoder (batching, overflow, retry input by input,
+/// quarantine, room) and <see cref="EncoderSupervision"/> keeps the stream's health through encoder failures. This
+/// actor moves their messages, keeps their timers and counts in a <see cref="StreamMeter"/>; it reads time only from
+/// its <see cref="TimeSources"/>. Evidence goes to the alignment with how far this stream's evidence is complete, so
+/// windows close only when every live stream's evidence is in.
 /// </summary>
-public sealed class StreamActor : UntypedActor, IWithTimers
+public sealed partial class StreamActor : UntypedActor, IWithTimers
 {
     private readonly string _sessionId;
     private readonly StreamSpec _spec;
     private readonly IActorRef _alignment;
     private readonly ResolvedEncoder _encoder;
-    private readonly BackoffPolicy _backoff;
+    private readonly TimeSpan _deadline;
+    private readonly TimeSources _time;
+    private readonly StreamIntake _intake;
+    private readonly StreamInputs _inputs;
+    private readonly EncoderQueue _queue;
+    private readonly EncoderSupervision _supervision;
+    private readonly RoomWaiters<(IActorRef Session, long Id)> _roomWaiters = new();
+    private readonly StreamMeter _meter;
     private long _clockOffsetUs;
     private ILoggingAdapter? _logger;
-
-    private readonly SeqTracker _seqs;
-    private readonly StreamWatermark _watermark;
-    private readonly IFramer _framer;
-    private readonly StreamHealth _health = new();
-    private readonly RestartBudget _budget;
-    private readonly QuarantineTracker _quarantine = new();
-    private readonly Deque<EncoderInput> _pending = new();
-    private readonly Counters _counters = new();
-
-    private IActorRef? _encoderActor;
-    private int _encoderGeneration;
-    private EncoderInput[]? _inFlight;
-    private long _inFlightSince; // Environment.TickCount64 when the batch in flight was sent
-    private long _batchId;
-    private int _singleMode;
-    private long _lastActivityTicks = Environment.TickCount64;
-    private long _failedAtTicks;
-    private long _publishedCompleteUs = EventTime.MinusInfinity;
+    private readonly EncoderChild _encoderChild;
     private bool _idleTimerOn;
-    private bool _disabled;
-    private long _dropUntilTicks;
-    private List<(IActorRef Session, long Id)>? _roomWaiters;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null)
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null)
     {
-        _sessionId = sessionId;
-        _spec = spec;
-        _alignment = alignment;
-        _encoder = encoder;
-        _backoff = backoff;
-        _clockOffsetUs = clockOffsetUs;
-        _seqs = new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow);
-        _metricTag = FusionMetrics.TagFor(spec.Modality);
-        _watermark = new StreamWatermark(spec.MaxOutOfOrdernessUs);
-        _budget = new RestartBudget(backoff);
-        _framer = spec.Framing.Kind == FramingKind.Windowed
-            ? new WindowedFramer(spec.StreamId, spec.Framing.LengthUs, spec.Framing.HopUs, spec.SampleRateHz, session.StartUs, session.AllowedLatenessUs)
-            : new PerFrameFramer(spec.StreamId, spec.FrameDurationUs);
-
+        (_sessionId, _spec, _alignment, _encoder, _deadline, _clockOffsetUs) = (sessionId, spec, alignment, encoder, backoff.EncodeDeadline, clockOffsetUs);
+        _time = time ?? TimeSources.System;
+        _intake = new StreamIntake(spec, new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow), _time.Monotonic.NowMs);
+        _inputs = new StreamInputs(spec, session);
+        _queue = _inputs.Queue;
+        _supervision = new EncoderSupervision(backoff);
+        _meter = new StreamMeter(spec.Modality);
+        _encoderChild = new EncoderChild(encoder, spec.Modality);
     }
 
-    private readonly string _metricTag; // the modality as the node's metrics name it (bounded)
+    public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null) =>
+        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time));
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
+
+    private long NowMs => _time.Monotonic.NowMs;
+
+    private long SessionNowUs => _time.Wall.NowUs - _clockOffsetUs;
+
+    private StreamHealth Health => _supervision.Health;
 
     // An UntypedActor with one switch: ReceiveActor's per-instance handler tables cost ~5 KB per actor,
     // which matters with tens of thousands of sessions.
@@ -93,36 +81,29 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             case IdleCheck: CheckIdle(); break;
             case CloseStream: OnClose(); break;
             case Terminated t: OnEncoderDied(t.ActorRef); break;
-            case RestartEncoder r: OnRestartTimer(r); break;
+            case RestartEncoder: OnRestartTimer(); break;
             case CheckDeadline: OnCheckDeadline(); break;
             case CrashEncoder: CrashEncoderNow(); break;
             case RestartStream: Revive("operator restart"); break;
             case DisableStream: Disable(); break;
             case EnableStream:
-                _disabled = false;
+                _supervision.Disabled = false;
                 Revive("enabled by an operator");
                 Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} enabled"));
                 break;
             case DropFrames d:
-                _dropUntilTicks = Environment.TickCount64 + (long)d.Duration.TotalMilliseconds;
+                _intake.DropFrames(NowMs, d.Duration);
                 Log.Warning("Session {0} stream {1}: chaos drill drops every frame for {2}", _sessionId, _spec.StreamId, d.Duration);
                 Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
                 break;
             case GetStatus: Sender.Tell(Status()); break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case AwaitRoom r:
-                if (HasRoom()) Sender.Tell(new Room(r.Id));
-                else (_roomWaiters ??= []).Add((Sender, r.Id));
+                if (_roomWaiters.Await((Sender, r.Id), _queue.HasRoom(_supervision.NothingWillWait))) Sender.Tell(new Room(r.Id));
                 break;
             default: Unhandled(message); break;
         }
     }
-
-    private ILoggingAdapter Log => _logger ??= Context.GetLogger();
-
-    public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null) =>
-        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         // The encoder is restarted by this actor's own backoff, not by Akka's restart: stop it and watch.
@@ -133,84 +114,50 @@ public sealed class StreamActor : UntypedActor, IWithTimers
             return Directive.Stop;
         }, loggingEnabled: false);
 
-    protected override void PreStart()
-    {
-        ArmIdleTimer();
-    }
+    protected override void PreStart() => ArmIdleTimer();
 
     // ---- frames ----
 
     private void OnFrame(Frame frame)
     {
-        _counters.FramesIn++;
-        FusionMetrics.FrameIn(_metricTag);
-        if (_health.State == StreamState.Finished)
+        _meter.FrameIn();
+        if (_intake.Admit(frame, _supervision.State, _supervision.Disabled, NowMs, SessionNowUs, _encoder.InputRange) is { } refused)
         {
-            Reject(frame, RejectReason.StreamFinished, "the stream was closed");
+            _meter.FrameRejected(refused.Reason);
+            if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, refused.Reason, refused.Detail));
             return;
         }
-        if (_disabled)
-        {
-            Reject(frame, RejectReason.StreamDisabled, "an operator disabled the stream");
-            return;
-        }
-        if (_dropUntilTicks > Environment.TickCount64)
-        {
-            // A drill: the frame is lost as in a sensor outage, but counted and answered, never silent.
-            Reject(frame, RejectReason.ChaosDropped, "chaos drill: the stream drops its frames");
-            return;
-        }
-        var problem = FrameValidator.Validate(_spec, frame, ServerClock.NowUs() - _clockOffsetUs, _encoder.InputRange);
-        if (problem is { } p)
-        {
-            Reject(frame, p.Reason, p.Detail);
-            return;
-        }
-        switch (_seqs.Take(frame.Seq))
-        {
-            case SeqCheck.Duplicate:
-                Reject(frame, RejectReason.Duplicate, $"seq {frame.Seq} was already taken");
-                return;
-            case SeqCheck.OutOfRange:
-                Reject(frame, RejectReason.SeqOutOfRange,
-                    $"seq {frame.Seq} is outside [{_seqs.LowestMissing}, {_seqs.LowestMissing + _spec.MaxSeqAhead})");
-                return;
-        }
-        _counters.FramesAccepted++;
+        _meter.FrameAccepted();
         OnActivity();
-
-        if (_watermark.IsLate(frame.EventTimeUs)) _counters.FramesLate++;
-        if (_watermark.IsLate(frame.EventTimeUs)) FusionMetrics.FrameLate(_metricTag);
-        var fate = _framer.Add(frame, _watermark.CurrentUs);
-        if (fate == FrameFate.TooLate)
+        var taken = _inputs.Add(frame);
+        if (taken.Late) _meter.FrameLate();
+        if (taken.TooLate)
         {
-            _counters.FramesTooLate++;
-            FusionMetrics.FrameTooLate(_metricTag);
-            _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq, -1, _watermark.CurrentUs));
+            _meter.FrameTooLate();
+            _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, frame.EventTimeUs, frame.Seq, LateMark.PastAllowedLateness.AsWindowEndUs(), taken.WatermarkUs));
         }
-        _watermark.OnEvent(frame.EventTimeUs);
         DrainFramer();
     }
 
     private void OnHeartbeat(StreamHeartbeat hb)
     {
-        var now = ServerClock.NowUs() - _clockOffsetUs;
-        if (hb.WatermarkUs > now + _spec.MaxFutureSkewUs)
+        if (hb.WatermarkUs > SessionNowUs + _spec.MaxFutureSkewUs)
         {
+            // Answered, not counted: a heartbeat is not a frame.
             Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, -1, RejectReason.TooFarInFuture,
                 $"heartbeat watermark {hb.WatermarkUs}us is beyond the session clock + maxFutureSkew"));
             return;
         }
         OnActivity();
-        _watermark.OnExplicit(hb.WatermarkUs);
+        _inputs.Heartbeat(hb.WatermarkUs);
         DrainFramer();
     }
 
     private void OnClose()
     {
-        _watermark.Finish();
+        _inputs.Finish();
         DrainFramer();
-        if (_health.OnFinished()) Report("closed by the client");
+        Report(_supervision.OnFinished());
         Timers.Cancel("idle");
         _idleTimerOn = false;
         PublishProgress(force: true);
@@ -219,63 +166,30 @@ public sealed class StreamActor : UntypedActor, IWithTimers
 
     private void OnActivity()
     {
-        _lastActivityTicks = Environment.TickCount64;
-        if (_health.OnActivity()) Report("a frame arrived");
-        if (_health.State == StreamState.Failed && Environment.TickCount64 - _failedAtTicks >= (long)_backoff.FailedCooldown.TotalMilliseconds)
-            Revive("a frame arrived after the failed cooldown");
+        _intake.OnActivity(NowMs);
+        Report(_supervision.OnActivity());
+        if (_supervision.MayRevive(NowMs)) Revive("a frame arrived after the failed cooldown");
         ArmIdleTimer();
     }
 
     private void DrainFramer()
     {
-        while (_framer.TryTake(_watermark.CurrentUs, out var input)) Enqueue(input);
+        // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
+        _meter.Shed(_inputs.Drain(shed: _supervision.State == StreamState.Failed));
         SendNextBatch();
         PublishProgress();
-    }
-
-    private void Enqueue(EncoderInput input)
-    {
-        if (_health.State == StreamState.Failed)
-        {
-            _counters.InputsShed++;
-            FusionMetrics.Shed(_metricTag, 1);
-            return;
-        }
-        if (_pending.Count >= _spec.MaxPendingInputs)
-        {
-            if (_spec.Overflow == OverflowPolicy.DropNewest)
-            {
-                _counters.InputsShed++;
-                FusionMetrics.Shed(_metricTag, 1);
-                return;
-            }
-            // Drop the oldest input not reserved for a retry.
-            _pending.RemoveFirst();
-            _counters.InputsShed++;
-            FusionMetrics.Shed(_metricTag, 1);
-        }
-        _pending.AddLast(input);
     }
 
     // ---- encoder ----
 
     private void SendNextBatch()
     {
-        if (_inFlight is not null || _pending.Count == 0) return;
-        if (_health.State is StreamState.Restarting or StreamState.Failed && _encoderActor is null) return;
-        if (_encoderActor is null) StartEncoder();
-        var size = _singleMode > 0 ? 1 : Math.Min(_spec.MaxBatch, _pending.Count);
-        var batch = new EncoderInput[size];
-        for (var i = 0; i < size; i++)
-        {
-            batch[i] = _pending.RemoveFirst();
-        }
-        if (_singleMode > 0) _singleMode--;
-        _inFlight = batch;
-        _encoderActor!.Tell(new EncoderActor.Encode(++_batchId, batch));
-        _inFlightSince = Environment.TickCount64;
+        if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
+        var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
+        var batch = _queue.TakeBatch(NowMs)!;
+        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs));
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
-        if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _backoff.EncodeDeadline);
+        if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }
 
     /// <summary>
@@ -284,282 +198,137 @@ public sealed class StreamActor : UntypedActor, IWithTimers
     /// </summary>
     private void OnCheckDeadline()
     {
-        if (_inFlight is null || _encoderActor is not { } stalled) return;
-        var waited = TimeSpan.FromMilliseconds(Environment.TickCount64 - _inFlightSince);
-        if (waited < _backoff.EncodeDeadline)
+        if (_queue.DeadlineLeft(NowMs, _deadline) is not { } left || _encoderChild.Current is null) return;
+        if (left > TimeSpan.Zero)
         {
-            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _backoff.EncodeDeadline - waited);
+            Timers.StartSingleTimer("deadline", CheckDeadline.Instance, left);
             return;
         }
         Log.Warning("Session {0} stream {1}: the encoder did not answer a batch of {2} within {3}; counted as a failure",
-            _sessionId, _spec.StreamId, _inFlight.Length, _backoff.EncodeDeadline);
-        Context.Unwatch(stalled);
-        Context.Stop(stalled);
-        OnEncoderDied(stalled);
+            _sessionId, _spec.StreamId, _queue.InFlight!.Inputs.Length, _deadline);
+        _encoderChild.Stop(Context);
+        OnEncoderFailed();
     }
 
     private void OnEncoded(EncoderActor.Encoded msg)
     {
-        if (_inFlight is null || msg.BatchId != _batchId) return; // an answer from before a restart
-        var batch = _inFlight;
-        _inFlight = null;
-        foreach (var input in batch)
-        {
-            _quarantine.Forget(input.StartUs, input.Revision);
-            _health.RecordSuccess(input.Coverage, input.Revision == 0);
-        }
-        _budget.OnSuccess();
-        _counters.InputsEncoded += batch.Length;
-        _counters.Batches++;
-        _counters.EncodeMillis += msg.Millis;
-        FusionMetrics.Encoded(_metricTag, msg.Millis, batch.Length);
-        var complete = CompleteThrough();
-        _publishedCompleteUs = complete;
-        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, complete, _health.Reliability));
+        if (_queue.Complete(msg.BatchId) is not { } batch) return; // an answer from before a restart
+        _supervision.OnEncoded(batch);
+        _meter.Encoded(batch.Length, msg.Millis);
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
         SendNextBatch();
         PublishProgress();
         ReleaseRoomWaiters();
     }
 
-    /// <summary>
-    /// Room for another batch from a client's frame sink: fewer inputs wait for the encoder than half the cap
-    /// (so a full-speed client is held back before anything is shed), or nothing will wait because the stream
-    /// is failed, finished or disabled (its frames are then refused or dropped, counted, without delay).
-    /// </summary>
-    private bool HasRoom() =>
-        _pending.Count + (_inFlight?.Length ?? 0) < Math.Max(1, _spec.MaxPendingInputs / 2)
-        || _health.State is StreamState.Failed or StreamState.Finished || _disabled;
-
-    private void ReleaseRoomWaiters()
-    {
-        if (_roomWaiters is not { Count: > 0 } || !HasRoom()) return;
-        foreach (var (session, id) in _roomWaiters) session.Tell(new Room(id));
-        _roomWaiters.Clear();
-    }
-
-    private void StartEncoder()
-    {
-        var props = EncoderActor.Props(_encoder, _spec.Modality).WithDispatcher(DispatcherFor(Context.System));
-        _encoderActor = Context.Watch(Context.ActorOf(props, $"encoder-{++_encoderGeneration}"));
-    }
-
-    private static string DispatcherFor(ActorSystem system) =>
-        system.Dispatchers.HasDispatcher(EncoderActor.DispatcherId) ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
-
     private void OnEncoderDied(IActorRef dead)
     {
-        if (!dead.Equals(_encoderActor)) return;
-        _encoderActor = null;
-        _counters.EncoderFailures++;
-        FusionMetrics.EncoderFailed(_metricTag);
-        _health.RecordFailure();
-        if (_inFlight is { } batch)
+        if (_encoderChild.Died(dead)) OnEncoderFailed();
+    }
+
+    private void OnEncoderFailed()
+    {
+        _meter.EncoderFailed();
+        if (_queue.Fail() is { } failure)
         {
-            _inFlight = null;
-            var retry = new List<EncoderInput>();
-            foreach (var input in batch)
+            foreach (var input in failure.Quarantined)
             {
-                if (_quarantine.RecordFailure(input.StartUs, input.Revision))
-                {
-                    _counters.Quarantined++;
-                    FusionMetrics.InputQuarantined(_metricTag);
-                    Log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
-                        _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _quarantine.MaxFailures);
-                    _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, -2, _watermark.CurrentUs));
-                }
-                else retry.Add(input);
+                _meter.Quarantined();
+                Log.Warning("Session {0} stream {1}: quarantined input at {2} (frames {3}..{4}) after {5} encoder failures",
+                    _sessionId, _spec.StreamId, EventTime.Format(input.StartUs), input.FirstSeq, input.LastSeq, _queue.MaxFailures);
+                _alignment.Tell(new LateEvidence(_sessionId, _spec.StreamId, input.StartUs, input.LastSeq, LateMark.Quarantined.AsWindowEndUs(), _inputs.WatermarkUs));
             }
-            // Retry one by one so the poison input is found and good inputs are not blamed.
-            for (var i = retry.Count - 1; i >= 0; i--) _pending.AddFirst(retry[i]);
-            _singleMode = Math.Max(_singleMode, retry.Count);
-            // Retries count against the cap like any waiting input.
-            while (_pending.Count > _spec.MaxPendingInputs)
-            {
-                if (_spec.Overflow == OverflowPolicy.DropOldest) _pending.RemoveFirst();
-                else _pending.RemoveLast();
-                _counters.InputsShed++;
-                FusionMetrics.Shed(_metricTag, 1);
-            }
-            _singleMode = Math.Min(_singleMode, _pending.Count);
+            _meter.Shed(failure.Shed.Count);
         }
         ReleaseRoomWaiters(); // quarantined inputs may have made room
-
-        if (_budget.TryRestart(DateTimeOffset.UtcNow))
+        if (_supervision.OnEncoderFailed(_time.Wall.NowUs, _time.Random.NextDouble(), out var reason, out var spent) is { } delay)
         {
-            var delay = _backoff.Delay(_budget.Consecutive - 1, Random.Shared.NextDouble());
-            if (_health.OnEncoderDown()) Report($"encoder failed; restart in {delay.TotalMilliseconds:0} ms");
-            Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), delay);
+            Report(reason);
+            Timers.StartSingleTimer("restart", new RestartEncoder(_encoderChild.Generation), delay);
         }
-        else
-        {
-            Fail($"restart budget spent ({_backoff.MaxRestarts} restarts within {_backoff.Within})");
-        }
+        else Fail(spent);
         PublishProgress(force: true);
     }
 
-    private void OnRestartTimer(RestartEncoder msg)
+    private void OnRestartTimer()
     {
-        if (_health.State != StreamState.Restarting || _encoderActor is not null) return;
-        StartEncoder();
-        _counters.EncoderRestarts++;
-        FusionMetrics.EncoderRestarted(_metricTag);
-        if (_health.OnEncoderUp()) Report("encoder restarted");
+        if (!_supervision.MayRestart || _encoderChild.Current is not null) return;
+        _encoderChild.Start(Context);
+        _meter.EncoderRestarted();
+        Report(_supervision.OnEncoderUp());
         SendNextBatch();
         PublishProgress(force: true);
     }
 
     private void Fail(string reason)
     {
-        _failedAtTicks = Environment.TickCount64;
         Timers.Cancel("restart");
         // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
-        _counters.InputsShed += _pending.Count;
-        FusionMetrics.Shed(_metricTag, _pending.Count);
-        _pending.Clear();
-        _singleMode = 0;
-        if (_health.OnBudgetSpent()) Report(reason);
+        _meter.Shed(_queue.ShedAll());
+        Report(_supervision.Fail(NowMs, reason));
         ReleaseRoomWaiters();
     }
 
     private void Disable()
     {
-        _disabled = true;
+        _supervision.Disabled = true;
         Fail("disabled by an operator");
-        if (_encoderActor is not null)
-        {
-            Context.Unwatch(_encoderActor);
-            Context.Stop(_encoderActor);
-            _encoderActor = null;
-            _counters.InputsShed += _inFlight?.Length ?? 0;
-            FusionMetrics.Shed(_metricTag, _inFlight?.Length ?? 0);
-            _inFlight = null;
-        }
+        if (_encoderChild.Stop(Context)) _meter.Shed(_queue.DropInFlight());
         PublishProgress(force: true);
         Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} disabled"));
     }
 
     private void Revive(string reason)
     {
-        if (_health.State != StreamState.Failed || _disabled) return;
-        _budget.Reset();
-        if (_health.OnRevive()) Report(reason);
-        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderGeneration), _backoff.Min);
+        if (!_supervision.Revive(reason, out var report)) return;
+        Report(report);
+        Timers.StartSingleTimer("restart", new RestartEncoder(_encoderChild.Generation), _supervision.ReviveDelay);
     }
 
     private void CrashEncoderNow()
     {
-        if (_encoderActor is null) StartEncoder();
-        _encoderActor!.Tell(EncoderActor.CrashNext.Instance);
+        (_encoderChild.Current ?? _encoderChild.Start(Context)).Tell(EncoderActor.CrashNext.Instance);
         Sender.Tell(new Akka.Actor.Status.Success($"the next batch of {_spec.StreamId} will crash its encoder"));
     }
 
-    // ---- idleness and progress ----
+    // ---- room, idleness and progress ----
+
+    private void ReleaseRoomWaiters()
+    {
+        if (_roomWaiters.Count == 0) return;
+        foreach (var (session, id) in _roomWaiters.Release(_queue.HasRoom(_supervision.NothingWillWait))) session.Tell(new Room(id));
+    }
 
     private void ArmIdleTimer()
     {
-        if (_idleTimerOn || _health.State == StreamState.Finished) return;
-        var every = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(5).Ticks, _spec.IdleTimeout.Ticks / 4));
-        Timers.StartPeriodicTimer("idle", IdleCheck.Instance, every);
+        if (_idleTimerOn || _supervision.State == StreamState.Finished) return;
+        Timers.StartPeriodicTimer("idle", IdleCheck.Instance, StreamIntake.IdleCheckEvery(_spec.IdleTimeout));
         _idleTimerOn = true;
     }
 
     private void CheckIdle()
     {
-        var silentMs = Environment.TickCount64 - _lastActivityTicks;
-        if (silentMs < _spec.IdleTimeout.TotalMilliseconds) return;
         // A stream the server itself is holding back (inputs waiting for the encoder) is never idle.
-        if (_pending.Count > 0 || _inFlight is not null) return;
-        if (_health.OnIdle()) Report($"no frame or heartbeat for {silentMs} ms");
-        if (_health.State != StreamState.Active)
-        {
-            Timers.Cancel("idle");
-            _idleTimerOn = false;
-        }
-    }
-
-    /// <param name="floor">The caller only asks whether the result exceeds this: the scan stops once it cannot.</param>
-    private long CompleteThrough(long floor = EventTime.MinusInfinity)
-    {
-        var complete = _framer.CompleteThroughUs(_watermark.CurrentUs);
-        // The batch in the encoder first: it holds the earliest inputs, so after it the scan usually stops at once.
-        if (_inFlight is not null)
-            foreach (var i in _inFlight) complete = Math.Min(complete, i.StartUs - 1);
-        // A scan, not a sorted index: the queue is capped and short, and a scan allocates nothing per frame.
-        foreach (var i in _pending)
-        {
-            if (complete <= floor) break;
-            complete = Math.Min(complete, i.StartUs - 1);
-        }
-        return complete;
+        if (_intake.SilentFor(NowMs, _spec.IdleTimeout) is not { } silentMs || !_queue.IsEmpty) return;
+        Report(_supervision.OnIdle(silentMs));
+        if (_supervision.State == StreamState.Active) return;
+        Timers.Cancel("idle");
+        _idleTimerOn = false;
     }
 
     private void PublishProgress(bool force = false)
     {
-        var complete = CompleteThrough(force ? EventTime.MinusInfinity : _publishedCompleteUs);
-        if (!force && complete <= _publishedCompleteUs) return;
-        _publishedCompleteUs = Math.Max(_publishedCompleteUs, complete);
-        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, _health.Reliability));
+        if (_inputs.Progress(force) is { } complete) _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, [], complete, Health.Reliability));
     }
 
-    private void Report(string reason)
+    /// <summary>Logs and publishes a change of the stream's state; null when it did not change.</summary>
+    private void Report(string? reason)
     {
-        Log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, _health.State, reason);
-        _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, _health.State, _health.Reliability, reason));
+        if (reason is null) return;
+        Log.Info("Session {0} stream {1} ({2}) is {3}: {4}", _sessionId, _spec.StreamId, _spec.Modality, Health.State, reason);
+        _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, Health.State, Health.Reliability, reason));
     }
 
-    private void Reject(Frame frame, RejectReason reason, string detail)
-    {
-        _counters.Reject(reason);
-        FusionMetrics.FrameRejected(_metricTag, reason);
-        if (!Sender.IsNobody()) Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, reason, detail));
-    }
-
-    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, _health.State, _health.Reliability,
-        _watermark.CurrentUs, CompleteThrough(), _pending.Count + (_inFlight?.Length ?? 0), _counters.Snapshot(_seqs.Skipped));
-
-    // ---- messages of this actor ----
-
-    public sealed record GetStatus
-    {
-        public static readonly GetStatus Instance = new();
-    }
-
-    /// <summary>From the session: answer <see cref="Room"/> once the frames sent before this are taken and more inputs fit.</summary>
-    public sealed record AwaitRoom(long Id);
-
-    public sealed record Room(long Id);
-
-    private sealed record RestartEncoder(int Generation);
-
-    private sealed record CheckDeadline
-    {
-        public static readonly CheckDeadline Instance = new();
-    }
-
-    private sealed record IdleCheck
-    {
-        public static readonly IdleCheck Instance = new();
-    }
-
-    private sealed class Counters
-    {
-        private Dictionary<RejectReason, long>? _rejected; // most streams never reject anything
-        public long FramesIn, FramesAccepted, FramesLate, FramesTooLate, InputsEncoded, InputsShed, EncoderFailures, EncoderRestarts, Quarantined, Batches;
-        public double EncodeMillis;
-
-        public void Reject(RejectReason reason)
-        {
-            _rejected ??= new Dictionary<RejectReason, long>();
-            _rejected[reason] = _rejected.GetValueOrDefault(reason) + 1;
-        }
-
-        /// <param name="seqsSkipped">Kept by the stream's seq tracker, not counted here.</param>
-        public StreamCounters Snapshot(long seqsSkipped) => new()
-        {
-            FramesIn = FramesIn, FramesAccepted = FramesAccepted, Rejected = _rejected is null ? new Dictionary<RejectReason, long>() : new Dictionary<RejectReason, long>(_rejected),
-            FramesLate = FramesLate, FramesTooLate = FramesTooLate, InputsEncoded = InputsEncoded, InputsShed = InputsShed,
-            EncoderFailures = EncoderFailures, EncoderRestarts = EncoderRestarts, Quarantined = Quarantined,
-            EncodeMillisTotal = EncodeMillis, Batches = Batches, SeqsSkipped = seqsSkipped,
-        };
-    }
+    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, Health.State, Health.Reliability,
+        _inputs.WatermarkUs, _inputs.CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped));
 }
