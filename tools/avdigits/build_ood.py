@@ -63,6 +63,7 @@ FONT_PACKAGES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "f
 # Faces whose digit code points hold no digits (URW's Dingbats draws ornaments there).
 EXCLUDED_FONTS = {"D050000L"}
 
+SPLIT_NAMES = ["accent-strokes", "channel-fonts"]
 IMAGE_TRANSFORMS = ["thick", "thin", "rotate", "shear", "blur", "invert", "lowres"]
 CHANNELS = ["phone", "reverb", "phone+reverb"]
 BITMAP = 32  # scikit-learn's digits are 32x32 bitmaps reduced to 8x8 by 4x4 block counts
@@ -305,16 +306,18 @@ def plan(args, held, image_split):
     pairs = [f"{lang}+{var}" for lang in OOD_LANGUAGES for var in variants]
     rng.shuffle(pairs)
     names = [s for s in args.splits.split(",") if s]
-    if len(pairs) < args.voices * len(names):
-        raise ValueError(f"{args.voices} voices x {len(names)} splits > {len(pairs)} language/variant pairs")
+    for name in names:
+        if name not in SPLIT_NAMES:
+            raise ValueError(f"unknown split '{name}'; expected {', '.join(SPLIT_NAMES)}")
+    if len(pairs) < args.voices * len(SPLIT_NAMES):
+        raise ValueError(f"{args.voices} voices x {len(SPLIT_NAMES)} splits > {len(pairs)} language/variant pairs")
     test_images = {d: sorted(image_split["test"][d]) for d in range(10)}
-    fonts = usable_fonts() if "channel-fonts" in names else []
-    if "channel-fonts" in names and len(fonts) < 20:
+    fonts = usable_fonts()
+    if len(fonts) < 20:
         raise RuntimeError(f"only {len(fonts)} usable fonts; run tools/avdigits/build-ood.sh, which installs them")
+    # Both splits are always planned, in this order, so that building one of them alone gives the same bytes.
     plans = {}
-    for k, name in enumerate(["accent-strokes", "channel-fonts"]):
-        if name not in names:
-            continue
+    for k, name in enumerate(SPLIT_NAMES):
         voices = pairs[k * args.voices:(k + 1) * args.voices]
         prefix = {"accent-strokes": "oa", "channel-fonts": "ob"}[name]
         pool = {d: list(test_images[d]) for d in range(10)}
@@ -351,7 +354,7 @@ def plan(args, held, image_split):
                     it["imageTransform"] = "none"
                 items.append(it)
         plans[name] = items
-    return plans, fonts
+    return {name: plans[name] for name in names}, fonts
 
 
 def make_image(it, images):
