@@ -1,4 +1,4 @@
-# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|train|cluster-up|cluster-down|failover-demo|push|bench-remote [args]
+# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote [args]
 param([string]$Task = "build", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
@@ -8,12 +8,13 @@ switch ($Task) {
   "demo"    { dotnet run --project src/FusionActors.Host -- demo @Rest }
   "bench"   { dotnet run -c Release --project src/FusionActors.Host -- bench @Rest }
   "dataset" { bash tools/avdigits/build.sh @Rest }
+  "dataset-ood" { bash tools/avdigits/build-ood.sh @Rest }
   "train"   { bash tools/train/train.sh @Rest }
   "cluster-up"   { bash ./build.sh cluster-up }
   "cluster-down" { bash ./build.sh cluster-down }
   "failover-demo" { dotnet run -c Release --project src/FusionActors.Host -- failover-demo @Rest }
   "push"    { dotnet run -c Release --project src/FusionActors.Host -- push @Rest }
   "bench-remote" { dotnet run -c Release --project src/FusionActors.Host -- bench-remote @Rest }
-  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|train|cluster-up|cluster-down|failover-demo|push|bench-remote)"; exit 2 }
+  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote)"; exit 2 }
 }
 exit $LASTEXITCODE

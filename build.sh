@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tasks of FusionActors (the twin of build.ps1; CI uses this one).
-#   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | train | cluster-up | cluster-down
+#   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | dataset-ood [OUT] | train | cluster-up | cluster-down
 #              | failover-demo [args] | push [args] | bench-remote [args]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,6 +12,7 @@ case "$task" in
   demo)    dotnet run --project src/FusionActors.Host -- demo "$@" ;;
   bench)   dotnet run -c Release --project src/FusionActors.Host -- bench "$@" ;;
   dataset) bash tools/avdigits/build.sh "$@" ;;
+  dataset-ood) bash tools/avdigits/build-ood.sh "$@" ;;
   train)   bash tools/train/train.sh "$@" ;;
   failover-demo) dotnet run -c Release --project src/FusionActors.Host -- failover-demo "$@" ;;
   push)    dotnet run -c Release --project src/FusionActors.Host -- push "$@" ;;
@@ -35,5 +36,5 @@ case "$task" in
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       rm -f "$f"
     done ;;
-  *) echo "unknown task '$task' (build|test|demo|bench|dataset|train|cluster-up|cluster-down|failover-demo|push|bench-remote)" >&2; exit 2 ;;
+  *) echo "unknown task '$task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote)" >&2; exit 2 ;;
 esac

@@ -125,11 +125,59 @@ public sealed class AvDigitsReaderSpec
         var all = AvDigitsDataset.Load(dir.Path);
         Assert.Equal(2, all.Items.Count);
         var item = all.Items[0];
-        Assert.Equal(("te-1", 3, "test", "en-us+m3", 150, 50, 7), (item.Id, item.Label, item.Split, item.Voice, item.Speed, item.Pitch, item.ImageIndex));
+        Assert.Equal(("te-1", 3, "test", "en-us+m3", (int?)150, (int?)50, (int?)7), (item.Id, item.Label, item.Split, item.Voice, item.Speed, item.Pitch, item.ImageIndex));
         Assert.Equal(16000, item.Pcm.Length);
         Assert.Equal(64, item.Image.Length);
         Assert.Equal(128 / 255f, item.Image[0]);
         Assert.Equal(["tr-1"], AvDigitsDataset.Load(dir.Path, "train").Items.Select(i => i.Id));
+    }
+
+    [Fact]
+    public void A_data_set_without_espeak_metadata_must_load_with_null_speed_pitch_and_image_index()
+    {
+        using var dir = DataSet(
+            """{"id":"te-1","label":3,"split":"test","audio":"audio/te-1.wav","image":"images/te-1.pgm","voice":"recorded"}""",
+            """{"id":"te-2","label":4,"split":"test","audio":"audio/te-2.wav","image":"images/te-2.pgm","voice":"recorded","speed":null,"pitch":null,"imageIndex":null,"font":"Breip.ttf"}""",
+            """{"id":"tr-1","label":5,"split":"train","audio":"audio/tr-1.wav","image":"images/tr-1.pgm","voice":"en-us+m3","speed":170,"imageIndex":12}""");
+        var items = AvDigitsDataset.Load(dir.Path).Items;
+        Assert.Equal(["te-1", "te-2", "tr-1"], items.Select(i => i.Id));
+        Assert.All(items.Take(2), i => Assert.Equal(((int?)null, (int?)null, (int?)null), (i.Speed, i.Pitch, i.ImageIndex)));
+        Assert.Equal(((int?)170, (int?)null, (int?)12), (items[2].Speed, items[2].Pitch, items[2].ImageIndex));
+        Assert.All(items, i => Assert.Equal((16000, 64), (i.Pcm.Length, i.Image.Length)));
+    }
+
+    [Theory]
+    [InlineData("\"speed\":\"fast\"", "\"speed\" must be an integer")]
+    [InlineData("\"pitch\":50.5", "\"pitch\" must be an integer")]
+    [InlineData("\"imageIndex\":[7]", "\"imageIndex\" must be an integer")]
+    public void An_optional_field_that_is_present_must_still_be_an_integer(string field, string reason)
+    {
+        using var dir = DataSet(
+            $$"""{"id":"te-1","label":3,"split":"test","audio":"audio/te-1.wav","image":"images/te-1.pgm","voice":"v",{{field}}}""");
+        var e = Assert.Throws<InvalidDataException>(() => AvDigitsDataset.Load(dir.Path));
+        Assert.Contains("manifest.jsonl:1", e.Message);
+        Assert.Contains(reason, e.Message);
+    }
+
+    [Fact]
+    public void The_committed_ood_sample_must_load_balanced_with_typeset_images_and_shifted_speech()
+    {
+        var path = AvDigitsDataset.FindSample(AvDigitsDataset.OodSampleName);
+        Assert.EndsWith(Path.Combine("samples", "avdigits-ood"), path);
+        var items = AvDigitsDataset.Load(path).Items;
+        Assert.Equal(200, items.Count);
+        Assert.All(items, i => Assert.Equal("test", i.Split));
+        Assert.All(items.GroupBy(i => i.Label), g => Assert.Equal(20, g.Count()));
+        Assert.Equal(10, items.Select(i => i.Label).Distinct().Count());
+        // The images are typeset digits, not scikit-learn's: no image index.
+        Assert.All(items, i => Assert.Null(i.ImageIndex));
+        // Speeds and pitches lie outside the training ranges (120..200 and 30..70).
+        Assert.All(items, i => Assert.False(i.Speed is >= 120 and <= 200, $"{i.Id}: speed {i.Speed}"));
+        Assert.All(items, i => Assert.False(i.Pitch is >= 30 and <= 70, $"{i.Id}: pitch {i.Pitch}"));
+        Assert.All(items, i => Assert.All(i.Pcm, v => Assert.InRange(v, -1f, 1f)));
+        Assert.All(items, i => Assert.All(i.Image, v => Assert.InRange(v, 0f, 1f)));
+        Assert.All(items, i => Assert.True(i.Pcm.Any(v => v != 0f), $"{i.Id}: silent audio"));
+        Assert.All(items, i => Assert.True(i.Image.Any(v => v > 0f), $"{i.Id}: blank image"));
     }
 
     [Theory]

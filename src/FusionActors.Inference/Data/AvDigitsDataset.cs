@@ -3,9 +3,12 @@ using System.Text.Json;
 namespace FusionActors.Inference.Data;
 
 /// <summary>
-/// Reader of the AV-Digits format written by tools/avdigits/build_dataset.py: a directory with
-/// <c>manifest.jsonl</c> (one item per line: id, label, split, audio, image, voice, speed, pitch, imageIndex),
-/// <c>audio/ID.wav</c> (16 kHz mono 16-bit PCM, exactly 16000 samples) and <c>images/ID.pgm</c> (8x8 P5 PGM).
+/// Reader of the AV-Digits format written by tools/avdigits/build_dataset.py and build_ood.py: a directory with
+/// <c>manifest.jsonl</c> (one item per line: id, label, split, audio, image, voice, and optionally speed, pitch
+/// and imageIndex), <c>audio/ID.wav</c> (16 kHz mono 16-bit PCM, exactly 16000 samples) and
+/// <c>images/ID.pgm</c> (8x8 P5 PGM). The optional fields describe how an item was made (espeak-ng speed and
+/// pitch, index in scikit-learn's digits); a data set whose speech or images come from elsewhere leaves them out
+/// (or sets them to null), and the item has <c>null</c> there. Other fields are ignored.
 /// Every error (malformed line, missing field, bad file) is an <see cref="InvalidDataException"/> or
 /// <see cref="FileNotFoundException"/> naming the file and, for the manifest, the line.
 /// </summary>
@@ -16,8 +19,17 @@ public sealed class AvDigitsDataset
     public const int ImageSide = 8;
     public const int ImageLength = ImageSide * ImageSide;
 
-    /// <summary>Environment variable that overrides <see cref="FindSample"/>: a data set directory.</summary>
+    /// <summary>Environment variable that overrides <see cref="FindSample()"/>: a data set directory.</summary>
     public const string EnvironmentVariable = "FUSION_SAMPLES";
+
+    /// <summary>Name under <c>samples/</c> of the committed in-distribution sample (test split).</summary>
+    public const string SampleName = "avdigits";
+
+    /// <summary>
+    /// Name under <c>samples/</c> of the committed out-of-distribution sample (200 items of the channel-fonts
+    /// split of tools/avdigits/build_ood.py).
+    /// </summary>
+    public const string OodSampleName = "avdigits-ood";
 
     private static readonly string[] Splits = ["train", "val", "test"];
 
@@ -88,10 +100,20 @@ public sealed class AvDigitsDataset
             return Path.GetFullPath(env);
         }
 
-        return RepositoryFiles.Find(Path.Combine("samples", "avdigits"), isDirectory: true);
+        return FindSample(SampleName);
     }
 
-    /// <summary>Loads the committed sample (<see cref="FindSample"/>).</summary>
+    /// <summary>
+    /// Directory of the committed sample <c>samples/<paramref name="name"/></c> (e.g. <see cref="OodSampleName"/>),
+    /// the first found walking up from the current directory, then from <see cref="AppContext.BaseDirectory"/>.
+    /// </summary>
+    public static string FindSample(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return RepositoryFiles.Find(Path.Combine("samples", name), isDirectory: true);
+    }
+
+    /// <summary>Loads the committed sample (<see cref="FindSample()"/>).</summary>
     public static AvDigitsDataset LoadSample() => Load(FindSample());
 
     private static string DataFile(string root, string relative, string where)
@@ -105,8 +127,8 @@ public sealed class AvDigitsDataset
         return full;
     }
 
-    private sealed record Entry(string Id, int Label, string Split, string Audio, string Image, string Voice, int Speed,
-        int Pitch, int ImageIndex);
+    private sealed record Entry(string Id, int Label, string Split, string Audio, string Image, string Voice, int? Speed,
+        int? Pitch, int? ImageIndex);
 
     private static Entry ParseLine(string line, string where)
     {
@@ -132,7 +154,8 @@ public sealed class AvDigitsDataset
             if (!Splits.Contains(split))
                 throw new InvalidDataException($"{where}: split '{split}' is not train, val or test");
             return new Entry(Str(o, "id", where), label, split, Str(o, "audio", where), Str(o, "image", where),
-                Str(o, "voice", where), Int(o, "speed", where), Int(o, "pitch", where), Int(o, "imageIndex", where));
+                Str(o, "voice", where), OptionalInt(o, "speed", where), OptionalInt(o, "pitch", where),
+                OptionalInt(o, "imageIndex", where));
         }
     }
 
@@ -149,6 +172,15 @@ public sealed class AvDigitsDataset
     {
         if (!o.TryGetProperty(name, out var v))
             throw new InvalidDataException($"{where}: missing \"{name}\"");
+        return Integer(v, name, where);
+    }
+
+    /// <summary>An integer field that may be absent or null; present, it must be an integer.</summary>
+    private static int? OptionalInt(JsonElement o, string name, string where) =>
+        o.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? Integer(v, name, where) : null;
+
+    private static int Integer(JsonElement v, string name, string where)
+    {
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var i))
             throw new InvalidDataException($"{where}: \"{name}\" must be an integer");
         return i;

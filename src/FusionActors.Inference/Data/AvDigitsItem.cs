@@ -7,9 +7,12 @@ namespace FusionActors.Inference.Data;
 /// <param name="Label">The digit, 0..9.</param>
 /// <param name="Split"><c>train</c>, <c>val</c> or <c>test</c>.</param>
 /// <param name="Voice">espeak-ng voice as <c>language+variant</c>; splits never share a voice.</param>
-/// <param name="Speed">espeak-ng speed (words per minute).</param>
-/// <param name="Pitch">espeak-ng pitch (0..99).</param>
-/// <param name="ImageIndex">Index of the image in scikit-learn's digits; splits never share an image.</param>
+/// <param name="Speed">espeak-ng speed (words per minute); <c>null</c> when the manifest does not give it.</param>
+/// <param name="Pitch">espeak-ng pitch (0..99); <c>null</c> when the manifest does not give it.</param>
+/// <param name="ImageIndex">
+/// Index of the image in scikit-learn's digits (splits never share an image); <c>null</c> when the image does
+/// not come from them (e.g. a typeset digit) or the manifest does not say.
+/// </param>
 /// <param name="Pcm">16000 samples in [-1, 1).</param>
 /// <param name="Image">64 pixels, row by row, in [0, 1].</param>
 public sealed record AvDigitsItem(
@@ -17,8 +20,8 @@ public sealed record AvDigitsItem(
     int Label,
     string Split,
     string Voice,
-    int Speed,
-    int Pitch,
-    int ImageIndex,
+    int? Speed,
+    int? Pitch,
+    int? ImageIndex,
     float[] Pcm,
     float[] Image);
