@@ -1,4 +1,4 @@
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.Console.Protocol;
 
 namespace FusionActors.Fusionctl;
 

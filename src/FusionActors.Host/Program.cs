@@ -24,10 +24,10 @@ public static class Program
     public static async Task<int> Main(string[] argv)
     {
         using var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+        System.Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
         if (argv.Length == 0 || argv[0] is "-h" or "--help" or "help")
         {
-            Console.WriteLine(Usage);
+            System.Console.WriteLine(Usage);
             return argv.Length == 0 ? 2 : 0;
         }
         try
@@ -47,18 +47,18 @@ public static class Program
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            Console.Error.WriteLine(Usage);
+            System.Console.Error.WriteLine($"error: {e.Message}");
+            System.Console.Error.WriteLine(Usage);
             return 2;
         }
         catch (Exception e) when (e is SpecException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            System.Console.Error.WriteLine($"error: {e.Message}");
             return 1;
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("cancelled");
+            System.Console.Error.WriteLine("cancelled");
             return 130;
         }
     }

@@ -1,8 +1,5 @@
-extern alias fusionctl;
-
 using Xunit;
-using fusionctl::FusionActors.Fusionctl;
-using fusionctl::FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.Console.Protocol;
 
 namespace FusionActors.Fusionctl.Tests;
 

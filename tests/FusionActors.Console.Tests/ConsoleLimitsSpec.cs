@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.Console.Protocol;
 
 namespace FusionActors.Fusionctl.Tests;
 

@@ -1,5 +1,3 @@
-extern alias fusionctl;
-
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using FusionActors.Inference.Data;
@@ -10,7 +8,6 @@ using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Hosting;
 using FusionActors.Runtime.OperatorConsole;
-using fusionctl::FusionActors.Fusionctl;
 
 namespace FusionActors.Fusionctl.Tests;
 

@@ -40,7 +40,7 @@ public static class BenchCommand
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
         var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
-        Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, " +
+        System.Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, " +
                           $"encoder dispatcher {encoderThreads} threads, median of {scale.Repeats} run(s) for (a), {scale.EncoderRepeats} for (b)");
 
         var report = new BenchReport { Scale = scale.Name, Machine = MachineInfo.Current(), Timestamp = DateTimeOffset.UtcNow };
@@ -53,16 +53,16 @@ public static class BenchCommand
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 errors.Add($"{name}: {e.GetType().Name}: {e.Message}");
-                Console.WriteLine($"    {name} FAILED: {e.GetType().Name}: {e.Message}");
+                System.Console.WriteLine($"    {name} FAILED: {e.GetType().Name}: {e.Message}");
             }
         }
 
         if (Runs('a')) await Section("(a)", async () =>
         {
-            Console.WriteLine("(a) pipeline throughput ...");
+            System.Console.WriteLine("(a) pipeline throughput ...");
             var pipelineWarmUp = await PipelineThroughput.WarmUpAsync(node, scale, cancel);
             var ceilingWarmUp = await CeilingChain.WarmUpAsync(node.System, scale, cancel);
-            Console.WriteLine($"    warm-up until the CPU cost is steady: pipeline {string.Join(", ", pipelineWarmUp.Select(c => c.ToString("0.00")))} us/frame, " +
+            System.Console.WriteLine($"    warm-up until the CPU cost is steady: pipeline {string.Join(", ", pipelineWarmUp.Select(c => c.ToString("0.00")))} us/frame, " +
                               $"ceiling {string.Join(", ", ceilingWarmUp.Select(c => c.ToString("0.00")))} us/message");
             // Pipeline and ceiling runs alternate, so load from other processes on a shared machine hits both alike.
             var pipelineRuns = new List<PipelineThroughput.Result>();
@@ -71,14 +71,14 @@ public static class BenchCommand
             {
                 pipelineRuns.Add(await PipelineThroughput.MeasureAsync(node, scale, i, cancel));
                 ceilingRuns.Add(await CeilingChain.MeasureAsync(node.System, scale, cancel));
-                Console.WriteLine($"    run {i + 1}: pipeline {pipelineRuns[^1].FramesPerSec:N0} fused frames/s, ceiling {ceilingRuns[^1].MessagesPerSec:N0} messages/s");
+                System.Console.WriteLine($"    run {i + 1}: pipeline {pipelineRuns[^1].FramesPerSec:N0} fused frames/s, ceiling {ceilingRuns[^1].MessagesPerSec:N0} messages/s");
             }
             var pipeline = Repeat.MedianOf(pipelineRuns, r => r.FramesPerSec);
             var ceiling = Repeat.MedianOf(ceilingRuns, r => r.MessagesPerSec);
 
             // Breakdown (information, not the measurement of (a)): the same sessions with one FrameBatch per window,
             // and per-frame messages sent straight to unsharded session actors (no region, no shard hop).
-            Console.WriteLine("(a) breakdown: FrameBatch per window, and direct to unsharded session actors ...");
+            System.Console.WriteLine("(a) breakdown: FrameBatch per window, and direct to unsharded session actors ...");
             var run = scale.Repeats;
             var (batched, _) = await Repeat.MedianAsync(1,
                 () => PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.FrameBatch), r => r.FramesPerSec);
@@ -93,12 +93,12 @@ public static class BenchCommand
             {
                 endpointRuns.Add(await PipelineThroughput.MeasureAsync(node, scale, run++, cancel, PipelineThroughput.Variant.SessionEndpoint));
                 endpointCeilingRuns.Add(await CeilingChain.MeasureAsync(node.System, scale, cancel, PipelineThroughput.EndpointHops));
-                Console.WriteLine($"    endpoint run {i + 1}: {endpointRuns[^1].FramesPerSec:N0} fused frames/s, {PipelineThroughput.EndpointHops}-hop ceiling {endpointCeilingRuns[^1].MessagesPerSec:N0} messages/s");
+                System.Console.WriteLine($"    endpoint run {i + 1}: {endpointRuns[^1].FramesPerSec:N0} fused frames/s, {PipelineThroughput.EndpointHops}-hop ceiling {endpointCeilingRuns[^1].MessagesPerSec:N0} messages/s");
             }
             var endpoint = Repeat.MedianOf(endpointRuns, r => r.FramesPerSec);
             var endpointCeiling = Repeat.MedianOf(endpointCeilingRuns, r => r.MessagesPerSec);
             var rules = RuleCost.Measure(scale);
-            Console.WriteLine($"    FrameBatch {batched.FramesPerSec:N0}, direct {direct.FramesPerSec:N0} fused frames/s; rules alone {rules.CpuUsPerFrame:0.00} us CPU/frame");
+            System.Console.WriteLine($"    FrameBatch {batched.FramesPerSec:N0}, direct {direct.FramesPerSec:N0} fused frames/s; rules alone {rules.CpuUsPerFrame:0.00} us CPU/frame");
             report = report with
             {
                 PipelineFramesPerSec = pipeline.FramesPerSec, CeilingFramesPerSec = ceiling.MessagesPerSec,
@@ -116,16 +116,16 @@ public static class BenchCommand
 
         if (Runs('c')) await Section("(c)", async () =>
         {
-            Console.WriteLine("(c) latency at half of (a) ...");
+            System.Console.WriteLine("(c) latency at half of (a) ...");
             if (report.PipelineFramesPerSec <= 0) throw new InvalidOperationException("(a) measured no throughput to take half of");
             var latency = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec / 2, cancel);
-            Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
+            System.Console.WriteLine($"    p50 {latency.P50Ms:0.00} ms, p99 {latency.P99Ms:0.00} ms");
             // Information only: the same probe at lower loads, to show where the tail comes from.
             var sweep = new List<LatencyProbe.Result>();
             foreach (var fraction in new[] { 0.25, 0.1 })
             {
                 var r = await LatencyProbe.RunAsync(node, scale, report.PipelineFramesPerSec * fraction, cancel);
-                Console.WriteLine($"    at {fraction:P0} of (a): p50 {r.P50Ms:0.00} ms, p99 {r.P99Ms:0.00} ms");
+                System.Console.WriteLine($"    at {fraction:P0} of (a): p50 {r.P50Ms:0.00} ms, p99 {r.P99Ms:0.00} ms");
                 sweep.Add(r);
             }
             report = report with
@@ -137,14 +137,14 @@ public static class BenchCommand
 
         if (Runs('b')) await Section("(b)", async () =>
         {
-            Console.WriteLine("(b) image-digits encoder ...");
+            System.Console.WriteLine("(b) image-digits encoder ...");
             var image = await EncoderThroughput.RunAsync(node, encoders!, "image-digits", "image", 64, 0f, 1f,
                 scale.EncoderSessions, scale.ImageFrames, scale.RawOnnxDuration, encoderThreads, scale.EncoderRepeats, cancel);
-            Console.WriteLine($"    {image.PipelinePerSec:N0} inputs/s via actors, raw {image.RawPerSec:N0}/s");
-            Console.WriteLine("(b) audio-digits encoder ...");
+            System.Console.WriteLine($"    {image.PipelinePerSec:N0} inputs/s via actors, raw {image.RawPerSec:N0}/s");
+            System.Console.WriteLine("(b) audio-digits encoder ...");
             var audio = await EncoderThroughput.RunAsync(node, encoders!, "audio-digits", "audio", 16_000, -0.5f, 0.5f,
                 scale.EncoderSessions, scale.AudioFrames, scale.RawOnnxDuration, encoderThreads, scale.EncoderRepeats, cancel);
-            Console.WriteLine($"    {audio.PipelinePerSec:N0} inputs/s via actors, raw {audio.RawPerSec:N0}/s");
+            System.Console.WriteLine($"    {audio.PipelinePerSec:N0} inputs/s via actors, raw {audio.RawPerSec:N0}/s");
             report = report with
             {
                 EncoderPerSec = image.PipelinePerSec, RawOnnxPerSec = image.RawPerSec, EncoderToRaw = image.PipelinePerSec / image.RawPerSec,
@@ -158,7 +158,7 @@ public static class BenchCommand
 
         if (Runs('d')) await Section("(d)", async () =>
         {
-            Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
+            System.Console.WriteLine($"(d) memory of {scale.MemorySessions:N0} open sessions ...");
             var memory = await SessionMemory.RunAsync(node, scale.MemorySessions, scale.IdleSteadyAfter, cancel);
             report = report with
             {
@@ -173,7 +173,7 @@ public static class BenchCommand
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchReport.Json), cancel);
-            Console.WriteLine($"report written to {path}");
+            System.Console.WriteLine($"report written to {path}");
         }
         return errors.Count == 0 ? 0 : 1;
     }

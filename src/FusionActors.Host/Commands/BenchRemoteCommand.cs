@@ -55,13 +55,13 @@ public static class BenchRemoteCommand
         var results = new List<RemotePayloadResult>();
         try
         {
-            Console.WriteLine($"FusionActors bench-remote: starting a node process (pid {node.Pid}, port {nodePort}, log {node.LogPath}) and a raw peer process (pid {peer.Pid}) ...");
+            System.Console.WriteLine($"FusionActors bench-remote: starting a node process (pid {node.Pid}, port {nodePort}, log {node.LogPath}) and a raw peer process (pid {peer.Pid}) ...");
             await Task.WhenAll(node.WaitUpAsync(StartTimeout), peer.WaitUpAsync(StartTimeout)).WaitAsync(cancel);
             options = options with { Contacts = [$"127.0.0.1:{nodePort}"] };
             client = await FusionClient.ConnectAsync(options);
             rawSystem = ActorSystem.Create("fusion-bench-raw-sender", RemoteRaw.SystemConfig(0));
             var senders = await RemoteRaw.ConnectAsync(rawSystem, $"127.0.0.1:{peer.Port}", sessions, rawWindow, cancel);
-            Console.WriteLine($"{Environment.ProcessorCount} cores; {frames:N0} frames per run, {sessions} sessions / raw pairs, median of {repeats} run(s) after a warm-up");
+            System.Console.WriteLine($"{Environment.ProcessorCount} cores; {frames:N0} frames per run, {sessions} sessions / raw pairs, median of {repeats} run(s) after a warm-up");
 
             var run = 0;
             var serverCpu = ProcessCpu.Of(node.Pid);
@@ -70,11 +70,11 @@ public static class BenchRemoteCommand
             {
                 try
                 {
-                    Console.WriteLine($"{payload.Name} frames ({payload.Floats} floats, {payload.Bytes} B) ...");
+                    System.Console.WriteLine($"{payload.Name} frames ({payload.Floats} floats, {payload.Bytes} B) ...");
                     // Warm-up: JIT, connections, pools, on both paths.
                     var warmRemote = await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, $"warm-{payload.Name}-{run++}", sessions, warmUpFrames, cancel);
                     var warmRaw = await RemoteRaw.MeasureAsync(senders, peerCpu, warmUpFrames, payload.Floats, rawWindow, ackEvery, cancel);
-                    Console.WriteLine($"    warm-up: SinkRef {warmRemote.FramesPerSec:N0} frames/s, raw {warmRaw.FramesPerSec:N0} frames/s");
+                    System.Console.WriteLine($"    warm-up: SinkRef {warmRemote.FramesPerSec:N0} frames/s, raw {warmRaw.FramesPerSec:N0} frames/s");
                     var remoteRuns = new List<RemoteSinkRef.Result>();
                     var rawRuns = new List<RemoteRaw.Result>();
                     for (var i = 0; i < repeats; i++)
@@ -82,7 +82,7 @@ public static class BenchRemoteCommand
                         remoteRuns.Add(await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, $"run-{payload.Name}-{run++}", sessions, frames, cancel));
                         rawRuns.Add(await RemoteRaw.MeasureAsync(senders, peerCpu, frames, payload.Floats, rawWindow, ackEvery, cancel));
                         var r = remoteRuns[^1];
-                        Console.WriteLine($"    run {i + 1}: SinkRef {r.FramesPerSec:N0} frames/s (max held {r.MaxUncommitted:N0}, rejected {r.Rejected}, shed {r.Shed}), " +
+                        System.Console.WriteLine($"    run {i + 1}: SinkRef {r.FramesPerSec:N0} frames/s (max held {r.MaxUncommitted:N0}, rejected {r.Rejected}, shed {r.Shed}), " +
                                           $"raw {rawRuns[^1].FramesPerSec:N0} frames/s; load {MachineInfo.LoadAverage()}");
                     }
                     var remote = Repeat.MedianOf(remoteRuns, r => r.FramesPerSec);
@@ -94,7 +94,7 @@ public static class BenchRemoteCommand
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     errors.Add($"{payload.Name}: {e.GetType().Name}: {e.Message}");
-                    Console.WriteLine($"    {payload.Name} FAILED: {e.GetType().Name}: {e.Message}");
+                    System.Console.WriteLine($"    {payload.Name} FAILED: {e.GetType().Name}: {e.Message}");
                 }
             }
         }
@@ -121,7 +121,7 @@ public static class BenchRemoteCommand
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, BenchReport.Json), cancel);
-            Console.WriteLine($"report written to {path}");
+            System.Console.WriteLine($"report written to {path}");
         }
         if (errors.Count > 0) return 1;
         try { Directory.Delete(logDir, recursive: true); } // the node's log is kept only when something failed

@@ -34,8 +34,8 @@ public static class DemoCommand
         var plan = FaultPlan.Demo(seconds) with { Seed = args.Int("seed", 7) };
         var items = dataset.Items.Take(seconds).ToArray();
 
-        Console.WriteLine($"FusionActors demo: {seconds} s of AV-Digits ({dataset.Directory}), audio 16 kHz in 20 ms frames + camera at {Timeline.CameraFps} fps");
-        Console.WriteLine($"faults: camera outage {plan.CameraOutage!.Value.Start}-{plan.CameraOutage.Value.End} s, audio noise {plan.AudioNoise!.Value.Start}-{plan.AudioNoise.Value.End} s at {plan.AudioNoise.Value.SnrDb} dB SNR, " +
+        System.Console.WriteLine($"FusionActors demo: {seconds} s of AV-Digits ({dataset.Directory}), audio 16 kHz in 20 ms frames + camera at {Timeline.CameraFps} fps");
+        System.Console.WriteLine($"faults: camera outage {plan.CameraOutage!.Value.Start}-{plan.CameraOutage.Value.End} s, audio noise {plan.AudioNoise!.Value.Start}-{plan.AudioNoise.Value.End} s at {plan.AudioNoise.Value.SnrDb} dB SNR, " +
                           $"network jitter with reordering, camera encoder crash at {plan.CrashCameraEncoderAt} s, bad input at {plan.BadInputAt} s");
 
         var options = FusionOptions.Load(args.String("config"));
@@ -78,7 +78,7 @@ public static class DemoCommand
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, DemoReport.Json), cancel);
-            Console.WriteLine($"report written to {path}");
+            System.Console.WriteLine($"report written to {path}");
         }
         foreach (var o in observers.Values) o.Complete();
         await Task.WhenAll(watching);

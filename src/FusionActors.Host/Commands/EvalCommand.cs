@@ -28,8 +28,8 @@ public static class EvalCommand
             : EvalCondition.All.ToList();
 
         var (weights, source) = ResolveFixedWeights(args);
-        Console.WriteLine($"FusionActors eval: {items.Length} items of {dataset.Directory}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies");
-        Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
+        System.Console.WriteLine($"FusionActors eval: {items.Length} items of {dataset.Directory}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies");
+        System.Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
 
         var options = FusionOptions.Load(args.String("config"));
         options = ForEvaluation(options);
@@ -43,21 +43,21 @@ public static class EvalCommand
             var run = await runner.RunAsync(condition, items, cancel);
             runs.Add(run);
             var r = EvalReport.FromRun(run);
-            if (!args.Flag("quiet")) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
+            if (!args.Flag("quiet")) System.Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
                               $"   ({r.Seconds:0.0} s)");
         }
         var report = Build(runs, items.Length, dataset.Directory, weights, source, clock.Elapsed, CommandLine(args));
-        report.Print(Console.Out);
+        report.Print(System.Console.Out);
         if (args.String("report") is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, EvalReport.Json), cancel);
-            Console.WriteLine($"report written to {path}");
+            System.Console.WriteLine($"report written to {path}");
         }
         if (args.String("plots") is { } plots)
         {
             var written = EvalPlots.Write(plots, report, runs);
-            Console.WriteLine($"plots written: {string.Join(", ", written)}");
+            System.Console.WriteLine($"plots written: {string.Join(", ", written)}");
         }
         return 0;
     }
@@ -109,7 +109,7 @@ public static class EvalCommand
                 {
                     var target = committed ?? Path.Combine("config", FixedWeights.FileName);
                     tuned.Save(target);
-                    Console.WriteLine($"tuned fixed weights written to {target}");
+                    System.Console.WriteLine($"tuned fixed weights written to {target}");
                 }
                 return (tuned, $"tuned now on {val.Items.Count} val items of {val.Directory}: val accuracy {tuned.ValAccuracy:P1}");
             }

@@ -19,17 +19,17 @@ public static class FailoverCommand
             Dataset = args.String("dataset"),
             Jitter = args.Flag("jitter"),
             LogDir = args.String("logs") ?? Path.Combine(Path.GetTempPath(), "fusion-failover"),
-            Progress = Console.WriteLine,
+            Progress = System.Console.WriteLine,
         };
         var report = await FailoverScenario.RunAsync(options, cancel);
         var json = JsonSerializer.Serialize(report, FailoverScenario.Json);
-        Console.WriteLine(json);
+        System.Console.WriteLine(json);
         if (args.String("report") is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             await File.WriteAllTextAsync(path, json, cancel);
         }
-        if (!report.Passed) Console.Error.WriteLine($"FAILED: {string.Join("; ", report.Failures)}");
+        if (!report.Passed) System.Console.Error.WriteLine($"FAILED: {string.Join("; ", report.Failures)}");
         return report.Passed ? 0 : 1;
     }
 }

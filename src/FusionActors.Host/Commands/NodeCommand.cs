@@ -35,17 +35,17 @@ public static class NodeCommand
         });
         await using var node = await FusionNode.StartAsync(options, logLevel: LogLevel.Information, cancel: cancel);
         var cluster = Cluster.Get(node.System);
-        Console.WriteLine($"node up at {cluster.SelfAddress} roles [{string.Join(",", options.Roles)}] seeds [{string.Join(",", options.Seeds)}]; Ctrl+C or SIGTERM to leave");
+        System.Console.WriteLine($"node up at {cluster.SelfAddress} roles [{string.Join(",", options.Roles)}] seeds [{string.Join(",", options.Seeds)}]; Ctrl+C or SIGTERM to leave");
         var stopped = Task.Delay(Timeout.Infinite, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         if (await Task.WhenAny(stopped, node.System.WhenTerminated) != stopped)
         {
             // Downed by the cluster (after a long pause, a partition) or shut down from inside: a node whose actor
             // system is gone must not linger with its console up. Exit non-zero, so systemd, Kubernetes or compose
             // restarts it and it joins again.
-            Console.Error.WriteLine($"the actor system of {cluster.SelfAddress} terminated (downed or shut down by the cluster); exiting");
+            System.Console.Error.WriteLine($"the actor system of {cluster.SelfAddress} terminated (downed or shut down by the cluster); exiting");
             return ExitTerminated;
         }
-        Console.WriteLine("leaving the cluster");
+        System.Console.WriteLine("leaving the cluster");
         return 0;
     }
 

@@ -43,7 +43,7 @@ public static class PushCommand
             Hostname = args.String("hostname") ?? Environment.GetEnvironmentVariable("FUSION_CLIENT_HOSTNAME") ?? "127.0.0.1",
             Tls = args.String("tls-cert") is { } cert ? new ClientTls(cert, args.String("tls-password"), args.String("tls-ca"), args.Flag("tls-insecure")) : null,
         };
-        Console.WriteLine($"pushing {seconds} s of AV-Digits ({dataset.Directory}) into {count} session(s) on {to} at {rate:0.##}x real time; faults: {args.String("faults") ?? "none"}");
+        System.Console.WriteLine($"pushing {seconds} s of AV-Digits ({dataset.Directory}) into {count} session(s) on {to} at {rate:0.##}x real time; faults: {args.String("faults") ?? "none"}");
         await using var client = await FusionClient.ConnectAsync(options);
 
         var ids = count == 1 ? [baseId] : Enumerable.Range(0, count).Select(i => $"{baseId}-{i}").ToArray();
@@ -60,7 +60,7 @@ public static class PushCommand
                 var session = await client.OpenSessionAsync(spec, cancel);
                 var tally = new ResultTally(items);
                 runs.Add((id, session, tally, new SessionPlayer(session, rate), tally.RunAsync(session, stopReading.Token)));
-                if (!quiet && count <= 10) Console.WriteLine($"session {id} opened on {session.Node}");
+                if (!quiet && count <= 10) System.Console.WriteLine($"session {id} opened on {session.Node}");
             }
             var playing = runs.Select(r => r.Player.PlayAsync(Timeline.Build(r.Id, items, plan), cancel, quiet ? null : second =>
             {
@@ -86,7 +86,7 @@ public static class PushCommand
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
                 await File.WriteAllTextAsync(path, JsonSerializer.Serialize(report, FailoverScenario.Json), cancel);
-                Console.WriteLine($"report written to {path}");
+                System.Console.WriteLine($"report written to {path}");
             }
             return report.FramesCommitted == report.FramesSent ? 0 : 1;
         }
@@ -128,16 +128,16 @@ public static class PushCommand
     }
 
     private static void Progress(double second, SessionStats[] stats) =>
-        Console.WriteLine($"[{second,4:0}s] pushed {stats.Sum(s => s.FramesPushed)}, committed {stats.Sum(s => s.FramesCommitted)}, " +
+        System.Console.WriteLine($"[{second,4:0}s] pushed {stats.Sum(s => s.FramesPushed)}, committed {stats.Sum(s => s.FramesCommitted)}, " +
                           $"held {stats.Sum(s => s.Uncommitted)}, results {stats.Sum(s => s.Results)}, reopened {stats.Sum(s => s.Resumes.Count)}");
 
     private static void Print(PushReport r, SessionReport[] sessions)
     {
-        Console.WriteLine();
-        Console.WriteLine($"sessions {r.Sessions}: frames sent {r.FramesSent}, committed {r.FramesCommitted}; windows fused {r.WindowsFused}/{r.WindowsExpected}; " +
+        System.Console.WriteLine();
+        System.Console.WriteLine($"sessions {r.Sessions}: frames sent {r.FramesSent}, committed {r.FramesCommitted}; windows fused {r.WindowsFused}/{r.WindowsExpected}; " +
                           $"accuracy {r.Accuracy:P1}; {r.FramesPerSec} frames/s while playing; all committed after {r.Seconds} s; reopened {r.Resumes}x");
         foreach (var s in sessions.Take(10))
-            Console.WriteLine($"  {s.SessionId}: {s.FramesCommitted}/{s.FramesSent} committed, {s.WindowsFused}/{s.WindowsExpected} windows, accuracy {s.Accuracy:P1}, " +
+            System.Console.WriteLine($"  {s.SessionId}: {s.FramesCommitted}/{s.FramesSent} committed, {s.WindowsFused}/{s.WindowsExpected} windows, accuracy {s.Accuracy:P1}, " +
                               $"rejected {s.FramesRejected.Values.Sum()} ({string.Join(", ", s.FramesRejected.Select(kv => $"{kv.Key} {kv.Value}"))}), node {s.Node}");
     }
 }
