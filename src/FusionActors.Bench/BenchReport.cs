@@ -102,58 +102,58 @@ public sealed record BenchReport
     public void Print()
     {
         static string Met(bool ok) => ok ? "met" : "MISSED";
-        Console.WriteLine();
-        Console.WriteLine($"FusionActors bench ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}; " +
+        System.Console.WriteLine();
+        System.Console.WriteLine($"FusionActors bench ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}; " +
                           $"load average {Machine.LoadAverageAtStart} at start, {Machine.LoadAverageAtEnd} at end");
-        Console.WriteLine($"{"measurement",-44} {"value",16} {"reference",16} {"ratio",8} {"target",-14} {"result",-6}");
-        Console.WriteLine(new string('-', 110));
+        System.Console.WriteLine($"{"measurement",-44} {"value",16} {"reference",16} {"ratio",8} {"target",-14} {"result",-6}");
+        System.Console.WriteLine(new string('-', 110));
         if (Pipeline is not null)
-            Console.WriteLine($"{"(a) fused frames/s, noop, full actor path",-44} {PipelineFramesPerSec,16:N0} {CeilingFramesPerSec,16:N0} {PipelineToCeiling,8:P1} {">= 30 % ceil",-14} {Met(PipelineMet),-6}");
+            System.Console.WriteLine($"{"(a) fused frames/s, noop, full actor path",-44} {PipelineFramesPerSec,16:N0} {CeilingFramesPerSec,16:N0} {PipelineToCeiling,8:P1} {">= 30 % ceil",-14} {Met(PipelineMet),-6}");
         if (Endpoint is not null)
-            Console.WriteLine($"{"(a) same, frames to the session endpoint",-44} {EndpointFramesPerSec,16:N0} {EndpointCeilingFramesPerSec,16:N0} {EndpointToCeiling,8:P1} {">= 30 % ceil",-14} {Met(EndpointMet),-6}");
+            System.Console.WriteLine($"{"(a) same, frames to the session endpoint",-44} {EndpointFramesPerSec,16:N0} {EndpointCeilingFramesPerSec,16:N0} {EndpointToCeiling,8:P1} {">= 30 % ceil",-14} {Met(EndpointMet),-6}");
         if (ImageEncoder is not null)
-            Console.WriteLine($"{"(b) image-digits inputs/s via actors",-44} {EncoderPerSec,16:N0} {RawOnnxPerSec,16:N0} {EncoderToRaw,8:P1} {">= 80 % raw",-14} {Met(EncoderMet),-6}");
+            System.Console.WriteLine($"{"(b) image-digits inputs/s via actors",-44} {EncoderPerSec,16:N0} {RawOnnxPerSec,16:N0} {EncoderToRaw,8:P1} {">= 80 % raw",-14} {Met(EncoderMet),-6}");
         if (AudioEncoderPerSec is { } ae)
-            Console.WriteLine($"{"    audio-digits inputs/s via actors",-44} {ae,16:N0} {AudioRawOnnxPerSec,16:N0} {AudioEncoderToRaw,8:P1} {"(info)",-14} {(AudioEncoderToRaw >= EncoderTarget ? "met" : "MISSED"),-6}");
+            System.Console.WriteLine($"{"    audio-digits inputs/s via actors",-44} {ae,16:N0} {AudioRawOnnxPerSec,16:N0} {AudioEncoderToRaw,8:P1} {"(info)",-14} {(AudioEncoderToRaw >= EncoderTarget ? "met" : "MISSED"),-6}");
         if (Latency is not null)
-            Console.WriteLine($"{"(c) latency p50 / p99 ms at load",-44} {$"{LatencyP50Ms:0.00} / {LatencyP99Ms:0.00}",16} {LatencyLoadFramesPerSec,16:N0} {"",8} {"p99 <= 5 ms",-14} {Met(LatencyMet),-6}");
+            System.Console.WriteLine($"{"(c) latency p50 / p99 ms at load",-44} {$"{LatencyP50Ms:0.00} / {LatencyP99Ms:0.00}",16} {LatencyLoadFramesPerSec,16:N0} {"",8} {"p99 <= 5 ms",-14} {Met(LatencyMet),-6}");
         if (Memory is not null)
         {
-            Console.WriteLine($"{"(d) managed bytes per open session",-44} {BytesPerSession,16:N0} {SessionsOpened,16:N0} {"",8} {"<= 20 KB",-14} {Met(MemoryMet),-6}");
-            Console.WriteLine($"{"    working-set bytes per open session",-44} {WorkingSetBytesPerSession,16:N0} {"",16} {"",8} {"(info)",-14}");
+            System.Console.WriteLine($"{"(d) managed bytes per open session",-44} {BytesPerSession,16:N0} {SessionsOpened,16:N0} {"",8} {"<= 20 KB",-14} {Met(MemoryMet),-6}");
+            System.Console.WriteLine($"{"    working-set bytes per open session",-44} {WorkingSetBytesPerSession,16:N0} {"",16} {"",8} {"(info)",-14}");
         }
-        Console.WriteLine(new string('-', 110));
+        System.Console.WriteLine(new string('-', 110));
         if (Pipeline is { } p && Ceiling is { } c)
-            Console.WriteLine($"(a) {p.Frames:N0} frames, {p.Sessions} sessions x 2 per-frame streams, {p.InFlightFramesPerSession} frames in flight/session, {p.Seconds:0.00} s; " +
+            System.Console.WriteLine($"(a) {p.Frames:N0} frames, {p.Sessions} sessions x 2 per-frame streams, {p.InFlightFramesPerSession} frames in flight/session, {p.Seconds:0.00} s; " +
                               $"mean noop batch {p.MeanBatchSize:0.0}; incomplete windows {p.IncompleteWindows}, rejected {p.Rejected}, shed {p.Shed}, late {p.Late}; " +
                               $"{p.AllocatedBytesPerFrame:N0} B allocated/frame, GC {p.Gc.Gen0}/{p.Gc.Gen1}/{p.Gc.Gen2} (gen0/1/2), pauses {p.Gc.PauseMs:0} ms, this process used {p.Gc.ProcessCpuOfMachine:P0} of the cores. " +
                               $"Runs: {string.Join(", ", PipelineRunsFramesPerSec.Select(v => v.ToString("N0")))}.\n" +
                               $"    Ceiling: {c.Chains} chains x {c.Hops} hops (8 ReceiveActors + driver), {c.Messages:N0} messages, {c.Seconds:0.00} s, " +
                               $"{c.AllocatedBytesPerMessage:N0} B allocated/message, this process used {c.Gc.ProcessCpuOfMachine:P0} of the cores. Runs: {string.Join(", ", CeilingRunsFramesPerSec.Select(v => v.ToString("N0")))}.");
-        foreach (var e in Errors) Console.WriteLine($"FAILED {e}");
+        foreach (var e in Errors) System.Console.WriteLine($"FAILED {e}");
         if (Pipeline is not null)
-            Console.WriteLine($"By CPU cost (this process's CPU time, robust to outside load): (a) {PipelineCpuUsPerFrame:0.00} us/frame vs ceiling {CeilingCpuUsPerMessage:0.00} us/message = {PipelineToCeilingByCpu:P1}" +
+            System.Console.WriteLine($"By CPU cost (this process's CPU time, robust to outside load): (a) {PipelineCpuUsPerFrame:0.00} us/frame vs ceiling {CeilingCpuUsPerMessage:0.00} us/message = {PipelineToCeilingByCpu:P1}" +
                               (ImageEncoder is not null ? $"; (b) image {EncoderCpuUsPerInput:0.0} us/input vs raw {RawOnnxCpuUsPerInput:0.0} us/input = {EncoderToRawByCpu:P1}" : "") + ".");
         if (PipelineFrameBatch is { } fb && PipelineDirectToSession is { } ds)
-            Console.WriteLine($"    Breakdown (info): one FrameBatch per window {fb.FramesPerSec:N0} frames/s ({fb.CpuUsPerFrame:0.00} us CPU, {fb.AllocatedBytesPerFrame:N0} B/frame); " +
+            System.Console.WriteLine($"    Breakdown (info): one FrameBatch per window {fb.FramesPerSec:N0} frames/s ({fb.CpuUsPerFrame:0.00} us CPU, {fb.AllocatedBytesPerFrame:N0} B/frame); " +
                               $"per-frame straight to unsharded session actors (no region/shard hops) {ds.FramesPerSec:N0} frames/s ({ds.CpuUsPerFrame:0.00} us CPU, {ds.AllocatedBytesPerFrame:N0} B/frame)" +
                               (Rules is { } ru ? $"; the same rules without actors (one thread) {ru.CpuUsPerFrame:0.00} us CPU, {ru.AllocatedBytesPerFrame:N0} B/frame " +
                                                    $"(wall us/frame: {string.Join(", ", ru.WallUsPerFrameByStep.Select(kv => $"{kv.Key} {kv.Value:0.00}"))})." : "."));
         foreach (var e in new[] { ImageEncoder, AudioEncoder })
             if (e is not null)
-                Console.WriteLine($"(b) {e.Model}: {e.InputsEncoded:N0} inputs in {e.Seconds:0.00} s over {e.Sessions} sessions, mean batch {e.MeanBatchSize:0.0} (max {e.RawBatch}); " +
+                System.Console.WriteLine($"(b) {e.Model}: {e.InputsEncoded:N0} inputs in {e.Seconds:0.00} s over {e.Sessions} sessions, mean batch {e.MeanBatchSize:0.0} (max {e.RawBatch}); " +
                                   $"raw Encode batch {e.RawBatch} on {e.RawThreads} threads {e.RawPerSec:N0}/s, raw at the mean batch {e.RawAtMeanBatchPerSec:N0}/s; shed {e.Shed}, rejected {e.Rejected}. " +
                                   $"Runs via actors: {string.Join(", ", e.PipelineRunsPerSec.Select(v => v.ToString("N0")))}; raw: {string.Join(", ", e.RawRunsPerSec.Select(v => v.ToString("N0")))}.");
         if (Latency is { } l)
-            Console.WriteLine($"(c) {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s (half of (a)), achieved {l.AchievedFramesPerSec:N0}; " +
+            System.Console.WriteLine($"(c) {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s (half of (a)), achieved {l.AchievedFramesPerSec:N0}; " +
                               $"mean {l.MeanMs:0.00} ms, p99.9 {l.P999Ms:0.00} ms, max {l.MaxMs:0.00} ms, {l.OverTargetFraction:P2} over 5 ms; " +
                               $"maxOutOfOrderness {MaxOutOfOrdernessUs} us, allowed lateness {AllowedLatenessUs} us (no lateness wait in the numbers); " +
                               $"GC {l.Gc.Gen0}/{l.Gc.Gen1}/{l.Gc.Gen2}, pauses {l.Gc.PauseMs:0} ms, this process used {l.Gc.ProcessCpuOfMachine:P0} of the cores.");
         foreach (var lo in LatencyAtLowerLoads)
-            Console.WriteLine($"    (info) at {lo.OfferedFramesPerSec:N0} frames/s: p50 {lo.P50Ms:0.00} ms, p99 {lo.P99Ms:0.00} ms, max {lo.MaxMs:0.00} ms, " +
+            System.Console.WriteLine($"    (info) at {lo.OfferedFramesPerSec:N0} frames/s: p50 {lo.P50Ms:0.00} ms, p99 {lo.P99Ms:0.00} ms, max {lo.MaxMs:0.00} ms, " +
                               $"GC {lo.Gc.Gen0}/{lo.Gc.Gen1}/{lo.Gc.Gen2}, pauses {lo.Gc.PauseMs:0} ms, this process used {lo.Gc.ProcessCpuOfMachine:P0} of the cores.");
         if (Memory is { } m)
-            Console.WriteLine($"(d) heap {m.HeapBefore / 1048576.0:0.0} -> {m.HeapAfter / 1048576.0:0.0} MiB, working set {m.WorkingSetBefore / 1048576.0:0.0} -> {m.WorkingSetAfter / 1048576.0:0.0} MiB; " +
+            System.Console.WriteLine($"(d) heap {m.HeapBefore / 1048576.0:0.0} -> {m.HeapAfter / 1048576.0:0.0} MiB, working set {m.WorkingSetBefore / 1048576.0:0.0} -> {m.WorkingSetAfter / 1048576.0:0.0} MiB; " +
                               $"opened in {m.OpenSeconds:0.0} s; {m.SampledOpen}/{m.Sampled} sampled sessions report open with 2 streams; " +
                               $"for scale: one empty ReceiveActor costs {m.BytesPerBareActor:N0} B (an empty UntypedActor {m.BytesPerBareUntypedActor:N0} B), a session has {m.ActorsPerSession} actors before its first frame.\n" +
                               $"    Rule objects of one such session (B): {string.Join(", ", m.RuleState.Select(kv => $"{kv.Key} {kv.Value:N0}"))}." +

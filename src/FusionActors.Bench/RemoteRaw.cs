@@ -45,9 +45,9 @@ public static class RemoteRaw
     {
         using var system = ActorSystem.Create(PeerSystemName, SystemConfig(port));
         for (var i = 0; i < pairs; i++) system.ActorOf(RawReceiver.Props(ackEvery), $"sink-{i}");
-        Console.WriteLine($"{PeerUpLine}{((ExtendedActorSystem)system).Provider.DefaultAddress}");
+        System.Console.WriteLine($"{PeerUpLine}{((ExtendedActorSystem)system).Provider.DefaultAddress}");
         // The parent holds our stdin: when it exits (or dies), the read ends and so does this process.
-        try { await Task.Run(() => Console.In.ReadToEnd(), cancel); }
+        try { await Task.Run(() => System.Console.In.ReadToEnd(), cancel); }
         catch (OperationCanceledException) { }
         await system.Terminate().WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
         return 0;

@@ -17,30 +17,30 @@ public sealed record RemoteReport
 
     public void Print()
     {
-        Console.WriteLine();
-        Console.WriteLine($"FusionActors bench-remote ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}; " +
+        System.Console.WriteLine();
+        System.Console.WriteLine($"FusionActors bench-remote ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}; " +
                           $"load average {Machine.LoadAverageAtStart} at start, {Machine.LoadAverageAtEnd} at end");
-        Console.WriteLine(Topology);
-        Console.WriteLine($"{"payload",-22} {"SinkRef frames/s",17} {"raw Tell frames/s",18} {"ratio",8} {"target",-8} {"result",-6}");
-        Console.WriteLine(new string('-', 86));
+        System.Console.WriteLine(Topology);
+        System.Console.WriteLine($"{"payload",-22} {"SinkRef frames/s",17} {"raw Tell frames/s",18} {"ratio",8} {"target",-8} {"result",-6}");
+        System.Console.WriteLine(new string('-', 86));
         foreach (var p in Payloads)
-            Console.WriteLine($"{$"{p.Name} ({p.PayloadBytes} B)",-22} {p.RemoteFramesPerSec,17:N0} {p.RawRemoteFramesPerSec,18:N0} {p.Ratio,8:P1} {">= 50 %",-8} {(p.Met ? "met" : "MISSED"),-6}");
-        Console.WriteLine(new string('-', 86));
+            System.Console.WriteLine($"{$"{p.Name} ({p.PayloadBytes} B)",-22} {p.RemoteFramesPerSec,17:N0} {p.RawRemoteFramesPerSec,18:N0} {p.Ratio,8:P1} {">= 50 %",-8} {(p.Met ? "met" : "MISSED"),-6}");
+        System.Console.WriteLine(new string('-', 86));
         foreach (var p in Payloads)
         {
             var r = p.Remote;
             var w = p.Raw;
-            Console.WriteLine($"{p.Name}: SinkRef {r.Frames:N0} frames in {r.Seconds:0.00} s over {r.Sessions} sessions, batches of up to {r.BatchSize}, " +
+            System.Console.WriteLine($"{p.Name}: SinkRef {r.Frames:N0} frames in {r.Seconds:0.00} s over {r.Sessions} sessions, batches of up to {r.BatchSize}, " +
                               $"replay log {r.ReplayLogCapacity:N0}/session (max held {r.MaxUncommitted:N0}); committed {r.FramesCommitted:N0}, accepted {r.FramesAccepted:N0}, " +
                               $"rejected {r.Rejected}, shed {r.Shed}; CPU per frame: client {r.CpuUsPerFrame:0.00} us ({r.AllocatedBytesPerFrame:N0} B allocated), node {r.ServerCpuUsPerFrame:0.00} us. " +
                               $"Runs: {string.Join(", ", p.RemoteRuns.Select(v => v.ToString("N0")))}.");
-            Console.WriteLine($"{new string(' ', p.Name.Length)}  raw {w.Frames:N0} frames in {w.Seconds:0.00} s over {w.Pairs} sender/receiver pairs, window {w.Window}, ack every {w.AckEvery}; " +
+            System.Console.WriteLine($"{new string(' ', p.Name.Length)}  raw {w.Frames:N0} frames in {w.Seconds:0.00} s over {w.Pairs} sender/receiver pairs, window {w.Window}, ack every {w.AckEvery}; " +
                               $"CPU per frame: sender {w.CpuUsPerFrame:0.00} us ({w.AllocatedBytesPerFrame:N0} B allocated), receiver {w.ReceiverCpuUsPerFrame:0.00} us. " +
                               $"Runs: {string.Join(", ", p.RawRuns.Select(v => v.ToString("N0")))}.");
         }
         if (Payloads.Count > 0)
-            Console.WriteLine($"By CPU cost (both processes, robust to outside load), raw / SinkRef: {string.Join(", ", Payloads.Select(p => $"{p.Name} {p.RatioByCpu:P1}"))}.");
-        foreach (var e in Errors) Console.WriteLine($"FAILED {e}");
+            System.Console.WriteLine($"By CPU cost (both processes, robust to outside load), raw / SinkRef: {string.Join(", ", Payloads.Select(p => $"{p.Name} {p.RatioByCpu:P1}"))}.");
+        foreach (var e in Errors) System.Console.WriteLine($"FAILED {e}");
     }
 }
 

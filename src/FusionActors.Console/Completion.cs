@@ -1,4 +1,4 @@
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl;
 

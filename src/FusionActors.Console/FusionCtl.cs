@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl;
 
@@ -119,7 +119,7 @@ public static class FusionCtl
             }
             tls = new ConsoleTls(roots, s.TlsInsecure);
         }
-        var terminal = input is null && !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
+        var terminal = input is null && !System.Console.IsOutputRedirected && ReferenceEquals(output, System.Console.Out);
         var renderer = new ResponseRenderer(output, error, s.Json, terminal);
 
         ConsoleConnection connection;

@@ -1,4 +1,4 @@
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl;
 
@@ -12,27 +12,27 @@ public sealed class LineEditor(Completion completion, Func<CommandArgument, IEnu
 
     public string? ReadLine(string prompt)
     {
-        var treatCtrlC = Console.TreatControlCAsInput;
-        Console.TreatControlCAsInput = true;
+        var treatCtrlC = System.Console.TreatControlCAsInput;
+        System.Console.TreatControlCAsInput = true;
         try
         {
-            Console.Write(prompt);
+            System.Console.Write(prompt);
             var line = "";
             var historyIndex = _history.Count;
             while (true)
             {
-                var key = Console.ReadKey(intercept: true);
+                var key = System.Console.ReadKey(intercept: true);
                 switch (key.Key)
                 {
                     case ConsoleKey.Enter:
-                        Console.WriteLine();
+                        System.Console.WriteLine();
                         if (line.Trim().Length > 0) _history.Add(line);
                         return line;
                     case ConsoleKey.Backspace:
                         if (line.Length > 0)
                         {
                             line = line[..^1];
-                            Console.Write("\b \b");
+                            System.Console.Write("\b \b");
                         }
                         break;
                     case ConsoleKey.Tab:
@@ -48,21 +48,21 @@ public sealed class LineEditor(Completion completion, Func<CommandArgument, IEnu
                     default:
                         if (key.Modifiers.HasFlag(ConsoleModifiers.Control) && key.Key is ConsoleKey.C or ConsoleKey.D)
                         {
-                            Console.WriteLine();
+                            System.Console.WriteLine();
                             if (line.Length == 0) return null;
                             line = "";
-                            Console.Write(prompt);
+                            System.Console.Write(prompt);
                         }
                         else if (!char.IsControl(key.KeyChar))
                         {
                             line += key.KeyChar;
-                            Console.Write(key.KeyChar);
+                            System.Console.Write(key.KeyChar);
                         }
                         break;
                 }
             }
         }
-        finally { Console.TreatControlCAsInput = treatCtrlC; }
+        finally { System.Console.TreatControlCAsInput = treatCtrlC; }
     }
 
     private string Complete(string prompt, string line)
@@ -73,15 +73,15 @@ public sealed class LineEditor(Completion completion, Func<CommandArgument, IEnu
         if (candidates.Count == 1)
             return Replace(line, line[..start] + candidates[0] + (candidates[0].EndsWith(':') ? "" : " "));
         var common = Completion.CommonPrefix(candidates);
-        Console.WriteLine();
-        Console.WriteLine(string.Join("  ", candidates));
-        Console.Write(prompt + line);
+        System.Console.WriteLine();
+        System.Console.WriteLine(string.Join("  ", candidates));
+        System.Console.Write(prompt + line);
         return common.Length > line.Length - start ? Replace(line, line[..start] + common) : line;
     }
 
     private static string Replace(string old, string now)
     {
-        Console.Write(new string('\b', old.Length) + new string(' ', old.Length) + new string('\b', old.Length) + now);
+        System.Console.Write(new string('\b', old.Length) + new string(' ', old.Length) + new string('\b', old.Length) + now);
         return now;
     }
 }

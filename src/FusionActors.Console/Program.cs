@@ -6,11 +6,11 @@ public static class Program
     {
         var interrupt = new Interrupt();
         // Ctrl+C stops the running command (a watch), not the process: the client cancels it on the node first.
-        Console.CancelKeyPress += (_, e) =>
+        System.Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
             interrupt.Fire();
         };
-        return await FusionCtl.RunAsync(args, Console.Out, Console.Error, interrupt, Console.IsInputRedirected ? Console.In : null);
+        return await FusionCtl.RunAsync(args, System.Console.Out, System.Console.Error, interrupt, System.Console.IsInputRedirected ? System.Console.In : null);
     }
 }

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Spectre.Console.Rendering;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl;
 

@@ -1,8 +1,5 @@
-extern alias fusionctl;
-
 using Xunit;
-using fusionctl::FusionActors.Fusionctl;
-using fusionctl::FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl.Tests;
 

@@ -1,12 +1,9 @@
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text.Json.Nodes;
 using Akka.Actor;
-using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl.Tests;
 
@@ -17,13 +14,7 @@ namespace FusionActors.Fusionctl.Tests;
 [Collection(ConsoleNodeCollection.Name)]
 public sealed class ConsoleLimitsSpec(ConsoleNode node)
 {
-    private ConsoleHost StartHost(ConsoleOptions options, params CommandPaletteHandler[] extra)
-    {
-        var context = new ConsoleContext(node.Node.System, node.Node.Sessions, node.Node.Metrics!,
-            FusionActors.Runtime.Gateway.OperatorCredential.For(null).Value);
-        return ConsoleHost.Start(options with { Port = 0 }, node.Node.System, [.. OperatorConsoleHosting.BuiltInPalettes(context), .. extra],
-            "limits-test", NullLogger.Instance);
-    }
+    private ConsoleHost StartHost(ConsoleOptions options, params CommandPaletteHandler[] extra) => node.StartConsole(options, extra);
 
     [Fact]
     public async Task A_connection_beyond_max_connections_is_closed_at_accept_and_the_open_ones_keep_working()
@@ -247,71 +238,5 @@ public sealed class ConsoleLimitsSpec(ConsoleNode node)
                 return Task.CompletedTask;
             }
         }
-    }
-
-    /// <summary>A raw console client over a real loopback socket: frames as JSON lines, no fusionctl.</summary>
-    private sealed class RawClient : IDisposable
-    {
-        private readonly TcpClient _tcp;
-        private readonly NetworkStream _stream;
-        private readonly StreamReader _reader;
-        private Task<string?>? _next; // one read at a time: a read that outlived a wait is the next one's
-
-        private RawClient(TcpClient tcp)
-        {
-            _tcp = tcp;
-            _stream = tcp.GetStream();
-            _reader = new StreamReader(_stream);
-        }
-
-        public static async Task<RawClient> ConnectAsync(int port, int? receiveBuffer = null)
-        {
-            var tcp = new TcpClient();
-            if (receiveBuffer is { } size) tcp.ReceiveBufferSize = size;
-            await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(ConsoleNode.Wait);
-            return new RawClient(tcp);
-        }
-
-        public static async Task<RawClient> HelloAsync(int port, int? receiveBuffer = null)
-        {
-            var client = await ConnectAsync(port, receiveBuffer);
-            await client.SendAsync("{\"type\":\"hello\"}");
-            var welcome = await client.ReadAsync();
-            Assert.Equal("welcome", welcome?["type"]?.GetValue<string>());
-            return client;
-        }
-
-        public Task SendAsync(string frame) => SendRawAsync(frame + "\n");
-
-        public async Task SendRawAsync(string text) =>
-            await _stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(text)).AsTask().WaitAsync(ConsoleNode.Wait);
-
-        /// <summary>The next frame; null when the node closed the connection.</summary>
-        public async Task<JsonNode?> ReadAsync()
-        {
-            var line = await NextLine().WaitAsync(ConsoleNode.Wait);
-            _next = null;
-            return line is null ? null : JsonNode.Parse(line);
-        }
-
-        /// <summary>Reads until the final response of invocation <paramref name="id"/>.</summary>
-        public async Task<JsonNode> ReadFinalAsync(int id)
-        {
-            while (await ReadAsync() is { } frame)
-                if (frame["id"]?.GetValue<int>() == id && frame["body"]!["final"]!.GetValue<bool>()) return frame;
-            throw new Xunit.Sdk.XunitException($"the connection closed before the final response of {id}");
-        }
-
-        /// <summary>True when the node closes the connection (no frame arrives) within <paramref name="within"/>; false when it stays open.</summary>
-        public async Task<bool> ClosedAsync(TimeSpan within)
-        {
-            try { return await NextLine().WaitAsync(within) is null; } // a line stays for ReadAsync
-            catch (TimeoutException) { return false; }
-            catch (IOException) { return true; }
-        }
-
-        private Task<string?> NextLine() => _next ??= _reader.ReadLineAsync();
-
-        public void Dispose() => _tcp.Dispose();
     }
 }

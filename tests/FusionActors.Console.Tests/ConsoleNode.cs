@@ -1,16 +1,15 @@
-extern alias fusionctl;
-
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using Microsoft.Extensions.Logging.Abstractions;
 using FusionActors.Inference.Data;
 using Xunit;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Hosting;
 using FusionActors.Runtime.OperatorConsole;
-using fusionctl::FusionActors.Fusionctl;
 
 namespace FusionActors.Fusionctl.Tests;
 
@@ -102,6 +101,17 @@ public class ConsoleNode : IAsyncLifetime
             },
         ],
     };
+
+    /// <summary>
+    /// Starts another console host on this node's actor system, on a free loopback port with its own
+    /// <paramref name="options"/>: the built-in palettes and <paramref name="extra"/> ones. The caller disposes it.
+    /// </summary>
+    public ConsoleHost StartConsole(ConsoleOptions options, params CommandPaletteHandler[] extra)
+    {
+        var context = new ConsoleContext(Node.System, Node.Sessions, Node.Metrics!, OperatorCredential.For(null).Value);
+        return ConsoleHost.Start(options with { Port = 0 }, Node.System, [.. OperatorConsoleHosting.BuiltInPalettes(context), .. extra],
+            "limits-test", NullLogger.Instance);
+    }
 
     /// <summary>Polls until <paramref name="condition"/> holds or the deadline passes (no sleeps as synchronization).</summary>
     public static async Task Eventually(Func<Task<bool>> condition, string what, TimeSpan? within = null)

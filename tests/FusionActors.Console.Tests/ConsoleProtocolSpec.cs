@@ -1,6 +1,5 @@
-extern alias fusionctl;
-
 using Xunit;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Fusionctl.Tests;
 
@@ -46,7 +45,7 @@ public sealed class ConsoleProtocolSpec(ConsoleNode node)
     public async Task Lines_are_split_on_newlines_across_reads()
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes("ab\r\ncé\n\nlast");
-        var reader = new fusionctl::FusionActors.Runtime.OperatorConsole.Wire.LineReader(new MemoryStream(bytes), 10);
+        var reader = new LineReader(new MemoryStream(bytes), 10);
         Assert.Equal("ab", await reader.ReadLineAsync(CancellationToken.None));
         Assert.Equal("cé", await reader.ReadLineAsync(CancellationToken.None));
         Assert.Equal("", await reader.ReadLineAsync(CancellationToken.None));

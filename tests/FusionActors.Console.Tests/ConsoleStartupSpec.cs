@@ -1,10 +1,7 @@
-extern alias fusionctl;
-
 using Akka.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
 using FusionActors.Runtime.OperatorConsole;
-using fusionctl::FusionActors.Fusionctl;
 
 namespace FusionActors.Fusionctl.Tests;
 

@@ -1,8 +1,5 @@
-extern alias fusionctl;
-
 using System.Text.Json.Nodes;
 using Xunit;
-using fusionctl::FusionActors.Fusionctl;
 
 namespace FusionActors.Fusionctl.Tests;
 

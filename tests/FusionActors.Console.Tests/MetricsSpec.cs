@@ -1,5 +1,3 @@
-extern alias fusionctl;
-
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;

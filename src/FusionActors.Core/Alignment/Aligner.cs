@@ -39,8 +39,10 @@ public sealed class Aligner
     private readonly Dictionary<string, StreamSpec> _streams = new();
     private readonly SessionWatermark _watermark;
     private readonly SortedDictionary<long, int> _retained = new(); // closed windows (start or anchor time) still open to revision
+    private readonly long[] _expired = new long[256];
     private readonly SortedSet<long> _pendingAnchors = new();
     private readonly Dictionary<string, long> _shed = new();
+    private readonly IReadOnlyDictionary<string, IReadOnlyList<Evidence>> _noEvidence; // shared by every window no stream has evidence in
     private long _nextCloseStart;
     private long _maxSeenUs = EventTime.MinusInfinity;
     private int _buffered;
@@ -56,6 +58,7 @@ public sealed class Aligner
             _buffers[s.StreamId] = new SortedList<long, Evidence>();
             _streams[s.StreamId] = s;
         }
+        _noEvidence = _buffers.Keys.ToDictionary(id => id, _ => (IReadOnlyList<Evidence>)[]);
         _watermark = new SessionWatermark(_streams.Keys, spec.Streams.Max(s => s.MaxOutOfOrdernessUs));
         _grid = new WindowGrid(spec.StartUs, _window.LengthUs, Math.Max(1, _window.HopUs));
         _nextCloseStart = spec.StartUs;
@@ -179,7 +182,8 @@ public sealed class Aligner
             // A finished session closes windows up to its last evidence, not to infinity.
             if (w == EventTime.PlusInfinity && _nextCloseStart > _maxSeenUs) break;
             if (WindowsToClose(w) > MaxWindowsPerStep && SkipEmptyWindows(w)) continue;
-            (closed ??= []).Add(BuildGridWindow(_nextCloseStart, 0));
+            closed ??= new List<AlignedWindow>((int)Int128.Min(WindowsToClose(w), MaxWindowsPerStep));
+            closed.Add(BuildGridWindow(_nextCloseStart, 0));
             ClosedCount++;
             if (_lateness > 0) _retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
@@ -225,10 +229,23 @@ public sealed class Aligner
     private AlignedWindow BuildGridWindow(long start, int revision)
     {
         var end = start + _window.LengthUs;
+        // A run of empty windows closed in one step (up to MaxWindowsPerStep) costs a record each, not a map per stream each.
+        if (!AnyEvidenceIn(start, end)) return new AlignedWindow(start, end, revision, _noEvidence, _watermark.CurrentUs, Lag());
         var evidence = new Dictionary<string, IReadOnlyList<Evidence>>(_buffers.Count);
         foreach (var (id, buffer) in _buffers)
             evidence[id] = Range(buffer, start, end);
         return new AlignedWindow(start, end, revision, evidence, _watermark.CurrentUs, Lag());
+    }
+
+    private bool AnyEvidenceIn(long from, long to)
+    {
+        foreach (var buffer in _buffers.Values)
+        {
+            var keys = buffer.Keys;
+            var i = LowerBound(keys, from);
+            if (i < keys.Count && keys[i] < to) return true;
+        }
+        return false;
     }
 
     // ---- anchor windows ----
@@ -365,16 +382,22 @@ public sealed class Aligner
 
     private void ExpireRetained(long w)
     {
-        if (_retained.Count == 0) return;
-        List<long>? expired = null;
-        foreach (var key in _retained.Keys)
+        // In rounds of at most one buffer: a step that expires millions of windows (a finished session with an hour of
+        // lateness) does not allocate a list of them all.
+        var full = true;
+        while (full && _retained.Count > 0)
         {
-            var lastTime = _window.Kind == WindowKind.Anchor ? key + _window.ToleranceUs : key + _window.LengthUs - 1;
-            if (EventTime.SaturatingAdd(lastTime, _lateness) <= w) (expired ??= []).Add(key);
-            else break;
+            var n = 0;
+            foreach (var key in _retained.Keys)
+            {
+                var lastTime = _window.Kind == WindowKind.Anchor ? key + _window.ToleranceUs : key + _window.LengthUs - 1;
+                if (EventTime.SaturatingAdd(lastTime, _lateness) > w) break;
+                _expired[n++] = key;
+                if (n == _expired.Length) break;
+            }
+            for (var i = 0; i < n; i++) _retained.Remove(_expired[i]);
+            full = n == _expired.Length;
         }
-        if (expired is not null)
-            foreach (var key in expired) _retained.Remove(key);
     }
 
     /// <summary>Drops evidence that no open, pending or retained window can use any more.</summary>

@@ -65,6 +65,3 @@ public interface ISealed
 {
     string? Seal { get; }
 }
-
-/// <summary>Operator and chaos commands: from the wire, only with the operator credential; never through the client gateway.</summary>
-public interface IOperatorCommand : ICredentialed;

@@ -1,5 +1,13 @@
 using FusionActors.Protocol;
 
+// The records listed here live under Messages/, by role, all in namespace FusionActors.Protocol:
+//   Commands/  what a client sends its session (open, close, subscribe, frames, heartbeats, pongs);
+//   Events/    what a session or gateway sends back (opened, fenced, commits, results, rejections, pings);
+//   Queries/   status and membership, asked and answered;
+//   Operator/  operator and chaos commands (IOperatorCommand);
+// and at its root the base types (ProtocolMessage, ICredentialed, ISealed, IWithSessionId) and Secrets.
+// Files may move between those folders; a manifest below never changes.
+
 namespace FusionActors.Protocol.Serialization;
 
 /// <summary>

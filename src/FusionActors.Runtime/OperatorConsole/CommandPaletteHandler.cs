@@ -1,5 +1,5 @@
 using Akka.Actor;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Runtime.OperatorConsole;
 

@@ -10,7 +10,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Runtime.OperatorConsole;
 

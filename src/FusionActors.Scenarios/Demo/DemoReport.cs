@@ -100,13 +100,13 @@ public sealed record DemoReport
 
     public static void Print(DemoReport r)
     {
-        Console.WriteLine();
-        Console.WriteLine("summary");
-        Console.WriteLine($"  windows {r.Windows}, fused results {r.FusedResults} ({r.Revisions} revisions), no-evidence windows {r.NoEvidenceWindows}");
-        Console.WriteLine($"  accuracy adaptive {r.Accuracy:P1}   during camera outage {r.AccuracyDuringOutage:P1}   during audio noise {r.AccuracyDuringNoise:P1}");
-        Console.WriteLine($"  same frames, single modality: audio-only {r.AudioOnlyAccuracy:P1}, image-only {r.ImageOnlyAccuracy:P1}");
-        Console.WriteLine($"  encoder restarts {r.EncoderRestarts}, quarantined {r.Quarantined}, frames late {r.FramesLate} (too late {r.FramesTooLate}), late evidence {r.LateEvidence}");
-        Console.WriteLine($"  frames rejected {r.FramesRejected}: {string.Join(", ", r.RejectedByReason.Select(kv => $"{kv.Key}={kv.Value}"))}");
-        Console.WriteLine($"  windows with a missing modality {r.WindowsWithMissingModality}");
+        System.Console.WriteLine();
+        System.Console.WriteLine("summary");
+        System.Console.WriteLine($"  windows {r.Windows}, fused results {r.FusedResults} ({r.Revisions} revisions), no-evidence windows {r.NoEvidenceWindows}");
+        System.Console.WriteLine($"  accuracy adaptive {r.Accuracy:P1}   during camera outage {r.AccuracyDuringOutage:P1}   during audio noise {r.AccuracyDuringNoise:P1}");
+        System.Console.WriteLine($"  same frames, single modality: audio-only {r.AudioOnlyAccuracy:P1}, image-only {r.ImageOnlyAccuracy:P1}");
+        System.Console.WriteLine($"  encoder restarts {r.EncoderRestarts}, quarantined {r.Quarantined}, frames late {r.FramesLate} (too late {r.FramesTooLate}), late evidence {r.LateEvidence}");
+        System.Console.WriteLine($"  frames rejected {r.FramesRejected}: {string.Join(", ", r.RejectedByReason.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        System.Console.WriteLine($"  windows with a missing modality {r.WindowsWithMissingModality}");
     }
 }

@@ -49,11 +49,11 @@ public sealed class SessionObserver(string sessionId, IActorRef actor, ChannelRe
                     break;
                 case StreamStateChanged s:
                     StateChanges.Add(s);
-                    if (print) Console.WriteLine($"          stream {s.StreamId,-7} {s.From} -> {s.To}: {s.Reason}");
+                    if (print) System.Console.WriteLine($"          stream {s.StreamId,-7} {s.From} -> {s.To}: {s.Reason}");
                     break;
                 case FrameRejected x:
                     Rejections.Add(x);
-                    if (print) Console.WriteLine($"          rejected {x.StreamId}#{x.Seq}: {x.Reason} ({x.Detail})");
+                    if (print) System.Console.WriteLine($"          rejected {x.StreamId}#{x.Seq}: {x.Reason} ({x.Detail})");
                     break;
                 case FusionActors.Protocol.LateEvidence:
                     LateEvidence++;
@@ -87,6 +87,6 @@ public sealed class SessionObserver(string sessionId, IActorRef actor, ChannelRe
         var faults = (plan.InOutage(k + 0.5) ? " [camera outage]" : "") + (plan.InNoise(k + 0.5) ? " [audio noise]" : "");
         var missing = r.Missing.Count > 0 ? $" missing:{string.Join(",", r.Missing)}" : "";
         var top = r.TopClass >= 0 ? r.TopClass.ToString() : "-";
-        Console.WriteLine($"[{EventTime.ToSeconds(r.WindowStartUs),5:0}s] rev {r.Revision} label {label} fused {top} {mark} p={r.Confidence:0.00} w: {weights,-24} {states}{missing}{faults}");
+        System.Console.WriteLine($"[{EventTime.ToSeconds(r.WindowStartUs),5:0}s] rev {r.Revision} label {label} fused {top} {mark} p={r.Confidence:0.00} w: {weights,-24} {states}{missing}{faults}");
     }
 }

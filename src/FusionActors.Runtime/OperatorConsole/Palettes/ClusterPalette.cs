@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;

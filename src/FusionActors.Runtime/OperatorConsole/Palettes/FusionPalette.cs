@@ -3,7 +3,7 @@ using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;

@@ -7,7 +7,7 @@ using Akka.Cluster.Sharding;
 using FusionActors.Core.Streams;
 using FusionActors.Core.Time;
 using FusionActors.Protocol;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;
 

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
-using FusionActors.Runtime.OperatorConsole.Wire;
+using FusionActors.OperatorConsole.Protocol;
 using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;

@@ -28,7 +28,3 @@ public enum RejectReason
 
 /// <summary>Sent back to the sender of a bad frame; the session keeps running.</summary>
 public sealed record FrameRejected(string SessionId, string StreamId, long Seq, RejectReason Reason, string Detail) : ProtocolMessage, IWithSessionId;
-
-/// <summary>A command for a session that was refused, with the reasons.</summary>
-/// <param name="Nonce">A refused open echoes <see cref="OpenSession.Nonce"/>, so the client knows the refusal answers its own open.</param>
-public sealed record CommandRejected(string SessionId, string Command, string Reason, string? Nonce = null) : ProtocolMessage, IWithSessionId;

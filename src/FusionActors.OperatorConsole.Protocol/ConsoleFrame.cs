@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace FusionActors.Runtime.OperatorConsole.Wire;
+namespace FusionActors.OperatorConsole.Protocol;
 
 /// <summary>
 /// What travels between fusionctl and a node's console host: one JSON object per line over TCP.

@@ -32,17 +32,3 @@ public sealed record FusedResult(
     /// <summary>Set on results to the session's own client: the seal of its incarnation (<see cref="SessionOpened.Seal"/>), which the client checks.</summary>
     public string? Seal { get; init; }
 }
-
-/// <summary>Evidence that came later than the allowed lateness: the late-data side output. Counted, never silently dropped.</summary>
-public sealed record LateEvidence(string SessionId, string StreamId, long StartUs, long LastSeq, long WindowEndUs, long SessionWatermarkUs) : ProtocolMessage, IWithSessionId, ISealed
-{
-    /// <summary>Set on what goes to the session's own client: the seal it checks.</summary>
-    public string? Seal { get; init; }
-}
-
-/// <summary>A stream changed health state; published to subscribers and logged.</summary>
-public sealed record StreamStateChanged(string SessionId, string StreamId, StreamState From, StreamState To, string Reason) : ProtocolMessage, IWithSessionId, ISealed
-{
-    /// <summary>Set on what goes to the session's own client: the seal it checks.</summary>
-    public string? Seal { get; init; }
-}

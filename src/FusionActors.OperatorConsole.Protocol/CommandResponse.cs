@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace FusionActors.Runtime.OperatorConsole.Wire;
+namespace FusionActors.OperatorConsole.Protocol;
 
 [JsonConverter(typeof(JsonStringEnumConverter<ResponseError>))]
 public enum ResponseError

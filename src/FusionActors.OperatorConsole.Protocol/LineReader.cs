@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace FusionActors.Runtime.OperatorConsole.Wire;
+namespace FusionActors.OperatorConsole.Protocol;
 
 /// <summary>
 /// Reads '\n'-terminated UTF-8 lines from a stream, refusing a line longer than a bound before holding it

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace FusionActors.Runtime.OperatorConsole.Wire;
+namespace FusionActors.OperatorConsole.Protocol;
 
 // The palette model, shaped like Petabridge.Cmd's (CommandPalette, CommandDefinition, CommandArgument) so an
 // adapter to pbm is a mapping, not a rewrite. These are plain data: the server registers them and sends them

@@ -1,0 +1,3 @@
+namespace FusionActors.Protocol;
+
+public sealed record SessionClosed(string SessionId) : ProtocolMessage, IWithSessionId;

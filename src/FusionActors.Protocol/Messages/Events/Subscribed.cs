@@ -1,0 +1,3 @@
+namespace FusionActors.Protocol;
+
+public sealed record Subscribed(string SessionId) : ProtocolMessage, IWithSessionId;
