@@ -25,10 +25,18 @@ public class WeightingPolicySpec
     [Fact]
     public void Operators_see_the_policies_as_they_always_have()
     {
-        Assert.Equal(new[] { "adaptive", "fixed", "single:" }, WeightingPolicies.Completions);
-        Assert.Equal("adaptive, fixed or single:MODALITY", WeightingPolicies.Usage);
+        // A policy added later comes after these; the ones operators know keep their names and order.
+        Assert.Equal(new[] { "adaptive", "fixed", "single:" }, WeightingPolicies.Completions.Take(3));
+        Assert.StartsWith("adaptive, fixed", WeightingPolicies.Usage);
+        Assert.Contains("single:MODALITY", WeightingPolicies.Usage);
         var e = Assert.Throws<FormatException>(() => WeightingPolicies.Parse("mean"));
-        Assert.Equal("unknown fusion policy 'mean': expected adaptive, fixed or single:<modality>", e.Message);
+        Assert.StartsWith("unknown fusion policy 'mean': expected adaptive, fixed", e.Message);
+        Assert.Contains("single:<modality>", e.Message);
+        if (WeightingPolicies.All.Count == 3)
+        {
+            Assert.Equal("adaptive, fixed or single:MODALITY", WeightingPolicies.Usage);
+            Assert.Equal("unknown fusion policy 'mean': expected adaptive, fixed or single:<modality>", e.Message);
+        }
     }
 
     [Theory]
