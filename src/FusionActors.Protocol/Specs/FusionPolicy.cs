@@ -34,9 +34,6 @@ public sealed record FusionPolicy(FusionPolicyKind Kind, string? Modality = null
     public static FusionPolicy Fixed { get; } = new(FusionPolicyKind.Fixed);
     public static FusionPolicy Single(string modality) => new(FusionPolicyKind.Single, modality);
 
-    /// <summary>Every kind, in declaration order.</summary>
-    public static IReadOnlyList<FusionPolicyKind> AllKinds { get; } = [.. Kinds.Select(k => k.Kind)];
-
     /// <summary>The kind's name in text: "adaptive", "fixed", "single".</summary>
     public static string NameOf(FusionPolicyKind kind) => Find(kind) is { } k ? k.Name : kind.ToString().ToLowerInvariant();
 

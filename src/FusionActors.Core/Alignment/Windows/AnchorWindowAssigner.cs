@@ -67,7 +67,7 @@ public sealed class AnchorWindowAssigner : IWindowAssigner
                 if (!_state.Store(e, buffer)) return AlignmentOutput.None;
                 var revision = retained.TryGetValue(e.TimeUs, out var r) ? r + 1 : 0;
                 retained[e.TimeUs] = revision;
-                if (revision > 0) _state.RevisionCount++;
+                if (revision > 0) _state.CountRevision();
                 return new AlignmentOutput([Build(e.TimeUs, revision)], []);
             }
             return _state.Late(e);
@@ -86,7 +86,7 @@ public sealed class AnchorWindowAssigner : IWindowAssigner
         {
             if (ReferenceEquals(EvidenceBuffers.Nearest(buffer, a, tol), before[a])) continue;
             var revision = ++retained[a];
-            _state.RevisionCount++;
+            _state.CountRevision();
             (revised ??= []).Add(Build(a, revision));
         }
         return revised is null ? AlignmentOutput.None : new AlignmentOutput(revised, []);
@@ -100,7 +100,7 @@ public sealed class AnchorWindowAssigner : IWindowAssigner
             var a = _pendingAnchors.Min;
             _pendingAnchors.Remove(a);
             (closed ??= []).Add(Build(a, 0));
-            _state.ClosedCount++;
+            _state.CountClosed();
             if (_state.LatenessUs > 0) _state.Retained[a] = 0;
         }
         return closed;

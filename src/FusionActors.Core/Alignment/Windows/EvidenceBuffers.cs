@@ -43,15 +43,22 @@ public sealed class EvidenceBuffers
 
     public long LateCount { get; private set; }
 
-    public long RevisionCount { get; set; }
+    public long RevisionCount { get; private set; }
 
-    public long ClosedCount { get; set; }
+    public long ClosedCount { get; private set; }
 
     public int Buffered { get; private set; }
 
     /// <summary>Evidence shed over the buffer cap, per stream.</summary>
     public IReadOnlyDictionary<string, long> Shed => _shed;
 
+    /// <summary>Counts a window closed (its first emission).</summary>
+    public void CountClosed() => ClosedCount++;
+
+    /// <summary>Counts a closed window emitted again with a new revision.</summary>
+    public void CountRevision() => RevisionCount++;
+
+    /// <summary>Notes the event time of evidence that arrived, stored or not.</summary>
     public void Saw(Evidence e)
     {
         if (e.TimeUs > MaxSeenUs) MaxSeenUs = e.TimeUs;

@@ -75,7 +75,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
         foreach (var start in revise)
         {
             var revision = ++_state.Retained[start];
-            _state.RevisionCount++;
+            _state.CountRevision();
             windows.Add(Build(start, revision));
         }
         return new AlignmentOutput(windows, []);
@@ -90,7 +90,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
             if (w == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs) break;
             if (WindowsToClose(w) > MaxWindowsPerStep && SkipEmptyWindows(w)) continue;
             (closed ??= []).Add(Build(_nextCloseStart, 0));
-            _state.ClosedCount++;
+            _state.CountClosed();
             if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
         }
