@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using FusionActors.Scenarios;
 using FusionActors.Inference.Data;
+using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Inference;
@@ -26,16 +27,24 @@ public static class EvalPolicies
     public const string Fixed = "fixed";
     public const string AudioOnly = "audio-only";
     public const string ImageOnly = "image-only";
-    public static readonly string[] All = [Adaptive, Fixed, AudioOnly, ImageOnly];
 
-    public static FusionPolicy Of(string name) => name switch
+    /// <summary>Each compared policy's name in the report, and the session policy it runs (as an operator writes it).</summary>
+    private static readonly (string Name, string Policy)[] Compared =
+    [
+        (Adaptive, "adaptive"),
+        (Fixed, "fixed"),
+        (AudioOnly, "single:audio"),
+        (ImageOnly, "single:image"),
+    ];
+
+    public static readonly string[] All = [.. Compared.Select(c => c.Name)];
+
+    public static FusionPolicy Of(string name)
     {
-        Adaptive => FusionPolicy.Adaptive,
-        Fixed => FusionPolicy.Fixed,
-        AudioOnly => FusionPolicy.Single("audio"),
-        ImageOnly => FusionPolicy.Single("image"),
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown policy"),
-    };
+        foreach (var (n, policy) in Compared)
+            if (n == name) return WeightingPolicies.Parse(policy);
+        throw new ArgumentOutOfRangeException(nameof(name), name, "unknown policy");
+    }
 }
 
 /// <summary>What one policy's session produced in one condition: the final revision of each window, and its counters.</summary>

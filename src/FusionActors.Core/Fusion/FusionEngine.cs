@@ -1,4 +1,5 @@
 using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
@@ -10,7 +11,7 @@ namespace FusionActors.Core.Fusion;
 /// Decides each aligned window. Per modality: pooled calibrated log-posterior (mean of the
 /// evidence's log-probabilities, renormalised), confidence c = 1 − H/log K, freshness f = exp(−age/τ) with
 /// age = window end − the newest evidence's information time (a frozen sensor's repeats keep their first time), reliability r from the stream's health, prior s.
-/// Adaptive weight w = s·r·c·f; the fused log-posterior is Σ w log p / Σ w over present modalities;
+/// The session's <see cref="IWeightingPolicy"/> weighs each modality with evidence (adaptive: w = s·r·c·f); the fused log-posterior is Σ w log p / Σ w over present modalities;
 /// Σ w = 0 gives NoEvidence with the prior. The fused embedding is the weight-scaled concatenation of the
 /// modalities' mean embeddings (zeros where missing). Stateful only for imputation (last evidence per modality).
 /// </summary>
@@ -39,6 +40,7 @@ public sealed class FusionEngine
     private readonly float[]?[] _embeddingScratch;
 
     private FusionPolicy _policy;
+    private IWeightingPolicy _weighting;
     private string _policyName;
     private string[] _stateIds = [];
     private StreamState[] _stateValues = [];
@@ -53,6 +55,7 @@ public sealed class FusionEngine
     {
         _spec = spec;
         _policy = spec.Policy;
+        _weighting = WeightingPolicies.For(_policy);
         _policyName = _policy.ToString();
         var groups = new List<(string Modality, List<StreamSpec> Streams)>();
         foreach (var s in spec.Streams)
@@ -97,6 +100,7 @@ public sealed class FusionEngine
         get => _policy;
         set
         {
+            _weighting = WeightingPolicies.For(value);
             _policy = value;
             _policyName = value.ToString();
         }
@@ -234,28 +238,8 @@ public sealed class FusionEngine
         return true;
     }
 
-    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams)
-    {
-        var modality = _modalities[m];
-        var specs = _streams[m];
-        switch (Policy.Kind)
-        {
-            case FusionPolicyKind.Single:
-                return modality == Policy.Modality ? 1.0 : 0.0;
-            case FusionPolicyKind.Fixed:
-                return _spec.FixedWeights.TryGetValue(modality, out var fixedW) ? fixedW : _priors[m];
-        }
-        var s = _priors[m];
-        // Only modalities with evidence get here: weigh it with the reliability it was produced at.
-        var r = 0.0;
-        foreach (var x in specs) r += streams.TryGetValue(x.StreamId, out var snap) ? snap.ReliabilityOfEvidence : 0.0;
-        r /= specs.Length;
-        var c = logp is { Length: > 0 } ? Probabilities.ConfidenceOfLog(logp) : 1.0;
-        var tau = _taus[m];
-        var age = Math.Max(0, window.EndUs - newestEnd);
-        var f = Math.Exp(-age / tau);
-        return s * r * c * f;
-    }
+    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams) =>
+        _weighting.Weight(new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights));
 
     /// <summary>Pools a modality's evidence in the window: mean log-probabilities and mean embedding.</summary>
     private double[]? Pool(int m, AlignedWindow window, out long newestEnd, out float[]? embedding)

@@ -1,3 +1,5 @@
+using FusionActors.Core.Alignment.Windows;
+using FusionActors.Core.Fusion.Policies;
 using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Core.Specs;
@@ -71,27 +73,7 @@ public static class SpecValidator
                 }
             }
         }
-        var w = spec.Window;
-        switch (w.Kind)
-        {
-            case WindowKind.Tumbling or WindowKind.Sliding when w.LengthUs <= 0 || w.HopUs <= 0:
-                p.Add("window length and hop must be > 0");
-                break;
-            case WindowKind.Sliding when w.HopUs > w.LengthUs:
-                p.Add("sliding window hop must not exceed its length");
-                break;
-            case WindowKind.Tumbling or WindowKind.Sliding:
-                if (w.LengthUs > l.MaxDurationUs) p.Add($"window length must be at most {l.MaxDurationUs} us");
-                if (w.HopUs < l.MinWindowHopUs) p.Add($"window hop must be at least {l.MinWindowHopUs} us");
-                else if (w.LengthUs / w.HopUs > l.MaxWindowsPerInstant) p.Add($"window length / hop over {l.MaxWindowsPerInstant} windows per instant");
-                break;
-        }
-        if (w.Kind == WindowKind.Anchor)
-        {
-            if (w.AnchorStream is null || spec.FindStream(w.AnchorStream) is null)
-                p.Add($"anchor stream '{Shown(w.AnchorStream)}' is not a stream of the session");
-            if (w.ToleranceUs <= 0 || w.ToleranceUs > l.MaxDurationUs) p.Add($"anchor tolerance must be in (0, {l.MaxDurationUs}] us");
-        }
+        WindowAssigners.Validate(spec, l, p);
         Duration(p, "allowedLateness", spec.AllowedLatenessUs, l.MaxDurationUs);
         Duration(p, "imputeHorizon", spec.ImputeHorizonUs, l.MaxDurationUs);
         if (spec.MaxBufferedEvidence <= 0 || spec.MaxBufferedEvidence > l.MaxBufferedEvidence) p.Add($"maxBufferedEvidence must be in (0, {l.MaxBufferedEvidence}]");
@@ -102,7 +84,8 @@ public static class SpecValidator
                 p.Add($"fixed weight of '{Shown(modality)}' must be a number in [0, {l.MaxWeight}]");
                 break;
             }
-        if (spec.Policy.Kind == FusionPolicyKind.Single && spec.Streams.All(s => s?.Modality != spec.Policy.Modality))
+        if (!WeightingPolicies.IsKnown(spec.Policy)) p.Add($"policy kind {spec.Policy.Kind} is not one this node runs");
+        else if (WeightingPolicies.NamesUnknownModality(spec.Policy, spec.Streams))
             p.Add($"policy {spec.Policy} names a modality no stream has");
         return p;
     }
@@ -121,7 +104,7 @@ public static class SpecValidator
     }
 
     /// <summary>A name as a refusal may quote it: never more than a short prefix of what a peer sent.</summary>
-    private static string Shown(string? s) => s is null ? "(null)" : s.Length <= 64 ? s : s[..64] + "...";
+    internal static string Shown(string? s) => s is null ? "(null)" : s.Length <= 64 ? s : s[..64] + "...";
 
     /// <summary>
     /// What the rule classes require of a spec to work at all (no node's limits: those are checked at open, with

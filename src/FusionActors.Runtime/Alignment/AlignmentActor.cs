@@ -25,6 +25,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private readonly string _sessionId;
     private readonly Aligner _aligner;
     private readonly IActorRef _fusion;
+    private readonly IClock _clock;
     private long _clockOffsetUs;
     private readonly TimeSpan _tick;
     private readonly Dictionary<string, StreamSnapshot> _streams = new();
@@ -32,8 +33,10 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private bool _ticking;
 
     /// <param name="resumeAtUs">Set when the session resumes after a failover: windows before it were fused by an earlier incarnation.</param>
-    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null)
+    /// <param name="clock">The server's wall clock (the session clock is it less the client's offset); <see cref="SystemClock"/> by default.</param>
+    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null)
     {
+        _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
         if (resumeAtUs is { } at) _aligner.ResumeAt(at);
@@ -42,9 +45,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         _clockOffsetUs = clockOffsetUs;
         foreach (var s in spec.Streams) _streams[s.StreamId] = new StreamSnapshot(StreamState.Active, 1.0);
         // Processing-time watermark steps: fine enough to close windows promptly, coarse enough to cost nothing.
-        var hop = spec.Window.Kind == WindowKind.Anchor ? spec.Window.ToleranceUs : spec.Window.HopUs;
-        _tick = TimeSpan.FromMilliseconds(Math.Clamp(hop / 4000.0, 10, 250));
-
+        _tick = TimeSpan.FromMilliseconds(Math.Clamp(_aligner.Windows.StepUs / 4000.0, 10, 250));
     }
 
     private long _lateFrames;
@@ -72,8 +73,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
-    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs));
+    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -104,7 +105,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     private void Advance()
     {
-        var sessionNow = ServerClock.NowUs() - _clockOffsetUs;
+        var sessionNow = _clock.NowUs - _clockOffsetUs;
         Emit(_aligner.Advance(sessionNow));
         // After the windows it covers, so a subscriber sees the results before it may forget their frames. Not
         // while the watermark follows processing time (no stream live): windows then close on the clock, not on
@@ -123,7 +124,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         if (output.Windows.Count > 0)
         {
             var snapshot = new Dictionary<string, StreamSnapshot>(_streams);
-            FusionMetrics.WindowsClosed(output.Windows, ServerClock.NowUs() - _clockOffsetUs);
+            FusionMetrics.WindowsClosed(output.Windows, _clock.NowUs - _clockOffsetUs);
             foreach (var w in output.Windows) _fusion.Tell(new FusionActor.FuseWindow(w, snapshot));
         }
         foreach (var e in output.Late)

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using FusionActors.Core.Alignment;
+using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
@@ -106,5 +107,5 @@ public static class FusionMetrics
     public static void SessionClosed() => ActiveSessions.Add(-1);
 
     // "single:audio" would make one series per modality name; the kind is what dashboards group by.
-    private static string PolicyKind(string policy) => policy.StartsWith("single:", StringComparison.Ordinal) ? "single" : policy;
+    private static string PolicyKind(string policy) => WeightingPolicies.KindName(policy);
 }

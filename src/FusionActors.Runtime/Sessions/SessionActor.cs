@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Core.Supervision;
@@ -239,7 +240,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 if (!OperatorAuthorized(p)) break;
                 // No lambda capturing p: its closure would be allocated for every message this method handles, frames too.
                 if (p.Policy is null) Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), "a policy is required"));
-                else if (p.Policy.Kind == FusionPolicyKind.Single && !_spec!.Streams.Select(static s => s.Modality).Contains(p.Policy.Modality))
+                else if (!WeightingPolicies.IsKnown(p.Policy))
+                    Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"policy kind {p.Policy.Kind} is not one this node runs"));
+                else if (WeightingPolicies.NamesUnknownModality(p.Policy, _spec!.Streams))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
                 else _fusion.Forward(p);
                 break;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
@@ -8,7 +9,7 @@ using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
-/// <summary><c>fusion weights SESSION</c>, <c>fusion policy SESSION adaptive|fixed|single:MOD</c>.</summary>
+/// <summary><c>fusion weights SESSION</c>, <c>fusion policy SESSION POLICY</c> (any of <see cref="WeightingPolicies.All"/>).</summary>
 public sealed class FusionPalette(ConsoleContext context) : CommandPaletteHandler
 {
     private static readonly CommandArgument Session = new("session", "session id");
@@ -17,7 +18,7 @@ public sealed class FusionPalette(ConsoleContext context) : CommandPaletteHandle
     [
         new("weights", "weights of the latest fused result per modality, with the stream states", [Session]),
         new("policy", "change the fusion policy of a running session",
-            [Session, new("policy", "adaptive, fixed or single:MODALITY", ArgumentType.Choice, Choices: ["adaptive", "fixed", "single:"])]),
+            [Session, new("policy", WeightingPolicies.Usage, ArgumentType.Choice, Choices: [.. WeightingPolicies.Completions])]),
     ]);
 
     public override Props HandlerProps(Command command, IActorRef replyTo) => Props.Create(() => new Handler(command, replyTo, context));
@@ -29,7 +30,7 @@ public sealed class FusionPalette(ConsoleContext context) : CommandPaletteHandle
             var status = await OpenStatus(context, Command.Arg("session"));
             if (Command.Name == "policy")
             {
-                var policy = FusionPolicy.Parse(Command.Arg("policy"));
+                var policy = WeightingPolicies.Parse(Command.Arg("policy"));
                 await Send(context.Sessions, new SetFusionPolicy(status.SessionId, policy, context.OperatorCredential));
                 Done(new CommandResponse($"session {status.SessionId}: policy {status.Fusion?.Policy} -> {policy}")
                 {

@@ -1,0 +1,168 @@
+using FusionActors.Core.Specs;
+using FusionActors.Core.Streams;
+using FusionActors.Core.Time;
+using FusionActors.Protocol.Specs;
+
+namespace FusionActors.Core.Alignment.Windows;
+
+/// <summary>
+/// Tumbling and sliding windows, [origin + k·hop, origin + k·hop + length): a window closes when the watermark
+/// reaches its end − 1, empty ones too (so a silent session still reports), in order of start.
+/// </summary>
+public sealed class GridWindowAssigner : IWindowAssigner
+{
+    /// <summary>
+    /// Windows one watermark step may close one by one. Beyond, a run of windows with no evidence in any stream
+    /// is skipped (counted in <see cref="SkippedCount"/>) instead of reported empty one by one: a client stamping
+    /// Unix-epoch times on a session that starts at 0 would otherwise make a billion NoEvidence results.
+    /// </summary>
+    public const int MaxWindowsPerStep = 10_000;
+
+    private readonly EvidenceBuffers _state;
+    private readonly WindowGrid _grid;
+    private readonly long _lengthUs;
+    private readonly long _hopUs;
+    private long _nextCloseStart;
+
+    public GridWindowAssigner(SessionSpec spec, EvidenceBuffers state)
+    {
+        _state = state;
+        _lengthUs = spec.Window.LengthUs;
+        _hopUs = spec.Window.HopUs;
+        _grid = new WindowGrid(spec.StartUs, _lengthUs, Math.Max(1, spec.Window.HopUs));
+        _nextCloseStart = spec.StartUs;
+    }
+
+    public long SkippedCount { get; private set; }
+
+    public long StepUs => _hopUs;
+
+    /// <summary>
+    /// The start of the first window not closed yet (evidence before it lies only in closed windows); +infinity once a
+    /// finished session has closed every window.
+    /// </summary>
+    public long CommittedThroughUs =>
+        _state.Watermark.CurrentUs == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs ? EventTime.PlusInfinity : _nextCloseStart;
+
+    /// <summary>Windows that start before <paramref name="atUs"/> are not closed again: neither fused twice nor reported empty.</summary>
+    public void ResumeAt(long atUs)
+    {
+        if (atUs <= _nextCloseStart || atUs == EventTime.PlusInfinity) return;
+        // The first window that starts at or after atUs.
+        var k = WindowGrid.FloorDiv(atUs - _grid.OriginUs + _grid.HopUs - 1, _grid.HopUs);
+        _nextCloseStart = Math.Max(_nextCloseStart, _grid.StartOf(k));
+    }
+
+    public AlignmentOutput OnEvidence(Evidence e, SortedList<long, Evidence> buffer)
+    {
+        var (first, last) = _grid.WindowsContaining(e.TimeUs);
+        var live = false;
+        List<long>? revise = null;
+        for (var k = first; k <= last; k++)
+        {
+            var start = _grid.StartOf(k);
+            if (start >= _nextCloseStart) live = true;
+            else if (_state.Retained.ContainsKey(start))
+            {
+                live = true;
+                (revise ??= []).Add(start);
+            }
+        }
+        if (!live) return _state.Late(e);
+        if (!_state.Store(e, buffer)) return AlignmentOutput.None;
+        if (revise is null) return AlignmentOutput.None;
+        var windows = new List<AlignedWindow>(revise.Count);
+        foreach (var start in revise)
+        {
+            var revision = ++_state.Retained[start];
+            _state.CountRevision();
+            windows.Add(Build(start, revision));
+        }
+        return new AlignmentOutput(windows, []);
+    }
+
+    public List<AlignedWindow>? Close(long w)
+    {
+        List<AlignedWindow>? closed = null;
+        while (EventTime.SaturatingAdd(_nextCloseStart, _lengthUs - 1) <= w)
+        {
+            // A finished session closes windows up to its last evidence, not to infinity.
+            if (w == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs) break;
+            if (WindowsToClose(w) > MaxWindowsPerStep && SkipEmptyWindows(w)) continue;
+            closed ??= new List<AlignedWindow>((int)Int128.Min(WindowsToClose(w), MaxWindowsPerStep));
+            closed.Add(Build(_nextCloseStart, 0));
+            _state.CountClosed();
+            if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
+            _nextCloseStart += _grid.HopUs;
+        }
+        return closed;
+    }
+
+    public long LastTimeOf(long key) => key + _lengthUs - 1;
+
+    public long KeepFrom(long watermarkUs) =>
+        _state.Retained.Count > 0 ? Math.Min(_state.Retained.Keys.First(), _nextCloseStart) : _nextCloseStart;
+
+    /// <summary>How many grid windows closing up to <paramref name="w"/> would take from here (wide arithmetic: no overflow).</summary>
+    private Int128 WindowsToClose(long w)
+    {
+        var limit = w == EventTime.PlusInfinity ? (Int128)_state.MaxSeenUs + _lengthUs : w;
+        var span = limit - (_lengthUs - 1) - _nextCloseStart;
+        return span < 0 ? 0 : span / _grid.HopUs + 1;
+    }
+
+    /// <summary>
+    /// Moves the next window to close forward to the first one that may hold evidence, or to the last
+    /// <see cref="MaxWindowsPerStep"/> windows this step closes, whichever comes first. False when the next window
+    /// may hold evidence already (nothing to skip).
+    /// </summary>
+    private bool SkipEmptyWindows(long w)
+    {
+        var next = long.MaxValue;
+        foreach (var buffer in _state.Buffers.Values)
+        {
+            var keys = buffer.Keys;
+            var i = EvidenceBuffers.LowerBound(keys, _nextCloseStart);
+            if (i < keys.Count && keys[i] < next) next = keys[i];
+        }
+        var limit = w == EventTime.PlusInfinity ? (Int128)_state.MaxSeenUs + _lengthUs : w;
+        var lastBlock = limit - (_lengthUs - 1) - (Int128)(MaxWindowsPerStep - 1) * _grid.HopUs;
+        var target = next == long.MaxValue ? lastBlock : Int128.Min((Int128)next - _lengthUs + 1, lastBlock);
+        if (target <= _nextCloseStart) return false;
+        // The first window that starts at or after the target.
+        var k = WindowGrid.FloorDiv((long)(target - _grid.OriginUs + _grid.HopUs - 1), _grid.HopUs);
+        var start = _grid.StartOf(k);
+        if (start <= _nextCloseStart) return false;
+        SkippedCount += (start - _nextCloseStart) / _grid.HopUs;
+        _nextCloseStart = start;
+        return true;
+    }
+
+    private AlignedWindow Build(long start, int revision)
+    {
+        var end = start + _lengthUs;
+        // A run of empty windows closed in one step (up to MaxWindowsPerStep) costs a record each, not a map per stream each.
+        if (!_state.AnyEvidenceIn(start, end)) return _state.Window(start, end, revision, _state.NoEvidence);
+        var evidence = new Dictionary<string, IReadOnlyList<Evidence>>(_state.Buffers.Count);
+        foreach (var (id, buffer) in _state.Buffers)
+            evidence[id] = EvidenceBuffers.Range(buffer, start, end);
+        return _state.Window(start, end, revision, evidence);
+    }
+
+    /// <summary>
+    /// Problems of a grid <paramref name="window"/>. Tumbling windows may leave gaps (hop over length); sliding ones
+    /// may not (<paramref name="hopMayExceedLength"/> false).
+    /// </summary>
+    public static void Validate(WindowSpec window, SpecLimits limits, bool hopMayExceedLength, List<string> problems)
+    {
+        var (w, l, p) = (window, limits, problems);
+        if (w.LengthUs <= 0 || w.HopUs <= 0) p.Add("window length and hop must be > 0");
+        else if (!hopMayExceedLength && w.HopUs > w.LengthUs) p.Add("sliding window hop must not exceed its length");
+        else
+        {
+            if (w.LengthUs > l.MaxDurationUs) p.Add($"window length must be at most {l.MaxDurationUs} us");
+            if (w.HopUs < l.MinWindowHopUs) p.Add($"window hop must be at least {l.MinWindowHopUs} us");
+            else if (w.LengthUs / w.HopUs > l.MaxWindowsPerInstant) p.Add($"window length / hop over {l.MaxWindowsPerInstant} windows per instant");
+        }
+    }
+}
