@@ -1,0 +1,144 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace FusionActors.Runtime.Hosting;
+
+/// <summary>
+/// A server node as a process: a generic host (appsettings.json, environment variables, the node's command-line
+/// options) with <see cref="FusionServerExtensions.AddFusionServer{TBuilder}"/>, run until Ctrl+C or SIGTERM, when
+/// it leaves the cluster gracefully (CoordinatedShutdown, through the host). With no seeds it is a one-node cluster;
+/// the first seed of a cluster is an ordinary node (give it its own address as first seed).
+/// </summary>
+public static class FusionNodeProgram
+{
+    public const string Usage = "node [--config PATH] [--hostname H] [--port P] [--seeds host:port,...] [--roles r1,r2]";
+
+    /// <summary>The exit code of a node whose actor system terminated without being asked to stop (downed, shut down from inside).</summary>
+    public const int ExitTerminated = 3;
+
+    /// <summary>The exit code of a node whose options are invalid or unsafe.</summary>
+    public const int ExitInvalidOptions = 1;
+
+    /// <summary>The exit code of a command line the node does not understand.</summary>
+    public const int ExitUsage = 2;
+
+    /// <summary>The node's command-line options and the configuration keys they set.</summary>
+    public static IReadOnlyDictionary<string, string> Options { get; } = new Dictionary<string, string>
+    {
+        ["config"] = FusionConfiguration.ConfigFileKey,
+        ["hostname"] = "Fusion:Node:Hostname",
+        ["port"] = "Fusion:Node:Port",
+        ["seeds"] = "Fusion:Node:Seeds",
+        ["roles"] = "Fusion:Node:Roles",
+    };
+
+    /// <summary>Runs a node with <paramref name="args"/> (<see cref="Usage"/>; a leading <c>node</c> is allowed) and returns its exit code.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken cancel = default)
+    {
+        var rest = args is ["node", ..] ? args[1..] : args;
+        if (rest is ["-h" or "--help" or "help", ..])
+        {
+            System.Console.WriteLine($"usage: {Usage}");
+            return 0;
+        }
+        if (ParseOptions(rest, out var error) is not { } overrides)
+        {
+            System.Console.Error.WriteLine($"error: {error}");
+            System.Console.Error.WriteLine($"usage: {Usage}");
+            return ExitUsage;
+        }
+        return await RunAsync(overrides, cancel);
+    }
+
+    /// <summary>
+    /// Runs a node with <paramref name="overrides"/> (configuration keys, e.g. from <see cref="Options"/>) over
+    /// appsettings.json and the environment, until the host stops; returns the process's exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(IEnumerable<KeyValuePair<string, string?>> overrides, CancellationToken cancel = default)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.AddFusionServer();
+        using var host = builder.Build();
+        try
+        {
+            await host.StartAsync(cancel);
+        }
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException or Akka.Configuration.ConfigurationException)
+        {
+            System.Console.Error.WriteLine($"error: {e.Message}");
+            await host.StopAsync(TimeSpan.FromSeconds(10));
+            return ExitInvalidOptions;
+        }
+
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var options = host.Services.GetRequiredService<IOptions<FusionOptions>>().Value;
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var cluster = Cluster.Get(system);
+        // Asked to stop (Ctrl+C, SIGTERM, the caller) while the actor system was still running.
+        var askedToStop = false;
+        using var onStopping = lifetime.ApplicationStopping.Register(() => askedToStop |= !system.WhenTerminated.IsCompleted);
+        using var onCancel = cancel.Register(() =>
+        {
+            askedToStop |= !system.WhenTerminated.IsCompleted;
+            lifetime.StopApplication();
+        });
+        System.Console.WriteLine($"node up at {cluster.SelfAddress} roles [{string.Join(",", options.Roles)}] seeds [{string.Join(",", options.Seeds)}]; Ctrl+C or SIGTERM to leave");
+
+        var stopping = Task.Delay(Timeout.Infinite, lifetime.ApplicationStopping).ContinueWith(_ => { }, TaskScheduler.Default);
+        await Task.WhenAny(stopping, system.WhenTerminated);
+        var terminatedOnItsOwn = system.WhenTerminated.IsCompleted && !askedToStop;
+        if (terminatedOnItsOwn)
+        {
+            // Downed by the cluster (after a long pause, a partition) or shut down from inside: a node whose actor
+            // system is gone must not linger with its console up. Exit non-zero, so systemd, Kubernetes or compose
+            // restarts it and it joins again.
+            System.Console.Error.WriteLine($"the actor system of {cluster.SelfAddress} terminated (downed or shut down by the cluster); exiting");
+        }
+        else
+        {
+            System.Console.WriteLine("leaving the cluster");
+        }
+        await host.StopAsync(TimeSpan.FromSeconds(30));
+        return terminatedOnItsOwn ? ExitTerminated : 0;
+    }
+
+    /// <summary>
+    /// The configuration keys of <c>--name value</c> (or <c>--name=value</c>) options; null with <paramref name="error"/>
+    /// for an unknown option or one without a value. A port must be a number 0..65535.
+    /// </summary>
+    public static Dictionary<string, string?>? ParseOptions(IReadOnlyList<string> args, out string? error)
+    {
+        var overrides = new Dictionary<string, string?>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) return Fail($"unexpected argument '{arg}'", out error);
+            var eq = arg.IndexOf('=');
+            var name = eq > 0 ? arg[2..eq] : arg[2..];
+            if (!Options.TryGetValue(name, out var key)) return Fail($"unknown option '--{name}'", out error);
+            string value;
+            if (eq > 0) value = arg[(eq + 1)..];
+            else if (i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) value = args[++i];
+            else return Fail($"option '--{name}' needs a value", out error);
+            if (name == "port" && (!int.TryParse(value, out var port) || port is < 0 or > 65535))
+                return Fail($"--port must be a number 0..65535, not '{value}'", out error);
+            overrides[key] = value;
+        }
+        error = null;
+        return overrides;
+    }
+
+    private static Dictionary<string, string?>? Fail(string message, out string? error)
+    {
+        error = message;
+        return null;
+    }
+}
