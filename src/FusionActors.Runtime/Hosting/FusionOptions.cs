@@ -207,7 +207,14 @@ public sealed record FusionOptions
     {
         var section = fusion.GetSection(name);
         if (!section.GetChildren().Any()) return defaults;
-        return section.Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? defaults;
+        try
+        {
+            return section.Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? defaults;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"{FusionConfiguration.Section}:{name}: {e.Message}", e);
+        }
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

@@ -35,14 +35,29 @@ public static class FusionServerExtensions
     /// <summary>A server configured by <paramref name="configuration"/> (its <c>Fusion</c> section; docs/configuration.md).</summary>
     public static IServiceCollection AddFusionServer(this IServiceCollection services, IConfiguration configuration,
         Action<FusionServerBuilder>? configure = null) =>
-        services.AddFusionServer(() => FusionOptions.FromConfiguration(configuration), configure);
+        services.AddFusionServices(configuration, configure).AddFusionActorSystem();
 
     /// <summary>A server with options built in code (<see cref="FusionOptions.Load"/>, <see cref="FusionOptions.FromHocon"/>).</summary>
     public static IServiceCollection AddFusionServer(this IServiceCollection services, FusionOptions options,
         Action<FusionServerBuilder>? configure = null) =>
-        services.AddFusionServer(() => options, configure);
+        services.AddFusionServices(() => options, configure).AddFusionActorSystem();
 
-    private static IServiceCollection AddFusionServer(this IServiceCollection services, Func<FusionOptions> source,
+    /// <summary>
+    /// What a server needs besides its actor system: its options, encoders and operator console. For a host whose
+    /// actor system is set up elsewhere (Akka.Hosting.TestKit): compose it there with
+    /// <see cref="WithFusionServer"/>. <see cref="AddFusionServer(IServiceCollection, IConfiguration, Action{FusionServerBuilder})"/> does both.
+    /// </summary>
+    public static IServiceCollection AddFusionServices(this IServiceCollection services, IConfiguration configuration,
+        Action<FusionServerBuilder>? configure = null) =>
+        services.AddFusionServices(() => FusionOptions.FromConfiguration(configuration), configure);
+
+    private static IServiceCollection AddFusionActorSystem(this IServiceCollection services)
+    {
+        services.AddAkka(ActorSystemName, (akka, sp) => akka.WithFusionServer(sp));
+        return services;
+    }
+
+    private static IServiceCollection AddFusionServices(this IServiceCollection services, Func<FusionOptions> source,
         Action<FusionServerBuilder>? configure)
     {
         var server = new FusionServerBuilder();
@@ -62,21 +77,29 @@ public static class FusionServerExtensions
             services.AddSingleton<IEncoderProvider>(sp => decorate(Resolve(sp, inner)));
         }
 
+        services.AddSingleton(server);
         services.AddSingleton(server.Console);
-        services.AddAkka(ActorSystemName, (akka, sp) =>
-        {
-            var options = sp.GetRequiredService<IOptions<FusionOptions>>().Value;
-            akka.WithFusionLogging(sp.GetRequiredService<ILoggerFactory>())
-                .WithFusionCluster(options)
-                .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>())
-                .WithFusionGateway(options.Limits)
-                .WithOperatorConsole(sp);
-            foreach (var extra in server.AkkaConfigurations) extra(akka, sp);
-        });
-        // Registered after the actor system: started once it serves, stopped before it leaves the cluster.
+        // Starts once every hosted service has (the actor system serves), stops before any stops (it leaves the cluster).
         services.TryAddSingleton<OperatorConsoleService>();
         services.AddHostedService(sp => sp.GetRequiredService<OperatorConsoleService>());
         return services;
+    }
+
+    /// <summary>
+    /// The server's actor system, from the options and services <see cref="AddFusionServices(IServiceCollection, IConfiguration, Action{FusionServerBuilder})"/>
+    /// registered: logging through ILogger, cluster, sessions, gateway, the console's palettes, then what the
+    /// application added (<see cref="FusionServerBuilder.ConfigureAkka"/>).
+    /// </summary>
+    public static AkkaConfigurationBuilder WithFusionServer(this AkkaConfigurationBuilder akka, IServiceProvider sp)
+    {
+        var options = sp.GetRequiredService<IOptions<FusionOptions>>().Value;
+        akka.WithFusionLogging(sp.GetRequiredService<ILoggerFactory>())
+            .WithFusionCluster(options)
+            .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>())
+            .WithFusionGateway(options.Limits)
+            .WithOperatorConsole(sp);
+        foreach (var extra in sp.GetRequiredService<FusionServerBuilder>().AkkaConfigurations) extra(akka, sp);
+        return akka;
     }
 
     private static IEncoderProvider Resolve(IServiceProvider sp, ServiceDescriptor descriptor) => descriptor switch

@@ -43,12 +43,12 @@ public static class OperatorConsoleExtensions
 }
 
 /// <summary>
-/// The operator side of a node as a hosted service: once the node is Up in its cluster, the metric totals, the
-/// Prometheus endpoint (when enabled) and the console host (unless disabled) start; they stop before the actor
-/// system leaves the cluster.
+/// The operator side of a node as a hosted service: once the host's services have started and the node is Up in
+/// its cluster, the metric totals, the Prometheus endpoint (when enabled) and the console host (unless disabled)
+/// start; they stop before any hosted service stops, so before the actor system leaves the cluster.
 /// </summary>
 public sealed class OperatorConsoleService(IServiceProvider services, IOptions<FusionOptions> options, OperatorConsoleBuilder palettes,
-    ILoggerFactory loggers) : IHostedService, IAsyncDisposable
+    ILoggerFactory loggers) : IHostedLifecycleService, IAsyncDisposable
 {
     private OperatorConsoleHosting? _hosting;
 
@@ -61,17 +61,25 @@ public sealed class OperatorConsoleService(IServiceProvider services, IOptions<F
     /// <summary>Totals of the node's metrics (what <c>fusionctl metrics</c> shows); null before the start.</summary>
     public MetricTotals? Metrics => _hosting?.Metrics;
 
-    public async Task StartAsync(CancellationToken cancel)
+    public Task StartingAsync(CancellationToken cancel) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancel) => Task.CompletedTask;
+
+    public async Task StartedAsync(CancellationToken cancel)
     {
         var system = services.GetRequiredService<ActorSystem>();
-        var sessions = services.GetRequiredService<IRequiredActor<SessionRegion>>().ActorRef;
+        var sessions = await services.GetRequiredService<IRequiredActor<SessionRegion>>().GetAsync(cancel).WaitAsync(UpTimeout, cancel);
         await system.WhenUp(cancel).WaitAsync(UpTimeout, cancel);
         var o = options.Value;
         _hosting = OperatorConsoleHosting.Start(o.OperatorConsole, o.Metrics, system, sessions,
             loggers.CreateLogger("FusionActors.Runtime.OperatorConsole"), palettes.Palettes);
     }
 
-    public async Task StopAsync(CancellationToken cancel) => await DisposeAsync();
+    public async Task StoppingAsync(CancellationToken cancel) => await DisposeAsync();
+
+    public Task StopAsync(CancellationToken cancel) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancel) => Task.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {
