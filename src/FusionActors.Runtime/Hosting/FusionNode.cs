@@ -73,7 +73,7 @@ public sealed class FusionNode : IAsyncDisposable
         }
         catch
         {
-            await StopAsync(host);
+            await StopAfterFailedStartAsync(host);
             throw;
         }
         return new FusionNode(host);
@@ -98,11 +98,24 @@ public sealed class FusionNode : IAsyncDisposable
     private static async Task StopAsync(IHost host)
     {
         try { await host.StopAsync(TimeSpan.FromSeconds(10)); }
-        finally
-        {
-            if (host is IAsyncDisposable async) await async.DisposeAsync();
-            else host.Dispose();
-        }
+        finally { await DisposeAsync(host); }
+    }
+
+    /// <summary>
+    /// Stops what did start (the actor system, when a later service failed), then disposes. A host that failed
+    /// before starting any service has nothing to stop, and its StopAsync throws: that must not hide the cause.
+    /// </summary>
+    internal static async Task StopAfterFailedStartAsync(IHost host)
+    {
+        try { await host.StopAsync(TimeSpan.FromSeconds(10)); }
+        catch (ArgumentNullException) { }
+        await DisposeAsync(host);
+    }
+
+    private static async Task DisposeAsync(IHost host)
+    {
+        if (host is IAsyncDisposable async) await async.DisposeAsync();
+        else host.Dispose();
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(_host);

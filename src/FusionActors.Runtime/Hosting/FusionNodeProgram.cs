@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Cluster;
 using Microsoft.Extensions.Configuration;
@@ -61,12 +62,13 @@ public static class FusionNodeProgram
     /// </summary>
     public static async Task<int> RunAsync(IEnumerable<KeyValuePair<string, string?>> overrides, CancellationToken cancel = default)
     {
-        var builder = Host.CreateApplicationBuilder();
+        // appsettings.json is read from beside the executable; relative paths of options (--config, models) from the working directory.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddInMemoryCollection(overrides);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.AddFusionServer();
-        using var host = builder.Build();
+        var host = builder.Build();
         try
         {
             await host.StartAsync(cancel);
@@ -74,7 +76,7 @@ public static class FusionNodeProgram
         catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException or Akka.Configuration.ConfigurationException)
         {
             System.Console.Error.WriteLine($"error: {e.Message}");
-            await host.StopAsync(TimeSpan.FromSeconds(10));
+            await FusionNode.StopAfterFailedStartAsync(host);
             return ExitInvalidOptions;
         }
 
@@ -85,10 +87,18 @@ public static class FusionNodeProgram
         // Asked to stop (Ctrl+C, SIGTERM, the caller) while the actor system was still running.
         var askedToStop = false;
         using var onStopping = lifetime.ApplicationStopping.Register(() => askedToStop |= !system.WhenTerminated.IsCompleted);
-        using var onCancel = cancel.Register(() =>
+        void Stop()
         {
             askedToStop |= !system.WhenTerminated.IsCompleted;
             lifetime.StopApplication();
+        }
+        using var onCancel = cancel.Register(Stop);
+        // SIGTERM (docker stop, systemd, Kubernetes) stops the host, which leaves the cluster; the process exits
+        // when that is done, not at once.
+        using var onSigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            Stop();
         });
         System.Console.WriteLine($"node up at {cluster.SelfAddress} roles [{string.Join(",", options.Roles)}] seeds [{string.Join(",", options.Seeds)}]; Ctrl+C or SIGTERM to leave");
 
@@ -107,6 +117,7 @@ public static class FusionNodeProgram
             System.Console.WriteLine("leaving the cluster");
         }
         await host.StopAsync(TimeSpan.FromSeconds(30));
+        host.Dispose();
         return terminatedOnItsOwn ? ExitTerminated : 0;
     }
 

@@ -93,11 +93,12 @@ public static class FusionServerExtensions
     public static AkkaConfigurationBuilder WithFusionServer(this AkkaConfigurationBuilder akka, IServiceProvider sp)
     {
         var options = sp.GetRequiredService<IOptions<FusionOptions>>().Value;
-        akka.WithFusionLogging(sp.GetRequiredService<ILoggerFactory>())
-            .WithFusionCluster(options)
+        akka.WithFusionCluster(options)
             .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>())
             .WithFusionGateway(options.Limits)
-            .WithOperatorConsole(sp);
+            .WithOperatorConsole(sp)
+            // After the cluster's HOCON, so that its level is the one that counts.
+            .WithFusionLogging(sp.GetRequiredService<ILoggerFactory>());
         foreach (var extra in sp.GetRequiredService<FusionServerBuilder>().AkkaConfigurations) extra(akka, sp);
         return akka;
     }
