@@ -73,9 +73,14 @@ public sealed class HostedNodeSpec
     [Fact]
     public async Task An_unknown_key_in_a_section_fails_the_start_naming_it()
     {
-        using var host = Builder(new() { ["Fusion:Limits:MaxSesions"] = "5" }).Build();
-        var e = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+        using var limits = Builder(new() { ["Fusion:Limits:MaxSesions"] = "5" }).Build();
+        var e = await Assert.ThrowsAnyAsync<Exception>(() => limits.StartAsync());
+        Assert.Contains("Fusion:Limits", e.Message);
         Assert.Contains("MaxSesions", e.Message);
+
+        using var node = Builder(new() { ["Fusion:Node:Prot"] = "4053" }).Build();
+        e = await Assert.ThrowsAnyAsync<Exception>(() => node.StartAsync());
+        Assert.Contains("Fusion:Node:Prot", e.Message);
     }
 
     [Fact]

@@ -15,25 +15,25 @@ namespace FusionActors.Runtime.Hosting;
 /// </summary>
 public sealed record FusionOptions
 {
-    /// <summary>Remoting address. Default 127.0.0.1.</summary>
+    /// <summary>Remoting address (Fusion:Node:Hostname). Default 127.0.0.1.</summary>
     public string Hostname { get; init; } = "127.0.0.1";
 
-    /// <summary>Remoting port; 0 = any free port. Default 0.</summary>
+    /// <summary>Remoting port (Fusion:Node:Port); 0 = any free port. Default 0.</summary>
     public int Port { get; init; }
 
-    /// <summary>Cluster roles. Default ["fusion"].</summary>
+    /// <summary>Cluster roles (Fusion:Node:Roles). Default ["fusion"].</summary>
     public IReadOnlyList<string> Roles { get; init; } = ["fusion"];
 
-    /// <summary>Seed node addresses; empty = a one-node cluster that joins itself. Default empty.</summary>
+    /// <summary>Seed node addresses (Fusion:Node:Seeds); empty = a one-node cluster that joins itself. Default empty.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
 
-    /// <summary>Path of models.json; null = found from the working directory up (or FUSION_MODELS).</summary>
+    /// <summary>Path of models.json (Fusion:Models); null = found from the working directory up.</summary>
     public string? ModelsPath { get; init; }
 
-    /// <summary>Shards of the session region. Default 100.</summary>
+    /// <summary>Shards of the session region (Fusion:Sharding:Shards). Default 100.</summary>
     public int Shards { get; init; } = 100;
 
-    /// <summary>Idle session entities passivate after this long; null = never. Default never.</summary>
+    /// <summary>Idle session entities passivate after this long (Fusion:Sharding:PassivateIdleAfter); null = never. Default never.</summary>
     public TimeSpan? PassivateIdleAfter { get; init; }
 
     /// <summary>Remoting runs over TLS (akka.remote.dot-netty.tcp.enable-ssl): addresses are then akka.ssl.tcp://.</summary>
@@ -52,17 +52,17 @@ public sealed record FusionOptions
         return $"{(Tls ? "akka.ssl.tcp" : "akka.tcp")}://fusion@{seed}";
     }
 
-    /// <summary>Tokens a client must present at session open; empty = no check (fusion.security.session-tokens, FUSION_SESSION_TOKENS).</summary>
+    /// <summary>Tokens a client must present at session open; empty = no check (Fusion:Security:SessionTokens).</summary>
     public IReadOnlyList<string> SessionTokens { get; init; } = [];
 
     /// <summary>
-    /// Accept opens without a token although remoting binds beyond loopback (fusion.security.allow-anonymous-sessions).
+    /// Accept opens without a token although remoting binds beyond loopback (Fusion:Security:AllowAnonymousSessions).
     /// Default off: such a node refuses to start without session tokens.
     /// </summary>
     public bool AllowAnonymousSessions { get; init; }
 
     /// <summary>
-    /// Remoting beyond loopback without TLS that verifies both ends (fusion.security.allow-plaintext-remoting). Default
+    /// Remoting beyond loopback without TLS that verifies both ends (Fusion:Security:AllowPlaintextRemoting). Default
     /// off: such a node refuses to start, since any peer that reaches its port could act as a cluster member.
     /// </summary>
     public bool AllowPlaintextRemoting { get; init; }
@@ -87,16 +87,16 @@ public sealed record FusionOptions
     private static bool IsLoopback(string host) =>
         host is "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
-    /// <summary>Upper bounds on what a session spec may ask (fusion.limits); a spec beyond them is refused at open with the reasons.</summary>
+    /// <summary>Upper bounds on what a session spec may ask (Fusion:Limits); a spec beyond them is refused at open with the reasons.</summary>
     public SpecLimits Limits { get; init; } = SpecLimits.Default;
 
-    /// <summary>Encoder restart backoff and budget.</summary>
+    /// <summary>Encoder restart backoff and budget (Fusion:Encoder).</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
-    /// <summary>The operator console host (fusion.console): loopback:9110, token from FUSION_CONSOLE_TOKEN or the config.</summary>
+    /// <summary>The operator console host (Fusion:Console): loopback:9110 by default.</summary>
     public ConsoleOptions OperatorConsole { get; init; } = new();
 
-    /// <summary>Metrics export (fusion.metrics): the Prometheus endpoint is off by default.</summary>
+    /// <summary>Metrics export (Fusion:Metrics): the Prometheus endpoint is off by default.</summary>
     public MetricsOptions Metrics { get; init; } = new();
 
     /// <summary>The full HOCON text this node runs with (the embedded Akka settings plus the file layered over them).</summary>
@@ -152,10 +152,36 @@ public sealed record FusionOptions
         foreach (var p in Metrics.Problems()) yield return p;
     }
 
+    // The keys of the sections bound here one by one; the other sections are bound to their option types whole.
+    private static readonly Dictionary<string, string[]> Keys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Config"] = [], ["Models"] = [],
+        ["Node"] = ["Hostname", "Port", "Roles", "Seeds"],
+        ["Sharding"] = ["Shards", "PassivateIdleAfter"],
+        ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
+        ["Tls"] = ["Ca", "CertificatePassword"],
+        ["Limits"] = [], ["Encoder"] = [], ["Console"] = [], ["Metrics"] = [],
+    };
+
+    /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
+    private static void EnsureKnownKeys(IConfigurationSection fusion)
+    {
+        foreach (var section in fusion.GetChildren())
+        {
+            if (!Keys.TryGetValue(section.Key, out var keys))
+                throw new InvalidOperationException($"{section.Path} is not an option (docs/configuration.md lists them)");
+            if (keys.Length == 0) continue;
+            foreach (var key in section.GetChildren())
+                if (!keys.Contains(key.Key, StringComparer.OrdinalIgnoreCase))
+                    throw new InvalidOperationException($"{key.Path} is not an option; {section.Path} has {string.Join(", ", keys)}");
+        }
+    }
+
     private static FusionOptions Bind(IConfigurationRoot root, string hocon)
     {
         var d = new FusionOptions();
         var f = root.GetSection(FusionConfiguration.Section);
+        EnsureKnownKeys(f);
         var all = FusionConfig.Parse(hocon);
         var tls = all.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false);
         var passivate = f.GetValue<TimeSpan?>("Sharding:PassivateIdleAfter");
