@@ -73,7 +73,8 @@ public static class FusionNodeProgram
         {
             await host.StartAsync(cancel);
         }
-        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException or Akka.Configuration.ConfigurationException)
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException or FormatException or Akka.Configuration.ConfigurationException
+            or FileNotFoundException or DirectoryNotFoundException)
         {
             System.Console.Error.WriteLine($"error: {e.Message}");
             await FusionNode.StopAfterFailedStartAsync(host);
