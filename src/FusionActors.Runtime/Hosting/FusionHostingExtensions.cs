@@ -14,7 +14,11 @@ using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Runtime.Hosting;
 
-/// <summary>Wiring of a FusionActors node, one concern per extension, so Program.cs reads like a table of contents.</summary>
+/// <summary>
+/// Wiring of a FusionActors node on Akka.Hosting's builder, one concern per extension;
+/// <see cref="FusionServerExtensions.AddFusionServer(Microsoft.Extensions.DependencyInjection.IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration, Action{FusionServerBuilder})"/>
+/// composes them.
+/// </summary>
 public static class FusionHostingExtensions
 {
     /// <summary>
@@ -40,7 +44,7 @@ public static class FusionHostingExtensions
         return builder;
     }
 
-    /// <summary>Sessions as Cluster Sharding entities keyed by session id.</summary>
+    /// <summary>Sessions as Cluster Sharding entities keyed by session id (remote clients reach them through <see cref="WithFusionGateway"/>).</summary>
     public static AkkaConfigurationBuilder WithFusionSessions(this AkkaConfigurationBuilder builder, FusionOptions options, IEncoderProvider encoders)
     {
         var shardOptions = new ShardOptions
@@ -57,8 +61,7 @@ public static class FusionHostingExtensions
         return builder.WithShardRegion<SessionRegion>("sessions",
                 sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
                     operatorCredential: operatorCredential, limits: options.Limits, admission: admission),
-                new SessionMessageExtractor(options.Shards), shardOptions)
-            .WithFusionGateway(options.Limits);
+                new SessionMessageExtractor(options.Shards), shardOptions);
     }
 
     /// <summary>

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using FusionActors.Inference;
 using FusionActors.Runtime.Encoders;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
@@ -11,93 +11,112 @@ using FusionActors.Runtime.OperatorConsole;
 namespace FusionActors.Runtime.Hosting;
 
 /// <summary>
-/// A running FusionActors node: the generic host with its actor system, the session region and the
-/// node's model registry. The demo, the benchmark and the tests start the server through this, so they run
-/// exactly what a deployed node runs.
+/// A running FusionActors node: a generic host built with <see cref="FusionServerExtensions.AddFusionServer(IServiceCollection, FusionOptions, Action{FusionServerBuilder})"/>,
+/// with its actor system, the session region and the operator console. The demo, the benchmark and the tests
+/// start the server through this, so they run exactly what a deployed node runs.
 /// </summary>
 public sealed class FusionNode : IAsyncDisposable
 {
     private readonly IHost _host;
-    private readonly ModelRegistry? _models;
-    private OperatorConsoleHosting? _operator;
+    private readonly OperatorConsoleService _operator;
 
-    private FusionNode(IHost host, ModelRegistry? models)
+    private FusionNode(IHost host)
     {
         _host = host;
-        _models = models;
         System = host.Services.GetRequiredService<ActorSystem>();
         Sessions = host.Services.GetRequiredService<IRequiredActor<SessionRegion>>().ActorRef;
+        _operator = host.Services.GetRequiredService<OperatorConsoleService>();
     }
+
+    /// <summary>The host the node runs in.</summary>
+    public IHost Host => _host;
 
     public ActorSystem System { get; }
 
     /// <summary>The shard region of sessions: send it any message with a session id.</summary>
     public IActorRef Sessions { get; }
 
-    /// <summary>The operator console host; null when disabled (fusion.console.enabled) or its port was taken.</summary>
-    public ConsoleHost? Console => _operator?.Console;
+    /// <summary>The operator console host; null when disabled (Fusion:Console:Enabled) or its port was taken.</summary>
+    public ConsoleHost? Console => _operator.Console;
 
     /// <summary>Totals of the node's metrics (what <c>fusionctl metrics</c> shows).</summary>
-    public MetricTotals? Metrics => _operator?.Metrics;
+    public MetricTotals? Metrics => _operator.Metrics;
 
-    /// <param name="encoders">Encoders to use; default the node's model registry plus the no-op encoder.</param>
     /// <param name="wrapEncoders">Lets a caller decorate the provider (fault injection in drills and evaluations).</param>
+    /// <param name="logLevel">
+    /// The least level logged. Akka logs at the level of <see cref="FusionOptions.Hocon"/>'s akka.loglevel when
+    /// the caller's HOCON sets one (the demo, evaluation and tests quieten Akka so), else at this one.
+    /// </param>
     public static async Task<FusionNode> StartAsync(FusionOptions options, Func<IEncoderProvider, IEncoderProvider>? wrapEncoders = null,
         LogLevel logLevel = LogLevel.Warning, CancellationToken cancel = default)
     {
         options.EnsureSafe();
-        ModelRegistry? models = null;
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Configuration = new ConfigurationManager(),
+            DisableDefaults = true,
+        });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
+        if (AkkaLevelOf(options.Hocon) is { } akkaLevel)
+        {
+            builder.Logging.AddFilter("Akka", akkaLevel);
+            builder.Logging.AddFilter("FusionActors", akkaLevel);
+        }
+        builder.Services.AddFusionServer(options, server =>
+        {
+            if (wrapEncoders is not null) server.DecorateEncoders(wrapEncoders);
+        });
+        var host = builder.Build();
         try
         {
-            var catalogPath = options.ModelsPath ?? TryFindCatalog();
-            if (catalogPath is not null) models = new ModelRegistry(ModelCatalog.Load(catalogPath));
-            IEncoderProvider encoders = new RegistryEncoderProvider(models);
-            if (wrapEncoders is not null) encoders = wrapEncoders(encoders);
-
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders();
-            builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(logLevel);
-            builder.Services.AddAkka("fusion", akka => akka
-                .WithFusionCluster(options)
-                .WithFusionSessions(options, encoders));
-            var host = builder.Build();
             await host.StartAsync(cancel);
-            var node = new FusionNode(host, models);
-            await node.System.WhenUp(cancel).WaitAsync(TimeSpan.FromSeconds(30), cancel);
-
-            // Operator console and metrics start once the node serves, and stop first (DisposeAsync).
-            try
-            {
-                node._operator = OperatorConsoleHosting.Start(options.OperatorConsole, options.Metrics, node.System, node.Sessions,
-                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("FusionActors.Runtime.OperatorConsole"));
-            }
-            catch
-            {
-                await host.StopAsync(TimeSpan.FromSeconds(10));
-                host.Dispose();
-                throw;
-            }
-            return node;
         }
         catch
         {
-            models?.Dispose();
+            await StopAfterFailedStartAsync(host);
             throw;
         }
+        return new FusionNode(host);
     }
 
-    private static string? TryFindCatalog()
+    /// <summary>The level akka.loglevel of <paramref name="hocon"/> asks for, as an <see cref="ILogger"/> level; null when unset.</summary>
+    private static LogLevel? AkkaLevelOf(string hocon)
     {
-        try { return ModelCatalog.FindDefaultPath(); }
-        catch (FileNotFoundException) { return null; }
-        catch (DirectoryNotFoundException) { return null; }
+        var config = FusionConfig.Parse(hocon);
+        if (!config.HasPath("akka.loglevel")) return null;
+        return config.GetString("akka.loglevel").ToUpperInvariant() switch
+        {
+            "DEBUG" => LogLevel.Debug,
+            "INFO" => LogLevel.Information,
+            "WARNING" => LogLevel.Warning,
+            "ERROR" => LogLevel.Error,
+            "OFF" => LogLevel.None,
+            _ => null,
+        };
     }
 
-    public async ValueTask DisposeAsync()
+    private static async Task StopAsync(IHost host)
     {
-        if (_operator is not null) await _operator.DisposeAsync();
-        await _host.StopAsync(TimeSpan.FromSeconds(10));
-        _host.Dispose();
-        _models?.Dispose();
+        try { await host.StopAsync(TimeSpan.FromSeconds(10)); }
+        finally { await DisposeAsync(host); }
     }
+
+    /// <summary>
+    /// Stops what did start (the actor system, when a later service failed), then disposes. A host that failed
+    /// before starting any service has nothing to stop, and its StopAsync throws: that must not hide the cause.
+    /// </summary>
+    internal static async Task StopAfterFailedStartAsync(IHost host)
+    {
+        try { await host.StopAsync(TimeSpan.FromSeconds(10)); }
+        catch (ArgumentNullException) { }
+        await DisposeAsync(host);
+    }
+
+    private static async Task DisposeAsync(IHost host)
+    {
+        if (host is IAsyncDisposable async) await async.DisposeAsync();
+        else host.Dispose();
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(_host);
 }

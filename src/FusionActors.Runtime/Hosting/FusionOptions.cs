@@ -1,4 +1,4 @@
-using Akka.Configuration;
+using Microsoft.Extensions.Configuration;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Supervision;
 using FusionActors.Protocol.Specs;
@@ -8,30 +8,32 @@ using FusionActors.Runtime.OperatorConsole;
 namespace FusionActors.Runtime.Hosting;
 
 /// <summary>
-/// The node's options, read from the <c>fusion</c> section of the HOCON configuration
-/// (config/fusion.hocon documents every value and its default).
+/// The node's options: the <c>Fusion</c> section of the application's configuration (docs/configuration.md lists
+/// every key, its environment variable, its default and its meaning). The defaults are the initial values here
+/// and in the option types of the sections (<see cref="SpecLimits"/>, <see cref="BackoffPolicy"/>,
+/// <see cref="ConsoleOptions"/>, <see cref="MetricsOptions"/>).
 /// </summary>
 public sealed record FusionOptions
 {
-    /// <summary>Remoting address. Default 127.0.0.1.</summary>
+    /// <summary>Remoting address (Fusion:Node:Hostname). Default 127.0.0.1.</summary>
     public string Hostname { get; init; } = "127.0.0.1";
 
-    /// <summary>Remoting port; 0 = any free port. Default 0.</summary>
+    /// <summary>Remoting port (Fusion:Node:Port); 0 = any free port. Default 0.</summary>
     public int Port { get; init; }
 
-    /// <summary>Cluster roles. Default ["fusion"].</summary>
+    /// <summary>Cluster roles (Fusion:Node:Roles). Default ["fusion"].</summary>
     public IReadOnlyList<string> Roles { get; init; } = ["fusion"];
 
-    /// <summary>Seed node addresses; empty = a one-node cluster that joins itself. Default empty.</summary>
+    /// <summary>Seed node addresses (Fusion:Node:Seeds); empty = a one-node cluster that joins itself. Default empty.</summary>
     public IReadOnlyList<string> Seeds { get; init; } = [];
 
-    /// <summary>Path of models.json; null = found from the working directory up (or FUSION_MODELS).</summary>
+    /// <summary>Path of models.json (Fusion:Models); null = found from the working directory up.</summary>
     public string? ModelsPath { get; init; }
 
-    /// <summary>Shards of the session region. Default 100.</summary>
+    /// <summary>Shards of the session region (Fusion:Sharding:Shards). Default 100.</summary>
     public int Shards { get; init; } = 100;
 
-    /// <summary>Idle session entities passivate after this long; null = never. Default never.</summary>
+    /// <summary>Idle session entities passivate after this long (Fusion:Sharding:PassivateIdleAfter); null = never. Default never.</summary>
     public TimeSpan? PassivateIdleAfter { get; init; }
 
     /// <summary>Remoting runs over TLS (akka.remote.dot-netty.tcp.enable-ssl): addresses are then akka.ssl.tcp://.</summary>
@@ -50,17 +52,17 @@ public sealed record FusionOptions
         return $"{(Tls ? "akka.ssl.tcp" : "akka.tcp")}://fusion@{seed}";
     }
 
-    /// <summary>Tokens a client must present at session open; empty = no check (fusion.security.session-tokens, FUSION_SESSION_TOKENS).</summary>
+    /// <summary>Tokens a client must present at session open; empty = no check (Fusion:Security:SessionTokens).</summary>
     public IReadOnlyList<string> SessionTokens { get; init; } = [];
 
     /// <summary>
-    /// Accept opens without a token although remoting binds beyond loopback (fusion.security.allow-anonymous-sessions).
+    /// Accept opens without a token although remoting binds beyond loopback (Fusion:Security:AllowAnonymousSessions).
     /// Default off: such a node refuses to start without session tokens.
     /// </summary>
     public bool AllowAnonymousSessions { get; init; }
 
     /// <summary>
-    /// Remoting beyond loopback without TLS that verifies both ends (fusion.security.allow-plaintext-remoting). Default
+    /// Remoting beyond loopback without TLS that verifies both ends (Fusion:Security:AllowPlaintextRemoting). Default
     /// off: such a node refuses to start, since any peer that reaches its port could act as a cluster member.
     /// </summary>
     public bool AllowPlaintextRemoting { get; init; }
@@ -72,105 +74,174 @@ public sealed record FusionOptions
         if (SessionTokens.Count == 0 && !AllowAnonymousSessions)
             throw new InvalidOperationException(
                 $"remoting binds to {Hostname}, which is not loopback, and no session token is configured: anyone who reaches the node could open " +
-                "sessions. Set fusion.security.session-tokens (or FUSION_SESSION_TOKENS), or fusion.security.allow-anonymous-sessions = on to accept that.");
+                "sessions. Set Fusion:Security:SessionTokens (Fusion__Security__SessionTokens, FUSION_SESSION_TOKENS, fusion.security.session-tokens), " +
+                "or Fusion:Security:AllowAnonymousSessions = true (fusion.security.allow-anonymous-sessions = on) to accept that.");
         if (TlsOptions is not { RequireMutual: true, SuppressValidation: false } && !AllowPlaintextRemoting)
             throw new InvalidOperationException(
                 $"remoting binds to {Hostname}, which is not loopback, without mutual TLS verified against a CA: any peer that reaches the port could " +
                 "act as a cluster member. Run with config/node-tls.hocon (enable-ssl, require-mutual-authentication, fusion.tls.ca), " +
-                "or set fusion.security.allow-plaintext-remoting = on on a network you trust.");
+                "or set Fusion:Security:AllowPlaintextRemoting = true (FUSION_ALLOW_PLAINTEXT_REMOTING, fusion.security.allow-plaintext-remoting = on) " +
+                "on a network you trust.");
     }
 
     private static bool IsLoopback(string host) =>
         host is "localhost" || (System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
 
-    /// <summary>Upper bounds on what a session spec may ask (fusion.limits); a spec beyond them is refused at open with the reasons.</summary>
+    /// <summary>Upper bounds on what a session spec may ask (Fusion:Limits); a spec beyond them is refused at open with the reasons.</summary>
     public SpecLimits Limits { get; init; } = SpecLimits.Default;
 
-    /// <summary>Encoder restart backoff and budget.</summary>
+    /// <summary>Encoder restart backoff and budget (Fusion:Encoder).</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
-    /// <summary>The operator console host (fusion.console): loopback:9110, token from FUSION_CONSOLE_TOKEN or the config.</summary>
+    /// <summary>The operator console host (Fusion:Console): loopback:9110 by default.</summary>
     public ConsoleOptions OperatorConsole { get; init; } = new();
 
-    /// <summary>Metrics export (fusion.metrics): the Prometheus endpoint is off by default.</summary>
+    /// <summary>Metrics export (Fusion:Metrics): the Prometheus endpoint is off by default.</summary>
     public MetricsOptions Metrics { get; init; } = new();
 
-    /// <summary>The full HOCON text this node runs with (defaults plus overrides).</summary>
+    /// <summary>The full HOCON text this node runs with (the embedded Akka settings plus the file layered over them).</summary>
     public string Hocon { get; init; } = FusionConfig.DefaultsText;
 
+    /// <summary>The options of a HOCON file layered over the embedded settings (or FUSION_CONFIG), with the FUSION_* variables.</summary>
     public static FusionOptions Load(string? path = null) => FromHocon(FusionConfig.LoadText(path));
 
-    public static FusionOptions FromHocon(string hocon)
+    /// <summary>The options of a full HOCON text (its <c>fusion.*</c> keys), with the FUSION_* variables.</summary>
+    /// <exception cref="FormatException">a value is out of its range (the message names the key).</exception>
+    public static FusionOptions FromHocon(string hocon) => ThrowIfInvalid(Bind(FusionConfiguration.Layer(hocon, new ConfigurationBuilder().Build()), hocon));
+
+    private static FusionOptions ThrowIfInvalid(FusionOptions options)
     {
-        var all = FusionConfig.Parse(hocon);
-        var f = all.GetConfig("fusion");
-        var tls = all.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false);
-        var models = f.GetString("models", "");
-        var passivate = f.GetTimeSpan("sharding.passivate-idle-after", TimeSpan.Zero);
-        var port = Env("FUSION_PORT") is { } p
-            ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new FormatException($"FUSION_PORT='{p}' is not a port number")
-            : f.GetInt("node.port", 0);
-        models = Env("FUSION_MODELS") ?? models;
-        return new FusionOptions
+        var problems = options.Problems().ToList();
+        return problems.Count == 0 ? options : throw new FormatException(string.Join("; ", problems));
+    }
+
+    /// <summary>
+    /// The options of an application's configuration (the <c>Fusion</c> section; docs/configuration.md), over the
+    /// <c>fusion.*</c> keys of the HOCON file it names (Fusion:Config) and the FUSION_* variables.
+    /// </summary>
+    public static FusionOptions FromConfiguration(IConfiguration configuration)
+    {
+        var hocon = FusionConfiguration.HoconOf(configuration);
+        return Bind(FusionConfiguration.Layer(hocon, configuration), hocon);
+    }
+
+    /// <summary>The options a <c>fusion</c> HOCON object sets (with the FUSION_* variables) over the defaults.</summary>
+    internal static FusionOptions FromFusionHocon(Akka.Configuration.Config fusion) => Bind(new ConfigurationBuilder()
+        .AddInMemoryCollection(FusionConfiguration.FromHocon(fusion))
+        .AddConfiguration(FusionConfiguration.Layer("", new ConfigurationBuilder().Build()))
+        .Build(), FusionConfig.DefaultsText);
+
+    /// <summary>
+    /// What is wrong with these options, each naming its key; empty when they are valid. The safety of the
+    /// node's exposure is <see cref="EnsureSafe"/>'s.
+    /// </summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Port is < 0 or > 65535) yield return $"Fusion:Node:Port (FUSION_PORT, fusion.node.port) must be 0..65535, not {Port}";
+        if (string.IsNullOrWhiteSpace(Hostname)) yield return "Fusion:Node:Hostname (FUSION_HOSTNAME, fusion.node.hostname) must not be empty";
+        foreach (var seed in Seeds.Where(s => !s.Contains("://", StringComparison.Ordinal)))
+            yield return $"Fusion:Node:Seeds (FUSION_SEEDS, fusion.node.seeds): seed '{seed}' is neither host:port nor an akka address";
+        if (Shards <= 0) yield return $"Fusion:Sharding:Shards (fusion.sharding.shards) must be positive, not {Shards}";
+        if (PassivateIdleAfter < TimeSpan.Zero) yield return $"Fusion:Sharding:PassivateIdleAfter must not be negative, not {PassivateIdleAfter}";
+        if (Limits.MaxSessions <= 0) yield return $"Fusion:Limits:MaxSessions (fusion.limits.max-sessions) must be positive, not {Limits.MaxSessions}";
+        if (Backoff.Min <= TimeSpan.Zero || Backoff.Max < Backoff.Min)
+            yield return $"Fusion:Encoder:Min and Fusion:Encoder:Max must satisfy 0 < Min <= Max, not {Backoff.Min} and {Backoff.Max}";
+        if (Backoff.Jitter < 0) yield return $"Fusion:Encoder:Jitter (fusion.encoder.restart-jitter) must not be negative, not {Backoff.Jitter}";
+        if (Backoff.EncodeDeadline <= TimeSpan.Zero) yield return $"Fusion:Encoder:EncodeDeadline (fusion.encoder.deadline) must be positive, not {Backoff.EncodeDeadline}";
+        foreach (var p in OperatorConsole.Problems()) yield return p;
+        foreach (var p in Metrics.Problems()) yield return p;
+    }
+
+    // The keys of the sections bound here one by one; the other sections are bound to their option types whole.
+    private static readonly Dictionary<string, string[]> Keys = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Config"] = [], ["Models"] = [],
+        ["Node"] = ["Hostname", "Port", "Roles", "Seeds"],
+        ["Sharding"] = ["Shards", "PassivateIdleAfter"],
+        ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
+        ["Tls"] = ["Ca", "CertificatePassword"],
+        ["Limits"] = [], ["Encoder"] = [], ["Console"] = [], ["Metrics"] = [],
+    };
+
+    /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
+    private static void EnsureKnownKeys(IConfigurationSection fusion)
+    {
+        foreach (var section in fusion.GetChildren())
         {
-            Hostname = Env("FUSION_HOSTNAME") ?? f.GetString("node.hostname", "127.0.0.1"),
-            Port = port,
-            Roles = Env("FUSION_ROLES")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.roles").ToArray(),
-            Seeds = (Env("FUSION_SEEDS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? f.GetStringList("node.seeds").ToArray())
-                .Select(seed => new FusionOptions { Tls = tls }.SeedAddress(seed)).ToArray(),
+            if (!Keys.TryGetValue(section.Key, out var keys))
+                throw new InvalidOperationException($"{section.Path} is not an option (docs/configuration.md lists them)");
+            if (keys.Length == 0) continue;
+            foreach (var key in section.GetChildren())
+                if (!keys.Contains(key.Key, StringComparer.OrdinalIgnoreCase))
+                    throw new InvalidOperationException($"{key.Path} is not an option; {section.Path} has {string.Join(", ", keys)}");
+        }
+    }
+
+    private static FusionOptions Bind(IConfigurationRoot root, string hocon)
+    {
+        var d = new FusionOptions();
+        var f = root.GetSection(FusionConfiguration.Section);
+        EnsureKnownKeys(f);
+        var all = FusionConfig.Parse(hocon);
+        var tls = all.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false);
+        var passivate = f.GetValue<TimeSpan?>("Sharding:PassivateIdleAfter");
+        var options = new FusionOptions
+        {
+            Hostname = f.GetValue("Node:Hostname", d.Hostname)!,
+            Port = f.GetValue("Node:Port", d.Port),
+            Roles = FusionConfiguration.List(root, "Fusion:Node:Roles") ?? d.Roles,
             Tls = tls,
-            TlsOptions = RemotingTlsOptions.FromConfig(all),
-            ModelsPath = string.IsNullOrWhiteSpace(models) ? null : models,
-            Shards = f.GetInt("sharding.shards", 100),
-            PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : null,
-            SessionTokens = Env("FUSION_SESSION_TOKENS")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                ?? (f.HasPath("security.session-tokens") ? f.GetStringList("security.session-tokens").ToArray() : []),
-            AllowAnonymousSessions = f.GetBoolean("security.allow-anonymous-sessions", false),
-            AllowPlaintextRemoting = Env("FUSION_ALLOW_PLAINTEXT_REMOTING") is { } plain
-                ? plain is "on" or "true" or "1"
-                : f.GetBoolean("security.allow-plaintext-remoting", false),
-            Limits = LimitsFrom(f),
-            Backoff = new BackoffPolicy
-            {
-                Min = f.GetTimeSpan("encoder.restart-min-backoff", TimeSpan.FromMilliseconds(100)),
-                Max = f.GetTimeSpan("encoder.restart-max-backoff", TimeSpan.FromSeconds(10)),
-                Jitter = f.GetDouble("encoder.restart-jitter", 0.2),
-                MaxRestarts = f.GetInt("encoder.max-restarts", 10),
-                Within = f.GetTimeSpan("encoder.restart-window", TimeSpan.FromMinutes(1)),
-                FailedCooldown = f.GetTimeSpan("encoder.failed-cooldown", TimeSpan.FromSeconds(30)),
-                EncodeDeadline = f.GetTimeSpan("encoder.deadline", TimeSpan.FromSeconds(10)),
-            },
-            OperatorConsole = ConsoleOptions.FromConfig(f),
-            Metrics = MetricsOptions.FromConfig(f),
+            TlsOptions = RemotingTlsOptions.FromConfig(all, NonEmpty(f["Tls:Ca"]), NonEmpty(f["Tls:CertificatePassword"])),
+            ModelsPath = NonEmpty(f["Models"]),
+            Shards = f.GetValue("Sharding:Shards", d.Shards),
+            PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : d.PassivateIdleAfter,
+            SessionTokens = FusionConfiguration.List(root, "Fusion:Security:SessionTokens") ?? d.SessionTokens,
+            AllowAnonymousSessions = f.GetValue("Security:AllowAnonymousSessions", d.AllowAnonymousSessions),
+            AllowPlaintextRemoting = f.GetValue("Security:AllowPlaintextRemoting", d.AllowPlaintextRemoting),
+            Limits = Section(f, "Limits", d.Limits),
+            Backoff = Section(f, "Encoder", d.Backoff),
+            OperatorConsole = Section(f, "Console", d.OperatorConsole),
+            Metrics = Section(f, "Metrics", d.Metrics),
             Hocon = hocon,
         };
-    }
-
-    private static SpecLimits LimitsFrom(Config fusion)
-    {
-        var d = SpecLimits.Default;
-        long Us(string key, long fallback) => fusion.HasPath(key) ? (long)(fusion.GetTimeSpan(key).Ticks / 10) : fallback;
-        return new SpecLimits
+        // Seeds given as host:port become addresses of this node's transport; one that is neither stays as given
+        // for the validation to name (FusionOptionsValidator).
+        var seeds = FusionConfiguration.List(root, "Fusion:Node:Seeds") ?? d.Seeds;
+        var console = options.OperatorConsole;
+        return options with
         {
-            MaxSessions = fusion.GetInt("limits.max-sessions", d.MaxSessions),
-            MaxStreams = fusion.GetInt("limits.max-streams", d.MaxStreams),
-            MaxLabels = fusion.GetInt("limits.max-labels", d.MaxLabels),
-            MaxIdLength = fusion.GetInt("limits.max-id-length", d.MaxIdLength),
-            MaxFrameBytes = fusion.GetInt("limits.max-frame-bytes", d.MaxFrameBytes),
-            MaxInputSamples = fusion.GetInt("limits.max-input-samples", d.MaxInputSamples),
-            MaxInputsPerFrame = fusion.GetInt("limits.max-inputs-per-frame", d.MaxInputsPerFrame),
-            MaxWindowsPerInstant = fusion.GetInt("limits.max-windows-per-instant", d.MaxWindowsPerInstant),
-            MinWindowHopUs = Us("limits.min-window-hop", d.MinWindowHopUs),
-            MaxDurationUs = Us("limits.max-duration", d.MaxDurationUs),
-            MaxFutureSkewUs = Us("limits.max-future-skew", d.MaxFutureSkewUs),
-            MaxSampleRateHz = fusion.GetDouble("limits.max-sample-rate-hz", d.MaxSampleRateHz),
-            MaxPendingInputs = fusion.GetInt("limits.max-pending-inputs", d.MaxPendingInputs),
-            MaxBatch = fusion.GetInt("limits.max-batch", d.MaxBatch),
-            MaxSeqAhead = fusion.GetInt("limits.max-seq-ahead", d.MaxSeqAhead),
-            MaxBufferedEvidence = fusion.GetInt("limits.max-buffered-evidence", d.MaxBufferedEvidence),
-            MaxWeight = fusion.GetDouble("limits.max-weight", d.MaxWeight),
+            Seeds = seeds.Select(seed => TrySeedAddress(options, seed) ?? seed).ToArray(),
+            // An empty value (an empty environment variable, "" in HOCON) means none.
+            OperatorConsole = console with
+            {
+                Token = NonEmpty(console.Token), TlsCertificate = NonEmpty(console.TlsCertificate), TlsPassword = NonEmpty(console.TlsPassword),
+            },
         };
     }
 
-    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+    private static string? TrySeedAddress(FusionOptions options, string seed)
+    {
+        try { return options.SeedAddress(seed); }
+        catch (FormatException) { return null; }
+    }
+
+    /// <summary>
+    /// A section bound over <paramref name="defaults"/>: the defaults are the options type's own, and a key the type
+    /// does not have is an error that names it.
+    /// </summary>
+    private static T Section<T>(IConfiguration fusion, string name, T defaults) where T : class
+    {
+        var section = fusion.GetSection(name);
+        if (!section.GetChildren().Any()) return defaults;
+        try
+        {
+            return section.Get<T>(o => o.ErrorOnUnknownConfiguration = true) ?? defaults;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"{FusionConfiguration.Section}:{name}: {e.Message}", e);
+        }
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }

@@ -1,8 +1,6 @@
-using Akka.Configuration;
-
 namespace FusionActors.Runtime.Metrics;
 
-/// <summary>Metrics export of a node (<c>fusion.metrics</c> in config/fusion.hocon).</summary>
+/// <summary>Metrics export of a node (<c>Fusion:Metrics</c>; docs/configuration.md).</summary>
 public sealed record MetricsOptions
 {
     /// <summary>Serve a Prometheus scrape endpoint (OpenTelemetry exporter). Default off.</summary>
@@ -14,10 +12,10 @@ public sealed record MetricsOptions
     /// <summary>Port of the scrape endpoint (http://HOST:PORT/metrics). Default 9464.</summary>
     public int PrometheusPort { get; init; } = 9464;
 
-    public static MetricsOptions FromConfig(Config fusion) => new()
+    /// <summary>What is wrong with these options, each naming its key; empty when they are valid.</summary>
+    public IEnumerable<string> Problems()
     {
-        PrometheusEnabled = fusion.GetBoolean("metrics.prometheus.enabled", false),
-        PrometheusHostname = fusion.GetString("metrics.prometheus.hostname", "127.0.0.1"),
-        PrometheusPort = fusion.GetInt("metrics.prometheus.port", 9464),
-    };
+        if (PrometheusPort is <= 0 or > 65535)
+            yield return $"Fusion:Metrics:PrometheusPort (fusion.metrics.prometheus.port) must be 1..65535, not {PrometheusPort}";
+    }
 }

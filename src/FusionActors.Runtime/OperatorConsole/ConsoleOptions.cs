@@ -5,7 +5,7 @@ using Akka.Configuration;
 namespace FusionActors.Runtime.OperatorConsole;
 
 /// <summary>
-/// The operator console host of a node (<c>fusion.console</c> in config/fusion.hocon). On loopback the console
+/// The operator console host of a node (<c>Fusion:Console</c>; docs/configuration.md). On loopback the console
 /// may speak plain TCP (the dev default); bound to any other address it needs both TLS
 /// (<see cref="TlsCertificate"/>) and a <see cref="Token"/>, so the token never crosses a network in clear.
 /// </summary>
@@ -81,40 +81,29 @@ public sealed record ConsoleOptions
     {
         if (IsLoopback) return;
         var missing = new List<string>();
-        if (!Tls) missing.Add($"TLS: fusion.console.tls.certificate (or {TlsCertificateVariable})");
-        if (Token is null) missing.Add($"a token: fusion.console.token (or {TokenVariable})");
+        if (!Tls) missing.Add($"TLS: Fusion:Console:TlsCertificate, fusion.console.tls.certificate (or {TlsCertificateVariable})");
+        if (Token is null) missing.Add($"a token: Fusion:Console:Token, fusion.console.token (or {TokenVariable})");
         if (missing.Count > 0)
             throw new InvalidOperationException(
-                $"fusion.console binds to {Hostname}, which is not loopback: a console beyond loopback needs both TLS and a token; set {string.Join(" and ", missing)}");
+                $"the console (Fusion:Console:Hostname) binds to {Hostname}, which is not loopback: a console beyond loopback needs both TLS and a token; set {string.Join(" and ", missing)}");
     }
 
+    /// <summary>The console options of a <c>fusion</c> HOCON object (with the FUSION_CONSOLE_* variables); invalid values throw <see cref="FormatException"/>.</summary>
     public static ConsoleOptions FromConfig(Config fusion)
     {
-        var token = Env(TokenVariable) ?? fusion.GetString("console.token", "");
-        var certificate = Env(TlsCertificateVariable) ?? fusion.GetString("console.tls.certificate", "");
-        var password = Env(TlsPasswordVariable) ?? fusion.GetString("console.tls.password", "");
-        return new ConsoleOptions
-        {
-            Enabled = fusion.GetBoolean("console.enabled", true),
-            Hostname = fusion.GetString("console.hostname", "127.0.0.1"),
-            Port = Env(PortVariable) is { } p
-                ? int.TryParse(p, out var n) && n is >= 0 and <= 65535 ? n : throw new FormatException($"{PortVariable}='{p}' is not a port number")
-                : fusion.GetInt("console.port", 9110),
-            Token = string.IsNullOrEmpty(token) ? null : token,
-            TlsCertificate = string.IsNullOrWhiteSpace(certificate) ? null : certificate,
-            TlsPassword = string.IsNullOrEmpty(password) ? null : password,
-            FailIfPortTaken = fusion.GetBoolean("console.fail-if-port-taken", false),
-            MaxConnections = Positive("console.max-connections", fusion.GetInt("console.max-connections", 64)),
-            IdleTimeout = fusion.GetTimeSpan("console.idle-timeout", TimeSpan.FromMinutes(5), allowInfinite: false) is var idle && idle > TimeSpan.Zero
-                ? idle : throw new FormatException($"fusion.console.idle-timeout must be positive, not {idle}"),
-            MaxQueuedResponses = Positive("console.max-queued-responses", fusion.GetInt("console.max-queued-responses", 1000)),
-        };
+        var options = FusionActors.Runtime.Hosting.FusionOptions.FromFusionHocon(fusion).OperatorConsole;
+        var problems = options.Problems().ToList();
+        return problems.Count == 0 ? options : throw new FormatException(string.Join("; ", problems));
     }
 
-    private static int Positive(string key, int value) =>
-        value > 0 ? value : throw new FormatException($"fusion.{key} must be positive, not {value}");
-
-    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+    /// <summary>What is wrong with these options, each naming its key (Fusion:Console:…); empty when they are valid.</summary>
+    public IEnumerable<string> Problems()
+    {
+        if (Port is < 0 or > 65535) yield return $"Fusion:Console:Port (FUSION_CONSOLE_PORT, fusion.console.port) must be 0..65535, not {Port}";
+        if (MaxConnections <= 0) yield return $"Fusion:Console:MaxConnections (fusion.console.max-connections) must be positive, not {MaxConnections}";
+        if (IdleTimeout <= TimeSpan.Zero) yield return $"Fusion:Console:IdleTimeout (fusion.console.idle-timeout) must be positive, not {IdleTimeout}";
+        if (MaxQueuedResponses <= 0) yield return $"Fusion:Console:MaxQueuedResponses (fusion.console.max-queued-responses) must be positive, not {MaxQueuedResponses}";
+    }
 
     // Options get logged: the secrets must not be.
     private bool PrintMembers(StringBuilder b)

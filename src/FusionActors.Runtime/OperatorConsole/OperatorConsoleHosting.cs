@@ -33,7 +33,9 @@ public sealed class OperatorConsoleHosting : IAsyncDisposable
         new WatchPalette(context), new ChaosPalette(context), new MetricsPalette(context),
     ];
 
-    public static OperatorConsoleHosting Start(ConsoleOptions console, MetricsOptions metrics, ActorSystem system, IActorRef sessions, ILogger log)
+    /// <param name="palettes">The palettes to serve; default the built-in ones.</param>
+    public static OperatorConsoleHosting Start(ConsoleOptions console, MetricsOptions metrics, ActorSystem system, IActorRef sessions, ILogger log,
+        Func<ConsoleContext, IReadOnlyList<CommandPaletteHandler>>? palettes = null)
     {
         var totals = new MetricTotals();
         MeterProvider? prometheus = null;
@@ -45,8 +47,8 @@ public sealed class OperatorConsoleHosting : IAsyncDisposable
             ConsoleHost? host = null;
             if (console.Enabled)
             {
-                var palettes = BuiltInPalettes(new ConsoleContext(system, sessions, totals, Gateway.OperatorCredential.For(console.Token).Value));
-                try { host = ConsoleHost.Start(console, system, palettes, Cluster.Get(system).SelfAddress.ToString(), log); }
+                var context = new ConsoleContext(system, sessions, totals, Gateway.OperatorCredential.For(console.Token).Value);
+                try { host = ConsoleHost.Start(console, system, (palettes ?? BuiltInPalettes)(context), Cluster.Get(system).SelfAddress.ToString(), log); }
                 catch (System.Net.Sockets.SocketException e) when (!console.FailIfPortTaken)
                 {
                     // The console is an operator aid: a second node on one machine must not fail to serve sessions over it.
