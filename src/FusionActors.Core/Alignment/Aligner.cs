@@ -38,7 +38,7 @@ public sealed class Aligner
 
     private readonly EvidenceBuffers _state;
     private readonly IWindowAssigner _windows;
-    private readonly long[] _expired = new long[256];
+    private long[]? _expired; // made on the first expiry: an idle session does not carry it
 
     public Aligner(SessionSpec spec)
     {
@@ -113,6 +113,8 @@ public sealed class Aligner
         // In rounds of at most one buffer: a step that expires millions of windows (a finished session with an hour of
         // lateness) does not allocate a list of them all.
         var retained = _state.Retained;
+        if (retained.Count == 0) return;
+        var expired = _expired ??= new long[256];
         var full = true;
         while (full && retained.Count > 0)
         {
@@ -120,11 +122,11 @@ public sealed class Aligner
             foreach (var key in retained.Keys)
             {
                 if (EventTime.SaturatingAdd(_windows.LastTimeOf(key), _state.LatenessUs) > w) break;
-                _expired[n++] = key;
-                if (n == _expired.Length) break;
+                expired[n++] = key;
+                if (n == expired.Length) break;
             }
-            for (var i = 0; i < n; i++) retained.Remove(_expired[i]);
-            full = n == _expired.Length;
+            for (var i = 0; i < n; i++) retained.Remove(expired[i]);
+            full = n == expired.Length;
         }
     }
 

@@ -34,6 +34,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly SessionTokens _tokens;
     private readonly OperatorCredential _operator;
     private readonly SpecLimits _limits;
+    private readonly TimeSources _time; // wall time (clock offsets, pings); the children get the same sources
     private readonly SessionAdmission _admission;
     private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
@@ -80,8 +81,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null)
+        SessionAdmission? admission = null, TimeSources? time = null)
     {
+        _time = time ?? TimeSources.System;
         _admission = admission ?? SessionAdmission.Unbounded;
         _operator = operatorCredential ?? OperatorCredential.For(null);
         _limits = limits ?? SpecLimits.Default;
@@ -103,8 +105,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// </param>
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission));
+        SessionAdmission? admission = null, TimeSources? time = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time));
 
     protected override void PostStop()
     {
@@ -222,7 +224,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 if (Authorized(s) && s.Subscriber is not null) _fusion.Forward(s);
                 break;
             case ClockProbe:
-                _client?.Tell(new ClockPing(_sessionId, ServerClock.NowUs(), _seal));
+                _client?.Tell(new ClockPing(_sessionId, _time.Wall.NowUs, _seal));
                 break;
             case ClockPong p:
                 // A pong moves the clock offset, so only the writer's count; a forged one is dropped without an answer.
@@ -332,7 +334,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         // A reconnecting writer: this incarnation still has its state, so the resume point is moot.
         // Opens retried while the session was unreachable queue up and the first (oldest) set the clock
         // offset: until a round trip has measured it, a fresher reading (a smaller offset) wins.
-        if (_clock is not { HasEstimate: true }) SetOffset(Math.Min(_clockOffsetUs, ServerClock.NowUs() - o.ClientNowUs));
+        if (_clock is not { HasEstimate: true }) SetOffset(Math.Min(_clockOffsetUs, _time.Wall.NowUs - o.ClientNowUs));
         AttachClient(o.Client);
         Reply(Sender, o.Client is not null, o.Nonce);
     }
@@ -414,18 +416,18 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         }
         _admitted = true;
         _spec = spec;
-        _clockOffsetUs = ServerClock.NowUs() - open.ClientNowUs;
+        _clockOffsetUs = _time.Wall.NowUs - open.ClientNowUs;
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
         _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes), "fusion");
-        _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs), "alignment");
+        _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall), "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
             var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
             var heldBelow = resume?.HeldBelow is { } held && held.TryGetValue(s.StreamId, out var below) ? below : null;
             _streams[s.StreamId] = Context.ActorOf(
-                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow), $"stream-{i}");
+                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow, _time), $"stream-{i}");
         }
         if (resume is not null)
             Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
@@ -486,7 +488,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// </summary>
     private void OnClockPong(ClockPong pong)
     {
-        var now = ServerClock.NowUs();
+        var now = _time.Wall.NowUs;
         var rtt = now - pong.ServerSentUs;
         if (_clock is null || rtt < 0 || rtt > 10_000_000) return; // not ours, or too stale to say anything
         _clock.Observe(now, pong.ClientNowUs, rtt);
