@@ -1,0 +1,71 @@
+using FusionActors.Client;
+using FusionActors.Protocol;
+using FusionActors.Host.Playback;
+using FusionActors.Host.Remote;
+using FusionActors.Inference.Data;
+
+namespace FusionActors.Soak;
+
+/// <summary>
+/// A sensor application inside the soak's process, next to the push processes: the same AV-Digits session, played in real
+/// time through the client library over the same proxies. Being the application, it sees every result the library hands
+/// over, so it counts a window and revision delivered twice, which a push report cannot show.
+/// </summary>
+public static class Probe
+{
+    public static async Task<PushRound> RunAsync(FusionClient client, string id, int lane, int seconds, CancellationToken cancel)
+    {
+        var items = AvDigitsDataset.LoadSample().Items.Take(seconds).ToArray();
+        var seen = new HashSet<(long Start, long End, int Revision)>();
+        var latest = new Dictionary<long, FusedStatus>();
+        var latestRevision = new Dictionary<long, int>();
+        long delivered = 0, duplicates = 0;
+        try
+        {
+            await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id), cancel);
+            using var stopReading = new CancellationTokenSource();
+            var reading = Task.Run(async () =>
+            {
+                try
+                {
+                    await foreach (var r in session.Results.WithCancellation(stopReading.Token))
+                        lock (seen)
+                        {
+                            delivered++;
+                            if (!seen.Add((r.WindowStartUs, r.WindowEndUs, r.Revision))) duplicates++;
+                            if (!latestRevision.TryGetValue(r.WindowStartUs, out var rev) || rev < r.Revision)
+                            {
+                                latestRevision[r.WindowStartUs] = r.Revision;
+                                latest[r.WindowStartUs] = r.Status;
+                            }
+                        }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }, CancellationToken.None);
+            await new SessionPlayer(session).PlayAsync(Timeline.Build(id, items, new FaultPlan()), cancel);
+            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120), cancel);
+            var stats = session.Stats;
+            // The last results travel just ahead of the final commit: wait until the library's count has been read.
+            var drainUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+            while (DateTime.UtcNow < drainUntil)
+            {
+                lock (seen)
+                    if (delivered >= stats.Results) break;
+                await Task.Delay(20, cancel);
+            }
+            await stopReading.CancelAsync();
+            await reading;
+            int fused;
+            lock (seen) fused = Enumerable.Range(0, items.Length).Count(i => latest.TryGetValue(i * 1_000_000L, out var s) && s != FusedStatus.NoEvidence);
+            return new PushRound(id, lane, seconds, 0, true, stats.FramesPushed, stats.FramesCommitted, items.Length, fused, delivered,
+                stats.DuplicateResultsDropped, stats.Resumes.Count, stats.Rejected.Values.Sum(), null, duplicates);
+        }
+        catch (Exception e) when (e is FusionSessionException or TimeoutException or InvalidOperationException)
+        {
+            lock (seen)
+                return new PushRound(id, lane, seconds, null, false, 0, 0, items.Length, 0, delivered, 0, 0, 0, $"probe: {e.GetType().Name}: {e.Message}", duplicates);
+        }
+    }
+}
