@@ -13,12 +13,13 @@ namespace FusionActors.Soak;
 /// </summary>
 public static class Probe
 {
-    public static async Task<PushRound> RunAsync(FusionClient client, string id, int lane, int seconds, CancellationToken cancel)
+    public static async Task<PushRound> RunAsync(FusionClient client, string id, int lane, int seconds, Func<double> now, CancellationToken cancel)
     {
         var items = AvDigitsDataset.LoadSample().Items.Take(seconds).ToArray();
         var seen = new HashSet<(long Start, long End, int Revision)>();
         var latest = new Dictionary<long, FusedStatus>();
         var latestRevision = new Dictionary<long, int>();
+        var latestAt = new Dictionary<long, double>();
         long delivered = 0, duplicates = 0;
         try
         {
@@ -37,6 +38,7 @@ public static class Probe
                             {
                                 latestRevision[r.WindowStartUs] = r.Revision;
                                 latest[r.WindowStartUs] = r.Status;
+                                latestAt[r.WindowStartUs] = Math.Round(now(), 1);
                             }
                         }
                 }
@@ -57,10 +59,15 @@ public static class Probe
             }
             await stopReading.CancelAsync();
             await reading;
-            int fused;
-            lock (seen) fused = Enumerable.Range(0, items.Length).Count(i => latest.TryGetValue(i * 1_000_000L, out var s) && s != FusedStatus.NoEvidence);
-            return new PushRound(id, lane, seconds, 0, true, stats.FramesPushed, stats.FramesCommitted, items.Length, fused, delivered,
-                stats.DuplicateResultsDropped, stats.Resumes.Count, stats.Rejected.Values.Sum(), null, duplicates);
+            WindowMiss[] missing;
+            lock (seen)
+                missing = Enumerable.Range(0, items.Length)
+                    .Where(i => !latest.TryGetValue(i * 1_000_000L, out var s) || s == FusedStatus.NoEvidence)
+                    .Select(i => new WindowMiss(i, latestAt.TryGetValue(i * 1_000_000L, out var t) ? t : null,
+                        latest.TryGetValue(i * 1_000_000L, out var s) ? s.ToString() : null))
+                    .ToArray();
+            return new PushRound(id, lane, seconds, 0, true, stats.FramesPushed, stats.FramesCommitted, items.Length, items.Length - missing.Length, delivered,
+                stats.DuplicateResultsDropped, stats.Resumes.Count, stats.Rejected.Values.Sum(), null, duplicates, missing);
         }
         catch (Exception e) when (e is FusionSessionException or TimeoutException or InvalidOperationException)
         {

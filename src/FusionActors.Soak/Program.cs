@@ -3,7 +3,8 @@ using FusionActors.Soak;
 
 // chaos-soak [--minutes N] [--seed N] [--sessions N] [--report PATH] [--logs DIR]: prints progress, then the JSON summary; exit 1 when a check failed.
 const string usage = "chaos-soak [--minutes N] [--seed N] [--sessions N] [--report PATH] [--logs DIR]";
-var o = new SoakRunner.Options { Progress = Console.WriteLine };
+var stdout = Console.Out;
+var o = new SoakRunner.Options { Progress = stdout.WriteLine };
 string? reportPath = null;
 for (var i = 0; i < args.Length; i++)
 {
@@ -32,6 +33,10 @@ if (o.Minutes is < 1 or > 24 * 60 || o.Sessions is < 1 or > 64)
     Console.Error.WriteLine($"error: --minutes must be in [1, 1440] and --sessions in [1, 64]\n{usage}");
     return 2;
 }
+// The soak's own clients (membership, probe) log remoting warnings to the console: they go to a file, progress to stdout.
+Directory.CreateDirectory(o.LogDir);
+await using var clientLog = new StreamWriter(Path.Combine(o.LogDir, "soak-clients.log")) { AutoFlush = true };
+Console.SetOut(TextWriter.Synchronized(clientLog));
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
@@ -40,11 +45,11 @@ Console.CancelKeyPress += (_, e) =>
 };
 var report = await SoakRunner.RunAsync(o, cts.Token);
 var json = report.ToJson();
-Console.WriteLine(json);
+stdout.WriteLine(json);
 if (reportPath is not null)
 {
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
     await File.WriteAllTextAsync(reportPath, json);
-    Console.WriteLine($"report written to {reportPath}");
+    stdout.WriteLine($"report written to {reportPath}");
 }
 return report.Passed ? 0 : 1;

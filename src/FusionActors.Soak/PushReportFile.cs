@@ -22,7 +22,9 @@ public sealed record PushRound(
     int Resumes,
     long FramesRejected,
     string? Problem,
-    long? DuplicateResultsDelivered = null)
+    long? DuplicateResultsDelivered = null,
+    WindowMiss[]? MissingWindows = null,
+    double? StartedAtSeconds = null)
 {
     /// <summary>Reads the push report (camelCase JSON: totals, and perSession for up to 50 sessions).</summary>
     public static PushRound FromReport(string sessionId, int lane, int seconds, int? exitCode, string path)
@@ -45,3 +47,8 @@ public sealed record PushRound(
             exitCode == 0 ? null : $"push exited with code {exitCode}");
     }
 }
+
+/// <param name="Window">The window's index in the session (its second of the data set).</param>
+/// <param name="ClosedAtSeconds">When the application got the window's last result, in seconds since the lanes started.</param>
+/// <param name="Status">The last result's status (NoEvidence), or null when none came.</param>
+public sealed record WindowMiss(int Window, double? ClosedAtSeconds, string? Status);

@@ -102,9 +102,10 @@ public static class SoakRunner
                     var probe = lane == o.Sessions;
                     var id = probe ? $"soak-probe-{round}" : $"soak-{lane}-{round}";
                     lock (active) active.Add(id);
-                    var result = probe
-                        ? await Probe.RunAsync(probeClient!, id, lane, seconds, cancel)
-                        : await PushAsync(hostDll, repo, o.LogDir, seeds, id, lane, seconds, cancel);
+                    var at = Math.Round((clock.Elapsed - t0).TotalSeconds, 1);
+                    var result = (probe
+                        ? await Probe.RunAsync(probeClient!, id, lane, seconds, () => (clock.Elapsed - t0).TotalSeconds, cancel)
+                        : await PushAsync(hostDll, repo, o.LogDir, seeds, id, lane, seconds, cancel)) with { StartedAtSeconds = at };
                     lock (active) active.Remove(id);
                     if (tracker.Forget(id) is { } unresumed) lock (notes) notes.Add($"{id} did not reopen after {unresumed.Fault} (it had no need to, or its round ended first)");
                     lock (rounds) rounds.Add(result);
@@ -116,7 +117,7 @@ public static class SoakRunner
             }, cancel)).ToArray();
 
             var rng = new Random(o.Seed);
-            var between = new Queue<FaultKind>();
+            var schedule = Schedule(o.Seed).GetEnumerator();
             for (var slot = 1; ; slot++)
             {
                 var due = t0 + slot * o.FaultEvery;
@@ -141,10 +142,8 @@ public static class SoakRunner
                     }
                 }
                 if (clock.Elapsed > deadline - TimeSpan.FromSeconds(20)) break;
-                if (between.Count == 0)
-                    foreach (var k in new[] { FaultKind.Pause3, FaultKind.Pause6, FaultKind.Pause12, FaultKind.Partition10 }.OrderBy(_ => rng.Next()))
-                        between.Enqueue(k);
-                var kind = slot % 2 == 0 ? FaultKind.Kill : between.Dequeue();
+                schedule.MoveNext();
+                var kind = schedule.Current;
                 string[] running;
                 lock (active) running = [.. active.Order(StringComparer.Ordinal)];
                 var hosted = running.Select(s => (Session: s, Node: tracker.HostOf(s))).Where(x => x.Node is not null).ToArray();
@@ -194,6 +193,21 @@ public static class SoakRunner
         var report = SoakReport.Build(o, started, clock.Elapsed, rounds, faults, tracker.Samples(), nodes.Sum(n => n.Restarts), forcedRestarts, skipped, notes);
         Say(report.Passed ? "passed" : $"FAILED: {string.Join("; ", report.Failures)}");
         return report;
+    }
+
+    /// <summary>
+    /// The faults in order, one per slot: a kill every other slot, and between the kills the pauses and the partition, each
+    /// kind once in every four, in an order drawn from <paramref name="seed"/>.
+    /// </summary>
+    public static IEnumerable<FaultKind> Schedule(int seed)
+    {
+        var rng = new Random(unchecked(seed * 7919 + 17));
+        while (true)
+            foreach (var k in new[] { FaultKind.Pause3, FaultKind.Pause6, FaultKind.Pause12, FaultKind.Partition10 }.OrderBy(_ => rng.Next()).ToArray())
+            {
+                yield return k;
+                yield return FaultKind.Kill;
+            }
     }
 
     private static async Task<PushRound> PushAsync(string hostDll, string repo, string logDir, string[] contacts, string id, int lane, int seconds,
