@@ -31,6 +31,17 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
 
     public volatile bool Partitioned;
 
+    /// <summary>The current incarnation printed its "node up" line (it is Up in its own view of the cluster) and has not exited.</summary>
+    public bool Up
+    {
+        get
+        {
+            lock (_gate) return _process is { Exited: false } && _upIncarnation == _starts;
+        }
+    }
+
+    private int _upIncarnation;
+
     public bool Running
     {
         get
@@ -71,6 +82,7 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
             try
             {
                 await process.WaitUpAsync(TimeSpan.FromSeconds(120));
+                lock (_gate) _upIncarnation = n;
                 _firstUp.TrySetResult();
                 if (n > 1) say($"node{Index} up again (incarnation {n}, pid {process.Pid})");
             }

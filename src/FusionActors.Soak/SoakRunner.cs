@@ -128,7 +128,7 @@ public static class SoakRunner
                 {
                     // A node that lingers outside the cluster (downed but not exited) is what a supervisor would restart.
                     var m = await MembershipAsync(members, cancel);
-                    foreach (var n in nodes.Where(n => n.Running && !n.Paused && !n.Partitioned && m is { Up.Count: > 0 } && !m.Up.Contains(n.PublicPort)))
+                    foreach (var n in nodes.Where(n => n.Up && !n.Paused && !n.Partitioned && m is { Up.Count: > 0 } && !m.Up.Contains(n.PublicPort)))
                     {
                         Say($"node{n.Index} is running but not a member: killing it, so it starts again");
                         forcedRestarts++;
@@ -264,16 +264,22 @@ public static class SoakRunner
         }
     }
 
-    /// <summary>Polls the membership until every node is up, none unreachable, and none paused or partitioned.</summary>
+    /// <summary>
+    /// Polls until the cluster is whole: every node's current incarnation is up (its "node up" line), none is paused or
+    /// partitioned, and the membership lists all three Up and none unreachable, on two polls in a row a second apart (a
+    /// restarted node's old incarnation can still be listed for a moment).
+    /// </summary>
     private static async Task<bool> WaitHealthyAsync(FusionClient client, IReadOnlyList<SoakNode> nodes, TimeSpan within, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + within;
+        var streak = 0;
         while (DateTime.UtcNow < deadline)
         {
-            if (nodes.All(n => n.Running && !n.Paused && !n.Partitioned) && await MembershipAsync(client, cancel) is { Unreachable.Count: 0 } m
-                && nodes.All(n => m.Up.Contains(n.PublicPort)))
-                return true;
-            await Task.Delay(500, cancel);
+            var whole = nodes.All(n => n.Up && !n.Paused && !n.Partitioned) && await MembershipAsync(client, cancel) is { Unreachable.Count: 0 } m
+                && nodes.All(n => m.Up.Contains(n.PublicPort));
+            streak = whole ? streak + 1 : 0;
+            if (streak >= 2) return true;
+            await Task.Delay(whole ? 1000 : 500, cancel);
         }
         return false;
     }

@@ -1,0 +1,52 @@
+using FusionActors.Soak;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FusionActors.Cluster.Tests;
+
+/// <summary>The soak runs alone: the other specs' node processes would share its two cores and stretch every failover.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SoakCollection
+{
+    public const string Name = "chaos soak";
+}
+
+/// <summary>
+/// Two minutes of the chaos soak: three node processes behind loopback proxies, eight push processes and the in-process
+/// probe, with kills of a session's node, SIGSTOP pauses and a 10 s partition on a seeded schedule.
+/// </summary>
+[Collection(SoakCollection.Name)]
+public sealed class ChaosSoakSpec(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Two_minutes_of_kills_pauses_and_a_partition_lose_no_frame_and_deliver_no_result_twice()
+    {
+        // Two minutes hold six fault slots (kills in the even ones): the first seed whose three others include the partition.
+        var seed = Enumerable.Range(1, 100).First(s => SoakRunner.Schedule(s).Take(5).Contains(FaultKind.Partition10));
+        var logs = Path.Combine(Path.GetTempPath(), $"fusion-soak-spec-{Guid.NewGuid():N}");
+        var report = await SoakRunner.RunAsync(new SoakRunner.Options
+        {
+            Minutes = 2,
+            Seed = seed,
+            LogDir = logs,
+            Progress = output.WriteLine,
+        });
+        output.WriteLine(report.ToJson());
+
+        var why = $"{string.Join("; ", report.Failures)} (logs in {logs})";
+        Assert.Equal(0, report.FramesLost);
+        Assert.Equal(report.FramesSent, report.FramesCommitted);
+        Assert.Equal(0, report.DuplicateResultsDelivered);
+        // Every push process finished with its report (all its frames committed), and so did the probe.
+        Assert.All(report.Rounds, r => Assert.True(r.Problem is null, $"{r.SessionId}: {r.Problem} ({why})"));
+        Assert.Equal(8, report.Rounds.Count(r => r.DuplicateResultsDelivered is null));
+        Assert.Single(report.Rounds, r => r.DuplicateResultsDelivered is not null);
+        Assert.True(report.FramesSent > 8 * 60 * 60, $"only {report.FramesSent} frames were sent");
+        // The faults happened: kills and the partition at least, and the killed nodes came back.
+        Assert.True(report.FaultsByKind.GetValueOrDefault("kill") >= 2, why);
+        Assert.Equal(1, report.FaultsByKind.GetValueOrDefault("partition-10s"));
+        Assert.True(report.NodeRestarts >= report.FaultsByKind["kill"], $"{report.NodeRestarts} restarts for {report.FaultsByKind["kill"]} kills");
+        Assert.True(report.ResumeSeconds.Count > 0, "no session reopened after a fault");
+        Directory.Delete(logs, recursive: true);
+    }
+}
