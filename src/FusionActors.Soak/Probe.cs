@@ -23,6 +23,9 @@ public static class Probe
         long delivered = 0, duplicates = 0;
         try
         {
+            // The timeline is built before the open: the session clock starts at the open, and a gap longer than the streams'
+            // idle timeout (2 s) before the first frame would close the first windows on processing time.
+            var timeline = Timeline.Build(id, items, new FaultPlan());
             await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id), cancel);
             using var stopReading = new CancellationTokenSource();
             var reading = Task.Run(async () =>
@@ -46,7 +49,7 @@ public static class Probe
                 {
                 }
             }, CancellationToken.None);
-            await new SessionPlayer(session).PlayAsync(Timeline.Build(id, items, new FaultPlan()), cancel);
+            await new SessionPlayer(session).PlayAsync(timeline, cancel);
             await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120), cancel);
             var stats = session.Stats;
             // The last results travel just ahead of the final commit: wait until the library's count has been read.

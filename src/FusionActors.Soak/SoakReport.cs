@@ -26,6 +26,7 @@ public sealed record SoakReport(
     long FramesRejected,
     int WindowsExpected,
     int WindowsFused,
+    int WindowsMissing,
     long ResultsDelivered,
     long DuplicateResultsDelivered,
     long DuplicateResultsDropped,
@@ -65,7 +66,7 @@ public sealed record SoakReport(
         if (rounds.Count == 0) failures.Add("no push round ran");
         var seconds = resumes.Select(r => r.Seconds).Order().ToArray();
         return new SoakReport(o.Seed, o.Minutes, started, Math.Round(wall.TotalSeconds, 1), o.Sessions, rounds.Count(r => r.DuplicateResultsDelivered is null), rounds.Count(r => r.DuplicateResultsDelivered is not null), sent, committed, sent - committed,
-            rounds.Sum(r => r.FramesRejected), expected, fused, rounds.Sum(r => r.Results), duplicatesDelivered, rounds.Sum(r => r.DuplicateResultsDropped),
+            rounds.Sum(r => r.FramesRejected), expected, fused, expected - fused, rounds.Sum(r => r.Results), duplicatesDelivered, rounds.Sum(r => r.DuplicateResultsDropped),
             rounds.Sum(r => r.Resumes), Percentiles.Of(seconds), restarts, forced, faults.Count,
             faults.GroupBy(f => f.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()), skipped,
             failures.Count == 0, [.. failures], [.. faults], resumes, [.. rounds.OrderBy(r => r.Lane).ThenBy(r => r.SessionId, StringComparer.Ordinal)], [.. notes]);
