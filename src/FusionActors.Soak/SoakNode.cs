@@ -42,6 +42,11 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
 
     private int _upIncarnation;
 
+    private int _islands;
+
+    /// <summary>Restarts that formed a cluster of their own instead of joining the running one.</summary>
+    public int Islands => Volatile.Read(ref _islands);
+
     public bool Running
     {
         get
@@ -69,15 +74,29 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
         {
             var n = Interlocked.Increment(ref _starts);
             Write($"=== incarnation {n} at {DateTime.UtcNow:O} ===");
+            // The first start joins by the common seed list, whose first seed forms the cluster. A restart lists its own
+            // address last: a node that is its own first seed joins itself when the others do not answer its InitJoin
+            // within seed-node-timeout (5 s, as long as remoting gates a just-failed address), forming a cluster of its own.
+            ChildProcess? current = null;
+            var order = n == 1 ? seeds : [.. seeds.Where(s => s != Contact), .. seeds.Where(s => s == Contact)];
             var process = ChildProcess.Start(hostDll,
-                ["node", "--config", configPath, "--hostname", "127.0.0.1", "--port", BindPort.ToString(), "--seeds", string.Join(",", seeds)],
+                ["node", "--config", configPath, "--hostname", "127.0.0.1", "--port", BindPort.ToString(), "--seeds", string.Join(",", order)],
                 repoRoot, line =>
                 {
                     Write(line);
                     onLine(Index, line);
+                    if (n > 1 && line.Contains("is JOINING itself", StringComparison.Ordinal) && line.Contains("forming a new cluster", StringComparison.Ordinal))
+                    {
+                        // A restarted node that forms a cluster of its own while the others run: an island, which clients
+                        // may open sessions on. Counted, and killed as a watchdog would, so it starts again and joins.
+                        Interlocked.Increment(ref _islands);
+                        say($"node{Index} incarnation {n} formed a cluster of its own; killing it");
+                        Volatile.Read(ref current)?.Kill();
+                    }
                 }, "node up at",
                 // Each console on a free port; the config is the one given here.
                 new Dictionary<string, string?> { ["FUSION_CONSOLE_PORT"] = "0", ["FUSION_CONFIG"] = null });
+            Volatile.Write(ref current, process);
             lock (_gate) _process = process;
             try
             {

@@ -34,6 +34,7 @@ public sealed record SoakReport(
     Percentiles ResumeSeconds,
     int NodeRestarts,
     int NodesForcedToRestart,
+    int RestartsThatFormedOwnCluster,
     int FaultsInjected,
     Dictionary<string, int> FaultsByKind,
     int FaultSlotsSkipped,
@@ -45,7 +46,7 @@ public sealed record SoakReport(
     string[] Notes)
 {
     public static SoakReport Build(SoakRunner.Options o, DateTime started, TimeSpan wall, IReadOnlyList<PushRound> rounds, IReadOnlyList<FaultRecord> faults,
-        ResumeSample[] resumes, int restarts, int forced, int skipped, IReadOnlyList<string> notes)
+        ResumeSample[] resumes, int restarts, int forced, int islands, int skipped, IReadOnlyList<string> notes)
     {
         var sent = rounds.Sum(r => r.FramesSent);
         var committed = rounds.Sum(r => r.FramesCommitted);
@@ -67,7 +68,7 @@ public sealed record SoakReport(
         var seconds = resumes.Select(r => r.Seconds).Order().ToArray();
         return new SoakReport(o.Seed, o.Minutes, started, Math.Round(wall.TotalSeconds, 1), o.Sessions, rounds.Count(r => r.DuplicateResultsDelivered is null), rounds.Count(r => r.DuplicateResultsDelivered is not null), sent, committed, sent - committed,
             rounds.Sum(r => r.FramesRejected), expected, fused, expected - fused, rounds.Sum(r => r.Results), duplicatesDelivered, rounds.Sum(r => r.DuplicateResultsDropped),
-            rounds.Sum(r => r.Resumes), Percentiles.Of(seconds), restarts, forced, faults.Count,
+            rounds.Sum(r => r.Resumes), Percentiles.Of(seconds), restarts, forced, islands, faults.Count,
             faults.GroupBy(f => f.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()), skipped,
             failures.Count == 0, [.. failures], [.. faults], resumes, [.. rounds.OrderBy(r => r.Lane).ThenBy(r => r.SessionId, StringComparer.Ordinal)], [.. notes]);
     }

@@ -12,7 +12,7 @@ namespace FusionActors.Soak;
 /// reachable: a SIGKILL of a node hosting a session every 30 s (the node is started again on its ports), and between the
 /// kills SIGSTOP of such a node for 3, 6 or 12 s, or its partition from every peer for 10 s.
 /// </summary>
-public static class SoakRunner
+public static partial class SoakRunner
 {
     public sealed record Options
     {
@@ -37,6 +37,12 @@ public static class SoakRunner
     }
 
     private const int MinRoundSeconds = 15;
+
+    /// <summary>AV-Digits frames a second: 50 audio frames of 20 ms and 10 camera frames.</summary>
+    private const int FramesPerSecond = 60;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(\d+) uncommitted entries")]
+    private static partial System.Text.RegularExpressions.Regex UncommittedEntries();
 
     /// <summary>How long the cluster may take to have all three members up and reachable again before a fault.</summary>
     private static readonly TimeSpan HealthyWithin = TimeSpan.FromSeconds(60);
@@ -190,7 +196,7 @@ public static class SoakRunner
             foreach (var p in proxies) await p.DisposeAsync();
         }
 
-        var report = SoakReport.Build(o, started, clock.Elapsed, rounds, faults, tracker.Samples(), nodes.Sum(n => n.Restarts), forcedRestarts, skipped, notes);
+        var report = SoakReport.Build(o, started, clock.Elapsed, rounds, faults, tracker.Samples(), nodes.Sum(n => n.Restarts), forcedRestarts, nodes.Sum(n => n.Islands), skipped, notes);
         Say(report.Passed ? "passed" : $"FAILED: {string.Join("; ", report.Failures)}");
         return report;
     }
@@ -242,8 +248,19 @@ public static class SoakRunner
         if (File.Exists(reportPath)) return PushRound.FromReport(id, lane, seconds, code, reportPath);
         string last;
         lock (log) last = string.Join(" | ", tail);
-        return new PushRound(id, lane, seconds, code, false, 0, 0, 0, 0, 0, 0, 0, 0,
-            code is null ? $"push did not finish within {seconds + 180} s; log {logPath}" : $"push exited with code {code} without a report: {last}");
+        // No report: push gave up (its commit wait timed out) or crashed. What it still held is taken from its log (the
+        // client library's last "N uncommitted entries"), and counted as lost: the sensor process is gone, and its frames with it.
+        long held = 0, resumes = 0;
+        lock (log) log.Flush();
+        foreach (var line in File.ReadLines(logPath))
+        {
+            if (UncommittedEntries().Match(line) is { Success: true } m) held = long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            if (line.Contains(" resumed on ", StringComparison.Ordinal)) resumes++;
+        }
+        var sent = (long)seconds * FramesPerSecond;
+        return new PushRound(id, lane, seconds, code, false, sent, Math.Max(0, sent - held), seconds, 0, 0, 0, (int)resumes, 0,
+            (code is null ? $"push did not finish within {seconds + 180} s" : $"push exited with code {code} without a report ({last})") +
+            $"; {held} entries uncommitted per its log {logPath}");
     }
 
     private sealed record Membership(HashSet<int> Up, HashSet<int> Unreachable);
