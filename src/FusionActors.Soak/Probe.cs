@@ -21,12 +21,13 @@ public static class Probe
         var latestRevision = new Dictionary<long, int>();
         var latestAt = new Dictionary<long, double>();
         long delivered = 0, duplicates = 0;
+        FusionSession? session = null;
         try
         {
             // The timeline is built before the open: the session clock starts at the open, and a gap longer than the streams'
             // idle timeout (2 s) before the first frame would close the first windows on processing time.
             var timeline = Timeline.Build(id, items, new FaultPlan());
-            await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id), cancel);
+            session = await client.OpenSessionAsync(AvDigitsSession.Spec(id), cancel);
             using var stopReading = new CancellationTokenSource();
             var reading = Task.Run(async () =>
             {
@@ -74,8 +75,15 @@ public static class Probe
         }
         catch (Exception e) when (e is FusionSessionException or TimeoutException or InvalidOperationException)
         {
+            // What the session still held when the probe gave up is lost to it, as to a sensor that gives up.
+            var stats = session?.Stats;
             lock (seen)
-                return new PushRound(id, lane, seconds, null, false, 0, 0, items.Length, 0, delivered, 0, 0, 0, $"probe: {e.GetType().Name}: {e.Message}", duplicates);
+                return new PushRound(id, lane, seconds, null, false, stats?.FramesPushed ?? 0, stats?.FramesCommitted ?? 0, items.Length, 0, delivered,
+                    stats?.DuplicateResultsDropped ?? 0, stats?.Resumes.Count ?? 0, stats?.Rejected.Values.Sum() ?? 0, $"probe: {e.GetType().Name}: {e.Message}", duplicates);
+        }
+        finally
+        {
+            if (session is not null) await session.DisposeAsync();
         }
     }
 }

@@ -78,6 +78,7 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
             // address last: a node that is its own first seed joins itself when the others do not answer its InitJoin
             // within seed-node-timeout (5 s, as long as remoting gates a just-failed address), forming a cluster of its own.
             ChildProcess? current = null;
+            var quarantined = 0;
             var order = n == 1 ? seeds : [.. seeds.Where(s => s != Contact), .. seeds.Where(s => s == Contact)];
             var process = ChildProcess.Start(hostDll,
                 ["node", "--config", configPath, "--hostname", "127.0.0.1", "--port", BindPort.ToString(), "--seeds", string.Join(",", order)],
@@ -93,6 +94,8 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
                         say($"node{Index} incarnation {n} formed a cluster of its own; killing it");
                         Volatile.Read(ref current)?.Kill();
                     }
+                    if (line.Contains("has quarantined this system", StringComparison.Ordinal) && Interlocked.Exchange(ref quarantined, 1) == 0)
+                        _ = ExitOrKillAsync(Volatile.Read(ref current), n, say);
                 }, "node up at",
                 // Each console on a free port; the config is the one given here.
                 new Dictionary<string, string?> { ["FUSION_CONSOLE_PORT"] = "0", ["FUSION_CONFIG"] = null });
@@ -123,6 +126,36 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
             catch (OperationCanceledException) { break; }
         }
     }
+
+    /// <summary>
+    /// A peer quarantined this incarnation: the cluster will never take it back, and it should end (a downed node's
+    /// actor system terminates, and the node exits with code 3). One still running 15 s later is counted and killed.
+    /// </summary>
+    private async Task ExitOrKillAsync(ChildProcess? process, int incarnation, Action<string> say)
+    {
+        if (process is null) return;
+        try
+        {
+            await process.Exit.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+        catch (TimeoutException)
+        {
+            // A paused process cannot exit: the time it is paused does not count against it.
+            while (Paused && !process.Exited) await Task.Delay(200);
+            try { await process.Exit.WaitAsync(TimeSpan.FromSeconds(5)); }
+            catch (TimeoutException)
+            {
+                Interlocked.Increment(ref _zombies);
+                say($"node{Index} incarnation {incarnation} was quarantined by a peer and still runs 15 s later; killing it");
+                process.Kill();
+            }
+        }
+    }
+
+    private int _zombies;
+
+    /// <summary>Incarnations that went on running after a peer quarantined them (killed by the soak).</summary>
+    public int Zombies => Volatile.Read(ref _zombies);
 
     public void Kill()
     {

@@ -35,6 +35,7 @@ public sealed record SoakReport(
     int NodeRestarts,
     int NodesForcedToRestart,
     int RestartsThatFormedOwnCluster,
+    int QuarantinedNodesThatKeptRunning,
     int FaultsInjected,
     Dictionary<string, int> FaultsByKind,
     int FaultSlotsSkipped,
@@ -46,7 +47,7 @@ public sealed record SoakReport(
     string[] Notes)
 {
     public static SoakReport Build(SoakRunner.Options o, DateTime started, TimeSpan wall, IReadOnlyList<PushRound> rounds, IReadOnlyList<FaultRecord> faults,
-        ResumeSample[] resumes, int restarts, int forced, int islands, int skipped, IReadOnlyList<string> notes)
+        ResumeSample[] resumes, int restarts, int forced, int islands, int zombies, int skipped, IReadOnlyList<string> notes)
     {
         var sent = rounds.Sum(r => r.FramesSent);
         var committed = rounds.Sum(r => r.FramesCommitted);
@@ -60,17 +61,21 @@ public sealed record SoakReport(
             failures.Add($"{r.SessionId}: {r.FramesSent - r.FramesCommitted} frames lost");
         foreach (var r in rounds.Where(r => r.WindowsFused < r.WindowsExpected))
             failures.Add($"{r.SessionId}: {r.WindowsExpected - r.WindowsFused} of {r.WindowsExpected} windows missing");
-        foreach (var r in rounds.Where(r => r.Problem is not null))
+        // A session that could not open (the cluster did not answer within the client's request timeout) sent nothing:
+        // a note, and its lane tries again. Any other problem is a failure.
+        foreach (var r in rounds.Where(r => r.Problem is not null && !r.Problem.StartsWith("did not open", StringComparison.Ordinal)))
             failures.Add($"{r.SessionId}: {r.Problem}");
+        var allNotes = notes.Concat(rounds.Where(r => r.Problem?.StartsWith("did not open", StringComparison.Ordinal) == true)
+            .Select(r => $"{r.SessionId}: {r.Problem}")).ToArray();
         if (duplicatesDelivered > 0) failures.Add($"{duplicatesDelivered} results delivered twice");
         if (faults.Count == 0) failures.Add("no fault was injected");
         if (rounds.Count == 0) failures.Add("no push round ran");
         var seconds = resumes.Select(r => r.Seconds).Order().ToArray();
         return new SoakReport(o.Seed, o.Minutes, started, Math.Round(wall.TotalSeconds, 1), o.Sessions, rounds.Count(r => r.DuplicateResultsDelivered is null), rounds.Count(r => r.DuplicateResultsDelivered is not null), sent, committed, sent - committed,
             rounds.Sum(r => r.FramesRejected), expected, fused, expected - fused, rounds.Sum(r => r.Results), duplicatesDelivered, rounds.Sum(r => r.DuplicateResultsDropped),
-            rounds.Sum(r => r.Resumes), Percentiles.Of(seconds), restarts, forced, islands, faults.Count,
+            rounds.Sum(r => r.Resumes), Percentiles.Of(seconds), restarts, forced, islands, zombies, faults.Count,
             faults.GroupBy(f => f.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()), skipped,
-            failures.Count == 0, [.. failures], [.. faults], resumes, [.. rounds.OrderBy(r => r.Lane).ThenBy(r => r.SessionId, StringComparer.Ordinal)], [.. notes]);
+            failures.Count == 0, [.. failures], [.. faults], resumes, [.. rounds.OrderBy(r => r.Lane).ThenBy(r => r.SessionId, StringComparer.Ordinal)], allNotes);
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

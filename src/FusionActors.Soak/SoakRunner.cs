@@ -132,9 +132,10 @@ public static partial class SoakRunner
                 if (wait > TimeSpan.Zero) await Task.Delay(wait, cancel);
                 if (!await WaitHealthyAsync(members, nodes, HealthyWithin, cancel))
                 {
-                    // A node that lingers outside the cluster (downed but not exited) is what a supervisor would restart.
+                    // A node that lingers outside the cluster (downed but not exited) is what a supervisor would restart;
+                    // only a view with a majority of the members decides which.
                     var m = await MembershipAsync(members, cancel);
-                    foreach (var n in nodes.Where(n => n.Up && !n.Paused && !n.Partitioned && m is { Up.Count: > 0 } && !m.Up.Contains(n.PublicPort)))
+                    foreach (var n in nodes.Where(n => n.Up && !n.Paused && !n.Partitioned && m is { Up.Count: >= 2 } && !m.Up.Contains(n.PublicPort)))
                     {
                         Say($"node{n.Index} is running but not a member: killing it, so it starts again");
                         forcedRestarts++;
@@ -196,7 +197,7 @@ public static partial class SoakRunner
             foreach (var p in proxies) await p.DisposeAsync();
         }
 
-        var report = SoakReport.Build(o, started, clock.Elapsed, rounds, faults, tracker.Samples(), nodes.Sum(n => n.Restarts), forcedRestarts, nodes.Sum(n => n.Islands), skipped, notes);
+        var report = SoakReport.Build(o, started, clock.Elapsed, rounds, faults, tracker.Samples(), nodes.Sum(n => n.Restarts), forcedRestarts, nodes.Sum(n => n.Islands), nodes.Sum(n => n.Zombies), skipped, notes);
         Say(report.Passed ? "passed" : $"FAILED: {string.Join("; ", report.Failures)}");
         return report;
     }
@@ -251,11 +252,15 @@ public static partial class SoakRunner
         // No report: push gave up (its commit wait timed out) or crashed. What it still held is taken from its log (the
         // client library's last "N uncommitted entries"), and counted as lost: the sensor process is gone, and its frames with it.
         long held = 0, resumes = 0;
+        var opened = false;
         lock (log) log.Flush();
         foreach (var line in File.ReadLines(logPath))
         {
             if (UncommittedEntries().Match(line) is { Success: true } m) held = long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             if (line.Contains(" resumed on ", StringComparison.Ordinal)) resumes++;
+            if (line.Contains("did not open within", StringComparison.Ordinal) && !opened)
+                return new PushRound(id, lane, seconds, code, false, 0, 0, 0, 0, 0, 0, 0, 0, $"did not open: {line}");
+            if (line.Contains("Session " + id, StringComparison.Ordinal)) opened = true;
         }
         var sent = (long)seconds * FramesPerSecond;
         return new PushRound(id, lane, seconds, code, false, sent, Math.Max(0, sent - held), seconds, 0, 0, 0, (int)resumes, 0,
