@@ -191,7 +191,8 @@ public static partial class SoakRunner
             if (members is not null) await members.DisposeAsync();
             if (probeClient is not null) await probeClient.DisposeAsync();
             await stop.CancelAsync();
-            await Task.WhenAll(nodes.Select(n => n.StopAsync(TimeSpan.FromSeconds(20))));
+            // The soak is over: a short grace to leave the cluster, then SIGKILL.
+            await Task.WhenAll(nodes.Select(n => n.StopAsync(TimeSpan.FromSeconds(5))));
             await Task.WhenAll(supervisors).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
             foreach (var n in nodes) n.Close();
             foreach (var p in proxies) await p.DisposeAsync();
