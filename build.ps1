@@ -1,4 +1,4 @@
-# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote [args]
+# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak [args]
 param([string]$Task = "build", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
@@ -15,6 +15,7 @@ switch ($Task) {
   "failover-demo" { dotnet run -c Release --project src/FusionActors.Host -- failover-demo @Rest }
   "push"    { dotnet run -c Release --project src/FusionActors.Host -- push @Rest }
   "bench-remote" { dotnet run -c Release --project src/FusionActors.Host -- bench-remote @Rest }
-  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote)"; exit 2 }
+  "chaos-soak" { dotnet run -c Release --project src/FusionActors.Soak -- @Rest }
+  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak)"; exit 2 }
 }
 exit $LASTEXITCODE

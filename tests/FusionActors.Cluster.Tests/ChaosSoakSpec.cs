@@ -1,0 +1,69 @@
+using FusionActors.Soak;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FusionActors.Cluster.Tests;
+
+/// <summary>The soak runs alone: the other specs' node processes would share its two cores and stretch every failover.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SoakCollection
+{
+    public const string Name = "chaos soak";
+}
+
+/// <summary>
+/// Two minutes of the chaos soak (105 s of pushing and the drain after it): three node processes behind loopback proxies, eight push processes and the in-process
+/// probe, with kills of a session's node, SIGSTOP pauses and a 10 s partition on a seeded schedule.
+/// </summary>
+/// <summary>
+/// Runs only with FUSION_CHAOS_SOAK=1 (<c>FUSION_CHAOS_SOAK=1 dotnet test --filter ChaosSoakSpec</c>): reopen storms after a
+/// node restarts at the same address can still leave a session's last seconds uncommitted (docs/operations.md, chaos
+/// soak), so the default test run does not depend on it.
+/// </summary>
+public sealed class ChaosSoakFactAttribute : FactAttribute
+{
+    public ChaosSoakFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("FUSION_CHAOS_SOAK") != "1")
+            Skip = "the chaos soak runs with FUSION_CHAOS_SOAK=1 (./build.sh chaos-soak runs the full one)";
+    }
+}
+
+[Collection(SoakCollection.Name)]
+public sealed class ChaosSoakSpec(ITestOutputHelper output)
+{
+    [ChaosSoakFact]
+    public async Task Two_minutes_of_kills_pauses_and_a_partition_lose_no_frame_and_deliver_no_result_twice()
+    {
+        // 105 s of pushing hold five fault slots (15 s apart, none in the last 20 s; kills in the even ones): the first
+        // seed whose other three include the partition. The drain after them (sessions reopening in a storm finish
+        // late) keeps the wall time near 2.5 minutes.
+        var seed = Enumerable.Range(1, 100).First(s => SoakRunner.Schedule(s).Take(5).Contains(FaultKind.Partition10));
+        var logs = Path.Combine(Path.GetTempPath(), $"fusion-soak-spec-{Guid.NewGuid():N}");
+        var report = await SoakRunner.RunAsync(new SoakRunner.Options
+        {
+            Minutes = 1.75,
+            Seed = seed,
+            LogDir = logs,
+            Progress = output.WriteLine,
+        });
+        output.WriteLine(report.ToJson());
+
+        var why = $"{string.Join("; ", report.Failures)} (logs in {logs})";
+        Assert.Equal(0, report.FramesLost);
+        Assert.Equal(report.FramesSent, report.FramesCommitted);
+        Assert.Equal(0, report.DuplicateResultsDelivered);
+        // Every push process that opened its session finished with its report (all its frames committed), and so did
+        // the probe. Windows closed with NoEvidence during a pause are not asserted (docs/operations.md, chaos soak).
+        Assert.DoesNotContain(report.Failures, f => !f.Contains("windows missing", StringComparison.Ordinal));
+        Assert.True(report.Rounds.Count(r => r.DuplicateResultsDelivered is null && r.Reported) >= 8, why);
+        Assert.Contains(report.Rounds, r => r.DuplicateResultsDelivered is not null && r.Reported);
+        Assert.True(report.FramesSent > 8 * 60 * 60, $"only {report.FramesSent} frames were sent");
+        // The faults happened: kills and the partition at least, and the killed nodes came back.
+        Assert.True(report.FaultsByKind.GetValueOrDefault("kill") >= 2, why);
+        Assert.Equal(1, report.FaultsByKind.GetValueOrDefault("partition-10s"));
+        Assert.True(report.NodeRestarts >= report.FaultsByKind["kill"], $"{report.NodeRestarts} restarts for {report.FaultsByKind["kill"]} kills");
+        Assert.True(report.ResumeSeconds.Count > 0, "no session reopened after a fault");
+        Directory.Delete(logs, recursive: true);
+    }
+}
