@@ -1,3 +1,5 @@
+using FusionActors.Scenarios.Remote;
+
 namespace FusionActors.Soak;
 
 /// <summary>
@@ -5,12 +7,12 @@ namespace FusionActors.Soak;
 /// own, binding <see cref="BindPort"/> and advertising <see cref="PublicPort"/> (where its proxy listens), started again on
 /// the same ports whenever it exits (killed, or downed by the cluster), but not while it is partitioned.
 /// </summary>
-public sealed class SoakNode(int index, int bindPort, int publicPort, string configPath, IReadOnlyList<string> seeds, string hostDll,
+public sealed class SoakNode(int index, int bindPort, int publicPort, string configPath, IReadOnlyList<string> seeds,
     string repoRoot, string logPath, Action<int, string> onLine)
 {
     private readonly object _gate = new();
     private readonly StreamWriter _log = new(logPath, append: true) { AutoFlush = true };
-    private ChildProcess? _process;
+    private HostProcess? _process;
     private int _starts;
 
     public int Index { get; } = index;
@@ -77,12 +79,12 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
             // The first start joins by the common seed list, whose first seed forms the cluster. A restart lists its own
             // address last: a node that is its own first seed joins itself when the others do not answer its InitJoin
             // within seed-node-timeout (5 s, as long as remoting gates a just-failed address), forming a cluster of its own.
-            ChildProcess? current = null;
+            HostProcess? current = null;
             var quarantined = 0;
             var order = n == 1 ? seeds : [.. seeds.Where(s => s != Contact), .. seeds.Where(s => s == Contact)];
-            var process = ChildProcess.Start(hostDll,
-                ["node", "--config", configPath, "--hostname", "127.0.0.1", "--port", BindPort.ToString(), "--seeds", string.Join(",", order)],
-                repoRoot, line =>
+            var process = HostProcess.Start(
+                args: ["node", "--config", configPath, "--hostname", "127.0.0.1", "--port", BindPort.ToString(), "--seeds", string.Join(",", order)],
+                workingDirectory: repoRoot, onLine: line =>
                 {
                     Write(line);
                     onLine(Index, line);
@@ -96,9 +98,9 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
                     }
                     if (line.Contains("has quarantined this system", StringComparison.Ordinal) && Interlocked.Exchange(ref quarantined, 1) == 0)
                         _ = ExitOrKillAsync(Volatile.Read(ref current), n, say);
-                }, "node up at",
+                }, upPrefix: "node up at",
                 // Each console on a free port; the config is the one given here.
-                new Dictionary<string, string?> { ["FUSION_CONSOLE_PORT"] = "0", ["FUSION_CONFIG"] = null });
+                environment: new Dictionary<string, string?> { ["FUSION_CONSOLE_PORT"] = "0", ["FUSION_CONFIG"] = null });
             Volatile.Write(ref current, process);
             lock (_gate) _process = process;
             try
@@ -131,7 +133,7 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
     /// A peer quarantined this incarnation: the cluster will never take it back, and it should end (a downed node's
     /// actor system terminates, and the node exits with code 3). One still running 15 s later is counted and killed.
     /// </summary>
-    private async Task ExitOrKillAsync(ChildProcess? process, int incarnation, Action<string> say)
+    private async Task ExitOrKillAsync(HostProcess? process, int incarnation, Action<string> say)
     {
         if (process is null) return;
         try
@@ -170,7 +172,7 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
     /// <summary>SIGTERM (the node leaves the cluster), then SIGKILL after <paramref name="grace"/>.</summary>
     public Task StopAsync(TimeSpan grace)
     {
-        ChildProcess? p;
+        HostProcess? p;
         lock (_gate) p = _process;
         return p?.StopAsync(grace) ?? Task.CompletedTask;
     }

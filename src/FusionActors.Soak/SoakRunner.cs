@@ -55,7 +55,7 @@ public static partial class SoakRunner
         void Say(string line) => o.Progress?.Invoke($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {line}");
         Directory.CreateDirectory(o.LogDir);
         var repo = RepoRoot();
-        var hostDll = HostProcess.Program();
+        _ = HostProcess.Program(); // fails at once, with where it looked, when the Host program is not built
 
         var ports = FreePorts(6);
         var bind = ports[..3];
@@ -73,7 +73,7 @@ public static partial class SoakRunner
             // The node binds its own port and advertises the proxy's: peers and clients dial the canonical address.
             await File.WriteAllTextAsync(config, await File.ReadAllTextAsync(Path.Combine(repo, "config", "node.hocon"), cancel) +
                 $"\nakka.remote.dot-netty.tcp {{\n  public-hostname = \"127.0.0.1\"\n  public-port = {pub[i]}\n}}\n", cancel);
-            nodes.Add(new SoakNode(i, bind[i], pub[i], config, seeds, hostDll, repo, Path.Combine(o.LogDir, $"node{i}.log"), tracker.OnLine));
+            nodes.Add(new SoakNode(i, bind[i], pub[i], config, seeds, repo, Path.Combine(o.LogDir, $"node{i}.log"), tracker.OnLine));
         }
         Say($"nodes bind 127.0.0.1:{string.Join(",", bind)}, reached through proxies at {string.Join(",", seeds)}; logs in {o.LogDir}");
 
@@ -110,7 +110,7 @@ public static partial class SoakRunner
                     var at = Math.Round((clock.Elapsed - t0).TotalSeconds, 1);
                     var result = (probe
                         ? await Probe.RunAsync(probeClient!, id, lane, seconds, () => (clock.Elapsed - t0).TotalSeconds, cancel)
-                        : await PushAsync(hostDll, repo, o.LogDir, seeds, id, lane, seconds, cancel)) with { StartedAtSeconds = at };
+                        : await PushAsync(repo, o.LogDir, seeds, id, lane, seconds, cancel)) with { StartedAtSeconds = at };
                     lock (active) active.Remove(id);
                     if (tracker.Forget(id) is { } unresumed) lock (notes) notes.Add($"{id} did not reopen after {unresumed.Fault} (it had no need to, or its round ended first)");
                     lock (rounds) rounds.Add(result);
@@ -217,16 +217,16 @@ public static partial class SoakRunner
             }
     }
 
-    private static async Task<PushRound> PushAsync(string hostDll, string repo, string logDir, string[] contacts, string id, int lane, int seconds,
+    private static async Task<PushRound> PushAsync(string repo, string logDir, string[] contacts, string id, int lane, int seconds,
         CancellationToken cancel)
     {
         var reportPath = Path.Combine(logDir, $"push-{id}.json");
         var logPath = Path.Combine(logDir, $"push-{id}.log");
         await using var log = new StreamWriter(logPath) { AutoFlush = true };
         var tail = new Queue<string>();
-        using var process = ChildProcess.Start(hostDll,
-            ["push", "--to", string.Join(",", contacts), "--session", id, "--seconds", seconds.ToString(), "--report", reportPath, "--quiet"],
-            repo, line =>
+        using var process = HostProcess.Start(
+            args: ["push", "--to", string.Join(",", contacts), "--session", id, "--seconds", seconds.ToString(), "--report", reportPath, "--quiet"],
+            upPrefix: null, workingDirectory: repo, onLine: line =>
             {
                 lock (log)
                 {

@@ -6,31 +6,37 @@ namespace FusionActors.Scenarios.Remote;
 /// <summary>
 /// The FusionActors.Host program run as a child process (<c>dotnet FusionActors.Host.dll COMMAND ...</c>) on the
 /// same runtime: the cluster nodes of the failover scenario, its tests and the benchmarks, and bench-remote's raw
-/// peer. Its output lines go to a callback; it is up once it prints a line starting with the given prefix.
+/// peer, the chaos soak's nodes and sensors. Its output lines go to a callback; it is up once it prints a line
+/// starting with the given prefix; it can be killed (SIGKILL), paused (SIGSTOP/SIGCONT) or asked to stop (SIGTERM).
 /// </summary>
 public sealed class HostProcess : IDisposable
 {
     private readonly Process _process;
     private readonly TaskCompletionSource _up = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<string> _recent = new(); // the last lines, for the error when it exits before it is up
-    private readonly string _upPrefix;
+    private readonly string? _upPrefix;
     private readonly Action<string>? _onLine;
 
-    private HostProcess(Process process, string upPrefix, Action<string>? onLine)
+    private HostProcess(Process process, string? upPrefix, Action<string>? onLine)
     {
         _process = process;
         _upPrefix = upPrefix;
         _onLine = onLine;
     }
 
-    public int Pid => _process.Id;
+    public int Pid { get; private set; }
 
-    public bool Exited => _process.HasExited;
+    /// <summary>Completes with the exit code once the process has exited and its output has been read.</summary>
+    public Task<int> Exit => _exit.Task;
+
+    public bool Exited => _exit.Task.IsCompleted;
 
     /// <param name="keepStdinOpen">
     /// Holds the child's stdin open: a child that reads it to the end lives only as long as this process.
     /// </param>
-    public static HostProcess Start(IEnumerable<string> args, string upPrefix, Action<string>? onLine = null,
+    /// <param name="upPrefix">The line that says the process is up; null when nothing waits for it.</param>
+    public static HostProcess Start(IEnumerable<string> args, string? upPrefix, Action<string>? onLine = null,
         IReadOnlyDictionary<string, string?>? environment = null, string? workingDirectory = null, bool keepStdinOpen = false)
     {
         var psi = new ProcessStartInfo(DotnetHost())
@@ -51,9 +57,15 @@ public sealed class HostProcess : IDisposable
         var child = new HostProcess(process, upPrefix, onLine);
         process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
-        process.Exited += (_, _) => child._up.TrySetException(new InvalidOperationException(
-            $"{psi.ArgumentList[1]} process exited (code {process.ExitCode}) before it was up: {string.Join(" | ", child.Recent())}"));
+        process.Exited += (_, _) =>
+        {
+            process.WaitForExit(); // output still in the pipes is read before the exit is reported
+            child._up.TrySetException(new InvalidOperationException(
+                $"{psi.ArgumentList[1]} process exited (code {process.ExitCode}) before it was up: {string.Join(" | ", child.Recent())}"));
+            child._exit.TrySetResult(process.ExitCode);
+        };
         process.Start();
+        child.Pid = process.Id;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return child;
@@ -68,7 +80,7 @@ public sealed class HostProcess : IDisposable
             if (_recent.Count > 20) _recent.Dequeue();
         }
         _onLine?.Invoke(line);
-        if (line.StartsWith(_upPrefix, StringComparison.Ordinal)) _up.TrySetResult();
+        if (_upPrefix is not null && line.StartsWith(_upPrefix, StringComparison.Ordinal)) _up.TrySetResult();
     }
 
     private string[] Recent()
@@ -89,21 +101,32 @@ public sealed class HostProcess : IDisposable
     /// <summary>SIGSTOP (true) or SIGCONT (false): the process freezes as in a long GC pause or a suspended VM, then goes on.</summary>
     public void Pause(bool stop)
     {
-        if (!OperatingSystem.IsWindows()) _ = SysKill(_process.Id, stop ? 19 : 18);
+        if (!OperatingSystem.IsWindows() && !Exited) _ = SysKill(Pid, stop ? 19 : 18);
     }
 
     /// <summary>SIGKILL: the process vanishes as in a power cut.</summary>
     public void Kill()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
     }
 
     /// <summary>SIGTERM (a node leaves its cluster gracefully), then a kill if it has not exited in time.</summary>
     public async Task StopAsync(TimeSpan grace)
     {
         if (_process.HasExited) return;
-        if (OperatingSystem.IsWindows()) _process.Kill(entireProcessTree: true);
-        else _ = SysKill(_process.Id, 15);
+        if (OperatingSystem.IsWindows()) Kill();
+        else
+        {
+            _ = SysKill(Pid, 18); // a paused process cannot act on SIGTERM
+            _ = SysKill(Pid, 15);
+        }
         try { await _process.WaitForExitAsync().WaitAsync(grace); }
         catch (TimeoutException) { Kill(); }
     }
@@ -122,8 +145,7 @@ public sealed class HostProcess : IDisposable
 
     public void Dispose()
     {
-        try { Kill(); }
-        catch (InvalidOperationException) { } // already gone
+        Kill();
         _process.Dispose();
     }
 
