@@ -17,6 +17,49 @@ public sealed class ConsoleLimitsSpec(ConsoleNode node)
     private ConsoleHost StartHost(ConsoleOptions options, params CommandPaletteHandler[] extra) => node.StartConsole(options, extra);
 
     [Fact]
+    public async Task Silent_sockets_at_the_cap_do_not_lock_an_operator_out()
+    {
+        // Connections that never say hello fill every slot: an operator who connects next displaces the oldest of them,
+        // is welcomed and served, instead of being refused until the hello timeout frees a slot.
+        const int cap = 4;
+        await using var host = StartHost(new ConsoleOptions { MaxConnections = cap });
+        var silent = new List<RawClient>();
+        try
+        {
+            for (var i = 0; i < cap; i++) silent.Add(await RawClient.ConnectAsync(host.Endpoint.Port));
+            await ConsoleNode.Eventually(() => Task.FromResult(host.OpenConnections == cap), "the silent sockets to fill the cap");
+
+            using var op = await RawClient.HelloAsync(host.Endpoint.Port);
+            await op.SendAsync("{\"type\":\"invoke\",\"id\":1,\"words\":[\"metrics\"]}");
+            var final = await op.ReadFinalAsync(1);
+            Assert.Equal("None", final["body"]!["error"]?.GetValue<string>() ?? "None");
+            Assert.Equal(1, host.DisplacedConnections);
+            Assert.Equal(0, host.RefusedConnections);
+            Assert.True(await silent[0].ClosedAsync(TimeSpan.FromSeconds(5)), "the oldest silent socket was not the one closed");
+            Assert.Equal(cap, host.OpenConnections);
+
+            // Once every slot is held by a welcomed connection, a new one is refused at accept as before.
+            var welcomed = new List<RawClient>();
+            try
+            {
+                for (var i = 1; i < cap; i++) welcomed.Add(await RawClient.HelloAsync(host.Endpoint.Port));
+                Assert.Equal(cap, host.DisplacedConnections);
+                using var extra = await RawClient.ConnectAsync(host.Endpoint.Port);
+                Assert.True(await extra.ClosedAsync(TimeSpan.FromSeconds(5)), "a connection beyond a cap of welcomed ones was not closed");
+                Assert.Equal(1, host.RefusedConnections);
+            }
+            finally
+            {
+                foreach (var c in welcomed) c.Dispose();
+            }
+        }
+        finally
+        {
+            foreach (var c in silent) c.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_connection_beyond_max_connections_is_closed_at_accept_and_the_open_ones_keep_working()
     {
         await using var host = StartHost(new ConsoleOptions { MaxConnections = 3 });

@@ -35,6 +35,11 @@ public sealed class ConsoleHost : IAsyncDisposable
     private readonly SslServerAuthenticationOptions? _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<Task, byte> _connections = new();
+    // Connections that have not been welcomed yet (no TLS handshake, no hello), by when they were accepted: at the cap, a
+    // new connection displaces the oldest of them, so silent sockets cannot lock operators out.
+    private readonly ConcurrentDictionary<Connection, long> _unwelcomed = new();
+    private long _accepted;
+    private long _displaced;
     private Task _accepting = Task.CompletedTask;
     private int _running;
     private int _open;
@@ -69,8 +74,11 @@ public sealed class ConsoleHost : IAsyncDisposable
     /// <summary>Connections accepted and not closed yet (said hello or not).</summary>
     public int OpenConnections => Volatile.Read(ref _open);
 
-    /// <summary>Connections closed at accept because <see cref="ConsoleOptions.MaxConnections"/> were open.</summary>
+    /// <summary>Connections closed at accept because <see cref="ConsoleOptions.MaxConnections"/> were open and all of them had been welcomed.</summary>
     public long RefusedConnections => Interlocked.Read(ref _refused);
+
+    /// <summary>Connections not yet welcomed that were closed at the cap to make room for a new one.</summary>
+    public long DisplacedConnections => Interlocked.Read(ref _displaced);
 
     /// <summary>Responses dropped because a client read slower than its commands wrote (<see cref="ConsoleOptions.MaxQueuedResponses"/>).</summary>
     public long DroppedResponses => Interlocked.Read(ref _dropped);
@@ -148,13 +156,15 @@ public sealed class ConsoleHost : IAsyncDisposable
                 _log.LogWarning("Operator console: accept failed: {Error}", e.Message);
                 continue;
             }
-            if (Interlocked.Increment(ref _open) > _options.MaxConnections)
+            if (Interlocked.Increment(ref _open) > _options.MaxConnections && !DisplaceOldestUnwelcomed())
             {
                 Interlocked.Decrement(ref _open);
                 Refuse(client);
                 continue;
             }
-            var served = ServeCountedAsync(client);
+            var connection = new Connection(client);
+            _unwelcomed[connection] = Interlocked.Increment(ref _accepted);
+            var served = ServeCountedAsync(connection);
             _connections.TryAdd(served, 0);
             _ = served.ContinueWith(t => _connections.TryRemove(t, out _), TaskScheduler.Default);
         }
@@ -174,20 +184,58 @@ public sealed class ConsoleHost : IAsyncDisposable
             remote, _options.MaxConnections, refused);
     }
 
-    private async Task ServeCountedAsync(TcpClient client)
+    /// <summary>
+    /// Closes the connection accepted longest ago of those not yet welcomed, and takes over its slot; false when every
+    /// open connection has been welcomed.
+    /// </summary>
+    private bool DisplaceOldestUnwelcomed()
     {
-        try { await ServeAsync(client); }
-        finally { Interlocked.Decrement(ref _open); }
+        while (true)
+        {
+            Connection? oldest = null;
+            var first = long.MaxValue;
+            foreach (var (c, order) in _unwelcomed)
+                if (order < first) (oldest, first) = (c, order);
+            if (oldest is null) return false;
+            if (!_unwelcomed.TryRemove(oldest, out _)) continue; // welcomed or closed meanwhile: look again
+            if (!oldest.Release()) continue; // it closed by itself and gave its slot back
+            Interlocked.Decrement(ref _open);
+            Interlocked.Increment(ref _displaced);
+            oldest.Client.Dispose(); // its reads fail, and its serving ends without counting it again
+            return true;
+        }
     }
 
-    private async Task ServeAsync(TcpClient client)
+    private async Task ServeCountedAsync(Connection connection)
     {
+        try { await ServeAsync(connection); }
+        finally
+        {
+            _unwelcomed.TryRemove(connection, out _);
+            if (connection.Release()) Interlocked.Decrement(ref _open);
+        }
+    }
+
+    /// <summary>An accepted connection, and whether it still holds one of the open slots.</summary>
+    private sealed class Connection(TcpClient client)
+    {
+        private int _holdsSlot = 1;
+
+        public TcpClient Client { get; } = client;
+
+        /// <summary>Gives the slot back; true for the one caller that does.</summary>
+        public bool Release() => Interlocked.Exchange(ref _holdsSlot, 0) == 1;
+    }
+
+    private async Task ServeAsync(Connection connection)
+    {
+        var client = connection.Client;
         using var _ = client;
         client.NoDelay = true;
         var remote = client.Client.RemoteEndPoint;
         if (_tls is null)
         {
-            await ServeFramesAsync(client.GetStream(), remote);
+            await ServeFramesAsync(client.GetStream(), remote, connection);
             return;
         }
         await using var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
@@ -203,10 +251,10 @@ public sealed class ConsoleHost : IAsyncDisposable
                 return;
             }
         }
-        await ServeFramesAsync(ssl, remote);
+        await ServeFramesAsync(ssl, remote, connection);
     }
 
-    private async Task ServeFramesAsync(Stream stream, EndPoint? remote)
+    private async Task ServeFramesAsync(Stream stream, EndPoint? remote, Connection connection)
     {
         var reader = new LineReader(stream, ConsoleFrame.MaxLineChars);
         var writer = new StreamWriter(stream, ConsoleFrame.Encoding, 4096, leaveOpen: true) { NewLine = "\n" };
@@ -269,6 +317,8 @@ public sealed class ConsoleHost : IAsyncDisposable
                     return;
                 }
             }
+            // Welcomed: from here on the connection keeps its slot until it closes or idles out.
+            _unwelcomed.TryRemove(connection, out _);
             await Send(new Welcome(_node, Palettes));
             ArmIdle();
             while (await ConsoleFrame.ReadAsync(reader, idle.Token) is { } frame)
