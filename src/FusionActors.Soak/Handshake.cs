@@ -12,62 +12,36 @@ public static class Handshake
 
     public static int? OriginPort(ReadOnlySpan<byte> message)
     {
-        if (!TryLengthDelimited(message, 2, out var instruction)) return null;
-        if (!TryLengthDelimited(instruction, 2, out var handshakeInfo)) return null;
-        if (!TryLengthDelimited(handshakeInfo, 1, out var origin)) return null;
-        return TryVarint(origin, 3, out var port) && port is > 0 and <= 65535 ? (int)port : null;
+        if (!TryField(message, 2, LengthDelimited, out _, out var instruction)) return null;
+        if (!TryField(instruction, 2, LengthDelimited, out _, out var handshakeInfo)) return null;
+        if (!TryField(handshakeInfo, 1, LengthDelimited, out _, out var origin)) return null;
+        return TryField(origin, 3, Varint, out var port, out _) && port is > 0 and <= 65535 ? (int)port : null;
     }
 
-    private static bool TryLengthDelimited(ReadOnlySpan<byte> message, int field, out ReadOnlySpan<byte> value)
+    private const int Varint = 0;
+    private const int LengthDelimited = 2;
+
+    /// <summary>
+    /// The first occurrence of protobuf field <paramref name="field"/> with wire type <paramref name="wire"/>: its
+    /// value as a varint, or its bytes when length-delimited. False when absent or the message is malformed.
+    /// </summary>
+    private static bool TryField(ReadOnlySpan<byte> message, int field, int wire, out ulong varint, out ReadOnlySpan<byte> bytes)
     {
-        value = default;
+        varint = 0;
+        bytes = default;
         var pos = 0;
         while (pos < message.Length)
         {
             if (!ReadVarint(message, ref pos, out var key)) return false;
-            var (number, wire) = ((int)(key >> 3), (int)(key & 7));
-            switch (wire)
+            var (number, type) = ((int)(key >> 3), (int)(key & 7));
+            var wanted = number == field && type == wire;
+            switch (type)
             {
-                case 0:
-                    if (!ReadVarint(message, ref pos, out _)) return false;
-                    break;
-                case 1:
-                    pos += 8;
-                    break;
-                case 5:
-                    pos += 4;
-                    break;
-                case 2:
-                    if (!ReadVarint(message, ref pos, out var length) || length > (ulong)(message.Length - pos)) return false;
-                    if (number == field)
-                    {
-                        value = message.Slice(pos, (int)length);
-                        return true;
-                    }
-                    pos += (int)length;
-                    break;
-                default:
-                    return false;
-            }
-        }
-        return false;
-    }
-
-    private static bool TryVarint(ReadOnlySpan<byte> message, int field, out ulong value)
-    {
-        value = 0;
-        var pos = 0;
-        while (pos < message.Length)
-        {
-            if (!ReadVarint(message, ref pos, out var key)) return false;
-            var (number, wire) = ((int)(key >> 3), (int)(key & 7));
-            switch (wire)
-            {
-                case 0:
+                case Varint:
                     if (!ReadVarint(message, ref pos, out var v)) return false;
-                    if (number == field)
+                    if (wanted)
                     {
-                        value = v;
+                        varint = v;
                         return true;
                     }
                     break;
@@ -77,8 +51,13 @@ public static class Handshake
                 case 5:
                     pos += 4;
                     break;
-                case 2:
+                case LengthDelimited:
                     if (!ReadVarint(message, ref pos, out var length) || length > (ulong)(message.Length - pos)) return false;
+                    if (wanted)
+                    {
+                        bytes = message.Slice(pos, (int)length);
+                        return true;
+                    }
                     pos += (int)length;
                     break;
                 default:
