@@ -1,4 +1,4 @@
-# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak [args]
+# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|pack [args]
 param([string]$Task = "build", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
@@ -16,6 +16,7 @@ switch ($Task) {
   "push"    { dotnet run -c Release --project src/FusionActors.Host -- push @Rest }
   "bench-remote" { dotnet run -c Release --project src/FusionActors.Host -- bench-remote @Rest }
   "chaos-soak" { dotnet run -c Release --project src/FusionActors.Soak -- @Rest }
-  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak)"; exit 2 }
+  "pack"    { bash tools/pack/check-client-package.sh }
+  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|pack)"; exit 2 }
 }
 exit $LASTEXITCODE

@@ -23,7 +23,7 @@ public sealed class SystemClock : IClock
 
 /// <summary>
 /// A clock that moves only when told to: for specs, and for replaying recorded time. It serves as the wall
-/// clock and as the monotonic one (its microseconds in milliseconds), so one <see cref="Advance"/> moves both.
+/// clock and as the monotonic one (its microseconds in milliseconds), so one <see cref="Advance(System.TimeSpan)"/> moves both.
 /// </summary>
 public sealed class ManualClock(long startUs = 0) : IClock, IMonotonicClock
 {

@@ -32,7 +32,7 @@ public interface IWindowAssigner
     /// <summary>The last event time the retained window <paramref name="key"/> covers: it expires once the watermark is the allowed lateness past it.</summary>
     long LastTimeOf(long key);
 
-    /// <summary>Event time before which no window to come, pending or retained can use evidence (<see cref="EventTime.MinusInfinity"/>: keep all).</summary>
+    /// <summary>Event time before which no window to come, pending or retained can use evidence (<see cref="FusionActors.Core.Time.EventTime.MinusInfinity"/>: keep all).</summary>
     long KeepFrom(long watermarkUs);
 
     /// <summary>Empty windows a single watermark step passed over without reporting them.</summary>
