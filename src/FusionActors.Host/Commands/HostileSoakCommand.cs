@@ -14,7 +14,7 @@ public static class HostileSoakCommand
     public static Command Create()
     {
         var minutes = OptionValues.Int("--minutes", "how long the attack and the probe run (default 10; 1-1440)");
-        var rate = OptionValues.Int("--rate", "bad frames per second through the peer's own session (default 2000; 80-100000)");
+        var rate = OptionValues.Int("--rate", "bad frames per second through the peer's own session (default 2000; 0 = none, a baseline; up to 100000)");
         var garbage = OptionValues.Int("--garbage", "raw TCP connections of random bytes per second at the remoting port (default 5; 0-100)");
         var report = OptionValues.Text("--report", "PATH", "write the JSON summary to this file");
         var logs = OptionValues.Text("--logs", "DIR", "where the node's config and log go (default: artifacts/hostile-soak)");
@@ -27,7 +27,7 @@ public static class HostileSoakCommand
             var options = new HostileSoak.Options
             {
                 Minutes = parsed.Get(minutes, 10, 1, 24 * 60),
-                BadFramesPerSecond = parsed.Get(rate, 2_000, 80, 100_000),
+                BadFramesPerSecond = parsed.Get(rate, 2_000, 0, 100_000),
                 GarbageConnectionsPerSecond = parsed.Get(garbage, 5, 0, 100),
                 Progress = Console.WriteLine,
             };
