@@ -1,4 +1,4 @@
-# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|pack [args]
+# Tasks of FusionActors (the twin of build.sh): ./build.ps1 build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|hostile-soak|pack [args]
 param([string]$Task = "build", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
 $ErrorActionPreference = "Stop"
 Set-Location $PSScriptRoot
@@ -16,7 +16,8 @@ switch ($Task) {
   "push"    { dotnet run -c Release --project src/FusionActors.Host -- push @Rest }
   "bench-remote" { dotnet run -c Release --project src/FusionActors.Host -- bench-remote @Rest }
   "chaos-soak" { dotnet run -c Release --project src/FusionActors.Soak -- @Rest }
+  "hostile-soak" { dotnet run -c Release --project src/FusionActors.Host -- hostile-soak @Rest }
   "pack"    { bash tools/pack/check-client-package.sh }
-  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|pack)"; exit 2 }
+  default   { Write-Error "unknown task '$Task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|hostile-soak|pack)"; exit 2 }
 }
 exit $LASTEXITCODE

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tasks of FusionActors (the twin of build.ps1; CI uses this one).
 #   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | dataset-ood [OUT] | train | cluster-up | cluster-down
-#              | failover-demo [args] | push [args] | bench-remote [args] | chaos-soak [--minutes N] [--report PATH] | pack
+#              | failover-demo [args] | push [args] | bench-remote [args] | chaos-soak [--minutes N] [--report PATH] | hostile-soak [args] | pack
 set -euo pipefail
 cd "$(dirname "$0")"
 task="${1:-build}"
@@ -21,6 +21,10 @@ case "$task" in
     # Three node processes behind loopback proxies, eight push processes and a probe, with kills, pauses and a partition
     # on a seeded schedule (docs/operations.md); logs in artifacts/soak. Exit 1 when a frame, a result or a window went wrong.
     dotnet run -c Release --project src/FusionActors.Soak -- "$@" ;;
+  hostile-soak)
+    # A node process under bad frames and garbage connections from a raw peer, beside an honest probe session:
+    # node memory and its slope, probe latency, rejections by reason (docs/operations.md).
+    dotnet run -c Release --project src/FusionActors.Host -- hostile-soak "$@" ;;
   pack)
     # NuGet packages of the client library (with Protocol and Core) and fusionctl into artifacts/packages, checked,
     # then used alone by samples/client-package against a node on loopback.
@@ -44,5 +48,5 @@ case "$task" in
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       rm -f "$f"
     done ;;
-  *) echo "unknown task '$task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|pack)" >&2; exit 2 ;;
+  *) echo "unknown task '$task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|hostile-soak|pack)" >&2; exit 2 ;;
 esac

@@ -8,7 +8,7 @@ using FusionActors.Scenarios.Remote;
 namespace FusionActors.Host;
 
 /// <summary>
-/// The FusionActors command line: one command per program (demo, eval, bench, bench-remote, node, push,
+/// The FusionActors command line: one command per program (demo, eval, bench, bench-remote, node, push, hostile-soak,
 /// failover-demo), each a thin layer over its library. <c>COMMAND --help</c> lists a command's options.
 /// </summary>
 public static class Program
@@ -28,6 +28,7 @@ public static class Program
         NodeCommand.Create(),
         PushCommand.Create(),
         FailoverCommand.Create(),
+        HostileSoakCommand.Create(),
         EvalCommand.Create(),
     };
 

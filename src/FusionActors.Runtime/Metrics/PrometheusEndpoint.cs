@@ -11,6 +11,8 @@ public static class PrometheusEndpoint
         if (!options.PrometheusEnabled) return null;
         return Sdk.CreateMeterProviderBuilder()
             .AddMeter(FusionMetrics.MeterName)
+            // The runtime's own meter: managed heap by generation, GC pauses, working set, thread pool.
+            .AddMeter("System.Runtime")
             .AddPrometheusHttpListener(o =>
             {
                 o.Host = options.PrometheusHostname;
