@@ -134,7 +134,7 @@ public static class FeatureDump
 
         public int FeatureCount => LearnedFeatures.Count;
 
-        public double Weight(ReadOnlySpan<float> features) => 1.0;
+        public LearnedOutput Evaluate(ReadOnlySpan<float> features) => new(1.0, 0.0);
 
         public void Observe(in ModalityEvidence evidence, ReadOnlySpan<float> features)
         {

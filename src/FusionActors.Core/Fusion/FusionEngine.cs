@@ -35,6 +35,7 @@ public sealed class FusionEngine
 
     // Scratch of one Fuse call, per modality.
     private readonly double[] _weights;
+    private readonly double[] _logTemperatures; // per modality, from an IWindowTemperaturePolicy (else 0)
     private readonly double[]?[] _logP;
     private readonly float[]?[] _embeddings;
     private readonly Kind[] _kinds;
@@ -86,6 +87,7 @@ public sealed class FusionEngine
         _embeddingSizes = new int[n];
         _last = new (long, double[], float[])?[n];
         _weights = new double[n];
+        _logTemperatures = new double[n];
         _logP = new double[n][];
         _embeddings = new float[n][];
         _kinds = new Kind[n];
@@ -174,13 +176,16 @@ public sealed class FusionEngine
         if (_classes > 0 && withLogits > 0)
         {
             var logp = new double[_classes];
+            var logT = 0.0;
             for (var m = 0; m < n; m++)
             {
                 if (!HasLogits(m)) continue;
                 var (w, lp) = (_weights[m], _logP[m]!);
                 for (var k = 0; k < _classes; k++) logp[k] += w / sumW * lp[k];
+                logT += w / sumW * _logTemperatures[m];
             }
             Probabilities.NormaliseLog(logp);
+            if (logT != 0) FusionCalibration.Apply(logp, Math.Exp(logT));
             if (!_models.Calibration.IsIdentity) FusionCalibration.Apply(logp, _models.Calibration.TemperatureFor(_policy, Pattern()));
             for (var k = 0; k < logp.Length; k++) logp[k] = Math.Exp(logp[k]);
             posterior = logp;
@@ -273,8 +278,12 @@ public sealed class FusionEngine
         return true;
     }
 
-    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams) =>
-        _weighting.Weight(new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights, _models.Learned));
+    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams)
+    {
+        var evidence = new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights, _models.Learned);
+        _logTemperatures[m] = 0;
+        return _weighting is IWindowTemperaturePolicy scaling ? scaling.Weigh(evidence, out _logTemperatures[m]) : _weighting.Weight(evidence);
+    }
 
     /// <summary>Pools a modality's evidence in the window: mean log-probabilities and mean embedding.</summary>
     private double[]? Pool(int m, AlignedWindow window, out long newestEnd, out float[]? embedding)
