@@ -60,6 +60,26 @@ public sealed class LearnedSessionSpec() : TestKit(LocalConfig)
     }
 
     [Fact]
+    public void A_node_whose_fusion_json_is_broken_refuses_sessions_with_the_reason_instead_of_crashing()
+    {
+        var dir = Directory.CreateTempSubdirectory("broken-fusion-").FullName;
+        try
+        {
+            var models = Path.GetDirectoryName(FusionActors.Inference.ModelCatalog.FindDefaultPath())!;
+            foreach (var f in new[] { "models.json", "audio-digits.onnx", "image-digits.onnx" }) File.Copy(Path.Combine(models, f), Path.Combine(dir, f));
+            File.WriteAllText(Path.Combine(dir, "fusion.json"), "{\"calibration\": {\"adaptive\": {\"audio\": -2}}}");
+            using var registry = new FusionActors.Inference.ModelRegistry(FusionActors.Inference.ModelCatalog.Load(Path.Combine(dir, "models.json")));
+            var spec = Spec("s-broken");
+            var session = Sys.ActorOf(SessionProps(spec.SessionId, new RegistryEncoderProvider(registry)));
+            session.Tell(new OpenSession(spec, 0), TestActor);
+            var rejected = ExpectMsg<CommandRejected>(Wait);
+            Assert.Contains("fusion.json is unusable", rejected.Reason);
+            Assert.Contains("outside", rejected.Reason);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void A_node_without_a_head_refuses_learned_at_open_and_as_a_policy_change()
     {
         var encoders = new WithoutFusionModels(TestSessions.Encoders);

@@ -104,8 +104,19 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
     /// </param>
-    private static string NoLearnedHead(FusionPolicy policy) =>
-        $"policy {policy} needs the node's learned head (models/fusion.json), which this node has not loaded";
+    /// <summary>Why this node cannot fuse with <paramref name="policy"/>: an unusable models/fusion.json, or no learned head; null when it can.</summary>
+    private string? FusionProblem(FusionPolicy policy)
+    {
+        FusionModels models;
+        try { models = _encoders.Fusion; }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+        {
+            Log.Error("Session {0}: the node's fusion models are unusable: {1}", _sessionId, e.Message);
+            return $"the node's models/fusion.json is unusable: {e.Message}";
+        }
+        return FusionEngine.CanRun(policy, models) ? null
+            : $"policy {policy} needs the node's learned head (models/fusion.json), which this node has not loaded";
+    }
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
@@ -248,8 +259,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 if (p.Policy is null) Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), "a policy is required"));
                 else if (!WeightingPolicies.IsKnown(p.Policy))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"policy kind {p.Policy.Kind} is not one this node runs"));
-                else if (!FusionEngine.CanRun(p.Policy, _encoders.Fusion))
-                    Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), NoLearnedHead(p.Policy)));
+                else if (FusionProblem(p.Policy) is { } fusionProblem)
+                    Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), fusionProblem));
                 else if (WeightingPolicies.NamesUnknownModality(p.Policy, _spec!.Streams))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
                 else _fusion.Forward(p);
@@ -398,7 +409,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         }
         var problems = SpecValidator.Problems(spec, _limits).ToList();
         if (problems.Count == 0 && open.Resume is { } r) problems.AddRange(ResumeProblems(spec, r));
-        if (problems.Count == 0 && !FusionEngine.CanRun(spec.Policy, _encoders.Fusion)) problems.Add(NoLearnedHead(spec.Policy));
+        if (problems.Count == 0 && FusionProblem(spec.Policy) is { } fusionProblem) problems.Add(fusionProblem);
         var resolved = new Dictionary<string, ResolvedEncoder>();
         if (problems.Count == 0)
             foreach (var stream in spec.Streams)
@@ -426,7 +437,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _clockOffsetUs = _time.Wall.NowUs - open.ClientNowUs;
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
-        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion");
+        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion"); // loaded: FusionProblem passed
         _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall), "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
