@@ -12,7 +12,9 @@ namespace FusionActors.Core.Fusion;
 /// evidence's log-probabilities, renormalised), confidence c = 1 − H/log K, freshness f = exp(−age/τ) with
 /// age = window end − the newest evidence's information time (a frozen sensor's repeats keep their first time), reliability r from the stream's health, prior s.
 /// The session's <see cref="IWeightingPolicy"/> weighs each modality with evidence (adaptive: w = s·r·c·f); the fused log-posterior is Σ w log p / Σ w over present modalities;
-/// Σ w = 0 gives NoEvidence with the prior. The fused embedding is the weight-scaled concatenation of the
+/// Σ w = 0 gives NoEvidence with the prior. The fused log-posterior is then divided by the policy's window temperature
+/// (an <see cref="IWindowTemperaturePolicy"/>, i.e. <c>learned</c>) and by the node's <see cref="FusionCalibration"/>
+/// temperature for the policy and the window's availability pattern, and renormalised. The fused embedding is the weight-scaled concatenation of the
 /// modalities' mean embeddings (zeros where missing). Stateful only for imputation (last evidence per modality).
 /// </summary>
 /// <remarks>
