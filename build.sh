@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tasks of FusionActors (the twin of build.ps1; CI uses this one).
-#   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | dataset-ood [OUT] | train | cluster-up | cluster-down
+#   ./build.sh build | test | demo [args] | bench [args] | dataset [OUT] | dataset-ood [OUT] | train | train-fusion | cluster-up | cluster-down
 #              | failover-demo [args] | push [args] | bench-remote [args] | chaos-soak [--minutes N] [--report PATH] | hostile-soak [args] | pack
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,6 +14,7 @@ case "$task" in
   dataset) bash tools/avdigits/build.sh "$@" ;;
   dataset-ood) bash tools/avdigits/build-ood.sh "$@" ;;
   train)   bash tools/train/train.sh "$@" ;;
+  train-fusion) bash tools/train/train-fusion.sh "$@" ;;
   failover-demo) dotnet run -c Release --project src/FusionActors.Host -- failover-demo "$@" ;;
   push)    dotnet run -c Release --project src/FusionActors.Host -- push "$@" ;;
   bench-remote) dotnet run -c Release --project src/FusionActors.Host -- bench-remote "$@" ;;
@@ -48,5 +49,5 @@ case "$task" in
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       rm -f "$f"
     done ;;
-  *) echo "unknown task '$task' (build|test|demo|bench|dataset|dataset-ood|train|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|hostile-soak|pack)" >&2; exit 2 ;;
+  *) echo "unknown task '$task' (build|test|demo|bench|dataset|dataset-ood|train|train-fusion|cluster-up|cluster-down|failover-demo|push|bench-remote|chaos-soak|hostile-soak|pack)" >&2; exit 2 ;;
 esac

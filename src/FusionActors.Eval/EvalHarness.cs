@@ -107,6 +107,8 @@ public static class EvalHarness
         var conditions = runs.Select(EvalReport.FromRun).ToList();
         var patterns = EvalMetrics.ByPattern(runs.SelectMany(r =>
             r.Policies[EvalPolicies.Adaptive].Windows.Select((w, i) => (w, r.Labels[i]))));
+        var fused = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed, EvalPolicies.Learned }.Where(p => runs.Count > 0 && runs.All(r => r.Policies.ContainsKey(p))).ToList();
+        var byPolicy = fused.ToDictionary(p => p, p => EvalMetrics.ByPattern(runs.SelectMany(r => r.Policies[p].Windows.Select((w, i) => (w, r.Labels[i])))));
         return new EvalReport
         {
             Items = items,
@@ -117,6 +119,8 @@ public static class EvalHarness
             Conditions = conditions,
             AdaptiveByPattern = patterns,
             Targets = EvalTargets.Check(conditions, patterns),
+            ByPolicyPattern = byPolicy,
+            PolicyTargets = fused.Where(p => p != EvalPolicies.Fixed).ToDictionary(p => p, p => PolicyTargets.Check(conditions, byPolicy[p], p)),
             Seconds = Math.Round(elapsed.TotalSeconds, 1),
         };
     }

@@ -13,6 +13,7 @@ public static class EvalPlots
         [EvalPolicies.Fixed] = Color.FromHex("#ff7f0e"),
         [EvalPolicies.AudioOnly] = Color.FromHex("#2ca02c"),
         [EvalPolicies.ImageOnly] = Color.FromHex("#d62728"),
+        [EvalPolicies.Learned] = Color.FromHex("#9467bd"),
     };
 
     public static IReadOnlyList<string> Write(string directory, EvalReport report, IReadOnlyList<ConditionRun> runs)

@@ -26,6 +26,13 @@ public sealed record EvalReport
     public IReadOnlyList<PatternCalibration> AdaptiveByPattern { get; init; } = [];
 
     public IReadOnlyList<TargetCheck> Targets { get; init; } = [];
+
+    /// <summary>Each fused policy (adaptive, fixed, learned), pooled over every condition run, per availability pattern.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<PatternCalibration>> ByPolicyPattern { get; init; } = new Dictionary<string, IReadOnlyList<PatternCalibration>>();
+
+    /// <summary><see cref="PolicyTargets"/> for adaptive and learned.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<TargetCheck>> PolicyTargets { get; init; } = new Dictionary<string, IReadOnlyList<TargetCheck>>();
+
     public double Seconds { get; init; }
 
     public sealed record ConditionReport
@@ -114,5 +121,27 @@ public sealed record EvalReport
         o.WriteLine();
         o.WriteLine("targets:");
         foreach (var t in Targets) o.WriteLine($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Detail}");
+        if (ByPolicyPattern.ContainsKey(EvalPolicies.Learned))
+        {
+            o.WriteLine();
+            o.WriteLine($"{"condition",-28} {"learned",9} {"adaptive",9} {"fixed",9}   {"ECE le.",7} {"cov le.",7}  w(audio/image) le.");
+            foreach (var c in Conditions)
+                if (c.Policies.TryGetValue(EvalPolicies.Learned, out var l))
+                    o.WriteLine($"{c.Name,-28} {l.Accuracy * 100,8:0.0}% {c.Policies[EvalPolicies.Adaptive].Accuracy * 100,8:0.0}% {c.Policies[EvalPolicies.Fixed].Accuracy * 100,8:0.0}%   " +
+                                $"{(l.Ece is { } e ? $"{e * 100,6:0.0}%" : "      -")} {l.Coverage * 100,6:0}%  {l.MeanWeights.GetValueOrDefault("audio"):0.00}/{l.MeanWeights.GetValueOrDefault("image"):0.00}");
+        }
+        foreach (var (policy, patterns) in ByPolicyPattern)
+        {
+            o.WriteLine();
+            o.WriteLine($"{policy}, per availability pattern (all conditions pooled):");
+            foreach (var p in patterns)
+                o.WriteLine($"  {p.Pattern,-11} windows {p.Windows,5}  accuracy {p.Accuracy * 100,5:0.0}%  ECE {(p.Ece is { } e ? $"{e * 100:0.00}%" : "-")}  mean confidence {p.MeanConfidence:0.000}");
+        }
+        foreach (var (policy, checks) in PolicyTargets)
+        {
+            o.WriteLine();
+            o.WriteLine($"out-of-distribution targets, {policy}:");
+            foreach (var t in checks) o.WriteLine($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Detail}");
+        }
     }
 }

@@ -20,13 +20,14 @@ using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Eval;
 
-/// <summary>The four policies compared in every condition, each a session fed the very same frames.</summary>
+/// <summary>The policies compared in every condition, each a session fed the very same frames.</summary>
 public static class EvalPolicies
 {
     public const string Adaptive = "adaptive";
     public const string Fixed = "fixed";
     public const string AudioOnly = "audio-only";
     public const string ImageOnly = "image-only";
+    public const string Learned = "learned";
 
     /// <summary>Each compared policy's name in the report, and the session policy it runs (as an operator writes it).</summary>
     private static readonly (string Name, string Policy)[] Compared =
@@ -35,6 +36,7 @@ public static class EvalPolicies
         (Fixed, "fixed"),
         (AudioOnly, "single:audio"),
         (ImageOnly, "single:image"),
+        (Learned, "learned"),
     ];
 
     public static readonly string[] All = [.. Compared.Select(c => c.Name)];
@@ -74,6 +76,9 @@ public sealed class PoisonSwitch
 /// </summary>
 public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDictionary<string, double> fixedWeights)
 {
+    /// <summary>The policies played, one session each (names of <see cref="EvalPolicies.All"/>).</summary>
+    public IReadOnlyList<string> Policies { get; init; } = EvalPolicies.All;
+
     /// <summary>Items (windows) in flight per session.</summary>
     public int InFlight { get; init; } = 3;
 
@@ -107,7 +112,7 @@ public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDi
         var sessions = new List<(string Policy, string Id, Collector Collector)>();
         try
         {
-            foreach (var policy in EvalPolicies.All)
+            foreach (var policy in Policies)
             {
                 var id = $"eval-{run}-{condition.Name}-{policy}";
                 var (actor, reader) = ChannelSubscriber.Create(node.System, capacity: 100_000);

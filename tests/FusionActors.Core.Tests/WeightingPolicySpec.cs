@@ -34,8 +34,8 @@ public class WeightingPolicySpec
         Assert.Contains("single:<modality>", e.Message);
         if (WeightingPolicies.All.Count == 3)
         {
-            Assert.Equal("adaptive, fixed or single:MODALITY", WeightingPolicies.Usage);
-            Assert.Equal("unknown fusion policy 'mean': expected adaptive, fixed or single:<modality>", e.Message);
+            Assert.Equal("adaptive, fixed, single:MODALITY or learned", WeightingPolicies.Usage);
+            Assert.Equal("unknown fusion policy 'mean': expected adaptive, fixed, single:<modality> or learned", e.Message);
         }
     }
 

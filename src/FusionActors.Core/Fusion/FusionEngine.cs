@@ -12,7 +12,9 @@ namespace FusionActors.Core.Fusion;
 /// evidence's log-probabilities, renormalised), confidence c = 1 − H/log K, freshness f = exp(−age/τ) with
 /// age = window end − the newest evidence's information time (a frozen sensor's repeats keep their first time), reliability r from the stream's health, prior s.
 /// The session's <see cref="IWeightingPolicy"/> weighs each modality with evidence (adaptive: w = s·r·c·f); the fused log-posterior is Σ w log p / Σ w over present modalities;
-/// Σ w = 0 gives NoEvidence with the prior. The fused embedding is the weight-scaled concatenation of the
+/// Σ w = 0 gives NoEvidence with the prior. The fused log-posterior is then divided by the policy's window temperature
+/// (an <see cref="IWindowTemperaturePolicy"/>, i.e. <c>learned</c>) and by the node's <see cref="FusionCalibration"/>
+/// temperature for the policy and the window's availability pattern, and renormalised. The fused embedding is the weight-scaled concatenation of the
 /// modalities' mean embeddings (zeros where missing). Stateful only for imputation (last evidence per modality).
 /// </summary>
 /// <remarks>
@@ -30,9 +32,12 @@ public sealed class FusionEngine
     private readonly (long EndUs, double[] LogP, float[] Embedding)?[] _last;
     private readonly int _classes;
     private readonly bool _imputes;
+    private readonly FusionModels _models;
+    private readonly Dictionary<ulong, string> _patterns = [];
 
     // Scratch of one Fuse call, per modality.
     private readonly double[] _weights;
+    private readonly double[] _logTemperatures; // per modality, from an IWindowTemperaturePolicy (else 0)
     private readonly double[]?[] _logP;
     private readonly float[]?[] _embeddings;
     private readonly Kind[] _kinds;
@@ -51,11 +56,16 @@ public sealed class FusionEngine
     /// the fused embedding then has the same layout from the first window on, zeros where a modality is missing.
     /// Without it a modality's slot appears once its first evidence has been seen.
     /// </param>
-    public FusionEngine(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null)
+    /// <param name="models">
+    /// The node's fusion calibration (per policy and availability pattern) and learned head; none = uncalibrated
+    /// fused posteriors and no <c>learned</c> policy.
+    /// </param>
+    public FusionEngine(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null)
     {
         _spec = spec;
+        _models = models ?? FusionModels.None;
         _policy = spec.Policy;
-        _weighting = WeightingPolicies.For(_policy);
+        _weighting = Runnable(_policy);
         _policyName = _policy.ToString();
         var groups = new List<(string Modality, List<StreamSpec> Streams)>();
         foreach (var s in spec.Streams)
@@ -79,6 +89,7 @@ public sealed class FusionEngine
         _embeddingSizes = new int[n];
         _last = new (long, double[], float[])?[n];
         _weights = new double[n];
+        _logTemperatures = new double[n];
         _logP = new double[n][];
         _embeddings = new float[n][];
         _kinds = new Kind[n];
@@ -100,13 +111,21 @@ public sealed class FusionEngine
         get => _policy;
         set
         {
-            _weighting = WeightingPolicies.For(value);
+            _weighting = Runnable(value);
             _policy = value;
             _policyName = value.ToString();
         }
     }
 
     public IReadOnlyList<string> Modalities => _modalities;
+
+    /// <summary>Whether a node with <paramref name="models"/> can run <paramref name="policy"/> (the learned one needs its head).</summary>
+    public static bool CanRun(FusionPolicy policy, FusionModels? models) =>
+        WeightingPolicies.IsKnown(policy) && (policy.Kind != FusionPolicyKind.Learned || models?.Learned is not null);
+
+    private IWeightingPolicy Runnable(FusionPolicy policy) =>
+        CanRun(policy, _models) ? WeightingPolicies.For(policy)
+            : throw new ArgumentException($"policy '{policy}' needs the node's learned head (models/fusion.json), which this node has not loaded", nameof(policy));
 
     public FusedResult Fuse(string sessionId, AlignedWindow window, IReadOnlyDictionary<string, StreamSnapshot> streams)
     {
@@ -159,13 +178,17 @@ public sealed class FusionEngine
         if (_classes > 0 && withLogits > 0)
         {
             var logp = new double[_classes];
+            var logT = 0.0;
             for (var m = 0; m < n; m++)
             {
                 if (!HasLogits(m)) continue;
                 var (w, lp) = (_weights[m], _logP[m]!);
                 for (var k = 0; k < _classes; k++) logp[k] += w / sumW * lp[k];
+                logT += w / sumW * _logTemperatures[m];
             }
             Probabilities.NormaliseLog(logp);
+            if (logT != 0) FusionCalibration.Apply(logp, Math.Exp(logT));
+            if (!_models.Calibration.IsIdentity) FusionCalibration.Apply(logp, _models.Calibration.TemperatureFor(_policy, Pattern()));
             for (var k = 0; k < logp.Length; k++) logp[k] = Math.Exp(logp[k]);
             posterior = logp;
             status = FusedStatus.Fused;
@@ -193,6 +216,25 @@ public sealed class FusionEngine
             top >= 0 ? posterior[top] : 0,
             posterior.Length > 0 ? Probabilities.Entropy(posterior) : 0,
             normalised, missing, imputed, fusedEmbedding, States(streams), window.WatermarkLagUs, _policyName);
+    }
+
+    /// <summary>The availability pattern of the window: the modalities with evidence, sorted, joined by '+' (cached per set).</summary>
+    private string Pattern()
+    {
+        var n = _modalities.Length;
+        ulong mask = 0;
+        if (n <= 64)
+        {
+            for (var m = 0; m < n; m++)
+                if (_kinds[m] != Kind.Missing) mask |= 1UL << m;
+            if (_patterns.TryGetValue(mask, out var cached)) return cached;
+        }
+        var names = new List<string>(n);
+        for (var m = 0; m < n; m++)
+            if (_kinds[m] != Kind.Missing) names.Add(_modalities[m]);
+        var pattern = FusionCalibration.PatternOf(names);
+        if (n <= 64) _patterns[mask] = pattern;
+        return pattern;
     }
 
     private bool HasLogits(int m) =>
@@ -238,8 +280,12 @@ public sealed class FusionEngine
         return true;
     }
 
-    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams) =>
-        _weighting.Weight(new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights));
+    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams)
+    {
+        var evidence = new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights, _models.Learned);
+        _logTemperatures[m] = 0;
+        return _weighting is IWindowTemperaturePolicy scaling ? scaling.Weigh(evidence, out _logTemperatures[m]) : _weighting.Weight(evidence);
+    }
 
     /// <summary>Pools a modality's evidence in the window: mean log-probabilities and mean embedding.</summary>
     private double[]? Pool(int m, AlignedWindow window, out long newestEnd, out float[]? embedding)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FusionActors.Eval;
 using FusionActors.Inference.Data;
+using FusionActors.Scenarios;
 
 namespace FusionActors.Host.Commands;
 
@@ -18,12 +19,17 @@ public static class EvalCommand
         var tuneFixed = OptionValues.Flag("--tune-fixed", "save the weights tuned on the val split as config/eval-fixed-weights.json");
         var config = OptionValues.Text("--config", "PATH", "the node's configuration file, over the built-in defaults (default: $FUSION_CONFIG, else the defaults alone)");
         var quiet = OptionValues.Flag("--quiet", "no line per condition");
+        var dumpFeatures = OptionValues.Text("--dump-features", "DIR",
+            "instead of evaluating: play the fusion curriculum over the train/val items of --dataset (with --split) and write features.csv and fused.csv here, for tools/train/train_fusion.py");
+        var split = OptionValues.Text("--split", "NAME", "with --dump-features: the split played (train or val; never test)");
         var command = new Command("eval", "fault matrix x policies through the real pipeline")
         {
-            dataset, report, plots, conditions, items, val, tuneFixed, config, quiet,
+            dataset, report, plots, conditions, items, val, tuneFixed, config, quiet, dumpFeatures, split,
         };
         command.SetAction((parsed, cancel) =>
         {
+            if (parsed.GetValue(dumpFeatures) is { } dumpDir)
+                return Dump(parsed, dumpDir, parsed.GetValue(dataset), parsed.GetValue(split), parsed.GetValue(items), parsed.GetValue(conditions), parsed.GetValue(config), cancel);
             var data = parsed.GetValue(dataset) is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
             var options = new EvalOptions
             {
@@ -41,6 +47,30 @@ public static class EvalCommand
             return EvalHarness.RunAsync(options, cancel);
         });
         return command;
+    }
+
+    private static Task<int> Dump(ParseResult parsed, string output, string? dir, string? split, int? items, string? conditions, string? config, CancellationToken cancel)
+    {
+        if (dir is null || split is null) throw new UsageException("--dump-features needs --dataset DIR and --split train|val");
+        if (split is not ("train" or "val")) throw new UsageException($"--split {split}: the fusion is fitted on train or val only, never on '{split}'");
+        var data = AvDigitsDataset.Load(dir, split);
+        var chosen = data.Items.Where(i => i.Split == split).ToList();
+        if (chosen.Count < 3) throw new UsageException($"{dir} has {chosen.Count} items of split '{split}' (at least 3 needed)");
+        var n = items is { } k ? Math.Clamp(k, 3, chosen.Count) : chosen.Count;
+        // The fixed weights as eval tunes them: on the val split of the same folder.
+        var val = split == "val" ? data : AvDigitsDataset.Load(dir, "val");
+        using var models = FusionActors.Inference.ModelRegistry.FromDefaultCatalog();
+        var weights = FixedWeights.Tune(val.Items.Where(i => i.Split == "val").ToList(), models);
+        return FeatureDump.RunAsync(new FeatureDumpOptions
+        {
+            Items = chosen.Take(n).ToList(),
+            Source = $"{data.Directory} split {split}",
+            Output = output,
+            FixedWeights = weights.AsDictionary(),
+            Conditions = conditions is { } names ? OptionValues.List(names).Select(name => FeatureDump.Curriculum.FirstOrDefault(c => c.Name == name)
+                ?? throw new UsageException($"unknown curriculum condition '{name}'")).ToList() : FeatureDump.Curriculum,
+            Config = config,
+        }, cancel);
     }
 
     /// <summary>The command line as the report records it: the options that change what is measured or written, in a fixed order.</summary>

@@ -17,6 +17,9 @@ public enum FusionPolicyKind
     /// <summary>Only one modality counts.</summary>
     [TakesModality]
     Single,
+
+    /// <summary>Weights from a small learned head over per-modality features (the node's models/fusion.json).</summary>
+    Learned,
 }
 
 /// <summary>A <see cref="FusionPolicyKind"/> that names a modality: <c>name:MODALITY</c>.</summary>
@@ -33,6 +36,7 @@ public sealed record FusionPolicy(FusionPolicyKind Kind, string? Modality = null
     public static FusionPolicy Adaptive { get; } = new(FusionPolicyKind.Adaptive);
     public static FusionPolicy Fixed { get; } = new(FusionPolicyKind.Fixed);
     public static FusionPolicy Single(string modality) => new(FusionPolicyKind.Single, modality);
+    public static FusionPolicy Learned { get; } = new(FusionPolicyKind.Learned);
 
     /// <summary>The kind's name in text: "adaptive", "fixed", "single".</summary>
     public static string NameOf(FusionPolicyKind kind) => Find(kind) is { } k ? k.Name : kind.ToString().ToLowerInvariant();

@@ -15,4 +15,7 @@ public interface IEncoderProvider
 {
     /// <exception cref="UnknownModelException">no such model, or its input length differs from the stream's.</exception>
     ResolvedEncoder Resolve(StreamSpec stream, int classCount);
+
+    /// <summary>The node's fusion calibration and learned head (models/fusion.json beside the encoders' models.json).</summary>
+    FusionActors.Core.Fusion.FusionModels Fusion => FusionActors.Core.Fusion.FusionModels.None;
 }

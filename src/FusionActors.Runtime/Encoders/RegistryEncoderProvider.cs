@@ -14,6 +14,11 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderP
     public const string NoOpModel = "noop";
     private const int MaxCachedNoOps = 64;
     private readonly ConcurrentDictionary<(int, int), NoOpEncoder> _noops = new();
+    private readonly Lazy<FusionActors.Core.Fusion.FusionModels> _fusion = new(() =>
+        registry is null ? FusionActors.Core.Fusion.FusionModels.None : FusionActors.Runtime.Fusion.FusionModelsFile.LoadBeside(registry.Catalog.Path));
+
+    /// <summary>models/fusion.json beside the registry's models.json, read on first use (none without a registry or a file).</summary>
+    public FusionActors.Core.Fusion.FusionModels Fusion => _fusion.Value;
 
     public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
     {

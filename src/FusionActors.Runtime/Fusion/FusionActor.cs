@@ -31,10 +31,10 @@ public sealed class FusionActor : UntypedActor
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
 
-    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null)
+    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null)
     {
         _sessionId = spec.SessionId;
-        _engine = new FusionEngine(spec, embeddingSizes);
+        _engine = new FusionEngine(spec, embeddingSizes, models);
     }
 
     /// <summary>
@@ -98,8 +98,9 @@ public sealed class FusionActor : UntypedActor
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     /// <param name="embeddingSizes">Embedding length of each stream's encoder, by stream id (a stable fused-embedding layout).</param>
-    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null) =>
-        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes));
+    /// <param name="models">The node's fusion calibration and learned head.</param>
+    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null) =>
+        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models));
 
     private void OnWindow(FuseWindow msg)
     {

@@ -3,6 +3,7 @@ using Akka.Cluster.Sharding;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FusionActors.Core.Fusion;
 using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
@@ -103,6 +104,20 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
     /// </param>
+    /// <summary>Why this node cannot fuse with <paramref name="policy"/>: an unusable models/fusion.json, or no learned head; null when it can.</summary>
+    private string? FusionProblem(FusionPolicy policy)
+    {
+        FusionModels models;
+        try { models = _encoders.Fusion; }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+        {
+            Log.Error("Session {0}: the node's fusion models are unusable: {1}", _sessionId, e.Message);
+            return $"the node's models/fusion.json is unusable: {e.Message}";
+        }
+        return FusionEngine.CanRun(policy, models) ? null
+            : $"policy {policy} needs the node's learned head (models/fusion.json), which this node has not loaded";
+    }
+
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
         SessionAdmission? admission = null, TimeSources? time = null) =>
@@ -244,6 +259,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 if (p.Policy is null) Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), "a policy is required"));
                 else if (!WeightingPolicies.IsKnown(p.Policy))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"policy kind {p.Policy.Kind} is not one this node runs"));
+                else if (FusionProblem(p.Policy) is { } fusionProblem)
+                    Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), fusionProblem));
                 else if (WeightingPolicies.NamesUnknownModality(p.Policy, _spec!.Streams))
                     Sender.Tell(new CommandRejected(_sessionId, nameof(SetFusionPolicy), $"no stream has modality '{p.Policy.Modality}'"));
                 else _fusion.Forward(p);
@@ -392,6 +409,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         }
         var problems = SpecValidator.Problems(spec, _limits).ToList();
         if (problems.Count == 0 && open.Resume is { } r) problems.AddRange(ResumeProblems(spec, r));
+        if (problems.Count == 0 && FusionProblem(spec.Policy) is { } fusionProblem) problems.Add(fusionProblem);
         var resolved = new Dictionary<string, ResolvedEncoder>();
         if (problems.Count == 0)
             foreach (var stream in spec.Streams)
@@ -419,7 +437,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _clockOffsetUs = _time.Wall.NowUs - open.ClientNowUs;
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
-        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes), "fusion");
+        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion"); // loaded: FusionProblem passed
         _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall), "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {

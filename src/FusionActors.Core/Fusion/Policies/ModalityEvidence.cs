@@ -17,6 +17,7 @@ namespace FusionActors.Core.Fusion.Policies;
 /// <param name="Window">The window being decided.</param>
 /// <param name="Snapshots">Health of the session's streams, by stream id.</param>
 /// <param name="FixedWeights">The spec's static weights per modality.</param>
+/// <param name="Learned">The node's learned head, for the <c>learned</c> policy; null when the node has none.</param>
 public readonly ref struct ModalityEvidence(
     FusionPolicy Policy,
     string Modality,
@@ -27,7 +28,8 @@ public readonly ref struct ModalityEvidence(
     long NewestEvidenceUs,
     AlignedWindow Window,
     IReadOnlyDictionary<string, StreamSnapshot> Snapshots,
-    IReadOnlyDictionary<string, double> FixedWeights)
+    IReadOnlyDictionary<string, double> FixedWeights,
+    ILearnedWeighting? Learned = null)
 {
     public FusionPolicy Policy { get; } = Policy;
     public string Modality { get; } = Modality;
@@ -39,6 +41,7 @@ public readonly ref struct ModalityEvidence(
     public AlignedWindow Window { get; } = Window;
     public IReadOnlyDictionary<string, StreamSnapshot> Snapshots { get; } = Snapshots;
     public IReadOnlyDictionary<string, double> FixedWeights { get; } = FixedWeights;
+    public ILearnedWeighting? Learned { get; } = Learned;
 
     /// <summary>
     /// Mean over the modality's streams of the reliability each had when it produced its evidence (0 for a stream

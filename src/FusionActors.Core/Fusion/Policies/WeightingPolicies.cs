@@ -15,6 +15,7 @@ public static class WeightingPolicies
         new AdaptivePolicy(),
         new FixedPolicy(),
         new SinglePolicy(),
+        new LearnedPolicy(),
     ];
 
     private static readonly Dictionary<FusionPolicyKind, IWeightingPolicy> ByKind = All.ToDictionary(p => p.Kind);
@@ -31,7 +32,7 @@ public static class WeightingPolicies
     public static bool IsKnown(FusionPolicy policy) => ByKind.ContainsKey(policy.Kind);
 
     /// <summary>
-    /// Parses "adaptive", "fixed", "single:MODALITY" (case-insensitive, trimmed).
+    /// Parses "adaptive", "fixed", "single:MODALITY", "learned" (case-insensitive, trimmed).
     /// </summary>
     /// <exception cref="FormatException">Not the name of a policy this node runs.</exception>
     public static FusionPolicy Parse(string text)
@@ -53,7 +54,7 @@ public static class WeightingPolicies
         return true;
     }
 
-    /// <summary>How the policies are written, for help texts: "adaptive, fixed or single:MODALITY".</summary>
+    /// <summary>How the policies are written, for help texts: "adaptive, fixed, single:MODALITY or learned".</summary>
     public static string Usage => Forms("MODALITY");
 
     /// <summary>

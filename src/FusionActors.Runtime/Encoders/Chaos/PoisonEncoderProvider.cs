@@ -15,4 +15,6 @@ public sealed class PoisonEncoderProvider(IEncoderProvider inner, Func<StreamSpe
             ? resolved with { Encoder = new PoisonInputEncoder(resolved.Encoder, predicate) }
             : resolved;
     }
+
+    public FusionActors.Core.Fusion.FusionModels Fusion => inner.Fusion;
 }
