@@ -166,7 +166,8 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         if (_state.Opens > 0)
         {
             var (next, heldBelow) = _log.ResumePoint();
-            resume = new SessionResume(_log.CommittedThroughUs, next, _writerEpoch, _state.Capability, heldBelow.Count > 0 ? heldBelow : null);
+            resume = new SessionResume(_log.CommittedThroughUs, next, _writerEpoch, _state.Capability, heldBelow.Count > 0 ? heldBelow : null,
+                _state.DeliveredRevisions());
         }
         var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self, _nonce);
         _clusterClient.Tell(new ClusterClient.Send("/user/fusion-gateway", open, localAffinity: false));

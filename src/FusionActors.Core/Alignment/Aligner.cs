@@ -71,6 +71,31 @@ public sealed class Aligner
     /// </summary>
     public void ResumeAt(long atUs) => _windows.ResumeAt(atUs);
 
+    /// <summary>Windows a resumed session's client was given, at most: <see cref="ResumeRevisions"/> refuses more.</summary>
+    public const int MaxResumedRevisions = 1024;
+
+    /// <summary>The highest revision a resume may name: far above any window's real revisions, far from overflow.</summary>
+    public const int MaxResumedRevision = 1 << 20;
+
+    /// <summary>
+    /// Resumes the revision numbering of windows an earlier incarnation emitted (by start: the highest revision the
+    /// client delivered for it): this incarnation's revision r of such a window goes out as that + 1 + r, so a window
+    /// closed empty on the clock by a paused node and fused here with the replayed frames supersedes the result the
+    /// client already has instead of repeating its (window, revision). Windows not named keep their own numbering.
+    /// </summary>
+    public void ResumeRevisions(IReadOnlyDictionary<long, int> delivered)
+    {
+        ArgumentNullException.ThrowIfNull(delivered);
+        if (delivered.Count > MaxResumedRevisions)
+            throw new ArgumentException($"a resume names at most {MaxResumedRevisions} windows", nameof(delivered));
+        foreach (var (_, revision) in delivered)
+            if (revision is < 0 or > MaxResumedRevision)
+                throw new ArgumentException($"a resumed revision must be in [0, {MaxResumedRevision}]", nameof(delivered));
+        _revisionBase = delivered.Count == 0 ? null : new Dictionary<long, int>(delivered);
+    }
+
+    private Dictionary<long, int>? _revisionBase;
+
     public long LateCount => _state.LateCount;
 
     public long RevisionCount => _state.RevisionCount;
@@ -94,7 +119,7 @@ public sealed class Aligner
         if (!_state.Buffers.TryGetValue(e.StreamId, out var buffer))
             throw new ArgumentException($"evidence for unknown stream '{e.StreamId}'", nameof(e));
         _state.Saw(e);
-        return _windows.OnEvidence(e, buffer);
+        return Rebase(_windows.OnEvidence(e, buffer));
     }
 
     /// <summary>Recomputes the session watermark and closes every window it passed.</summary>
@@ -105,7 +130,21 @@ public sealed class Aligner
         var closed = _windows.Close(w);
         ExpireRetained(w);
         Prune(w);
-        return closed is null ? AlignmentOutput.None : new AlignmentOutput(closed, []);
+        return closed is null ? AlignmentOutput.None : Rebase(new AlignmentOutput(closed, []));
+    }
+
+    private AlignmentOutput Rebase(AlignmentOutput output)
+    {
+        if (_revisionBase is null || output.Windows.Count == 0) return output;
+        List<AlignedWindow>? rebased = null;
+        for (var i = 0; i < output.Windows.Count; i++)
+        {
+            var w = output.Windows[i];
+            if (!_revisionBase.TryGetValue(w.StartUs, out var delivered)) continue;
+            rebased ??= [.. output.Windows];
+            rebased[i] = w with { Revision = delivered + 1 + w.Revision };
+        }
+        return rebased is null ? output : new AlignmentOutput(rebased, output.Late);
     }
 
     private void ExpireRetained(long w)

@@ -8,6 +8,9 @@ namespace FusionActors.Core.Alignment.Windows;
 /// <summary>
 /// Tumbling and sliding windows, [origin + k·hop, origin + k·hop + length): a window closes when the watermark
 /// reaches its end − 1, empty ones too (so a silent session still reports), in order of start.
+/// A window closed while the watermark follows processing time (no stream live) is provisional: its evidence may
+/// still be on its way (a paused node, a cut link, a client that started late), so it stays open until the streams'
+/// own watermark passes it, and is emitted again with the next revision if evidence arrived for it meanwhile.
 /// </summary>
 public sealed class GridWindowAssigner : IWindowAssigner
 {
@@ -18,11 +21,20 @@ public sealed class GridWindowAssigner : IWindowAssigner
     /// </summary>
     public const int MaxWindowsPerStep = 10_000;
 
+    /// <summary>
+    /// Windows closed on processing time kept open for their evidence at most. Beyond, the oldest one is final
+    /// (counted in <see cref="ProvisionalGivenUp"/>): a session silent for an hour with a 10 ms hop keeps no more.
+    /// </summary>
+    public const int MaxProvisionalWindows = 4096;
+
     private readonly EvidenceBuffers _state;
     private readonly WindowGrid _grid;
     private readonly long _lengthUs;
     private readonly long _hopUs;
     private long _nextCloseStart;
+    // Windows closed on processing time, by start: the revision last emitted and whether evidence came since.
+    private readonly SortedDictionary<long, (int Revision, bool Changed)> _provisional = new();
+    private int _changed; // provisional windows with evidence not emitted yet
 
     public GridWindowAssigner(SessionSpec spec, EvidenceBuffers state)
     {
@@ -35,14 +47,30 @@ public sealed class GridWindowAssigner : IWindowAssigner
 
     public long SkippedCount { get; private set; }
 
+    /// <summary>Provisional windows made final over <see cref="MaxProvisionalWindows"/> before their evidence could come.</summary>
+    public long ProvisionalGivenUp { get; private set; }
+
+    /// <summary>Windows closed on processing time still open to their evidence.</summary>
+    public int ProvisionalCount => _provisional.Count;
+
     public long StepUs => _hopUs;
 
     /// <summary>
-    /// The start of the first window not closed yet (evidence before it lies only in closed windows); +infinity once a
-    /// finished session has closed every window.
+    /// The start of the first window not closed yet, or not final yet (closed on processing time, its evidence
+    /// possibly still to come): evidence before it lies only in windows that are final. +infinity once a finished
+    /// session has closed every window.
     /// </summary>
-    public long CommittedThroughUs =>
-        _state.Watermark.CurrentUs == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs ? EventTime.PlusInfinity : _nextCloseStart;
+    public long CommittedThroughUs
+    {
+        get
+        {
+            var through = _state.Watermark.CurrentUs == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs
+                ? EventTime.PlusInfinity
+                : _nextCloseStart;
+            if (_provisional.Count > 0) through = Math.Min(through, FirstProvisional());
+            return through;
+        }
+    }
 
     /// <summary>Windows that start before <paramref name="atUs"/> are not closed again: neither fused twice nor reported empty.</summary>
     public void ResumeAt(long atUs)
@@ -58,10 +86,16 @@ public sealed class GridWindowAssigner : IWindowAssigner
         var (first, last) = _grid.WindowsContaining(e.TimeUs);
         var live = false;
         List<long>? revise = null;
+        List<long>? reopened = null;
         for (var k = first; k <= last; k++)
         {
             var start = _grid.StartOf(k);
             if (start >= _nextCloseStart) live = true;
+            else if (_provisional.ContainsKey(start))
+            {
+                live = true;
+                (reopened ??= []).Add(start);
+            }
             else if (_state.Retained.ContainsKey(start))
             {
                 live = true;
@@ -70,6 +104,15 @@ public sealed class GridWindowAssigner : IWindowAssigner
         }
         if (!live) return _state.Late(e);
         if (!_state.Store(e, buffer)) return AlignmentOutput.None;
+        // A provisional window is emitted again once, when it becomes final (or the clock closes it again), not
+        // once per piece of evidence that arrives for it.
+        if (reopened is not null)
+            foreach (var start in reopened)
+            {
+                var p = _provisional[start];
+                if (!p.Changed) _changed++;
+                _provisional[start] = (p.Revision, true);
+            }
         if (revise is null) return AlignmentOutput.None;
         var windows = new List<AlignedWindow>(revise.Count);
         foreach (var start in revise)
@@ -84,6 +127,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
     public List<AlignedWindow>? Close(long w)
     {
         List<AlignedWindow>? closed = null;
+        var onClock = _state.Watermark.FollowsProcessingTime;
         while (EventTime.SaturatingAdd(_nextCloseStart, _lengthUs - 1) <= w)
         {
             // A finished session closes windows up to its last evidence, not to infinity.
@@ -92,16 +136,75 @@ public sealed class GridWindowAssigner : IWindowAssigner
             closed ??= new List<AlignedWindow>((int)Int128.Min(WindowsToClose(w), MaxWindowsPerStep));
             closed.Add(Build(_nextCloseStart, 0));
             _state.CountClosed();
-            if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
+            if (onClock) AddProvisional(_nextCloseStart);
+            else if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
         }
+        if (_provisional.Count > 0) Settle(onClock, ref closed);
         return closed;
+    }
+
+    /// <summary>
+    /// Provisional windows the streams' own watermark has passed become final, emitted with the next revision when
+    /// evidence came for them; while the watermark follows processing time again, those with new evidence are
+    /// emitted with it at once (the clock closes them again) and stay provisional.
+    /// </summary>
+    private void Settle(bool onClock, ref List<AlignedWindow>? closed)
+    {
+        if (onClock && _changed == 0) return;
+        var eventTime = _state.Watermark.EventTimeUs;
+        List<long>? final = null;
+        List<(long Start, int Revision)>? emitted = null;
+        foreach (var (start, (revision, changed)) in _provisional)
+        {
+            var passed = !onClock && EventTime.SaturatingAdd(start, _lengthUs - 1) <= eventTime;
+            if (!passed && !onClock) break; // in order of start: the ones after it are not passed either
+            if (passed) (final ??= []).Add(start);
+            if (!changed) continue;
+            (closed ??= []).Add(Build(start, revision + 1));
+            _state.CountRevision();
+            (emitted ??= []).Add((start, revision + 1));
+        }
+        if (emitted is not null)
+            foreach (var (start, revision) in emitted)
+            {
+                _provisional[start] = (revision, false);
+                _changed--;
+            }
+        if (final is null) return;
+        foreach (var start in final) MakeFinal(start);
+    }
+
+    private void AddProvisional(long start)
+    {
+        _provisional[start] = (0, false);
+        if (_provisional.Count <= MaxProvisionalWindows) return;
+        MakeFinal(FirstProvisional());
+        ProvisionalGivenUp++;
+    }
+
+    /// <summary>A provisional window is final: from now on it takes late evidence as any closed window does.</summary>
+    private void MakeFinal(long start)
+    {
+        var (revision, changed) = _provisional[start];
+        if (changed) _changed--;
+        _provisional.Remove(start);
+        if (_state.LatenessUs > 0) _state.Retained[start] = revision;
+    }
+
+    private long FirstProvisional()
+    {
+        foreach (var start in _provisional.Keys) return start;
+        return EventTime.PlusInfinity;
     }
 
     public long LastTimeOf(long key) => key + _lengthUs - 1;
 
-    public long KeepFrom(long watermarkUs) =>
-        _state.Retained.Count > 0 ? Math.Min(_state.Retained.Keys.First(), _nextCloseStart) : _nextCloseStart;
+    public long KeepFrom(long watermarkUs)
+    {
+        var from = _state.Retained.Count > 0 ? Math.Min(_state.Retained.Keys.First(), _nextCloseStart) : _nextCloseStart;
+        return _provisional.Count > 0 ? Math.Min(from, FirstProvisional()) : from;
+    }
 
     /// <summary>How many grid windows closing up to <paramref name="w"/> would take from here (wide arithmetic: no overflow).</summary>
     private Int128 WindowsToClose(long w)
