@@ -40,6 +40,9 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     private readonly string _nonce = Secrets.New();
     private long _writerEpoch;
     private string? _seal;
+    // Connections in a row lost soon after they opened: the next reopen backs off (FusionClientOptions.ReopenDelay).
+    private int _quickLosses;
+    private long _openedTicks;
 
     public SessionLink(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
         TaskCompletionSource<SessionOpened> firstOpen)
@@ -90,7 +93,12 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         switch (message)
         {
             case SessionOpened o: OnOpened(o); break;
-            case RetryOpen: if (!_connected && !_closing) SendOpen(); break;
+            case RetryOpen:
+                if (_connected || _closing) break;
+                SendOpen();
+                // After a back-off (a single timer), unanswered opens are retried periodically again.
+                if (!Timers.IsTimerActive("open")) Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
+                break;
             case FusedResult r: _state.OnResult(r); break;
             case FramesCommitted c:
                 _state.FramesCommittedMessages++;
@@ -182,6 +190,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         _epoch++;
         _connected = true;
         _lastHeardTicks = Environment.TickCount64;
+        _openedTicks = _lastHeardTicks;
         _state.Opens++;
         if (_session is not null) Context.Unwatch(_session);
         _session = opened.Frames;
@@ -232,7 +241,27 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             _state.Complete();
             return;
         }
-        _logger.Warning("Session {0}: connection lost ({1}); reopening with {2} uncommitted entries", _spec.SessionId, why, _log.Count);
+        // The incarnation this link watched is gone or cut off: stop watching it. A watch left on it would let the
+        // remote watcher declare its address unreachable later, which ends the watches of whatever runs at that
+        // address by then (a node restarted on the same port) and gates the association to it.
+        if (_session is not null)
+        {
+            Context.Unwatch(_session);
+            _session = null;
+        }
+        // Lost again soon after it opened (the node is still starting, its address is gated, the session keeps
+        // stopping): back off, with jitter, instead of reopening in a tight loop.
+        var lived = Environment.TickCount64 - _openedTicks;
+        _quickLosses = lived < 2 * _options.FailureDetectionPause.TotalMilliseconds ? _quickLosses + 1 : 0;
+        var delay = _options.ReopenDelay(_quickLosses, Random.Shared.NextDouble());
+        _state.ReopenBackoffs += delay > TimeSpan.Zero ? 1 : 0;
+        _logger.Warning("Session {0}: connection lost ({1}) after {2:0.0} s; reopening {3}with {4} uncommitted entries", _spec.SessionId, why,
+            lived / 1000.0, delay > TimeSpan.Zero ? $"in {delay.TotalSeconds:0.00} s " : "", _log.Count);
+        if (delay > TimeSpan.Zero)
+        {
+            Timers.StartSingleTimer("open", RetryOpen.Instance, delay);
+            return;
+        }
         SendOpen();
         Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
     }

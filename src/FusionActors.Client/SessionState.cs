@@ -47,6 +47,9 @@ internal sealed class SessionState
 
     public long FramesCommittedMessages { get; set; }
 
+    /// <summary>Reopens that waited out a back-off because the connection before was lost soon after it opened.</summary>
+    public int ReopenBackoffs { get; set; }
+
     public string? Node { get; set; }
 
     /// <summary>The session capability of this writer (<see cref="SessionOpened.Capability"/>): what its later operations carry.</summary>
@@ -156,7 +159,7 @@ internal sealed class SessionState
         lock (_gate)
             return new SessionStats(log.FramesAppended, log.FramesCommitted, log.Count, log.EntriesReplayed, _committedUs,
                 _resultCount, _duplicates, Interlocked.Read(ref _dropped), new Dictionary<RejectReason, long>(_rejected), Opens, Disconnects,
-                [.. _resumes], Node, Interlocked.Read(ref Forged));
+                [.. _resumes], Node, Interlocked.Read(ref Forged), ReopenBackoffs);
     }
 }
 
@@ -179,4 +182,5 @@ public sealed record SessionStats(
     long Disconnects,
     IReadOnlyList<ResumeRecord> Resumes,
     string? Node,
-    long ForgedDropped = 0);
+    long ForgedDropped = 0,
+    int ReopenBackoffs = 0);
