@@ -35,6 +35,7 @@ public static class FusionHostingExtensions
                 Roles = options.Roles.ToArray(),
                 SeedNodes = options.Seeds.Count > 0 ? options.Seeds.ToArray() : null,
             });
+        builder.AddStartup((system, _) => system.ActorOf(QuarantineGuard.Props(), QuarantineGuard.Name));
         if (options.Seeds.Count == 0)
             builder.AddStartup((system, _) =>
             {
