@@ -4,6 +4,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FusionActors.Core.Alignment;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
@@ -175,7 +176,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         {
             var (next, heldBelow) = _log.ResumePoint();
             resume = new SessionResume(_log.CommittedThroughUs, next, _writerEpoch, _state.Capability, heldBelow.Count > 0 ? heldBelow : null,
-                _state.DeliveredRevisions());
+                _state.DeliveredRevisions(), Math.Min(_state.Opens, Aligner.MaxResumedGeneration));
         }
         var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self, _nonce);
         _clusterClient.Tell(new ClusterClient.Send("/user/fusion-gateway", open, localAffinity: false));

@@ -134,6 +134,23 @@ public class ClockClosedWindowSpec
     }
 
     [Fact]
+    public void A_later_incarnation_numbers_above_any_earlier_one_even_above_results_delivered_after_its_resume_point()
+    {
+        // The client resumed after one open (generation 1) and named window 3 s at revision 9000; meanwhile the earlier
+        // incarnation, woken from a pause, delivered window 2 s as revision 0 after the client took its resume point.
+        var a = new Aligner(AudioVideo());
+        a.ResumeAt(2 * Sec);
+        a.ResumeRevisions(new Dictionary<long, int> { [3 * Sec] = 9000 }, generation: 1);
+        a.OnEvidence(Ev("audio", 2 * Sec + 10));
+        var ws = a.AdvanceAll(4 * Sec - 1).Windows;
+        Assert.Equal(new[] { (2 * Sec, Aligner.RevisionsPerGeneration), (3 * Sec, 9001) }, ws.Select(w => (w.StartUs, w.Revision)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.ResumeRevisions(null, -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.ResumeRevisions(null, Aligner.MaxResumedGeneration + 1));
+        a.ResumeRevisions(new Dictionary<long, int> { [0] = Aligner.MaxResumedRevision }, Aligner.MaxResumedGeneration);
+        Assert.True((long)Aligner.MaxResumedGeneration * Aligner.RevisionsPerGeneration + Aligner.MaxResumedRevision + 1_000_000 < int.MaxValue);
+    }
+
+    [Fact]
     public void A_resume_naming_too_many_windows_or_a_revision_out_of_range_is_refused()
     {
         var a = new Aligner(AudioVideo());

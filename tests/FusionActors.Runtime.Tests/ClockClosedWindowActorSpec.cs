@@ -67,6 +67,14 @@ public sealed class ClockClosedWindowActorSpec() : TestKit(LocalConfig)
             var refused = ExpectMsg<CommandRejected>(Wait);
             Assert.Contains(reason, refused.Reason);
         }
+        foreach (var generation in new[] { -1, int.MaxValue })
+        {
+            var id = $"r-generation{generation}";
+            var session = Sys.ActorOf(SessionProps(id));
+            var resume = new SessionResume(0, new Dictionary<string, long> { [Audio] = 0, [Camera] = 0 }, Generation: generation);
+            session.Tell(new OpenSession(Spec(id), 0, Resume: resume), TestActor);
+            Assert.Contains("resume generation is outside", ExpectMsg<CommandRejected>(Wait).Reason);
+        }
     }
 
     [Fact]
@@ -74,7 +82,7 @@ public sealed class ClockClosedWindowActorSpec() : TestKit(LocalConfig)
     {
         var session = Sys.ActorOf(SessionProps("r-above"));
         var resume = new SessionResume(0, new Dictionary<string, long> { [Audio] = 0, [Camera] = 0 },
-            DeliveredRevisions: new Dictionary<long, int> { [0] = 0, [Sec] = 3 });
+            DeliveredRevisions: new Dictionary<long, int> { [0] = 0, [Sec] = 5000 }, Generation: 1);
         session.Tell(new OpenSession(Spec("r-above"), 0, Resume: resume), TestActor);
         ExpectMsg<SessionOpened>(Wait);
         var subscriber = CreateTestProbe();
@@ -86,7 +94,8 @@ public sealed class ClockClosedWindowActorSpec() : TestKit(LocalConfig)
             foreach (var f in CameraFrames("r-above", w, Sample[w], w * 10)) session.Tell(f, TestActor);
         }
         var results = Enumerable.Range(0, 2).Select(_ => subscriber.FishForMessage<FusedResult>(_ => true, Wait)).ToList();
-        Assert.Equal(new[] { (0L, 1), (Sec, 4) }, results.Select(r => (r.WindowStartUs, r.Revision)));
+        // Above everything an earlier incarnation gave the client: its generation's floor, or what it named.
+        Assert.Equal(new[] { (0L, 4096), (Sec, 5001) }, results.Select(r => (r.WindowStartUs, r.Revision)));
         Assert.All(results, r => Assert.Equal(FusedStatus.Fused, r.Status));
     }
 
@@ -94,12 +103,13 @@ public sealed class ClockClosedWindowActorSpec() : TestKit(LocalConfig)
     public void The_delivered_revisions_of_a_resume_survive_the_wire()
     {
         var resume = new SessionResume(7, new Dictionary<string, long> { [Audio] = 3 }, 2, "cap",
-            DeliveredRevisions: new Dictionary<long, int> { [-5] = 0, [long.MaxValue - 1] = 9 });
+            DeliveredRevisions: new Dictionary<long, int> { [-5] = 0, [long.MaxValue - 1] = 9 }, Generation: 7);
         var open = new OpenSession(Spec("r-wire"), 1, Resume: resume);
         var serializer = Sys.Serialization.FindSerializerFor(open);
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, open);
         var back = (OpenSession)Sys.Serialization.Deserialize(serializer.ToBinary(open), serializer.Identifier, manifest);
         Assert.Equal(resume.DeliveredRevisions, back.Resume!.DeliveredRevisions);
+        Assert.Equal(7, back.Resume.Generation);
     }
 
     private static FusionActor.FuseWindow ExpectWindow(Akka.TestKit.TestProbe fusion, long startUs, int revision) =>

@@ -422,7 +422,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
         _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes), "fusion");
         _alignment = Context.ActorOf(
-            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions), "alignment");
+            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0),
+            "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
@@ -455,6 +456,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             else if (delivered.Values.Any(r => r is < 0 or > Aligner.MaxResumedRevision))
                 yield return $"a resume names a delivered revision outside [0, {Aligner.MaxResumedRevision}]";
         }
+        if (resume.Generation is < 0 or > Aligner.MaxResumedGeneration) yield return $"a resume generation is outside [0, {Aligner.MaxResumedGeneration}]";
         if (resume.HeldBelow is null) yield break;
         foreach (var (stream, seqs) in resume.HeldBelow)
             if (spec.FindStream(stream) is not { } s) yield return $"a resume holds seqs of stream '{(stream.Length > 64 ? stream[..64] : stream)}', which the session does not have";

@@ -34,5 +34,9 @@ public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Tok
 /// incarnation numbers its results of those windows above it, so that they supersede what the client has (a window an
 /// earlier incarnation closed empty on the clock, fused now with the replayed frames) instead of repeating its key.
 /// </param>
+/// <param name="Generation">
+/// How many times the client has opened the session before: the new incarnation numbers its revisions from a floor this
+/// sets, above anything an earlier incarnation delivered, even after the client took its resume point.
+/// </param>
 public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, long> NextSeq, long Epoch = 0, string? Credential = null,
-    Dictionary<string, long[]>? HeldBelow = null, Dictionary<long, int>? DeliveredRevisions = null) : ProtocolMessage;
+    Dictionary<string, long[]>? HeldBelow = null, Dictionary<long, int>? DeliveredRevisions = null, int Generation = 0) : ProtocolMessage;
