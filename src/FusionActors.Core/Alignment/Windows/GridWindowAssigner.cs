@@ -33,7 +33,8 @@ public sealed class GridWindowAssigner : IWindowAssigner
     private readonly long _hopUs;
     private long _nextCloseStart;
     // Windows closed on processing time, by start: the revision last emitted and whether evidence came since.
-    private readonly SortedDictionary<long, (int Revision, bool Changed)> _provisional = new();
+    // Made on the first window closed on the clock: a session that never idles does not carry it.
+    private SortedDictionary<long, (int Revision, bool Changed)>? _provisionalWindows;
     private int _changed; // provisional windows with evidence not emitted yet
 
     public GridWindowAssigner(SessionSpec spec, EvidenceBuffers state)
@@ -51,7 +52,9 @@ public sealed class GridWindowAssigner : IWindowAssigner
     public long ProvisionalGivenUp { get; private set; }
 
     /// <summary>Windows closed on processing time still open to their evidence.</summary>
-    public int ProvisionalCount => _provisional.Count;
+    public int ProvisionalCount => _provisionalWindows?.Count ?? 0;
+
+    private SortedDictionary<long, (int Revision, bool Changed)> Provisional => _provisionalWindows ??= new();
 
     public long StepUs => _hopUs;
 
@@ -67,7 +70,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
             var through = _state.Watermark.CurrentUs == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs
                 ? EventTime.PlusInfinity
                 : _nextCloseStart;
-            if (_provisional.Count > 0) through = Math.Min(through, FirstProvisional());
+            if (ProvisionalCount > 0) through = Math.Min(through, FirstProvisional());
             return through;
         }
     }
@@ -91,7 +94,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
         {
             var start = _grid.StartOf(k);
             if (start >= _nextCloseStart) live = true;
-            else if (_provisional.ContainsKey(start))
+            else if (ProvisionalCount > 0 && Provisional.ContainsKey(start))
             {
                 live = true;
                 (reopened ??= []).Add(start);
@@ -109,9 +112,9 @@ public sealed class GridWindowAssigner : IWindowAssigner
         if (reopened is not null)
             foreach (var start in reopened)
             {
-                var p = _provisional[start];
+                var p = Provisional[start];
                 if (!p.Changed) _changed++;
-                _provisional[start] = (p.Revision, true);
+                Provisional[start] = (p.Revision, true);
             }
         if (revise is null) return AlignmentOutput.None;
         var windows = new List<AlignedWindow>(revise.Count);
@@ -140,7 +143,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
             else if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
         }
-        if (_provisional.Count > 0) Settle(onClock, ref closed);
+        if (ProvisionalCount > 0) Settle(onClock, ref closed);
         return closed;
     }
 
@@ -155,7 +158,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
         var eventTime = _state.Watermark.EventTimeUs;
         List<long>? final = null;
         List<(long Start, int Revision)>? emitted = null;
-        foreach (var (start, (revision, changed)) in _provisional)
+        foreach (var (start, (revision, changed)) in Provisional)
         {
             var passed = !onClock && EventTime.SaturatingAdd(start, _lengthUs - 1) <= eventTime;
             if (!passed && !onClock) break; // in order of start: the ones after it are not passed either
@@ -168,7 +171,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
         if (emitted is not null)
             foreach (var (start, revision) in emitted)
             {
-                _provisional[start] = (revision, false);
+                Provisional[start] = (revision, false);
                 _changed--;
             }
         if (final is null) return;
@@ -177,8 +180,8 @@ public sealed class GridWindowAssigner : IWindowAssigner
 
     private void AddProvisional(long start)
     {
-        _provisional[start] = (0, false);
-        if (_provisional.Count <= MaxProvisionalWindows) return;
+        Provisional[start] = (0, false);
+        if (Provisional.Count <= MaxProvisionalWindows) return;
         MakeFinal(FirstProvisional());
         ProvisionalGivenUp++;
     }
@@ -186,15 +189,15 @@ public sealed class GridWindowAssigner : IWindowAssigner
     /// <summary>A provisional window is final: from now on it takes late evidence as any closed window does.</summary>
     private void MakeFinal(long start)
     {
-        var (revision, changed) = _provisional[start];
+        var (revision, changed) = Provisional[start];
         if (changed) _changed--;
-        _provisional.Remove(start);
+        Provisional.Remove(start);
         if (_state.LatenessUs > 0) _state.Retained[start] = revision;
     }
 
     private long FirstProvisional()
     {
-        foreach (var start in _provisional.Keys) return start;
+        foreach (var start in Provisional.Keys) return start;
         return EventTime.PlusInfinity;
     }
 
@@ -203,7 +206,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
     public long KeepFrom(long watermarkUs)
     {
         var from = _state.Retained.Count > 0 ? Math.Min(_state.Retained.Keys.First(), _nextCloseStart) : _nextCloseStart;
-        return _provisional.Count > 0 ? Math.Min(from, FirstProvisional()) : from;
+        return ProvisionalCount > 0 ? Math.Min(from, FirstProvisional()) : from;
     }
 
     /// <summary>How many grid windows closing up to <paramref name="w"/> would take from here (wide arithmetic: no overflow).</summary>
