@@ -12,6 +12,16 @@ public sealed class SoakCollection
 }
 
 /// <summary>
+/// Node and sensor processes that pause, kill and restart each other on a timing that matters: each of these specs
+/// runs alone, after the specs that run in parallel.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class NodeProcessCollection
+{
+    public const string Name = "node processes, one spec at a time";
+}
+
+/// <summary>
 /// Two minutes of the chaos soak (105 s of pushing and the drain after it): three node processes behind loopback proxies, eight push processes and the in-process
 /// probe, with kills of a session's node, SIGSTOP pauses and a 10 s partition on a seeded schedule.
 /// </summary>

@@ -13,6 +13,7 @@ namespace FusionActors.Cluster.Tests;
 /// A node SIGKILLed and started again at the same address (same port, a new actor system): a client whose session
 /// lived there resumes on the new incarnation once, not in a storm of reopens, and loses no frame.
 /// </summary>
+[Collection(NodeProcessCollection.Name)]
 public sealed class NodeRestartSpec(ITestOutputHelper output)
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace FusionActors.Cluster.Tests;
 /// A sensor process frozen for 20 s (SIGSTOP: a suspended laptop, a long GC pause, a debugger) and then let go: its
 /// session resumes within 30 s of SIGCONT and every frame it pushed is committed, its windows fused.
 /// </summary>
+[Collection(NodeProcessCollection.Name)]
 public sealed partial class PausedClientSpec(ITestOutputHelper output)
 {
     [GeneratedRegex(@"^\[\s*(\d+)s\] pushed (\d+), committed (\d+)")]

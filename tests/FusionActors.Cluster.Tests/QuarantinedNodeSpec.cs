@@ -9,6 +9,7 @@ namespace FusionActors.Cluster.Tests;
 /// A node of three frozen (SIGSTOP) long enough that the other two down and remove it, and quarantine it, wakes to
 /// find no way back: it exits non-zero instead of running on as a cluster of its own with the sessions it had.
 /// </summary>
+[Collection(NodeProcessCollection.Name)]
 public sealed class QuarantinedNodeSpec(ITestOutputHelper output)
 {
     [Fact]

@@ -9,6 +9,7 @@ namespace FusionActors.Cluster.Tests;
 /// The first seed node SIGKILLed and started again at once with the same command line (every node lists all seeds,
 /// itself first for the first node) joins the cluster the others still run instead of forming one of its own.
 /// </summary>
+[Collection(NodeProcessCollection.Name)]
 public sealed class RestartedSeedSpec(ITestOutputHelper output)
 {
     [Fact]
