@@ -44,6 +44,9 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     // Connections in a row lost soon after they opened: the next reopen backs off (FusionClientOptions.ReopenDelay).
     private int _quickLosses;
     private long _openedTicks;
+    // The current frame stream: its input, and whether anything ever went out of it into the session's sink.
+    private Channel<IWithSessionId>? _channel;
+    private FlowMark? _flow;
 
     public SessionLink(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
         TaskCompletionSource<SessionOpened> firstOpen)
@@ -140,6 +143,11 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                 // watch to decide would quarantine the node's address for good if it were only slow.
                 var silent = Environment.TickCount64 - _lastHeardTicks;
                 if (_connected && silent > _options.FailureDetectionPause.TotalMilliseconds) Lost($"no word from the session for {silent} ms");
+                else if (_connected && FrameStreamNeverStarted() is { } waited)
+                    // The session answers (its pings come over the node's own connection to this client) but the sink it
+                    // handed out never asked for a frame: this client's way to that node is broken. A session's sink asks
+                    // at once, whatever its load, so this is not back-pressure.
+                    Lost($"the frame stream never started: no demand from the session's sink in {waited} ms with frames waiting");
                 break;
             default: Unhandled(message); break;
         }
@@ -201,9 +209,17 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         var channel = Channel.CreateUnbounded<IWithSessionId>(new UnboundedChannelOptions { SingleReader = true });
         var sessionId = _spec.SessionId;
         var epoch = _epoch;
+        var flow = new FlowMark();
+        _channel = channel;
+        _flow = flow;
         var done = ChannelSource.FromReader(channel.Reader)
             .GroupedWithin(_options.MaxBatch, _options.BatchDelay)
             .SelectMany(group => Batches(sessionId, group, _options.MaxBatchBytes))
+            .Select(m =>
+            {
+                flow.Moved = true; // pulled by the sink: the session asked for it
+                return m;
+            })
             .WatchTermination((_, t) => t)
             .To(opened.FrameSink.Sink)
             .Run(_materializer!);
@@ -298,6 +314,27 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             yield return m;
         }
         if (frames is not null) yield return new FrameBatch(sessionId, frames.ToArray());
+    }
+
+    /// <summary>
+    /// Milliseconds since the current connection opened when its frame stream has frames waiting but never got demand
+    /// from the session's sink for longer than <see cref="FirstDemandTimeoutMs"/>; null otherwise.
+    /// </summary>
+    private long? FrameStreamNeverStarted()
+    {
+        if (_flow is not { Moved: false } || _channel is not { } channel) return null;
+        var waited = Environment.TickCount64 - _openedTicks;
+        if (waited <= FirstDemandTimeoutMs) return null;
+        return channel.Reader.CanCount && channel.Reader.Count > 0 ? waited : null;
+    }
+
+    private long FirstDemandTimeoutMs => Math.Max(10_000, 3 * (long)_options.FailureDetectionPause.TotalMilliseconds);
+
+    private sealed class FlowMark
+    {
+        private volatile bool _moved;
+
+        public bool Moved { get => _moved; set => _moved = value; }
     }
 
     internal sealed record LinkEnded(int Epoch, Exception? Cause);
