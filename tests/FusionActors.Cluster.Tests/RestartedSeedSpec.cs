@@ -40,6 +40,8 @@ public sealed class RestartedSeedSpec(ITestOutputHelper output)
             output.WriteLine($"restarted seed: {(log.Contains("JOINING itself") ? "formed a cluster of its own" : "joined")}; logs in {logs}");
             Assert.DoesNotContain("JOINING itself", log);
             Assert.Contains("Welcome from", log);
+            // It asked the others first, found their cluster running and only joined it (SeedJoin).
+            Assert.Contains("joining it, not forming one", log);
             Assert.False(again.Exited);
         }
         finally
