@@ -31,14 +31,15 @@ case "$task" in
     # then used alone by samples/client-package against a node on loopback.
     bash tools/pack/check-client-package.sh ;;
   cluster-up)
-    # Three nodes on loopback (remoting 4053-4055, consoles 9111-9113), the first its own seed; logs and
-    # pids in artifacts/cluster. The non-Docker twin of docker/compose.yaml.
+    # Three nodes on loopback (remoting 4053-4055, consoles 9111-9113), each listing all three as seeds (the
+    # first forms the cluster; any of them restarted with its command line joins the others); logs and pids in
+    # artifacts/cluster. The non-Docker twin of docker/compose.yaml.
     dotnet build src/FusionActors.Host -c Release -v q
     mkdir -p artifacts/cluster
     for i in 1 2 3; do
       port=$((4052 + i))
       FUSION_CONSOLE_PORT=$((9110 + i)) nohup dotnet src/FusionActors.Host/bin/Release/net10.0/FusionActors.Host.dll \
-        node --config config/node.hocon --port "$port" --seeds 127.0.0.1:4053 > "artifacts/cluster/node$i.log" 2>&1 &
+        node --config config/node.hocon --port "$port" --seeds 127.0.0.1:4053,127.0.0.1:4054,127.0.0.1:4055 > "artifacts/cluster/node$i.log" 2>&1 &
       echo $! > "artifacts/cluster/node$i.pid"
       echo "node$i: akka.tcp://fusion@127.0.0.1:$port, console 127.0.0.1:$((9110 + i)), log artifacts/cluster/node$i.log"
     done ;;

@@ -140,7 +140,7 @@ public sealed class FusionClient : IAsyncDisposable
     {
         var pause = $"{Math.Max(1, (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
         var interval = $"{Math.Max(100, (int)o.FailureDetectionPause.TotalMilliseconds / 3)}ms";
-        var watchPause = $"{Math.Max(10_000, 3 * (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
+        var watchPause = $"{Math.Max(60_000, 3 * (int)o.FailureDetectionPause.TotalMilliseconds)}ms";
         // The certificate and the validator come with the DotNettySslSetup (SslSetup), which takes precedence over HOCON.
         var tls = o.Tls is null ? "" : "akka.remote.dot-netty.tcp.enable-ssl = true";
         var hocon = $$"""
@@ -157,7 +157,8 @@ public sealed class FusionClient : IAsyncDisposable
                   maximum-frame-size = 4 MiB
                 }
                 # Remote DeathWatch quarantines an address it gives up on, for good. The client notices a dead
-                # session sooner by its silence (FailureDetectionPause, no quarantine); this is the backstop.
+                # session sooner by its silence (FailureDetectionPause, no quarantine) and unwatches it then; this
+                # is the backstop, long enough that a client frozen for up to a minute still reaches its nodes.
                 watch-failure-detector {
                   heartbeat-interval = 1s
                   acceptable-heartbeat-pause = {{watchPause}}

@@ -53,6 +53,28 @@ public sealed record FusionClientOptions
     /// </summary>
     public TimeSpan FailureDetectionPause { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// A session lost again soon after it was reopened (within twice <see cref="FailureDetectionPause"/>) is reopened
+    /// after a back-off: from this, doubling with each quick loss in a row, with up to 20 % jitter, to
+    /// <see cref="ReopenBackoffMax"/>. The first reopen after a connection that held is at once. Default 250 ms.
+    /// </summary>
+    public TimeSpan ReopenBackoffMin { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest back-off between reopens (before jitter). Default 5 s.</summary>
+    public TimeSpan ReopenBackoffMax { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the reopen after <paramref name="quickLosses"/> connections in a row lost soon after they opened
+    /// waits, given a uniform <paramref name="u"/> in [0, 1): none after a connection that held (0), else
+    /// <see cref="ReopenBackoffMin"/> · 2^(n − 1), at most <see cref="ReopenBackoffMax"/>, stretched by up to 20 %.
+    /// </summary>
+    public TimeSpan ReopenDelay(int quickLosses, double u)
+    {
+        if (quickLosses <= 0) return TimeSpan.Zero;
+        var ms = ReopenBackoffMin.TotalMilliseconds * Math.Pow(2, Math.Min(quickLosses - 1, 30));
+        return TimeSpan.FromMilliseconds(Math.Min(ms, ReopenBackoffMax.TotalMilliseconds) * (1 + 0.2 * Math.Clamp(u, 0, 1)));
+    }
+
     /// <summary>Fused results buffered for a reader that falls behind; beyond, the oldest are dropped (counted). Default 10000.</summary>
     public int ResultBuffer { get; init; } = 10_000;
 }

@@ -4,6 +4,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
+using FusionActors.Core.Alignment;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
@@ -40,6 +41,12 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     private readonly string _nonce = Secrets.New();
     private long _writerEpoch;
     private string? _seal;
+    // Connections in a row lost soon after they opened: the next reopen backs off (FusionClientOptions.ReopenDelay).
+    private int _quickLosses;
+    private long _openedTicks;
+    // The current frame stream: its input, and whether anything ever went out of it into the session's sink.
+    private Channel<IWithSessionId>? _channel;
+    private FlowMark? _flow;
 
     public SessionLink(SessionSpec spec, FusionClientOptions options, IActorRef clusterClient, ReplayLog log, SessionState state,
         TaskCompletionSource<SessionOpened> firstOpen)
@@ -90,7 +97,12 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         switch (message)
         {
             case SessionOpened o: OnOpened(o); break;
-            case RetryOpen: if (!_connected && !_closing) SendOpen(); break;
+            case RetryOpen:
+                if (_connected || _closing) break;
+                SendOpen();
+                // After a back-off (a single timer), unanswered opens are retried periodically again.
+                if (!Timers.IsTimerActive("open")) Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
+                break;
             case FusedResult r: _state.OnResult(r); break;
             case FramesCommitted c:
                 _state.FramesCommittedMessages++;
@@ -131,6 +143,11 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                 // watch to decide would quarantine the node's address for good if it were only slow.
                 var silent = Environment.TickCount64 - _lastHeardTicks;
                 if (_connected && silent > _options.FailureDetectionPause.TotalMilliseconds) Lost($"no word from the session for {silent} ms");
+                else if (_connected && FrameStreamNeverStarted() is { } waited)
+                    // The session answers (its pings come over the node's own connection to this client) but the sink it
+                    // handed out never asked for a frame: this client's way to that node is broken. A session's sink asks
+                    // at once, whatever its load, so this is not back-pressure.
+                    Lost($"the frame stream never started: no demand from the session's sink in {waited} ms with frames waiting");
                 break;
             default: Unhandled(message); break;
         }
@@ -166,7 +183,8 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         if (_state.Opens > 0)
         {
             var (next, heldBelow) = _log.ResumePoint();
-            resume = new SessionResume(_log.CommittedThroughUs, next, _writerEpoch, _state.Capability, heldBelow.Count > 0 ? heldBelow : null);
+            resume = new SessionResume(_log.CommittedThroughUs, next, _writerEpoch, _state.Capability, heldBelow.Count > 0 ? heldBelow : null,
+                _state.DeliveredRevisions(), Math.Min(_state.Opens, Aligner.MaxResumedGeneration));
         }
         var open = new OpenSession(_spec, _state.NowUs(), _options.Token, resume, Self, _nonce);
         _clusterClient.Tell(new ClusterClient.Send("/user/fusion-gateway", open, localAffinity: false));
@@ -181,6 +199,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         _epoch++;
         _connected = true;
         _lastHeardTicks = Environment.TickCount64;
+        _openedTicks = _lastHeardTicks;
         _state.Opens++;
         if (_session is not null) Context.Unwatch(_session);
         _session = opened.Frames;
@@ -190,9 +209,17 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         var channel = Channel.CreateUnbounded<IWithSessionId>(new UnboundedChannelOptions { SingleReader = true });
         var sessionId = _spec.SessionId;
         var epoch = _epoch;
+        var flow = new FlowMark();
+        _channel = channel;
+        _flow = flow;
         var done = ChannelSource.FromReader(channel.Reader)
             .GroupedWithin(_options.MaxBatch, _options.BatchDelay)
             .SelectMany(group => Batches(sessionId, group, _options.MaxBatchBytes))
+            .Select(m =>
+            {
+                flow.Moved = true; // pulled by the sink: the session asked for it
+                return m;
+            })
             .WatchTermination((_, t) => t)
             .To(opened.FrameSink.Sink)
             .Run(_materializer!);
@@ -231,7 +258,27 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             _state.Complete();
             return;
         }
-        _logger.Warning("Session {0}: connection lost ({1}); reopening with {2} uncommitted entries", _spec.SessionId, why, _log.Count);
+        // The incarnation this link watched is gone or cut off: stop watching it. A watch left on it would let the
+        // remote watcher declare its address unreachable later, which ends the watches of whatever runs at that
+        // address by then (a node restarted on the same port) and gates the association to it.
+        if (_session is not null)
+        {
+            Context.Unwatch(_session);
+            _session = null;
+        }
+        // Lost again soon after it opened (the node is still starting, its address is gated, the session keeps
+        // stopping): back off, with jitter, instead of reopening in a tight loop.
+        var lived = Environment.TickCount64 - _openedTicks;
+        _quickLosses = lived < 2 * _options.FailureDetectionPause.TotalMilliseconds ? _quickLosses + 1 : 0;
+        var delay = _options.ReopenDelay(_quickLosses, Random.Shared.NextDouble());
+        _state.ReopenBackoffs += delay > TimeSpan.Zero ? 1 : 0;
+        _logger.Warning("Session {0}: connection lost ({1}) after {2:0.0} s; reopening {3}with {4} uncommitted entries", _spec.SessionId, why,
+            lived / 1000.0, delay > TimeSpan.Zero ? $"in {delay.TotalSeconds:0.00} s " : "", _log.Count);
+        if (delay > TimeSpan.Zero)
+        {
+            Timers.StartSingleTimer("open", RetryOpen.Instance, delay);
+            return;
+        }
         SendOpen();
         Timers.StartPeriodicTimer("open", RetryOpen.Instance, _options.RetryInterval);
     }
@@ -267,6 +314,27 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             yield return m;
         }
         if (frames is not null) yield return new FrameBatch(sessionId, frames.ToArray());
+    }
+
+    /// <summary>
+    /// Milliseconds since the current connection opened when its frame stream has frames waiting but never got demand
+    /// from the session's sink for longer than <see cref="FirstDemandTimeoutMs"/>; null otherwise.
+    /// </summary>
+    private long? FrameStreamNeverStarted()
+    {
+        if (_flow is not { Moved: false } || _channel is not { } channel) return null;
+        var waited = Environment.TickCount64 - _openedTicks;
+        if (waited <= FirstDemandTimeoutMs) return null;
+        return channel.Reader.CanCount && channel.Reader.Count > 0 ? waited : null;
+    }
+
+    private long FirstDemandTimeoutMs => Math.Max(10_000, 3 * (long)_options.FailureDetectionPause.TotalMilliseconds);
+
+    private sealed class FlowMark
+    {
+        private volatile bool _moved;
+
+        public bool Moved { get => _moved; set => _moved = value; }
     }
 
     internal sealed record LinkEnded(int Epoch, Exception? Cause);

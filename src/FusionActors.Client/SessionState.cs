@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using FusionActors.Core.Alignment;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 
@@ -15,6 +16,9 @@ internal sealed class SessionState
     private readonly Channel<object> _events;
     private readonly HashSet<(long Start, long End, int Revision)> _seen = [];
     private readonly SortedSet<(long End, long Start, int Revision)> _byEnd = [];
+    // Windows not committed yet, by start: the highest revision delivered. A reopen hands them to a new incarnation,
+    // which numbers its results of them above (docs/design.md, "Delivery").
+    private readonly SortedDictionary<long, int> _delivered = new();
     private readonly Dictionary<RejectReason, long> _rejected = new();
     private readonly List<TaskCompletionSource> _commitWaiters = [];
     private readonly List<ResumeRecord> _resumes = [];
@@ -43,6 +47,9 @@ internal sealed class SessionState
 
     public long FramesCommittedMessages { get; set; }
 
+    /// <summary>Reopens that waited out a back-off because the connection before was lost soon after it opened.</summary>
+    public int ReopenBackoffs { get; set; }
+
     public string? Node { get; set; }
 
     /// <summary>The session capability of this writer (<see cref="SessionOpened.Capability"/>): what its later operations carry.</summary>
@@ -68,6 +75,12 @@ internal sealed class SessionState
             }
             _byEnd.Add((r.WindowEndUs, r.WindowStartUs, r.Revision));
             _resultCount++;
+            if (r.WindowStartUs >= _committedUs)
+            {
+                if (!_delivered.TryGetValue(r.WindowStartUs, out var had) || had < r.Revision) _delivered[r.WindowStartUs] = r.Revision;
+                // The session refuses a resume naming more: the oldest are dropped (their results may then repeat a key).
+                while (_delivered.Count > Aligner.MaxResumedRevisions) _delivered.Remove(_delivered.Keys.First());
+            }
         }
         _results.Writer.TryWrite(r);
     }
@@ -78,6 +91,7 @@ internal sealed class SessionState
         lock (_gate)
         {
             _committedUs = Math.Max(_committedUs, throughUs);
+            while (_delivered.Count > 0 && _delivered.Keys.First() < _committedUs) _delivered.Remove(_delivered.Keys.First());
             var horizon = throughUs == long.MaxValue ? long.MaxValue : throughUs - 600_000_000; // keep 10 min of window keys
             while (_byEnd.Count > 0 && _byEnd.Min.End < horizon)
             {
@@ -89,6 +103,12 @@ internal sealed class SessionState
             _commitWaiters.Clear();
         }
         foreach (var w in ready) w.TrySetResult();
+    }
+
+    /// <summary>The highest revision delivered of each window not committed yet; null when none.</summary>
+    public Dictionary<long, int>? DeliveredRevisions()
+    {
+        lock (_gate) return _delivered.Count == 0 ? null : new Dictionary<long, int>(_delivered);
     }
 
     /// <summary>Completes when a commit arrives (any); callers loop on their own condition.</summary>
@@ -139,7 +159,7 @@ internal sealed class SessionState
         lock (_gate)
             return new SessionStats(log.FramesAppended, log.FramesCommitted, log.Count, log.EntriesReplayed, _committedUs,
                 _resultCount, _duplicates, Interlocked.Read(ref _dropped), new Dictionary<RejectReason, long>(_rejected), Opens, Disconnects,
-                [.. _resumes], Node, Interlocked.Read(ref Forged));
+                [.. _resumes], Node, Interlocked.Read(ref Forged), ReopenBackoffs);
     }
 }
 
@@ -162,4 +182,5 @@ public sealed record SessionStats(
     long Disconnects,
     IReadOnlyList<ResumeRecord> Resumes,
     string? Node,
-    long ForgedDropped = 0);
+    long ForgedDropped = 0,
+    int ReopenBackoffs = 0);

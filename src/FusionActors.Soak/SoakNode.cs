@@ -76,12 +76,12 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
         {
             var n = Interlocked.Increment(ref _starts);
             Write($"=== incarnation {n} at {DateTime.UtcNow:O} ===");
-            // The first start joins by the common seed list, whose first seed forms the cluster. A restart lists its own
-            // address last: a node that is its own first seed joins itself when the others do not answer its InitJoin
-            // within seed-node-timeout (5 s, as long as remoting gates a just-failed address), forming a cluster of its own.
+            // Every start, the first and each restart, has the same command line: the common seed list, whose first
+            // seed forms the cluster at a cold start and, restarted, joins the others (seed-node-timeout outlasts the
+            // gate on its just-failed address). One that forms a cluster of its own anyway is counted (an island).
             HostProcess? current = null;
             var quarantined = 0;
-            var order = n == 1 ? seeds : [.. seeds.Where(s => s != Contact), .. seeds.Where(s => s == Contact)];
+            var order = seeds;
             var process = HostProcess.Start(
                 args: ["node", "--config", configPath, "--hostname", "127.0.0.1", "--port", BindPort.ToString(), "--seeds", string.Join(",", order)],
                 workingDirectory: repoRoot, onLine: line =>

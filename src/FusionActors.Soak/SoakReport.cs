@@ -68,6 +68,8 @@ public sealed record SoakReport(
         var allNotes = notes.Concat(rounds.Where(r => r.Problem?.StartsWith("did not open", StringComparison.Ordinal) == true)
             .Select(r => $"{r.SessionId}: {r.Problem}")).ToArray();
         if (duplicatesDelivered > 0) failures.Add($"{duplicatesDelivered} results delivered twice");
+        if (islands > 0) failures.Add($"{islands} restarted nodes formed a cluster of their own");
+        if (zombies > 0) failures.Add($"{zombies} quarantined nodes kept running");
         if (faults.Count == 0) failures.Add("no fault was injected");
         if (rounds.Count == 0) failures.Add("no push round ran");
         var seconds = resumes.Select(r => r.Seconds).Order().ToArray();

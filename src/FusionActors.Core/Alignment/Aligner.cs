@@ -71,6 +71,44 @@ public sealed class Aligner
     /// </summary>
     public void ResumeAt(long atUs) => _windows.ResumeAt(atUs);
 
+    /// <summary>Windows a resumed session's client was given, at most: <see cref="ResumeRevisions"/> refuses more.</summary>
+    public const int MaxResumedRevisions = 1024;
+
+    /// <summary>The highest revision a resume may name: far above any window's real revisions, far from overflow.</summary>
+    public const int MaxResumedRevision = 1 << 20;
+
+    /// <summary>Revisions each incarnation of a session has to itself: incarnation g numbers from g times this.</summary>
+    public const int RevisionsPerGeneration = 1 << 12;
+
+    /// <summary>The highest generation a resume may name (its revisions stay far from overflow).</summary>
+    public const int MaxResumedGeneration = (1 << 18) - 1;
+
+    /// <summary>
+    /// Resumes the revision numbering of a session an earlier incarnation ran, so that what this one emits supersedes
+    /// what the client has instead of repeating its (window, revision): a window closed empty on the clock by a paused
+    /// node and fused here from the replayed frames. This incarnation's revision r of a window goes out as
+    /// max(<paramref name="generation"/> · <see cref="RevisionsPerGeneration"/>, delivered + 1) + r, where delivered is
+    /// the highest revision the client named for that window (<paramref name="delivered"/>, by start). The generation
+    /// (how many incarnations the client attached to before) covers what an earlier incarnation still delivered
+    /// after the client made its resume point; the delivered revisions cover a window revised more often than that.
+    /// </summary>
+    public void ResumeRevisions(IReadOnlyDictionary<long, int>? delivered, int generation = 0)
+    {
+        if (delivered is { Count: > MaxResumedRevisions })
+            throw new ArgumentException($"a resume names at most {MaxResumedRevisions} windows", nameof(delivered));
+        if (delivered is not null)
+            foreach (var (_, revision) in delivered)
+                if (revision is < 0 or > MaxResumedRevision)
+                    throw new ArgumentException($"a resumed revision must be in [0, {MaxResumedRevision}]", nameof(delivered));
+        if (generation is < 0 or > MaxResumedGeneration)
+            throw new ArgumentOutOfRangeException(nameof(generation), $"a resumed generation must be in [0, {MaxResumedGeneration}]");
+        _revisionFloor = generation * RevisionsPerGeneration;
+        _revisionBase = delivered is null || delivered.Count == 0 ? null : new Dictionary<long, int>(delivered);
+    }
+
+    private int _revisionFloor;
+    private Dictionary<long, int>? _revisionBase;
+
     public long LateCount => _state.LateCount;
 
     public long RevisionCount => _state.RevisionCount;
@@ -94,7 +132,7 @@ public sealed class Aligner
         if (!_state.Buffers.TryGetValue(e.StreamId, out var buffer))
             throw new ArgumentException($"evidence for unknown stream '{e.StreamId}'", nameof(e));
         _state.Saw(e);
-        return _windows.OnEvidence(e, buffer);
+        return Rebase(_windows.OnEvidence(e, buffer));
     }
 
     /// <summary>Recomputes the session watermark and closes every window it passed.</summary>
@@ -105,7 +143,21 @@ public sealed class Aligner
         var closed = _windows.Close(w);
         ExpireRetained(w);
         Prune(w);
-        return closed is null ? AlignmentOutput.None : new AlignmentOutput(closed, []);
+        return closed is null ? AlignmentOutput.None : Rebase(new AlignmentOutput(closed, []));
+    }
+
+    private AlignmentOutput Rebase(AlignmentOutput output)
+    {
+        if ((_revisionBase is null && _revisionFloor == 0) || output.Windows.Count == 0) return output;
+        var rebased = new List<AlignedWindow>(output.Windows.Count);
+        foreach (var w in output.Windows)
+        {
+            var from = _revisionBase is not null && _revisionBase.TryGetValue(w.StartUs, out var delivered)
+                ? Math.Max(_revisionFloor, delivered + 1)
+                : _revisionFloor;
+            rebased.Add(from == 0 ? w : w with { Revision = from + w.Revision });
+        }
+        return new AlignmentOutput(rebased, output.Late);
     }
 
     private void ExpireRetained(long w)

@@ -27,6 +27,13 @@ public sealed class SessionWatermark
     /// <summary>True when the last computation came from processing time because no stream was live.</summary>
     public bool FollowsProcessingTime { get; private set; }
 
+    /// <summary>
+    /// The minimum over the live and finished streams at the last computation, not held up by <see cref="CurrentUs"/>
+    /// (which may be ahead of it after a stretch on processing time); <see cref="EventTime.MinusInfinity"/> while no
+    /// stream counts. Windows closed on the clock become final once it passes them.
+    /// </summary>
+    public long EventTimeUs { get; private set; } = EventTime.MinusInfinity;
+
     public IEnumerable<string> StreamIds => _streams.Keys;
 
     public long StreamWatermarkUs(string streamId) => _streams[streamId].Watermark;
@@ -59,6 +66,7 @@ public sealed class SessionWatermark
             }
         }
         long candidate;
+        EventTimeUs = anyCounted ? min : EventTime.MinusInfinity;
         if (anyCounted)
         {
             candidate = min;

@@ -34,12 +34,16 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     /// <param name="resumeAtUs">Set when the session resumes after a failover: windows before it were fused by an earlier incarnation.</param>
     /// <param name="clock">The server's wall clock (the session clock is it less the client's offset); <see cref="SystemClock"/> by default.</param>
-    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null)
+    /// <param name="deliveredRevisions">Set on a resume: per window, the highest revision the client has; this incarnation numbers above it.</param>
+    /// <param name="generation">Set on a resume: the client's opens before; this incarnation's revisions start above every earlier one's.</param>
+    public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0)
     {
         _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
         if (resumeAtUs is { } at) _aligner.ResumeAt(at);
+        if (deliveredRevisions is not null || generation != 0) _aligner.ResumeRevisions(deliveredRevisions, generation);
         _committedUs = _aligner.CommittedThroughUs;
         _fusion = fusion;
         _clockOffsetUs = clockOffsetUs;
@@ -73,8 +77,9 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
-    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock));
+    public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation));
 
     private void OnEvidence(EvidenceBatch batch)
     {

@@ -33,8 +33,16 @@ public static class FusionHostingExtensions
             .WithClustering(new ClusterOptions
             {
                 Roles = options.Roles.ToArray(),
-                SeedNodes = options.Seeds.Count > 0 ? options.Seeds.ToArray() : null,
+                // Not as akka.cluster.seed-nodes: SeedJoin joins them, so that a restarted first seed joins the running
+                // cluster instead of forming one of its own.
+                SeedNodes = null,
             });
+        builder.AddStartup((system, _) => system.ActorOf(QuarantineGuard.Props(), QuarantineGuard.Name));
+        if (options.Seeds.Count > 0)
+        {
+            var seeds = options.Seeds.Select(Address.Parse).ToArray();
+            builder.AddStartup((system, _) => { Task.Run(() => SeedJoin.JoinAsync(system, seeds)); });
+        }
         if (options.Seeds.Count == 0)
             builder.AddStartup((system, _) =>
             {

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using FusionActors.Core.Fusion;
+using FusionActors.Core.Alignment;
 using FusionActors.Core.Fusion.Policies;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
@@ -438,7 +439,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
         _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion"); // loaded: FusionProblem passed
-        _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall), "alignment");
+        _alignment = Context.ActorOf(
+            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0),
+            "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
@@ -465,6 +468,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     {
         if (resume.NextSeq is null) yield return "a resume needs its next seqs";
         else if (resume.NextSeq.Values.Any(seq => seq is < 0 or > MaxResumeSeq)) yield return $"a resume seq is outside [0, {MaxResumeSeq}]";
+        if (resume.DeliveredRevisions is { } delivered)
+        {
+            if (delivered.Count > Aligner.MaxResumedRevisions) yield return $"a resume names more than {Aligner.MaxResumedRevisions} delivered windows";
+            else if (delivered.Values.Any(r => r is < 0 or > Aligner.MaxResumedRevision))
+                yield return $"a resume names a delivered revision outside [0, {Aligner.MaxResumedRevision}]";
+        }
+        if (resume.Generation is < 0 or > Aligner.MaxResumedGeneration) yield return $"a resume generation is outside [0, {Aligner.MaxResumedGeneration}]";
         if (resume.HeldBelow is null) yield break;
         foreach (var (stream, seqs) in resume.HeldBelow)
             if (spec.FindStream(stream) is not { } s) yield return $"a resume holds seqs of stream '{(stream.Length > 64 ? stream[..64] : stream)}', which the session does not have";

@@ -8,6 +8,9 @@ namespace FusionActors.Core.Alignment.Windows;
 /// <summary>
 /// Tumbling and sliding windows, [origin + k·hop, origin + k·hop + length): a window closes when the watermark
 /// reaches its end − 1, empty ones too (so a silent session still reports), in order of start.
+/// A window closed while the watermark follows processing time (no stream live) is provisional: its evidence may
+/// still be on its way (a paused node, a cut link, a client that started late), so it stays open until the streams'
+/// own watermark passes it, and is emitted again with the next revision if evidence arrived for it meanwhile.
 /// </summary>
 public sealed class GridWindowAssigner : IWindowAssigner
 {
@@ -18,11 +21,21 @@ public sealed class GridWindowAssigner : IWindowAssigner
     /// </summary>
     public const int MaxWindowsPerStep = 10_000;
 
+    /// <summary>
+    /// Windows closed on processing time kept open for their evidence at most. Beyond, the oldest one is final
+    /// (counted in <see cref="ProvisionalGivenUp"/>): a session silent for an hour with a 10 ms hop keeps no more.
+    /// </summary>
+    public const int MaxProvisionalWindows = 4096;
+
     private readonly EvidenceBuffers _state;
     private readonly WindowGrid _grid;
     private readonly long _lengthUs;
     private readonly long _hopUs;
     private long _nextCloseStart;
+    // Windows closed on processing time, by start: the revision last emitted and whether evidence came since.
+    // Made on the first window closed on the clock: a session that never idles does not carry it.
+    private SortedDictionary<long, (int Revision, bool Changed)>? _provisionalWindows;
+    private int _changed; // provisional windows with evidence not emitted yet
 
     public GridWindowAssigner(SessionSpec spec, EvidenceBuffers state)
     {
@@ -35,14 +48,32 @@ public sealed class GridWindowAssigner : IWindowAssigner
 
     public long SkippedCount { get; private set; }
 
+    /// <summary>Provisional windows made final over <see cref="MaxProvisionalWindows"/> before their evidence could come.</summary>
+    public long ProvisionalGivenUp { get; private set; }
+
+    /// <summary>Windows closed on processing time still open to their evidence.</summary>
+    public int ProvisionalCount => _provisionalWindows?.Count ?? 0;
+
+    private SortedDictionary<long, (int Revision, bool Changed)> Provisional => _provisionalWindows ??= new();
+
     public long StepUs => _hopUs;
 
     /// <summary>
-    /// The start of the first window not closed yet (evidence before it lies only in closed windows); +infinity once a
-    /// finished session has closed every window.
+    /// The start of the first window not closed yet, or not final yet (closed on processing time, its evidence
+    /// possibly still to come): evidence before it lies only in windows that are final. +infinity once a finished
+    /// session has closed every window.
     /// </summary>
-    public long CommittedThroughUs =>
-        _state.Watermark.CurrentUs == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs ? EventTime.PlusInfinity : _nextCloseStart;
+    public long CommittedThroughUs
+    {
+        get
+        {
+            var through = _state.Watermark.CurrentUs == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs
+                ? EventTime.PlusInfinity
+                : _nextCloseStart;
+            if (ProvisionalCount > 0) through = Math.Min(through, FirstProvisional());
+            return through;
+        }
+    }
 
     /// <summary>Windows that start before <paramref name="atUs"/> are not closed again: neither fused twice nor reported empty.</summary>
     public void ResumeAt(long atUs)
@@ -58,10 +89,16 @@ public sealed class GridWindowAssigner : IWindowAssigner
         var (first, last) = _grid.WindowsContaining(e.TimeUs);
         var live = false;
         List<long>? revise = null;
+        List<long>? reopened = null;
         for (var k = first; k <= last; k++)
         {
             var start = _grid.StartOf(k);
             if (start >= _nextCloseStart) live = true;
+            else if (ProvisionalCount > 0 && Provisional.ContainsKey(start))
+            {
+                live = true;
+                (reopened ??= []).Add(start);
+            }
             else if (_state.Retained.ContainsKey(start))
             {
                 live = true;
@@ -70,6 +107,15 @@ public sealed class GridWindowAssigner : IWindowAssigner
         }
         if (!live) return _state.Late(e);
         if (!_state.Store(e, buffer)) return AlignmentOutput.None;
+        // A provisional window is emitted again once, when it becomes final (or the clock closes it again), not
+        // once per piece of evidence that arrives for it.
+        if (reopened is not null)
+            foreach (var start in reopened)
+            {
+                var p = Provisional[start];
+                if (!p.Changed) _changed++;
+                Provisional[start] = (p.Revision, true);
+            }
         if (revise is null) return AlignmentOutput.None;
         var windows = new List<AlignedWindow>(revise.Count);
         foreach (var start in revise)
@@ -84,6 +130,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
     public List<AlignedWindow>? Close(long w)
     {
         List<AlignedWindow>? closed = null;
+        var onClock = _state.Watermark.FollowsProcessingTime;
         while (EventTime.SaturatingAdd(_nextCloseStart, _lengthUs - 1) <= w)
         {
             // A finished session closes windows up to its last evidence, not to infinity.
@@ -92,16 +139,75 @@ public sealed class GridWindowAssigner : IWindowAssigner
             closed ??= new List<AlignedWindow>((int)Int128.Min(WindowsToClose(w), MaxWindowsPerStep));
             closed.Add(Build(_nextCloseStart, 0));
             _state.CountClosed();
-            if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
+            if (onClock) AddProvisional(_nextCloseStart);
+            else if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
         }
+        if (ProvisionalCount > 0) Settle(onClock, ref closed);
         return closed;
+    }
+
+    /// <summary>
+    /// Provisional windows the streams' own watermark has passed become final, emitted with the next revision when
+    /// evidence came for them; while the watermark follows processing time again, those with new evidence are
+    /// emitted with it at once (the clock closes them again) and stay provisional.
+    /// </summary>
+    private void Settle(bool onClock, ref List<AlignedWindow>? closed)
+    {
+        if (onClock && _changed == 0) return;
+        var eventTime = _state.Watermark.EventTimeUs;
+        List<long>? final = null;
+        List<(long Start, int Revision)>? emitted = null;
+        foreach (var (start, (revision, changed)) in Provisional)
+        {
+            var passed = !onClock && EventTime.SaturatingAdd(start, _lengthUs - 1) <= eventTime;
+            if (!passed && !onClock) break; // in order of start: the ones after it are not passed either
+            if (passed) (final ??= []).Add(start);
+            if (!changed) continue;
+            (closed ??= []).Add(Build(start, revision + 1));
+            _state.CountRevision();
+            (emitted ??= []).Add((start, revision + 1));
+        }
+        if (emitted is not null)
+            foreach (var (start, revision) in emitted)
+            {
+                Provisional[start] = (revision, false);
+                _changed--;
+            }
+        if (final is null) return;
+        foreach (var start in final) MakeFinal(start);
+    }
+
+    private void AddProvisional(long start)
+    {
+        Provisional[start] = (0, false);
+        if (Provisional.Count <= MaxProvisionalWindows) return;
+        MakeFinal(FirstProvisional());
+        ProvisionalGivenUp++;
+    }
+
+    /// <summary>A provisional window is final: from now on it takes late evidence as any closed window does.</summary>
+    private void MakeFinal(long start)
+    {
+        var (revision, changed) = Provisional[start];
+        if (changed) _changed--;
+        Provisional.Remove(start);
+        if (_state.LatenessUs > 0) _state.Retained[start] = revision;
+    }
+
+    private long FirstProvisional()
+    {
+        foreach (var start in Provisional.Keys) return start;
+        return EventTime.PlusInfinity;
     }
 
     public long LastTimeOf(long key) => key + _lengthUs - 1;
 
-    public long KeepFrom(long watermarkUs) =>
-        _state.Retained.Count > 0 ? Math.Min(_state.Retained.Keys.First(), _nextCloseStart) : _nextCloseStart;
+    public long KeepFrom(long watermarkUs)
+    {
+        var from = _state.Retained.Count > 0 ? Math.Min(_state.Retained.Keys.First(), _nextCloseStart) : _nextCloseStart;
+        return ProvisionalCount > 0 ? Math.Min(from, FirstProvisional()) : from;
+    }
 
     /// <summary>How many grid windows closing up to <paramref name="w"/> would take from here (wide arithmetic: no overflow).</summary>
     private Int128 WindowsToClose(long w)

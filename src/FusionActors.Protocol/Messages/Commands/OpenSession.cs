@@ -29,5 +29,14 @@ public sealed record OpenSession(SessionSpec Spec, long ClientNowUs, string? Tok
 /// <param name="Epoch">The writer epoch the client was given (<see cref="SessionOpened.Epoch"/>): a lower one than the session's is fenced.</param>
 /// <param name="Credential">The capability the client was given: with its epoch, it shows the reopen comes from the same writer.</param>
 /// <param name="HeldBelow">Per stream, seqs below <see cref="NextSeq"/> that the client still holds and will replay; every other seq below is done.</param>
+/// <param name="DeliveredRevisions">
+/// Per window start at or after <see cref="CommittedThroughUs"/>, the highest revision the client has delivered: the new
+/// incarnation numbers its results of those windows above it, so that they supersede what the client has (a window an
+/// earlier incarnation closed empty on the clock, fused now with the replayed frames) instead of repeating its key.
+/// </param>
+/// <param name="Generation">
+/// How many times the client has opened the session before: the new incarnation numbers its revisions from a floor this
+/// sets, above anything an earlier incarnation delivered, even after the client took its resume point.
+/// </param>
 public sealed record SessionResume(long CommittedThroughUs, Dictionary<string, long> NextSeq, long Epoch = 0, string? Credential = null,
-    Dictionary<string, long[]>? HeldBelow = null) : ProtocolMessage;
+    Dictionary<string, long[]>? HeldBelow = null, Dictionary<long, int>? DeliveredRevisions = null, int Generation = 0) : ProtocolMessage;
