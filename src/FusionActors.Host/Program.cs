@@ -29,6 +29,7 @@ public static class Program
         PushCommand.Create(),
         FailoverCommand.Create(),
         EvalCommand.Create(),
+        FitDriftCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] argv, CancellationToken cancel)
