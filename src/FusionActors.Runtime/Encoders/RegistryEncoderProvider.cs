@@ -34,6 +34,6 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderP
         if (classCount > 0 && spec.ClassCount != classCount)
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
         return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature,
-            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance));
+            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance), spec.Drift);
     }
 }
