@@ -9,7 +9,11 @@ namespace FusionActors.Runtime.Encoders;
 /// the drift model that scores its outputs (null: its evidence carries no drift score).
 /// </summary>
 public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, FusionActors.Core.Streams.ValueRange? InputRange = null,
-    FusionActors.Inference.Drift.DriftModel? Drift = null);
+    FusionActors.Inference.Drift.DriftModel? Drift = null)
+{
+    /// <summary>The stream's sliding window and alert over its inputs' drift; null = not watched (nothing is scored).</summary>
+    public FusionActors.Runtime.Metrics.DriftOptions? DriftMonitoring { get; init; }
+}
 
 /// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>
 public sealed class UnknownModelException(string message) : Exception(message);
