@@ -157,7 +157,7 @@ public static class EvalHarness
     {
         var root = repositoryRoot ?? FindRepositoryRoot();
         if (root is null) return path;
-        var full = Path.GetFullPath(path);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
         var relative = Path.GetRelativePath(Path.GetFullPath(root), full);
         if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) return relative == "." ? "." : path;
         return relative.Replace(Path.DirectorySeparatorChar, '/');
