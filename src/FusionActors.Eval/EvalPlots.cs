@@ -123,7 +123,9 @@ public static class EvalPlots
         plt.Title($"Risk–coverage of the adaptive policy per condition ({report.Items} items)");
         plt.Axes.SetLimitsX(5, 102);
         plt.ShowLegend(Edge.Right);
-        plt.SavePng(path, 1100, 560);
+        plt.Legend.Orientation = Orientation.Vertical;
+        // One legend row per condition, in one column.
+        plt.SavePng(path, 1150, Math.Max(560, 110 + 21 * report.Conditions.Count));
         return path;
     }
 
