@@ -39,7 +39,8 @@ public static class DriftDiscountFit
 
     public sealed record GridPoint(double Onset, double Scale, double Nll, double Accuracy, IReadOnlyDictionary<string, double> AccuracyByFault);
 
-    public sealed record Result(DriftDiscount Best, IReadOnlyList<GridPoint> Grid, int Items);
+    /// <param name="MeanDrift">Mean drift per fault of the audio inputs and of the image frames (pooled per item).</param>
+    public sealed record Result(DriftDiscount Best, IReadOnlyList<GridPoint> Grid, int Items, IReadOnlyDictionary<string, (double Audio, double Image)> MeanDrift);
 
     private sealed record Row(string Fault, int Label, double[] Audio, double AudioDrift, double[] Image, double ImageDrift);
 
@@ -104,6 +105,11 @@ public static class DriftDiscountFit
         // (scale +∞), the lowest NLL; ties go to the gentler discount (later onset, then slower fall).
         var none = grid.First(g => double.IsPositiveInfinity(g.Scale)).Accuracy;
         var best = grid.Where(g => g.Accuracy >= none).OrderBy(g => g.Nll).ThenByDescending(g => g.Onset).ThenByDescending(g => g.Scale).First();
-        return new Result(new DriftDiscount(best.Onset, best.Scale), grid, val.Count);
+        var meanDrift = Faults.ToDictionary(f => f.Name, f =>
+        {
+            var of = rows.Where(r => r.Fault == f.Name).ToList();
+            return (Math.Round(of.Average(r => r.AudioDrift), 3), Math.Round(of.Average(r => r.ImageDrift), 3));
+        });
+        return new Result(new DriftDiscount(best.Onset, best.Scale), grid, val.Count, meanDrift);
     }
 }

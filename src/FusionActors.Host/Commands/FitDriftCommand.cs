@@ -43,6 +43,7 @@ public static class FitDriftCommand
                 foreach (var g in tuned.Grid)
                     Console.WriteLine($"  onset {g.Onset,4} scale {g.Scale,5}: NLL {g.Nll:F5} acc {g.Accuracy:P2}  " +
                                       string.Join(" ", g.AccuracyByFault.Select(kv => $"{kv.Key}={kv.Value:P1}")));
+                Console.WriteLine("mean drift per fault (audio / image): " + string.Join(", ", tuned.MeanDrift.Select(kv => $"{kv.Key} {kv.Value.Audio:F2} / {kv.Value.Image:F2}")));
                 Console.WriteLine($"best: onset {tuned.Best.Onset}, scale {tuned.Best.Scale} (DriftDiscount.Adaptive is onset {FusionActors.Core.Fusion.Policies.DriftDiscount.Adaptive.Onset}, scale {FusionActors.Core.Fusion.Policies.DriftDiscount.Adaptive.Scale})");
             }
             return Task.FromResult(0);
