@@ -95,6 +95,41 @@ public sealed class DriftScoreSpec(CommittedModelsFixture models, ITestOutputHel
     }
 
     [Fact]
+    public void The_mahalanobis_distance_must_equal_the_direct_quadratic_form_on_random_inputs()
+    {
+        var rng = new Random(9);
+        for (var trial = 0; trial < 50; trial++)
+        {
+            var d = 1 + rng.Next(40);
+            var k = 1 + rng.Next(12);
+            // A random symmetric positive definite precision: AᵀA + I.
+            var a = new double[d, d];
+            for (var i = 0; i < d; i++) for (var j = 0; j < d; j++) a[i, j] = rng.NextDouble() * 2 - 1;
+            var p = new double[d][];
+            for (var i = 0; i < d; i++)
+            {
+                p[i] = new double[d];
+                for (var j = 0; j < d; j++)
+                {
+                    for (var m = 0; m < d; m++) p[i][j] += a[m, i] * a[m, j];
+                    if (i == j) p[i][j] += 1;
+                }
+            }
+            var means = Enumerable.Range(0, k).Select(_ => Enumerable.Range(0, d).Select(_ => rng.NextDouble() * 6 - 3).ToArray()).ToArray();
+            var scorer = new MahalanobisScorer(means, p);
+            var z = Enumerable.Range(0, d).Select(_ => (float)(rng.NextDouble() * 8 - 4)).ToArray();
+            var direct = means.Min(mu =>
+            {
+                var q = 0.0;
+                for (var i = 0; i < d; i++) for (var j = 0; j < d; j++) q += (z[i] - mu[i]) * p[i][j] * (z[j] - mu[j]);
+                return q;
+            });
+            var raw = scorer.Raw(new EncoderOutput(z, []));
+            Assert.Equal(direct, raw, Math.Max(1e-9, direct * 1e-9));
+        }
+    }
+
+    [Fact]
     public void The_fitter_must_recover_class_means_and_normalise_half_the_validation_inputs_to_zero()
     {
         var rng = new Random(3);

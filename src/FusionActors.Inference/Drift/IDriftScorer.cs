@@ -55,8 +55,10 @@ public sealed class MahalanobisScorer : IDriftScorer
 {
     public const string ScorerName = "mahalanobis";
 
-    private readonly double[][] _means;
+    // (z − μ)ᵀP(z − μ) = zᵀPz − 2 (Pμ)ᵀz + μᵀPμ: one D×D product per input instead of one per class.
     private readonly double[] _precision; // D×D, row-major
+    private readonly double[][] _precisionMeans; // Pμ_k
+    private readonly double[] _meanTerms; // μ_kᵀPμ_k
 
     /// <param name="means">Class means, K rows of D values.</param>
     /// <param name="precision">The inverse of the tied covariance, D rows of D values, symmetric positive definite.</param>
@@ -71,17 +73,30 @@ public sealed class MahalanobisScorer : IDriftScorer
             throw new ArgumentException($"the precision matrix must be {d}×{d}", nameof(precision));
         if (means.Any(m => m.Any(v => !double.IsFinite(v))) || precision.Any(r => r.Any(v => !double.IsFinite(v))))
             throw new ArgumentException("drift parameters must be finite");
-        _means = means.Select(m => (double[])m.Clone()).ToArray();
         _precision = new double[d * d];
         for (var i = 0; i < d; i++)
         for (var j = 0; j < d; j++)
             _precision[i * d + j] = precision[i][j];
+        _precisionMeans = new double[means.Length][];
+        _meanTerms = new double[means.Length];
+        for (var k = 0; k < means.Length; k++)
+        {
+            var pm = new double[d];
+            for (var i = 0; i < d; i++)
+            {
+                var row = 0.0;
+                for (var j = 0; j < d; j++) row += _precision[i * d + j] * means[k][j];
+                pm[i] = row;
+                _meanTerms[k] += means[k][i] * row;
+            }
+            _precisionMeans[k] = pm;
+        }
         Dimension = d;
     }
 
     public int Dimension { get; }
 
-    public int Classes => _means.Length;
+    public int Classes => _meanTerms.Length;
 
     public string Name => ScorerName;
 
@@ -90,21 +105,23 @@ public sealed class MahalanobisScorer : IDriftScorer
         var z = output.Embedding;
         if (z.Length != Dimension) return double.NaN;
         var d = Dimension;
-        Span<double> diff = d <= 256 ? stackalloc double[d] : new double[d];
-        var best = double.PositiveInfinity;
-        foreach (var mean in _means)
+        var zPz = 0.0;
+        for (var i = 0; i < d; i++)
         {
-            for (var i = 0; i < d; i++) diff[i] = z[i] - mean[i];
-            var q = 0.0;
-            for (var i = 0; i < d; i++)
-            {
-                var row = 0.0;
-                var offset = i * d;
-                for (var j = 0; j < d; j++) row += _precision[offset + j] * diff[j];
-                q += diff[i] * row;
-            }
-            best = Math.Min(best, q);
+            var row = 0.0;
+            var offset = i * d;
+            for (var j = 0; j < d; j++) row += _precision[offset + j] * z[j];
+            zPz += z[i] * row;
         }
+        var best = double.PositiveInfinity;
+        for (var k = 0; k < _meanTerms.Length; k++)
+        {
+            var pm = _precisionMeans[k];
+            var cross = 0.0;
+            for (var i = 0; i < d; i++) cross += pm[i] * z[i];
+            best = Math.Min(best, zPz - 2 * cross + _meanTerms[k]);
+        }
+        // Rounding can take a distance of ~0 slightly below it.
         return double.IsFinite(best) ? Math.Max(0, best) : double.NaN;
     }
 }

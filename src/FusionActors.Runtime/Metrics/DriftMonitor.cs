@@ -88,7 +88,11 @@ public sealed class DriftMonitor
         _next = (_next + 1) % _ring.Length;
         _sum += drift;
         // Recomputed now and then: a running sum of doubles drifts by rounding over millions of inputs.
-        if (_next == 0) _sum = _ring.AsSpan(0, _count).ToArray().Sum();
+        if (_next == 0)
+        {
+            _sum = 0;
+            for (var i = 0; i < _count; i++) _sum += _ring[i];
+        }
         var mean = Mean;
         if (!Alerting && _count >= _options.MinInputs && mean > _options.AlertThreshold)
         {
@@ -96,16 +100,11 @@ public sealed class DriftMonitor
             Alerts++;
             return DriftCrossing.Raised;
         }
-        if (Alerting && mean < _options.ClearFractionThreshold())
+        if (Alerting && mean < _options.AlertThreshold * DriftOptions.ClearFraction)
         {
             Alerting = false;
             return DriftCrossing.Cleared;
         }
         return DriftCrossing.None;
     }
-}
-
-internal static class DriftOptionsExtensions
-{
-    public static double ClearFractionThreshold(this DriftOptions o) => o.AlertThreshold * DriftOptions.ClearFraction;
 }
