@@ -38,6 +38,13 @@ public sealed record EvalCondition
         new() { Name = "image-noise-low", Faults = new() { Seed = 108, CameraNoiseSigma = 0.2 }, Description = "camera sensor noise σ=0.2 on every frame" },
         new() { Name = "image-noise-high", Faults = new() { Seed = 109, CameraNoiseSigma = 0.5 }, Description = "camera sensor noise σ=0.5 on every frame" },
         new() { Name = "image-occlusion", Faults = new() { Seed = 110, OcclusionSide = 4 }, Description = "a 4×4 occluder (of 8×8, black or white) at a random place per item, on all its frames" },
+        new() { Name = "image-noise-s10", Faults = new() { Seed = 119, CameraNoiseSigma = 0.1 }, Extra = true, Description = "extra point of the image-noise sweep: camera sensor noise σ=0.1 on every frame" },
+        new() { Name = "image-noise-s30", Faults = new() { Seed = 120, CameraNoiseSigma = 0.3 }, Extra = true, Description = "extra point of the image-noise sweep: camera sensor noise σ=0.3 on every frame" },
+        new() { Name = "image-noise-s70", Faults = new() { Seed = 121, CameraNoiseSigma = 0.7 }, Extra = true, Description = "extra point of the image-noise sweep: camera sensor noise σ=0.7 on every frame" },
+        new() { Name = "image-occlusion-2", Faults = new() { Seed = 122, OcclusionSide = 2 }, Extra = true, Description = "extra point of the occlusion sweep: a 2×2 occluder (black or white) at a random place per item" },
+        new() { Name = "image-occlusion-3", Faults = new() { Seed = 123, OcclusionSide = 3 }, Extra = true, Description = "extra point of the occlusion sweep: a 3×3 occluder (black or white) at a random place per item" },
+        new() { Name = "image-occlusion-5", Faults = new() { Seed = 124, OcclusionSide = 5 }, Extra = true, Description = "extra point of the occlusion sweep: a 5×5 occluder (black or white) at a random place per item" },
+        new() { Name = "image-occlusion-6", Faults = new() { Seed = 125, OcclusionSide = 6 }, Extra = true, Description = "extra point of the occlusion sweep: a 6×6 occluder (black or white) at a random place per item" },
         new() { Name = "camera-outage-intermittent", Faults = new() { Seed = 111, CameraOutages = new(6, 2, 8) }, Description = "the camera sends nothing for random stretches of 2-8 s (about 6 per 100 s; heartbeated while silent)" },
         new() { Name = "audio-dropout-intermittent", Faults = new() { Seed = 112, AudioDropouts = new(6, 1, 6) }, Description = "the microphone sends nothing for random stretches of 1-6 s, starting at any 100 ms (partial windows are zero-filled)" },
         new() { Name = "jitter-out-of-order", Faults = new() { Seed = 113, Network = new UniformJitter(MaxUs: 45_000) }, Description = "every frame delayed uniformly 0-45 ms: reordered, within the 50 ms out-of-orderness bound" },
@@ -50,6 +57,16 @@ public sealed record EvalCondition
     public static EvalCondition Get(string name) =>
         All.FirstOrDefault(c => c.Name == name)
         ?? throw new UsageException($"unknown condition '{name}'; known: {string.Join(", ", All.Select(c => c.Name))}");
+
+    /// <summary>Severity sweeps for the plots: condition name and severity, mildest first ("clean" is the start of each).</summary>
+    public static readonly (string Name, double Level)[] SnrSweep =
+        [("clean", 40), ("audio-snr-20", 20), ("audio-snr-10", 10), ("audio-snr-0", 0), ("audio-snr-neg5", -5), ("audio-snr-neg10", -10)];
+
+    public static readonly (string Name, double Level)[] ImageNoiseSweep =
+        [("clean", CleanCameraNoise), ("image-noise-s10", 0.1), ("image-noise-low", 0.2), ("image-noise-s30", 0.3), ("image-noise-high", 0.5), ("image-noise-s70", 0.7)];
+
+    public static readonly (string Name, double Level)[] OcclusionSweep =
+        [("clean", 0), ("image-occlusion-2", 2), ("image-occlusion-3", 3), ("image-occlusion", 4), ("image-occlusion-5", 5), ("image-occlusion-6", 6)];
 
     /// <summary>The one-modality corruptions (one sensor degraded, the other clean), for the adaptive-vs-fixed target.</summary>
     public static readonly string[] OneModalityCorruptions =

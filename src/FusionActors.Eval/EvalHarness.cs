@@ -56,7 +56,8 @@ public static class EvalHarness
         var conditions = o.Conditions;
 
         var (weights, source) = ResolveFixedWeights(o);
-        Console.WriteLine($"FusionActors eval: {items.Length} items of {dataset.Directory}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies");
+        var datasetPath = RepositoryRelative(dataset.Directory);
+        Console.WriteLine($"FusionActors eval: {items.Length} items of {datasetPath}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies");
         Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
 
         var options = FusionOptions.Load(o.Config);
@@ -74,7 +75,7 @@ public static class EvalHarness
             if (!o.Quiet) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
                               $"   ({r.Seconds:0.0} s)");
         }
-        var report = Build(runs, items.Length, dataset.Directory, weights, source, clock.Elapsed, o.Command);
+        var report = Build(runs, items.Length, datasetPath, weights, source, clock.Elapsed, o.Command);
         report.Print(Console.Out);
         if (o.Report is { } path)
         {
@@ -143,12 +144,35 @@ public static class EvalHarness
                     tuned.Save(target);
                     Console.WriteLine($"tuned fixed weights written to {target}");
                 }
-                return (tuned, $"tuned now on {val.Items.Count} val items of {val.Directory}: val accuracy {tuned.ValAccuracy:P1}");
+                return (tuned, $"tuned now on {val.Items.Count} val items of {RepositoryRelative(val.Directory)}: val accuracy {tuned.ValAccuracy:P1}");
             }
         }
         if (o.TuneFixed) throw new UsageException("--tune-fixed needs the val split (--val DIR; ./build.sh dataset builds data/avdigits)");
         if (committed is null) throw new FileNotFoundException($"no val split and no committed config/{FixedWeights.FileName}");
-        return (FixedWeights.Load(committed), $"committed {committed} (val split not available)");
+        return (FixedWeights.Load(committed), $"committed {RepositoryRelative(committed)} (val split not available)");
+    }
+
+    /// <summary>
+    /// A path as the reports write it: relative to the repository (the nearest directory up from the working directory,
+    /// then from the application's, that holds FusionActors.sln) when it is inside it, with '/' separators; otherwise as
+    /// given. Reports are committed, so they must not carry the path of one machine's checkout.
+    /// </summary>
+    public static string RepositoryRelative(string path, string? repositoryRoot = null)
+    {
+        var root = repositoryRoot ?? FindRepositoryRoot();
+        if (root is null) return path;
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        var relative = Path.GetRelativePath(Path.GetFullPath(root), full);
+        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative)) return relative == "." ? "." : path;
+        return relative.Replace(Path.DirectorySeparatorChar, '/');
+    }
+
+    private static string? FindRepositoryRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "FusionActors.sln"))) return d.FullName;
+        return null;
     }
 
     private static string? FindVal()

@@ -19,7 +19,23 @@ public sealed record PolicyMetrics
 
     /// <summary>Mean normalised weight per modality over the windows with a Fused result.</summary>
     public IReadOnlyDictionary<string, double> MeanWeights { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>
+    /// Selective prediction: the windows ranked by fused confidence, the most confident kept first; at each coverage
+    /// (the fraction of all windows kept, 10 % steps) the risk (error rate among the kept) and the confidence of the
+    /// last window kept, i.e. the <c>UncertainBelow</c> threshold that would keep them. Windows without a Fused result
+    /// rank last and count as errors.
+    /// </summary>
+    public IReadOnlyList<RiskCoveragePoint> RiskCoverage { get; init; } = [];
+
+    /// <summary>Area under the risk–coverage curve (mean risk over every coverage 1/n … 1): lower is better.</summary>
+    public double Aurc { get; init; }
 }
+
+/// <param name="Coverage">Fraction of the windows kept.</param>
+/// <param name="Risk">Error rate among the kept windows.</param>
+/// <param name="Threshold">Fused confidence of the least confident kept window.</param>
+public sealed record RiskCoveragePoint(double Coverage, double Risk, double Threshold);
 
 /// <summary>ECE and accuracy of the adaptive policy over windows of one availability pattern, pooled over conditions.</summary>
 public sealed record PatternCalibration(string Pattern, int Windows, double Accuracy, double? Ece, double MeanConfidence);
@@ -53,7 +69,35 @@ public static class EvalMetrics
             Ece = fused.Count == 0 ? null : Round(Calibration.ExpectedCalibrationError(fused, EceBins)),
             Coverage = Round(n == 0 ? 0 : fused.Count / (double)n),
             MeanWeights = weightSums.ToDictionary(kv => kv.Key, kv => Round(fused.Count == 0 ? 0 : kv.Value / fused.Count)),
+            RiskCoverage = RiskCoverage(windows, labels, out var aurc),
+            Aurc = Round(aurc),
         };
+    }
+
+    /// <summary>The risk–coverage curve at coverages 0.1, 0.2, … 1.0 (see <see cref="PolicyMetrics.RiskCoverage"/>).</summary>
+    public static IReadOnlyList<RiskCoveragePoint> RiskCoverage(IReadOnlyList<FusedResult?> windows, IReadOnlyList<int> labels, out double aurc)
+    {
+        var n = labels.Count;
+        aurc = 0;
+        if (n == 0) return [];
+        // Most confident first; windows without a decision last. Ties keep window order (a stable sort), so the curve
+        // is the same on every run of the same results.
+        var ranked = Enumerable.Range(0, n)
+            .Select(i => (Confidence: windows[i] is { Status: FusedStatus.Fused } r ? Math.Clamp(r.Confidence, 0, 1) : double.NegativeInfinity,
+                Correct: windows[i] is { Status: FusedStatus.Fused } f && f.TopClass == labels[i]))
+            .OrderByDescending(x => x.Confidence).ToArray();
+        var errors = new int[n + 1];
+        for (var k = 0; k < n; k++) errors[k + 1] = errors[k] + (ranked[k].Correct ? 0 : 1);
+        for (var k = 1; k <= n; k++) aurc += errors[k] / (double)k;
+        aurc /= n;
+        var points = new List<RiskCoveragePoint>();
+        for (var step = 1; step <= 10; step++)
+        {
+            var kept = Math.Max(1, (int)Math.Round(n * step / 10.0));
+            var threshold = ranked[kept - 1].Confidence;
+            points.Add(new RiskCoveragePoint(Round(kept / (double)n), Round(errors[kept] / (double)kept), double.IsFinite(threshold) ? Round(threshold) : 0));
+        }
+        return points;
     }
 
     /// <summary>Mean over classes of F1; a missing prediction (-1) is a false negative of the true class only.</summary>

@@ -22,7 +22,10 @@ public static class EvalPlots
         var written = new List<string>();
         written.Add(AccuracyPerCondition(Path.Combine(directory, "accuracy-per-condition.png"), report));
         if (AccuracyVsSnr(Path.Combine(directory, "accuracy-vs-snr.png"), report) is { } snr) written.Add(snr);
+        if (AccuracyVsImageNoise(Path.Combine(directory, "accuracy-vs-image-noise.png"), report) is { } noise) written.Add(noise);
+        if (AccuracyVsOcclusion(Path.Combine(directory, "accuracy-vs-occlusion.png"), report) is { } occlusion) written.Add(occlusion);
         written.Add(EcePerCondition(Path.Combine(directory, "ece-per-condition.png"), report));
+        written.Add(RiskCoverage(Path.Combine(directory, "risk-coverage.png"), report));
         var outage = runs.FirstOrDefault(r => r.Condition.Name == "camera-outage-intermittent")
                      ?? runs.FirstOrDefault(r => r.Script.Faults.Any(f => f.CameraOff));
         if (outage is not null) written.Add(Timeline(Path.Combine(directory, "timeline-camera-outage.png"), outage));
@@ -60,15 +63,28 @@ public static class EvalPlots
         return path;
     }
 
-    private static string? AccuracyVsSnr(string path, EvalReport report)
+    private static string? AccuracyVsSnr(string path, EvalReport report) =>
+        AccuracyVsSeverity(path, report, EvalCondition.SnrSweep, p => p.Name == "clean" ? "clean" : $"{p.Level:0} dB",
+            "audio SNR (white noise over the 1 s window)", "Accuracy vs audio SNR (camera clean)", 40);
+
+    private static string? AccuracyVsImageNoise(string path, EvalReport report) =>
+        AccuracyVsSeverity(path, report, EvalCondition.ImageNoiseSweep, p => p.Name == "clean" ? $"clean ({p.Level:0.00})" : $"σ {p.Level:0.0}",
+            "camera sensor noise σ per frame", "Accuracy vs image noise (audio clean)", 0);
+
+    private static string? AccuracyVsOcclusion(string path, EvalReport report) =>
+        AccuracyVsSeverity(path, report, EvalCondition.OcclusionSweep, p => p.Name == "clean" ? "none" : $"{p.Level:0}×{p.Level:0}",
+            "occluder side (of 8×8, black or white, random place per item)", "Accuracy vs image occlusion (audio clean)", 0);
+
+    /// <summary>Accuracy of every policy along a severity sweep, from the conditions of it that were run; null with fewer than two.</summary>
+    private static string? AccuracyVsSeverity(string path, EvalReport report, (string Name, double Level)[] sweep, Func<(string Name, double Level), string> tick,
+        string xLabel, string title, double yMin)
     {
-        var points = new (string Name, double Snr)[] { ("clean", 40), ("audio-snr-20", 20), ("audio-snr-10", 10), ("audio-snr-0", 0), ("audio-snr-neg5", -5), ("audio-snr-neg10", -10) }
-            .Where(p => report.Conditions.Any(c => c.Name == p.Name)).ToArray();
+        var points = sweep.Where(p => report.Conditions.Any(c => c.Name == p.Name)).ToArray();
         if (points.Count(p => p.Name != "clean") < 2) return null;
         var plt = new Plot();
         foreach (var policy in EvalPolicies.All.Reverse()) // adaptive last, on top
         {
-            var xs = points.Select(p => p.Snr).ToArray();
+            var xs = points.Select(p => p.Level).ToArray();
             var ys = points.Select(p => report.Conditions.First(c => c.Name == p.Name).Policies[policy].Accuracy * 100).ToArray();
             var s = plt.Add.Scatter(xs, ys);
             s.Color = PolicyColors[policy];
@@ -76,13 +92,41 @@ public static class EvalPlots
             s.MarkerSize = 7;
             s.LegendText = policy;
         }
-        plt.Axes.Bottom.SetTicks(points.Select(p => p.Snr).ToArray(), points.Select(p => p.Name == "clean" ? "clean" : $"{p.Snr:0} dB").ToArray());
-        plt.Axes.SetLimitsY(40, 102);
-        plt.XLabel("audio SNR (white noise over the 1 s window)");
+        plt.Axes.Bottom.SetTicks(points.Select(p => p.Level).ToArray(), points.Select(tick).ToArray());
+        var lowest = report.Conditions.Where(c => points.Any(p => p.Name == c.Name)).Min(c => c.Policies.Values.Min(m => m.Accuracy)) * 100;
+        plt.Axes.SetLimitsY(Math.Min(yMin, Math.Floor(lowest / 10) * 10), 102);
+        plt.XLabel(xLabel);
         plt.YLabel("accuracy (%)");
-        plt.Title("Accuracy vs audio SNR (camera clean)");
-        plt.ShowLegend(ScottPlot.Alignment.LowerRight);
+        plt.Title(title);
+        plt.ShowLegend(ScottPlot.Alignment.LowerLeft);
         plt.SavePng(path, 800, 500);
+        return path;
+    }
+
+    /// <summary>The adaptive policy's risk–coverage curve in every condition, and fixed's pooled over all, for comparison.</summary>
+    private static string RiskCoverage(string path, EvalReport report)
+    {
+        var plt = new Plot();
+        var palette = new ScottPlot.Palettes.Category20();
+        for (var i = 0; i < report.Conditions.Count; i++)
+        {
+            var c = report.Conditions[i];
+            var curve = c.Policies[EvalPolicies.Adaptive].RiskCoverage;
+            if (curve.Count == 0) continue;
+            var s = plt.Add.Scatter(curve.Select(p => p.Coverage * 100).ToArray(), curve.Select(p => p.Risk * 100).ToArray());
+            s.Color = palette.GetColor(i);
+            s.LineWidth = 1.5f;
+            s.MarkerSize = 3;
+            s.LegendText = c.Name;
+        }
+        plt.XLabel("coverage: windows decided, most confident first (%)");
+        plt.YLabel("risk: error rate among them (%)");
+        plt.Title($"Risk–coverage of the adaptive policy per condition ({report.Items} items)");
+        plt.Axes.SetLimitsX(5, 102);
+        plt.ShowLegend(Edge.Right);
+        plt.Legend.Orientation = Orientation.Vertical;
+        // One legend row per condition, in one column.
+        plt.SavePng(path, 1150, Math.Max(560, 110 + 21 * report.Conditions.Count));
         return path;
     }
 

@@ -30,6 +30,7 @@ public static class Program
         FailoverCommand.Create(),
         HostileSoakCommand.Create(),
         EvalCommand.Create(),
+        FitDriftCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] argv, CancellationToken cancel)

@@ -5,7 +5,7 @@ namespace FusionActors.Inference;
 /// <summary>
 /// The models of one models.json. File paths in it are relative to the directory of models.json.
 /// Format: <c>{"models":[{"name","file","modality","input":{"name","shape","min","max","sampleRate"?},
-/// "outputs":{"embedding":{"name","size"},"logits"?:{"name","size"}},"labels","temperature"?, ...}]}</c>;
+/// "outputs":{"embedding":{"name","size"},"logits"?:{"name","size"}},"labels","temperature"?,"drift"? (see <see cref="Drift.DriftJson"/>), ...}]}</c>;
 /// other members (metrics, training provenance) are ignored here.
 /// </summary>
 public sealed class ModelCatalog
@@ -124,9 +124,12 @@ public sealed class ModelCatalog
         if (!(temperature > 0) || double.IsInfinity(temperature))
             throw new InvalidDataException($"{where}: temperature must be positive, got {temperature}");
         var path = System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, file));
+        var drift = m.TryGetProperty("drift", out var dr) && dr.ValueKind != JsonValueKind.Null
+            ? Drift.DriftJson.Parse(dr, where, embedding.Size, logits?.Size ?? 0)
+            : null;
         return new ModelSpec(name, path, modality,
             new ModelInputSpec(RequiredString(input, "name", where + ".input"), shape, min, max, rate),
-            embedding, logits, labels, temperature);
+            embedding, logits, labels, temperature, drift);
     }
 
     private static ModelOutputSpec ParseOutput(JsonElement e, string where)

@@ -9,6 +9,7 @@ namespace FusionActors.Inference;
 /// <param name="Logits">The class-logits output; null when the model has none.</param>
 /// <param name="Labels">Class labels in logit order; empty when the model has no logits.</param>
 /// <param name="Temperature">Softmax temperature fitted on the validation split (1 when uncalibrated).</param>
+/// <param name="Drift">How atypical an input is (models.json <c>"drift"</c>); null = the model's inputs get no drift score.</param>
 public sealed record ModelSpec(
     string Name,
     string FilePath,
@@ -17,7 +18,8 @@ public sealed record ModelSpec(
     ModelOutputSpec Embedding,
     ModelOutputSpec? Logits,
     IReadOnlyList<string> Labels,
-    double Temperature)
+    double Temperature,
+    Drift.DriftModel? Drift = null)
 {
     /// <summary>Number of classes (0 when the model has no logits).</summary>
     public int ClassCount => Logits?.Size ?? 0;

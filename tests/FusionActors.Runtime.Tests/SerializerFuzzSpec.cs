@@ -74,7 +74,7 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalCon
         var frame = new Frame("fuzz", Audio, 3, 60_000, [0.5f, -1f, 2f]);
         var result = new FusedResult("fuzz", 0, 1_000_000, 1, FusedStatus.Fused, [0.9, 0.1], 0, "0", 0.9, 0.3,
             new Dictionary<string, double> { ["audio"] = 0.6 }, ["image"], [], [0.1f], new Dictionary<string, StreamState> { [Audio] = StreamState.Active }, 10, "adaptive")
-            { Seal = Secrets.New() };
+            { Seal = Secrets.New(), Uncertain = true };
         var counters = new StreamCounters { FramesIn = 5, Rejected = new Dictionary<RejectReason, long> { [RejectReason.NotFinite] = 2 } };
         object[] messages =
         [
@@ -84,7 +84,7 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalCon
             new SessionFenced("fuzz", 1, 2, "another writer", Secrets.New()), new NodeFull("fuzz", 20_000, Secrets.New()), new CloseSession("fuzz", Secrets.New()), new SessionClosed("fuzz"),
             new Subscribe("fuzz", someone, Secrets.New()), new Unsubscribe("fuzz", someone), new Subscribed("fuzz"),
             new GetSessionStatus("fuzz", Secrets.New()),
-            new SessionStatus("fuzz", true, [new StreamStatus("fuzz", Audio, "audio", StreamState.Idle, 0.5, 10, 9, 1, counters)],
+            new SessionStatus("fuzz", true, [new StreamStatus("fuzz", Audio, "audio", StreamState.Idle, 0.5, 10, 9, 1, counters) { Drift = new StreamDrift(0.5, 1.25, 20, 1.0, true, 1, 40) }],
                 new AlignmentStatus(1, 2, 3, 4, new Dictionary<string, long> { [Audio] = 1 }, 5), new FusionStatus("adaptive", 1, 0, 0, [result]), "akka://x/user/y"),
             new CloseStream("fuzz", Audio, Secrets.New()), new FramesCommitted("fuzz", 1_000_000, Secrets.New()), result,
             new LateEvidence("fuzz", Audio, 1, 2, 3, 4), new StreamStateChanged("fuzz", Audio, StreamState.Active, StreamState.Idle, "silent"),

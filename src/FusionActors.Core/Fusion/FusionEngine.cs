@@ -134,11 +134,12 @@ public sealed class FusionEngine
         var imputedCount = 0;
         for (var m = 0; m < n; m++)
         {
-            var pooled = Pool(m, window, out var newestEnd, out var embedding);
+            var pooled = Pool(m, window, out var newestEnd, out var embedding, out var drift);
             var isImputed = false;
             if (pooled is null && embedding is null && TryImpute(m, window, out var last))
             {
                 (newestEnd, pooled, embedding) = last;
+                drift = double.NaN;
                 isImputed = true;
             }
             if (pooled is null && embedding is null)
@@ -153,7 +154,7 @@ public sealed class FusionEngine
                 _last[m] = (newestEnd, pooled ?? [], embedding ?? []);
             _kinds[m] = isImputed ? Kind.Imputed : Kind.Present;
             if (isImputed) imputedCount++;
-            _weights[m] = Weight(m, window, pooled, newestEnd, streams);
+            _weights[m] = Weight(m, window, pooled, newestEnd, streams, drift);
             _logP[m] = pooled ?? [];
             _embeddings[m] = embedding ?? [];
         }
@@ -210,12 +211,17 @@ public sealed class FusionEngine
         Array.Clear(_embeddings);
 
         var top = status == FusedStatus.Fused && posterior.Length > 0 ? Probabilities.ArgMax(posterior) : -1;
+        var confidence = top >= 0 ? posterior[top] : 0;
         return new FusedResult(
             sessionId, window.StartUs, window.EndUs, window.Revision, status, posterior, top,
             top >= 0 ? _spec.Labels[top] : null,
-            top >= 0 ? posterior[top] : 0,
+            confidence,
             posterior.Length > 0 ? Probabilities.Entropy(posterior) : 0,
-            normalised, missing, imputed, fusedEmbedding, States(streams), window.WatermarkLagUs, _policyName);
+            normalised, missing, imputed, fusedEmbedding, States(streams), window.WatermarkLagUs, _policyName)
+        {
+            // Selective prediction; only a decision with a posterior can be unsure of it.
+            Uncertain = top >= 0 && confidence < _spec.UncertainBelow,
+        };
     }
 
     /// <summary>The availability pattern of the window: the modalities with evidence, sorted, joined by '+' (cached per set).</summary>
@@ -280,21 +286,26 @@ public sealed class FusionEngine
         return true;
     }
 
-    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams)
+    private double Weight(int m, AlignedWindow window, double[]? logp, long newestEnd, IReadOnlyDictionary<string, StreamSnapshot> streams, double drift)
     {
-        var evidence = new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights, _models.Learned);
+        var evidence = new ModalityEvidence(_policy, _modalities[m], _streams[m], _priors[m], _taus[m], logp, newestEnd, window, streams, _spec.FixedWeights, _models.Learned)
+        {
+            Drift = drift,
+        };
         _logTemperatures[m] = 0;
         return _weighting is IWindowTemperaturePolicy scaling ? scaling.Weigh(evidence, out _logTemperatures[m]) : _weighting.Weight(evidence);
     }
 
-    /// <summary>Pools a modality's evidence in the window: mean log-probabilities and mean embedding.</summary>
-    private double[]? Pool(int m, AlignedWindow window, out long newestEnd, out float[]? embedding)
+    /// <summary>Pools a modality's evidence in the window: mean log-probabilities, mean embedding and mean drift (of the scored evidence; NaN if none).</summary>
+    private double[]? Pool(int m, AlignedWindow window, out long newestEnd, out float[]? embedding, out double drift)
     {
         newestEnd = long.MinValue;
         embedding = null;
         double[]? sum = null;
         var n = 0;
         var nEmb = 0;
+        var driftSum = 0.0;
+        var nDrift = 0;
         foreach (var stream in _streams[m])
         {
             if (!window.Evidence.TryGetValue(stream.StreamId, out var list)) continue;
@@ -302,6 +313,11 @@ public sealed class FusionEngine
             {
                 var e = list[j];
                 newestEnd = Math.Max(newestEnd, e.FreshAsOfUs);
+                if (double.IsFinite(e.Drift) && e.Drift >= 0)
+                {
+                    driftSum += e.Drift;
+                    nDrift++;
+                }
                 if (e.Embedding.Length > 0)
                 {
                     embedding ??= Scratch(ref _embeddingScratch[m], e.Embedding.Length);
@@ -320,6 +336,7 @@ public sealed class FusionEngine
         if (embedding is not null && nEmb > 0)
             for (var i = 0; i < embedding.Length; i++) embedding[i] /= nEmb;
         if (embedding is not null) _embeddingSizes[m] = embedding.Length;
+        drift = nDrift > 0 ? driftSum / nDrift : double.NaN;
         if (sum is null) return null;
         for (var k = 0; k < sum.Length; k++) sum[k] /= n;
         Probabilities.NormaliseLog(sum);

@@ -76,6 +76,7 @@ public static class SpecValidator
         WindowAssigners.Validate(spec, l, p);
         Duration(p, "allowedLateness", spec.AllowedLatenessUs, l.MaxDurationUs);
         Duration(p, "imputeHorizon", spec.ImputeHorizonUs, l.MaxDurationUs);
+        if (!(spec.UncertainBelow >= 0 && spec.UncertainBelow <= 1)) p.Add("uncertainBelow must be a number in [0, 1]");
         if (spec.MaxBufferedEvidence <= 0 || spec.MaxBufferedEvidence > l.MaxBufferedEvidence) p.Add($"maxBufferedEvidence must be in (0, {l.MaxBufferedEvidence}]");
         if (spec.FixedWeights.Count > l.MaxStreams) p.Add($"{spec.FixedWeights.Count} fixed weights, more than {l.MaxStreams}");
         foreach (var (modality, weight) in spec.FixedWeights)

@@ -17,6 +17,11 @@ public sealed record EncoderInput(
 /// What an encoder made of one input. <see cref="LogProbs"/> are calibrated (log softmax of logits / T)
 /// and empty when the model has no logits.
 /// </summary>
+/// <param name="Drift">
+/// How unlike the model's training data the input is: 0 = typical (at or below the validation split's median score),
+/// 1 = the validation split's 95th percentile, larger = less typical; NaN = not scored (the model has no drift
+/// parameters). See docs/models.md, "Drift scores".
+/// </param>
 public sealed record Evidence(
     string StreamId,
     string Modality,
@@ -27,7 +32,8 @@ public sealed record Evidence(
     double Coverage,
     long LastSeq,
     int Revision = 0,
-    long? ContentEndUs = null)
+    long? ContentEndUs = null,
+    double Drift = double.NaN)
 {
     /// <summary>The time evidence is assigned to windows by: the start of its span.</summary>
     public long TimeUs => StartUs;

@@ -43,6 +43,12 @@ public sealed record SessionSpec
     /// </summary>
     public long ImputeHorizonUs { get; init; }
 
+    /// <summary>
+    /// Selective prediction: a fused result whose confidence (the posterior's max) is below this is marked
+    /// <see cref="FusedResult.Uncertain"/>; the decision is still made and published. In [0, 1]; default 0: off.
+    /// </summary>
+    public double UncertainBelow { get; init; }
+
     /// <summary>Event time from which windows are counted (the session clock at open). Default 0.</summary>
     public long StartUs { get; init; }
 

@@ -4,8 +4,16 @@ using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Runtime.Encoders;
 
-/// <summary>An encoder ready for a stream, with the temperature that calibrates its logits and the input values it accepts.</summary>
-public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, FusionActors.Core.Streams.ValueRange? InputRange = null);
+/// <summary>
+/// An encoder ready for a stream, with the temperature that calibrates its logits, the input values it accepts and
+/// the drift model that scores its outputs (null: its evidence carries no drift score).
+/// </summary>
+public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, FusionActors.Core.Streams.ValueRange? InputRange = null,
+    FusionActors.Inference.Drift.DriftModel? Drift = null)
+{
+    /// <summary>The stream's sliding window and alert over its inputs' drift; null = not watched (nothing is scored).</summary>
+    public FusionActors.Runtime.Metrics.DriftOptions? DriftMonitoring { get; init; }
+}
 
 /// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>
 public sealed class UnknownModelException(string message) : Exception(message);

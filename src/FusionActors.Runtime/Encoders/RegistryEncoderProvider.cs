@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using FusionActors.Core.Specs;
 using FusionActors.Inference;
 using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Metrics;
 
 namespace FusionActors.Runtime.Encoders;
 
@@ -9,7 +10,8 @@ namespace FusionActors.Runtime.Encoders;
 /// Resolves models of the node's <see cref="ModelRegistry"/> (one InferenceSession per model per process),
 /// plus the built-in <c>noop</c> encoder (for benchmarks of the actor path without inference).
 /// </summary>
-public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderProvider
+/// <param name="drift">How the streams of models with drift parameters watch their input drift (default <see cref="DriftOptions"/>' defaults).</param>
+public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOptions? drift = null) : IEncoderProvider
 {
     public const string NoOpModel = "noop";
     private const int MaxCachedNoOps = 64;
@@ -39,6 +41,9 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry) : IEncoderP
         if (classCount > 0 && spec.ClassCount != classCount)
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
         return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature,
-            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance));
+            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance), spec.Drift)
+        {
+            DriftMonitoring = spec.Drift is null ? null : drift ?? new DriftOptions(),
+        };
     }
 }

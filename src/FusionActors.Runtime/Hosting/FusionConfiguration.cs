@@ -73,6 +73,8 @@ public static class FusionConfiguration
         new("metrics.prometheus.enabled", "Fusion:Metrics:PrometheusEnabled", Kind.Bool),
         new("metrics.prometheus.hostname", "Fusion:Metrics:PrometheusHostname", Kind.Text),
         new("metrics.prometheus.port", "Fusion:Metrics:PrometheusPort", Kind.Int),
+        new("drift.window", "Fusion:Drift:Window", Kind.Int),
+        new("drift.alert-threshold", "Fusion:Drift:AlertThreshold", Kind.Double),
     ];
 
     // FUSION_* environment variables and the keys they stand for.

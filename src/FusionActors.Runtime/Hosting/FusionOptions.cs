@@ -99,6 +99,9 @@ public sealed record FusionOptions
     /// <summary>Metrics export (Fusion:Metrics): the Prometheus endpoint is off by default.</summary>
     public MetricsOptions Metrics { get; init; } = new();
 
+    /// <summary>Input drift per stream (Fusion:Drift): sliding window and alert threshold.</summary>
+    public DriftOptions Drift { get; init; } = new();
+
     /// <summary>The full HOCON text this node runs with (the embedded Akka settings plus the file layered over them).</summary>
     public string Hocon { get; init; } = FusionConfig.DefaultsText;
 
@@ -150,6 +153,7 @@ public sealed record FusionOptions
         if (Backoff.EncodeDeadline <= TimeSpan.Zero) yield return $"Fusion:Encoder:EncodeDeadline (fusion.encoder.deadline) must be positive, not {Backoff.EncodeDeadline}";
         foreach (var p in OperatorConsole.Problems()) yield return p;
         foreach (var p in Metrics.Problems()) yield return p;
+        foreach (var p in Drift.Problems()) yield return p;
     }
 
     // The keys of the sections bound here one by one; the other sections are bound to their option types whole.
@@ -160,7 +164,7 @@ public sealed record FusionOptions
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
-        ["Limits"] = [], ["Encoder"] = [], ["Console"] = [], ["Metrics"] = [],
+        ["Limits"] = [], ["Encoder"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [],
     };
 
     /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
@@ -202,6 +206,7 @@ public sealed record FusionOptions
             Backoff = Section(f, "Encoder", d.Backoff),
             OperatorConsole = Section(f, "Console", d.OperatorConsole),
             Metrics = Section(f, "Metrics", d.Metrics),
+            Drift = Section(f, "Drift", d.Drift),
             Hocon = hocon,
         };
         // Seeds given as host:port become addresses of this node's transport; one that is neither stays as given

@@ -69,7 +69,8 @@ public static class FusionServerExtensions
 
         // Encoders: the node's model registry plus the no-op encoder, unless the application registered its own.
         services.TryAddSingleton(sp => NodeModels.Load(sp.GetRequiredService<IOptions<FusionOptions>>().Value.ModelsPath));
-        services.TryAddSingleton<IEncoderProvider>(sp => new RegistryEncoderProvider(sp.GetRequiredService<NodeModels>().Registry));
+        services.TryAddSingleton<IEncoderProvider>(sp => new RegistryEncoderProvider(sp.GetRequiredService<NodeModels>().Registry,
+            sp.GetRequiredService<IOptions<FusionOptions>>().Value.Drift));
         if (server.EncoderDecorator is { } decorate)
         {
             var inner = services.Last(d => d.ServiceType == typeof(IEncoderProvider));

@@ -37,6 +37,12 @@ public static class FusionMetrics
         "End-to-end latency: from a window's end on the session clock to its first decision");
     public static readonly Counter<long> Refused = Meter.CreateCounter<long>("fusion.security.refused", "{message}",
         "Session operations from the wire refused for want of a capability or operator credential, by message type");
+    public static readonly Histogram<double> Drift = Meter.CreateHistogram<double>("fusion.drift", null,
+        "Drift of each scored encoder input (0 = typical of training, 1 = the validation split's 95th percentile)");
+    public static readonly Gauge<double> InputDrift = Meter.CreateGauge<double>("fusion.drift.input", null,
+        "A stream's mean drift over its sliding window, as of its latest batch (by modality: the latest stream to report)");
+    public static readonly Counter<long> DriftAlerts = Meter.CreateCounter<long>("fusion.drift.alerts", "{alert}",
+        "Times a stream's input drift went over the alert threshold (once per crossing)");
     public static readonly UpDownCounter<long> ActiveSessions = Meter.CreateUpDownCounter<long>("fusion.sessions.active", "{session}", "Open sessions on this node");
 
     private static KeyValuePair<string, object?> Modality(string modality) => new("modality", modality);
@@ -78,6 +84,12 @@ public static class FusionMetrics
     public static void EncoderRestarted(string modality) => EncoderRestarts.Add(1, Modality(modality));
 
     public static void InputQuarantined(string modality) => Quarantined.Add(1, Modality(modality));
+
+    public static void Drifted(string modality, double drift) => Drift.Record(drift, Modality(modality));
+
+    public static void WindowDrift(string modality, double mean) => InputDrift.Record(mean, Modality(modality));
+
+    public static void DriftAlert(string modality) => DriftAlerts.Add(1, Modality(modality));
 
     public static void Fused(FusedResult result)
     {

@@ -17,6 +17,9 @@ public sealed class StreamMeter
 
     public StreamMeter(string modality) => _tag = FusionMetrics.TagFor(modality);
 
+    /// <summary>The modality tag this stream's measurements carry.</summary>
+    public string Tag => _tag;
+
     public void FrameIn()
     {
         _framesIn++;

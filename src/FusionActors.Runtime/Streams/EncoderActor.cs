@@ -3,6 +3,7 @@ using Akka.Actor;
 using FusionActors.Core.Fusion;
 using FusionActors.Core.Streams;
 using FusionActors.Inference;
+using FusionActors.Inference.Drift;
 using FusionActors.Protocol;
 using FusionActors.Runtime.Alignment;
 using FusionActors.Runtime.Encoders;
@@ -25,6 +26,7 @@ public sealed class EncoderActor : UntypedActor
 
     private readonly IEncoder _encoder;
     private readonly double _temperature;
+    private readonly DriftModel? _drift;
     private readonly string _modality;
     private readonly List<ReadOnlyMemory<float>> _batch = [];
     private bool _crashNext;
@@ -33,6 +35,7 @@ public sealed class EncoderActor : UntypedActor
     {
         _encoder = encoder.Encoder;
         _temperature = encoder.Temperature;
+        _drift = encoder.Drift;
         _modality = modality;
     }
 
@@ -69,7 +72,8 @@ public sealed class EncoderActor : UntypedActor
             var input = msg.Inputs[i];
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
-                logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs);
+                logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
+                _drift?.Score(outputs[i]) ?? double.NaN);
         }
         Sender.Tell(new Encoded(msg.BatchId, evidence, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
     }

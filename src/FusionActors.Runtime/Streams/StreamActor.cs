@@ -36,6 +36,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private readonly EncoderSupervision _supervision;
     private readonly RoomWaiters<(IActorRef Session, long Id)> _roomWaiters = new();
     private readonly StreamMeter _meter;
+    private readonly DriftMonitor? _drift;
     private long _clockOffsetUs;
     private ILoggingAdapter? _logger;
     private readonly EncoderChild _encoderChild;
@@ -51,6 +52,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _queue = _inputs.Queue;
         _supervision = new EncoderSupervision(backoff);
         _meter = new StreamMeter(spec.Modality);
+        _drift = encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         _encoderChild = new EncoderChild(encoder, spec.Modality);
     }
 
@@ -215,10 +217,34 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (_queue.Complete(msg.BatchId) is not { } batch) return; // an answer from before a restart
         _supervision.OnEncoded(batch);
         _meter.Encoded(batch.Length, msg.Millis);
+        if (_drift is not null) WatchDrift(msg.Evidence);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
         SendNextBatch();
         PublishProgress();
         ReleaseRoomWaiters();
+    }
+
+    /// <summary>Records each scored input's drift and the window's mean; logs and counts each crossing of the alert threshold once.</summary>
+    private void WatchDrift(IReadOnlyList<Evidence> evidence)
+    {
+        for (var i = 0; i < evidence.Count; i++)
+        {
+            var d = evidence[i].Drift;
+            if (double.IsFinite(d)) FusionMetrics.Drifted(_meter.Tag, d);
+            switch (_drift!.Add(d))
+            {
+                case DriftCrossing.Raised:
+                    FusionMetrics.DriftAlert(_meter.Tag);
+                    Log.Warning("Session {0} stream {1} ({2}): input drift {3:F2} over the last {4} inputs is above the alert threshold {5}: its inputs are unlike the model's training data",
+                        _sessionId, _spec.StreamId, _spec.Modality, _drift.Mean, _drift.Count, _encoder.DriftMonitoring!.AlertThreshold);
+                    break;
+                case DriftCrossing.Cleared:
+                    Log.Info("Session {0} stream {1} ({2}): input drift back to {3:F2}, below the alert threshold {4}",
+                        _sessionId, _spec.StreamId, _spec.Modality, _drift.Mean, _encoder.DriftMonitoring!.AlertThreshold);
+                    break;
+            }
+        }
+        if (_drift!.Count > 0) FusionMetrics.WindowDrift(_meter.Tag, _drift.Mean);
     }
 
     private void OnEncoderDied(IActorRef dead)
@@ -330,5 +356,9 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     }
 
     private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, Health.State, Health.Reliability,
-        _inputs.WatermarkUs, _inputs.CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped));
+        _inputs.WatermarkUs, _inputs.CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped))
+    {
+        Drift = _drift is null ? null
+            : new StreamDrift(_drift.Last, _drift.Mean, _drift.Count, _encoder.DriftMonitoring!.AlertThreshold, _drift.Alerting, _drift.Alerts, _drift.Scored),
+    };
 }

@@ -44,6 +44,12 @@ public readonly ref struct ModalityEvidence(
     public ILearnedWeighting? Learned { get; } = Learned;
 
     /// <summary>
+    /// Mean drift of the modality's evidence in the window (<see cref="FusionActors.Core.Streams.Evidence.Drift"/>: 0 = typical of
+    /// training, larger = less typical), over the evidence that was scored; NaN when none was.
+    /// </summary>
+    public double Drift { get; init; } = double.NaN;
+
+    /// <summary>
     /// Mean over the modality's streams of the reliability each had when it produced its evidence (0 for a stream
     /// with no snapshot).
     /// </summary>

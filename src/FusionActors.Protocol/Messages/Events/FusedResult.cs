@@ -29,6 +29,13 @@ public sealed record FusedResult(
     long WatermarkLagUs,
     string Policy) : ProtocolMessage, IWithSessionId, ISealed
 {
+    /// <summary>
+    /// Selective prediction: the result is <see cref="FusedStatus.Fused"/> but its <see cref="Confidence"/> is below the
+    /// session's <see cref="Specs.SessionSpec.UncertainBelow"/>, so a consumer should not act on it alone. Always false
+    /// when the spec's threshold is 0 (the default).
+    /// </summary>
+    public bool Uncertain { get; init; }
+
     /// <summary>Set on results to the session's own client: the seal of its incarnation (<see cref="SessionOpened.Seal"/>), which the client checks.</summary>
     public string? Seal { get; init; }
 }

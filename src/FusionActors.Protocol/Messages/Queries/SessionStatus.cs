@@ -35,7 +35,36 @@ public sealed record StreamStatus(
     long WatermarkUs,
     long CompleteThroughUs,
     int PendingInputs,
-    StreamCounters Counters) : ProtocolMessage, IWithSessionId;
+    StreamCounters Counters) : ProtocolMessage, IWithSessionId
+{
+    /// <summary>The stream's input drift; null when its model has no drift parameters (its inputs are not scored).</summary>
+    public StreamDrift? Drift { get; init; }
+}
+
+/// <summary>
+/// How unlike the model's training data a stream's inputs are (drift: 0 = typical, 1 = the validation split's 95th
+/// percentile, larger = less typical).
+/// </summary>
+/// <param name="Last">Drift of the newest scored input; NaN before the first.</param>
+/// <param name="Mean">Mean drift of the scored inputs in the window ("input drift"); NaN when none.</param>
+/// <param name="Window">Scored inputs in the window now (at most the configured window).</param>
+/// <param name="Threshold">The configured alert threshold of the window's mean.</param>
+/// <param name="Alerting">The mean went over the threshold and has not fallen back since.</param>
+/// <param name="Alerts">Alerts raised since the stream started.</param>
+/// <param name="Scored">Inputs scored since the stream started.</param>
+public sealed record StreamDrift(double Last, double Mean, int Window, double Threshold, bool Alerting, long Alerts, long Scored)
+{
+    /// <summary>The largest window a node may configure (Fusion:Drift:Window).</summary>
+    public const int MaxWindow = 100_000;
+
+    // A status may come from the wire: refuse values no node could have sent.
+    public double Last { get; init; } = double.IsNaN(Last) || Last is >= 0 and < double.PositiveInfinity ? Last : throw new ArgumentOutOfRangeException(nameof(Last), "a drift is NaN or a finite number >= 0");
+    public double Mean { get; init; } = double.IsNaN(Mean) || Mean is >= 0 and < double.PositiveInfinity ? Mean : throw new ArgumentOutOfRangeException(nameof(Mean), "a drift is NaN or a finite number >= 0");
+    public int Window { get; init; } = Window is >= 0 and <= MaxWindow ? Window : throw new ArgumentOutOfRangeException(nameof(Window), $"a drift window holds 0..{MaxWindow} inputs");
+    public double Threshold { get; init; } = Threshold is > 0 and < double.PositiveInfinity ? Threshold : throw new ArgumentOutOfRangeException(nameof(Threshold), "a drift threshold is a positive number");
+    public long Alerts { get; init; } = Alerts >= 0 ? Alerts : throw new ArgumentOutOfRangeException(nameof(Alerts), "a count is >= 0");
+    public long Scored { get; init; } = Scored >= 0 ? Scored : throw new ArgumentOutOfRangeException(nameof(Scored), "a count is >= 0");
+}
 
 /// <param name="CommittedThroughUs">The last commit published to clients: frames before it are processed.</param>
 /// <param name="WindowsSkipped">Empty windows a single watermark step passed over without reporting them (a jump of thousands).</param>

@@ -76,7 +76,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
     }
 
     internal static ConsoleTable StreamsTable(SessionStatus s) => Table($"streams of {s.SessionId}",
-        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "restarts", "quarantined", "encode ms/batch"],
+        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "restarts", "quarantined", "encode ms/batch", "input drift"],
         s.Streams.Select(t => new[]
         {
             t.StreamId, t.Modality, t.State.ToString(), Number(t.Reliability), Seconds(t.WatermarkUs), t.PendingInputs.ToString(),
@@ -85,20 +85,38 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
             t.Counters.FramesLate.ToString(), t.Counters.FramesTooLate.ToString(), t.Counters.InputsShed.ToString(),
             t.Counters.EncoderRestarts.ToString(), t.Counters.Quarantined.ToString(),
             t.Counters.Batches == 0 ? "-" : Number(t.Counters.EncodeMillisTotal / t.Counters.Batches),
+            DriftCell(t.Drift),
         }));
+
+    /// <summary>"0.42 of 50 (last 0.31)", "1.73 of 50 ALERT > 1 (alerts 2)"; "-" when the stream's inputs are not scored.</summary>
+    internal static string DriftCell(StreamDrift? d) => d switch
+    {
+        null => "-",
+        { Window: 0 } => "no input yet",
+        _ => $"{Number(d.Mean)} of {d.Window} (last {Number(d.Last)})" + (d.Alerting ? $" ALERT > {Number(d.Threshold)}" : "") +
+             (d.Alerts > 0 ? $" (alerts {d.Alerts})" : ""),
+    };
 
     /// <summary>The status for --json, without the recent results' embeddings and posteriors.</summary>
     internal static object Describe(SessionStatus s) => new
     {
         s.SessionId, s.Open, s.Client,
-        streams = s.Streams.Select(t => new { t.StreamId, t.Modality, t.State, t.Reliability, t.WatermarkUs, t.CompleteThroughUs, t.PendingInputs, t.Counters }),
+        streams = s.Streams.Select(t => new { t.StreamId, t.Modality, t.State, t.Reliability, t.WatermarkUs, t.CompleteThroughUs, t.PendingInputs, t.Counters, drift = DriftJson(t.Drift) }),
         s.Alignment,
         fusion = s.Fusion is { } f ? new { f.Policy, f.Results, f.NoEvidence, f.WindowsWithMissingModality, latest = f.Recent.Count > 0 ? Result(f.Recent[^1]) : null } : null,
+    };
+
+    /// <summary>A stream's drift for --json: JSON has no NaN, so "not yet scored" is null.</summary>
+    internal static object? DriftJson(StreamDrift? d) => d is null ? null : new
+    {
+        last = double.IsNaN(d.Last) ? (double?)null : d.Last,
+        mean = double.IsNaN(d.Mean) ? (double?)null : d.Mean,
+        d.Window, d.Threshold, d.Alerting, d.Alerts, d.Scored,
     };
 
     internal static object Result(FusedResult r) => new
     {
         r.WindowStartUs, r.WindowEndUs, r.Revision, r.Status, r.TopClass, r.TopLabel, r.Confidence, r.Entropy, r.Weights, r.Missing, r.Imputed,
-        r.States, r.WatermarkLagUs, r.Policy,
+        r.States, r.WatermarkLagUs, r.Policy, r.Uncertain,
     };
 }
