@@ -40,6 +40,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private ILoggingAdapter? _logger;
     private readonly EncoderChild _encoderChild;
     private bool _idleTimerOn;
+    private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null)
@@ -51,7 +52,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _queue = _inputs.Queue;
         _supervision = new EncoderSupervision(backoff);
         _meter = new StreamMeter(spec.Modality);
-        _encoderChild = new EncoderChild(encoder, spec.Modality);
+        _encoderChild = new EncoderChild(encoder, spec.Modality, sessionId);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -103,6 +104,23 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
                 break;
             default: Unhandled(message); break;
         }
+        CountPending();
+    }
+
+    protected override void PostStop()
+    {
+        _encoder.Node?.Pending.Add(-_pendingCounted);
+        _pendingCounted = 0;
+    }
+
+    /// <summary>Brings the node's count of pending encoder inputs up to date with this stream's queue.</summary>
+    private void CountPending()
+    {
+        if (_encoder.Node is not { } node) return;
+        var waiting = _queue.Waiting;
+        if (waiting == _pendingCounted) return;
+        node.Pending.Add(waiting - _pendingCounted);
+        _pendingCounted = waiting;
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -121,6 +139,15 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void OnFrame(Frame frame)
     {
         _meter.FrameIn();
+        if (_encoder.Node?.Pending is { IsFull: true } pending)
+        {
+            // Before the intake: the frame is not taken (its seq stays free), so the client may send it again.
+            _meter.FrameRejected(RejectReason.NodeFull);
+            if (!Sender.IsNobody())
+                Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, RejectReason.NodeFull,
+                    $"the node holds its maximum of {pending.Max} pending encoder inputs"));
+            return;
+        }
         if (_intake.Admit(frame, _supervision.State, _supervision.Disabled, NowMs, SessionNowUs, _encoder.InputRange) is { } refused)
         {
             _meter.FrameRejected(refused.Reason);

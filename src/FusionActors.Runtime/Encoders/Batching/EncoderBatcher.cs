@@ -1,0 +1,342 @@
+using System.Diagnostics;
+using FusionActors.Core.Streams;
+using FusionActors.Inference;
+
+namespace FusionActors.Runtime.Encoders.Batching;
+
+/// <summary>
+/// The node's dynamic batcher: inputs of every session's streams that use the same encoder wait in one
+/// <see cref="FairBatchQueue"/>, and a few threads of its own run them in shared model calls of up to
+/// <see cref="BatchingOptions.MaxBatch"/> inputs, waiting at most <see cref="BatchingOptions.MaxQueueDelay"/> for a call
+/// to fill. Encoders are told apart by instance (the node shares one per model, so a call never mixes models or
+/// a fault-injecting wrapper with the plain model).
+/// <para>
+/// A call that throws is not blamed on everyone in it: when it held inputs of several requests, each request is
+/// run again alone, and only the ones that fail alone fail (their streams then retry input by input and quarantine,
+/// as before). A call still running past <c>stallAfter</c> (the encode deadline) has its thread replaced by a fresh
+/// one, up to <see cref="BatchingOptions.MaxStalledThreads"/> at once, so a hung model does not take the node's
+/// encoder threads with it; the stream's own deadline fails the stalled request.
+/// </para>
+/// Thread-safe. Requests complete by callback, on a batcher thread.
+/// </summary>
+public sealed class EncoderBatcher : IDisposable
+{
+    private const int WaitSamples = 1 << 16;
+    private readonly BatchingOptions _options;
+    private readonly long _stallAfterTicks;
+    private readonly long _delayTicks;
+    private readonly object _gate = new();
+    private readonly Dictionary<IEncoder, FairBatchQueue> _queues = new(ReferenceEqualityComparer.Instance);
+    private readonly List<IEncoder> _order = []; // encoders with a queue, served in turn
+    private readonly List<Worker> _workers = [];
+    private readonly long[] _waits = new long[WaitSamples]; // queue waits in ticks, a ring of the latest
+    private readonly Timer _watchdog;
+    private int _next;
+    private int _stalled;
+    private bool _started;
+    private bool _disposed;
+    private long _calls, _inputs, _isolatedCalls, _failed, _replaced, _waitCount;
+
+    public EncoderBatcher(BatchingOptions options, TimeSpan stallAfter)
+    {
+        var problems = options.Problems().ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems), nameof(options));
+        if (stallAfter <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(stallAfter), stallAfter, "must be positive");
+        _options = options;
+        _stallAfterTicks = (long)(stallAfter.TotalSeconds * Stopwatch.Frequency);
+        _delayTicks = (long)(options.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
+        var every = TimeSpan.FromTicks(Math.Clamp(stallAfter.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        _watchdog = new Timer(_ => CheckStalls(), null, Timeout.InfiniteTimeSpan, every);
+        _watchdogPeriod = every;
+    }
+
+    private readonly TimeSpan _watchdogPeriod;
+
+    public BatchingOptions Options => _options;
+
+    /// <summary>Queues a stream's batch; <paramref name="onDone"/> is called once it is encoded or failed, not when cancelled.</summary>
+    /// <exception cref="ObjectDisposedException">the batcher was disposed (the node is stopping).</exception>
+    public EncodeRequest Submit(IEncoder encoder, string session, IReadOnlyList<EncoderInput> inputs, Action<EncodeRequest> onDone)
+    {
+        var request = new EncodeRequest(encoder, session, inputs, Stopwatch.GetTimestamp(), onDone);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_queues.TryGetValue(encoder, out var queue))
+            {
+                _queues[encoder] = queue = new FairBatchQueue(_options.MaxInFlightPerSession);
+                _order.Add(encoder);
+            }
+            queue.Enqueue(request);
+            if (!_started) Start();
+            Monitor.PulseAll(_gate);
+        }
+        return request;
+    }
+
+    /// <summary>The submitter gives <paramref name="request"/> up: inputs not yet in a call are not run, nothing is called back.</summary>
+    public void Cancel(EncodeRequest request)
+    {
+        if (!request.MarkCancelled()) return;
+        lock (_gate) Forget(request);
+    }
+
+    /// <summary>Counts since the start (or the last <see cref="ResetStats"/>).</summary>
+    public BatcherStats Stats()
+    {
+        lock (_gate)
+            return new BatcherStats(_calls, _inputs, _isolatedCalls, _failed, _replaced, _queues.Values.Sum(q => q.Pending),
+                _queues.Values.Sum(q => q.InFlight), _workers.Count(w => !w.Abandoned));
+    }
+
+    /// <summary>How long the latest requests (up to 65,536) waited between submission and their first model call, µs, sorted.</summary>
+    public double[] QueueWaitsUs()
+    {
+        lock (_gate)
+        {
+            var n = (int)Math.Min(_waitCount, WaitSamples);
+            var us = new double[n];
+            for (var i = 0; i < n; i++) us[i] = _waits[i] * 1e6 / Stopwatch.Frequency;
+            Array.Sort(us);
+            return us;
+        }
+    }
+
+    public void ResetStats()
+    {
+        lock (_gate) _calls = _inputs = _isolatedCalls = _failed = _replaced = _waitCount = 0;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Monitor.PulseAll(_gate);
+        }
+        _watchdog.Dispose();
+    }
+
+    private void Start()
+    {
+        _started = true;
+        for (var i = 0; i < _options.Threads; i++) StartWorker();
+        _watchdog.Change(_watchdogPeriod, _watchdogPeriod);
+    }
+
+    private void StartWorker()
+    {
+        var worker = new Worker();
+        _workers.Add(worker);
+        new Thread(() => Run(worker)) { IsBackground = true, Name = $"fusion-batcher-{_workers.Count}" }.Start();
+    }
+
+    private void Run(Worker worker)
+    {
+        List<BatchSlice>? done = null;
+        while (true)
+        {
+            IEncoder? encoder = null;
+            List<BatchSlice>? slices = null;
+            lock (_gate)
+            {
+                if (done is not null) EndCall(done);
+                worker.CallStartedTicks = 0;
+                if (worker.Abandoned)
+                {
+                    _stalled--;
+                    _workers.Remove(worker);
+                    return;
+                }
+                while (slices is null)
+                {
+                    if (_disposed)
+                    {
+                        _workers.Remove(worker);
+                        return;
+                    }
+                    var now = Stopwatch.GetTimestamp();
+                    if (Pick(now, out encoder, out var queue, out var wakeAt) && queue!.Take(_options.MaxBatch, now) is { Count: > 0 } taken)
+                    {
+                        slices = taken;
+                        worker.CallStartedTicks = now;
+                        foreach (var s in taken)
+                            if (s.Offset == 0 && s.Request.StartedTicks == now) RecordWait(now - s.Request.EnqueuedTicks);
+                        break;
+                    }
+                    var wait = wakeAt == long.MaxValue ? Timeout.Infinite : (int)Math.Max(1, (wakeAt - now) * 1000 / Stopwatch.Frequency);
+                    Monitor.Wait(_gate, wait);
+                }
+            }
+            Call(encoder!, slices);
+            done = slices;
+        }
+    }
+
+    /// <summary>
+    /// The next encoder, in turn, whose queue should be called now: a full call waits, or its oldest input has waited
+    /// the queue delay. Else when to look again (<see cref="long.MaxValue"/>: when something is submitted).
+    /// </summary>
+    private bool Pick(long now, out IEncoder? encoder, out FairBatchQueue? queue, out long wakeAt)
+    {
+        wakeAt = long.MaxValue;
+        for (var i = 0; i < _order.Count; i++)
+        {
+            var index = (_next + i) % _order.Count;
+            var candidate = _order[index];
+            var q = _queues[candidate];
+            var available = q.Available();
+            if (available == 0) continue;
+            var dueAt = _delayTicks == 0 || available >= _options.MaxBatch ? now : q.OldestTicks() + _delayTicks;
+            if (dueAt <= now)
+            {
+                _next = index + 1;
+                (encoder, queue) = (candidate, q);
+                return true;
+            }
+            wakeAt = Math.Min(wakeAt, dueAt);
+        }
+        (encoder, queue) = (null, null);
+        return false;
+    }
+
+    private void Call(IEncoder encoder, List<BatchSlice> slices)
+    {
+        var total = 0;
+        var requests = 0;
+        EncodeRequest? last = null;
+        foreach (var s in slices)
+        {
+            total += s.Count;
+            if (!ReferenceEquals(s.Request, last)) requests++;
+            last = s.Request;
+        }
+        var values = new ReadOnlyMemory<float>[total];
+        var k = 0;
+        foreach (var s in slices)
+            for (var i = 0; i < s.Count; i++) values[k++] = s.Request.Inputs[s.Offset + i].Values;
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _inputs, total);
+        IReadOnlyList<EncoderOutput> outputs;
+        try
+        {
+            outputs = Encode(encoder, values);
+        }
+        catch (Exception) when (requests > 1)
+        {
+            Isolate(encoder, slices);
+            return;
+        }
+        catch (Exception e)
+        {
+            FailRequest(slices[0].Request, e);
+            return;
+        }
+        var from = 0;
+        foreach (var s in slices)
+        {
+            s.Request.Deliver(outputs, from, s.Offset, s.Count);
+            from += s.Count;
+        }
+    }
+
+    /// <summary>A shared call failed: each request in it runs alone, and fails only if it fails alone.</summary>
+    private void Isolate(IEncoder encoder, List<BatchSlice> slices)
+    {
+        foreach (var group in slices.GroupBy(s => s.Request, ReferenceEqualityComparer.Instance))
+        {
+            var request = (EncodeRequest)group.Key!;
+            if (!request.IsWaiting) continue;
+            var own = group.ToList();
+            var values = own.SelectMany(s => Enumerable.Range(s.Offset, s.Count).Select(i => (ReadOnlyMemory<float>)request.Inputs[i].Values)).ToArray();
+            Interlocked.Increment(ref _isolatedCalls);
+            try
+            {
+                var outputs = Encode(encoder, values);
+                var from = 0;
+                foreach (var s in own)
+                {
+                    request.Deliver(outputs, from, s.Offset, s.Count);
+                    from += s.Count;
+                }
+            }
+            catch (Exception e)
+            {
+                FailRequest(request, e);
+            }
+        }
+    }
+
+    private static IReadOnlyList<EncoderOutput> Encode(IEncoder encoder, ReadOnlyMemory<float>[] values)
+    {
+        var outputs = encoder.Encode(values);
+        if (outputs.Count != values.Length)
+            throw new InvalidOperationException($"encoder '{encoder.Name}' returned {outputs.Count} outputs for {values.Length} inputs");
+        return outputs;
+    }
+
+    private void FailRequest(EncodeRequest request, Exception error)
+    {
+        if (!request.Fail(error)) return;
+        Interlocked.Increment(ref _failed);
+        lock (_gate) Forget(request);
+    }
+
+    private void Forget(EncodeRequest request)
+    {
+        if (_queues.TryGetValue(request.Encoder, out var queue)) queue.Remove(request);
+        DropIfIdle(request.Encoder);
+    }
+
+    private void EndCall(List<BatchSlice> slices)
+    {
+        var encoder = slices[0].Request.Encoder;
+        if (_queues.TryGetValue(encoder, out var queue))
+            foreach (var s in slices) queue.Release(s);
+        DropIfIdle(encoder);
+        Monitor.PulseAll(_gate); // in-flight limits may let more in now
+    }
+
+    private void DropIfIdle(IEncoder encoder)
+    {
+        // Encoders wrapped per stream (fault drills) come and go: a queue lives only while it holds inputs.
+        if (!_queues.TryGetValue(encoder, out var queue) || !queue.IsIdle) return;
+        _queues.Remove(encoder);
+        var index = _order.IndexOf(encoder);
+        _order.RemoveAt(index);
+        if (_next > index) _next--;
+    }
+
+    private void RecordWait(long ticks) => _waits[_waitCount++ % WaitSamples] = ticks;
+
+    private void CheckStalls()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            var now = Stopwatch.GetTimestamp();
+            foreach (var w in _workers.ToArray())
+            {
+                if (w.Abandoned || w.CallStartedTicks == 0 || now - w.CallStartedTicks < _stallAfterTicks || _stalled >= _options.MaxStalledThreads) continue;
+                // The call cannot be interrupted: its thread is left to finish it and then exits; a fresh one serves the queues.
+                w.Abandoned = true;
+                _stalled++;
+                _replaced++;
+                StartWorker();
+            }
+        }
+    }
+
+    private sealed class Worker
+    {
+        public long CallStartedTicks;
+        public bool Abandoned;
+    }
+}
+
+/// <summary>What the batcher did: model calls and the inputs in them (mean batch = Inputs / Calls), calls re-run alone after a shared call failed, requests failed, threads replaced after a stall; and what it holds now.</summary>
+public sealed record BatcherStats(long Calls, long Inputs, long IsolatedCalls, long FailedRequests, long ThreadsReplaced, int Pending, int InFlight, int Threads)
+{
+    public double MeanBatch => Calls == 0 ? 0 : (double)Inputs / Calls;
+}

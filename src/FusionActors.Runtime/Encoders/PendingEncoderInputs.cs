@@ -1,0 +1,53 @@
+namespace FusionActors.Runtime.Encoders;
+
+/// <summary>
+/// The node's count of encoder inputs held by its streams (waiting for their encoder or in it), against
+/// fusion.limits.max-pending-encoder-inputs. At the cap a stream refuses new frames with
+/// <see cref="Protocol.RejectReason.NodeFull"/> (counted as a rejected frame by reason), so many sessions each within
+/// their own caps cannot together hold more than the node has memory for. The count may pass the cap by what frames
+/// already taken still make (a windowed stream's open inputs), never by new frames. Thread-safe.
+/// </summary>
+public sealed class PendingEncoderInputs(int max)
+{
+    private long _count;
+
+    public int Max { get; } = max > 0 ? max : throw new ArgumentOutOfRangeException(nameof(max), max, "must be positive");
+
+    public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>No new frame may be taken: the node holds its maximum of pending encoder inputs.</summary>
+    public bool IsFull => Count >= Max;
+
+    /// <summary>A stream's inputs held changed by <paramref name="delta"/>.</summary>
+    public void Add(long delta)
+    {
+        if (delta != 0) Interlocked.Add(ref _count, delta);
+    }
+}
+
+/// <summary>
+/// What a node's streams share for encoding: its batcher (null: each stream's encoder child runs its model itself)
+/// and its cap on pending inputs. One per node (a singleton of the server's container, which disposes it).
+/// </summary>
+public sealed class NodeEncoding : IDisposable
+{
+    public NodeEncoding(Batching.EncoderBatcher? batcher, PendingEncoderInputs pending)
+    {
+        Batcher = batcher;
+        Pending = pending;
+        Unbatched = batcher is null ? this : new NodeEncoding(null, pending);
+    }
+
+    /// <summary>The encoding of a node with these options: a batcher when <see cref="Batching.BatchingOptions.Enabled"/>.</summary>
+    public NodeEncoding(Batching.BatchingOptions batching, TimeSpan encodeDeadline, int maxPendingInputs)
+        : this(batching.Enabled ? new Batching.EncoderBatcher(batching, encodeDeadline) : null, new PendingEncoderInputs(maxPendingInputs)) { }
+
+    public Batching.EncoderBatcher? Batcher { get; }
+
+    public PendingEncoderInputs Pending { get; }
+
+    /// <summary>The same pending-input cap without the batcher (for encoders with no model call to share).</summary>
+    public NodeEncoding Unbatched { get; }
+
+    public void Dispose() => Batcher?.Dispose();
+}
