@@ -55,6 +55,14 @@ public sealed class EncodeRequest
     /// <summary>Neither encoded, failed nor cancelled yet.</summary>
     public bool IsWaiting => Volatile.Read(ref _state) == Waiting;
 
+    /// <summary>
+    /// Calls of its model formed after it was submitted and before the one that took its first input: how many turns
+    /// it waited. With round-robin this stays below the number of threads while fewer sessions wait than a call holds.
+    /// </summary>
+    public long CallsWaited { get; internal set; }
+
+    internal long CallsAtEnqueue { get; set; }
+
     /// <summary>Inputs already taken into model calls (scheduler state, under the batcher's lock).</summary>
     internal int Taken { get; set; }
 

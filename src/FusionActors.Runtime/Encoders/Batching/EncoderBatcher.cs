@@ -35,7 +35,7 @@ public sealed class EncoderBatcher : IDisposable
     private int _stalled;
     private bool _started;
     private bool _disposed;
-    private long _calls, _inputs, _isolatedCalls, _failed, _replaced, _waitCount;
+    private long _calls, _inputs, _isolatedCalls, _failed, _replaced, _waitCount, _maxCallsWaited;
 
     public EncoderBatcher(BatchingOptions options, TimeSpan stallAfter)
     {
@@ -85,7 +85,7 @@ public sealed class EncoderBatcher : IDisposable
     public BatcherStats Stats()
     {
         lock (_gate)
-            return new BatcherStats(_calls, _inputs, _isolatedCalls, _failed, _replaced, _queues.Values.Sum(q => q.Pending),
+            return new BatcherStats(_calls, _inputs, _isolatedCalls, _failed, _replaced, _maxCallsWaited, _queues.Values.Sum(q => q.Pending),
                 _queues.Values.Sum(q => q.InFlight), _workers.Count(w => !w.Abandoned));
     }
 
@@ -104,7 +104,7 @@ public sealed class EncoderBatcher : IDisposable
 
     public void ResetStats()
     {
-        lock (_gate) _calls = _inputs = _isolatedCalls = _failed = _replaced = _waitCount = 0;
+        lock (_gate) _calls = _inputs = _isolatedCalls = _failed = _replaced = _waitCount = _maxCallsWaited = 0;
     }
 
     public void Dispose()
@@ -162,7 +162,11 @@ public sealed class EncoderBatcher : IDisposable
                         slices = taken;
                         worker.CallStartedTicks = now;
                         foreach (var s in taken)
-                            if (s.Offset == 0 && s.Request.StartedTicks == now) RecordWait(now - s.Request.EnqueuedTicks);
+                            if (s.Offset == 0 && s.Request.StartedTicks == now)
+                            {
+                                RecordWait(now - s.Request.EnqueuedTicks);
+                                _maxCallsWaited = Math.Max(_maxCallsWaited, s.Request.CallsWaited);
+                            }
                         break;
                     }
                     var wait = wakeAt == long.MaxValue ? Timeout.Infinite : (int)Math.Max(1, (wakeAt - now) * 1000 / Stopwatch.Frequency);
@@ -335,8 +339,13 @@ public sealed class EncoderBatcher : IDisposable
     }
 }
 
-/// <summary>What the batcher did: model calls and the inputs in them (mean batch = Inputs / Calls), calls re-run alone after a shared call failed, requests failed, threads replaced after a stall; and what it holds now.</summary>
-public sealed record BatcherStats(long Calls, long Inputs, long IsolatedCalls, long FailedRequests, long ThreadsReplaced, int Pending, int InFlight, int Threads)
+/// <summary>
+/// What the batcher did: model calls and the inputs in them (mean batch = Inputs / Calls), calls re-run alone after a
+/// shared call failed, requests failed, threads replaced after a stall, the most calls any request waited for
+/// (<see cref="EncodeRequest.CallsWaited"/>); and what it holds now.
+/// </summary>
+public sealed record BatcherStats(long Calls, long Inputs, long IsolatedCalls, long FailedRequests, long ThreadsReplaced, long MaxCallsWaited,
+    int Pending, int InFlight, int Threads)
 {
     public double MeanBatch => Calls == 0 ? 0 : (double)Inputs / Calls;
 }

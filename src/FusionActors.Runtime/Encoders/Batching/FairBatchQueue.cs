@@ -27,6 +27,9 @@ public sealed class FairBatchQueue
     /// <summary>Inputs taken into calls that have not ended.</summary>
     public int InFlight { get; private set; }
 
+    /// <summary>Calls formed so far.</summary>
+    public long CallsFormed { get; private set; }
+
     /// <summary>Sessions with inputs waiting or in a call.</summary>
     public int Sessions => _lanes.Count;
 
@@ -37,6 +40,7 @@ public sealed class FairBatchQueue
     {
         if (!_lanes.TryGetValue(request.Session, out var lane)) _lanes[request.Session] = lane = new Lane(request.Session);
         lane.Requests.AddLast(request);
+        request.CallsAtEnqueue = CallsFormed;
         var untaken = request.Inputs.Count - request.Taken;
         lane.Untaken += untaken;
         Pending += untaken;
@@ -101,7 +105,11 @@ public sealed class FairBatchQueue
                 var request = lane.Requests.First!.Value;
                 var give = Math.Min(want, request.Inputs.Count - request.Taken);
                 slices.Add(new BatchSlice(request, request.Taken, give));
-                if (request.StartedTicks == 0) request.StartedTicks = nowTicks;
+                if (request.StartedTicks == 0)
+                {
+                    request.StartedTicks = nowTicks;
+                    request.CallsWaited = CallsFormed - request.CallsAtEnqueue;
+                }
                 request.Taken += give;
                 if (request.Taken == request.Inputs.Count) lane.Requests.RemoveFirst();
                 want -= give;
@@ -112,6 +120,7 @@ public sealed class FairBatchQueue
             }
         }
         DropEmptyFromRing();
+        if (slices.Count > 0) CallsFormed++;
         return slices;
     }
 
