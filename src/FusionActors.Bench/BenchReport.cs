@@ -136,7 +136,8 @@ public sealed record BenchReport
         if (RealTime is { } rts)
         {
             foreach (var raw in rts.Raw)
-                System.Console.WriteLine($"(e) raw ORT {raw.Model}: batch 32 {raw.CpuUsPerInputAt32:0.0} us CPU/input ({raw.PerSecAt32:N0}/s), batch 1 {raw.CpuUsPerInputAt1:0.0} us ({raw.PerSecAt1:N0}/s)");
+                System.Console.WriteLine($"(e) raw ORT {raw.Model}: batch 32 {raw.CpuUsPerInputAt32:0.0} us CPU/input ({raw.PerSecAt32:N0}/s), batch 1 {raw.CpuUsPerInputAt1:0.0} us ({raw.PerSecAt1:N0}/s), " +
+                                         $"batch {raw.CallSize} (the batcher's call) {raw.CpuUsPerInputAtCallSize:0.0} us");
             foreach (var r in rts.Runs)
                 System.Console.WriteLine($"(e) {r.Sessions} sessions, batching {(r.Batching ? "on " : "off")}: {r.Seconds:0.0} s, {r.FramesPerSec:N0} frames/s, {r.InputsPerSec:N0} inputs/s " +
                                          $"({r.AudioInputs:N0} audio + {r.ImageInputs:N0} image) of {r.OfferedInputsPerSec:N0} offered; CPU {r.CpuSeconds:0.0} s = {r.ProcessCpuOfMachine:P0} of the cores, " +

@@ -14,7 +14,8 @@ namespace FusionActors.Bench;
 /// <summary>
 /// (e) Many real-time AV-Digits sessions through the real ONNX encoders, with the node's batcher on and off: each
 /// session streams 16 kHz audio in 20 ms frames (1 s encoder inputs) and an 8×8 camera at 10 fps, paced by the
-/// wall clock, sessions spread evenly over each 20 ms so the load is smooth, frames to each session's endpoint. After a
+/// wall clock, sessions starting evenly spread over one second (as sensors opened at different times), frames to
+/// each session's endpoint. After a
 /// warm-up, it measures the process's CPU per encoded input against what raw OnnxRuntime costs for the same inputs at
 /// batch 32 (2 threads, measured here too), the mean model call, how long inputs waited in the batcher's queue, and
 /// how long after a window's end its fused result came (the same fixed watermark wait in both modes, so the difference
@@ -25,7 +26,7 @@ public static class RealTimeSessions
     private const long TickUs = 20_000; // one audio frame
     private const int FramesPerAudioInput = 50;
 
-    public sealed record RawCost(string Model, double CpuUsPerInputAt32, double PerSecAt32, double CpuUsPerInputAt1, double PerSecAt1);
+    public sealed record RawCost(string Model, double CpuUsPerInputAt32, double PerSecAt32, double CpuUsPerInputAt1, double PerSecAt1, int CallSize, double CpuUsPerInputAtCallSize);
 
     public sealed record Run(bool Batching, int Sessions, double Seconds, long FramesSent, double FramesPerSec, double OfferedInputsPerSec,
         long AudioInputs, long ImageInputs, double InputsPerSec, double CpuSeconds, double CpuUsPerInput, double RawCpuUsPerInputAt32,
@@ -50,7 +51,7 @@ public static class RealTimeSessions
                     OperatorConsole = options.OperatorConsole with { Enabled = false },
                 };
                 await using var node = await FusionNode.StartAsync(nodeOptions, cancel: cancel);
-                if (raw.Count == 0) raw.AddRange(RawCosts(sample, rawThreads, rawDuration));
+                if (raw.Count == 0) raw.AddRange(RawCosts(sample, rawThreads, rawDuration, options.Batching));
                 var run = await RunOnceAsync(node, batching, sessions, sample, warmUp, measure, raw, cancel);
                 runs.Add(run);
                 Console.WriteLine($"    {sessions,5} sessions, batching {(batching ? "on " : "off")}: {run.InputsPerSec:N0} inputs/s of {run.OfferedInputsPerSec:N0} offered, " +
@@ -62,7 +63,7 @@ public static class RealTimeSessions
     }
 
     /// <summary>Raw OnnxRuntime on the node's own encoders: CPU per input at batch 32 and at batch 1, on <paramref name="threads"/> threads.</summary>
-    private static IEnumerable<RawCost> RawCosts(IReadOnlyList<AvDigitsItem> sample, int threads, TimeSpan duration)
+    private static IEnumerable<RawCost> RawCosts(IReadOnlyList<AvDigitsItem> sample, int threads, TimeSpan duration, Runtime.Encoders.Batching.BatchingOptions batching)
     {
         var registry = ModelRegistry.FromDefaultCatalog();
         foreach (var model in new[] { "audio-digits", "image-digits" })
@@ -71,8 +72,11 @@ public static class RealTimeSessions
             var inputs = Enumerable.Range(0, 32).Select(i => (ReadOnlyMemory<float>)(model == "audio-digits" ? sample[i % sample.Count].Pcm : sample[i % sample.Count].Image)).ToArray();
             var at32 = EncoderThroughput.Raw(encoder, inputs, threads, duration);
             var at1 = EncoderThroughput.Raw(encoder, inputs[..1], threads, duration);
-            Console.WriteLine($"    raw ORT {model}: batch 32 {at32.CpuUsPerInput:0.0} us CPU/input ({at32.PerSec:N0}/s), batch 1 {at1.CpuUsPerInput:0.0} us ({at1.PerSec:N0}/s), {threads} threads");
-            yield return new RawCost(model, at32.CpuUsPerInput, at32.PerSec, at1.CpuUsPerInput, at1.PerSec);
+            var callSize = batching.CallSize(encoder.InputLength);
+            var atCall = callSize is 1 or 32 ? (callSize == 1 ? at1 : at32) : EncoderThroughput.Raw(encoder, inputs[..callSize], threads, duration);
+            Console.WriteLine($"    raw ORT {model}: batch 32 {at32.CpuUsPerInput:0.0} us CPU/input ({at32.PerSec:N0}/s), batch 1 {at1.CpuUsPerInput:0.0} us ({at1.PerSec:N0}/s), " +
+                              $"batch {callSize} (the batcher's call) {atCall.CpuUsPerInput:0.0} us, {threads} threads");
+            yield return new RawCost(model, at32.CpuUsPerInput, at32.PerSec, at1.CpuUsPerInput, at1.PerSec, callSize, atCall.CpuUsPerInput);
         }
         registry.Dispose();
     }
@@ -102,7 +106,9 @@ public static class RealTimeSessions
         var endpoints = new IActorRef[sessions];
         var latencies = new LatencyLog();
         var freq = (double)Stopwatch.Frequency;
-        var phaseTicks = Enumerable.Range(0, sessions).Select(s => (long)(TickUs * 1e-6 * freq * s / sessions)).ToArray();
+        // Sessions start evenly over one second, as sensors opened at different times would: their windows (and the
+        // audio inputs that end with them) close spread over the second, not all at once.
+        var phaseTicks = Enumerable.Range(0, sessions).Select(s => (long)(freq * s / sessions)).ToArray();
         var t0 = new long[1];
         var sinks = new IActorRef[sessions];
         for (var start = 0; start < sessions; start += 50)
@@ -132,23 +138,26 @@ public static class RealTimeSessions
             var warmTicks = (long)(warmUp.TotalSeconds * freq);
             Volatile.Write(ref t0[0], Stopwatch.GetTimestamp());
             var origin = t0[0];
-            for (long k = 0; k < totalTicks && !cancel.IsCancellationRequested; k++)
+            // Frames in the order they are due, each session's next frame in a queue by due time; whatever is due goes,
+            // then the thread sleeps about a millisecond: no spinning, so the sender costs the CPU its frames cost.
+            var next = new PriorityQueue<(int Session, long Tick), long>();
+            for (var s = 0; s < sessions; s++) next.Enqueue((s, 0), origin + phaseTicks[s]);
+            while (next.Count > 0 && !cancel.IsCancellationRequested)
             {
-                for (var s = 0; s < sessions; s++)
+                var now = Stopwatch.GetTimestamp();
+                if (!measuring.IsSet && now - origin >= warmTicks)
                 {
-                    var due = origin + k * tickTicks + phaseTicks[s];
-                    while (Stopwatch.GetTimestamp() < due)
-                        if (due - Stopwatch.GetTimestamp() > freq / 1000) Thread.Sleep(1);
-                        else Thread.SpinWait(20);
-                    if (!measuring.IsSet && Stopwatch.GetTimestamp() - origin >= warmTicks)
-                    {
-                        counts.Reset();
-                        batcher?.ResetStats();
-                        gc = GcStats.Start();
-                        framesAtStart = framesSent;
-                        measureStartTicks = Stopwatch.GetTimestamp();
-                        measuring.Set();
-                    }
+                    counts.Reset();
+                    batcher?.ResetStats();
+                    gc = GcStats.Start();
+                    framesAtStart = framesSent;
+                    measureStartTicks = now;
+                    measuring.Set();
+                }
+                while (next.TryPeek(out var due, out var dueAt) && dueAt <= now)
+                {
+                    next.Dequeue();
+                    var (s, k) = due;
                     var item = (int)((k / FramesPerAudioInput + s) % sample.Count);
                     endpoints[s].Tell(new Frame(ids[s], "audio", k, k * TickUs, chunks[item][k % FramesPerAudioInput]), ActorRefs.NoSender);
                     framesSent++;
@@ -157,7 +166,9 @@ public static class RealTimeSessions
                         endpoints[s].Tell(new Frame(ids[s], "camera", k / 5, k * TickUs, sample[item].Image), ActorRefs.NoSender);
                         framesSent++;
                     }
+                    if (k + 1 < totalTicks) next.Enqueue((s, k + 1), origin + phaseTicks[s] + (k + 1) * tickTicks);
                 }
+                Thread.Sleep(1);
             }
         }) { IsBackground = true, Name = "realtime-sender" };
         sender.Start();

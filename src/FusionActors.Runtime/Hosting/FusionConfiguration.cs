@@ -63,6 +63,7 @@ public static class FusionConfiguration
         new("encoder.deadline", "Fusion:Encoder:EncodeDeadline", Kind.Duration),
         new("encoder.batching.enabled", "Fusion:Batching:Enabled", Kind.Bool),
         new("encoder.batching.max-batch", "Fusion:Batching:MaxBatch", Kind.Int),
+        new("encoder.batching.max-call-values", "Fusion:Batching:MaxCallValues", Kind.Int),
         new("encoder.batching.max-queue-delay", "Fusion:Batching:MaxQueueDelay", Kind.Duration),
         new("encoder.batching.max-in-flight-per-session", "Fusion:Batching:MaxInFlightPerSession", Kind.Int),
         new("encoder.batching.threads", "Fusion:Batching:Threads", Kind.Int),

@@ -13,6 +13,16 @@ public sealed record BatchingOptions
     public int MaxBatch { get; init; } = 32;
 
     /// <summary>
+    /// Input values in one model call at most (Fusion:Batching:MaxCallValues): a call of a model with long inputs holds
+    /// fewer of them (at least one), so its tensor and its time on a thread stay bounded. Default 65,536 (256 KB): 32
+    /// camera inputs of 64 values, 4 one-second 16 kHz audio inputs.
+    /// </summary>
+    public int MaxCallValues { get; init; } = 65_536;
+
+    /// <summary>The most inputs of <paramref name="inputLength"/> values one call takes.</summary>
+    public int CallSize(int inputLength) => inputLength <= 0 ? MaxBatch : Math.Clamp(MaxCallValues / inputLength, 1, MaxBatch);
+
+    /// <summary>
     /// How long the oldest waiting input may wait for a fuller call (Fusion:Batching:MaxQueueDelay); a call goes at
     /// once when <see cref="MaxBatch"/> inputs wait. Zero: a free thread takes whatever waits. Default 2 ms.
     /// </summary>
@@ -33,6 +43,7 @@ public sealed record BatchingOptions
     public IEnumerable<string> Problems()
     {
         if (MaxBatch is < 1 or > 4096) yield return $"Fusion:Batching:MaxBatch (fusion.encoder.batching.max-batch) must be 1..4096, not {MaxBatch}";
+        if (MaxCallValues < 1) yield return $"Fusion:Batching:MaxCallValues (fusion.encoder.batching.max-call-values) must be positive, not {MaxCallValues}";
         if (MaxQueueDelay < TimeSpan.Zero || MaxQueueDelay > TimeSpan.FromSeconds(1))
             yield return $"Fusion:Batching:MaxQueueDelay (fusion.encoder.batching.max-queue-delay) must be 0..1 s, not {MaxQueueDelay}";
         if (MaxInFlightPerSession < 1)

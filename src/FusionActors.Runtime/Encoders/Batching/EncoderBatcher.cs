@@ -7,7 +7,7 @@ namespace FusionActors.Runtime.Encoders.Batching;
 /// <summary>
 /// The node's dynamic batcher: inputs of every session's streams that use the same encoder wait in one
 /// <see cref="FairBatchQueue"/>, and a few threads of its own run them in shared model calls of up to
-/// <see cref="BatchingOptions.MaxBatch"/> inputs, waiting at most <see cref="BatchingOptions.MaxQueueDelay"/> for a call
+/// <see cref="BatchingOptions.MaxBatch"/> inputs (fewer for models with long inputs, <see cref="BatchingOptions.MaxCallValues"/>), waiting at most <see cref="BatchingOptions.MaxQueueDelay"/> for a call
 /// to fill. Encoders are told apart by instance (the node shares one per model, so a call never mixes models or
 /// a fault-injecting wrapper with the plain model).
 /// <para>
@@ -157,7 +157,7 @@ public sealed class EncoderBatcher : IDisposable
                         return;
                     }
                     var now = Stopwatch.GetTimestamp();
-                    if (Pick(now, out encoder, out var queue, out var wakeAt) && queue!.Take(_options.MaxBatch, now) is { Count: > 0 } taken)
+                    if (Pick(now, out encoder, out var queue, out var wakeAt) && queue!.Take(_options.CallSize(encoder!.InputLength), now) is { Count: > 0 } taken)
                     {
                         slices = taken;
                         worker.CallStartedTicks = now;
@@ -192,7 +192,7 @@ public sealed class EncoderBatcher : IDisposable
             var q = _queues[candidate];
             var available = q.Available();
             if (available == 0) continue;
-            var dueAt = _delayTicks == 0 || available >= _options.MaxBatch ? now : q.OldestTicks() + _delayTicks;
+            var dueAt = _delayTicks == 0 || available >= _options.CallSize(candidate.InputLength) ? now : q.OldestTicks() + _delayTicks;
             if (dueAt <= now)
             {
                 _next = index + 1;
