@@ -26,12 +26,16 @@ public static class RealTimeSessions
     private const long TickUs = 20_000; // one audio frame
     private const int FramesPerAudioInput = 50;
 
+    /// <summary>OS names of the threads that run the models: the batcher's, and the encoder dispatcher's (batching off).</summary>
+    private static readonly string[] EncoderThreadPrefixes = ["fusion-batcher", "fusion.encoder"];
+
     public sealed record RawCost(string Model, double CpuUsPerInputAt32, double PerSecAt32, double CpuUsPerInputAt1, double PerSecAt1, int CallSize, double CpuUsPerInputAtCallSize);
 
     public sealed record Run(bool Batching, int Sessions, double Seconds, long FramesSent, double FramesPerSec, double OfferedInputsPerSec,
         long AudioInputs, long ImageInputs, double InputsPerSec, double CpuSeconds, double CpuUsPerInput, double RawCpuUsPerInputAt32,
         double CpuToRawAt32, double MeanBatch, long ModelCalls, double QueueWaitP50Ms, double QueueWaitP99Ms, double ResultLatencyP50Ms,
-        double ResultLatencyP99Ms, long Windows, long IncompleteWindows, long Shed, long Rejected, double ProcessCpuOfMachine, GcStats Gc);
+        double ResultLatencyP99Ms, long Windows, long IncompleteWindows, long Shed, long Rejected, double ProcessCpuOfMachine, GcStats Gc,
+        double EncoderThreadCpuSeconds, double EncoderThreadCpuUsPerInput, double EncoderThreadCpuToRawAt32);
 
     public sealed record Result(IReadOnlyList<RawCost> Raw, IReadOnlyList<Run> Runs);
 
@@ -39,6 +43,8 @@ public static class RealTimeSessions
         int rawThreads, TimeSpan rawDuration, CancellationToken cancel)
     {
         var sample = AvDigitsDataset.LoadSample().Items;
+        var threadNames = string.Join(", ", ThreadCpu.Names().Where(n => EncoderThreadPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal))).Distinct());
+        Console.WriteLine($"    encoder threads of the bench's own node, by OS name: {(threadNames.Length == 0 ? "none found" : threadNames)}");
         var raw = new List<RawCost>();
         var runs = new List<Run>();
         foreach (var sessions in sessionCounts)
@@ -55,7 +61,7 @@ public static class RealTimeSessions
                 var run = await RunOnceAsync(node, batching, sessions, sample, warmUp, measure, raw, cancel);
                 runs.Add(run);
                 Console.WriteLine($"    {sessions,5} sessions, batching {(batching ? "on " : "off")}: {run.InputsPerSec:N0} inputs/s of {run.OfferedInputsPerSec:N0} offered, " +
-                                  $"{run.CpuUsPerInput:0.0} us CPU/input = {run.CpuToRawAt32:0.00}x raw ORT at batch 32, mean call {run.MeanBatch:0.0}, " +
+                                  $"{run.CpuUsPerInput:0.0} us CPU/input = {run.CpuToRawAt32:0.00}x raw ORT at batch 32 (encoder threads {run.EncoderThreadCpuUsPerInput:0.0} us = {run.EncoderThreadCpuToRawAt32:0.00}x), mean call {run.MeanBatch:0.0}, " +
                                   $"queue wait p50 {run.QueueWaitP50Ms:0.00} / p99 {run.QueueWaitP99Ms:0.00} ms, result p50 {run.ResultLatencyP50Ms:0.0} / p99 {run.ResultLatencyP99Ms:0.0} ms after window end, " +
                                   $"shed {run.Shed}, rejected {run.Rejected}, incomplete windows {run.IncompleteWindows}/{run.Windows}");
             }
@@ -132,6 +138,7 @@ public static class RealTimeSessions
         GcWatch? gc = null;
         var batcher = node.Encoding.Batcher;
         long measureStartTicks = 0;
+        Dictionary<int, long> encoderCpuBefore = [];
         var sender = new Thread(() =>
         {
             var tickTicks = (long)(TickUs * 1e-6 * freq);
@@ -147,6 +154,7 @@ public static class RealTimeSessions
                 var now = Stopwatch.GetTimestamp();
                 if (!measuring.IsSet && now - origin >= warmTicks)
                 {
+                    encoderCpuBefore = ThreadCpu.Sample(EncoderThreadPrefixes);
                     counts.Reset();
                     batcher?.ResetStats();
                     gc = GcStats.Start();
@@ -174,6 +182,7 @@ public static class RealTimeSessions
         sender.Start();
         await Task.Run(sender.Join, cancel);
         var gcStats = gc!.Stop();
+        var encoderCpu = ThreadCpu.SecondsBetween(encoderCpuBefore, ThreadCpu.Sample(EncoderThreadPrefixes));
         var seconds = Stopwatch.GetElapsedTime(measureStartTicks).TotalSeconds;
         var (audio, image, batches, shed, rejected) = counts.Read();
         var stats = batcher?.Stats();
@@ -194,7 +203,8 @@ public static class RealTimeSessions
             rawCpuUs == 0 ? 0 : gcStats.CpuSeconds * 1e6 / rawCpuUs,
             stats is { Calls: > 0 } ? stats.MeanBatch : batches == 0 ? 0 : (double)inputs / batches, stats?.Calls ?? batches,
             Percentile(waits, 0.50) / 1000, Percentile(waits, 0.99) / 1000, Percentile(results.Millis, 0.50), Percentile(results.Millis, 0.99),
-            results.Millis.Length, results.Incomplete, shed, rejected, gcStats.ProcessCpuOfMachine, gcStats);
+            results.Millis.Length, results.Incomplete, shed, rejected, gcStats.ProcessCpuOfMachine, gcStats,
+            encoderCpu, inputs == 0 ? 0 : encoderCpu * 1e6 / inputs, rawCpuUs == 0 ? 0 : encoderCpu * 1e6 / rawCpuUs);
     }
 
     private static double Percentile(double[] sorted, double p)
