@@ -23,7 +23,7 @@ namespace FusionActors.Runtime.Tests;
 /// Stream actors of several sessions sharing one node batcher over the real image-digits model: a poison input or
 /// an encoder crash in one session neither loses nor reorders another's inputs in the same calls; a flooding session
 /// does not make a real-time one wait for its turn; and the node-wide cap on pending encoder inputs refuses frames
-/// with NodeFull across sessions. Probes stand in for the alignments and the clients; a manual clock holds the
+/// with NodeFull to a stream past its share of it, so a flood cannot starve other sessions either. Probes stand in for the alignments and the clients; a manual clock holds the
 /// streams' idle timeouts still.
 /// </summary>
 public sealed class BatchedStreamsSpec : TestKit
@@ -165,7 +165,7 @@ public sealed class BatchedStreamsSpec : TestKit
     }
 
     [Fact]
-    public void At_the_node_cap_on_pending_encoder_inputs_every_session_gets_NodeFull_counted_and_may_send_the_frame_again()
+    public void At_the_node_cap_on_pending_encoder_inputs_a_stream_past_its_share_gets_NodeFull_counted_and_may_send_the_frame_again()
     {
         long nodeFullMeasured = 0;
         using var listener = new MeterListener();
@@ -184,45 +184,53 @@ public sealed class BatchedStreamsSpec : TestKit
         listener.Start();
 
         var gate = new ManualResetEventSlim(false);
-        var node = Node(batching: null, maxPending: 3);
+        var node = Node(batching: null, maxPending: 4);
         var stream = Camera() with { Modality = "nodefull-spec" };
         var held = new HeldEncoder(TestSessions.Encoders.Resolve(stream, 10).Encoder, gate);
         var (alignA, alignB, clientA, clientB) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
         var a = Start("a", stream, alignA.Ref, node, held);
         var b = Start("b", stream, alignB.Ref, node, held);
-        // Session a: one input in the encoder (held), two waiting: the node holds its 3.
-        for (var seq = 0; seq < 3; seq++) a.Tell(F("a", seq), clientA.Ref);
-        Assert.Equal(3, Status(a).PendingInputs);
-        Assert.Equal(3, node.Pending.Count);
-        a.Tell(F("a", 3), clientA.Ref);
-        b.Tell(F("b", 0), clientB.Ref);
+        // Session a floods: one input in the encoder (held), three waiting: the node holds its 4, all of them a's.
+        for (var seq = 0; seq < 4; seq++) a.Tell(F("a", seq), clientA.Ref);
+        Assert.Equal(4, Status(a).PendingInputs);
+        Assert.Equal((4L, 1), (node.Pending.Count, node.Pending.Holders));
+        a.Tell(F("a", 4), clientA.Ref);
         var ra = clientA.ExpectMsg<FrameRejected>(Wait);
+        Assert.Equal((4L, RejectReason.NodeFull), (ra.Seq, ra.Reason));
+        Assert.Contains("4 pending encoder inputs", ra.Detail);
+        // Session b holds less than its share (4 over the streams holding inputs): it is not starved by a's flood,
+        // and is refused once it holds its share of 2.
+        b.Tell(F("b", 0), clientB.Ref);
+        b.Tell(F("b", 1), clientB.Ref);
+        b.Tell(F("b", 2), clientB.Ref);
         var rb = clientB.ExpectMsg<FrameRejected>(Wait);
-        Assert.Equal((3L, RejectReason.NodeFull), (ra.Seq, ra.Reason));
-        Assert.Equal((0L, RejectReason.NodeFull), (rb.Seq, rb.Reason));
-        Assert.Contains("3 pending encoder inputs", rb.Detail);
-        Assert.Equal(1L, Status(b).Counters.Rejected[RejectReason.NodeFull]);
-        Assert.Equal(2L, Interlocked.Read(ref nodeFullMeasured));
+        Assert.Equal((2L, RejectReason.NodeFull), (rb.Seq, rb.Reason));
+        Assert.Equal((6L, 2), (node.Pending.Count, node.Pending.Holders));
+        a.Tell(F("a", 4), clientA.Ref);
+        Assert.Equal(4L, clientA.ExpectMsg<FrameRejected>(Wait).Seq);
+        Assert.Equal((2L, 1L), (Status(a).Counters.Rejected[RejectReason.NodeFull], Status(b).Counters.Rejected[RejectReason.NodeFull]));
+        Assert.Equal(3L, Interlocked.Read(ref nodeFullMeasured));
 
         // The encoder answers: the node has room again, and the refused frames are taken when sent again (their seqs were not used).
         gate.Set();
-        Assert.Equal([0L, 1L, 2L], EvidenceSeqs(alignA, 3));
-        AwaitAssert(() => Assert.Equal(0, node.Pending.Count), Wait);
-        a.Tell(F("a", 3), clientA.Ref);
-        b.Tell(F("b", 0), clientB.Ref);
-        Assert.Equal([3L], EvidenceSeqs(alignA, 1));
-        Assert.Equal([0L], EvidenceSeqs(alignB, 1));
+        Assert.Equal([0L, 1L, 2L, 3L], EvidenceSeqs(alignA, 4));
+        Assert.Equal([0L, 1L], EvidenceSeqs(alignB, 2));
+        AwaitAssert(() => Assert.Equal((0L, 0), (node.Pending.Count, node.Pending.Holders)), Wait);
+        a.Tell(F("a", 4), clientA.Ref);
+        b.Tell(F("b", 2), clientB.Ref);
+        Assert.Equal([4L], EvidenceSeqs(alignA, 1));
+        Assert.Equal([2L], EvidenceSeqs(alignB, 1));
 
         // A stream that stops gives its inputs back to the node.
         gate.Reset();
-        a.Tell(F("a", 4), clientA.Ref);
         a.Tell(F("a", 5), clientA.Ref);
+        a.Tell(F("a", 6), clientA.Ref);
         Assert.Equal(2, Status(a).PendingInputs);
         Watch(a);
         Sys.Stop(a);
         gate.Set();
         ExpectTerminated(a, Wait);
-        Assert.Equal(0, node.Pending.Count);
+        Assert.Equal((0L, 0), (node.Pending.Count, node.Pending.Holders));
     }
 
     /// <summary>Holds every call in the model while the gate is closed.</summary>

@@ -61,8 +61,8 @@ public sealed record SpecLimits
 
     /// <summary>
     /// Encoder inputs all the node's streams may hold at once, waiting for their encoders or in them (node-wide, like
-    /// <see cref="MaxSessions"/>); at it, streams refuse new frames with NodeFull. Default 20,000 (1.3 GB of 1 s
-    /// 16 kHz audio inputs at most).
+    /// <see cref="MaxSessions"/>); at it, a stream holding its share of it refuses new frames with NodeFull (the node
+    /// holds at most twice this). Default 20,000 (1.3 GB of 1 s 16 kHz audio inputs).
     /// </summary>
     public int MaxPendingEncoderInputs { get; init; } = 20_000;
 

@@ -4,24 +4,39 @@ namespace FusionActors.Runtime.Encoders;
 /// The node's count of encoder inputs held by its streams (waiting for their encoder or in it), against
 /// fusion.limits.max-pending-encoder-inputs. At the cap a stream refuses new frames with
 /// <see cref="Protocol.RejectReason.NodeFull"/> (counted as a rejected frame by reason), so many sessions each within
-/// their own caps cannot together hold more than the node has memory for. The count may pass the cap by what frames
-/// already taken still make (a windowed stream's open inputs), never by new frames. Thread-safe.
+/// their own caps cannot together hold more than the node has memory for; except a stream holding less than its
+/// fair share (the cap over the streams holding inputs), so one session that fills the node cannot starve the others.
+/// The node then holds at most twice the cap, plus what frames already taken still make (a windowed stream's open
+/// input). Thread-safe.
 /// </summary>
 public sealed class PendingEncoderInputs(int max)
 {
     private long _count;
+    private int _holders;
 
     public int Max { get; } = max > 0 ? max : throw new ArgumentOutOfRangeException(nameof(max), max, "must be positive");
 
     public long Count => Interlocked.Read(ref _count);
 
-    /// <summary>No new frame may be taken: the node holds its maximum of pending encoder inputs.</summary>
+    /// <summary>Streams holding at least one input.</summary>
+    public int Holders => Volatile.Read(ref _holders);
+
+    /// <summary>The node holds its maximum of pending encoder inputs.</summary>
     public bool IsFull => Count >= Max;
 
-    /// <summary>A stream's inputs held changed by <paramref name="delta"/>.</summary>
-    public void Add(long delta)
+    /// <summary>
+    /// Whether a stream holding <paramref name="held"/> inputs must refuse a new frame: the node is full and the
+    /// stream holds at least its share of the cap.
+    /// </summary>
+    public bool Refuses(int held) => IsFull && held >= Math.Max(1, Max / Math.Max(1, Holders));
+
+    /// <summary>A stream's inputs held went from <paramref name="before"/> to <paramref name="after"/>.</summary>
+    public void Update(int before, int after)
     {
-        if (delta != 0) Interlocked.Add(ref _count, delta);
+        if (before == after) return;
+        Interlocked.Add(ref _count, after - before);
+        if (before == 0) Interlocked.Increment(ref _holders);
+        else if (after == 0) Interlocked.Decrement(ref _holders);
     }
 }
 

@@ -109,7 +109,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     protected override void PostStop()
     {
-        _encoder.Node?.Pending.Add(-_pendingCounted);
+        _encoder.Node?.Pending.Update(_pendingCounted, 0);
         _pendingCounted = 0;
     }
 
@@ -119,7 +119,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (_encoder.Node is not { } node) return;
         var waiting = _queue.Waiting;
         if (waiting == _pendingCounted) return;
-        node.Pending.Add(waiting - _pendingCounted);
+        node.Pending.Update(_pendingCounted, waiting);
         _pendingCounted = waiting;
     }
 
@@ -139,7 +139,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void OnFrame(Frame frame)
     {
         _meter.FrameIn();
-        if (_encoder.Node?.Pending is { IsFull: true } pending)
+        if (_encoder.Node?.Pending is { } pending && pending.Refuses(_queue.Waiting))
         {
             // Before the intake: the frame is not taken (its seq stays free), so the client may send it again.
             _meter.FrameRejected(RejectReason.NodeFull);
