@@ -143,6 +143,49 @@ public sealed class BatchedStreamsSpec : TestKit
     }
 
     [Fact]
+    public void A_model_call_that_hangs_in_one_session_fails_by_its_deadline_and_quarantines_while_another_session_keeps_its_threads()
+    {
+        const float stall = 0.3131f;
+        // At half the deadline a stalled shared call's requests run again alone: a second of slack for a loaded machine.
+        var deadline = TimeSpan.FromSeconds(2);
+        // One thread: without replacing a stalled one, session b would wait for every stall of session a.
+        var node = new NodeEncoding(new EncoderBatcher(new BatchingOptions { MaxBatch = 8, MaxQueueDelay = TimeSpan.Zero, Threads = 1, MaxStalledThreads = 4 }, deadline),
+            new PendingEncoderInputs(100_000));
+        _owned.Add(node);
+        var release = new ManualResetEventSlim(false);
+        _owned.Add(release);
+        var image = TestSessions.Encoders.Resolve(Camera(), 10).Encoder;
+        var stalling = new HeldEncoder(image, release, v => v.Span[0] == stall);
+        var (alignA, alignB, client) = (CreateTestProbe(), CreateTestProbe(), CreateTestProbe());
+        var backoff = FastBackoff with { EncodeDeadline = deadline };
+        var a = StartTimed("a", Camera(maxBatch: 1), alignA.Ref, node, stalling, backoff);
+        var b = StartTimed("b", Camera(maxBatch: 1), alignB.Ref, node, stalling, backoff);
+        a.Tell(F("a", 0), client.Ref);
+        a.Tell(F("a", 1, stall), client.Ref);
+        a.Tell(F("a", 2), client.Ref);
+        for (var seq = 0; seq < 20; seq++) b.Tell(F("b", seq), client.Ref);
+        // b's inputs are all encoded, in order, while a's hung input holds thread after thread.
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i), EvidenceSeqs(alignB, 20));
+        var late = new List<LateEvidence>();
+        Assert.Equal([0L, 2L], EvidenceSeqs(alignA, 2, late));
+        while (late.Count == 0 && alignA.ReceiveOne(Wait) is { } m) if (m is LateEvidence l) late.Add(l);
+        Assert.Equal((1L, LateMark.Quarantined), (late[0].LastSeq, LateMarks.FromWindowEndUs(late[0].WindowEndUs)));
+        Assert.Equal((3L, 1L), (Status(a).Counters.EncoderFailures, Status(a).Counters.Quarantined));
+        Assert.Equal(0L, Status(b).Counters.EncoderFailures);
+        Assert.True(node.Batcher!.Stats().ThreadsReplaced >= 1, node.Batcher.Stats().ToString());
+        release.Set();
+    }
+
+    /// <summary>A stream on the system clock, so its encode deadline runs in real time.</summary>
+    private IActorRef StartTimed(string session, StreamSpec stream, IActorRef alignment, NodeEncoding node, IEncoder encoder, BackoffPolicy backoff)
+    {
+        var spec = new SessionSpec { SessionId = session, Labels = Labels, Window = WindowSpec.Tumbling(1_000_000), Streams = [stream] };
+        var resolved = TestSessions.Encoders.Resolve(stream, Labels.Length) with { Node = node };
+        resolved = resolved with { Encoder = encoder };
+        return Sys.ActorOf(StreamActor.Props(session, stream, spec, alignment, resolved, backoff, clockOffsetUs: 0));
+    }
+
+    [Fact]
     public void A_flooding_session_with_a_huge_batch_does_not_make_a_real_time_session_wait_for_its_turn()
     {
         // One thread, so every request competes for it; the flood asks for batches of 1024.
@@ -233,12 +276,13 @@ public sealed class BatchedStreamsSpec : TestKit
         Assert.Equal((0L, 0), (node.Pending.Count, node.Pending.Holders));
     }
 
-    /// <summary>Holds every call in the model while the gate is closed.</summary>
-    private sealed class HeldEncoder(IEncoder inner, ManualResetEventSlim gate) : FaultyEncoder(inner)
+    /// <summary>Holds every call (with a marked input, when given) in the model while the gate is closed.</summary>
+    private sealed class HeldEncoder(IEncoder inner, ManualResetEventSlim gate, Func<ReadOnlyMemory<float>, bool>? holds = null) : FaultyEncoder(inner)
     {
         public override IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
         {
-            gate.Wait(TimeSpan.FromSeconds(60)); // bounded: a failing spec cannot leave a thread blocked for good
+            if (holds is null || inputs.Any(v => holds(v)))
+                gate.Wait(TimeSpan.FromSeconds(60)); // bounded: a failing spec cannot leave a thread blocked for good
             return Inner.Encode(inputs);
         }
     }

@@ -93,7 +93,7 @@ public sealed class EncoderActor : UntypedActor
         var replyTo = Sender;
         var started = Stopwatch.GetTimestamp();
         _submitted[msg.BatchId] = _batcher!.Submit(_encoder, _session, msg.Inputs,
-            r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)));
+            r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry);
     }
 
     private void OnBatched(Batched b)
@@ -118,7 +118,8 @@ public sealed class EncoderActor : UntypedActor
     }
 
     /// <summary>Encode a batch; exactly one <see cref="Encoded"/> answers it, or the encoder dies trying.</summary>
-    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs);
+    /// <param name="Retry">An input retried alone after a failure: the batcher runs it in a call shared with no other session.</param>
+    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs, bool Retry = false);
 
     public sealed record Encoded(long BatchId, IReadOnlyList<Evidence> Evidence, double Millis);
 

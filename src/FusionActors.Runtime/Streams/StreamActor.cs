@@ -213,8 +213,9 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
         var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
+        var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
         var batch = _queue.TakeBatch(NowMs)!;
-        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs));
+        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry));
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }

@@ -13,9 +13,10 @@ namespace FusionActors.Runtime.Encoders.Batching;
 /// <para>
 /// A call that throws is not blamed on everyone in it: when it held inputs of several requests, each request is
 /// run again alone, and only the ones that fail alone fail (their streams then retry input by input and quarantine,
-/// as before). A call still running past <c>stallAfter</c> (the encode deadline) has its thread replaced by a fresh
-/// one, up to <see cref="BatchingOptions.MaxStalledThreads"/> at once, so a hung model does not take the node's
-/// encoder threads with it; the stream's own deadline fails the stalled request.
+/// as before). A call still running at half the encode deadline counts as stalled: when it held several requests,
+/// each is run again alone on another thread (so the inputs of other sessions are answered before their deadlines),
+/// and its thread is replaced by a fresh one, up to <see cref="BatchingOptions.MaxStalledThreads"/> at once, so a
+/// hung model does not take the node's encoder threads with it; the stream's own deadline fails the request that hangs.
 /// </para>
 /// Thread-safe. Requests complete by callback, on a batcher thread.
 /// </summary>
@@ -31,17 +32,21 @@ public sealed class EncoderBatcher : IDisposable
     private readonly List<Worker> _workers = [];
     private readonly long[] _waits = new long[WaitSamples]; // queue waits in ticks, a ring of the latest
     private readonly Timer _watchdog;
+    private readonly Queue<RunningCall> _rescues = new(); // requests to run alone: retries, and requests of stalled shared calls
+    private int _rescuers; // threads running one rescued request each
     private int _next;
     private int _stalled;
     private bool _started;
     private bool _disposed;
     private long _calls, _inputs, _isolatedCalls, _failed, _replaced, _waitCount, _maxCallsWaited;
 
-    public EncoderBatcher(BatchingOptions options, TimeSpan stallAfter)
+    /// <param name="encodeDeadline">The streams' encode deadline: a call still running at half of it counts as stalled.</param>
+    public EncoderBatcher(BatchingOptions options, TimeSpan encodeDeadline)
     {
+        var stallAfter = encodeDeadline / 2;
         var problems = options.Problems().ToList();
         if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems), nameof(options));
-        if (stallAfter <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(stallAfter), stallAfter, "must be positive");
+        if (stallAfter <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(encodeDeadline), encodeDeadline, "must be positive");
         _options = options;
         _stallAfterTicks = (long)(stallAfter.TotalSeconds * Stopwatch.Frequency);
         _delayTicks = (long)(options.MaxQueueDelay.TotalSeconds * Stopwatch.Frequency);
@@ -56,12 +61,22 @@ public sealed class EncoderBatcher : IDisposable
 
     /// <summary>Queues a stream's batch; <paramref name="onDone"/> is called once it is encoded or failed, not when cancelled.</summary>
     /// <exception cref="ObjectDisposedException">the batcher was disposed (the node is stopping).</exception>
-    public EncodeRequest Submit(IEncoder encoder, string session, IReadOnlyList<EncoderInput> inputs, Action<EncodeRequest> onDone)
+    /// <param name="alone">Run it in a call of its own, shared with no other request: a stream retrying inputs after a failure
+    /// (one of them may be what failed) must not put other sessions' inputs at risk.</param>
+    public EncodeRequest Submit(IEncoder encoder, string session, IReadOnlyList<EncoderInput> inputs, Action<EncodeRequest> onDone, bool alone = false)
     {
         var request = new EncodeRequest(encoder, session, inputs, Stopwatch.GetTimestamp(), onDone);
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            if (alone)
+            {
+                request.Taken = inputs.Count; // in no lane: nothing of it waits in the fair queue
+                _rescues.Enqueue(new RunningCall(encoder, [new BatchSlice(request, 0, inputs.Count)], 0, Rescue: true, Alone: true));
+                if (!_started) Start();
+                Monitor.PulseAll(_gate);
+                return request;
+            }
             if (!_queues.TryGetValue(encoder, out var queue))
             {
                 _queues[encoder] = queue = new FairBatchQueue(_options.MaxInFlightPerSession);
@@ -134,22 +149,21 @@ public sealed class EncoderBatcher : IDisposable
 
     private void Run(Worker worker)
     {
-        List<BatchSlice>? done = null;
+        RunningCall? done = null;
         while (true)
         {
-            IEncoder? encoder = null;
-            List<BatchSlice>? slices = null;
+            RunningCall? call = null;
             lock (_gate)
             {
-                if (done is not null) EndCall(done);
-                worker.CallStartedTicks = 0;
+                if (done is { Rescue: false }) EndCall(done.Slices);
+                worker.Current = null;
                 if (worker.Abandoned)
                 {
                     _stalled--;
                     _workers.Remove(worker);
                     return;
                 }
-                while (slices is null)
+                while (call is null)
                 {
                     if (_disposed)
                     {
@@ -157,10 +171,14 @@ public sealed class EncoderBatcher : IDisposable
                         return;
                     }
                     var now = Stopwatch.GetTimestamp();
-                    if (Pick(now, out encoder, out var queue, out var wakeAt) && queue!.Take(_options.CallSize(encoder!.InputLength), now) is { Count: > 0 } taken)
+                    if (_rescues.TryDequeue(out var rescue))
                     {
-                        slices = taken;
-                        worker.CallStartedTicks = now;
+                        call = rescue with { StartedTicks = now };
+                        break;
+                    }
+                    if (Pick(now, out var encoder, out var queue, out var wakeAt) && queue!.Take(_options.CallSize(encoder!.InputLength), now) is { Count: > 0 } taken)
+                    {
+                        call = new RunningCall(encoder, taken, now, Rescue: false, Alone: false);
                         foreach (var s in taken)
                             if (s.Offset == 0 && s.Request.StartedTicks == now)
                             {
@@ -172,9 +190,10 @@ public sealed class EncoderBatcher : IDisposable
                     var wait = wakeAt == long.MaxValue ? Timeout.Infinite : (int)Math.Max(1, (wakeAt - now) * 1000 / Stopwatch.Frequency);
                     Monitor.Wait(_gate, wait);
                 }
+                worker.Current = call;
             }
-            Call(encoder!, slices);
-            done = slices;
+            Call(call);
+            done = call;
         }
     }
 
@@ -205,8 +224,9 @@ public sealed class EncoderBatcher : IDisposable
         return false;
     }
 
-    private void Call(IEncoder encoder, List<BatchSlice> slices)
+    private void Call(RunningCall call)
     {
+        var (encoder, slices) = (call.Encoder, call.Slices);
         var total = 0;
         var requests = 0;
         EncodeRequest? last = null;
@@ -220,8 +240,12 @@ public sealed class EncoderBatcher : IDisposable
         var k = 0;
         foreach (var s in slices)
             for (var i = 0; i < s.Count; i++) values[k++] = s.Request.Inputs[s.Offset + i].Values;
-        Interlocked.Increment(ref _calls);
-        Interlocked.Add(ref _inputs, total);
+        if (!call.Rescue || call.Alone)
+        {
+            Interlocked.Increment(ref _calls);
+            Interlocked.Add(ref _inputs, total);
+        }
+        else Interlocked.Increment(ref _isolatedCalls);
         IReadOnlyList<EncoderOutput> outputs;
         try
         {
@@ -229,14 +253,15 @@ public sealed class EncoderBatcher : IDisposable
         }
         catch (Exception) when (requests > 1)
         {
-            Isolate(encoder, slices);
+            if (call.Claim()) Isolate(encoder, slices);
             return;
         }
         catch (Exception e)
         {
-            FailRequest(slices[0].Request, e);
+            if (call.Claim()) FailRequest(slices[0].Request, e);
             return;
         }
+        if (!call.Claim()) return; // it stalled and its requests were run again alone: they answer
         var from = 0;
         foreach (var s in slices)
         {
@@ -322,19 +347,59 @@ public sealed class EncoderBatcher : IDisposable
             var now = Stopwatch.GetTimestamp();
             foreach (var w in _workers.ToArray())
             {
-                if (w.Abandoned || w.CallStartedTicks == 0 || now - w.CallStartedTicks < _stallAfterTicks || _stalled >= _options.MaxStalledThreads) continue;
+                if (w.Abandoned || w.Current is not { } call || now - call.StartedTicks < _stallAfterTicks) continue;
+                // A shared call that hangs must not take the other sessions' inputs with it: each of its requests runs
+                // again alone (the one that hangs then hangs alone, and its stream's deadline fails it).
+                // They run at once, each on a thread of its own while the budget of extra threads lasts: which one hangs
+                // is not known, and the others must be answered before their streams' deadlines.
+                if (!call.Rescue && call.Slices.Any(s => !ReferenceEquals(s.Request, call.Slices[0].Request)) && call.Rescued())
+                    foreach (var group in call.Slices.GroupBy(s => s.Request, ReferenceEqualityComparer.Instance))
+                    {
+                        if (!((EncodeRequest)group.Key!).IsWaiting) continue;
+                        var rescue = new RunningCall(call.Encoder, group.ToList(), now, Rescue: true, Alone: false);
+                        if (_stalled + _rescuers < _options.MaxStalledThreads) StartRescuer(rescue);
+                        else _rescues.Enqueue(rescue);
+                    }
+                if (_stalled >= _options.MaxStalledThreads) continue;
                 // The call cannot be interrupted: its thread is left to finish it and then exits; a fresh one serves the queues.
                 w.Abandoned = true;
                 _stalled++;
                 _replaced++;
                 StartWorker();
             }
+            Monitor.PulseAll(_gate);
         }
+    }
+
+    private void StartRescuer(RunningCall rescue)
+    {
+        _rescuers++;
+        _replaced++;
+        new Thread(() =>
+        {
+            Call(rescue);
+            lock (_gate) _rescuers--;
+        }) { IsBackground = true, Name = "fusion-batcher-r" }.Start();
+    }
+
+    /// <summary>
+    /// A model call: slices taken from a queue, or (<see cref="Rescue"/>) one request run alone: a retry
+    /// (<see cref="Alone"/>), or a request of a stalled shared call run again.
+    /// </summary>
+    private sealed record RunningCall(IEncoder Encoder, List<BatchSlice> Slices, long StartedTicks, bool Rescue, bool Alone)
+    {
+        private int _state; // 0 running, 1 its worker answers, 2 it stalled and its requests run again alone
+
+        /// <summary>The worker may answer the call's requests: it was not given up as stalled.</summary>
+        public bool Claim() => Interlocked.CompareExchange(ref _state, 1, 0) == 0;
+
+        /// <summary>The watchdog gives the call up: its requests are run again alone; false when its worker answers already.</summary>
+        public bool Rescued() => Interlocked.CompareExchange(ref _state, 2, 0) == 0;
     }
 
     private sealed class Worker
     {
-        public long CallStartedTicks;
+        public RunningCall? Current;
         public bool Abandoned;
     }
 }
