@@ -6,8 +6,9 @@ namespace FusionActors.Runtime.Encoders;
 /// <see cref="Protocol.RejectReason.NodeFull"/> (counted as a rejected frame by reason), so many sessions each within
 /// their own caps cannot together hold more than the node has memory for; except a stream holding less than its
 /// fair share (the cap over the streams holding inputs), so one session that fills the node cannot starve the others.
-/// The node then holds at most twice the cap, plus what frames already taken still make (a windowed stream's open
-/// input). Thread-safe.
+/// Streams count in steps of a few inputs, so each may hold up to three more than it counted. The node then holds at
+/// most twice the cap plus those, plus what frames already taken still make (a windowed stream's open input).
+/// Thread-safe.
 /// </summary>
 public sealed class PendingEncoderInputs(int max)
 {

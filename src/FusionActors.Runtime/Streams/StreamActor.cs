@@ -41,6 +41,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private readonly EncoderChild _encoderChild;
     private bool _idleTimerOn;
     private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
+    private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null)
@@ -113,12 +114,16 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _pendingCounted = 0;
     }
 
-    /// <summary>Brings the node's count of pending encoder inputs up to date with this stream's queue.</summary>
+    /// <summary>
+    /// Brings the node's count of pending encoder inputs up to date with this stream's queue, in steps of
+    /// <see cref="PendingStep"/> (and at once when the queue empties): a stream with an input or two in flight, the
+    /// usual case, does not touch the shared count for every frame.
+    /// </summary>
     private void CountPending()
     {
         if (_encoder.Node is not { } node) return;
         var waiting = _queue.Waiting;
-        if (waiting == _pendingCounted) return;
+        if (waiting == _pendingCounted || (waiting != 0 && Math.Abs(waiting - _pendingCounted) < PendingStep)) return;
         node.Pending.Update(_pendingCounted, waiting);
         _pendingCounted = waiting;
     }
