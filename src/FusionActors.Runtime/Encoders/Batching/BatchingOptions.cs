@@ -34,8 +34,11 @@ public sealed record BatchingOptions
     /// <summary>Threads that run the model calls (Fusion:Batching:Threads). Default 2.</summary>
     public int Threads { get; init; } = 2;
 
-    /// <summary>Threads that may be left behind in model calls past the encode deadline, each replaced by a fresh one (Fusion:Batching:MaxStalledThreads). Default 4.</summary>
-    public int MaxStalledThreads { get; init; } = 4;
+    /// <summary>
+    /// Extra threads at once (Fusion:Batching:MaxStalledThreads): replacements of threads left in calls stalled past half
+    /// the encode deadline, and threads running a stalled shared call's requests again alone. Default 8.
+    /// </summary>
+    public int MaxStalledThreads { get; init; } = 8;
 
     public static BatchingOptions Off { get; } = new() { Enabled = false };
 
