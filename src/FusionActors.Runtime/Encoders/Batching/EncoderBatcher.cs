@@ -171,11 +171,9 @@ public sealed class EncoderBatcher : IDisposable
                         return;
                     }
                     var now = Stopwatch.GetTimestamp();
-                    if (_rescues.TryDequeue(out var rescue))
-                    {
-                        call = rescue with { StartedTicks = now };
-                        break;
-                    }
+                    while (call is null && _rescues.TryDequeue(out var rescue))
+                        if (rescue.Slices[0].Request.IsWaiting) call = rescue with { StartedTicks = now }; // else given up meanwhile
+                    if (call is not null) break;
                     if (Pick(now, out var encoder, out var queue, out var wakeAt) && queue!.Take(_options.CallSize(encoder!.InputLength), now) is { Count: > 0 } taken)
                     {
                         call = new RunningCall(encoder, taken, now, Rescue: false, Alone: false);
@@ -406,7 +404,8 @@ public sealed class EncoderBatcher : IDisposable
 
 /// <summary>
 /// What the batcher did: model calls and the inputs in them (mean batch = Inputs / Calls), calls re-run alone after a
-/// shared call failed, requests failed, threads replaced after a stall, the most calls any request waited for
+/// shared call failed or stalled, requests failed, extra threads started after stalls (replacements and threads
+/// re-running a stalled call's requests), the most calls any request waited for
 /// (<see cref="EncodeRequest.CallsWaited"/>); and what it holds now.
 /// </summary>
 public sealed record BatcherStats(long Calls, long Inputs, long IsolatedCalls, long FailedRequests, long ThreadsReplaced, long MaxCallsWaited,
