@@ -32,7 +32,7 @@ public sealed class EncoderActor : UntypedActor
     private readonly List<ReadOnlyMemory<float>> _batch = [];
     private readonly EncoderBatcher? _batcher;
     private readonly string _session;
-    private readonly Dictionary<long, EncodeRequest> _submitted = [];
+    private readonly Dictionary<long, (EncodeRequest Request, Activity? Activity)> _submitted = [];
     private bool _crashNext;
 
     public EncoderActor(ResolvedEncoder encoder, string modality, string session = "")
@@ -62,7 +62,11 @@ public sealed class EncoderActor : UntypedActor
     // A stopped encoder (a restart, a missed deadline) gives up what it had handed to the batcher.
     protected override void PostStop()
     {
-        foreach (var request in _submitted.Values) _batcher!.Cancel(request);
+        foreach (var (request, activity) in _submitted.Values)
+        {
+            _batcher!.Cancel(request);
+            StopDetached(activity);
+        }
         _submitted.Clear();
     }
 
@@ -92,13 +96,28 @@ public sealed class EncoderActor : UntypedActor
         var self = Self;
         var replyTo = Sender;
         var started = Stopwatch.GetTimestamp();
-        _submitted[msg.BatchId] = _batcher!.Submit(_encoder, _session, msg.Inputs,
+        // The encode span covers the wait in the batcher and the shared call; it is not the thread's current activity
+        // meanwhile, since other messages run on this thread before the batcher answers.
+        var previous = Activity.Current;
+        var activity = FusionTracing.StartEncode(Self, msg.Inputs);
+        Activity.Current = previous;
+        var request = _batcher!.Submit(_encoder, _session, msg.Inputs,
             r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry);
+        _submitted[msg.BatchId] = (request, activity);
+    }
+
+    private static void StopDetached(Activity? activity)
+    {
+        if (activity is null) return;
+        var current = Activity.Current;
+        activity.Stop();
+        Activity.Current = current;
     }
 
     private void OnBatched(Batched b)
     {
-        if (!_submitted.Remove(b.BatchId)) return;
+        if (!_submitted.Remove(b.BatchId, out var submitted)) return;
+        StopDetached(submitted.Activity);
         // A failure is this encoder's crash, as if it had run the model itself: its stream restarts it and retries.
         if (b.Request.Error is { } error) throw new EncoderCrashedException($"encoder '{_encoder.Name}' failed: {error.GetType().Name}: {error.Message}");
         b.ReplyTo.Tell(new Encoded(b.BatchId, EvidenceOf(b.Request.Inputs, b.Request.Outputs), b.Millis));
