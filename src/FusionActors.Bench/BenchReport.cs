@@ -86,6 +86,12 @@ public sealed record BenchReport
     public int SessionsOpened { get; init; }
     public SessionMemory.Result? Memory { get; init; }
 
+    // (e)
+    public const double RealTimeCpuTarget = 1.25;
+    /// <summary>Whether the node's batcher was on for (a)-(d) (Fusion:Batching:Enabled or --batching).</summary>
+    public bool Batching { get; init; }
+    public RealTimeSessions.Result? RealTime { get; init; }
+
     public bool PipelineMet => PipelineToCeiling >= PipelineTarget;
     public bool EncoderMet => EncoderToRaw >= EncoderTarget;
     public bool LatencyMet => LatencyP99Ms <= LatencyP99TargetMs;
@@ -122,7 +128,27 @@ public sealed record BenchReport
             System.Console.WriteLine($"{"(d) managed bytes per open session",-44} {BytesPerSession,16:N0} {SessionsOpened,16:N0} {"",8} {"<= 20 KB",-14} {Met(MemoryMet),-6}");
             System.Console.WriteLine($"{"    working-set bytes per open session",-44} {WorkingSetBytesPerSession,16:N0} {"",16} {"",8} {"(info)",-14}");
         }
+        if (RealTime is { } rt)
+            foreach (var r in rt.Runs)
+            {
+                System.Console.WriteLine($"{$"(e) {r.Sessions} real-time sessions, batching {(r.Batching ? "on" : "off")}",-44} {$"{r.CpuUsPerInput:0.0} us CPU",16} {$"{r.RawCpuUsPerInputAt32:0.0} us raw32",16} {r.CpuToRawAt32,7:0.00}x " +
+                                         $"{(r.Batching ? "<= 1.25x raw" : "(info)"),-14} {(r.Batching ? Met(r.CpuToRawAt32 <= RealTimeCpuTarget) : ""),-6}");
+                System.Console.WriteLine($"{"    the same, threads running the models",-44} {$"{r.EncoderThreadCpuUsPerInput:0.0} us CPU",16} {$"{r.RawCpuUsPerInputAt32:0.0} us raw32",16} {r.EncoderThreadCpuToRawAt32,7:0.00}x {"(info)",-14}");
+            }
         System.Console.WriteLine(new string('-', 110));
+        if (RealTime is { } rts)
+        {
+            foreach (var raw in rts.Raw)
+                System.Console.WriteLine($"(e) raw ORT {raw.Model}: batch 32 {raw.CpuUsPerInputAt32:0.0} us CPU/input ({raw.PerSecAt32:N0}/s), batch 1 {raw.CpuUsPerInputAt1:0.0} us ({raw.PerSecAt1:N0}/s), " +
+                                         $"batch {raw.CallSize} (the batcher's call) {raw.CpuUsPerInputAtCallSize:0.0} us");
+            foreach (var r in rts.Runs)
+                System.Console.WriteLine($"(e) {r.Sessions} sessions, batching {(r.Batching ? "on " : "off")}: {r.Seconds:0.0} s, {r.FramesPerSec:N0} frames/s, {r.InputsPerSec:N0} inputs/s " +
+                                         $"({r.AudioInputs:N0} audio + {r.ImageInputs:N0} image) of {r.OfferedInputsPerSec:N0} offered; CPU {r.CpuSeconds:0.0} s = {r.ProcessCpuOfMachine:P0} of the cores, " +
+                                         $"{r.CpuUsPerInput:0.0} us/input vs raw ORT batch 32 {r.RawCpuUsPerInputAt32:0.0} = {r.CpuToRawAt32:0.00}x; " +
+                                         $"threads running the models {r.EncoderThreadCpuSeconds:0.0} s = {r.EncoderThreadCpuUsPerInput:0.0} us/input = {r.EncoderThreadCpuToRawAt32:0.00}x raw; mean call {r.MeanBatch:0.0} ({r.ModelCalls:N0} calls); " +
+                                         $"queue wait p50 {r.QueueWaitP50Ms:0.00} / p99 {r.QueueWaitP99Ms:0.00} ms; result after window end p50 {r.ResultLatencyP50Ms:0.0} / p99 {r.ResultLatencyP99Ms:0.0} ms " +
+                                         $"({r.Windows:N0} windows, {r.IncompleteWindows} incomplete); shed {r.Shed}, rejected {r.Rejected}; GC {r.Gc.Gen0}/{r.Gc.Gen1}/{r.Gc.Gen2}, pauses {r.Gc.PauseMs:0} ms");
+        }
         if (Pipeline is { } p && Ceiling is { } c)
             System.Console.WriteLine($"(a) {p.Frames:N0} frames, {p.Sessions} sessions x 2 per-frame streams, {p.InFlightFramesPerSession} frames in flight/session, {p.Seconds:0.00} s; " +
                               $"mean noop batch {p.MeanBatchSize:0.0}; incomplete windows {p.IncompleteWindows}, rejected {p.Rejected}, shed {p.Shed}, late {p.Late}; " +

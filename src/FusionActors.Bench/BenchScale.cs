@@ -24,6 +24,11 @@ public sealed record BenchScale
     public int Repeats { get; init; } = 5;
     /// <summary>Runs of (b) through the actors and raw; the median of each is reported.</summary>
     public int EncoderRepeats { get; init; } = 3;
+    /// <summary>Session counts of (e), each run with the batcher off and on.</summary>
+    public IReadOnlyList<int> RealTimeSessions { get; init; } = [200, 1000];
+    /// <summary>(e): seconds of real time before the measurement, and measured.</summary>
+    public TimeSpan RealTimeWarmUp { get; init; } = TimeSpan.FromSeconds(4);
+    public TimeSpan RealTimeMeasure { get; init; } = TimeSpan.FromSeconds(12);
 
     public static BenchScale Full { get; } = new()
     {
@@ -36,5 +41,6 @@ public sealed record BenchScale
     {
         Name = "quick", PipelineFrames = 100_000, ImageFrames = 20_000, AudioFrames = 512,
         RawOnnxDuration = TimeSpan.FromSeconds(1), LatencyDuration = TimeSpan.FromSeconds(4), MemorySessions = 1_000, Repeats = 1, EncoderRepeats = 1,
+        RealTimeSessions = [50, 200], RealTimeWarmUp = TimeSpan.FromSeconds(2), RealTimeMeasure = TimeSpan.FromSeconds(4),
     };
 }

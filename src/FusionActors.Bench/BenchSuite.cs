@@ -20,10 +20,11 @@ namespace FusionActors.Bench;
 /// </summary>
 public static class BenchSuite
 {
-    public static async Task<int> RunAsync(bool quick, string only, string? reportPath, CancellationToken cancel)
+    /// <param name="batching">The node's batcher on or off for (a)-(d); null: as configured (on by default). (e) runs both.</param>
+    public static async Task<int> RunAsync(bool quick, string only, string? reportPath, CancellationToken cancel, bool? batching = null)
     {
         var scale = quick ? BenchScale.Quick : BenchScale.Full;
-        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd'))) throw new UsageException("--only takes letters of abcd");
+        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e'))) throw new UsageException("--only takes letters of abcde");
         bool Runs(char m) => only.Contains(m) || (m == 'a' && only.Contains('c'));
 
         // The server's defaults, with Akka's log level at WARNING: at INFO every session open/close is printed,
@@ -35,14 +36,16 @@ public static class BenchSuite
         {
             Hocon = defaults.Hocon + "\nakka.loglevel = WARNING\n",
             Limits = defaults.Limits with { MinWindowHopUs = 1 },
+            Batching = defaults.Batching with { Enabled = batching ?? defaults.Batching.Enabled },
         };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
         var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
         Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, " +
-                          $"encoder dispatcher {encoderThreads} threads, median of {scale.Repeats} run(s) for (a), {scale.EncoderRepeats} for (b)");
+                          $"encoder dispatcher {encoderThreads} threads, batcher {(options.Batching.Enabled ? $"on (max batch {options.Batching.MaxBatch}, queue delay {options.Batching.MaxQueueDelay.TotalMilliseconds:0.#} ms, {options.Batching.Threads} threads)" : "off")}, " +
+                          $"median of {scale.Repeats} run(s) for (a), {scale.EncoderRepeats} for (b)");
 
-        var report = new BenchReport { Scale = scale.Name, Machine = MachineInfo.Current(), Timestamp = DateTimeOffset.UtcNow };
+        var report = new BenchReport { Scale = scale.Name, Machine = MachineInfo.Current(), Timestamp = DateTimeOffset.UtcNow, Batching = options.Batching.Enabled };
         var errors = new List<string>();
 
         // A measurement that fails is reported as failed; the others still run.
@@ -164,6 +167,14 @@ public static class BenchSuite
                 BytesPerSession = memory.BytesPerSession, WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
                 SessionsOpened = memory.SessionsOpened, Memory = memory,
             };
+        });
+
+        if (Runs('e')) await Section("(e)", async () =>
+        {
+            Console.WriteLine($"(e) {string.Join(" and ", scale.RealTimeSessions.Select(n => n.ToString("N0")))} real-time AV-Digits sessions, batching off then on, a node each ...");
+            var realTime = await RealTimeSessions.RunAsync(options, scale.RealTimeSessions, scale.RealTimeWarmUp, scale.RealTimeMeasure,
+                encoderThreads, scale.RawOnnxDuration, cancel);
+            report = report with { RealTime = realTime };
         });
 
         report = report with { Errors = errors, Timestamp = DateTimeOffset.UtcNow, Machine = report.Machine with { LoadAverageAtEnd = MachineInfo.LoadAverage() } };

@@ -17,7 +17,7 @@ public sealed record SpecLimits
         MaxFrameBytes = int.MaxValue, MaxInputSamples = int.MaxValue, MaxInputsPerFrame = int.MaxValue, MaxWindowsPerInstant = int.MaxValue,
         MinWindowHopUs = 1, MaxDurationUs = long.MaxValue, MaxFutureSkewUs = long.MaxValue, MaxSampleRateHz = double.MaxValue,
         MaxPendingInputs = int.MaxValue, MaxBatch = int.MaxValue, MaxSeqAhead = int.MaxValue, MaxBufferedEvidence = int.MaxValue,
-        MaxWeight = double.MaxValue,
+        MaxWeight = double.MaxValue, MaxPendingEncoderInputs = int.MaxValue,
     };
 
     /// <summary>Sessions a node holds open at once (node-wide; the sessions' own limits are below). Default 20,000.</summary>
@@ -58,6 +58,13 @@ public sealed record SpecLimits
 
     /// <summary>Encoder inputs a stream may hold waiting. Default 65,536.</summary>
     public int MaxPendingInputs { get; init; } = 65_536;
+
+    /// <summary>
+    /// Encoder inputs all the node's streams may hold at once, waiting for their encoders or in them (node-wide, like
+    /// <see cref="MaxSessions"/>); at it, a stream holding its share of it refuses new frames with NodeFull (the node
+    /// holds at most twice this). Default 20,000 (1.3 GB of 1 s 16 kHz audio inputs).
+    /// </summary>
+    public int MaxPendingEncoderInputs { get; init; } = 20_000;
 
     /// <summary>Encoder inputs per batch. Default 1024.</summary>
     public int MaxBatch { get; init; } = 1024;

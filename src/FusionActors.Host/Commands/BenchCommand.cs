@@ -1,5 +1,6 @@
 using System.CommandLine;
 using FusionActors.Bench;
+using FusionActors.Scenarios;
 
 namespace FusionActors.Host.Commands;
 
@@ -10,9 +11,18 @@ public static class BenchCommand
     {
         var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var quick = OptionValues.Flag("--quick", "shorter runs (a smoke test of the numbers, not the numbers)");
-        var only = OptionValues.Text("--only", "abcd", "run a subset, letters of abcd: (a) actor path, (b) encoders, (c) latency (runs (a) too), (d) memory (default abcd)");
-        var command = new Command("bench", "measure the actor path, encoders, latency and memory") { report, quick, only };
-        command.SetAction((parsed, cancel) => BenchSuite.RunAsync(parsed.GetValue(quick), parsed.GetValue(only) ?? "abcd", parsed.GetValue(report), cancel));
+        var only = OptionValues.Text("--only", "abcde", "run a subset, letters of abcde: (a) actor path, (b) encoders, (c) latency (runs (a) too), (d) memory, " +
+            "(e) real-time sessions with the batcher off and on (default abcde)");
+        var batching = OptionValues.Text("--batching", "on|off", "the node's encoder batcher for (a)-(d) (default: as configured, on)");
+        var command = new Command("bench", "measure the actor path, encoders, latency, memory and batching") { report, quick, only, batching };
+        command.SetAction((parsed, cancel) => BenchSuite.RunAsync(parsed.GetValue(quick), parsed.GetValue(only) ?? "abcde", parsed.GetValue(report), cancel,
+            parsed.GetValue(batching) switch
+            {
+                null => null,
+                "on" => true,
+                "off" => false,
+                var other => throw new UsageException($"--batching takes on or off, not '{other}'"),
+            }));
         return command;
     }
 }

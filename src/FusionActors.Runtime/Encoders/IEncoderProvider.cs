@@ -13,6 +13,9 @@ public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, Fusio
 {
     /// <summary>The stream's sliding window and alert over its inputs' drift; null = not watched (nothing is scored).</summary>
     public FusionActors.Runtime.Metrics.DriftOptions? DriftMonitoring { get; init; }
+
+    /// <summary>The node's batcher and pending-input cap, when the node shares them (<see cref="NodeEncoderProvider"/>); null: neither.</summary>
+    public NodeEncoding? Node { get; init; }
 }
 
 /// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>

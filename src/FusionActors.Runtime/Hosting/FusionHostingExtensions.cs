@@ -53,7 +53,9 @@ public static class FusionHostingExtensions
     }
 
     /// <summary>Sessions as Cluster Sharding entities keyed by session id (remote clients reach them through <see cref="WithFusionGateway"/>).</summary>
-    public static AkkaConfigurationBuilder WithFusionSessions(this AkkaConfigurationBuilder builder, FusionOptions options, IEncoderProvider encoders)
+    /// <param name="encoding">The node's batcher and pending-input cap (the container's <see cref="NodeEncoding"/>); default: made from <paramref name="options"/>, disposed when the actor system terminates.</param>
+    public static AkkaConfigurationBuilder WithFusionSessions(this AkkaConfigurationBuilder builder, FusionOptions options, IEncoderProvider encoders,
+        NodeEncoding? encoding = null)
     {
         var shardOptions = new ShardOptions
         {
@@ -66,8 +68,16 @@ public static class FusionHostingExtensions
         var tokens = new SessionTokens(options.SessionTokens);
         var operatorCredential = OperatorCredential.For(options.OperatorConsole.Token);
         var admission = new SessionAdmission(options.Limits.MaxSessions);
+        // The node's encoding, shared by every session: the batcher that coalesces their inputs into shared model
+        // calls (when on) and the cap on the inputs all of them hold.
+        if (encoding is null)
+        {
+            var own = encoding = new NodeEncoding(options.Batching, options.Backoff.EncodeDeadline, options.Limits.MaxPendingEncoderInputs);
+            builder.AddStartup((system, _) => system.RegisterOnTermination(own.Dispose));
+        }
+        var node = new NodeEncoderProvider(encoders, encoding);
         return builder.WithShardRegion<SessionRegion>("sessions",
-                sessionId => SessionActor.Props(sessionId, encoders, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
+                sessionId => SessionActor.Props(sessionId, node, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
                     operatorCredential: operatorCredential, limits: options.Limits, admission: admission),
                 new SessionMessageExtractor(options.Shards), shardOptions);
     }

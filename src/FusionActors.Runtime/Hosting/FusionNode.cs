@@ -39,6 +39,9 @@ public sealed class FusionNode : IAsyncDisposable
     /// <summary>The operator console host; null when disabled (Fusion:Console:Enabled) or its port was taken.</summary>
     public ConsoleHost? Console => _operator.Console;
 
+    /// <summary>The node's encoder batcher (null when Fusion:Batching:Enabled is off) and its count of pending encoder inputs.</summary>
+    public NodeEncoding Encoding => _host.Services.GetRequiredService<NodeEncoding>();
+
     /// <summary>Totals of the node's metrics (what <c>fusionctl metrics</c> shows).</summary>
     public MetricTotals? Metrics => _operator.Metrics;
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Supervision;
 using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Encoders.Batching;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
 
@@ -93,6 +94,9 @@ public sealed record FusionOptions
     /// <summary>Encoder restart backoff and budget (Fusion:Encoder).</summary>
     public BackoffPolicy Backoff { get; init; } = new();
 
+    /// <summary>The node's encoder batcher (Fusion:Batching): on, 32 inputs per call, 2 ms queue delay by default.</summary>
+    public BatchingOptions Batching { get; init; } = new();
+
     /// <summary>The operator console host (Fusion:Console): loopback:9110 by default.</summary>
     public ConsoleOptions OperatorConsole { get; init; } = new();
 
@@ -147,6 +151,9 @@ public sealed record FusionOptions
         if (Shards <= 0) yield return $"Fusion:Sharding:Shards (fusion.sharding.shards) must be positive, not {Shards}";
         if (PassivateIdleAfter < TimeSpan.Zero) yield return $"Fusion:Sharding:PassivateIdleAfter must not be negative, not {PassivateIdleAfter}";
         if (Limits.MaxSessions <= 0) yield return $"Fusion:Limits:MaxSessions (fusion.limits.max-sessions) must be positive, not {Limits.MaxSessions}";
+        if (Limits.MaxPendingEncoderInputs <= 0)
+            yield return $"Fusion:Limits:MaxPendingEncoderInputs (fusion.limits.max-pending-encoder-inputs) must be positive, not {Limits.MaxPendingEncoderInputs}";
+        foreach (var p in Batching.Problems()) yield return p;
         if (Backoff.Min <= TimeSpan.Zero || Backoff.Max < Backoff.Min)
             yield return $"Fusion:Encoder:Min and Fusion:Encoder:Max must satisfy 0 < Min <= Max, not {Backoff.Min} and {Backoff.Max}";
         if (Backoff.Jitter < 0) yield return $"Fusion:Encoder:Jitter (fusion.encoder.restart-jitter) must not be negative, not {Backoff.Jitter}";
@@ -164,7 +171,7 @@ public sealed record FusionOptions
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
-        ["Limits"] = [], ["Encoder"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [],
+        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [],
     };
 
     /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
@@ -204,6 +211,7 @@ public sealed record FusionOptions
             AllowPlaintextRemoting = f.GetValue("Security:AllowPlaintextRemoting", d.AllowPlaintextRemoting),
             Limits = Section(f, "Limits", d.Limits),
             Backoff = Section(f, "Encoder", d.Backoff),
+            Batching = Section(f, "Batching", d.Batching),
             OperatorConsole = Section(f, "Console", d.OperatorConsole),
             Metrics = Section(f, "Metrics", d.Metrics),
             Drift = Section(f, "Drift", d.Drift),

@@ -71,6 +71,12 @@ public static class FusionServerExtensions
         services.TryAddSingleton(sp => NodeModels.Load(sp.GetRequiredService<IOptions<FusionOptions>>().Value.ModelsPath));
         services.TryAddSingleton<IEncoderProvider>(sp => new RegistryEncoderProvider(sp.GetRequiredService<NodeModels>().Registry,
             sp.GetRequiredService<IOptions<FusionOptions>>().Value.Drift));
+        // The batcher and the cap on pending encoder inputs every session of the node shares.
+        services.TryAddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<FusionOptions>>().Value;
+            return new NodeEncoding(o.Batching, o.Backoff.EncodeDeadline, o.Limits.MaxPendingEncoderInputs);
+        });
         if (server.EncoderDecorator is { } decorate)
         {
             var inner = services.Last(d => d.ServiceType == typeof(IEncoderProvider));
@@ -95,7 +101,7 @@ public static class FusionServerExtensions
     {
         var options = sp.GetRequiredService<IOptions<FusionOptions>>().Value;
         akka.WithFusionCluster(options)
-            .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>())
+            .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>(), sp.GetRequiredService<NodeEncoding>())
             .WithFusionGateway(options.Limits)
             .WithOperatorConsole(sp)
             // After the cluster's HOCON, so that its level is the one that counts.

@@ -7,6 +7,7 @@ using FusionActors.Inference.Drift;
 using FusionActors.Protocol;
 using FusionActors.Runtime.Alignment;
 using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Encoders.Batching;
 using FusionActors.Runtime.Encoders.Chaos;
 using FusionActors.Runtime.Fusion;
 using FusionActors.Runtime.Gateway;
@@ -18,7 +19,9 @@ namespace FusionActors.Runtime.Streams;
 /// <summary>
 /// Runs a stream's model on batches of encoder inputs and answers with calibrated evidence.
 /// It may crash; its parent, the <see cref="StreamActor"/>, stops it and restarts it with backoff.
-/// Runs on the encoder dispatcher so blocking inference never starves the message-moving actors.
+/// Runs on the encoder dispatcher so blocking inference never starves the message-moving actors. On a node with
+/// a batcher (<see cref="EncoderBatcher"/>) it runs no model itself: it hands each batch to the batcher, which
+/// runs it in shared calls with other sessions' inputs, and answers (or crashes) when the batcher has.
 /// </summary>
 public sealed class EncoderActor : UntypedActor
 {
@@ -29,14 +32,19 @@ public sealed class EncoderActor : UntypedActor
     private readonly DriftModel? _drift;
     private readonly string _modality;
     private readonly List<ReadOnlyMemory<float>> _batch = [];
+    private readonly EncoderBatcher? _batcher;
+    private readonly string _session;
+    private readonly Dictionary<long, (EncodeRequest Request, Activity? Activity)> _submitted = [];
     private bool _crashNext;
 
-    public EncoderActor(ResolvedEncoder encoder, string modality)
+    public EncoderActor(ResolvedEncoder encoder, string modality, string session = "")
     {
         _encoder = encoder.Encoder;
         _temperature = encoder.Temperature;
         _drift = encoder.Drift;
         _modality = modality;
+        _batcher = encoder.Node?.Batcher;
+        _session = session;
     }
 
     protected override void OnReceive(object message)
@@ -45,13 +53,25 @@ public sealed class EncoderActor : UntypedActor
         switch (message)
         {
             case Encode e: Handle(e); break;
+            case Batched b: OnBatched(b); break;
             case CrashNext: _crashNext = true; break;
             default: Unhandled(message); break;
         }
     }
 
-    public static Props Props(ResolvedEncoder encoder, string modality) =>
-        ActorFactory.Props(() => new EncoderActor(encoder, modality));
+    public static Props Props(ResolvedEncoder encoder, string modality, string session = "") =>
+        ActorFactory.Props(() => new EncoderActor(encoder, modality, session));
+
+    // A stopped encoder (a restart, a missed deadline) gives up what it had handed to the batcher.
+    protected override void PostStop()
+    {
+        foreach (var (request, activity) in _submitted.Values)
+        {
+            _batcher!.Cancel(request);
+            StopDetached(activity);
+        }
+        _submitted.Clear();
+    }
 
     private void Handle(Encode msg)
     {
@@ -60,28 +80,74 @@ public sealed class EncoderActor : UntypedActor
             _crashNext = false;
             throw new EncoderCrashedException($"injected crash of encoder '{_encoder.Name}' (chaos crash-encoder)");
         }
+        if (_batcher is not null)
+        {
+            Submit(msg);
+            return;
+        }
         using var activity = FusionTracing.StartEncode(Self, msg.Inputs);
         var started = Stopwatch.GetTimestamp();
         // One list for every batch: encoders read their inputs during Encode and keep nothing.
         _batch.Clear();
         for (var i = 0; i < msg.Inputs.Count; i++) _batch.Add(msg.Inputs[i].Values);
         var outputs = _encoder.Encode(_batch);
+        Sender.Tell(new Encoded(msg.BatchId, EvidenceOf(msg.Inputs, outputs), Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+    }
+
+    private void Submit(Encode msg)
+    {
+        var self = Self;
+        var replyTo = Sender;
+        var started = Stopwatch.GetTimestamp();
+        // The encode span covers the wait in the batcher and the shared call; it is not the thread's current activity
+        // meanwhile, since other messages run on this thread before the batcher answers.
+        var previous = Activity.Current;
+        var activity = FusionTracing.StartEncode(Self, msg.Inputs);
+        Activity.Current = previous;
+        var request = _batcher!.Submit(_encoder, _session, msg.Inputs,
+            r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry);
+        _submitted[msg.BatchId] = (request, activity);
+    }
+
+    private static void StopDetached(Activity? activity)
+    {
+        if (activity is null) return;
+        var current = Activity.Current;
+        activity.Stop();
+        Activity.Current = current;
+    }
+
+    private void OnBatched(Batched b)
+    {
+        if (!_submitted.Remove(b.BatchId, out var submitted)) return;
+        StopDetached(submitted.Activity);
+        // A failure is this encoder's crash, as if it had run the model itself: its stream restarts it and retries.
+        if (b.Request.Error is { } error) throw new EncoderCrashedException($"encoder '{_encoder.Name}' failed: {error.GetType().Name}: {error.Message}");
+        b.ReplyTo.Tell(new Encoded(b.BatchId, EvidenceOf(b.Request.Inputs, b.Request.Outputs), b.Millis));
+    }
+
+    private Evidence[] EvidenceOf(IReadOnlyList<EncoderInput> inputs, IReadOnlyList<EncoderOutput> outputs)
+    {
         var evidence = new Evidence[outputs.Count];
         for (var i = 0; i < outputs.Count; i++)
         {
-            var input = msg.Inputs[i];
+            var input = inputs[i];
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
                 logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
                 _drift?.Score(outputs[i]) ?? double.NaN);
         }
-        Sender.Tell(new Encoded(msg.BatchId, evidence, Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        return evidence;
     }
 
     /// <summary>Encode a batch; exactly one <see cref="Encoded"/> answers it, or the encoder dies trying.</summary>
-    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs);
+    /// <param name="Retry">An input retried alone after a failure: the batcher runs it in a call shared with no other session.</param>
+    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs, bool Retry = false);
 
     public sealed record Encoded(long BatchId, IReadOnlyList<Evidence> Evidence, double Millis);
+
+    /// <summary>The batcher ended a request of this encoder (encoded or failed).</summary>
+    private sealed record Batched(long BatchId, EncodeRequest Request, IActorRef ReplyTo, double Millis);
 
     /// <summary>Chaos: throw on the next batch.</summary>
     public sealed record CrashNext

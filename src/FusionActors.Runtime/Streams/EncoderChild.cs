@@ -5,9 +5,10 @@ namespace FusionActors.Runtime.Streams;
 
 /// <summary>
 /// The encoder child of a stream actor: started watched (its death is the stream's signal of a failure), on the
-/// encoder dispatcher when the node has one, and named by generation so a restarted encoder never reuses a name.
+/// encoder dispatcher when the node has one (on the default one when the node's batcher runs the model: the child
+/// then only moves messages), and named by generation so a restarted encoder never reuses a name.
 /// </summary>
-internal sealed class EncoderChild(ResolvedEncoder encoder, string modality)
+internal sealed class EncoderChild(ResolvedEncoder encoder, string modality, string session = "")
 {
     public IActorRef? Current { get; private set; }
 
@@ -15,8 +16,9 @@ internal sealed class EncoderChild(ResolvedEncoder encoder, string modality)
 
     public IActorRef Start(IActorContext context)
     {
-        var dispatcher = context.System.Dispatchers.HasDispatcher(EncoderActor.DispatcherId) ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
-        Current = context.Watch(context.ActorOf(EncoderActor.Props(encoder, modality).WithDispatcher(dispatcher), $"encoder-{++Generation}"));
+        var dispatcher = encoder.Node?.Batcher is null && context.System.Dispatchers.HasDispatcher(EncoderActor.DispatcherId)
+            ? EncoderActor.DispatcherId : Akka.Dispatch.Dispatchers.DefaultDispatcherId;
+        Current = context.Watch(context.ActorOf(EncoderActor.Props(encoder, modality, session).WithDispatcher(dispatcher), $"encoder-{++Generation}"));
         return Current;
     }
 

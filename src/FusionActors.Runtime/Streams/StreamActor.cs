@@ -41,6 +41,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private ILoggingAdapter? _logger;
     private readonly EncoderChild _encoderChild;
     private bool _idleTimerOn;
+    private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
+    private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
         BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null)
@@ -53,7 +55,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _supervision = new EncoderSupervision(backoff);
         _meter = new StreamMeter(spec.Modality);
         _drift = encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
-        _encoderChild = new EncoderChild(encoder, spec.Modality);
+        _encoderChild = new EncoderChild(encoder, spec.Modality, sessionId);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -105,6 +107,27 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
                 break;
             default: Unhandled(message); break;
         }
+        CountPending();
+    }
+
+    protected override void PostStop()
+    {
+        _encoder.Node?.Pending.Update(_pendingCounted, 0);
+        _pendingCounted = 0;
+    }
+
+    /// <summary>
+    /// Brings the node's count of pending encoder inputs up to date with this stream's queue, in steps of
+    /// <see cref="PendingStep"/> (and at once when the queue empties): a stream with an input or two in flight, the
+    /// usual case, does not touch the shared count for every frame.
+    /// </summary>
+    private void CountPending()
+    {
+        if (_encoder.Node is not { } node) return;
+        var waiting = _queue.Waiting;
+        if (waiting == _pendingCounted || (waiting != 0 && Math.Abs(waiting - _pendingCounted) < PendingStep)) return;
+        node.Pending.Update(_pendingCounted, waiting);
+        _pendingCounted = waiting;
     }
 
     protected override SupervisorStrategy SupervisorStrategy() =>
@@ -123,6 +146,15 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void OnFrame(Frame frame)
     {
         _meter.FrameIn();
+        if (_encoder.Node?.Pending is { } pending && pending.Refuses(_queue.Waiting))
+        {
+            // Before the intake: the frame is not taken (its seq stays free), so the client may send it again.
+            _meter.FrameRejected(RejectReason.NodeFull);
+            if (!Sender.IsNobody())
+                Sender.Tell(new FrameRejected(_sessionId, _spec.StreamId, frame.Seq, RejectReason.NodeFull,
+                    $"the node holds its maximum of {pending.Max} pending encoder inputs"));
+            return;
+        }
         if (_intake.Admit(frame, _supervision.State, _supervision.Disabled, NowMs, SessionNowUs, _encoder.InputRange) is { } refused)
         {
             _meter.FrameRejected(refused.Reason);
@@ -188,8 +220,9 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
         var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
+        var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
         var batch = _queue.TakeBatch(NowMs)!;
-        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs));
+        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry));
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }

@@ -24,6 +24,8 @@ public enum RejectReason
     ChaosDropped,
     /// <summary>From the wire without the session's capability, or outside its frame sink: nothing was taken.</summary>
     Unauthorized,
+    /// <summary>The node holds its maximum of pending encoder inputs (fusion.limits.max-pending-encoder-inputs): nothing was taken; send it again later.</summary>
+    NodeFull,
 }
 
 /// <summary>Sent back to the sender of a bad frame; the session keeps running.</summary>
