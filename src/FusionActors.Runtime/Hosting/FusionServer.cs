@@ -1,4 +1,5 @@
 using Akka.Event;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using FusionActors.Inference;
 using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Ingress;
 using FusionActors.Runtime.OperatorConsole;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -82,6 +84,10 @@ public static class FusionServerExtensions
         // Starts once every hosted service has (the actor system serves), stops before any stops (it leaves the cluster).
         services.TryAddSingleton<OperatorConsoleService>();
         services.AddHostedService(sp => sp.GetRequiredService<OperatorConsoleService>());
+        // The HTTP port (Fusion:Http, off by default): WebSocket ingress and health endpoints.
+        services.AddHealthChecks();
+        services.TryAddSingleton<IngressService>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngressService>());
         return services;
     }
 
@@ -97,6 +103,9 @@ public static class FusionServerExtensions
             .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>())
             .WithFusionGateway(options.Limits)
             .WithOperatorConsole(sp)
+            // What /healthz/live and /healthz/ready of the HTTP port answer.
+            .WithActorSystemLivenessCheck(tags: [IngressService.LiveTag])
+            .WithAkkaClusterReadinessCheck(tags: [IngressService.ReadyTag])
             // After the cluster's HOCON, so that its level is the one that counts.
             .WithFusionLogging(sp.GetRequiredService<ILoggerFactory>());
         foreach (var extra in sp.GetRequiredService<FusionServerBuilder>().AkkaConfigurations) extra(akka, sp);
