@@ -47,14 +47,30 @@ public sealed class IngressNode : IAsyncDisposable
         if (Environment.GetEnvironmentVariable("FUSION_SPEC_LOG") is "1") builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.AddFusionServer();
         var host = builder.Build();
-        await host.StartAsync();
         var node = new IngressNode(host);
-        if (waitUp) await node.System.WhenUp().WaitAsync(TimeSpan.FromSeconds(60));
+        if (!waitUp)
+        {
+            // The host's start waits for the node to be Up; the HTTP port listens before that.
+            node._starting = host.StartAsync(node._stop.Token);
+            await node.Ingress.Listening.WaitAsync(TimeSpan.FromSeconds(60));
+            return node;
+        }
+        await host.StartAsync();
+        await node.System.WhenUp().WaitAsync(TimeSpan.FromSeconds(60));
         return node;
     }
 
+    private Task? _starting;
+    private readonly CancellationTokenSource _stop = new();
+
     public async ValueTask DisposeAsync()
     {
+        if (_starting is not null)
+        {
+            await _stop.CancelAsync();
+            try { await _starting; }
+            catch (Exception e) when (e is OperationCanceledException or TimeoutException) { }
+        }
         await Host.StopAsync(TimeSpan.FromSeconds(30));
         Host.Dispose();
     }

@@ -81,13 +81,14 @@ public static class FusionServerExtensions
 
         services.AddSingleton(server);
         services.AddSingleton(server.Console);
-        // Starts once every hosted service has (the actor system serves), stops before any stops (it leaves the cluster).
-        services.TryAddSingleton<OperatorConsoleService>();
-        services.AddHostedService(sp => sp.GetRequiredService<OperatorConsoleService>());
-        // The HTTP port (Fusion:Http, off by default): WebSocket ingress and health endpoints.
+        // The HTTP port (Fusion:Http, off by default): WebSocket ingress and health endpoints. Started before the
+        // console, whose start waits for the node to be Up: ready must be able to say it is not.
         services.AddHealthChecks();
         services.TryAddSingleton<IngressService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngressService>());
+        // Starts once every hosted service has (the actor system serves), stops before any stops (it leaves the cluster).
+        services.TryAddSingleton<OperatorConsoleService>();
+        services.AddHostedService(sp => sp.GetRequiredService<OperatorConsoleService>());
         return services;
     }
 
@@ -106,6 +107,8 @@ public static class FusionServerExtensions
             // What /healthz/live and /healthz/ready of the HTTP port answer.
             .WithActorSystemLivenessCheck(tags: [IngressService.LiveTag])
             .WithAkkaClusterReadinessCheck(tags: [IngressService.ReadyTag])
+            // Akka's readiness check says the node joined once; this one says it is still a member (not leaving, not removed).
+            .WithHealthCheck("fusion-cluster-membership", IngressService.MembershipCheck, tags: [IngressService.ReadyTag])
             // After the cluster's HOCON, so that its level is the one that counts.
             .WithFusionLogging(sp.GetRequiredService<ILoggerFactory>());
         foreach (var extra in sp.GetRequiredService<FusionServerBuilder>().AkkaConfigurations) extra(akka, sp);

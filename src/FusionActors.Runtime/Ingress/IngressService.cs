@@ -43,6 +43,21 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
     /// <summary>The port Kestrel is bound to (the configured one, or the one picked for 0); null before the start or when disabled.</summary>
     public int? BoundPort { get; private set; }
 
+    private readonly TaskCompletionSource<int> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes with the bound port once Kestrel listens (never when the HTTP port is off).</summary>
+    public Task<int> Listening => _listening.Task;
+
+    /// <summary>Ready also needs the node to be a member still: Up or WeaklyUp, not leaving, exiting or removed.</summary>
+    public static Task<HealthCheckResult> MembershipCheck(ActorSystem system, Akka.Hosting.ActorRegistry registry, CancellationToken cancel)
+    {
+        var cluster = Akka.Cluster.Cluster.Get(system);
+        var status = cluster.SelfMember.Status;
+        return Task.FromResult(!cluster.IsTerminated && status is Akka.Cluster.MemberStatus.Up or Akka.Cluster.MemberStatus.WeaklyUp
+            ? HealthCheckResult.Healthy($"member {status}")
+            : HealthCheckResult.Unhealthy($"this node is {(cluster.IsTerminated ? "out of the cluster" : status.ToString())}"));
+    }
+
     public Task StartingAsync(CancellationToken cancel) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancel) => Task.CompletedTask;
@@ -81,6 +96,7 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         _app = app;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         BoundPort = address is not null && Uri.TryCreate(address, UriKind.Absolute, out var uri) ? uri.Port : http.Port;
+        _listening.TrySetResult(BoundPort.Value);
         var scheme = certificate is null ? "http" : "https";
         // A line the process tests wait for (and an operator reads): the port, resolved when 0 was asked.
         System.Console.WriteLine($"http listening at {scheme}://{http.Hostname}:{BoundPort} (ingress {IngressPath}, /healthz/live, /healthz/ready)");
