@@ -80,7 +80,8 @@ internal sealed class IngressConnection
             queue = q;
             _ = done.ContinueWith(t => Lost(t.IsFaulted ? $"the frame stream failed: {t.Exception?.GetBaseException().Message}" : "the frame stream completed"),
                 TaskScheduler.Default);
-            Send(IngressWire.Opened(_opened, _opened.Frames?.Path.Address.ToString() ?? "?"));
+            var address = _opened.Frames?.Path.Address is { HasGlobalScope: true } remote ? remote : Akka.Cluster.Cluster.Get(_system).SelfAddress;
+            Send(IngressWire.Opened(_opened, address.ToString()));
             while (true)
             {
                 (buffer, length, kind) = await ReceiveAsync(buffer, _options.IdleTimeout, IngressErrorCode.IdleTimeout, "nothing received within the idle timeout");
