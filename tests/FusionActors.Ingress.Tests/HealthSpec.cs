@@ -14,7 +14,7 @@ public sealed class HealthSpec
     private static async Task<HttpStatusCode> Get(IngressNode node, string path)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-        return (await http.GetAsync(node.HttpUri(path))).StatusCode;
+        return (await http.GetAsync(node.HttpUri(path), TestContext.Current.CancellationToken)).StatusCode;
     }
 
     [Fact]
@@ -43,8 +43,8 @@ public sealed class HealthSpec
         var cluster = Akka.Cluster.Cluster.Get(node.System);
         var removed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         cluster.RegisterOnMemberRemoved(() => removed.TrySetResult());
-        await cluster.LeaveAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        await removed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await cluster.LeaveAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+        await removed.Task.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await Get(node, "/healthz/ready"));
     }
 }

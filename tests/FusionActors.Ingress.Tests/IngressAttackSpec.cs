@@ -17,14 +17,14 @@ public sealed class IngressAttackSpec : IAsyncLifetime
 {
     private IngressNode _node = null!;
 
-    public async Task InitializeAsync() => _node = await IngressNode.StartAsync(new Dictionary<string, string?>
+    public async ValueTask InitializeAsync() => _node = await IngressNode.StartAsync(new Dictionary<string, string?>
     {
         ["Fusion:Http:MaxMessageBytes"] = (256 << 10).ToString(),
         ["Fusion:Http:MaxQueuedMessages"] = "32",
         ["Fusion:Http:SendTimeout"] = "00:00:05",
     });
 
-    public async Task DisposeAsync() => await _node.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _node.DisposeAsync();
 
     private Task<WireClient> Connect() => WireClient.ConnectAsync(_node.IngressUri);
 
@@ -44,7 +44,7 @@ public sealed class IngressAttackSpec : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(opened["capability"]!.GetValue<string>()));
         await c.DisposeAsync();
         using var http = new HttpClient();
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(_node.HttpUri("/healthz/live"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(_node.HttpUri("/healthz/live"), TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class IngressAttackSpec : IAsyncLifetime
     public async Task A_text_message_is_refused()
     {
         await using var c = await Connect();
-        await c.Socket.SendAsync(Encoding.UTF8.GetBytes("hello"), WebSocketMessageType.Text, true, CancellationToken.None);
+        await c.Socket.SendAsync(Encoding.UTF8.GetBytes("hello"), WebSocketMessageType.Text, true, TestContext.Current.CancellationToken);
         Assert.Equal("UnknownType", (await c.ExpectErrorAsync())["code"]!.GetValue<string>());
     }
 
@@ -165,7 +165,7 @@ public sealed class IngressAttackSpec : IAsyncLifetime
         try
         {
             for (var i = 0; i < 16; i++)
-                await c.Socket.SendAsync(piece, WebSocketMessageType.Binary, i == 15, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+                await c.Socket.SendAsync(piece, WebSocketMessageType.Binary, i == 15, TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
         }
         catch (WebSocketException)
         {
@@ -234,7 +234,7 @@ public sealed class IngressAttackSpec : IAsyncLifetime
             // cut off while sending
         }
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (_node.Ingress.Counters.Errors(IngressErrorCode.SlowConsumer) == before && DateTime.UtcNow < deadline) await Task.Delay(50);
+        while (_node.Ingress.Counters.Errors(IngressErrorCode.SlowConsumer) == before && DateTime.UtcNow < deadline) await Task.Delay(50, TestContext.Current.CancellationToken);
         Assert.True(_node.Ingress.Counters.Errors(IngressErrorCode.SlowConsumer) > before, $"not cut off after {sent} messages");
         await AssertStillServes();
     }
@@ -270,7 +270,7 @@ public sealed class IngressAttackSpec : IAsyncLifetime
     public async Task A_plain_http_request_to_the_ingress_is_told_it_is_a_websocket_endpoint()
     {
         using var http = new HttpClient();
-        var response = await http.GetAsync(_node.HttpUri(IngressService.IngressPath));
+        var response = await http.GetAsync(_node.HttpUri(IngressService.IngressPath), TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.UpgradeRequired, response.StatusCode);
     }
 }
