@@ -217,16 +217,17 @@ class IngressSession:
 
     async def _run(self):
         attempt = 0
+        index = 0
         lost_at = None
         while not self._done:
-            url = self.urls[attempt % len(self.urls)]
+            url = self.urls[index % len(self.urls)]
             attempt += 1
+            opens = self.stats["opens"]
             try:
                 async with websockets.connect(url, ssl=self.ssl, max_size=4 << 20, max_queue=64, ping_interval=None,
                                               open_timeout=self.open_timeout, close_timeout=2) as ws:
                     self._ws = ws
                     await self._serve(ws, url)
-                    lost_at = None
             except FusionSessionError as e:
                 await self._fail(e)
                 return
@@ -238,12 +239,18 @@ class IngressSession:
                 self._pending = None
             if self._done:
                 return
+            # A connection that was open and dropped is retried at the same node first: its link there kept what the
+            # session sent meanwhile. One that failed goes to the next node.
+            if self.stats["opens"] == opens:
+                index += 1
+            else:
+                attempt, lost_at = 0, None
             lost_at = lost_at or time.monotonic()
             if time.monotonic() - lost_at > self.give_up_after:
                 await self._fail(FusionSessionError("Unreachable", f"no node took the session for {self.give_up_after} s"))
                 return
             self.stats["reconnects"] += 1
-            await asyncio.sleep(min(2.0, 0.1 * attempt))  # pacing of reconnects, not a synchronisation
+            await asyncio.sleep(min(2.0, 0.1 * attempt) if self.stats["opens"] == opens else 0.05)  # pacing of reconnects, not a synchronisation
 
     async def _serve(self, ws, url):
         resume = None

@@ -4,7 +4,8 @@ FusionActors node through its WebSocket ingress, and prints the fused results.
 
     python3 clients/python/samples/push_avdigits.py --url ws://127.0.0.1:8080/ingress/v1 --token TOKEN --items 20
 
---speed 4 plays four times faster than real time (the sensors' clock runs four times faster too); --drop-after N cuts
+--speed 4 plays four times faster than real time (each stream's maxFutureSkewUs is then widened to the length of the
+recording, since event times run ahead of the session clock); --drop-after N cuts
 the connection once after N results, to show the reconnect and resume; --report PATH writes the counts as JSON.
 """
 
@@ -32,8 +33,18 @@ async def run(args):
     session_id = args.session or f"py-{uuid.uuid4().hex[:12]}"
     started = time.monotonic()
 
-    def clock():  # the sensors' clock: event time, at --speed times real time
+    def played():  # where the recording is, in event time
         return int((time.monotonic() - started) * 1e6 * args.speed)
+
+    def clock():  # the session clock the node reads (pings, open): real time, whatever the speed
+        return int((time.monotonic() - started) * 1e6)
+
+    spec = avdigits.spec(session_id)
+    if args.speed != 1:
+        # Played faster than real time, event times run ahead of the session clock: each stream may be ahead by as much
+        # as the whole recording (the node's future-skew check is for live clocks, default 5 s).
+        for stream in spec["streams"]:
+            stream["maxFutureSkewUs"] = (len(items) + 5) * 1_000_000
 
     drop = {"pending": args.drop_after is not None}
 
@@ -51,14 +62,14 @@ async def run(args):
             print(f"dropping the connection after {len(session.results)} results", flush=True)
             session.drop_connection()
 
-    session = IngressSession(args.url.split(","), avdigits.spec(session_id), token=args.token, clock=clock,
+    session = IngressSession(args.url.split(","), spec, token=args.token, clock=clock,
                              on_result=on_result)
     await session.start()
     print(f"session {session_id} open on {session.nodes[-1]}", flush=True)
     failure = None
     try:
         for send_at, stream, t_us, values in avdigits.timeline(items):
-            delay = (send_at - clock()) / 1e6 / args.speed
+            delay = (send_at - played()) / 1e6 / args.speed
             if delay > 0:
                 await asyncio.sleep(delay)  # pacing of a live sensor
             await session.push(stream, values, t_us)

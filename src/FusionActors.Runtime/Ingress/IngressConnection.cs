@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Akka.Actor;
@@ -39,13 +40,19 @@ internal sealed class IngressConnection
     private readonly object _gate = new();
     private OpenSession? _openMessage;
     private IActorRef? _link;
+    private string? _linkKey;
     private SessionOpened? _opened;
     private volatile bool _closing;
     private Task<ValueWebSocketReceiveResult>? _pendingReceive; // a receive still running when a timeout ended the reads
 
-    public IngressConnection(WebSocket ws, HttpOptions options, ActorSystem system, IActorRef gateway, SessionTokens tokens, ILogger log,
-        IngressCounters counters)
+    private readonly IMaterializer _materializer;
+    private readonly ConcurrentDictionary<string, IActorRef> _links;
+
+    public IngressConnection(WebSocket ws, HttpOptions options, ActorSystem system, IMaterializer materializer, IActorRef gateway, SessionTokens tokens,
+        ConcurrentDictionary<string, IActorRef> links, ILogger log, IngressCounters counters)
     {
+        _materializer = materializer;
+        _links = links;
         _ws = ws;
         _options = options;
         _system = system;
@@ -72,16 +79,13 @@ internal sealed class IngressConnection
             if (kind is null) return;
             var (sessionId, streams) = await OpenAsync(buffer.AsSpan(0, length).ToArray());
             if (sessionId is null) return;
-            var materializer = _system.Materializer(namePrefix: "ingress");
             var (q, done) = Source.Queue<IWithSessionId>(1, OverflowStrategy.Backpressure)
                 .WatchTermination(Keep.Both)
                 .To(_opened!.FrameSink!.Sink)
-                .Run(materializer);
+                .Run(_materializer);
             queue = q;
             _ = done.ContinueWith(t => Lost(t.IsFaulted ? $"the frame stream failed: {t.Exception?.GetBaseException().Message}" : "the frame stream completed"),
                 TaskScheduler.Default);
-            var address = _opened.Frames?.Path.Address is { HasGlobalScope: true } remote ? remote : Akka.Cluster.Cluster.Get(_system).SelfAddress;
-            Send(IngressWire.Opened(_opened, address.ToString()));
             while (true)
             {
                 (buffer, length, kind) = await ReceiveAsync(buffer, _options.IdleTimeout, IngressErrorCode.IdleTimeout, "nothing received within the idle timeout");
@@ -110,7 +114,16 @@ internal sealed class IngressConnection
             _closing = true;
             queue?.Complete();
             _out.Writer.TryComplete();
-            if (_link is not null) _system.Stop(_link);
+            if (_link is not null)
+            {
+                // A writer that may come back finds its link parked here, with what the session sent meanwhile; one that
+                // will not leaves no link for the next connection with its nonce to find.
+                (IngressErrorCode Code, string Message)? error;
+                lock (_gate) error = _error;
+                var final = error is { } e && !IngressWire.Retryable(e.Code);
+                if (final) lock (_links) _links.TryRemove(KeyValuePair.Create(_linkKey!, _link));
+                _link.Tell(new IngressLink.Detached(this, final));
+            }
             var closed = await Task.WhenAny(writer, Task.Delay(_options.SendTimeout + TimeSpan.FromSeconds(5)));
             // The close handshake: the client's close frame is awaited (briefly), so that what was sent before it, the
             // error message above all, is not lost to a reset.
@@ -150,7 +163,15 @@ internal sealed class IngressConnection
         if (!_tokens.Accepts(o.Token))
             throw new IngressProtocolException(IngressErrorCode.Unauthorized, o.Token is null ? "a session token is required" : "the session token is not valid");
         var resume = o.Resume is { } r ? new SessionResume(r.CommittedThroughUs, r.NextSeq, r.Epoch, r.Capability, r.HeldBelow) : null;
-        _link = _system.ActorOf(IngressLink.Props(this, o.Nonce, _options.SessionSilence));
+        // The writer's link on this node: the one it left parked when its last connection dropped, else a new one.
+        var key = _linkKey = o.Spec.SessionId + "\n" + o.Nonce;
+        lock (_links)
+        {
+            if (!_links.TryGetValue(key, out var link))
+                _links[key] = link = _system.ActorOf(IngressLink.Props(key, o.Nonce, _options, _links));
+            _link = link;
+        }
+        _link.Tell(new IngressLink.Adopt(this));
         lock (_gate) _openMessage = new OpenSession(o.Spec, o.ClientNowUs, o.Token, resume, _link, o.Nonce);
         _gateway.Tell(_openMessage, _link);
         var outcome = await Task.WhenAny(_open.Task, Task.Delay(_options.OpenTimeout));
@@ -175,7 +196,17 @@ internal sealed class IngressConnection
         if (open is not null && !_open.Task.IsCompleted) _gateway.Tell(open, link);
     }
 
-    internal void OnOpened(SessionOpened opened) => _open.TrySetResult(opened);
+    /// <summary>
+    /// On the link's thread: the answer goes into the client's queue at once, before anything the link kept for the
+    /// writer while it was away, which it sends next.
+    /// </summary>
+    internal void OnOpened(SessionOpened opened)
+    {
+        if (_open.Task.IsCompleted) return;
+        var address = opened.Frames?.Path.Address is { HasGlobalScope: true } remote ? remote : Akka.Cluster.Cluster.Get(_system).SelfAddress;
+        Send(IngressWire.Opened(opened, address.ToString()));
+        _open.TrySetResult(opened);
+    }
 
     internal void OnRefused(IngressErrorCode code, string reason)
     {

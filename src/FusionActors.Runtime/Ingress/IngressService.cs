@@ -36,6 +36,8 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
     private readonly List<Task> _connections = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IActorRef> _links = new(); // session + nonce -> the writer's link
+    private Akka.Streams.IMaterializer? _materializer;
 
     /// <summary>What the ingress has served; counts from the start.</summary>
     public IngressCounters Counters { get; } = new();
@@ -90,6 +92,7 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(15) });
         app.MapGet("/healthz/live", context => Health(context, health, LiveTag));
         app.MapGet("/healthz/ready", context => Health(context, health, ReadyTag));
+        _materializer = Akka.Streams.ActorMaterializer.Create(system, namePrefix: "ingress");
         var gateway = await system.ActorSelection(SessionGateway.Path).ResolveOne(TimeSpan.FromSeconds(30), cancel);
         app.Map(IngressPath, context => Serve(context, http, system, gateway, tokens));
         await app.StartAsync(cancel);
@@ -119,7 +122,7 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         try
         {
             using var ws = await context.WebSockets.AcceptWebSocketAsync();
-            var connection = new IngressConnection(ws, http, system, gateway, tokens, _log, Counters);
+            var connection = new IngressConnection(ws, http, system, _materializer!, gateway, tokens, _links, _log, Counters);
             var run = connection.RunAsync(_stopping.Token);
             lock (_connections) _connections.Add(run);
             try { await run; }
