@@ -268,6 +268,49 @@ public sealed class IngressAttackSpec : IAsyncLifetime
         Assert.Equal("Fenced", (await again.ExpectErrorAsync())["code"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("{\"protocol\":1,\"spec\":{\"sessionId\":\"n\",\"streams\":[null]},\"nonce\":\"0123456789012345678901234\",\"clientNowUs\":0,\"token\":\"" + IngressNode.Token + "\"}")]
+    [InlineData("{\"protocol\":1,\"spec\":{\"sessionId\":\"n\",\"streams\":[],\"labels\":[null]},\"nonce\":\"0123456789012345678901234\",\"clientNowUs\":0,\"token\":\"" + IngressNode.Token + "\"}")]
+    [InlineData("{\"protocol\":1,\"spec\":{\"sessionId\":\"n\",\"streams\":[],\"window\":null},\"nonce\":\"0123456789012345678901234\",\"clientNowUs\":0}")]
+    [InlineData("{\"protocol\":1,\"spec\":{\"sessionId\":null,\"streams\":[]},\"nonce\":\"0123456789012345678901234\",\"clientNowUs\":0}")]
+    public async Task Nulls_inside_the_spec_are_a_bad_message(string json)
+    {
+        await using var c = await Connect();
+        await c.SendAsync([(byte)IngressType.Open, .. Encoding.UTF8.GetBytes(json)]);
+        Assert.Equal("BadMessage", (await c.ExpectErrorAsync())["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Random_bytes_after_an_open_always_end_in_a_typed_error_or_a_rejection_and_the_node_serves_on()
+    {
+        var rng = new Random(1234);
+        var codes = new Dictionary<string, int>();
+        for (var i = 0; i < 60; i++)
+        {
+            var (c, _) = await OpenAsync($"fuzz-{i}");
+            await using var _ = c;
+            var message = new byte[rng.Next(1, 200)];
+            rng.NextBytes(message);
+            if (i % 2 == 0) message[0] = (byte)IngressType.Frames; // half of them past the type byte
+            await c.SendAsync(message);
+            await c.SendAsync(WireClient.CloseStream(0)); // a valid message after it: served, or never read after an error
+            string? outcome = null;
+            while (outcome is null && await c.ReceiveAsync(TimeSpan.FromSeconds(60)) is { } m)
+                outcome = m.Type switch
+                {
+                    IngressType.Error => m.Json["code"]!.GetValue<string>(),
+                    IngressType.Rejected => "Rejected:" + m.Json["reason"]!.GetValue<string>(),
+                    IngressType.Committed when m.Int64 == long.MaxValue => "Committed",
+                    _ => null,
+                };
+            Assert.NotNull(outcome);
+            Assert.NotEqual("InternalError", outcome);
+            codes[outcome!] = codes.GetValueOrDefault(outcome!) + 1;
+        }
+        Assert.True(codes.Keys.Count >= 2, string.Join(", ", codes));
+        await AssertStillServes();
+    }
+
     [Fact]
     public async Task A_plain_http_request_to_the_ingress_is_told_it_is_a_websocket_endpoint()
     {

@@ -108,6 +108,12 @@ internal sealed class IngressConnection
         {
             Fail(IngressErrorCode.SessionLost, e.Message);
         }
+        catch (Exception e)
+        {
+            // Whatever a client sends must not take the node down or leave the connection hanging.
+            _log.LogError(e, "Ingress: session {Session}: failed to handle a message", SessionId ?? "(not open)");
+            Fail(IngressErrorCode.InternalError, "the node failed to handle a message");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);

@@ -57,6 +57,8 @@ public enum IngressErrorCode
     IdleTimeout,
     /// <summary>The node is stopping: reconnect (to another node) and resume.</summary>
     ShuttingDown,
+    /// <summary>The node failed to handle a message (a bug, logged with its stack): the connection ends, the node carries on.</summary>
+    InternalError,
 }
 
 /// <summary>An error of the ingress protocol: sent to the client as an error message, then the connection closes.</summary>
@@ -135,6 +137,10 @@ public static class IngressWire
             throw new IngressProtocolException(IngressErrorCode.BadMessage, $"the nonce must be {Secrets.MinLength}..{Secrets.MaxLength} characters");
         if (open.Token is { Length: > MaxTokenLength })
             throw new IngressProtocolException(IngressErrorCode.Unauthorized, "the session token is not valid");
+        // The serializer checks the nulls of properties, not those inside collections: a spec with a null stream or
+        // label must not reach the validator.
+        if (open.Spec.Streams.Any(st => st is null) || open.Spec.Labels.Any(l => l is null))
+            throw new IngressProtocolException(IngressErrorCode.BadMessage, "the spec has a null stream or label");
         if (open.Spec.Streams.Count > byte.MaxValue + 1)
             throw new IngressProtocolException(IngressErrorCode.OpenRefused, $"a session has at most {byte.MaxValue + 1} streams on the ingress");
         if (open.Resume is { } r)
