@@ -17,6 +17,21 @@ public sealed partial class PythonClientSpec(ITestOutputHelper output)
     private const string Token = "python-spec-token-0123456789";
 
     [Fact]
+    public async Task The_python_client_unit_tests_pass()
+    {
+        var python = RequirePython();
+        var psi = new ProcessStartInfo(python, ["-m", "unittest", "discover", "-v", "-s", Path.Combine(NodeProcess.RepoRoot(), "clients", "python", "tests")])
+            { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stdout = await p.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await p.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        output.WriteLine(stdout + await stderr);
+        Assert.Equal(0, p.ExitCode);
+        Assert.Contains("OK", await stderr);
+    }
+
+    [Fact]
     public async Task The_python_sample_pushes_avdigits_and_every_frame_is_committed_and_every_window_fused_across_a_dropped_connection()
     {
         var python = RequirePython();
