@@ -36,6 +36,7 @@ internal sealed class IngressConnection
     private readonly Channel<byte[]> _out;
     private readonly TaskCompletionSource<object> _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously); // an error ends the connection
     private (IngressErrorCode Code, string Message)? _error;
     private readonly object _gate = new();
     private OpenSession? _openMessage;
@@ -92,10 +93,17 @@ internal sealed class IngressConnection
                 if (kind is null) return;
                 var m = Parse(buffer.AsSpan(0, length), sessionId, streams);
                 if (m is null) continue;
-                var offered = await queue.OfferAsync(m);
+                IQueueOfferResult offered;
+                try { offered = await queue.OfferAsync(m); }
+                catch (Exception e)
+                {
+                    // The sink failed (its incarnation stopped, or the writer was fenced): the client reconnects and learns which.
+                    Lost($"the session's frame sink failed: {e.GetBaseException().Message}");
+                    return;
+                }
                 if (offered is not QueueOfferResult.Enqueued)
                 {
-                    Lost("the session's frame sink no longer takes frames");
+                    Lost($"the session's frame sink no longer takes frames ({offered.GetType().Name})");
                     return;
                 }
             }
@@ -116,7 +124,6 @@ internal sealed class IngressConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             _closing = true;
             queue?.Complete();
             _out.Writer.TryComplete();
@@ -135,6 +142,8 @@ internal sealed class IngressConnection
             // error message above all, is not lost to a reset.
             if (closed == writer && _ws.State is WebSocketState.CloseSent) await DrainUntilClosedAsync(TimeSpan.FromSeconds(5));
             if (_ws.State is not WebSocketState.Closed) _ws.Abort();
+            // A receive still running writes into the buffer: the buffer goes back to the pool only once no receive can.
+            if (_pendingReceive is null || _pendingReceive.IsCompleted) ArrayPool<byte>.Shared.Return(buffer);
             _ended.TrySetResult();
         }
     }
@@ -237,6 +246,7 @@ internal sealed class IngressConnection
         _counters.Refused(IngressErrorCode.SlowConsumer);
         _log.LogWarning("Ingress: session {Session}: the client let {Count} messages wait unread; closing", SessionId, _options.MaxQueuedMessages);
         _out.Writer.TryComplete();
+        _failed.TrySetResult();
         _ws.Abort(); // a client that does not read would not take the error either
     }
 
@@ -249,6 +259,7 @@ internal sealed class IngressConnection
             _error = (code, message);
         }
         _counters.Refused(code);
+        _failed.TrySetResult();
         _open.TrySetResult(new IngressProtocolException(code, message));
         if (code is not (IngressErrorCode.ShuttingDown or IngressErrorCode.SessionLost))
             _log.LogWarning("Ingress: session {Session}: closing the connection: {Code}: {Message}", SessionId ?? "(not open)", code, message);
@@ -306,8 +317,14 @@ internal sealed class IngressConnection
         {
             while (_ws.State is WebSocketState.CloseSent)
             {
-                var receive = _pendingReceive ?? _ws.ReceiveAsync(scratch.AsMemory(), CancellationToken.None).AsTask();
-                _pendingReceive = null;
+                if (_pendingReceive is { IsCompleted: false } pending)
+                {
+                    // The receive the reads left running (into their buffer) is the one to wait for.
+                    if (await Task.WhenAny(pending, deadline) == deadline) return;
+                    if ((await pending).MessageType == WebSocketMessageType.Close) return;
+                    continue;
+                }
+                var receive = _ws.ReceiveAsync(scratch.AsMemory(), CancellationToken.None).AsTask();
                 if (await Task.WhenAny(receive, deadline) == deadline) return;
                 if ((await receive).MessageType == WebSocketMessageType.Close) return;
             }
@@ -341,7 +358,14 @@ internal sealed class IngressConnection
             }
             var room = Math.Min(buffer.Length, _options.MaxMessageBytes) - length;
             var receive = _ws.ReceiveAsync(buffer.AsMemory(length, room), CancellationToken.None).AsTask();
-            if (await Task.WhenAny(receive, deadline) == deadline)
+            var first = await Task.WhenAny(receive, deadline, _failed.Task);
+            if (first == _failed.Task && !receive.IsCompleted)
+            {
+                // Ended from elsewhere (the session lost, the writer fenced, the node stopping): stop waiting for the client.
+                _pendingReceive = receive;
+                return (buffer, 0, null);
+            }
+            if (first == deadline)
             {
                 _pendingReceive = receive;
                 Fail(onTimeout, timeoutMessage);
