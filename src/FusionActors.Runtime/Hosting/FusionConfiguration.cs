@@ -83,6 +83,18 @@ public static class FusionConfiguration
         new("metrics.prometheus.port", "Fusion:Metrics:PrometheusPort", Kind.Int),
         new("drift.window", "Fusion:Drift:Window", Kind.Int),
         new("drift.alert-threshold", "Fusion:Drift:AlertThreshold", Kind.Double),
+        new("http.enabled", "Fusion:Http:Enabled", Kind.Bool),
+        new("http.hostname", "Fusion:Http:Hostname", Kind.Text),
+        new("http.port", "Fusion:Http:Port", Kind.Int),
+        new("http.tls.certificate", "Fusion:Http:TlsCertificate", Kind.Text),
+        new("http.tls.password", "Fusion:Http:TlsPassword", Kind.Text),
+        new("http.max-connections", "Fusion:Http:MaxConnections", Kind.Int),
+        new("http.max-message-bytes", "Fusion:Http:MaxMessageBytes", Kind.Int),
+        new("http.max-queued-messages", "Fusion:Http:MaxQueuedMessages", Kind.Int),
+        new("http.send-timeout", "Fusion:Http:SendTimeout", Kind.Duration),
+        new("http.open-timeout", "Fusion:Http:OpenTimeout", Kind.Duration),
+        new("http.idle-timeout", "Fusion:Http:IdleTimeout", Kind.Duration),
+        new("http.session-silence", "Fusion:Http:SessionSilence", Kind.Duration),
     ];
 
     // FUSION_* environment variables and the keys they stand for.
@@ -101,6 +113,7 @@ public static class FusionConfiguration
         new("FUSION_CONSOLE_PORT", "Fusion:Console:Port", Kind.Int),
         new("FUSION_CONSOLE_TLS_CERT", "Fusion:Console:TlsCertificate", Kind.Text),
         new("FUSION_CONSOLE_TLS_PASSWORD", "Fusion:Console:TlsPassword", Kind.Text),
+        new("FUSION_HTTP_PORT", "Fusion:Http:Port", Kind.Int),
     ];
 
     /// <summary>The legacy FUSION_* variable standing for <paramref name="key"/>, if there is one.</summary>

@@ -26,6 +26,7 @@ public static class FusionNodeCommand
             (Port(), "Fusion:Node:Port"),
             (Text("--seeds", "host:port,...", "seed nodes (default: the configuration's; none = a one-node cluster)"), "Fusion:Node:Seeds"),
             (Text("--roles", "r1,r2", "the node's roles (default: the configuration's)"), "Fusion:Node:Roles"),
+            (HttpPort(), "Fusion:Http:Port"),
         };
         foreach (var (option, _) in options) command.Options.Add(option);
         command.SetAction((parsed, cancel) =>
@@ -33,7 +34,11 @@ public static class FusionNodeCommand
             var overrides = new List<KeyValuePair<string, string?>>();
             foreach (var (option, key) in options)
                 if (parsed.GetResult(option) is { Implicit: false } given)
+                {
                     overrides.Add(KeyValuePair.Create(key, (string?)string.Join(' ', given.Tokens.Select(t => t.Value))));
+                    // Naming the HTTP port serves it.
+                    if (key == "Fusion:Http:Port") overrides.Add(KeyValuePair.Create("Fusion:Http:Enabled", (string?)"true"));
+                }
             return FusionNodeProgram.RunAsync(overrides, cancel);
         });
         return command;
@@ -55,6 +60,20 @@ public static class FusionNodeCommand
 
     private static Option<string?> Text(string name, string helpName, string description) =>
         new(name) { Description = description, HelpName = helpName };
+
+    private static Option<int?> HttpPort()
+    {
+        var port = new Option<int?>("--http-port")
+        {
+            Description = "serve the HTTP port (WebSocket ingress, /healthz/live, /healthz/ready) on this port, 0-65535 (default: the configuration's, off)",
+            HelpName = "P",
+        };
+        port.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is { } p && p is < 0 or > 65535) r.AddError($"--http-port must be 0..65535, not {p}");
+        });
+        return port;
+    }
 
     private static Option<int?> Port()
     {

@@ -3,6 +3,7 @@ using FusionActors.Core.Specs;
 using FusionActors.Core.Supervision;
 using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Encoders.Batching;
+using FusionActors.Runtime.Ingress;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
 
@@ -71,6 +72,7 @@ public sealed record FusionOptions
     /// <summary>Settings that would leave a node open to anyone who reaches it refuse to start, saying what to set.</summary>
     public void EnsureSafe()
     {
+        Http.EnsureSafeToBind(SessionTokens.Count > 0);
         if (IsLoopback(Hostname)) return;
         if (SessionTokens.Count == 0 && !AllowAnonymousSessions)
             throw new InvalidOperationException(
@@ -105,6 +107,8 @@ public sealed record FusionOptions
 
     /// <summary>Input drift per stream (Fusion:Drift): sliding window and alert threshold.</summary>
     public DriftOptions Drift { get; init; } = new();
+    /// <summary>The HTTP port (Fusion:Http): WebSocket ingress and health endpoints; off by default.</summary>
+    public HttpOptions Http { get; init; } = new();
 
     /// <summary>The full HOCON text this node runs with (the embedded Akka settings plus the file layered over them).</summary>
     public string Hocon { get; init; } = FusionConfig.DefaultsText;
@@ -161,6 +165,7 @@ public sealed record FusionOptions
         foreach (var p in OperatorConsole.Problems()) yield return p;
         foreach (var p in Metrics.Problems()) yield return p;
         foreach (var p in Drift.Problems()) yield return p;
+        foreach (var p in Http.Problems()) yield return p;
     }
 
     // The keys of the sections bound here one by one; the other sections are bound to their option types whole.
@@ -171,7 +176,7 @@ public sealed record FusionOptions
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
-        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [],
+        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [], ["Http"] = [],
     };
 
     /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
@@ -215,14 +220,17 @@ public sealed record FusionOptions
             OperatorConsole = Section(f, "Console", d.OperatorConsole),
             Metrics = Section(f, "Metrics", d.Metrics),
             Drift = Section(f, "Drift", d.Drift),
+            Http = Section(f, "Http", d.Http),
             Hocon = hocon,
         };
         // Seeds given as host:port become addresses of this node's transport; one that is neither stays as given
         // for the validation to name (FusionOptionsValidator).
         var seeds = FusionConfiguration.List(root, "Fusion:Node:Seeds") ?? d.Seeds;
         var console = options.OperatorConsole;
+        var http = options.Http;
         return options with
         {
+            Http = http with { TlsCertificate = NonEmpty(http.TlsCertificate), TlsPassword = NonEmpty(http.TlsPassword) },
             Seeds = seeds.Select(seed => TrySeedAddress(options, seed) ?? seed).ToArray(),
             // An empty value (an empty environment variable, "" in HOCON) means none.
             OperatorConsole = console with

@@ -1,4 +1,5 @@
 using Akka.Event;
+using Akka.Cluster.Hosting;
 using Akka.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using FusionActors.Inference;
 using FusionActors.Runtime.Encoders;
+using FusionActors.Runtime.Ingress;
 using FusionActors.Runtime.OperatorConsole;
 using LogLevel = Microsoft.Extensions.Logging.LogLevel;
 
@@ -86,6 +88,11 @@ public static class FusionServerExtensions
 
         services.AddSingleton(server);
         services.AddSingleton(server.Console);
+        // The HTTP port (Fusion:Http, off by default): WebSocket ingress and health endpoints. Started before the
+        // console, whose start waits for the node to be Up: ready must be able to say it is not.
+        services.AddHealthChecks();
+        services.TryAddSingleton<IngressService>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngressService>());
         // Starts once every hosted service has (the actor system serves), stops before any stops (it leaves the cluster).
         services.TryAddSingleton<OperatorConsoleService>();
         services.AddHostedService(sp => sp.GetRequiredService<OperatorConsoleService>());
@@ -104,6 +111,11 @@ public static class FusionServerExtensions
             .WithFusionSessions(options, sp.GetRequiredService<IEncoderProvider>(), sp.GetRequiredService<NodeEncoding>())
             .WithFusionGateway(options.Limits)
             .WithOperatorConsole(sp)
+            // What /healthz/live and /healthz/ready of the HTTP port answer.
+            .WithActorSystemLivenessCheck(tags: [IngressService.LiveTag])
+            .WithAkkaClusterReadinessCheck(tags: [IngressService.ReadyTag])
+            // Akka's readiness check says the node joined once; this one says it is still a member (not leaving, not removed).
+            .WithHealthCheck("fusion-cluster-membership", IngressService.MembershipCheck, tags: [IngressService.ReadyTag])
             // After the cluster's HOCON, so that its level is the one that counts.
             .WithFusionLogging(sp.GetRequiredService<ILoggerFactory>());
         foreach (var extra in sp.GetRequiredService<FusionServerBuilder>().AkkaConfigurations) extra(akka, sp);
