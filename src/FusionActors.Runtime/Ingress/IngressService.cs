@@ -92,6 +92,7 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         app.MapGet("/healthz/ready", context => Health(context, health, ReadyTag));
         var gateway = await system.ActorSelection(SessionGateway.Path).ResolveOne(TimeSpan.FromSeconds(30), cancel);
         app.Map(IngressPath, context => Serve(context, http, system, gateway, tokens));
+        SensorPage.Map(app);
         await app.StartAsync(cancel);
         _app = app;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
