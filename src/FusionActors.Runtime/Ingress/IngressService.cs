@@ -32,9 +32,6 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
 
     public const string LiveTag = "live", ReadyTag = "ready";
 
-    /// <summary>The browser sensor page: the microphone into a session through the ingress.</summary>
-    public const string SensorPath = "/sensor";
-
     private readonly ILogger _log = loggers.CreateLogger("FusionActors.Runtime.Ingress");
     private readonly CancellationTokenSource _stopping = new();
     private WebApplication? _app;
@@ -98,16 +95,7 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         _materializer = Akka.Streams.ActorMaterializer.Create(system, namePrefix: "ingress");
         var gateway = await system.ActorSelection(SessionGateway.Path).ResolveOne(TimeSpan.FromSeconds(30), cancel);
         app.Map(IngressPath, context => Serve(context, http, system, gateway, tokens));
-        app.MapGet(SensorPath, async context =>
-        {
-            // Served from the assembly: no file, no CDN; the page speaks the ingress protocol of this same origin.
-            context.Response.ContentType = "text/html; charset=utf-8";
-            var host = context.Request.Host.ToString();
-            context.Response.Headers.ContentSecurityPolicy =
-                $"default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self' ws://{host} wss://{host}";
-            await using var page = typeof(IngressService).Assembly.GetManifestResourceStream("FusionActors.sensor.html")!;
-            await page.CopyToAsync(context.Response.Body, context.RequestAborted);
-        });
+        SensorPage.Map(app);
         await app.StartAsync(cancel);
         _app = app;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
