@@ -281,6 +281,8 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     /// <summary>The real encoders, the stream's wrapped so that it stalls on marked inputs.</summary>
     private sealed class StallingEncoders(IEncoderProvider inner, string streamId, Func<ReadOnlyMemory<float>, bool> stallsOn, TimeSpan stall) : IEncoderProvider
     {
+        public FusionActors.Core.Fusion.FusionModels Fusion => inner.Fusion;
+
         public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
         {
             var resolved = inner.Resolve(stream, classCount);

@@ -27,6 +27,10 @@ public interface IEncoderProvider
     /// <exception cref="UnknownModelException">no such model, or its input length differs from the stream's.</exception>
     ResolvedEncoder Resolve(StreamSpec stream, int classCount);
 
-    /// <summary>The node's fusion calibration and learned head (models/fusion.json beside the encoders' models.json).</summary>
-    FusionActors.Core.Fusion.FusionModels Fusion => FusionActors.Core.Fusion.FusionModels.None;
+    /// <summary>
+    /// The node's fusion calibration and learned head (models/fusion.json beside the encoders' models.json);
+    /// <see cref="FusionActors.Core.Fusion.FusionModels.None"/> for none. No default: a provider that wraps another
+    /// must pass the inner one's on, or the node silently loses its calibration and its learned policy.
+    /// </summary>
+    FusionActors.Core.Fusion.FusionModels Fusion { get; }
 }

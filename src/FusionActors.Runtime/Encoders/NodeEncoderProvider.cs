@@ -10,6 +10,8 @@ public sealed class NodeEncoderProvider(IEncoderProvider inner, NodeEncoding nod
 {
     public NodeEncoding Node => node;
 
+    public FusionActors.Core.Fusion.FusionModels Fusion => inner.Fusion;
+
     public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
     {
         var resolved = inner.Resolve(stream, classCount);
