@@ -72,7 +72,7 @@ internal sealed class IngressConnection
     {
         var writer = WriteLoopAsync();
         ISourceQueueWithComplete<IWithSessionId>? queue = null;
-        var buffer = ArrayPool<byte>.Shared.Rent(64 << 10);
+        var buffer = _receiveBuffer = ArrayPool<byte>.Shared.Rent(64 << 10);
         try
         {
             using var onStop = stopping.Register(() => Fail(IngressErrorCode.ShuttingDown, "the node is stopping"));
@@ -143,7 +143,9 @@ internal sealed class IngressConnection
             if (closed == writer && _ws.State is WebSocketState.CloseSent) await DrainUntilClosedAsync(TimeSpan.FromSeconds(5));
             if (_ws.State is not WebSocketState.Closed) _ws.Abort();
             // A receive still running writes into the buffer: the buffer goes back to the pool only once no receive can.
-            if (_pendingReceive is null || _pendingReceive.IsCompleted) ArrayPool<byte>.Shared.Return(buffer);
+            // It is the current one (ReceiveAsync may have grown it and then thrown): the one it grew from is back in the
+            // pool already, and returning that twice would hand one array to two renters.
+            if (_pendingReceive is null || _pendingReceive.IsCompleted) ArrayPool<byte>.Shared.Return(_receiveBuffer!);
             _ended.TrySetResult();
         }
     }
@@ -339,6 +341,9 @@ internal sealed class IngressConnection
     /// One whole message, into a buffer grown up to <see cref="HttpOptions.MaxMessageBytes"/> (never further, whatever
     /// the client sends); null kind when the client closed the connection or it ended.
     /// </summary>
+    /// <summary>The buffer receives go into now: the one to give back to the pool when the connection ends.</summary>
+    private byte[]? _receiveBuffer;
+
     private async Task<(byte[] Buffer, int Length, WebSocketMessageType? Kind)> ReceiveAsync(byte[] buffer, TimeSpan timeout, IngressErrorCode onTimeout,
         string timeoutMessage)
     {
@@ -354,7 +359,7 @@ internal sealed class IngressConnection
                 var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, _options.MaxMessageBytes));
                 buffer.AsSpan(0, length).CopyTo(bigger);
                 ArrayPool<byte>.Shared.Return(buffer);
-                buffer = bigger;
+                buffer = _receiveBuffer = bigger;
             }
             var room = Math.Min(buffer.Length, _options.MaxMessageBytes) - length;
             var receive = _ws.ReceiveAsync(buffer.AsMemory(length, room), CancellationToken.None).AsTask();
