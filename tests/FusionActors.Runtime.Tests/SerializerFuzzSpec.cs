@@ -82,6 +82,7 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalCon
             frame, new FrameBatch("fuzz", [frame, frame with { Seq = 4 }], Secrets.New()), new StreamHeartbeat("fuzz", Camera, 9, Secrets.New()),
             new OpenSession(spec, 12, "token", new SessionResume(5, new Dictionary<string, long> { [Audio] = 7 }, 2, Secrets.New()), someone, Secrets.New()),
             new SessionOpened("fuzz", [Audio, Camera], -3, someone, null, Secrets.New(), 2, Secrets.New(), Secrets.New()),
+            new WriterRelinked("fuzz", someone, Secrets.New()), new RelinkedOutput("fuzz", [[0x83, 0x7b, 0x7d], [0x82, 1, 2, 3, 4, 5, 6, 7, 8]], Secrets.New()),
             new SessionFenced("fuzz", 1, 2, "another writer", Secrets.New()), new NodeFull("fuzz", 20_000, Secrets.New()), new CloseSession("fuzz", Secrets.New()), new SessionClosed("fuzz"),
             new Subscribe("fuzz", someone, Secrets.New()), new Unsubscribe("fuzz", someone), new Subscribed("fuzz"),
             new GetSessionStatus("fuzz", Secrets.New()),

@@ -55,6 +55,8 @@ public static class WireTypes
         ["enable-stream"] = typeof(EnableStream),
         ["crash-encoder"] = typeof(CrashEncoder),
         ["drop-frames"] = typeof(DropFrames),
+        ["relinked"] = typeof(WriterRelinked),
+        ["relinked-output"] = typeof(RelinkedOutput),
     };
 
     /// <summary>The name Akka's configuration knows a type by.</summary>

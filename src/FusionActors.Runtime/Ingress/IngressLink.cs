@@ -34,6 +34,9 @@ internal sealed class IngressLink : UntypedActor, IWithTimers
     private long _lastHeard = Environment.TickCount64;
     private bool _opened;
     private bool _finished; // everything committed: the writer has no reason to come back
+    private readonly List<RelinkedOutput> _handedOver = []; // arrived before this link's open was answered: its seal is not known yet
+    private long _handedOverBytes;
+    private const long MaxHandedOverBytes = 8 << 20;
 
     public IngressLink(string key, string nonce, HttpOptions options, ConcurrentDictionary<string, IActorRef> registry)
     {
@@ -52,6 +55,18 @@ internal sealed class IngressLink : UntypedActor, IWithTimers
 
     protected override void OnReceive(object message)
     {
+        if (message is RelinkedOutput early && _seal is null)
+        {
+            // The link the writer left may hand over before the session's answer reaches this one: kept, checked then.
+            // Unchecked until then, so bounded by bytes: a forged one costs at most this much, for as long as the open takes.
+            var size = early.Messages?.Sum(m => (long)(m?.Length ?? 0)) ?? 0;
+            if (_handedOverBytes + size <= MaxHandedOverBytes)
+            {
+                _handedOver.Add(early);
+                _handedOverBytes += size;
+            }
+            return;
+        }
         switch (message)
         {
             case ISealed { Seal: var seal } when !Secrets.Equal(seal, _seal): return; // before the answer, or forged
@@ -95,6 +110,17 @@ internal sealed class IngressLink : UntypedActor, IWithTimers
                     TimeSpan.FromMilliseconds(Math.Max(100, _options.SessionSilence.TotalMilliseconds / 4)));
                 _connection.OnOpened(o);
                 while (_parked.TryDequeue(out var m)) _connection.Send(m); // what came while the writer was away, after the answer
+                foreach (var h in _handedOver)
+                    if (Secrets.Equal(h.Seal, _seal)) Deliver(h);
+                _handedOver.Clear();
+                _handedOverBytes = 0;
+                break;
+            case WriterRelinked w when !w.To.Equals(Self):
+                HandOver(w.To);
+                break;
+            case WriterRelinked: break;
+            case RelinkedOutput h:
+                Deliver(h);
                 break;
             case CommandRejected { Command: nameof(OpenSession) } x:
                 if (x.Reason.Contains("retry", StringComparison.Ordinal)) Timers.StartSingleTimer("reopen", Retry.Instance, TimeSpan.FromMilliseconds(300));
@@ -135,6 +161,40 @@ internal sealed class IngressLink : UntypedActor, IWithTimers
                 _log.Debug("Ingress link: ignored a {0}", message.GetType().Name);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The writer reopened the session through another link (on another node's ingress): what this one kept for it goes
+    /// there, in chunks under the wire's payload cap, and this link is done.
+    /// </summary>
+    private void HandOver(IActorRef to)
+    {
+        var sessionId = _key[.._key.IndexOf('\n')];
+        var chunk = new List<byte[]>();
+        var bytes = 0;
+        while (_parked.TryDequeue(out var m))
+        {
+            if (chunk.Count > 0 && (bytes + m.Length > RelinkedOutput.MaxChunkBytes || chunk.Count == RelinkedOutput.MaxMessages))
+            {
+                to.Tell(new RelinkedOutput(sessionId, [.. chunk], _seal));
+                chunk.Clear();
+                bytes = 0;
+            }
+            chunk.Add(m);
+            bytes += m.Length;
+        }
+        if (chunk.Count > 0) to.Tell(new RelinkedOutput(sessionId, [.. chunk], _seal));
+        _log.Info("Ingress: the writer of session {0} reconnected through {1}; what was kept for it went there", sessionId, to.Path.Address);
+        _connection?.Lost("the writer reconnected through another link");
+        Context.Stop(Self);
+    }
+
+    /// <summary>Handed over by the link the writer left: ingress messages as they go to the client, bounded.</summary>
+    private void Deliver(RelinkedOutput handedOver)
+    {
+        if (handedOver.Messages is not { } messages) return;
+        foreach (var m in messages.Take(RelinkedOutput.MaxMessages))
+            if (m is { Length: > 0 } && m.Length <= _options.MaxMessageBytes) Send(m);
     }
 
     private void Send(byte[] message)

@@ -501,7 +501,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private void AttachClient(IActorRef? client)
     {
         if (client is null) return;
-        if (_client is not null && !_client.Equals(client)) Context.Unwatch(_client);
+        if (_client is not null && !_client.Equals(client))
+        {
+            // The same writer through another link (an ingress reconnect that reached another node): the link it left
+            // hands over what it kept for the writer while it was away. A .NET client keeps one link, so never gets this.
+            _client.Tell(new WriterRelinked(_sessionId, client, _seal));
+            Context.Unwatch(_client);
+        }
         _client = Context.Watch(client);
         _fusion.Tell(new FusionActor.Attach(client, _seal!));
         _clock ??= new SessionClock();
