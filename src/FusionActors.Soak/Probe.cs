@@ -29,41 +29,23 @@ public static class Probe
             // idle timeout (2 s) before the first frame would close the first windows on processing time.
             var timeline = Timeline.Build(id, items, new SensorFaults());
             session = await client.OpenSessionAsync(AvDigitsSession.Spec(id), cancel);
-            using var stopReading = new CancellationTokenSource();
-            var reading = Task.Run(async () =>
-            {
-                try
-                {
-                    await foreach (var r in session.Results.WithCancellation(stopReading.Token))
-                        lock (seen)
-                        {
-                            delivered++;
-                            if (!seen.Add((r.WindowStartUs, r.WindowEndUs, r.Revision))) duplicates++;
-                            if (!latestRevision.TryGetValue(r.WindowStartUs, out var rev) || rev < r.Revision)
-                            {
-                                latestRevision[r.WindowStartUs] = r.Revision;
-                                latest[r.WindowStartUs] = r.Status;
-                                latestAt[r.WindowStartUs] = Math.Round(now(), 1);
-                            }
-                        }
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            }, CancellationToken.None);
-            await new SessionPlayer(session).PlayAsync(timeline, cancel);
-            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120), cancel);
-            var stats = session.Stats;
-            // The last results travel just ahead of the final commit: wait until the library's count has been read.
-            var drainUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (DateTime.UtcNow < drainUntil)
+            var stats = await ProbePlay.RunAsync(session, timeline, r =>
             {
                 lock (seen)
-                    if (delivered >= stats.Results) break;
-                await Task.Delay(20, cancel);
-            }
-            await stopReading.CancelAsync();
-            await reading;
+                {
+                    delivered++;
+                    if (!seen.Add((r.WindowStartUs, r.WindowEndUs, r.Revision))) duplicates++;
+                    if (!latestRevision.TryGetValue(r.WindowStartUs, out var rev) || rev < r.Revision)
+                    {
+                        latestRevision[r.WindowStartUs] = r.Revision;
+                        latest[r.WindowStartUs] = r.Status;
+                        latestAt[r.WindowStartUs] = Math.Round(now(), 1);
+                    }
+                }
+            }, s =>
+            {
+                lock (seen) return delivered >= s.Results;
+            }, cancel);
             WindowMiss[] missing;
             lock (seen)
                 missing = Enumerable.Range(0, items.Length)

@@ -231,33 +231,17 @@ public static class HostileSoak
             var first = new Dictionary<long, double>();
             var status = new Dictionary<long, FusedStatus>();
             var play = Stopwatch.StartNew();
-            using var stopReading = new CancellationTokenSource();
-            var reading = Task.Run(async () =>
+            var stats = await ProbePlay.RunAsync(session, timeline, r =>
             {
-                try
+                lock (first)
                 {
-                    await foreach (var r in session.Results.WithCancellation(stopReading.Token))
-                        lock (first)
-                        {
-                            first.TryAdd(r.WindowStartUs, play.Elapsed.TotalMilliseconds - r.WindowEndUs / 1000.0);
-                            status[r.WindowStartUs] = r.Status;
-                        }
+                    first.TryAdd(r.WindowStartUs, play.Elapsed.TotalMilliseconds - r.WindowEndUs / 1000.0);
+                    status[r.WindowStartUs] = r.Status;
                 }
-                catch (OperationCanceledException)
-                {
-                }
-            }, CancellationToken.None);
-            await new SessionPlayer(session).PlayAsync(timeline, cancel);
-            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120), cancel);
-            var stats = session.Stats;
-            var drainUntil = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (DateTime.UtcNow < drainUntil)
+            }, _ =>
             {
-                lock (first) if (first.Count >= items.Length) break;
-                await Task.Delay(20, cancel);
-            }
-            await stopReading.CancelAsync();
-            await reading;
+                lock (first) return first.Count >= items.Length;
+            }, cancel);
             lock (first)
             {
                 expected += items.Length;
