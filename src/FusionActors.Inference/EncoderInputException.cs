@@ -7,6 +7,8 @@ public enum EncoderInputError
     NotFinite,
     OutOfRange,
     EmptyBatch,
+    /// <summary>A fraction where the model's input is an integer type.</summary>
+    NotInteger,
 }
 
 /// <summary>An input was refused before it reached the model; says which input of the batch and why.</summary>

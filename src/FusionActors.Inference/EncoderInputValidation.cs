@@ -33,4 +33,19 @@ public static class EncoderInputValidation
             }
         }
     }
+
+    /// <summary>
+    /// Throws <see cref="EncoderInputException"/> (<see cref="EncoderInputError.NotInteger"/>) for the first value that is
+    /// not a whole number: an integer-typed input (int64/int32, e.g. token ids) takes no fractions.
+    /// </summary>
+    public static void ValidateIntegral(string model, IReadOnlyList<ReadOnlyMemory<float>> inputs)
+    {
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var span = inputs[i].Span;
+            for (var j = 0; j < span.Length; j++)
+                if (span[j] != MathF.Round(span[j]))
+                    throw new EncoderInputException(model, i, EncoderInputError.NotInteger, $"value {j} is {span[j]}, the model takes whole numbers");
+        }
+    }
 }

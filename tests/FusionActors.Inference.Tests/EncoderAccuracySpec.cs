@@ -42,7 +42,7 @@ public sealed class EncoderAccuracySpec(CommittedModelsFixture models, ITestOutp
         {
             var outputs = encoder.Encode(inputs.Take(3).ToArray());
             Assert.Equal(3, outputs.Count);
-            Assert.All(outputs, o => Assert.Equal(encoder.Spec.Embedding.Size, o.Embedding.Length));
+            Assert.All(outputs, o => Assert.Equal(encoder.Spec.Embedding!.Size, o.Embedding.Length));
             Assert.All(outputs, o => Assert.Equal(10, o.Logits.Length));
             Assert.All(outputs, o => Assert.All(o.Embedding.Concat(o.Logits), v => Assert.True(float.IsFinite(v))));
         }

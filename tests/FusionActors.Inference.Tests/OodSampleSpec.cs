@@ -33,7 +33,7 @@ public sealed class OodSampleSpec(CommittedModelsFixture models, ITestOutputHelp
         {
             var outputs = encoder.Encode(batch);
             Assert.Equal(items.Count, outputs.Count);
-            Assert.All(outputs, o => Assert.Equal(encoder.Spec.Embedding.Size, o.Embedding.Length));
+            Assert.All(outputs, o => Assert.Equal(encoder.Spec.Embedding!.Size, o.Embedding.Length));
             Assert.All(outputs, o => Assert.Equal(10, o.Logits.Length));
             Assert.All(outputs, o => Assert.All(o.Embedding.Concat(o.Logits), v => Assert.True(float.IsFinite(v))));
 

@@ -16,6 +16,18 @@ public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, Fusio
 
     /// <summary>The node's batcher and pending-input cap, when the node shares them (<see cref="NodeEncoderProvider"/>); null: neither.</summary>
     public NodeEncoding? Node { get; init; }
+
+    /// <summary>
+    /// The model's classes mapped onto the session's labels by name; null = the logits are the session's classes in
+    /// order (or the model has none, or the session has no labels).
+    /// </summary>
+    public LabelMap? Labels { get; init; }
+
+    /// <summary>
+    /// The model keeps a recurrent state between a stream's inputs: its encoder actor owns one <see cref="EncoderStream"/>
+    /// (fresh at every start, so a restart resets it) and runs the stream's inputs in order, never through the batcher.
+    /// </summary>
+    public bool Stateful => Encoder is OnnxEncoder { IsStateful: true };
 }
 
 /// <summary>A stream names a model the node cannot run, or one whose input does not fit the stream's framing.</summary>
@@ -26,6 +38,13 @@ public interface IEncoderProvider
 {
     /// <exception cref="UnknownModelException">no such model, or its input length differs from the stream's.</exception>
     ResolvedEncoder Resolve(StreamSpec stream, int classCount);
+
+    /// <summary>
+    /// Resolves for a session with <paramref name="labels"/>: a provider that knows its models' class names maps them
+    /// by name (<see cref="ResolvedEncoder.Labels"/>). Default: <see cref="Resolve(StreamSpec, int)"/> by count.
+    /// </summary>
+    /// <exception cref="UnknownModelException">as <see cref="Resolve(StreamSpec, int)"/>, or the model has none of the labels; the message names the model.</exception>
+    ResolvedEncoder Resolve(StreamSpec stream, IReadOnlyList<string> labels) => Resolve(stream, labels.Count);
 
     /// <summary>
     /// The node's fusion calibration and learned head (models/fusion.json beside the encoders' models.json);

@@ -22,7 +22,11 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
     /// <summary>models/fusion.json beside the registry's models.json, read on first use (none without a registry or a file).</summary>
     public FusionActors.Core.Fusion.FusionModels Fusion => _fusion.Value;
 
-    public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
+    public ResolvedEncoder Resolve(StreamSpec stream, int classCount) => Resolve(stream, classCount, null);
+
+    public ResolvedEncoder Resolve(StreamSpec stream, IReadOnlyList<string> labels) => Resolve(stream, labels.Count, labels);
+
+    private ResolvedEncoder Resolve(StreamSpec stream, int classCount, IReadOnlyList<string>? labels)
     {
         if (stream.Model == NoOpModel)
         {
@@ -38,12 +42,34 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
         if (spec.Input.Length != stream.InputLength)
             throw new UnknownModelException(
                 $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
-        if (classCount > 0 && spec.ClassCount != classCount)
-            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
-        return new ResolvedEncoder(registry.GetEncoder(stream.Model), spec.Temperature,
+        LabelMap? map = null;
+        if (classCount > 0 && spec.ClassCount > 0)
+        {
+            if (labels is null)
+            {
+                if (spec.ClassCount != classCount)
+                    throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' has {spec.ClassCount} classes, the session has {classCount} labels");
+            }
+            else
+            {
+                try { map = LabelMap.Create(spec, labels); }
+                catch (ArgumentException e) { throw new UnknownModelException($"stream '{stream.StreamId}': {e.Message}"); }
+                if (map.IsIdentity) map = null;
+            }
+        }
+        OnnxEncoder encoder;
+        // A model file that is missing, does not load or does not match its declaration refuses the session, naming
+        // the model; the node and its other sessions carry on (the failed open is not cached: a fixed file is picked up).
+        try { encoder = registry.GetEncoder(stream.Model); }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
+        }
+        return new ResolvedEncoder(encoder, spec.Temperature,
             new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance), spec.Drift)
         {
             DriftMonitoring = spec.Drift is null ? null : drift ?? new DriftOptions(),
+            Labels = map,
         };
     }
 }

@@ -415,7 +415,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (problems.Count == 0)
             foreach (var stream in spec.Streams)
             {
-                try { resolved[stream.StreamId] = _encoders.Resolve(stream, spec.Labels.Count); }
+                try { resolved[stream.StreamId] = _encoders.Resolve(stream, spec.Labels); }
                 catch (UnknownModelException e) { problems.Add(e.Message); }
             }
         if (problems.Count > 0)

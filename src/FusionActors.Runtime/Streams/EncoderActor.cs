@@ -36,6 +36,8 @@ public sealed class EncoderActor : UntypedActor
     private readonly string _session;
     private readonly Dictionary<long, (EncodeRequest Request, Activity? Activity)> _submitted = [];
     private bool _crashNext;
+    private readonly LabelMap? _labels;
+    private readonly EncoderStream? _stream;
 
     public EncoderActor(ResolvedEncoder encoder, string modality, string session = "")
     {
@@ -43,7 +45,11 @@ public sealed class EncoderActor : UntypedActor
         _temperature = encoder.Temperature;
         _drift = encoder.Drift;
         _modality = modality;
-        _batcher = encoder.Node?.Batcher;
+        _labels = encoder.Labels;
+        // A stateful model's state belongs to this actor: a restarted encoder starts from the initial state, and
+        // the stream's inputs run here in order (never through the batcher, which mixes sessions' inputs).
+        _stream = encoder.Stateful ? ((OnnxEncoder)encoder.Encoder).OpenStream() : null;
+        _batcher = _stream is null ? encoder.Node?.Batcher : null;
         _session = session;
     }
 
@@ -65,6 +71,7 @@ public sealed class EncoderActor : UntypedActor
     // A stopped encoder (a restart, a missed deadline) gives up what it had handed to the batcher.
     protected override void PostStop()
     {
+        _stream?.Dispose();
         foreach (var (request, activity) in _submitted.Values)
         {
             _batcher!.Cancel(request);
@@ -90,7 +97,7 @@ public sealed class EncoderActor : UntypedActor
         // One list for every batch: encoders read their inputs during Encode and keep nothing.
         _batch.Clear();
         for (var i = 0; i < msg.Inputs.Count; i++) _batch.Add(msg.Inputs[i].Values);
-        var outputs = _encoder.Encode(_batch);
+        var outputs = _stream is not null ? _stream.Encode(_batch) : _encoder.Encode(_batch);
         Sender.Tell(new Encoded(msg.BatchId, EvidenceOf(msg.Inputs, outputs), Stopwatch.GetElapsedTime(started).TotalMilliseconds));
     }
 
@@ -134,7 +141,7 @@ public sealed class EncoderActor : UntypedActor
             var input = inputs[i];
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
-                logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
+                logits.Length == 0 ? [] : _labels is not null ? _labels.LogProbs(logits, _temperature) : Probabilities.LogSoftmax(logits, _temperature), input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
                 _drift?.Score(outputs[i]) ?? double.NaN);
         }
         return evidence;
