@@ -5,7 +5,7 @@ namespace FusionActors.Inference;
 /// <summary>
 /// The models of one models.json. File paths in it are relative to the directory of models.json.
 /// Format: <c>{"models":[{"name","file","modality","input":{"name","shape","min","max","sampleRate"?,"elementType"?,"transforms"?},
-/// "inputs"?:[{"name","elementType"?,"shape","values"?,"stateFrom"?}],"frontEnd"?:{"file","input","output","transforms"?},
+/// "inputs"?:[{"name","elementType"?,"shape","values"?,"stateFrom"?}],"frontEnd"?:{"file","input","output","transforms"?,"batched"?},
 /// "outputs":{"embedding"?:{"name","size","pool"?},"logits"?:{"name","size","pool"?,"probabilities"?}},"labels"?|"vocabulary"?,
 /// "temperature"?,"drift"? (see <see cref="Drift.DriftJson"/>), ...}]}</c> (docs/models.md describes every field);
 /// other members (metrics, training provenance) are ignored here. Every error names the model and the field.
@@ -180,7 +180,10 @@ public sealed class ModelCatalog
             frontEnd = new FrontEndSpec(
                 System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, RequiredString(fe, "file", w))),
                 RequiredString(fe, "input", w), RequiredString(fe, "output", w),
-                fe.TryGetProperty("transforms", out var ft) ? Transforms(ft, w + ".transforms") : []);
+                fe.TryGetProperty("transforms", out var ft) ? Transforms(ft, w + ".transforms") : [])
+            {
+                Batched = fe.TryGetProperty("batched", out var fb) && fb.GetBoolean(),
+            };
             if (extras.Count > 0)
                 throw new InvalidDataException($"{where}: \"inputs\" with a \"frontEnd\" is not supported (the front-end takes the payload alone)");
         }

@@ -98,4 +98,12 @@ public sealed record ExtraInputSpec(string Name, TensorElementKind ElementType, 
 /// A front-end model (<paramref name="FilePath"/>) run first: the payload binds to <paramref name="Input"/>, its output
 /// <paramref name="Output"/> goes through <paramref name="Transforms"/> and is reshaped to the main model's input.
 /// </summary>
-public sealed record FrontEndSpec(string FilePath, string Input, string Output, IReadOnlyList<InputTransform> Transforms);
+public sealed record FrontEndSpec(string FilePath, string Input, string Output, IReadOnlyList<InputTransform> Transforms)
+{
+    /// <summary>
+    /// Whether one call may carry several inputs (models.json <c>"batched"</c>, default false: one call per input).
+    /// A graph that normalises over its whole input tensor (openWakeWord's melspectrogram floors at the batch's
+    /// maximum) makes another output per input in a batch; only a front-end known to be batch-independent batches.
+    /// </summary>
+    public bool Batched { get; init; }
+}

@@ -202,6 +202,14 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
 
     private float[][] RunFrontEnd(float[][] items)
     {
+        if (Spec.FrontEnd!.Batched || items.Length == 1) return RunFrontEndCall(items);
+        var rows = new float[items.Length][];
+        for (var i = 0; i < items.Length; i++) rows[i] = RunFrontEndCall([items[i]])[0];
+        return rows;
+    }
+
+    private float[][] RunFrontEndCall(float[][] items)
+    {
         var fe = Spec.FrontEnd!;
         var n = items.Length;
         var itemShape = InputTransform.ShapeAfter(Spec.Input.Transforms, _payloadShape);
