@@ -26,8 +26,8 @@ public static class PretrainedModels
         get
         {
             var (catalog, unavailable, broken) = State.Value;
-            if (broken is not null) Assert.Fail(broken);
-            if (unavailable is not null) Assert.Fail($"pretrained models required ({RequireVariable}=1) but unavailable: {unavailable}");
+            if (broken is not null) Xunit.Assert.Fail(broken);
+            if (unavailable is not null) Xunit.Assert.Fail($"pretrained models required ({RequireVariable}=1) but unavailable: {unavailable}");
             return catalog!;
         }
     }
@@ -70,7 +70,7 @@ public static class PretrainedModels
 }
 
 /// <summary>A fact that needs the pretrained models: skipped with the reason when they cannot be fetched here (see <see cref="PretrainedModels"/>).</summary>
-public sealed class PretrainedFactAttribute : FactAttribute
+public sealed class PretrainedFactAttribute : Xunit.FactAttribute
 {
     public PretrainedFactAttribute()
     {
