@@ -24,6 +24,8 @@ public static class FrameValidator
         // Caught here, a value the model refuses is a typed rejection; inside the encoder it would be a crash.
         if (range is { } r && FirstOutside(frame.Payload, r) is var i and >= 0)
             return (RejectReason.OutOfRange, $"value {i} is {frame.Payload[i]}, the stream's model takes [{r.Min}, {r.Max}]");
+        if (range is { Integral: true } && FirstFraction(frame.Payload) is var k and >= 0)
+            return (RejectReason.NotInteger, $"value {k} is {frame.Payload[k]}, the stream's model takes whole numbers");
         if (sessionNowUs is { } now && frame.EventTimeUs > now + spec.MaxFutureSkewUs)
             return (RejectReason.TooFarInFuture,
                 $"event time {frame.EventTimeUs}us is {frame.EventTimeUs - now}us ahead of the session clock (maxFutureSkew {spec.MaxFutureSkewUs}us)");
@@ -38,6 +40,13 @@ public static class FrameValidator
         return -1;
     }
 
+    private static int FirstFraction(float[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+            if (values[i] != MathF.Round(values[i])) return i;
+        return -1;
+    }
+
     private static int FirstNonFinite(float[] values)
     {
         for (var i = 0; i < values.Length; i++)
@@ -46,5 +55,5 @@ public static class FrameValidator
     }
 }
 
-/// <summary>The closed interval of values a model accepts, with a tolerance for rounding.</summary>
-public readonly record struct ValueRange(float Min, float Max, float Tolerance = 1e-3f);
+/// <summary>The closed interval of values a model accepts, with a tolerance for rounding; <paramref name="Integral"/>: whole numbers only.</summary>
+public readonly record struct ValueRange(float Min, float Max, float Tolerance = 1e-3f, bool Integral = false);

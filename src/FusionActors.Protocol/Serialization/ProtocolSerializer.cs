@@ -11,7 +11,7 @@ namespace FusionActors.Protocol.Serialization;
 /// <summary>
 /// The wire format of every application message but frames: System.Text.Json of the concrete type that the
 /// manifest names in <see cref="WireTypes.Control"/>, never a type named by the payload. Strict: unknown
-/// fields, missing required fields, nulls where the record has none, numbers for enums and payloads over
+/// fields, missing required fields, nulls where the record has none, enums other than the name of one defined value and payloads over
 /// <see cref="MaxPayloadBytes"/> are refused with a <see cref="SerializationException"/> saying what was wrong.
 /// Actor refs travel as paths; a frame sink as the payload of Akka's stream-ref serializer, and only that.
 /// </summary>
@@ -37,7 +37,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
             Converters =
             {
-                new JsonStringEnumConverter(allowIntegerValues: false),
+                new StrictEnumConverterFactory(),
                 new ActorRefConverter(system),
                 new SinkRefConverter(system),
             },

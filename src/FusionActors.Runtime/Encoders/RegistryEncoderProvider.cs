@@ -66,7 +66,9 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
         }
         return new ResolvedEncoder(encoder, spec.Temperature,
-            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance), spec.Drift)
+            new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance,
+                // Payload values reach an integer-typed graph input as they are: fractions are refused at intake.
+                Integral: spec.Input.ElementType != TensorElementKind.Float32 && spec.Input.Transforms.Count == 0 && spec.FrontEnd is null), spec.Drift)
         {
             DriftMonitoring = spec.Drift is null ? null : drift ?? new DriftOptions(),
             Labels = map,

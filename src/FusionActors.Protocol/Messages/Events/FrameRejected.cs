@@ -26,6 +26,8 @@ public enum RejectReason
     Unauthorized,
     /// <summary>The node holds its maximum of pending encoder inputs (fusion.limits.max-pending-encoder-inputs): nothing was taken; send it again later.</summary>
     NodeFull,
+    /// <summary>A fraction where the stream's model takes whole numbers (an int64/int32 input such as token ids).</summary>
+    NotInteger,
 }
 
 /// <summary>Sent back to the sender of a bad frame; the session keeps running.</summary>
