@@ -69,6 +69,8 @@ public sealed record BenchReport
     public double? AudioMeanBatchSize { get; init; }
     public EncoderThroughput.Result? ImageEncoder { get; init; }
     public EncoderThroughput.Result? AudioEncoder { get; init; }
+    /// <summary>The pretrained models of the node's models.json (when it declares them: FUSION_MODELS=models/pretrained/four-modalities.json).</summary>
+    public IReadOnlyList<EncoderThroughput.Result> PretrainedEncoders { get; init; } = [];
 
     // (c)
     public double LatencyP50Ms { get; init; }
@@ -165,10 +167,11 @@ public sealed record BenchReport
                               $"per-frame straight to unsharded session actors (no region/shard hops) {ds.FramesPerSec:N0} frames/s ({ds.CpuUsPerFrame:0.00} us CPU, {ds.AllocatedBytesPerFrame:N0} B/frame)" +
                               (Rules is { } ru ? $"; the same rules without actors (one thread) {ru.CpuUsPerFrame:0.00} us CPU, {ru.AllocatedBytesPerFrame:N0} B/frame " +
                                                    $"(wall us/frame: {string.Join(", ", ru.WallUsPerFrameByStep.Select(kv => $"{kv.Key} {kv.Value:0.00}"))})." : "."));
-        foreach (var e in new[] { ImageEncoder, AudioEncoder })
+        foreach (var e in new[] { ImageEncoder, AudioEncoder }.Concat(PretrainedEncoders))
             if (e is not null)
                 System.Console.WriteLine($"(b) {e.Model}: {e.InputsEncoded:N0} inputs in {e.Seconds:0.00} s over {e.Sessions} sessions, mean batch {e.MeanBatchSize:0.0} (max {e.RawBatch}); " +
                                   $"raw Encode batch {e.RawBatch} on {e.RawThreads} threads {e.RawPerSec:N0}/s, raw at the mean batch {e.RawAtMeanBatchPerSec:N0}/s; shed {e.Shed}, rejected {e.Rejected}. " +
+                                  $"via actors / raw {e.PipelinePerSec / e.RawPerSec:P1}. " +
                                   $"Runs via actors: {string.Join(", ", e.PipelineRunsPerSec.Select(v => v.ToString("N0")))}; raw: {string.Join(", ", e.RawRunsPerSec.Select(v => v.ToString("N0")))}.");
         if (Latency is { } l)
             System.Console.WriteLine($"(c) {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s (half of (a)), achieved {l.AchievedFramesPerSec:N0}; " +

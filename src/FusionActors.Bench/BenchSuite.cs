@@ -156,6 +156,27 @@ public static class BenchSuite
                 AudioEncoderPerSec = audio.PipelinePerSec, AudioRawOnnxPerSec = audio.RawPerSec,
                 AudioEncoderToRaw = audio.PipelinePerSec / audio.RawPerSec, AudioMeanBatchSize = audio.MeanBatchSize, AudioEncoder = audio,
             };
+            // The pretrained models, when the node's models.json declares them (FUSION_MODELS=models/pretrained/four-modalities.json).
+            var pretrained = new List<EncoderThroughput.Result>();
+            foreach (var (model, modality, length, lo, hi, frames) in new[]
+                     {
+                         ("paddle-ocr-digits", "ocr", 64, 0f, 1f, scale.AudioFrames),
+                         ("silero-vad", "voice", 576, -0.5f, 0.5f, scale.ImageFrames / 4),
+                     })
+            {
+                try { encoders!.Resolve(BenchSessions.PerFrame("s", modality, model, length), BenchSessions.Labels); }
+                catch (UnknownModelException e)
+                {
+                    Console.WriteLine($"(b) {model}: not measured ({e.Message})");
+                    continue;
+                }
+                Console.WriteLine($"(b) {model} encoder ...");
+                var r = await EncoderThroughput.RunAsync(node, encoders!, model, modality, length, lo, hi,
+                    scale.EncoderSessions, frames, scale.RawOnnxDuration, encoderThreads, scale.EncoderRepeats, cancel);
+                Console.WriteLine($"    {r.PipelinePerSec:N0} inputs/s via actors, raw {r.RawPerSec:N0}/s");
+                pretrained.Add(r);
+            }
+            report = report with { PretrainedEncoders = pretrained };
         });
 
         if (Runs('d')) await Section("(d)", async () =>

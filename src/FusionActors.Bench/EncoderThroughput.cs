@@ -33,7 +33,7 @@ public static class EncoderThroughput
 
         await DrivenRun.RunAsync(node, $"warm-{model}", sessions, SpecOf, PayloadOf, f, 8, InFlightWindows, cancel);
         var windows = (int)Math.Max(1, frames / ((long)sessions * f));
-        var encoder = encoders.Resolve(BenchSessions.PerFrame("s", modality, model, frameLength), BenchSessions.Labels.Length).Encoder;
+        var encoder = encoders.Resolve(BenchSessions.PerFrame("s", modality, model, frameLength), BenchSessions.Labels).Encoder;
         var inputs = Enumerable.Range(0, batch).Select(i => (ReadOnlyMemory<float>)BenchSessions.Payload(frameLength, 100 + i, lo, hi)).ToArray();
         // Runs through the actors and raw runs alternate, so load from other processes on a shared machine hits both alike.
         var runs = new List<DrivenRun.Outcome>();
@@ -54,19 +54,34 @@ public static class EncoderThroughput
     }
 
     /// <summary>Inputs per second of <paramref name="threads"/> threads each calling Encode on the same batch back to back, and CPU µs per input.</summary>
+    /// <remarks>
+    /// A stateful model (<see cref="OnnxEncoder.IsStateful"/>) is called as its encoder actor calls it: each thread owns
+    /// one <see cref="EncoderStream"/> and encodes the batch's inputs in order against its state.
+    /// </remarks>
     public static (double PerSec, double CpuUsPerInput) Raw(IEncoder encoder, ReadOnlyMemory<float>[] batch, int threads, TimeSpan duration)
     {
-        for (var i = 0; i < 20; i++) encoder.Encode(batch); // warm-up
+        Func<IReadOnlyList<ReadOnlyMemory<float>>, IReadOnlyList<EncoderOutput>> EncodeFor()
+        {
+            if (encoder is OnnxEncoder { IsStateful: true } stateful)
+            {
+                var stream = stateful.OpenStream();
+                return stream.Encode;
+            }
+            return encoder.Encode;
+        }
+        var warm = EncodeFor();
+        for (var i = 0; i < 20; i++) warm(batch); // warm-up
         var counts = new long[threads];
         var go = new ManualResetEventSlim();
         var stopAt = 0L;
         var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
         {
+            var encode = EncodeFor();
             go.Wait();
             long n = 0;
             while (Stopwatch.GetTimestamp() < Volatile.Read(ref stopAt))
             {
-                encoder.Encode(batch);
+                encode(batch);
                 n += batch.Length;
             }
             counts[t] = n;

@@ -72,8 +72,30 @@ public sealed class PretrainedSessionSpec(ITestOutputHelper output) : TestKit(Lo
     public void Four_modalities_fuse_by_label_name_with_weights_for_the_pretrained_ones()
     {
         using var registry = new ModelRegistry(ModelCatalog.Load(CatalogPath));
-        var spec = FourModalities("s-four");
-        var session = Sys.ActorOf(SessionProps(spec.SessionId, new RegistryEncoderProvider(registry)));
+        FuseFourModalities("s-four", new RegistryEncoderProvider(registry));
+    }
+
+    [PretrainedFact]
+    public void With_the_node_batcher_stateless_models_share_calls_and_the_stateful_one_keeps_its_stream_order()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(CatalogPath));
+        using var node = new NodeEncoding(new Encoders.Batching.EncoderBatcher(
+            new Encoders.Batching.BatchingOptions { MaxBatch = 8, Threads = 1 }, TimeSpan.FromSeconds(30)), new PendingEncoderInputs(4096));
+        var provider = new NodeEncoderProvider(new RegistryEncoderProvider(registry), node);
+        var spec = FourModalities("s-four-batched");
+        var vad = provider.Resolve(spec.Streams.Single(s => s.StreamId == Voice), spec.Labels);
+        var ocr = provider.Resolve(spec.Streams.Single(s => s.StreamId == Ocr), spec.Labels);
+        Assert.True(vad.Stateful);
+        Assert.Null(vad.Node!.Batcher);
+        Assert.False(ocr.Stateful);
+        Assert.Same(node.Batcher, ocr.Node!.Batcher);
+        FuseFourModalities(spec.SessionId, provider);
+    }
+
+    private void FuseFourModalities(string id, IEncoderProvider provider)
+    {
+        var spec = FourModalities(id);
+        var session = Sys.ActorOf(SessionProps(spec.SessionId, provider));
         session.Tell(new OpenSession(spec, 0), TestActor);
         ExpectMsg<SessionOpened>(Wait);
         var results = CreateTestProbe();
@@ -121,5 +143,36 @@ public sealed class PretrainedSessionSpec(ITestOutputHelper output) : TestKit(Lo
             ExpectMsg<SessionOpened>(Wait);
         }
         finally { File.Delete(broken); }
+    }
+
+    [PretrainedFact]
+    public void A_stateful_encoder_actor_keeps_its_state_between_batches_and_a_restarted_one_starts_fresh()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(CatalogPath));
+        var spec = FourModalities("s-state");
+        var resolved = new RegistryEncoderProvider(registry).Resolve(spec.Streams.Single(s => s.StreamId == Voice), spec.Labels);
+        var pcm = Sample[0].Pcm;
+        var inputs = Enumerable.Range(0, 20).Select(k =>
+        {
+            var values = new float[576];
+            Array.Copy(pcm, 4000 + k * 512, values, 0, 576);
+            return new FusionActors.Core.Streams.EncoderInput(Voice, k * 32_000L, k * 32_000L + 36_000, values, 1.0, k, k);
+        }).ToArray();
+        double[] Speech(IActorRef encoder, long batch)
+        {
+            encoder.Tell(new FusionActors.Runtime.Streams.EncoderActor.Encode(batch, inputs), TestActor);
+            return ExpectMsg<FusionActors.Runtime.Streams.EncoderActor.Encoded>(Wait).Evidence.Select(e => (double)e.Embedding[0]).ToArray();
+        }
+
+        var first = Sys.ActorOf(FusionActors.Runtime.Streams.EncoderActor.Props(resolved, "voice", spec.SessionId));
+        var a = Speech(first, 1);
+        var b = Speech(first, 2); // the same windows again, after the state the first batch left
+        Assert.NotEqual(a, b);
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first, Wait);
+        // A restarted encoder (a new actor, as the stream starts it after a crash) starts from the initial state.
+        var restarted = Sys.ActorOf(FusionActors.Runtime.Streams.EncoderActor.Props(resolved, "voice", spec.SessionId));
+        Assert.Equal(a, Speech(restarted, 3));
     }
 }

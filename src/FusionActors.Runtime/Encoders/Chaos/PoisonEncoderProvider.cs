@@ -8,9 +8,12 @@ namespace FusionActors.Runtime.Encoders.Chaos;
 /// <summary>Resolves encoders through another provider and wraps the chosen streams' encoders with a poison predicate.</summary>
 public sealed class PoisonEncoderProvider(IEncoderProvider inner, Func<StreamSpec, Func<ReadOnlyMemory<float>, bool>?> poisonFor) : IEncoderProvider
 {
-    public ResolvedEncoder Resolve(StreamSpec stream, int classCount)
+    public ResolvedEncoder Resolve(StreamSpec stream, int classCount) => Poison(stream, inner.Resolve(stream, classCount));
+
+    public ResolvedEncoder Resolve(StreamSpec stream, IReadOnlyList<string> labels) => Poison(stream, inner.Resolve(stream, labels));
+
+    private ResolvedEncoder Poison(StreamSpec stream, ResolvedEncoder resolved)
     {
-        var resolved = inner.Resolve(stream, classCount);
         return poisonFor(stream) is { } predicate
             ? resolved with { Encoder = new PoisonInputEncoder(resolved.Encoder, predicate) }
             : resolved;
