@@ -41,7 +41,9 @@ public static class PretrainedModels
         var catalog = Path.Combine(root, "models", "pretrained", "models.json");
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("bash", [script]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false })!;
+            var start = new ProcessStartInfo("bash", [script]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            start.Environment.Remove("FUSION_PRETRAINED_DIR"); // models/pretrained/models.json names the default directory
+            using var p = Process.Start(start)!;
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEnd();
             if (!p.WaitForExit(600_000)) { p.Kill(true); return (null, "fetch-pretrained.sh did not finish in 10 minutes", null); }
