@@ -15,6 +15,12 @@ public sealed class ModelCatalog
     /// <summary>Environment variable that overrides <see cref="FindDefault"/>: a models.json file or its directory.</summary>
     public const string EnvironmentVariable = "FUSION_MODELS";
 
+    /// <summary>Most dims of a declared tensor (beyond the batch axis).</summary>
+    public const int MaxRank = 8;
+
+    /// <summary>Most values of one declared input or constant tensor (16 Mi: 64 MB of float32).</summary>
+    public const long MaxTensorValues = 1 << 24;
+
     private readonly Dictionary<string, ModelSpec> _byName;
 
     public ModelCatalog(string path, IReadOnlyList<ModelSpec> models)
@@ -122,6 +128,8 @@ public sealed class ModelCatalog
         var shape = Ints(Required(input, "shape", where + ".input"), where + ".input.shape");
         if (shape.Length < 2 || shape[0] != -1 || shape.Skip(1).Any(d => d <= 0))
             throw new InvalidDataException($"{where}.input.shape must be [-1, d1, ...] with positive dims, got [{string.Join(",", shape)}]");
+        if (shape.Length > MaxRank + 1 || shape.Skip(1).Aggregate(1L, (a, b) => a * b) > MaxTensorValues)
+            throw new InvalidDataException($"{where}.input.shape: at most {MaxRank} dims and {MaxTensorValues} values per input, got [{string.Join(",", shape)}]");
         var min = (float)Required(input, "min", where + ".input").GetDouble();
         var max = (float)Required(input, "max", where + ".input").GetDouble();
         if (!(min < max))
@@ -249,6 +257,8 @@ public sealed class ModelCatalog
             var shape = Ints(Required(x, "shape", w), w + ".shape");
             if (shape.Any(d => d <= 0))
                 throw new InvalidDataException($"{w}.shape must have positive dims (the full tensor, no batch axis), got [{string.Join(",", shape)}]");
+            if (shape.Length > MaxRank || shape.Aggregate(1L, (a, b) => a * b) > MaxTensorValues)
+                throw new InvalidDataException($"{w}.shape: at most {MaxRank} dims and {MaxTensorValues} values, got [{string.Join(",", shape)}]");
             var values = x.TryGetProperty("values", out var v) && v.ValueKind != JsonValueKind.Null
                 ? v.EnumerateArray().Select(y => y.GetDouble()).ToArray() : [];
             string? from = x.TryGetProperty("stateFrom", out var f) && f.ValueKind != JsonValueKind.Null ? RequiredString(x, "stateFrom", w) : null;

@@ -112,6 +112,7 @@ public sealed class ModelCatalogSpec
     [InlineData("{\"models\":[{\"name\":\"m\",\"file\":\"m.onnx\",\"modality\":\"image\",\"input\":{\"name\":\"x\",\"shape\":[-1,1,8,8],\"min\":0,\"max\":1},\"outputs\":{\"logits\":{\"name\":\"l\",\"size\":2}},\"labels\":[\"a\",\"b\"],\"vocabulary\":{\"file\":\"v.txt\"}}]}", "('m'): \"labels\" and \"vocabulary\" exclude each other")]
     [InlineData("{\"models\":[{\"name\":\"m\",\"file\":\"m.onnx\",\"modality\":\"image\",\"input\":{\"name\":\"x\",\"shape\":[-1,1,8,8],\"min\":0,\"max\":1},\"outputs\":{\"logits\":{\"name\":\"l\",\"size\":2}},\"vocabulary\":{\"file\":\"missing.txt\"}}]}", "('m').vocabulary.file")]
     [InlineData("{\"models\":[{\"name\":\"m\",\"file\":\"m.onnx\",\"modality\":\"image\",\"input\":{\"name\":\"x\",\"shape\":[-1,1,8,8],\"min\":0,\"max\":1},\"outputs\":{\"embedding\":{\"name\":\"e\",\"size\":\"four\"}}}]}", "('m'): a value has the wrong type")]
+    [InlineData("{\"models\":[{\"name\":\"m\",\"file\":\"m.onnx\",\"modality\":\"image\",\"input\":{\"name\":\"x\",\"shape\":[-1,65536,65536],\"min\":0,\"max\":1},\"outputs\":{\"embedding\":{\"name\":\"e\",\"size\":4}}}]}", "('m').input.shape: at most 8 dims and 16777216 values")]
     public void A_malformed_catalog_must_say_what_is_wrong(string json, string expected)
     {
         using var dir = new TempDirectory();
