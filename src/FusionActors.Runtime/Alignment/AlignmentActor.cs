@@ -36,9 +36,11 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     /// <param name="clock">The server's wall clock (the session clock is it less the client's offset); <see cref="SystemClock"/> by default.</param>
     /// <param name="deliveredRevisions">Set on a resume: per window, the highest revision the client has; this incarnation numbers above it.</param>
     /// <param name="generation">Set on a resume: the client's opens before; this incarnation's revisions start above every earlier one's.</param>
+    /// <param name="commits">Told <see cref="Committed"/> with each commit point sent to the client (the session, which compares reopens with it).</param>
     public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0)
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null)
     {
+        _commits = commits;
         _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
@@ -54,6 +56,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
 
     private long _lateFrames;
     private long _committedUs;
+    private readonly IActorRef? _commits;
 
     protected override void OnReceive(object message)
     {
@@ -78,8 +81,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation));
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, commits));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -120,6 +123,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         {
             _committedUs = committed;
             _fusion.Tell(new FramesCommitted(_sessionId, committed));
+            _commits?.Tell(new Committed(committed));
         }
     }
 
@@ -161,6 +165,9 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     {
         public static readonly GetStatus Instance = new();
     }
+
+    /// <summary>The session's commit point moved to <paramref name="ThroughUs"/> (as told to its client).</summary>
+    public sealed record Committed(long ThroughUs);
 
     private sealed record Tick
     {
