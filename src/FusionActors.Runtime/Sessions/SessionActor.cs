@@ -575,7 +575,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// </summary>
     private void Reply(IActorRef replyTo, bool withSink, string? nonce)
     {
-        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self, null, _capability, _writerEpoch, _seal, nonce);
+        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self, null, _capability, _writerEpoch, _seal, nonce, _committedUs);
         if (!withSink)
         {
             replyTo.Tell(opened);
