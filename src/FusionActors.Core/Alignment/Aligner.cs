@@ -155,7 +155,7 @@ public sealed class Aligner
             var from = _revisionBase is not null && _revisionBase.TryGetValue(w.StartUs, out var delivered)
                 ? Math.Max(_revisionFloor, delivered + 1)
                 : _revisionFloor;
-            rebased.Add(from == 0 ? w : w with { Revision = from + w.Revision });
+            rebased.Add(from == 0 ? w : w with { Revision = from + w.Revision, RevisionBase = from });
         }
         return new AlignmentOutput(rebased, output.Late);
     }

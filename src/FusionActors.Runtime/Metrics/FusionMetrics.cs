@@ -91,10 +91,11 @@ public static class FusionMetrics
 
     public static void DriftAlert(string modality) => DriftAlerts.Add(1, Modality(modality));
 
-    public static void Fused(FusedResult result)
+    /// <param name="first">Whether it is the window's first decision (weights and watermark lag are recorded for that one only).</param>
+    public static void Fused(FusedResult result, bool first)
     {
         Results.Add(1, new("policy", PolicyKind(result.Policy)), new("status", StatusNames[(int)result.Status]));
-        if (result.Revision != 0) return;
+        if (!first) return;
         // FusionEngine's weights are a Dictionary: enumerated as one, its enumerator is not boxed for every result.
         if (result.Weights is Dictionary<string, double> weights)
             foreach (var (modality, weight) in weights) Weight.Record(weight, Modality(TagFor(modality)));
@@ -108,7 +109,7 @@ public static class FusionMetrics
     {
         if (!WindowLatency.Enabled) return;
         for (var i = 0; i < windows.Count; i++) // not foreach: through the interface its enumerator is an allocation per call
-            if (windows[i].Revision == 0) WindowLatency.Record(Math.Max(0, sessionNowUs - windows[i].EndUs) / 1000.0);
+            if (windows[i].IsFirstEmission) WindowLatency.Record(Math.Max(0, sessionNowUs - windows[i].EndUs) / 1000.0);
     }
 
     public static void SessionOpened() => ActiveSessions.Add(1);
