@@ -35,6 +35,8 @@ public static class FusionMetrics
     public static readonly Histogram<double> WatermarkLag = Meter.CreateHistogram<double>("fusion.watermark.lag", "ms", "Session watermark lag behind the session clock when a window is fused");
     public static readonly Histogram<double> WindowLatency = Meter.CreateHistogram<double>("fusion.window.latency", "ms",
         "End-to-end latency: from a window's end on the session clock to its first decision");
+    public static readonly Counter<long> GarbageConnections = Meter.CreateCounter<long>("fusion.remoting.garbage_connections", "{connection}",
+        "Connections to the remoting port that did not speak Akka.Remote (their decoder errors are summarized, not logged one by one)");
     public static readonly Counter<long> Refused = Meter.CreateCounter<long>("fusion.security.refused", "{message}",
         "Session operations from the wire refused for want of a capability or operator credential, by message type");
     public static readonly Histogram<double> Drift = Meter.CreateHistogram<double>("fusion.drift", null,
@@ -113,6 +115,8 @@ public static class FusionMetrics
     }
 
     public static void SessionOpened() => ActiveSessions.Add(1);
+
+    public static void GarbageConnection() => GarbageConnections.Add(1);
 
     /// <param name="message">A protocol type name: a bounded set.</param>
     public static void Unauthorized(string message) => Refused.Add(1, new KeyValuePair<string, object?>("message", message));
