@@ -55,6 +55,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     }
 
     private long _lateFrames;
+    private bool _continuing;
     private long _committedUs;
     private readonly IActorRef? _commits;
 
@@ -67,6 +68,10 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
             case StreamHealthChanged h: OnHealth(h); break;
             case LateEvidence l: OnLateFrame(l); break;
             case Tick: Advance(); break;
+            case Continue:
+                _continuing = false;
+                Advance();
+                break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
@@ -115,6 +120,12 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     {
         var sessionNow = _clock.NowUs - _clockOffsetUs;
         Emit(_aligner.Advance(sessionNow));
+        // A step stopped at its budget: the rest follows in another, after whatever else waits in the mailbox.
+        if (_aligner.MorePending && !_continuing)
+        {
+            _continuing = true;
+            Self.Tell(Continue.Instance);
+        }
         // After the windows it covers, so a subscriber sees the results before it may forget their frames. Not
         // while the watermark follows processing time (no stream live): windows then close on the clock, not on
         // frames seen, and a client reconnecting meanwhile still holds frames for them that must reach the session.
@@ -172,5 +183,10 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private sealed record Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed record Continue
+    {
+        public static readonly Continue Instance = new();
     }
 }
