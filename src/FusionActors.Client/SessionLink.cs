@@ -193,6 +193,17 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     private void OnOpened(SessionOpened opened)
     {
         if (_connected || _closing || opened.FrameSink is null) return; // an answer to an earlier retry: its sink times out unused
+        if (opened.CommittedThroughUs != long.MinValue && opened.CommittedThroughUs < _log.CommittedThroughUs)
+        {
+            // An incarnation made from an open this link sent before it took commits from another one: it lacks frames
+            // this client has forgotten, and would close their windows empty. Opening again with the resume point it
+            // now has makes that incarnation stop (its sink times out unused), and the next open finds a fresh one.
+            _logger.Warning("Session {0}: an incarnation on {1} answered at commit point {2}, behind this client's {3}; opening again",
+                _spec.SessionId, opened.Frames?.Path.Address.ToString() ?? "?", opened.CommittedThroughUs, _log.CommittedThroughUs);
+            _state.BehindAnswers++;
+            SendOpen();
+            return;
+        }
         _writerEpoch = opened.Epoch;
         _seal = opened.Seal;
         _state.Capability = opened.Capability;

@@ -14,8 +14,10 @@ internal sealed class SessionState
     private readonly long _startUs;
     private readonly Channel<FusedResult> _results;
     private readonly Channel<object> _events;
-    private readonly HashSet<(long Start, long End, int Revision)> _seen = [];
-    private readonly SortedSet<(long End, long Start, int Revision)> _byEnd = [];
+    // Per window delivered (pruned once far behind the commit point): the highest wire revision delivered, how many
+    // results of it the application got, and whether one was decided on evidence.
+    private readonly Dictionary<(long Start, long End), WindowDelivery> _windows = new();
+    private readonly SortedSet<(long End, long Start)> _byEnd = [];
     // Windows not committed yet, by start: the highest revision delivered. A reopen hands them to a new incarnation,
     // which numbers its results of them above (docs/design.md, "Delivery").
     private readonly SortedDictionary<long, int> _delivered = new();
@@ -23,7 +25,7 @@ internal sealed class SessionState
     private readonly List<TaskCompletionSource> _commitWaiters = [];
     private readonly List<ResumeRecord> _resumes = [];
     private long _committedUs = long.MinValue;
-    private long _resultCount, _duplicates, _dropped;
+    private long _resultCount, _duplicates, _dropped, _outranked;
 
     public SessionState(long startUs, int resultBuffer)
     {
@@ -50,6 +52,9 @@ internal sealed class SessionState
     /// <summary>Reopens that waited out a back-off because the connection before was lost soon after it opened.</summary>
     public int ReopenBackoffs { get; set; }
 
+    /// <summary>Answers to opens from an incarnation behind this client's commit point, not attached to.</summary>
+    public int BehindAnswers { get; set; }
+
     public string? Node { get; set; }
 
     /// <summary>The session capability of this writer (<see cref="SessionOpened.Capability"/>): what its later operations carry.</summary>
@@ -62,28 +67,49 @@ internal sealed class SessionState
 
     public long CommittedThroughUs { get { lock (_gate) return _committedUs; } }
 
+    /// <summary>
+    /// Takes a result from the session and hands it to the application, or drops it. Per window, the application gets
+    /// results in the order the session ranks them (its wire revision): one the application has (the same window and
+    /// revision, from an incarnation that died before its commit reached this client) is dropped as a duplicate; one
+    /// ranked below a result delivered (an older incarnation's, arriving late), or a <see cref="FusedStatus.NoEvidence"/>
+    /// after a result decided on evidence (another incarnation that lacked the frames), is dropped as outranked. What the
+    /// application sees numbers each window's results 0, 1, 2, ... (<see cref="FusedResult.Revision"/>), whatever the
+    /// incarnations numbered them.
+    /// </summary>
     public void OnResult(FusedResult r)
     {
         lock (_gate)
         {
-            // A result seen before (the same window and revision, from an incarnation that died before its commit
-            // reached us) is dropped; what is kept is pruned once it is far behind the commit point.
-            if (!_seen.Add((r.WindowStartUs, r.WindowEndUs, r.Revision)))
+            var key = (r.WindowStartUs, r.WindowEndUs);
+            var had = _windows.TryGetValue(key, out var window);
+            if (had && r.Revision == window.Wire)
             {
                 _duplicates++;
                 return;
             }
-            _byEnd.Add((r.WindowEndUs, r.WindowStartUs, r.Revision));
+            if (had && (r.Revision < window.Wire || (r.Status == FusedStatus.NoEvidence && window.Evidence)))
+            {
+                _outranked++;
+                return;
+            }
+            if (!had) _byEnd.Add((r.WindowEndUs, r.WindowStartUs));
+            _windows[key] = new WindowDelivery(r.Revision, window.Count + 1, window.Evidence || r.Status != FusedStatus.NoEvidence);
             _resultCount++;
             if (r.WindowStartUs >= _committedUs)
             {
-                if (!_delivered.TryGetValue(r.WindowStartUs, out var had) || had < r.Revision) _delivered[r.WindowStartUs] = r.Revision;
+                if (!_delivered.TryGetValue(r.WindowStartUs, out var rev) || rev < r.Revision) _delivered[r.WindowStartUs] = r.Revision;
                 // The session refuses a resume naming more: the oldest are dropped (their results may then repeat a key).
                 while (_delivered.Count > Aligner.MaxResumedRevisions) _delivered.Remove(_delivered.Keys.First());
             }
+            r = r with { Revision = window.Count };
         }
         _results.Writer.TryWrite(r);
     }
+
+    /// <param name="Wire">The highest revision delivered, as the session numbered it.</param>
+    /// <param name="Count">Results of the window the application got.</param>
+    /// <param name="Evidence">Whether one of them was decided on evidence.</param>
+    private readonly record struct WindowDelivery(int Wire, int Count, bool Evidence);
 
     public void OnCommit(long throughUs)
     {
@@ -97,7 +123,7 @@ internal sealed class SessionState
             {
                 var k = _byEnd.Min;
                 _byEnd.Remove(k);
-                _seen.Remove((k.Start, k.End, k.Revision));
+                _windows.Remove((k.Start, k.End));
             }
             ready = [.. _commitWaiters];
             _commitWaiters.Clear();
@@ -159,7 +185,7 @@ internal sealed class SessionState
         lock (_gate)
             return new SessionStats(log.FramesAppended, log.FramesCommitted, log.Count, log.EntriesReplayed, _committedUs,
                 _resultCount, _duplicates, Interlocked.Read(ref _dropped), new Dictionary<RejectReason, long>(_rejected), Opens, Disconnects,
-                [.. _resumes], Node, Interlocked.Read(ref Forged), ReopenBackoffs);
+                [.. _resumes], Node, Interlocked.Read(ref Forged), ReopenBackoffs, _outranked, BehindAnswers);
     }
 }
 
@@ -168,6 +194,12 @@ internal sealed class SessionState
 public sealed record ResumeRecord(DateTime AtUtc, string Node, TimeSpan Gap, int EntriesReplayed);
 
 /// <summary>Counters of a client session.</summary>
+/// <param name="DuplicateResultsDropped">Results dropped because the application had their window and revision.</param>
+/// <param name="OutrankedResultsDropped">
+/// Results dropped because their window had a result the session ranks higher (an older incarnation's, arriving late), or
+/// because they were NoEvidence for a window the application had a result decided on evidence of.
+/// </param>
+/// <param name="BehindIncarnationsRefused">Answers to opens from an incarnation behind this client's commit point, which it did not attach to.</param>
 public sealed record SessionStats(
     long FramesPushed,
     long FramesCommitted,
@@ -183,4 +215,6 @@ public sealed record SessionStats(
     IReadOnlyList<ResumeRecord> Resumes,
     string? Node,
     long ForgedDropped = 0,
-    int ReopenBackoffs = 0);
+    int ReopenBackoffs = 0,
+    long OutrankedResultsDropped = 0,
+    int BehindIncarnationsRefused = 0);

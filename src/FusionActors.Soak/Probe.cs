@@ -54,7 +54,8 @@ public static class Probe
                         latest.TryGetValue(i * 1_000_000L, out var s) ? s.ToString() : null))
                     .ToArray();
             return new PushRound(id, lane, seconds, 0, true, stats.FramesPushed, stats.FramesCommitted, items.Length, items.Length - missing.Length, delivered,
-                stats.DuplicateResultsDropped, stats.Resumes.Count, stats.Rejected.Values.Sum(), null, duplicates, missing);
+                stats.DuplicateResultsDropped, stats.Resumes.Count, stats.Rejected.Values.Sum(), null, duplicates, missing,
+                OutrankedResultsDropped: stats.OutrankedResultsDropped);
         }
         catch (Exception e) when (e is FusionSessionException or TimeoutException or InvalidOperationException)
         {

@@ -24,7 +24,8 @@ public sealed record PushRound(
     string? Problem,
     long? DuplicateResultsDelivered = null,
     WindowMiss[]? MissingWindows = null,
-    double? StartedAtSeconds = null)
+    double? StartedAtSeconds = null,
+    long? OutrankedResultsDropped = null)
 {
     /// <summary>Reads the push report (camelCase JSON: totals, and perSession for up to 50 sessions).</summary>
     public static PushRound FromReport(string sessionId, int lane, int seconds, int? exitCode, string path)

@@ -11,6 +11,10 @@ namespace FusionActors.Soak;
 /// counted by the probe's application (push reports give no such count).
 /// </param>
 /// <param name="DuplicateResultsDropped">Results the client library dropped as already delivered (sent again by a session's new incarnation).</param>
+/// <param name="OutrankedResultsDropped">
+/// Results the probe's client library dropped as outranked: a lower revision than one delivered (an older incarnation's,
+/// late), or a NoEvidence after a result decided on evidence (push reports give no such count).
+/// </param>
 /// <param name="ResumeSeconds">From a fault's start to the next open of each session the faulted node hosted.</param>
 public sealed record SoakReport(
     int Seed,
@@ -30,6 +34,7 @@ public sealed record SoakReport(
     long ResultsDelivered,
     long DuplicateResultsDelivered,
     long DuplicateResultsDropped,
+    long OutrankedResultsDropped,
     long SessionReopens,
     Percentiles ResumeSeconds,
     int NodeRestarts,
@@ -74,7 +79,7 @@ public sealed record SoakReport(
         if (rounds.Count == 0) failures.Add("no push round ran");
         var seconds = resumes.Select(r => r.Seconds).Order().ToArray();
         return new SoakReport(o.Seed, o.Minutes, started, Math.Round(wall.TotalSeconds, 1), o.Sessions, rounds.Count(r => r.DuplicateResultsDelivered is null), rounds.Count(r => r.DuplicateResultsDelivered is not null), sent, committed, sent - committed,
-            rounds.Sum(r => r.FramesRejected), expected, fused, expected - fused, rounds.Sum(r => r.Results), duplicatesDelivered, rounds.Sum(r => r.DuplicateResultsDropped),
+            rounds.Sum(r => r.FramesRejected), expected, fused, expected - fused, rounds.Sum(r => r.Results), duplicatesDelivered, rounds.Sum(r => r.DuplicateResultsDropped), rounds.Sum(r => r.OutrankedResultsDropped ?? 0),
             rounds.Sum(r => r.Resumes), Percentiles.Of(seconds), restarts, forced, islands, zombies, faults.Count,
             faults.GroupBy(f => f.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()), skipped,
             failures.Count == 0, [.. failures], [.. faults], resumes, [.. rounds.OrderBy(r => r.Lane).ThenBy(r => r.SessionId, StringComparer.Ordinal)], allNotes);

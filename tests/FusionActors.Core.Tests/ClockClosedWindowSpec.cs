@@ -21,7 +21,7 @@ public class ClockClosedWindowSpec
         var a = new Aligner(AudioVideo(allowedLatenessUs: allowedLatenessUs));
         a.SetStreamState("audio", StreamState.Idle);
         a.SetStreamState("video", StreamState.Idle);
-        closed = [.. a.Advance(sessionNowUs).Windows];
+        closed = [.. a.AdvanceFully(sessionNowUs).Windows];
         Assert.True(a.Watermark.FollowsProcessingTime);
         return a;
     }

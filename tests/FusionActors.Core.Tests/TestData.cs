@@ -59,10 +59,26 @@ internal static class TestData
     public static Dictionary<string, StreamSnapshot> Healthy(params string[] streams) =>
         streams.ToDictionary(s => s, _ => new StreamSnapshot(StreamState.Active, 1.0));
 
-    /// <summary>Reports both streams complete through <paramref name="us"/> and advances.</summary>
+    /// <summary>Reports both streams complete through <paramref name="us"/> and advances (again while a step stops at its budget).</summary>
     public static AlignmentOutput AdvanceAll(this Aligner aligner, long us, long? now = null)
     {
         foreach (var id in aligner.Watermark.StreamIds.ToList()) aligner.SetStreamWatermark(id, us);
-        return aligner.Advance(now);
+        return aligner.AdvanceFully(now);
+    }
+
+    /// <summary>Advances as the alignment actor does: again while a step stopped at its budget; what every step emitted.</summary>
+    public static AlignmentOutput AdvanceFully(this Aligner aligner, long? now)
+    {
+        var first = aligner.Advance(now);
+        if (!aligner.MorePending) return first;
+        var windows = new List<AlignedWindow>(first.Windows);
+        var late = new List<Evidence>(first.Late);
+        while (aligner.MorePending)
+        {
+            var next = aligner.Advance(now);
+            windows.AddRange(next.Windows);
+            late.AddRange(next.Late);
+        }
+        return new AlignmentOutput(windows, late);
     }
 }

@@ -123,6 +123,12 @@ public sealed class Aligner
     /// <summary>Empty windows a single watermark step passed over without reporting them.</summary>
     public long SkippedCount => _windows.SkippedCount;
 
+    /// <summary>
+    /// The last <see cref="Advance"/> stopped at its budget (<see cref="GridWindowAssigner.MaxEmittedBytesPerStep"/> of
+    /// windows) with windows still to close or revise: advance again to go on (the alignment actor does, at once).
+    /// </summary>
+    public bool MorePending => _windows.MorePending;
+
     public void SetStreamWatermark(string streamId, long completeThroughUs) => _state.Watermark.SetWatermark(streamId, completeThroughUs);
 
     public void SetStreamState(string streamId, StreamState state) => _state.Watermark.SetState(streamId, state);
@@ -155,7 +161,7 @@ public sealed class Aligner
             var from = _revisionBase is not null && _revisionBase.TryGetValue(w.StartUs, out var delivered)
                 ? Math.Max(_revisionFloor, delivered + 1)
                 : _revisionFloor;
-            rebased.Add(from == 0 ? w : w with { Revision = from + w.Revision });
+            rebased.Add(from == 0 ? w : w with { Revision = from + w.Revision, RevisionBase = from });
         }
         return new AlignmentOutput(rebased, output.Late);
     }

@@ -36,9 +36,11 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     /// <param name="clock">The server's wall clock (the session clock is it less the client's offset); <see cref="SystemClock"/> by default.</param>
     /// <param name="deliveredRevisions">Set on a resume: per window, the highest revision the client has; this incarnation numbers above it.</param>
     /// <param name="generation">Set on a resume: the client's opens before; this incarnation's revisions start above every earlier one's.</param>
+    /// <param name="commits">Told <see cref="Committed"/> with each commit point sent to the client (the session, which compares reopens with it).</param>
     public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0)
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null)
     {
+        _commits = commits;
         _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
@@ -53,7 +55,9 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     }
 
     private long _lateFrames;
+    private bool _continuing;
     private long _committedUs;
+    private readonly IActorRef? _commits;
 
     protected override void OnReceive(object message)
     {
@@ -64,6 +68,10 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
             case StreamHealthChanged h: OnHealth(h); break;
             case LateEvidence l: OnLateFrame(l); break;
             case Tick: Advance(); break;
+            case Continue:
+                _continuing = false;
+                Advance();
+                break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
@@ -78,8 +86,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation));
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, commits));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -112,6 +120,12 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     {
         var sessionNow = _clock.NowUs - _clockOffsetUs;
         Emit(_aligner.Advance(sessionNow));
+        // A step stopped at its budget: the rest follows in another, after whatever else waits in the mailbox.
+        if (_aligner.MorePending && !_continuing)
+        {
+            _continuing = true;
+            Self.Tell(Continue.Instance);
+        }
         // After the windows it covers, so a subscriber sees the results before it may forget their frames. Not
         // while the watermark follows processing time (no stream live): windows then close on the clock, not on
         // frames seen, and a client reconnecting meanwhile still holds frames for them that must reach the session.
@@ -120,6 +134,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         {
             _committedUs = committed;
             _fusion.Tell(new FramesCommitted(_sessionId, committed));
+            _commits?.Tell(new Committed(committed));
         }
     }
 
@@ -162,8 +177,16 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         public static readonly GetStatus Instance = new();
     }
 
+    /// <summary>The session's commit point moved to <paramref name="ThroughUs"/> (as told to its client).</summary>
+    public sealed record Committed(long ThroughUs);
+
     private sealed record Tick
     {
         public static readonly Tick Instance = new();
+    }
+
+    private sealed record Continue
+    {
+        public static readonly Continue Instance = new();
     }
 }

@@ -107,9 +107,11 @@ public sealed class FusionActor : UntypedActor
         using var activity = FusionTracing.StartFuse(_sessionId, msg.Window);
         var result = _engine.Fuse(_sessionId, msg.Window, msg.Streams);
         _results++;
-        FusionMetrics.Fused(result);
+        FusionMetrics.Fused(result, msg.Window.IsFirstEmission);
         if (result.Status == FusedStatus.NoEvidence) _noEvidence++;
-        if (result.Missing.Count > 0 && msg.Window.Revision == 0) _withMissing++;
+        // Once per window, at its first emission here (a revision only adds evidence), also in an incarnation that
+        // numbers its revisions above an earlier one's.
+        if (result.Missing.Count > 0 && msg.Window.IsFirstEmission) _withMissing++;
         _recent.Enqueue(result);
         if (_recent.Count > RecentResults) _recent.Dequeue();
         Publish(result);

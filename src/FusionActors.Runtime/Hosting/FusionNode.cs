@@ -50,8 +50,9 @@ public sealed class FusionNode : IAsyncDisposable
     /// The least level logged. Akka logs at the level of <see cref="FusionOptions.Hocon"/>'s akka.loglevel when
     /// the caller's HOCON sets one (the demo, evaluation and tests quieten Akka so), else at this one.
     /// </param>
+    /// <param name="logging">Adds to the node's logging (a provider that captures what it logs, in tests).</param>
     public static async Task<FusionNode> StartAsync(FusionOptions options, Func<IEncoderProvider, IEncoderProvider>? wrapEncoders = null,
-        LogLevel logLevel = LogLevel.Warning, CancellationToken cancel = default)
+        LogLevel logLevel = LogLevel.Warning, CancellationToken cancel = default, Action<ILoggingBuilder>? logging = null)
     {
         options.EnsureSafe();
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -65,6 +66,7 @@ public sealed class FusionNode : IAsyncDisposable
             builder.Logging.AddFilter("Akka", akkaLevel);
             builder.Logging.AddFilter("FusionActors", akkaLevel);
         }
+        logging?.Invoke(builder.Logging);
         builder.Services.AddFusionServer(options, server =>
         {
             if (wrapEncoders is not null) server.DecorateEncoders(wrapEncoders);

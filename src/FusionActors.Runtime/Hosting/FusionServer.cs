@@ -134,19 +134,28 @@ public static class FusionServerExtensions
     /// Akka's log events go through the host's <see cref="ILogger"/>s, and Akka logs at the level those loggers
     /// let through for the categories Akka and FusionActors (Logging:LogLevel), so one setting governs both.
     /// </summary>
+    /// <remarks>
+    /// Decoder errors of connections to the remoting port that do not speak Akka.Remote are not logged one by one: they
+    /// are counted, and summarized in one line per <see cref="GarbageConnectionSummaryInterval"/> (<see cref="GarbageConnectionLog"/>).
+    /// </remarks>
     public static AkkaConfigurationBuilder WithFusionLogging(this AkkaConfigurationBuilder builder, ILoggerFactory loggers)
     {
         var level = AkkaLevel(loggers);
+        var garbage = new GarbageConnectionLog();
         builder.ConfigureLoggers(l =>
         {
             l.LogLevel = level;
             l.ClearLoggers();
-            l.AddLoggerFactory(loggers);
+            l.AddLoggerFactory(garbage.Wrap(loggers));
         });
+        builder.WithActors((system, _) => system.ActorOf(GarbageConnectionSummary.Props(garbage, GarbageConnectionSummaryInterval), "remoting-garbage-log"));
         // Over any akka.loglevel of the HOCON; Akka's own stdout logger (another format) stays silent.
         return builder.AddHocon($"akka.loglevel = {level.ToString().Replace("Level", "").ToUpperInvariant()}\nakka.stdout-loglevel = OFF",
             HoconAddMode.Prepend);
     }
+
+    /// <summary>How often the node logs its summary of connections that did not speak Akka.Remote, when any came.</summary>
+    public static readonly TimeSpan GarbageConnectionSummaryInterval = TimeSpan.FromSeconds(10);
 
     private static Akka.Event.LogLevel AkkaLevel(ILoggerFactory loggers)
     {

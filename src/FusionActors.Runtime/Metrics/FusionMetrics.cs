@@ -35,6 +35,8 @@ public static class FusionMetrics
     public static readonly Histogram<double> WatermarkLag = Meter.CreateHistogram<double>("fusion.watermark.lag", "ms", "Session watermark lag behind the session clock when a window is fused");
     public static readonly Histogram<double> WindowLatency = Meter.CreateHistogram<double>("fusion.window.latency", "ms",
         "End-to-end latency: from a window's end on the session clock to its first decision");
+    public static readonly Counter<long> GarbageConnections = Meter.CreateCounter<long>("fusion.remoting.garbage_connections", "{connection}",
+        "Connections to the remoting port that did not speak Akka.Remote (their decoder errors are summarized, not logged one by one)");
     public static readonly Counter<long> Refused = Meter.CreateCounter<long>("fusion.security.refused", "{message}",
         "Session operations from the wire refused for want of a capability or operator credential, by message type");
     public static readonly Histogram<double> Drift = Meter.CreateHistogram<double>("fusion.drift", null,
@@ -91,10 +93,11 @@ public static class FusionMetrics
 
     public static void DriftAlert(string modality) => DriftAlerts.Add(1, Modality(modality));
 
-    public static void Fused(FusedResult result)
+    /// <param name="first">Whether it is the window's first decision (weights and watermark lag are recorded for that one only).</param>
+    public static void Fused(FusedResult result, bool first)
     {
         Results.Add(1, new("policy", PolicyKind(result.Policy)), new("status", StatusNames[(int)result.Status]));
-        if (result.Revision != 0) return;
+        if (!first) return;
         // FusionEngine's weights are a Dictionary: enumerated as one, its enumerator is not boxed for every result.
         if (result.Weights is Dictionary<string, double> weights)
             foreach (var (modality, weight) in weights) Weight.Record(weight, Modality(TagFor(modality)));
@@ -108,10 +111,12 @@ public static class FusionMetrics
     {
         if (!WindowLatency.Enabled) return;
         for (var i = 0; i < windows.Count; i++) // not foreach: through the interface its enumerator is an allocation per call
-            if (windows[i].Revision == 0) WindowLatency.Record(Math.Max(0, sessionNowUs - windows[i].EndUs) / 1000.0);
+            if (windows[i].IsFirstEmission) WindowLatency.Record(Math.Max(0, sessionNowUs - windows[i].EndUs) / 1000.0);
     }
 
     public static void SessionOpened() => ActiveSessions.Add(1);
+
+    public static void GarbageConnection() => GarbageConnections.Add(1);
 
     /// <param name="message">A protocol type name: a bounded set.</param>
     public static void Unauthorized(string message) => Refused.Add(1, new KeyValuePair<string, object?>("message", message));

@@ -46,6 +46,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private IActorRef _alignment = ActorRefs.Nobody;
     private IActorRef _fusion = ActorRefs.Nobody;
     private long _clockOffsetUs;
+    private long _committedUs = EventTime.MinusInfinity; // this incarnation's commit point, as its client was told
     private bool _passivating;
     private IActorRef? _client;
     private SessionClock? _clock; // round-trip estimates, once a client that can answer pings attaches
@@ -209,6 +210,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             case FromClient c: FromSink(c); break;
             case SinkOpened: Sender.Tell(SinkAck.Instance); break;
             case SinkEnded e: _sinks.Remove(e.Id); break;
+            case AlignmentActor.Committed c: _committedUs = Math.Max(_committedUs, c.ThroughUs); break;
             case StreamActor.Room r: OnRoom(r.Id); break;
             case RoomOverdue r when _unacked.ContainsKey(r.Id):
                 Log.Warning("Session {0}: a client batch waited {1} s for its streams to make room; acked anyway", _sessionId, RoomDeadline.TotalSeconds);
@@ -341,6 +343,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             Sender.Tell(new SessionFenced(_sessionId, presented.Epoch, _writerEpoch, "another writer opened the session", Nonce: o.Nonce));
             return;
         }
+        if (o.Resume is { } resume && resume.CommittedThroughUs > _committedUs)
+        {
+            StopBehind(o, resume);
+            return;
+        }
         // The writer's own link again (a retried open, a reconnect) proves itself by its nonce. Anyone else, even
         // with the writer's epoch and capability, is another writer: it gets a new epoch and fences this one, so
         // that two links never write at once.
@@ -355,6 +362,25 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (_clock is not { HasEstimate: true }) SetOffset(Math.Min(_clockOffsetUs, _time.Wall.NowUs - o.ClientNowUs));
         AttachClient(o.Client);
         Reply(Sender, o.Client is not null, o.Nonce);
+    }
+
+    /// <summary>
+    /// A reopen whose writer has frames committed that this incarnation never fused: another incarnation served it
+    /// meanwhile (this one was made from an open that reached it late, after a pause or a partition), and the writer has
+    /// forgotten those frames. Attached, this incarnation would close their windows empty and number its results of them
+    /// above the other's. It stops instead, and the writer's next open makes a fresh incarnation from its resume point.
+    /// </summary>
+    private void StopBehind(OpenSession o, SessionResume resume)
+    {
+        Log.Warning("Session {0}: a reopen from {1} resumes at {2}, past this incarnation's commit point {3}; stopping it for a fresh one",
+            _sessionId, Sender.Path.Address, resume.CommittedThroughUs, _committedUs);
+        Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession),
+            $"this incarnation of the session is behind the writer (committed through {_committedUs}, the writer through {resume.CommittedThroughUs}); it stops: retry", o.Nonce));
+        if (_passivating) return;
+        _passivating = true;
+        Context.SetReceiveTimeout(null);
+        if (_sharded) Context.Parent.Tell(new Passivate(PoisonPill.Instance));
+        else Context.Stop(Self);
     }
 
     /// <summary>
@@ -440,8 +466,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
         _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion"); // loaded: FusionProblem passed
         _alignment = Context.ActorOf(
-            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0),
+            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0, Self),
             "alignment");
+        // Nothing before the spec's start is ever committed: a writer's resume at or below it forgot no frame.
+        _committedUs = Math.Max(resume?.CommittedThroughUs ?? EventTime.MinusInfinity, spec.StartUs);
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
@@ -547,7 +575,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// </summary>
     private void Reply(IActorRef replyTo, bool withSink, string? nonce)
     {
-        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self, null, _capability, _writerEpoch, _seal, nonce);
+        var opened = new SessionOpened(_sessionId, _streams.Keys.ToArray(), _clockOffsetUs, Self, null, _capability, _writerEpoch, _seal, nonce, _committedUs);
         if (!withSink)
         {
             replyTo.Tell(opened);

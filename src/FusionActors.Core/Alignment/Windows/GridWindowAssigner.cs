@@ -27,6 +27,19 @@ public sealed class GridWindowAssigner : IWindowAssigner
     /// </summary>
     public const int MaxProvisionalWindows = 4096;
 
+    /// <summary>
+    /// What the windows one <see cref="Close"/> emits may hold, at most (by <see cref="EmptyWindowCost"/> and
+    /// <see cref="StreamEntryCost"/>), whatever the hop, the number of streams or the jump of the watermark: a step that
+    /// reaches it stops, <see cref="MorePending"/> says so, and the next step goes on where it stopped.
+    /// </summary>
+    public const long MaxEmittedBytesPerStep = 512 * 1024;
+
+    /// <summary>What an emitted window costs at least: its record, its place in the output and among the windows kept for revision.</summary>
+    public const long EmptyWindowCost = 256;
+
+    /// <summary>What a window with evidence costs besides, per stream: an entry in its map and a list of that stream's evidence.</summary>
+    public const long StreamEntryCost = 128;
+
     private readonly EvidenceBuffers _state;
     private readonly WindowGrid _grid;
     private readonly long _lengthUs;
@@ -47,6 +60,9 @@ public sealed class GridWindowAssigner : IWindowAssigner
     }
 
     public long SkippedCount { get; private set; }
+
+    /// <summary>The last <see cref="Close"/> stopped at <see cref="MaxEmittedBytesPerStep"/> with windows still to emit.</summary>
+    public bool MorePending { get; private set; }
 
     /// <summary>Provisional windows made final over <see cref="MaxProvisionalWindows"/> before their evidence could come.</summary>
     public long ProvisionalGivenUp { get; private set; }
@@ -118,11 +134,12 @@ public sealed class GridWindowAssigner : IWindowAssigner
             }
         if (revise is null) return AlignmentOutput.None;
         var windows = new List<AlignedWindow>(revise.Count);
+        long spent = 0; // revisions of one piece of evidence: at most the windows per instant, not capped further
         foreach (var start in revise)
         {
             var revision = ++_state.Retained[start];
             _state.CountRevision();
-            windows.Add(Build(start, revision));
+            windows.Add(Build(start, revision, ref spent));
         }
         return new AlignmentOutput(windows, []);
     }
@@ -131,19 +148,26 @@ public sealed class GridWindowAssigner : IWindowAssigner
     {
         List<AlignedWindow>? closed = null;
         var onClock = _state.Watermark.FollowsProcessingTime;
+        long spent = 0;
+        MorePending = false;
         while (EventTime.SaturatingAdd(_nextCloseStart, _lengthUs - 1) <= w)
         {
             // A finished session closes windows up to its last evidence, not to infinity.
             if (w == EventTime.PlusInfinity && _nextCloseStart > _state.MaxSeenUs) break;
             if (WindowsToClose(w) > MaxWindowsPerStep && SkipEmptyWindows(w)) continue;
-            closed ??= new List<AlignedWindow>((int)Int128.Min(WindowsToClose(w), MaxWindowsPerStep));
-            closed.Add(Build(_nextCloseStart, 0));
+            if (spent >= MaxEmittedBytesPerStep)
+            {
+                MorePending = true;
+                break;
+            }
+            closed ??= new List<AlignedWindow>((int)Int128.Min(WindowsToClose(w), MaxEmittedBytesPerStep / EmptyWindowCost));
+            closed.Add(Build(_nextCloseStart, 0, ref spent));
             _state.CountClosed();
             if (onClock) AddProvisional(_nextCloseStart);
             else if (_state.LatenessUs > 0) _state.Retained[_nextCloseStart] = 0;
             _nextCloseStart += _grid.HopUs;
         }
-        if (ProvisionalCount > 0) Settle(onClock, ref closed);
+        if (ProvisionalCount > 0) Settle(onClock, ref closed, ref spent);
         return closed;
     }
 
@@ -152,7 +176,7 @@ public sealed class GridWindowAssigner : IWindowAssigner
     /// evidence came for them; while the watermark follows processing time again, those with new evidence are
     /// emitted with it at once (the clock closes them again) and stay provisional.
     /// </summary>
-    private void Settle(bool onClock, ref List<AlignedWindow>? closed)
+    private void Settle(bool onClock, ref List<AlignedWindow>? closed, ref long spent)
     {
         if (onClock && _changed == 0) return;
         var eventTime = _state.Watermark.EventTimeUs;
@@ -162,9 +186,15 @@ public sealed class GridWindowAssigner : IWindowAssigner
         {
             var passed = !onClock && EventTime.SaturatingAdd(start, _lengthUs - 1) <= eventTime;
             if (!passed && !onClock) break; // in order of start: the ones after it are not passed either
+            if (changed && spent >= MaxEmittedBytesPerStep)
+            {
+                // Over the step's budget: this one and those after it wait for the next step, still provisional.
+                MorePending = true;
+                break;
+            }
             if (passed) (final ??= []).Add(start);
             if (!changed) continue;
-            (closed ??= []).Add(Build(start, revision + 1));
+            (closed ??= []).Add(Build(start, revision + 1, ref spent));
             _state.CountRevision();
             (emitted ??= []).Add((start, revision + 1));
         }
@@ -244,11 +274,13 @@ public sealed class GridWindowAssigner : IWindowAssigner
         return true;
     }
 
-    private AlignedWindow Build(long start, int revision)
+    private AlignedWindow Build(long start, int revision, ref long spent)
     {
         var end = start + _lengthUs;
+        spent += EmptyWindowCost;
         // A run of empty windows closed in one step (up to MaxWindowsPerStep) costs a record each, not a map per stream each.
         if (!_state.AnyEvidenceIn(start, end)) return _state.Window(start, end, revision, _state.NoEvidence);
+        spent += StreamEntryCost * _state.Buffers.Count;
         var evidence = new Dictionary<string, IReadOnlyList<Evidence>>(_state.Buffers.Count);
         foreach (var (id, buffer) in _state.Buffers)
             evidence[id] = EvidenceBuffers.Range(buffer, start, end);

@@ -40,4 +40,7 @@ public interface IWindowAssigner
 
     /// <summary>The event-time step windows close by (hop, or anchor tolerance): paces processing-time watermark ticks.</summary>
     long StepUs { get; }
+
+    /// <summary>The last <see cref="Close"/> stopped at its budget with windows still to emit: the caller closes again.</summary>
+    bool MorePending => false;
 }

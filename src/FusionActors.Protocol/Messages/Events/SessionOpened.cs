@@ -19,7 +19,12 @@ namespace FusionActors.Protocol;
 /// <param name="Epoch">The writer epoch: every open by a new writer raises it and fences the previous writer.</param>
 /// <param name="Seal">What the session stamps on the results, commits and pings it sends its client, which drops anything else.</param>
 /// <param name="Nonce">The <see cref="OpenSession.Nonce"/> this answers.</param>
+/// <param name="CommittedThroughUs">
+/// The answering incarnation's commit point. A client whose own is higher (it took commits from another incarnation after
+/// it sent the open this answers) does not attach: it opens again with its resume point, which makes that incarnation
+/// stop. <see cref="long.MinValue"/>: not said.
+/// </param>
 public sealed record SessionOpened(
     string SessionId, IReadOnlyList<string> Streams, long ClockOffsetUs, IActorRef? Frames = null, ISinkRef<IWithSessionId>? FrameSink = null,
-    string? Capability = null, long Epoch = 0, string? Seal = null, string? Nonce = null)
+    string? Capability = null, long Epoch = 0, string? Seal = null, string? Nonce = null, long CommittedThroughUs = long.MinValue)
     : ProtocolMessage, IWithSessionId;
