@@ -1,0 +1,299 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
+using FusionActors.Protocol;
+using FusionActors.Runtime.Ingress;
+using FusionActors.Runtime.OperatorConsole;
+using FusionActors.Runtime.OperatorConsole.Palettes;
+
+namespace FusionActors.Runtime.Dashboard;
+
+/// <summary>
+/// One live feed of the dashboard: a WebSocket whose first message is <c>{"token": ..., "session": ...}</c>, after which
+/// the node pushes the session's fused results, stream state changes and late evidence as the console's <c>watch</c>
+/// gets them (a subscription to the session), and its status once a second. Everything is bounded: a message from the
+/// page is at most <see cref="MaxClientMessageBytes"/>, an event at most <see cref="MaxEventBytes"/> (a larger one is
+/// replaced by a notice), and at most <see cref="MaxQueuedEvents"/> wait for a reader; one more, a send the reader does
+/// not take within the send timeout, or no pong for the pong timeout cuts the connection. The session is not touched.
+/// </summary>
+internal sealed class DashboardLive
+{
+    public const int MaxClientMessageBytes = 4096;
+    public const int MaxEventBytes = 64 << 10;
+    public const int MaxQueuedEvents = 256;
+    public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
+
+    private readonly WebSocket _ws;
+    private readonly HttpOptions _http;
+    private readonly ActorSystem _system;
+    private readonly IActorRef _sessions;
+    private readonly DashboardAccess _access;
+    private readonly DashboardCounters _counters;
+    private readonly ILogger _log;
+    private readonly string _remote;
+    private readonly Channel<byte[]> _queue = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(MaxQueuedEvents)
+    {
+        SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait,
+    });
+    private readonly CancellationTokenSource _cut = new();
+    private string? _cutReason;
+
+    public DashboardLive(WebSocket ws, HttpOptions http, ActorSystem system, IActorRef sessions, DashboardAccess access,
+        DashboardCounters counters, ILogger log, string remote)
+    {
+        _ws = ws;
+        _http = http;
+        _system = system;
+        _sessions = sessions;
+        _access = access;
+        _counters = counters;
+        _log = log;
+        _remote = remote;
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, _cut.Token);
+        var cancel = linked.Token;
+        var hello = await Hello(cancel);
+        if (hello is null) return;
+        var sessionId = hello.Value.Session;
+
+        SessionStatus status;
+        try { status = await SessionQueries.OpenStatus(_sessions, _access.Credential, sessionId); }
+        catch (Exception e) when (e is CommandFailedException or AskTimeoutException)
+        {
+            await Refuse(e is AskTimeoutException ? "Timeout" : "NotOpen", e.Message, WebSocketCloseStatus.NormalClosure, cancel);
+            return;
+        }
+
+        var subscriber = _system.ActorOf(Props.Create(() => new Subscriber(this)));
+        try
+        {
+            await _sessions.Ask<Subscribed>(new Subscribe(sessionId, subscriber, _access.Credential), SessionQueries.Timeout, cancel);
+            Offer(new { kind = "subscribed", status = DashboardJson.Status(status, withRecent: true) });
+            var send = SendLoop(cancel);
+            var receive = ReceiveLoop(cancel);
+            var poll = PollLoop(sessionId, cancel);
+            await Task.WhenAny(send, receive, poll);
+            if (_cutReason is null && !stopping.IsCancellationRequested && receive.IsFaulted)
+                Cut($"the reader stopped answering pings or the connection failed ({receive.Exception!.InnerException!.GetType().Name})");
+            await _cut.CancelAsync();
+            await Task.WhenAll(Quiet(send), Quiet(receive), Quiet(poll));
+        }
+        catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
+        {
+            // The session did not take the subscription in time, or the node is stopping.
+        }
+        finally
+        {
+            _sessions.Tell(new Unsubscribe(sessionId, subscriber, _access.Credential));
+            subscriber.Tell(PoisonPill.Instance);
+        }
+        if (_cutReason is { } why)
+        {
+            _counters.Cut();
+            _log.LogWarning("Dashboard: cut the live feed of session {Session} to {Remote}: {Why}", sessionId, _remote, why);
+            _ws.Abort();
+        }
+        else if (_ws.State == WebSocketState.Open)
+        {
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            try { await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, stopping.IsCancellationRequested ? "node stopping" : "feed ended", close.Token); }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { _ws.Abort(); }
+        }
+    }
+
+    private static async Task Quiet(Task t)
+    {
+        try { await t; }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ChannelClosedException or AskTimeoutException or InvalidOperationException) { }
+    }
+
+    /// <summary>The first message: the token (checked in constant time) and the session; anything else is refused and closed.</summary>
+    private async Task<(string Token, string Session)?> Hello(CancellationToken cancel)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        wait.CancelAfter(_http.OpenTimeout);
+        byte[]? message;
+        try { message = await ReceiveMessage(wait.Token); }
+        catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+        {
+            await Refuse("HelloTimeout", $"no first message within {_http.OpenTimeout.TotalSeconds:0} s", WebSocketCloseStatus.PolicyViolation, cancel);
+            return null;
+        }
+        catch (WebSocketException) { return null; }
+        if (message is null) return null;
+        string? token = null, session = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(message, new JsonDocumentOptions { MaxDepth = 2 });
+            if (doc.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                if (doc.RootElement.TryGetProperty("token", out var t) && t.ValueKind == JsonValueKind.String) token = t.GetString();
+                if (doc.RootElement.TryGetProperty("session", out var s) && s.ValueKind == JsonValueKind.String) session = s.GetString();
+            }
+        }
+        catch (JsonException) { }
+        if (!_access.Accepts(token))
+        {
+            _counters.CountUnauthorized();
+            _log.LogWarning("Dashboard: refused a live feed from {Remote}: {Why}", _remote, token is null ? "no token" : "wrong token");
+            await Refuse("Unauthorized", "the first message must be {\"token\": OPERATOR_TOKEN, \"session\": ID} with the node's operator token",
+                WebSocketCloseStatus.PolicyViolation, cancel);
+            return null;
+        }
+        if (DashboardEndpoints.SessionIdProblem(session) is { } problem)
+        {
+            await Refuse("BadRequest", problem, WebSocketCloseStatus.PolicyViolation, cancel);
+            return null;
+        }
+        return (token!, session!);
+    }
+
+    private async Task Refuse(string error, string detail, WebSocketCloseStatus code, CancellationToken cancel)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _ws.SendAsync(DashboardJson.Bytes(DashboardJson.Error(error, detail)), WebSocketMessageType.Text, true, timeout.Token);
+            await _ws.CloseOutputAsync(code, error, timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException) { _ws.Abort(); }
+    }
+
+    /// <summary>One whole text message of at most <see cref="MaxClientMessageBytes"/>; null when the page closed.</summary>
+    private async Task<byte[]?> ReceiveMessage(CancellationToken cancel)
+    {
+        var buffer = new byte[MaxClientMessageBytes];
+        var used = 0;
+        while (true)
+        {
+            if (used == buffer.Length)
+            {
+                Cut($"a message over {MaxClientMessageBytes} bytes");
+                return null;
+            }
+            var r = await _ws.ReceiveAsync(buffer.AsMemory(used), cancel);
+            if (r.MessageType == WebSocketMessageType.Close) return null;
+            used += r.Count;
+            if (r.EndOfMessage) return buffer[..used];
+        }
+    }
+
+    /// <summary>Reads what the page sends after the hello (nothing is expected) so that pongs and the close are seen.</summary>
+    private async Task ReceiveLoop(CancellationToken cancel)
+    {
+        while (!cancel.IsCancellationRequested)
+            if (await ReceiveMessage(cancel) is null) return;
+    }
+
+    private async Task SendLoop(CancellationToken cancel)
+    {
+        await foreach (var message in _queue.Reader.ReadAllAsync(cancel))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            timeout.CancelAfter(_http.SendTimeout);
+            try { await _ws.SendAsync(message, WebSocketMessageType.Text, true, timeout.Token); }
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
+            {
+                Cut($"a send was not taken within {_http.SendTimeout.TotalSeconds:0} s");
+                return;
+            }
+        }
+    }
+
+    private async Task PollLoop(string sessionId, CancellationToken cancel)
+    {
+        using var timer = new PeriodicTimer(StatusInterval);
+        while (await timer.WaitForNextTickAsync(cancel))
+        {
+            SessionStatus status;
+            try { status = await _sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId, _access.Credential), SessionQueries.Timeout, cancel); }
+            catch (AskTimeoutException) { continue; } // a busy or moving session: the next tick asks again
+            if (!status.Open)
+            {
+                Offer(new { kind = "closed", sessionId });
+                _queue.Writer.TryComplete();
+                return;
+            }
+            Offer(new { kind = "status", status = DashboardJson.Status(status, withRecent: false) });
+        }
+    }
+
+    /// <summary>Queues an event for the page; a full queue (the page reads too slowly) cuts the connection.</summary>
+    internal void Offer(object value)
+    {
+        var bytes = DashboardJson.Bytes(value);
+        if (bytes.Length > MaxEventBytes)
+            bytes = DashboardJson.Bytes(new { kind = "dropped", reason = $"an event of {bytes.Length} bytes is over {MaxEventBytes}" });
+        if (!_queue.Writer.TryWrite(bytes) && _cutReason is null)
+            Cut($"{MaxQueuedEvents} events are waiting for a reader that is too slow");
+    }
+
+    private void Cut(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _cutReason, reason, null) is null) _cut.Cancel();
+    }
+
+    /// <summary>The subscription: turns what the session sends a subscriber into events of the feed.</summary>
+    private sealed class Subscriber : ReceiveActor
+    {
+        public Subscriber(DashboardLive feed)
+        {
+            Receive<FusedResult>(r => feed.Offer(DashboardJson.Event(r)));
+            Receive<StreamStateChanged>(c => feed.Offer(DashboardJson.Event(c)));
+            Receive<LateEvidence>(l => feed.Offer(DashboardJson.Event(l)));
+            Receive<SessionClosed>(c => feed.Offer(DashboardJson.Event(c)));
+            ReceiveAny(_ => { }); // Subscribed, FramesCommitted, pings: not for a watching operator
+        }
+    }
+}
+
+/// <summary>What the dashboard has served since the node started.</summary>
+public sealed class DashboardCounters
+{
+    private int _live;
+    private long _refused, _unauthorized, _cut, _actions;
+
+    /// <summary>Live feeds open now.</summary>
+    public int Live => Volatile.Read(ref _live);
+
+    /// <summary>Live feeds refused at the cap.</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Requests and live feeds refused for a missing or wrong token.</summary>
+    public long UnauthorizedRequests => Interlocked.Read(ref _unauthorized);
+
+    /// <summary>Live feeds cut: a full queue, a send not taken, no pong, or a message too large.</summary>
+    public long CutFeeds => Interlocked.Read(ref _cut);
+
+    /// <summary>Operator actions taken through the dashboard.</summary>
+    public long Actions => Interlocked.Read(ref _actions);
+
+    internal bool TryAccept(int max)
+    {
+        while (true)
+        {
+            var now = Volatile.Read(ref _live);
+            if (now >= max)
+            {
+                Interlocked.Increment(ref _refused);
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref _live, now + 1, now) == now) return true;
+        }
+    }
+
+    internal void Closed() => Interlocked.Decrement(ref _live);
+
+    internal void CountUnauthorized() => Interlocked.Increment(ref _unauthorized);
+
+    internal void Cut() => Interlocked.Increment(ref _cut);
+
+    internal void Action() => Interlocked.Increment(ref _actions);
+}
