@@ -63,12 +63,16 @@ public sealed class DashboardEndpoints
 
     public void Map(WebApplication app, CancellationToken stopping)
     {
-        app.MapGet("/dashboard", context =>
+        app.MapGet(Path + "{file?}", (HttpContext context, string? file) =>
         {
-            context.Response.Redirect(Path);
-            return Task.CompletedTask;
+            if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
+            {
+                // The page's files are relative to /dashboard/: /dashboard (routing matches it here too) goes there first.
+                context.Response.Redirect(Path);
+                return Task.CompletedTask;
+            }
+            return Asset(context, string.IsNullOrEmpty(file) ? "index.html" : file);
         });
-        app.MapGet(Path + "{file?}", (HttpContext context, string? file) => Asset(context, string.IsNullOrEmpty(file) ? "index.html" : file));
         app.MapGet(ApiPath + "sessions", new RequestDelegate(ListSessions));
         app.MapGet(ApiPath + "sessions/{id}", (HttpContext context, string id) => Api(context, async _ =>
             DashboardJson.Status(await SessionQueries.OpenStatus(_sessions, _access.Credential, Id(id)), withRecent: true)));

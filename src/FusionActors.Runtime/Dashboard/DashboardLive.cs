@@ -71,18 +71,25 @@ internal sealed class DashboardLive
         }
 
         var subscriber = _system.ActorOf(Props.Create(() => new Subscriber(this)));
+        // A pending receive that is cancelled aborts the WebSocket, so the receive only ends with the page's close (or
+        // the node's stop); the send and the poll end with the feed.
+        Task? receive = null;
         try
         {
             await _sessions.Ask<Subscribed>(new Subscribe(sessionId, subscriber, _access.Credential), SessionQueries.Timeout, cancel);
             Offer(new { kind = "subscribed", status = DashboardJson.Status(status, withRecent: true) });
             var send = SendLoop(cancel);
-            var receive = ReceiveLoop(cancel);
+            receive = ReceiveLoop(stopping);
             var poll = PollLoop(sessionId, cancel);
-            await Task.WhenAny(send, receive, poll);
-            if (_cutReason is null && !stopping.IsCancellationRequested && receive.IsFaulted)
-                Cut($"the reader stopped answering pings or the connection failed ({receive.Exception!.InnerException!.GetType().Name})");
+            var first = await Task.WhenAny(send, receive, poll);
+            // The session closed: the poll completed the queue; the page gets what is in it, the close last.
+            if (first == poll && poll.IsCompletedSuccessfully) first = await Task.WhenAny(send, receive);
+            // The receive fails when the WebSocket aborted itself (no pong within the pong timeout) or the connection broke.
+            if (_cutReason is null && !stopping.IsCancellationRequested && first == receive && (receive.IsFaulted || receive.IsCanceled))
+                Cut($"the reader answered no ping for {_http.DashboardPongTimeout.TotalSeconds:0.#} s, or the connection broke ({receive.Exception?.InnerException?.GetType().Name ?? "aborted"})");
+            if (_cutReason is null && first == send && send.IsFaulted) Cut($"a send failed ({send.Exception!.InnerException!.GetType().Name})");
             await _cut.CancelAsync();
-            await Task.WhenAll(Quiet(send), Quiet(receive), Quiet(poll));
+            await Task.WhenAll(Quiet(send), Quiet(poll));
         }
         catch (Exception e) when (e is AskTimeoutException or OperationCanceledException)
         {
@@ -99,12 +106,18 @@ internal sealed class DashboardLive
             _log.LogWarning("Dashboard: cut the live feed of session {Session} to {Remote}: {Why}", sessionId, _remote, why);
             _ws.Abort();
         }
-        else if (_ws.State == WebSocketState.Open)
+        else if (_ws.State is WebSocketState.Open or WebSocketState.CloseReceived)
         {
-            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            try { await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, stopping.IsCancellationRequested ? "node stopping" : "feed ended", close.Token); }
-            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { _ws.Abort(); }
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            try
+            {
+                await _ws.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, stopping.IsCancellationRequested ? "node stopping" : "feed ended", close.Token);
+                if (receive is not null) await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None));
+            }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
         }
+        if (receive is { IsCompleted: false }) _ws.Abort();
+        if (receive is not null) await Quiet(receive);
     }
 
     private static async Task Quiet(Task t)
@@ -212,26 +225,41 @@ internal sealed class DashboardLive
         using var timer = new PeriodicTimer(StatusInterval);
         while (await timer.WaitForNextTickAsync(cancel))
         {
-            SessionStatus status;
-            try { status = await _sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId, _access.Credential), SessionQueries.Timeout, cancel); }
+            object reply;
+            try { reply = await _sessions.Ask<object>(new GetSessionStatus(sessionId, _access.Credential), SessionQueries.Timeout, cancel); }
             catch (AskTimeoutException) { continue; } // a busy or moving session: the next tick asks again
-            if (!status.Open)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                Offer(new { kind = "closed", sessionId });
-                _queue.Writer.TryComplete();
+                // An answer that is a failure (a session stopping as it is asked): the feed ends, saying so.
+                End(new { kind = "closed", sessionId, reason = e.Message });
                 return;
             }
-            Offer(new { kind = "status", status = DashboardJson.Status(status, withRecent: false) });
+            if (reply is SessionStatus { Open: true } status) Offer(new { kind = "status", status = DashboardJson.Status(status, withRecent: false) });
+            else
+            {
+                End(new { kind = "closed", sessionId });
+                return;
+            }
         }
     }
+
+    /// <summary>Queues the last event: the feed ends once the page has it.</summary>
+    internal void End(object value)
+    {
+        Offer(value);
+        if (Interlocked.Exchange(ref _ended, 1) == 0) _queue.Writer.TryComplete();
+    }
+
+    private int _ended;
 
     /// <summary>Queues an event for the page; a full queue (the page reads too slowly) cuts the connection.</summary>
     internal void Offer(object value)
     {
+        if (Volatile.Read(ref _ended) == 1) return;
         var bytes = DashboardJson.Bytes(value);
         if (bytes.Length > MaxEventBytes)
             bytes = DashboardJson.Bytes(new { kind = "dropped", reason = $"an event of {bytes.Length} bytes is over {MaxEventBytes}" });
-        if (!_queue.Writer.TryWrite(bytes) && _cutReason is null)
+        if (!_queue.Writer.TryWrite(bytes) && Volatile.Read(ref _ended) == 0 && _cutReason is null)
             Cut($"{MaxQueuedEvents} events are waiting for a reader that is too slow");
     }
 
@@ -248,7 +276,7 @@ internal sealed class DashboardLive
             Receive<FusedResult>(r => feed.Offer(DashboardJson.Event(r)));
             Receive<StreamStateChanged>(c => feed.Offer(DashboardJson.Event(c)));
             Receive<LateEvidence>(l => feed.Offer(DashboardJson.Event(l)));
-            Receive<SessionClosed>(c => feed.Offer(DashboardJson.Event(c)));
+            Receive<SessionClosed>(c => feed.End(DashboardJson.Event(c)));
             ReceiveAny(_ => { }); // Subscribed, FramesCommitted, pings: not for a watching operator
         }
     }
