@@ -90,6 +90,13 @@ public sealed class DashboardAttackSpec(ITestOutputHelper output)
             await ReceiveClose(wrong);
             Assert.Equal(WebSocketCloseStatus.PolicyViolation, wrong.CloseStatus);
         }
+        using (var huge = await Connect(node))
+        {
+            await SendText(huge, JsonSerializer.Serialize(new { token = OperatorToken, session = new string('s', 8000) }));
+            Assert.Equal("TooLarge", (await ReceiveJson(huge)).GetProperty("error").GetString());
+            await ReceiveClose(huge);
+            Assert.Equal(WebSocketCloseStatus.MessageTooBig, huge.CloseStatus);
+        }
         using (var foreign = new ClientWebSocket())
         {
             foreign.Options.SetRequestHeader("Origin", "http://evil.example");
@@ -135,7 +142,7 @@ public sealed class DashboardAttackSpec(ITestOutputHelper output)
         var close = await Post(http, node.HttpUri(DashboardEndpoints.ApiPath + "sessions/dashboard-attacks/close"));
         Assert.Equal(HttpStatusCode.OK, close.StatusCode);
         Assert.Contains(log.Lines, l => l.Contains("Dashboard audit: close session on session dashboard-attacks", StringComparison.Ordinal));
-        foreach (var line in log.Lines) output.WriteLine(line);
+        foreach (var line in log.Lines.Where(l => l.Contains("Dashboard", StringComparison.Ordinal))) output.WriteLine(line);
         foreach (var (ws, events) in readers)
         {
             var got = await events.WaitAsync(TimeSpan.FromSeconds(60), Cancel);

@@ -77,7 +77,9 @@ internal sealed class DashboardLive
         try
         {
             await _sessions.Ask<Subscribed>(new Subscribe(sessionId, subscriber, _access.Credential), SessionQueries.Timeout, cancel);
-            Offer(new { kind = "subscribed", status = DashboardJson.Status(status, withRecent: true) });
+            // The recent results make a page that opens mid-session show the last minute; without them if they are too large.
+            var subscribed = new { kind = "subscribed", status = DashboardJson.Status(status, withRecent: true) };
+            Offer(DashboardJson.Bytes(subscribed).Length <= MaxEventBytes ? subscribed : new { kind = "subscribed", status = DashboardJson.Status(status, withRecent: false) });
             var send = SendLoop(cancel);
             receive = ReceiveLoop(stopping);
             var poll = PollLoop(sessionId, cancel);
@@ -139,7 +141,12 @@ internal sealed class DashboardLive
             return null;
         }
         catch (WebSocketException) { return null; }
-        if (message is null) return null;
+        if (message is null)
+        {
+            if (_cutReason is not null)
+                await Refuse("TooLarge", $"the first message is at most {MaxClientMessageBytes} bytes", WebSocketCloseStatus.MessageTooBig, CancellationToken.None);
+            return null;
+        }
         string? token = null, session = null;
         try
         {
