@@ -66,16 +66,24 @@ public sealed class DashboardBrowserSpec(ITestOutputHelper output)
             })()
             """;
 
-        // Both modalities present, with weight, before the outage.
-        var before = await browser.WaitForAsync(streams, s =>
-            s.GetProperty("live").GetString() == "live" && s.GetProperty("camera").ValueKind == JsonValueKind.Object &&
-            s.GetProperty("camera").GetProperty("presence").GetString() == "present" &&
-            Weight(s, "camera") > 0.05 && Weight(s, "audio") is > 0.05 and < 0.999, TimeSpan.FromSeconds(90));
-        output.WriteLine($"before the outage: {before}");
-        var audioBefore = Weight(before, "audio");
+        // Both modalities present, with weight, before the outage: in the results table (a page that comes late still
+        // gets the recent results when it subscribes).
+        const string table = """
+            ({ live: window.fusionDashboard.state().live,
+               rows: [...document.querySelectorAll('#results tbody tr')].map(r => ({ missing: r.dataset.missing, weights: r.cells[5].textContent })) })
+            """;
+        var before = await browser.WaitForAsync(table, s =>
+            s.GetProperty("live").GetString() == "live" &&
+            s.GetProperty("rows").EnumerateArray().Any(r => r.GetProperty("missing").GetString() == "" &&
+                RowWeight(r, "image") > 0.05 && RowWeight(r, "audio") is > 0.05 and < 0.999), TimeSpan.FromSeconds(90));
+        var audioBefore = before.GetProperty("rows").EnumerateArray().Where(r => r.GetProperty("missing").GetString() == "")
+            .Select(r => RowWeight(r, "audio")).Max();
+        output.WriteLine($"before the outage: audio weight at most {audioBefore} in {before.GetProperty("rows").GetArrayLength()} rows");
+        Assert.True(audioBefore < 0.999);
 
         // The camera stops sending: it goes Idle, its weight drops to 0 and it is marked missing; audio takes all the weight.
         var after = await browser.WaitForAsync(streams, s =>
+            s.GetProperty("camera").ValueKind == JsonValueKind.Object && s.GetProperty("audio").ValueKind == JsonValueKind.Object &&
             s.GetProperty("camera").GetProperty("presence").GetString() == "missing" && Weight(s, "camera") == 0 &&
             s.GetProperty("audio").GetProperty("presence").GetString() == "present" && Weight(s, "audio") == 1 &&
             s.GetProperty("missingRows").GetInt32() >= 3, TimeSpan.FromSeconds(90));
@@ -100,6 +108,11 @@ public sealed class DashboardBrowserSpec(ITestOutputHelper output)
 
     private static string Enter(string token) =>
         $"document.getElementById('token').value = {JsonSerializer.Serialize(token)}; document.getElementById('login-form').requestSubmit(); true";
+
+    /// <summary>A modality's weight in a results row's weights cell ("audio=0.53 image=0.47"); NaN when absent.</summary>
+    private static double RowWeight(JsonElement row, string modality) =>
+        row.GetProperty("weights").GetString()!.Split(' ').Select(p => p.Split('=')).Where(p => p.Length == 2 && p[0] == modality)
+            .Select(p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(double.NaN).First();
 
     /// <summary>The weight shown in the streams table; NaN while none is ("-").</summary>
     private static double Weight(JsonElement s, string stream) =>
