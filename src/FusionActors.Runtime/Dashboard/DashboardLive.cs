@@ -26,6 +26,9 @@ internal sealed class DashboardLive
     public const int MaxQueuedEvents = 256;
     public static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>Status polls between two renewals of the subscription.</summary>
+    public const int ResubscribeEvery = 5;
+
     private readonly WebSocket _ws;
     private readonly HttpOptions _http;
     private readonly ActorSystem _system;
@@ -82,7 +85,7 @@ internal sealed class DashboardLive
             Offer(DashboardJson.Bytes(subscribed).Length <= MaxEventBytes ? subscribed : new { kind = "subscribed", status = DashboardJson.Status(status, withRecent: false) });
             var send = SendLoop(cancel);
             receive = ReceiveLoop(stopping);
-            var poll = PollLoop(sessionId, cancel);
+            var poll = PollLoop(sessionId, subscriber, cancel);
             var first = await Task.WhenAny(send, receive, poll);
             // The session closed: the poll completed the queue; the page gets what is in it, the close last.
             if (first == poll && poll.IsCompletedSuccessfully) first = await Task.WhenAny(send, receive);
@@ -227,9 +230,10 @@ internal sealed class DashboardLive
         }
     }
 
-    private async Task PollLoop(string sessionId, CancellationToken cancel)
+    private async Task PollLoop(string sessionId, IActorRef subscriber, CancellationToken cancel)
     {
         using var timer = new PeriodicTimer(StatusInterval);
+        var ticks = 0;
         while (await timer.WaitForNextTickAsync(cancel))
         {
             object reply;
@@ -241,7 +245,13 @@ internal sealed class DashboardLive
                 End(new { kind = "closed", sessionId, reason = e.Message });
                 return;
             }
-            if (reply is SessionStatus { Open: true } status) Offer(new { kind = "status", status = DashboardJson.Status(status, withRecent: false) });
+            if (reply is SessionStatus { Open: true } status)
+            {
+                Offer(new { kind = "status", status = DashboardJson.Status(status, withRecent: false) });
+                // A subscription lives in one incarnation of the session: renewed now and then, it follows the session
+                // to the node it moved to after a failover (subscribing twice is subscribing once).
+                if (++ticks % ResubscribeEvery == 0) _sessions.Tell(new Subscribe(sessionId, subscriber, _access.Credential), subscriber);
+            }
             else
             {
                 End(new { kind = "closed", sessionId });
