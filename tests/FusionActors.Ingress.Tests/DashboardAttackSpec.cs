@@ -43,7 +43,7 @@ public sealed class DashboardAttackSpec(ITestOutputHelper output)
         {
             ["Fusion:Console:Token"] = OperatorToken,
             ["Fusion:Http:DashboardMaxConnections"] = "3",
-            ["Fusion:Http:DashboardPongTimeout"] = "00:00:02",
+            ["Fusion:Http:DashboardPongTimeout"] = "00:00:05",
         }, logs: log);
         await using var session = await LiveAvSession.StartAsync(node, "dashboard-attacks", 40, new SensorFaults());
         var dashboard = node.Ingress.Dashboard!;
