@@ -21,6 +21,9 @@ public sealed class IngressNode : IAsyncDisposable
 
     public ActorSystem System => Host.Services.GetRequiredService<ActorSystem>();
 
+    /// <summary>The session region of the node.</summary>
+    public IActorRef Sessions => Host.Services.GetRequiredService<Akka.Hosting.IRequiredActor<SessionRegion>>().ActorRef;
+
     public int HttpPort => Ingress.BoundPort ?? throw new InvalidOperationException("the HTTP port is not bound");
 
     public Uri IngressUri => new($"ws://127.0.0.1:{HttpPort}{IngressService.IngressPath}");
@@ -29,7 +32,8 @@ public sealed class IngressNode : IAsyncDisposable
 
     /// <param name="settings">More configuration keys (Fusion:...) over the spec defaults.</param>
     /// <param name="waitUp">Wait until the node is Up in its cluster.</param>
-    public static async Task<IngressNode> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, bool waitUp = true)
+    /// <param name="logs">Also gets the node's log (warnings and above).</param>
+    public static async Task<IngressNode> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, bool waitUp = true, ILoggerProvider? logs = null)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         var config = new Dictionary<string, string?>
@@ -44,6 +48,7 @@ public sealed class IngressNode : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(config);
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        if (logs is not null) builder.Logging.AddProvider(logs);
         if (Environment.GetEnvironmentVariable("FUSION_SPEC_LOG") is "1") builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.AddFusionServer();
         var host = builder.Build();

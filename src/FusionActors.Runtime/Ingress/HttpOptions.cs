@@ -47,6 +47,12 @@ public sealed record HttpOptions
     /// <summary>No ping from the session for this long means it is lost (its node died): the connection is closed as retryable. Default 3 s.</summary>
     public TimeSpan SessionSilence { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Live feeds of the dashboard (<c>/dashboard/</c>) open at once, node-wide; one more is refused (503, <c>TooManyConnections</c>). Default 8.</summary>
+    public int DashboardMaxConnections { get; init; } = 8;
+
+    /// <summary>A dashboard live feed whose reader answers no ping for this long (it stopped reading) is cut. Default 20 s.</summary>
+    public TimeSpan DashboardPongTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
     public bool IsLoopback => Hostname is "localhost" || (IPAddress.TryParse(Hostname, out var ip) && IPAddress.IsLoopback(ip));
 
     public bool Tls => TlsCertificate is not null;
@@ -74,6 +80,8 @@ public sealed record HttpOptions
         if (SendTimeout <= TimeSpan.Zero) yield return $"Fusion:Http:SendTimeout (fusion.http.send-timeout) must be positive, not {SendTimeout}";
         if (OpenTimeout <= TimeSpan.Zero) yield return $"Fusion:Http:OpenTimeout (fusion.http.open-timeout) must be positive, not {OpenTimeout}";
         if (IdleTimeout <= TimeSpan.Zero) yield return $"Fusion:Http:IdleTimeout (fusion.http.idle-timeout) must be positive, not {IdleTimeout}";
+        if (DashboardMaxConnections is <= 0 or > 1024) yield return $"Fusion:Http:DashboardMaxConnections must be 1..1024, not {DashboardMaxConnections}";
+        if (DashboardPongTimeout < TimeSpan.FromSeconds(1)) yield return $"Fusion:Http:DashboardPongTimeout must be at least 1 s, not {DashboardPongTimeout}";
         if (SessionSilence <= TimeSpan.Zero) yield return $"Fusion:Http:SessionSilence (fusion.http.session-silence) must be positive, not {SessionSilence}";
     }
 
@@ -82,7 +90,8 @@ public sealed record HttpOptions
     {
         b.Append($"Enabled = {Enabled}, Hostname = {Hostname}, Port = {Port}, TlsCertificate = {TlsCertificate ?? "none"}, ");
         b.Append($"TlsPassword = {(TlsPassword is null ? "none" : "***")}, MaxConnections = {MaxConnections}, MaxMessageBytes = {MaxMessageBytes}, ");
-        b.Append($"MaxQueuedMessages = {MaxQueuedMessages}, SendTimeout = {SendTimeout}, OpenTimeout = {OpenTimeout}, IdleTimeout = {IdleTimeout}, SessionSilence = {SessionSilence}");
+        b.Append($"MaxQueuedMessages = {MaxQueuedMessages}, SendTimeout = {SendTimeout}, OpenTimeout = {OpenTimeout}, IdleTimeout = {IdleTimeout}, SessionSilence = {SessionSilence}, ");
+        b.Append($"DashboardMaxConnections = {DashboardMaxConnections}, DashboardPongTimeout = {DashboardPongTimeout}");
         return true;
     }
 }

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using FusionActors.Runtime.Dashboard;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Hosting;
 
@@ -41,6 +42,9 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
 
     /// <summary>What the ingress has served; counts from the start.</summary>
     public IngressCounters Counters { get; } = new();
+
+    /// <summary>The dashboard at /dashboard/ (its counters); null before the start or when the HTTP port is off.</summary>
+    public DashboardEndpoints? Dashboard { get; private set; }
 
     /// <summary>The port Kestrel is bound to (the configured one, or the one picked for 0); null before the start or when disabled.</summary>
     public int? BoundPort { get; private set; }
@@ -96,6 +100,9 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         var gateway = await system.ActorSelection(SessionGateway.Path).ResolveOne(TimeSpan.FromSeconds(30), cancel);
         app.Map(IngressPath, context => Serve(context, http, system, gateway, tokens));
         SensorPage.Map(app);
+        var sessions = await services.GetRequiredService<Akka.Hosting.IRequiredActor<SessionRegion>>().GetAsync(cancel);
+        Dashboard = new DashboardEndpoints(http, o.OperatorConsole.Token, system, sessions, loggers.CreateLogger("FusionActors.Runtime.Dashboard"));
+        Dashboard.Map(app, _stopping.Token);
         await app.StartAsync(cancel);
         _app = app;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
@@ -164,6 +171,7 @@ public sealed class IngressService(IServiceProvider services, IOptions<FusionOpt
         Task[] open;
         lock (_connections) open = [.. _connections];
         await Task.WhenAny(Task.WhenAll(open), Task.Delay(TimeSpan.FromSeconds(5)));
+        if (Dashboard is not null) await Dashboard.DrainAsync(TimeSpan.FromSeconds(5));
         await app.StopAsync(TimeSpan.FromSeconds(5));
         await app.DisposeAsync();
     }

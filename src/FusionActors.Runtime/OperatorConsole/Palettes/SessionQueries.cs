@@ -17,11 +17,29 @@ internal static class SessionQueries
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Status of an open session; a session that is not open is a failure of the command.</summary>
-    public static async Task<SessionStatus> OpenStatus(ConsoleContext context, string sessionId)
+    public static Task<SessionStatus> OpenStatus(ConsoleContext context, string sessionId) =>
+        OpenStatus(context.Sessions, context.OperatorCredential, sessionId);
+
+    /// <summary>Status of an open session, asked with the operator credential; a session that is not open is a <see cref="CommandFailedException"/>.</summary>
+    public static async Task<SessionStatus> OpenStatus(IActorRef sessions, string operatorCredential, string sessionId)
     {
-        var status = await context.Sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId, context.OperatorCredential), Timeout);
+        var status = await sessions.Ask<SessionStatus>(new GetSessionStatus(sessionId, operatorCredential), Timeout);
         if (!status.Open) throw new CommandFailedException($"session '{sessionId}' is not open");
         return status;
+    }
+
+    /// <summary>
+    /// The open sessions of the cluster (what <c>sessions list</c> shows): the <see cref="Entities"/> of every member,
+    /// at most <paramref name="max"/> of them by id, each asked for its status; those not open are left out.
+    /// </summary>
+    public static async Task<(IReadOnlyList<(string Node, SessionStatus Status)> Open, IReadOnlyList<string> Unanswered, bool Truncated)> OpenSessions(
+        ActorSystem system, IActorRef sessions, string operatorCredential, int max = int.MaxValue)
+    {
+        var (entities, unanswered) = await Entities(system, sessions);
+        var asked = entities.Take(max);
+        var statuses = await Task.WhenAll(asked.Select(async e =>
+            (e.Node, Status: await sessions.Ask<SessionStatus>(new GetSessionStatus(e.SessionId, operatorCredential), Timeout))));
+        return (statuses.Where(s => s.Status.Open).ToArray(), unanswered, entities.Count > max);
     }
 
     public static StreamStatus Stream(SessionStatus status, string streamId) =>

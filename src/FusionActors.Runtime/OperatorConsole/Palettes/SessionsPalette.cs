@@ -34,9 +34,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
 
         private async Task List()
         {
-            var (entities, unanswered) = await Entities(context.System, context.Sessions);
-            var statuses = await Task.WhenAll(entities.Select(async e => (e.Node, Status: await context.Sessions.Ask<SessionStatus>(new GetSessionStatus(e.SessionId, context.OperatorCredential), SessionQueries.Timeout))));
-            var open = statuses.Where(s => s.Status.Open).ToList();
+            var (open, unanswered, _) = await OpenSessions(context.System, context.Sessions, context.OperatorCredential);
             var rows = open.Select(s => new[]
             {
                 s.Status.SessionId, s.Node,
