@@ -33,7 +33,8 @@ public static class FusionTracing
     /// An encoder batch; the encoder sits at session/stream-N/encoder-N, so the session id is its grandparent's name.
     /// <paramref name="pushTrace"/> is the traceparent of the latest traced frame the stream took before the batch.
     /// </summary>
-    public static Activity? StartEncode(IActorRef encoder, IReadOnlyList<EncoderInput> inputs, string modality = "", string? pushTrace = null)
+    /// <param name="session">The session id (when empty: the encoder's grandparent's name, which is the session id of a sharded session).</param>
+    public static Activity? StartEncode(IActorRef encoder, IReadOnlyList<EncoderInput> inputs, string modality = "", string? pushTrace = null, string session = "")
     {
         if (!Source.HasListeners() || inputs.Count == 0) return null;
         var parent = default(ActivityContext);
@@ -48,7 +49,7 @@ public static class FusionTracing
         }
         if (activity.IsAllDataRequested)
         {
-            activity.SetTag("fusion.session", Uri.UnescapeDataString(encoder.Path.Parent.Parent.Name));
+            activity.SetTag("fusion.session", session.Length > 0 ? session : Uri.UnescapeDataString(encoder.Path.Parent.Parent.Name));
             activity.SetTag("fusion.stream", inputs[0].StreamId);
             if (modality.Length > 0) activity.SetTag("fusion.modality", modality);
             activity.SetTag("fusion.frame.seq.first", inputs[0].FirstSeq);

@@ -85,7 +85,7 @@ public sealed class EncoderActor : UntypedActor
             Submit(msg);
             return;
         }
-        using var activity = FusionTracing.StartEncode(Self, msg.Inputs, _modality, msg.PushTrace);
+        using var activity = FusionTracing.StartEncode(Self, msg.Inputs, _modality, msg.PushTrace, _session);
         var started = Stopwatch.GetTimestamp();
         // One list for every batch: encoders read their inputs during Encode and keep nothing.
         _batch.Clear();
@@ -102,7 +102,7 @@ public sealed class EncoderActor : UntypedActor
         // The encode span covers the wait in the batcher and the shared call; it is not the thread's current activity
         // meanwhile, since other messages run on this thread before the batcher answers.
         var previous = Activity.Current;
-        var activity = FusionTracing.StartEncode(Self, msg.Inputs, _modality, msg.PushTrace);
+        var activity = FusionTracing.StartEncode(Self, msg.Inputs, _modality, msg.PushTrace, _session);
         Activity.Current = previous;
         var request = _batcher!.Submit(_encoder, _session, msg.Inputs,
             r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry,
