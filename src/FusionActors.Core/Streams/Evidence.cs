@@ -43,8 +43,8 @@ public sealed record Evidence(
     public long FreshAsOfUs => ContentEndUs ?? EndUs;
 
     /// <summary>
-    /// The <c>encode</c> span that made it, when the node traces (default otherwise): the <c>fuse</c> span of every window
-    /// it goes into links to it.
+    /// The <c>encode</c> span that made it, when the node traces (null otherwise: one reference, no allocation): the
+    /// <c>fuse</c> span of every window it goes into links to it.
     /// </summary>
-    public ActivityContext Trace { get; init; }
+    public Activity? EncodeSpan { get; init; }
 }

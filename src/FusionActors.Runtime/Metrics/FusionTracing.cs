@@ -11,7 +11,7 @@ namespace FusionActors.Runtime.Metrics;
 /// ActivitySource "FusionActors": the node's spans, linked into one trace per window (docs/observability.md).
 /// <list type="bullet">
 /// <item><c>encode</c>: one per batch of a stream's encoder inputs; a child of the client's <c>push</c> span when the
-/// frames carried a traceparent, a root otherwise. Its context travels on each <see cref="Evidence"/> it made.</item>
+/// frames carried a traceparent, a root otherwise. It travels on each <see cref="Evidence"/> it made (<see cref="Evidence.EncodeSpan"/>).</item>
 /// <item><c>encode.batch</c>: one per shared model call of the node's batcher; a root that links the <c>encode</c> span of
 /// every request in the call (the sessions it served), and each of those links back to it.</item>
 /// <item><c>fuse</c>: one per window decision (each revision); the root of the window's trace, linking the <c>encode</c>
@@ -74,8 +74,8 @@ public static class FusionTracing
             if (ReferenceEquals(s.Request, last)) continue;
             last = s.Request;
             requests++;
-            if (s.Request.Trace == default || links is { Count: >= MaxLinks }) continue;
-            (links ??= []).Add(new ActivityLink(s.Request.Trace, new ActivityTagsCollection { ["fusion.session"] = s.Request.Session }));
+            if (s.Request.Span is not { } traced || links is { Count: >= MaxLinks }) continue;
+            (links ??= []).Add(new ActivityLink(traced.Context, new ActivityTagsCollection { ["fusion.session"] = s.Request.Session }));
         }
         if (links is null) return null;
         var previous = Activity.Current;
@@ -110,8 +110,8 @@ public static class FusionTracing
             for (var i = 0; i < evidence.Count; i++)
             {
                 var e = evidence[i];
-                if (e.Trace == default || !(seen ??= []).Add(e.Trace.SpanId) || seen.Count > MaxLinks) continue;
-                (links ??= []).Add(new ActivityLink(e.Trace, new ActivityTagsCollection { ["fusion.stream"] = stream, ["fusion.modality"] = e.Modality }));
+                if (e.EncodeSpan is not { } encode || !(seen ??= []).Add(encode.SpanId) || seen.Count > MaxLinks) continue;
+                (links ??= []).Add(new ActivityLink(encode.Context, new ActivityTagsCollection { ["fusion.stream"] = stream, ["fusion.modality"] = e.Modality }));
             }
         Activity.Current = null; // the root of the window's trace
         var activity = Source.StartActivity("fuse", ActivityKind.Internal, default(ActivityContext), links: links);

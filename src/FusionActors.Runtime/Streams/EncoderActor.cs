@@ -91,7 +91,7 @@ public sealed class EncoderActor : UntypedActor
         _batch.Clear();
         for (var i = 0; i < msg.Inputs.Count; i++) _batch.Add(msg.Inputs[i].Values);
         var outputs = _encoder.Encode(_batch);
-        Sender.Tell(new Encoded(msg.BatchId, EvidenceOf(msg.Inputs, outputs, activity?.Context ?? default), Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        Sender.Tell(new Encoded(msg.BatchId, EvidenceOf(msg.Inputs, outputs, activity), Stopwatch.GetElapsedTime(started).TotalMilliseconds));
     }
 
     private void Submit(Encode msg)
@@ -106,7 +106,7 @@ public sealed class EncoderActor : UntypedActor
         Activity.Current = previous;
         var request = _batcher!.Submit(_encoder, _session, msg.Inputs,
             r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry,
-            trace: activity?.Context ?? default);
+            trace: activity);
         _submitted[msg.BatchId] = (request, activity);
     }
 
@@ -115,15 +115,15 @@ public sealed class EncoderActor : UntypedActor
     private void OnBatched(Batched b)
     {
         if (!_submitted.Remove(b.BatchId, out var submitted)) return;
-        if (submitted.Activity is { } activity && b.Request.BatchTrace != default) activity.AddLink(new ActivityLink(b.Request.BatchTrace));
+        if (submitted.Activity is { } activity && b.Request.BatchSpan is { } call) activity.AddLink(new ActivityLink(call.Context));
         StopDetached(submitted.Activity);
         // A failure is this encoder's crash, as if it had run the model itself: its stream restarts it and retries.
         if (b.Request.Error is { } error) throw new EncoderCrashedException($"encoder '{_encoder.Name}' failed: {error.GetType().Name}: {error.Message}");
-        b.ReplyTo.Tell(new Encoded(b.BatchId, EvidenceOf(b.Request.Inputs, b.Request.Outputs, submitted.Activity?.Context ?? default), b.Millis));
+        b.ReplyTo.Tell(new Encoded(b.BatchId, EvidenceOf(b.Request.Inputs, b.Request.Outputs, submitted.Activity), b.Millis));
     }
 
-    /// <param name="trace">The encode span's context (default when not traced): every window the evidence goes into links to it.</param>
-    private Evidence[] EvidenceOf(IReadOnlyList<EncoderInput> inputs, IReadOnlyList<EncoderOutput> outputs, ActivityContext trace)
+    /// <param name="trace">The encode span (null when not traced): every window the evidence goes into links to it.</param>
+    private Evidence[] EvidenceOf(IReadOnlyList<EncoderInput> inputs, IReadOnlyList<EncoderOutput> outputs, Activity? trace)
     {
         var evidence = new Evidence[outputs.Count];
         for (var i = 0; i < outputs.Count; i++)
@@ -132,7 +132,7 @@ public sealed class EncoderActor : UntypedActor
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
                 logits.Length > 0 ? Probabilities.LogSoftmax(logits, _temperature) : [], input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
-                _drift?.Score(outputs[i]) ?? double.NaN) { Trace = trace };
+                _drift?.Score(outputs[i]) ?? double.NaN) { EncodeSpan = trace };
         }
         return evidence;
     }

@@ -34,11 +34,11 @@ public sealed class EncodeRequest
 
     public IEncoder Encoder { get; }
 
-    /// <summary>The submitting stream's <c>encode</c> span, when traced: the <c>encode.batch</c> spans of its calls link to it.</summary>
-    public ActivityContext Trace { get; init; }
+    /// <summary>The submitting stream's <c>encode</c> span, when traced (else null): the <c>encode.batch</c> spans of its calls link to it.</summary>
+    public Activity? Span { get; init; }
 
-    /// <summary>The <c>encode.batch</c> span of the latest traced call that ran its inputs (default when none was traced).</summary>
-    public ActivityContext BatchTrace { get; internal set; }
+    /// <summary>The <c>encode.batch</c> span of the latest traced call that ran its inputs (null when none was traced).</summary>
+    public Activity? BatchSpan { get; internal set; }
 
     public string Session { get; }
 

@@ -66,9 +66,9 @@ public sealed class EncoderBatcher : IDisposable
     /// (one of them may be what failed) must not put other sessions' inputs at risk.</param>
     /// <param name="trace">The submitter's <c>encode</c> span, which the <c>encode.batch</c> span of each call running its inputs links.</param>
     public EncodeRequest Submit(IEncoder encoder, string session, IReadOnlyList<EncoderInput> inputs, Action<EncodeRequest> onDone, bool alone = false,
-        ActivityContext trace = default)
+        Activity? trace = null)
     {
-        var request = new EncodeRequest(encoder, session, inputs, Stopwatch.GetTimestamp(), onDone) { Trace = trace };
+        var request = new EncodeRequest(encoder, session, inputs, Stopwatch.GetTimestamp(), onDone) { Span = trace };
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -273,7 +273,7 @@ public sealed class EncoderBatcher : IDisposable
         var from = 0;
         foreach (var s in slices)
         {
-            if (span is not null) s.Request.BatchTrace = span.Context; // before Deliver: its callback reads it
+            if (span is not null) s.Request.BatchSpan = span; // before Deliver: its callback reads it
             s.Request.Deliver(outputs, from, s.Offset, s.Count);
             from += s.Count;
         }
