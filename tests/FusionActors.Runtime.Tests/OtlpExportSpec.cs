@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using Xunit;
 using FusionActors.Client;
@@ -13,8 +14,8 @@ using static FusionActors.Runtime.Tests.TestSessions;
 namespace FusionActors.Runtime.Tests;
 
 /// <summary>
-/// A node configured with <c>fusion.telemetry.otlp.endpoint</c> (http/protobuf) really exports its spans: a tiny OTLP/HTTP
-/// receiver on 127.0.0.1 (Kestrel, ephemeral port) takes POST /v1/traces, checks the content type and decodes the
+/// A node configured with <c>fusion.telemetry.otlp.endpoint</c> really exports its spans, over http/protobuf and over
+/// gRPC: a tiny OTLP receiver on 127.0.0.1 (Kestrel, ephemeral port) checks the content type and decodes the
 /// ExportTraceServiceRequest with Google.Protobuf's wire reader down to span names and string attributes.
 /// </summary>
 public sealed class OtlpExportSpec : IAsyncLifetime
@@ -22,27 +23,46 @@ public sealed class OtlpExportSpec : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(60);
     private readonly List<(string Name, Dictionary<string, string> Attributes)> _received = [];
     private readonly List<string?> _contentTypes = [];
-    private WebApplication _receiver = null!;
-    private FusionNode _node = null!;
+    private WebApplication? _receiver;
+    private FusionNode? _node;
     private int _port;
+    private string _session = "";
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// The receiver: POST /v1/traces for http/protobuf; for gRPC, HTTP/2 without TLS and the TraceService/Export method,
+    /// whose request is the same protobuf behind gRPC's 5-byte frame header, answered with grpc-status 0.
+    /// </summary>
+    private async Task StartAsync(string protocol)
     {
+        var grpc = protocol == "grpc";
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = grpc ? HttpProtocols.Http2 : HttpProtocols.Http1));
         _receiver = builder.Build();
-        _receiver.MapPost("/v1/traces", async (HttpRequest request) =>
+        _receiver.MapPost(grpc ? "/opentelemetry.proto.collector.trace.v1.TraceService/Export" : "/v1/traces", async (HttpContext context) =>
         {
             using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body);
-            var spans = Spans(body.ToArray()).ToList();
+            await context.Request.Body.CopyToAsync(body);
+            var bytes = body.ToArray();
+            if (grpc) bytes = bytes.Length >= 5 && bytes[0] == 0 ? bytes[5..] : []; // uncompressed frame: flag 0, 4-byte length
+            var spans = Spans(bytes).ToList();
             lock (_received)
             {
-                _contentTypes.Add(request.ContentType);
+                _contentTypes.Add(context.Request.ContentType);
                 _received.AddRange(spans);
             }
-            return Results.Bytes([], "application/x-protobuf"); // an empty ExportTraceServiceResponse: all accepted
+            if (grpc)
+            {
+                context.Response.ContentType = "application/grpc";
+                await context.Response.Body.WriteAsync(new byte[5]); // an empty ExportTraceServiceResponse
+                context.Response.AppendTrailer("grpc-status", "0");
+            }
+            else
+            {
+                context.Response.ContentType = "application/x-protobuf"; // an empty ExportTraceServiceResponse: all accepted
+            }
         });
         await _receiver.StartAsync();
         var endpoint = _receiver.Urls.Single();
@@ -50,21 +70,25 @@ public sealed class OtlpExportSpec : IAsyncLifetime
         _node = await StartNodeAsync(_port, $"""
             fusion.security.session-tokens = ["sensor-token"]
             fusion.telemetry.otlp.endpoint = "{endpoint}"
-            fusion.telemetry.otlp.protocol = "http/protobuf"
+            fusion.telemetry.otlp.protocol = "{protocol}"
             """);
     }
 
     public async Task DisposeAsync()
     {
-        await _node.DisposeAsync();
-        await _receiver.DisposeAsync();
+        if (_node is not null) await _node.DisposeAsync();
+        if (_receiver is not null) await _receiver.DisposeAsync();
     }
 
-    [Fact]
-    public async Task The_spans_of_a_window_reach_an_otlp_http_receiver_as_protobuf()
+    [Theory]
+    [InlineData("http/protobuf", "application/x-protobuf")]
+    [InlineData("grpc", "application/grpc")]
+    public async Task The_spans_of_a_window_reach_an_otlp_receiver_as_protobuf(string protocol, string contentType)
     {
+        _session = "otlp-" + protocol.Replace('/', '-');
+        await StartAsync(protocol);
         var options = new FusionClientOptions { Contacts = [$"127.0.0.1:{_port}"], Token = "sensor-token", RequestTimeout = TimeSpan.FromSeconds(30) };
-        await using (var session = await FusionClient.ConnectAsync(options).OpenSessionAsync(Spec("otlp-1")))
+        await using (var session = await FusionClient.ConnectAsync(options).OpenSessionAsync(Spec(_session)))
         {
             await PushWindow(session, 0);
             await session.CompleteAsync(TimeSpan.FromSeconds(30));
@@ -75,16 +99,16 @@ public sealed class OtlpExportSpec : IAsyncLifetime
         while (true)
         {
             lock (_received)
-                if (_received.Any(s => s.Name == "fuse" && s.Attributes.GetValueOrDefault("fusion.session") == "otlp-1")
-                    && _received.Count(s => s.Name == "encode" && s.Attributes.GetValueOrDefault("fusion.session") == "otlp-1") >= 2)
+                if (_received.Any(s => s.Name == "fuse" && s.Attributes.GetValueOrDefault("fusion.session") == _session)
+                    && _received.Count(s => s.Name == "encode" && s.Attributes.GetValueOrDefault("fusion.session") == _session) >= 2)
                     break;
-            Assert.True(DateTime.UtcNow < deadline, $"no fuse and encode spans of otlp-1 among {_received.Count} spans received");
+            Assert.True(DateTime.UtcNow < deadline, $"no fuse and encode spans of {_session} among {_received.Count} spans received");
             await Task.Delay(100);
         }
         lock (_received)
         {
-            Assert.All(_contentTypes, t => Assert.Equal("application/x-protobuf", t));
-            var encodes = _received.Where(s => s.Name == "encode" && s.Attributes.GetValueOrDefault("fusion.session") == "otlp-1").ToList();
+            Assert.All(_contentTypes, t => Assert.StartsWith(contentType, t));
+            var encodes = _received.Where(s => s.Name == "encode" && s.Attributes.GetValueOrDefault("fusion.session") == _session).ToList();
             Assert.Equal(["audio", "image"], encodes.Select(e => e.Attributes["fusion.modality"]).Distinct().Order());
         }
     }
