@@ -161,7 +161,18 @@ public sealed class SensorStream
     public ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default)
     {
         CheckSize(payload);
+        if (ClientTracing.Source.HasListeners()) return PushTracedAsync(payload, eventTimeUs, cancel);
         return _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
+    }
+
+    // The push span covers the wait for room (back-pressure) and carries the seq it was given.
+    private async ValueTask<long> PushTracedAsync(float[] payload, long eventTimeUs, CancellationToken cancel)
+    {
+        using var activity = ClientTracing.StartPush(_session.SessionId, StreamId);
+        var trace = ClientTracing.TraceParentOf(activity);
+        var seq = await _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload) { TraceParent = trace }, cancel);
+        activity?.SetTag("fusion.frame.seq", seq);
+        return seq;
     }
 
     /// <summary>Sends a frame whose seq the caller chose (a sensor that numbers its own frames, or sends them out of order).</summary>
@@ -170,7 +181,15 @@ public sealed class SensorStream
         if (frame.SessionId != _session.SessionId || frame.StreamId != StreamId)
             throw new ArgumentException($"frame of {frame.SessionId}/{frame.StreamId} pushed to {_session.SessionId}/{StreamId}", nameof(frame));
         CheckSize(frame.Payload);
+        if (frame.TraceParent is null && ClientTracing.Source.HasListeners()) return PushTracedAsync(frame, cancel);
         return _session.HoldAsync(frame, cancel);
+    }
+
+    private async ValueTask PushTracedAsync(Frame frame, CancellationToken cancel)
+    {
+        using var activity = ClientTracing.StartPush(_session.SessionId, StreamId);
+        activity?.SetTag("fusion.frame.seq", frame.Seq);
+        await _session.HoldAsync(frame with { TraceParent = ClientTracing.TraceParentOf(activity) }, cancel);
     }
 
     private void CheckSize(float[] payload)

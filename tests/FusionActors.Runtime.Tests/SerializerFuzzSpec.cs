@@ -79,7 +79,11 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalCon
         var counters = new StreamCounters { FramesIn = 5, Rejected = new Dictionary<RejectReason, long> { [RejectReason.NotFinite] = 2 } };
         object[] messages =
         [
-            frame, new FrameBatch("fuzz", [frame, frame with { Seq = 4 }], Secrets.New()), new StreamHeartbeat("fuzz", Camera, 9, Secrets.New()),
+            frame, new FrameBatch("fuzz", [frame, frame with { Seq = 4 }], Secrets.New()),
+            // Frames with a W3C traceparent: the mutations reach its header bit, length byte and bytes.
+            frame with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+            new FrameBatch("fuzz", [frame with { TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" }, frame with { Seq = 4 }], Secrets.New()),
+            new StreamHeartbeat("fuzz", Camera, 9, Secrets.New()),
             new OpenSession(spec, 12, "token", new SessionResume(5, new Dictionary<string, long> { [Audio] = 7 }, 2, Secrets.New()), someone, Secrets.New()),
             new SessionOpened("fuzz", [Audio, Camera], -3, someone, null, Secrets.New(), 2, Secrets.New(), Secrets.New()),
             new WriterRelinked("fuzz", someone, Secrets.New()), new RelinkedOutput("fuzz", [[0x83, 0x7b, 0x7d], [0x82, 1, 2, 3, 4, 5, 6, 7, 8]], Secrets.New()),

@@ -13,6 +13,12 @@ namespace FusionActors.Protocol.Serialization;
 /// Little-endian; strings are UTF-8 with a length prefix; payloads are raw float32. A malformed buffer
 /// gives a <see cref="SerializationException"/> that says what was wrong, never a half-built message.
 /// What it builds is marked <see cref="ProtocolMessage.FromWire"/>.
+/// <para>
+/// A frame starts with a header byte: bit 0 says its session id follows, bit 1 that a W3C traceparent follows
+/// (<see cref="Frame.TraceParent"/>: one length byte, then at most <see cref="W3CTraceContext.Length"/> ASCII bytes).
+/// A longer traceparent fails the message; one of a valid length that is not a valid traceparent is ignored (the
+/// frame is taken without it, <see cref="W3CTraceContext.Ignored"/> counts it). Any other header bit fails the message.
+/// </para>
 /// </summary>
 public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
@@ -79,7 +85,8 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     private static int SizeOf(object obj)
     {
         static int Str(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
-        static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + Str(f.StreamId) + 8 + 8 + 4 + 4 * f.Payload.Length;
+        static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + (Traced(f) ? 1 + W3CTraceContext.Length : 0)
+            + Str(f.StreamId) + 8 + 8 + 4 + 4 * f.Payload.Length;
         switch (obj)
         {
             case Frame f: return FrameSize(f, withSession: true);
@@ -92,10 +99,17 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         }
     }
 
+    private const byte HasSession = 1, HasTrace = 2;
+
+    // A traceparent set in this process that is not valid is not sent: the node would ignore it anyway.
+    private static bool Traced(Frame f) => f.TraceParent is { } t && W3CTraceContext.Check(t) == TraceParentStatus.Valid;
+
     private static void WriteFrame(ref Writer w, Frame f, bool withSession)
     {
-        w.Byte(withSession ? (byte)1 : (byte)0);
+        var traced = Traced(f);
+        w.Byte((byte)((withSession ? HasSession : 0) | (traced ? HasTrace : 0)));
         if (withSession) w.String(f.SessionId);
+        if (traced) w.Ascii(f.TraceParent!);
         w.String(f.StreamId);
         w.Long(f.Seq);
         w.Long(f.EventTimeUs);
@@ -104,15 +118,13 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     private static Frame ReadFrame(ref Reader r, string? batchSession)
     {
-        var hasSession = r.Byte() switch
-        {
-            0 => false,
-            1 => true,
-            var b => throw new SerializationException($"bad frame header byte {b}"),
-        };
+        var header = r.Byte();
+        if ((header & ~(HasSession | HasTrace)) != 0) throw new SerializationException($"bad frame header byte {header}");
+        var hasSession = (header & HasSession) != 0;
         if (!hasSession && batchSession is null) throw new SerializationException("a frame outside a batch must carry its session id");
         var session = hasSession ? r.String() : batchSession!;
-        return new Frame(session, r.String(), r.Long(), r.Long(), r.Floats());
+        var trace = (header & HasTrace) != 0 ? r.TraceParent() : null;
+        return new Frame(session, r.String(), r.Long(), r.Long(), r.Floats()) { TraceParent = trace };
     }
 
     private static FrameBatch ReadBatch(ref Reader r)
@@ -171,6 +183,14 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             else String(s);
         }
 
+        /// <summary>A short ASCII string (a checked traceparent): one length byte, then its bytes.</summary>
+        public void Ascii(string s)
+        {
+            Ensure(1 + s.Length);
+            _buffer[_length++] = (byte)s.Length;
+            for (var i = 0; i < s.Length; i++) _buffer[_length++] = (byte)s[i];
+        }
+
         public void Floats(float[] values)
         {
             Int(values.Length);
@@ -219,6 +239,20 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             if (n == -1) return null;
             if (n < 0 || n > MaxStringBytes) throw new SerializationException($"bad string length {n}");
             return Encoding.UTF8.GetString(Take(n));
+        }
+
+        /// <summary>A traceparent: bounded (longer fails the message), checked, and null when it is not valid.</summary>
+        public string? TraceParent()
+        {
+            var n = Byte();
+            if (n > W3CTraceContext.Length) throw new SerializationException($"trace context of {n} bytes: at most {W3CTraceContext.Length}");
+            var raw = Take(n);
+            if (W3CTraceContext.Check(raw) != TraceParentStatus.Valid)
+            {
+                W3CTraceContext.CountIgnored();
+                return null;
+            }
+            return Encoding.ASCII.GetString(raw);
         }
 
         public float[] Floats()

@@ -106,6 +106,7 @@ public sealed class FusionActor : UntypedActor
     {
         using var activity = FusionTracing.StartFuse(_sessionId, msg.Window);
         var result = _engine.Fuse(_sessionId, msg.Window, msg.Streams);
+        FusionTracing.Fused(activity, result);
         _results++;
         FusionMetrics.Fused(result, msg.Window.IsFirstEmission);
         if (result.Status == FusedStatus.NoEvidence) _noEvidence++;

@@ -105,6 +105,9 @@ public sealed record FusionOptions
     /// <summary>Metrics export (Fusion:Metrics): the Prometheus endpoint is off by default.</summary>
     public MetricsOptions Metrics { get; init; } = new();
 
+    /// <summary>Trace export (Fusion:Telemetry): OTLP, off until an endpoint is set.</summary>
+    public TelemetryOptions Telemetry { get; init; } = new();
+
     /// <summary>Input drift per stream (Fusion:Drift): sliding window and alert threshold.</summary>
     public DriftOptions Drift { get; init; } = new();
     /// <summary>The HTTP port (Fusion:Http): WebSocket ingress and health endpoints; off by default.</summary>
@@ -164,6 +167,7 @@ public sealed record FusionOptions
         if (Backoff.EncodeDeadline <= TimeSpan.Zero) yield return $"Fusion:Encoder:EncodeDeadline (fusion.encoder.deadline) must be positive, not {Backoff.EncodeDeadline}";
         foreach (var p in OperatorConsole.Problems()) yield return p;
         foreach (var p in Metrics.Problems()) yield return p;
+        foreach (var p in Telemetry.Problems()) yield return p;
         foreach (var p in Drift.Problems()) yield return p;
         foreach (var p in Http.Problems()) yield return p;
     }
@@ -176,7 +180,7 @@ public sealed record FusionOptions
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
-        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [], ["Http"] = [],
+        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Telemetry"] = [], ["Drift"] = [], ["Http"] = [],
     };
 
     /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
@@ -219,6 +223,7 @@ public sealed record FusionOptions
             Batching = Section(f, "Batching", d.Batching),
             OperatorConsole = Section(f, "Console", d.OperatorConsole),
             Metrics = Section(f, "Metrics", d.Metrics),
+            Telemetry = Section(f, "Telemetry", d.Telemetry),
             Drift = Section(f, "Drift", d.Drift),
             Http = Section(f, "Http", d.Http),
             Hocon = hocon,

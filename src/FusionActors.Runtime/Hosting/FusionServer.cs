@@ -88,6 +88,9 @@ public static class FusionServerExtensions
 
         services.AddSingleton(server);
         services.AddSingleton(server.Console);
+        // Trace export (Fusion:Telemetry:Otlp, off by default): first, so that the node's first spans are exported.
+        services.TryAddSingleton<TelemetryService>();
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<TelemetryService>()));
         // The HTTP port (Fusion:Http, off by default): WebSocket ingress and health endpoints. Started before the
         // console, whose start waits for the node to be Up: ready must be able to say it is not.
         services.AddHealthChecks();

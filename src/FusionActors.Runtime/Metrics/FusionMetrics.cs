@@ -45,6 +45,13 @@ public static class FusionMetrics
         "A stream's mean drift over its sliding window, as of its latest batch (by modality: the latest stream to report)");
     public static readonly Counter<long> DriftAlerts = Meter.CreateCounter<long>("fusion.drift.alerts", "{alert}",
         "Times a stream's input drift went over the alert threshold (once per crossing)");
+    public static readonly Histogram<long> BatcherCallSize = Meter.CreateHistogram<long>("fusion.batcher.call.size", "{input}",
+        "Inputs in one shared model call of the node's encoder batcher (inputs of many sessions)", advice: new InstrumentAdvice<long>
+        {
+            HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128],
+        });
+    public static readonly ObservableCounter<long> TraceContextsIgnored = Meter.CreateObservableCounter("fusion.trace_context.ignored",
+        () => W3CTraceContext.Ignored, "{frame}", "Traceparents received on frames and ignored because they were not valid W3C trace contexts");
     public static readonly UpDownCounter<long> ActiveSessions = Meter.CreateUpDownCounter<long>("fusion.sessions.active", "{session}", "Open sessions on this node");
 
     private static KeyValuePair<string, object?> Modality(string modality) => new("modality", modality);
@@ -113,6 +120,9 @@ public static class FusionMetrics
         for (var i = 0; i < windows.Count; i++) // not foreach: through the interface its enumerator is an allocation per call
             if (windows[i].IsFirstEmission) WindowLatency.Record(Math.Max(0, sessionNowUs - windows[i].EndUs) / 1000.0);
     }
+
+    /// <summary>A shared model call of the batcher ran <paramref name="inputs"/> inputs.</summary>
+    public static void BatcherCall(int inputs) => BatcherCallSize.Record(inputs);
 
     public static void SessionOpened() => ActiveSessions.Add(1);
 

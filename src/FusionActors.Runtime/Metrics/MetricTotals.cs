@@ -66,7 +66,7 @@ public sealed class MetricTotals : IDisposable
 
     private static string KindOf(Instrument instrument) => instrument switch
     {
-        Histogram<double> => "histogram",
+        Histogram<double> or Histogram<long> => "histogram",
         Gauge<double> => "gauge",
         UpDownCounter<long> => "updown",
         _ => "counter",

@@ -92,13 +92,13 @@ public sealed class EncoderActor : UntypedActor
             Submit(msg);
             return;
         }
-        using var activity = FusionTracing.StartEncode(Self, msg.Inputs);
+        using var activity = FusionTracing.StartEncode(Self, msg.Inputs, _modality, msg.PushTrace, _session);
         var started = Stopwatch.GetTimestamp();
         // One list for every batch: encoders read their inputs during Encode and keep nothing.
         _batch.Clear();
         for (var i = 0; i < msg.Inputs.Count; i++) _batch.Add(msg.Inputs[i].Values);
         var outputs = _stream is not null ? _stream.Encode(_batch) : _encoder.Encode(_batch);
-        Sender.Tell(new Encoded(msg.BatchId, EvidenceOf(msg.Inputs, outputs), Stopwatch.GetElapsedTime(started).TotalMilliseconds));
+        Sender.Tell(new Encoded(msg.BatchId, EvidenceOf(msg.Inputs, outputs, activity), Stopwatch.GetElapsedTime(started).TotalMilliseconds));
     }
 
     private void Submit(Encode msg)
@@ -109,31 +109,28 @@ public sealed class EncoderActor : UntypedActor
         // The encode span covers the wait in the batcher and the shared call; it is not the thread's current activity
         // meanwhile, since other messages run on this thread before the batcher answers.
         var previous = Activity.Current;
-        var activity = FusionTracing.StartEncode(Self, msg.Inputs);
+        var activity = FusionTracing.StartEncode(Self, msg.Inputs, _modality, msg.PushTrace, _session);
         Activity.Current = previous;
         var request = _batcher!.Submit(_encoder, _session, msg.Inputs,
-            r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry);
+            r => self.Tell(new Batched(msg.BatchId, r, replyTo, Stopwatch.GetElapsedTime(started).TotalMilliseconds)), alone: msg.Retry,
+            trace: activity);
         _submitted[msg.BatchId] = (request, activity);
     }
 
-    private static void StopDetached(Activity? activity)
-    {
-        if (activity is null) return;
-        var current = Activity.Current;
-        activity.Stop();
-        Activity.Current = current;
-    }
+    private static void StopDetached(Activity? activity) => FusionTracing.StopDetached(activity);
 
     private void OnBatched(Batched b)
     {
         if (!_submitted.Remove(b.BatchId, out var submitted)) return;
+        if (submitted.Activity is { } activity && b.Request.BatchSpan is { } call) activity.AddLink(new ActivityLink(call.Context));
         StopDetached(submitted.Activity);
         // A failure is this encoder's crash, as if it had run the model itself: its stream restarts it and retries.
         if (b.Request.Error is { } error) throw new EncoderCrashedException($"encoder '{_encoder.Name}' failed: {error.GetType().Name}: {error.Message}");
-        b.ReplyTo.Tell(new Encoded(b.BatchId, EvidenceOf(b.Request.Inputs, b.Request.Outputs), b.Millis));
+        b.ReplyTo.Tell(new Encoded(b.BatchId, EvidenceOf(b.Request.Inputs, b.Request.Outputs, submitted.Activity), b.Millis));
     }
 
-    private Evidence[] EvidenceOf(IReadOnlyList<EncoderInput> inputs, IReadOnlyList<EncoderOutput> outputs)
+    /// <param name="trace">The encode span (null when not traced): every window the evidence goes into links to it.</param>
+    private Evidence[] EvidenceOf(IReadOnlyList<EncoderInput> inputs, IReadOnlyList<EncoderOutput> outputs, Activity? trace)
     {
         var evidence = new Evidence[outputs.Count];
         for (var i = 0; i < outputs.Count; i++)
@@ -142,14 +139,18 @@ public sealed class EncoderActor : UntypedActor
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
                 logits.Length == 0 ? [] : _labels is not null ? _labels.LogProbs(logits, _temperature) : Probabilities.LogSoftmax(logits, _temperature), input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
-                _drift?.Score(outputs[i]) ?? double.NaN);
+                _drift?.Score(outputs[i]) ?? double.NaN) { EncodeSpan = trace };
         }
         return evidence;
     }
 
     /// <summary>Encode a batch; exactly one <see cref="Encoded"/> answers it, or the encoder dies trying.</summary>
     /// <param name="Retry">An input retried alone after a failure: the batcher runs it in a call shared with no other session.</param>
-    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs, bool Retry = false);
+    public sealed record Encode(long BatchId, IReadOnlyList<EncoderInput> Inputs, bool Retry = false)
+    {
+        /// <summary>The traceparent of the latest traced frame its stream took (the client's push span): the encode span's parent.</summary>
+        public string? PushTrace { get; init; }
+    }
 
     public sealed record Encoded(long BatchId, IReadOnlyList<Evidence> Evidence, double Millis);
 

@@ -41,6 +41,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private ILoggingAdapter? _logger;
     private readonly EncoderChild _encoderChild;
     private bool _idleTimerOn;
+    private string? _pushTrace; // the traceparent of the latest traced frame taken since the last batch went out
     private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
     private const int PendingStep = 4;
 
@@ -162,6 +163,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
             return;
         }
         _meter.FrameAccepted();
+        if (frame.TraceParent is { } trace) _pushTrace = trace;
         OnActivity();
         var taken = _inputs.Add(frame);
         if (taken.Late) _meter.FrameLate();
@@ -222,7 +224,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
         var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
         var batch = _queue.TakeBatch(NowMs)!;
-        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry));
+        encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry) { PushTrace = _pushTrace });
+        _pushTrace = null;
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }

@@ -7,6 +7,13 @@ namespace FusionActors.Protocol;
 /// <remarks>A frame from the wire is taken only through the session's frame sink or inside a <see cref="FrameBatch"/> with the capability.</remarks>
 public sealed record Frame(string SessionId, string StreamId, long Seq, long EventTimeUs, float[] Payload) : ProtocolMessage, IWithSessionId
 {
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the client's <c>push</c> span, when the client traces (optional). From the wire it is
+    /// either a valid version-00 traceparent (<see cref="W3CTraceContext"/>) or null: an invalid one is ignored, an
+    /// oversized one fails the message.
+    /// </summary>
+    public string? TraceParent { get; init; }
+
     public int PayloadBytes => Payload.Length * sizeof(float);
 }
 

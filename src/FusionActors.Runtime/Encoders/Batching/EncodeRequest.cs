@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FusionActors.Core.Streams;
 using FusionActors.Inference;
 
@@ -32,6 +33,12 @@ public sealed class EncodeRequest
     }
 
     public IEncoder Encoder { get; }
+
+    /// <summary>The submitting stream's <c>encode</c> span, when traced (else null): the <c>encode.batch</c> spans of its calls link to it.</summary>
+    public Activity? Span { get; init; }
+
+    /// <summary>The <c>encode.batch</c> span of the latest traced call that ran its inputs (null when none was traced).</summary>
+    public Activity? BatchSpan { get; internal set; }
 
     public string Session { get; }
 

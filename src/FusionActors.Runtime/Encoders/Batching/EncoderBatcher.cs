@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using FusionActors.Core.Streams;
 using FusionActors.Inference;
+using FusionActors.Runtime.Metrics;
 
 namespace FusionActors.Runtime.Encoders.Batching;
 
@@ -63,9 +64,11 @@ public sealed class EncoderBatcher : IDisposable
     /// <exception cref="ObjectDisposedException">the batcher was disposed (the node is stopping).</exception>
     /// <param name="alone">Run it in a call of its own, shared with no other request: a stream retrying inputs after a failure
     /// (one of them may be what failed) must not put other sessions' inputs at risk.</param>
-    public EncodeRequest Submit(IEncoder encoder, string session, IReadOnlyList<EncoderInput> inputs, Action<EncodeRequest> onDone, bool alone = false)
+    /// <param name="trace">The submitter's <c>encode</c> span, which the <c>encode.batch</c> span of each call running its inputs links.</param>
+    public EncodeRequest Submit(IEncoder encoder, string session, IReadOnlyList<EncoderInput> inputs, Action<EncodeRequest> onDone, bool alone = false,
+        Activity? trace = null)
     {
-        var request = new EncodeRequest(encoder, session, inputs, Stopwatch.GetTimestamp(), onDone);
+        var request = new EncodeRequest(encoder, session, inputs, Stopwatch.GetTimestamp(), onDone) { Span = trace };
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
@@ -242,27 +245,35 @@ public sealed class EncoderBatcher : IDisposable
         {
             Interlocked.Increment(ref _calls);
             Interlocked.Add(ref _inputs, total);
+            FusionMetrics.BatcherCall(total);
         }
         else Interlocked.Increment(ref _isolatedCalls);
         IReadOnlyList<EncoderOutput> outputs;
+        var span = FusionTracing.StartBatch(encoder.Name, slices, total); // null unless a listener samples a traced request
         try
         {
             outputs = Encode(encoder, values);
         }
-        catch (Exception) when (requests > 1)
+        catch (Exception e) when (requests > 1)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            FusionTracing.StopDetached(span);
             if (call.Claim()) Isolate(encoder, slices);
             return;
         }
         catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
+            FusionTracing.StopDetached(span);
             if (call.Claim()) FailRequest(slices[0].Request, e);
             return;
         }
+        FusionTracing.StopDetached(span);
         if (!call.Claim()) return; // it stalled and its requests were run again alone: they answer
         var from = 0;
         foreach (var s in slices)
         {
+            if (span is not null) s.Request.BatchSpan = span; // before Deliver: its callback reads it
             s.Request.Deliver(outputs, from, s.Offset, s.Count);
             from += s.Count;
         }
