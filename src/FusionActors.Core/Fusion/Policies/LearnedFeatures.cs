@@ -8,7 +8,7 @@ namespace FusionActors.Core.Fusion.Policies;
 /// </summary>
 /// <remarks>
 /// Adding a feature: append its name to <see cref="Names"/>, compute it in
-/// <see cref="Compute"/>, dump features again and retrain (docs/models.md, "The learned fusion head"); a head is
+/// <see cref="Compute"/>, dump features again and retrain (docs/models.md, "Fusion calibration and the learned head"); a head is
 /// refused at load when its feature count differs from <see cref="Count"/>.
 /// </remarks>
 public static class LearnedFeatures
