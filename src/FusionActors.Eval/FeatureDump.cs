@@ -44,7 +44,8 @@ public static class FeatureDump
     /// <summary>
     /// The evaluation's in-distribution conditions, plus compositions of a missing modality with a corruption of the
     /// other (and of two corruptions), so that every availability pattern is also seen under the faults of its
-    /// remaining modality. Their seeds differ from the evaluation's.
+    /// remaining modality, and heavier ones (σ 0.7 camera noise, 5×5 and 6×6 occluders, −10 dB), so that it is also
+    /// seen far from the val split's drift. Their seeds differ from the evaluation's.
     /// </summary>
     public static IReadOnlyList<EvalCondition> Curriculum { get; } =
     [
@@ -58,6 +59,13 @@ public static class FeatureDump
         Compose("audio-snr-neg5+image-occlusion", new() { Seed = 207, AudioNoise = new(-5), OcclusionSide = 4 }),
         Compose("audio-dropout+image-occlusion", new() { Seed = 208, AudioDropouts = new(6, 1, 6), OcclusionSide = 4 }),
         Compose("camera-outage+audio-snr-0", new() { Seed = 209, CameraOutages = new(6, 2, 8), AudioNoise = new(0) }),
+        // Heavier shifts of a lone or of both modalities, so that the head sees evidence far from the val split's drift
+        // (drift well above 1) with the accuracy that goes with it: synthetic corruptions of val, never an OOD split.
+        Compose("audio-missing+image-noise-s70", new() { Seed = 210, AudioMissing = true, CameraNoiseSigma = 0.7 }),
+        Compose("audio-missing+image-occlusion-6", new() { Seed = 211, AudioMissing = true, OcclusionSide = 6 }),
+        Compose("image-missing+audio-snr-neg10", new() { Seed = 212, CameraMissing = true, AudioNoise = new(-10) }),
+        Compose("audio-snr-neg10+image-occlusion-5", new() { Seed = 213, AudioNoise = new(-10), OcclusionSide = 5 }),
+        Compose("audio-snr-0+image-noise-s70", new() { Seed = 214, AudioNoise = new(0), CameraNoiseSigma = 0.7 }),
     ];
 
     private static EvalCondition Compose(string name, SensorFaults faults) =>

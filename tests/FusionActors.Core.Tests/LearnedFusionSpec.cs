@@ -154,7 +154,47 @@ public class LearnedFusionSpec
         var logp = Enumerable.Range(0, classes).Select(_ => Math.Log(rng.NextDouble() + 1e-12) * rng.Next(1, 20)).ToArray();
         Probabilities.NormaliseLog(logp);
         var start = rng.NextInt64(0, Sec);
-        return new Evidence(stream, stream, start, start + rng.NextInt64(1, Sec), [], logp, rng.NextDouble(), 0);
+        double[] drifts = [double.NaN, double.PositiveInfinity, -1, 0, 0.3, 1, 2.5, 40, rng.NextDouble() * 10];
+        return new Evidence(stream, stream, start, start + rng.NextInt64(1, Sec), [], logp, rng.NextDouble(), 0, Drift: drifts[rng.Next(drifts.Length)]);
+    }
+
+    [Fact]
+    public void The_drift_features_are_the_modalitys_and_its_peers_mean_drift_squashed_to_the_unit_interval()
+    {
+        var spec = AudioVideo();
+        var streams = spec.Streams.ToArray();
+        double[] p = [0.6, 0.3, 0.1];
+        var logp = p.Select(x => Math.Log(x)).ToArray();
+        var drift = Array.IndexOf(LearnedFeatures.Names, "drift");
+        var peerDrift = Array.IndexOf(LearnedFeatures.Names, "peerDrift");
+        Assert.True(drift >= 0 && peerDrift >= 0);
+
+        float[] FeaturesOf(double ownDrift, params Evidence[] evidence)
+        {
+            var window = Window(0, Sec, 0, evidence);
+            var audio = streams.First(s => s.StreamId == "audio");
+            var e = new ModalityEvidence(FusionPolicy.Learned, "audio", [audio], 1, Sec, logp, Sec, window, Healthy("audio", "video"), spec.FixedWeights)
+                { Drift = ownDrift };
+            var f = new float[LearnedFeatures.Count];
+            LearnedFeatures.Compute(e, f);
+            return f;
+        }
+
+        var a = Ev("audio", 0, Sec, p) with { Drift = 2.0 };
+        // Peers: one unscored (NaN) evidence is left out of the mean, the others pooled: (1 + 3) / 2 = 2.
+        var f1 = FeaturesOf(2.0, a, Ev("video", 0, Sec, p) with { Drift = 1.0 }, Ev("video", 0, Sec, p) with { Drift = 3.0 },
+            Ev("video", 0, Sec, p) with { Drift = double.NaN });
+        Assert.Equal(1 - Math.Exp(-2.0), f1[drift], 1e-6);
+        Assert.Equal(1 - Math.Exp(-2.0), f1[peerDrift], 1e-6);
+        // Not scored, typical, or without a peer: 0; more drift, a larger feature, never beyond 1.
+        Assert.Equal(0f, FeaturesOf(double.NaN, a)[drift]);
+        Assert.Equal(0f, FeaturesOf(0, a)[drift]);
+        Assert.Equal(0f, FeaturesOf(1, a)[peerDrift]);
+        Assert.Equal(0f, FeaturesOf(1, a, Ev("video", 0, Sec, p))[peerDrift]); // the peer's evidence was not scored
+        Assert.True(FeaturesOf(0.5, a)[drift] < FeaturesOf(1, a)[drift]);
+        Assert.True(FeaturesOf(1, a)[drift] < FeaturesOf(5, a)[drift]);
+        Assert.Equal(1f, FeaturesOf(double.PositiveInfinity, a)[drift]);
+        Assert.Equal(0f, LearnedFeatures.DriftUnit(-3));
     }
 
     [Property(MaxTest = 300)]
@@ -178,7 +218,7 @@ public class LearnedFusionSpec
                 foreach (var lp in own) for (var k = 0; k < 4; k++) pooled[k] += lp[k] / own.Length;
                 Probabilities.NormaliseLog(pooled);
                 var e = new ModalityEvidence(FusionPolicy.Learned, m, [streams.First(s => s.StreamId == m)], 1, Sec, pooled,
-                    window.Evidence[m].Max(x => x.EndUs), window, health, spec.FixedWeights);
+                    window.Evidence[m].Max(x => x.EndUs), window, health, spec.FixedWeights) { Drift = window.Evidence[m][0].Drift };
                 LearnedFeatures.Compute(e, features);
                 ok &= features.All(f => float.IsFinite(f) && f is >= 0 and <= 1);
                 var peers = names.Count(x => x != m && window.Evidence.ContainsKey(x));

@@ -29,9 +29,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-FEATURES = ["confidence", "top1", "margin", "freshness", "reliability", "coverage", "evidenceCount",
-            "peersPresent", "peerAgreement", "peerConfidence"]
-PEER_FEATURES = [FEATURES.index(n) for n in ("peersPresent", "peerAgreement", "peerConfidence")]
+# The features, their names and their order are the dump's (LearnedFeatures.Names in C# is the one definition): set by
+# read_features from the header of features.csv. A feature whose name starts with "peer" describes the other modalities
+# and is 0 for a lone modality (modality dropout zeroes it).
+FEATURES = []
+PEER_FEATURES = []
 T_MIN, T_MAX = 0.05, 20.0
 ECE_BINS = 15
 
@@ -89,6 +91,34 @@ def fit_temperature(logp, labels):
     return float(min(max(t, T_MIN), T_MAX))
 
 
+def fit_drift_temperature(logp, labels, d):
+    """(T0, beta >= 0) minimising the NLL of log_softmax(logp / (T0 exp(beta d))), d = the window's mean drift feature:
+    a grid over log T0 and beta (0..4 by 0.1), the best point kept (T clipped to [T_MIN, T_MAX])."""
+    logp = np.asarray(logp, dtype=np.float64)
+    labels = np.asarray(labels)
+    d = np.asarray(d, dtype=np.float64)
+    best = (float("inf"), 1.0, 0.0)
+    for beta in np.linspace(0.0, 4.0, 41):  # temperature grows with drift, or not at all
+        for lt0 in np.linspace(math.log(0.2), math.log(5.0), 65):
+            t = np.clip(np.exp(lt0 + beta * d), T_MIN, T_MAX)[:, None]
+            lp = log_softmax_np(logp / t)
+            nll = -lp[np.arange(len(labels)), labels].mean()
+            if nll < best[0]:
+                best = (nll, math.exp(lt0), float(beta))
+    return best[1], best[2]
+
+
+def metrics_t(logp, labels, t):
+    """metrics with one temperature per row."""
+    lp = log_softmax_np(np.asarray(logp, dtype=np.float64) / np.asarray(t, dtype=np.float64)[:, None])
+    p = np.exp(lp)
+    conf = p.max(axis=1)
+    correct = p.argmax(axis=1) == np.asarray(labels)
+    nll = -lp[np.arange(len(labels)), labels].mean()
+    return {"windows": int(len(labels)), "accuracy": round(float(correct.mean()), 4), "ece": round(ece(conf, correct), 4),
+            "nll": round(float(nll), 4), "meanConfidence": round(float(conf.mean()), 4)}
+
+
 def metrics(logp, labels, t=1.0):
     lp = log_softmax_np(np.asarray(logp, dtype=np.float64) / t)
     p = np.exp(lp)
@@ -105,9 +135,17 @@ def read_features(path):
     with open(path, newline="") as f:
         r = csv.reader(f)
         header = next(r)
-        names = header[4:4 + len(FEATURES)]
-        if names != FEATURES:
-            sys.exit(f"{path}: features {names}, this script trains on {FEATURES}")
+        if header[:4] != ["condition", "window", "label", "modality"]:
+            sys.exit(f"{path}: unexpected header {header[:4]}")
+        names = []
+        for h in header[4:]:
+            if h.startswith("logp"):
+                break
+            names.append(h)
+        if not names or len(set(names)) != len(names):
+            sys.exit(f"{path}: no or repeated feature names {names}")
+        FEATURES[:] = names
+        PEER_FEATURES[:] = [i for i, n in enumerate(names) if n.startswith("peer")]
         k = len(header) - 4 - len(FEATURES)
         for row in r:
             cond, w, label, modality = row[0], int(row[1]), int(row[2]), row[3]
@@ -194,7 +232,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dump", required=True, help="folder of eval --dump-features (features.csv, fused.csv, dump.txt)")
     ap.add_argument("--out", default="models")
-    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--epochs", type=int, default=120)
     ap.add_argument("--hidden", type=int, default=16)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
@@ -202,6 +240,7 @@ def main():
     ap.add_argument("--split-at", type=int, default=300, help="val windows below fit the head (val-A), the rest select and calibrate (val-B)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--zero-features", default="", help="comma-separated feature names held at 0 (an ablation: the head keeps its inputs, they carry nothing)")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -215,6 +254,16 @@ def main():
     log(f"train_fusion.py: dump {args.dump}\n{dump_info.strip()}")
     windows = read_features(os.path.join(args.dump, "features.csv"))
     fused_rows = read_fused(os.path.join(args.dump, "fused.csv"))
+    zeroed = [n for n in args.zero_features.split(",") if n]
+    for n in zeroed:
+        if n not in FEATURES:
+            sys.exit(f"--zero-features: no feature '{n}' in the dump ({FEATURES})")
+        for entry in windows.values():
+            for feats, _ in entry["mods"].values():
+                feats[FEATURES.index(n)] = 0.0
+    if zeroed:
+        log(f"ablation: features held at 0: {', '.join(zeroed)}")
+    log(f"features ({len(FEATURES)}, from the dump): {', '.join(FEATURES)}")
     keys = sorted(windows)
     fit_keys = [k for k in keys if k[1] < args.split_at]
     sel_keys = [k for k in keys if k[1] >= args.split_at]
@@ -252,6 +301,22 @@ def main():
     head.eval()
     log(f"kept epoch {best[2]} (lowest val-B NLL {best[0]:.4f})")
 
+    # How the head answers drift: the median features of val-B's lone and paired image and audio rows, their drift moved.
+    if "drift" in FEATURES:
+        di = FEATURES.index("drift")
+        for modality in ("image", "audio"):
+            for alone in (True, False):
+                rows = [windows[k]["mods"][modality][0] for k in sel_keys if modality in windows[k]["mods"] and (len(windows[k]["mods"]) == 1) == alone]
+                if not rows:
+                    continue
+                med = np.median(np.stack(rows), axis=0).astype(np.float32)
+                grid = np.tile(med, (7, 1))
+                grid[:, di] = np.linspace(0.2, 0.8, 7)
+                with torch.no_grad():
+                    gw, gt = head(torch.from_numpy(grid))
+                log(f"head on the median val-B {modality} row ({'alone' if alone else 'with a peer'}), drift feature 0.2..0.8: weight "
+                    + " ".join(f"{float(x):.3f}" for x in gw.reshape(-1)) + "; T " + " ".join(f"{math.exp(float(x)):.3f}" for x in gt.reshape(-1)))
+
     # The learned policy's fused posteriors on val-B, by pattern.
     learned = defaultdict(list)
     with torch.no_grad():
@@ -279,6 +344,18 @@ def main():
             calibration[policy][pattern] = round(t, 4)
             fit_report[policy][pattern] = {"temperature": round(t, 4), "nllOptimal": round(t_fit, 4), "kept": t != 1.0,
                                            "before": before, "atNllOptimal": fitted, "after": metrics(lp, y, t)}
+            # A drift-conditioned temperature, T = T0 exp(beta d) with d the mean "drift" feature of the window's modalities:
+            # fitted and reported, so that its gain over the constant T on val-B is on record.
+            if "drift" in FEATURES:
+                di = FEATURES.index("drift")
+                d = np.array([np.mean([windows[(r[0], r[1])]["mods"][m][0][di] for m in pattern.split("+") if m in windows.get((r[0], r[1]), {"mods": {}})["mods"]] or [0.0])
+                              for r in rows])
+                t0, beta = fit_drift_temperature(lp, y, d)
+                dt = metrics_t(lp, y, np.clip(t0 * np.exp(beta * d), T_MIN, T_MAX))
+                fit_report[policy][pattern]["driftTemperature"] = {"t0": round(t0, 4), "beta": round(beta, 3), "meanDrift": round(float(d.mean()), 4), "metrics": dt}
+                log(f"{policy:9s} {pattern:12s} drift-conditioned T = {t0:.4f} exp({beta:.3f} d) (mean d {d.mean():.3f}): val-B ECE "
+                    f"{dt['ece'] * 100:.2f}% NLL {dt['nll']:.4f} (constant T kept: ECE {fit_report[policy][pattern]['after']['ece'] * 100:.2f}% "
+                    f"NLL {fit_report[policy][pattern]['after']['nll']:.4f})")
             pooled_lp.append(lp)
             pooled_y.append(y)
             log(f"{policy:9s} {pattern:12s} T={t:.4f} (NLL-optimal {t_fit:.4f}, {'kept' if t != 1.0 else 'not kept'})  val-B ECE {fit_report[policy][pattern]['before']['ece'] * 100:.2f}% -> "

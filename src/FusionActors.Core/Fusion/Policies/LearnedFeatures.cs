@@ -7,8 +7,8 @@ namespace FusionActors.Core.Fusion.Policies;
 /// so one head serves any number of modalities (what a modality's peers say enters pooled over all of them).
 /// </summary>
 /// <remarks>
-/// Adding a feature (e.g. a drift score of the evidence): append its name to <see cref="Names"/>, compute it in
-/// <see cref="Compute"/>, dump features again and retrain (docs/models.md, "The learned fusion head"); a head is
+/// Adding a feature: append its name to <see cref="Names"/>, compute it in
+/// <see cref="Compute"/>, dump features again and retrain (docs/models.md, "Fusion calibration and the learned head"); a head is
 /// refused at load when its feature count differs from <see cref="Count"/>.
 /// </remarks>
 public static class LearnedFeatures
@@ -26,6 +26,8 @@ public static class LearnedFeatures
         "peersPresent",    // fraction of the session's other streams with evidence in the window (0 with no other stream)
         "peerAgreement",   // Σ_k p(k)·q(k), q = the other streams' pooled posterior (0 without one)
         "peerConfidence",  // 1 − H/log K of q (0 without one)
+        "drift",           // 1 − exp(−d), d = the modality's mean drift as the adaptive discount sees it (0 = not scored)
+        "peerDrift",       // the same of the other streams' evidence, pooled (0 without any scored)
     ];
 
     public static int Count => Names.Length;
@@ -68,6 +70,8 @@ public static class LearnedFeatures
         var othersWithEvidence = 0;
         double[]? q = null;
         var qn = 0;
+        double peerDriftSum = 0;
+        var peerDriftN = 0;
         foreach (var (id, _) in e.Snapshots)
         {
             if (IsOwn(e.Streams, id)) continue;
@@ -76,6 +80,11 @@ public static class LearnedFeatures
             othersWithEvidence++;
             foreach (var ev in list)
             {
+                if (double.IsFinite(ev.Drift) && ev.Drift >= 0)
+                {
+                    peerDriftSum += ev.Drift;
+                    peerDriftN++;
+                }
                 if (logp is null || ev.LogProbs.Length != logp.Length) continue;
                 q ??= new double[logp.Length];
                 for (var k = 0; k < q.Length; k++) q[k] += ev.LogProbs[k];
@@ -101,7 +110,16 @@ public static class LearnedFeatures
         features[7] = others > 0 ? Unit((double)othersWithEvidence / others) : 0f;
         features[8] = Unit(agreement);
         features[9] = Unit(peerConfidence);
+        features[10] = DriftUnit(e.Drift);
+        features[11] = peerDriftN > 0 ? DriftUnit(peerDriftSum / peerDriftN) : 0f;
     }
+
+    /// <summary>
+    /// A drift score (<see cref="FusionActors.Core.Streams.Evidence.Drift"/>: normalised per model, 0 = the val split's median,
+    /// 1 = its 95th percentile) mapped to [0, 1) as 1 − exp(−d): 0.63 at the val 95th percentile, 0.95 at three times it.
+    /// NaN (not scored) and negative are 0.
+    /// </summary>
+    public static float DriftUnit(double drift) => double.IsFinite(drift) && drift > 0 ? (float)(1 - Math.Exp(-drift)) : double.IsPositiveInfinity(drift) ? 1f : 0f;
 
     private static bool IsOwn(Protocol.Specs.StreamSpec[] streams, string id)
     {
