@@ -31,6 +31,18 @@ public class EncoderSupervisionSpec
     }
 
     [Fact]
+    public void A_closed_stream_whose_encoder_fails_restarts_it_to_encode_what_it_holds_and_stays_finished()
+    {
+        var s = new EncoderSupervision(Policy);
+        Assert.Equal("closed by the client", s.OnFinished());
+        Assert.NotNull(s.OnEncoderFailed(0, 0, out var reason, out _));
+        Assert.Null(reason); // a Finished stream does not go Restarting
+        Assert.True(s.MayRestart && !s.EncoderHeldDown);
+        Assert.Null(s.OnEncoderUp());
+        Assert.Equal(StreamState.Finished, s.State);
+    }
+
+    [Fact]
     public void A_success_resets_the_backoff_exponent()
     {
         var s = new EncoderSupervision(Policy);

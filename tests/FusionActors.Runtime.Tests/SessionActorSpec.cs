@@ -362,6 +362,28 @@ public sealed class SessionActorSpec() : TestKit(LocalConfig)
     }
 
     [Fact]
+    public void An_encoder_that_crashes_after_its_stream_was_closed_is_restarted_and_the_last_windows_are_fused()
+    {
+        var (session, results) = Open(Spec("s-close-crash"));
+        session.Tell(new CrashEncoder("s-close-crash", Camera), TestActor);
+        ExpectMsg<Status.Success>(Wait);
+        Feed(session, "s-close-crash", 0, 2, 0, 0);
+        // Closed while the camera's first batch may still be in its encoder: the crash comes after the close, and the
+        // closed stream must still encode what it holds.
+        session.Tell(new CloseStream("s-close-crash", Audio), TestActor);
+        session.Tell(new CloseStream("s-close-crash", Camera), TestActor);
+        var first = ExpectResult(results, 0);
+        var last = ExpectResult(results, 1_000_000);
+        Assert.Empty(first.Missing);
+        Assert.Empty(last.Missing);
+        Assert.Equal(Sample[1].Label, last.TopClass);
+        session.Tell(new GetSessionStatus("s-close-crash"), TestActor);
+        var camera = ExpectMsg<SessionStatus>(Wait).Streams.Single(s => s.StreamId == Camera);
+        Assert.Equal(1, camera.Counters.EncoderRestarts);
+        Assert.Equal(0, camera.Counters.Quarantined);
+    }
+
+    [Fact]
     public void A_client_heartbeat_moves_the_stream_watermark_so_windows_close_without_more_frames()
     {
         // The camera never goes idle here (60 s): only its heartbeat can let window 0 close.

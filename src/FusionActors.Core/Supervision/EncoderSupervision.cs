@@ -56,8 +56,12 @@ public sealed class EncoderSupervision(BackoffPolicy backoff)
         return delay;
     }
 
-    /// <summary>Whether a restart timer may start the encoder now: the stream is still Restarting.</summary>
-    public bool MayRestart => State == StreamState.Restarting;
+    /// <summary>
+    /// Whether a restart timer may start the encoder now: the stream is still Restarting, or it was closed by its
+    /// client after the encoder went down (a Finished stream still encodes the inputs it holds, or its session never
+    /// commits them).
+    /// </summary>
+    public bool MayRestart => State is StreamState.Restarting or StreamState.Finished;
 
     public string? OnEncoderUp() => Health.OnEncoderUp() ? "encoder restarted" : null;
 
