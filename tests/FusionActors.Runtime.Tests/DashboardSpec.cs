@@ -50,7 +50,6 @@ public sealed partial class DashboardSpec(ITestOutputHelper log) : IAsyncLifetim
         }
 
         // A crash of a camera encoder in another session, open until the scrape has it: a failure, then a restart.
-        // Its streams stay open until the scrape has the restart.
         await using var crashed = await FusionClient.ConnectAsync(options).OpenSessionAsync(Spec("dashboard-2"));
         await _node.Sessions.Ask<Status.Success>(new CrashEncoder("dashboard-2", Camera), TimeSpan.FromSeconds(30));
         await PushWindow(crashed, 0);
