@@ -10,6 +10,7 @@ using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Fusion;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Recording;
 using FusionActors.Runtime.Sessions;
 using FusionActors.Runtime.Streams;
 
@@ -31,14 +32,16 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private readonly Dictionary<string, StreamSnapshot> _streams = new();
     private ILoggingAdapter? _logger;
     private bool _ticking;
+    private readonly SessionRecording? _recording;
 
     /// <param name="resumeAtUs">Set when the session resumes after a failover: windows before it were fused by an earlier incarnation.</param>
     /// <param name="clock">The server's wall clock (the session clock is it less the client's offset); <see cref="SystemClock"/> by default.</param>
     /// <param name="deliveredRevisions">Set on a resume: per window, the highest revision the client has; this incarnation numbers above it.</param>
     /// <param name="generation">Set on a resume: the client's opens before; this incarnation's revisions start above every earlier one's.</param>
     public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0)
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, SessionRecording? recording = null)
     {
+        _recording = recording;
         _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
@@ -63,7 +66,10 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
             case EvidenceBatch b: OnEvidence(b); break;
             case StreamHealthChanged h: OnHealth(h); break;
             case LateEvidence l: OnLateFrame(l); break;
-            case Tick: Advance(); break;
+            case Tick:
+                _recording?.Clock(ClockSource.AlignmentTick);
+                Advance();
+                break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
@@ -78,8 +84,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation));
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, SessionRecording? recording = null) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, recording));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -97,6 +103,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         var before = _streams[msg.StreamId];
         _streams[msg.StreamId] = before with { State = msg.State, Reliability = msg.Reliability };
         _aligner.SetStreamState(msg.StreamId, msg.State);
+        _recording?.StateChanged(msg.StreamId, before.State, msg.State, msg.Reason);
         _fusion.Tell(new StreamStateChanged(_sessionId, msg.StreamId, before.State, msg.State, msg.Reason));
         UpdateTicking();
         Advance();

@@ -6,6 +6,7 @@ using FusionActors.Runtime.Encoders.Batching;
 using FusionActors.Runtime.Ingress;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
+using FusionActors.Runtime.Recording;
 
 namespace FusionActors.Runtime.Hosting;
 
@@ -107,6 +108,10 @@ public sealed record FusionOptions
 
     /// <summary>Input drift per stream (Fusion:Drift): sliding window and alert threshold.</summary>
     public DriftOptions Drift { get; init; } = new();
+
+    /// <summary>Session recording (Fusion:Recording, docs/recording.md): off unless a directory is set.</summary>
+    public RecordingOptions Recording { get; init; } = new();
+
     /// <summary>The HTTP port (Fusion:Http): WebSocket ingress and health endpoints; off by default.</summary>
     public HttpOptions Http { get; init; } = new();
 
@@ -166,6 +171,7 @@ public sealed record FusionOptions
         foreach (var p in Metrics.Problems()) yield return p;
         foreach (var p in Drift.Problems()) yield return p;
         foreach (var p in Http.Problems()) yield return p;
+        foreach (var p in Recording.Problems()) yield return p;
     }
 
     // The keys of the sections bound here one by one; the other sections are bound to their option types whole.
@@ -176,7 +182,7 @@ public sealed record FusionOptions
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
-        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [], ["Http"] = [],
+        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Drift"] = [], ["Http"] = [], ["Recording"] = [],
     };
 
     /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
@@ -221,6 +227,7 @@ public sealed record FusionOptions
             Metrics = Section(f, "Metrics", d.Metrics),
             Drift = Section(f, "Drift", d.Drift),
             Http = Section(f, "Http", d.Http),
+            Recording = Section(f, "Recording", d.Recording),
             Hocon = hocon,
         };
         // Seeds given as host:port become addresses of this node's transport; one that is neither stays as given
@@ -232,6 +239,12 @@ public sealed record FusionOptions
         {
             Http = http with { TlsCertificate = NonEmpty(http.TlsCertificate), TlsPassword = NonEmpty(http.TlsPassword) },
             Seeds = seeds.Select(seed => TrySeedAddress(options, seed) ?? seed).ToArray(),
+            // A list from HOCON or one variable comes comma-separated; an empty directory or key id means none.
+            Recording = options.Recording with
+            {
+                Directory = NonEmpty(options.Recording.Directory), KeyId = NonEmpty(options.Recording.KeyId),
+                Sessions = FusionConfiguration.List(root, "Fusion:Recording:Sessions") ?? d.Recording.Sessions,
+            },
             // An empty value (an empty environment variable, "" in HOCON) means none.
             OperatorConsole = console with
             {

@@ -18,6 +18,7 @@ using FusionActors.Runtime.Encoders;
 using FusionActors.Runtime.Fusion;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Recording;
 using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Runtime.Sessions;
@@ -38,6 +39,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly SpecLimits _limits;
     private readonly TimeSources _time; // wall time (clock offsets, pings); the children get the same sources
     private readonly SessionAdmission _admission;
+    private readonly RecordingWriter? _recorder;
+    private SessionRecording? _recording;
     private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
     private ILoggingAdapter? _log;
@@ -83,8 +86,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null)
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null)
     {
+        _recorder = recorder;
         _time = time ?? TimeSources.System;
         _admission = admission ?? SessionAdmission.Unbounded;
         _operator = operatorCredential ?? OperatorCredential.For(null);
@@ -101,6 +105,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <param name="operatorCredential">What operator commands from the wire must carry; default: this process's own (none from the wire pass).</param>
     /// <param name="limits">Upper bounds on a spec (fusion.limits); default <see cref="SpecLimits.Default"/>.</param>
     /// <param name="admission">The node's count of open sessions against its maximum; default unbounded.</param>
+    /// <param name="recorder">The node's recording writer; null = this node records no session.</param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
@@ -121,12 +126,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time));
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time, recorder));
 
     protected override void PostStop()
     {
         if (_spec is not null) FusionMetrics.SessionClosed();
+        _recording?.End("the session stopped");
         if (_admitted) _admission.Release();
     }
 
@@ -254,6 +260,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Timers.Cancel("clock");
                 break;
             case OpenSession o: Reopen(o); break;
+            case SetRecording r: if (OperatorAuthorized(r)) Record(r.On); break;
             case SetFusionPolicy p:
                 if (!OperatorAuthorized(p)) break;
                 // No lambda capturing p: its closure would be allocated for every message this method handles, frames too.
@@ -436,11 +443,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _admitted = true;
         _spec = spec;
         _clockOffsetUs = _time.Wall.NowUs - open.ClientNowUs;
+        _recording = _recorder?.For(_sessionId, _time);
+        if (_recorder?.ChoosesAtOpen(spec) == true) Log.Info("Session {0}: recorded to {1}", _sessionId, _recording!.Begin(spec, _clockOffsetUs));
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
-        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion"); // loaded: FusionProblem passed
+        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion, _recording), "fusion"); // loaded: FusionProblem passed
         _alignment = Context.ActorOf(
-            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0),
+            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0, _recording),
             "alignment");
         for (var i = 0; i < spec.Streams.Count; i++)
         {
@@ -448,7 +457,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
             var heldBelow = resume?.HeldBelow is { } held && held.TryGetValue(s.StreamId, out var below) ? below : null;
             _streams[s.StreamId] = Context.ActorOf(
-                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow, _time), $"stream-{i}");
+                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow, _time, _recording), $"stream-{i}");
         }
         if (resume is not null)
             Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
@@ -461,6 +470,20 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         Context.Become(Opened);
         FusionMetrics.SessionOpened();
         Reply(Sender, open.Client is not null, open.Nonce);
+    }
+
+    /// <summary>An operator turns the recording on (a new file from now on) or off; a node without a recording directory refuses.</summary>
+    private void Record(bool on)
+    {
+        if (_recording is null)
+        {
+            Sender.Tell(new CommandRejected(_sessionId, nameof(SetRecording), "this node records no session (Fusion:Recording:Directory is not set)"));
+            return;
+        }
+        var path = on ? _recording.Begin(_spec!, _clockOffsetUs) : _recording.End("turned off by an operator");
+        Log.Info("Session {0}: recording {1} by an operator ({2})", _sessionId, on ? "on" : "off", path ?? "none was on");
+        Sender.Tell(new Akka.Actor.Status.Success(on ? $"session {_sessionId} records to {path}"
+            : path is null ? $"session {_sessionId} was not recording" : $"session {_sessionId} stopped recording to {path}"));
     }
 
     /// <summary>A resume point a stream can hold: seqs in range, and no more seqs held below it than its seq window.</summary>
@@ -536,6 +559,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     {
         if (offsetUs == _clockOffsetUs) return;
         _clockOffsetUs = offsetUs;
+        _recording?.Offset(offsetUs);
         var changed = new ClockOffsetChanged(offsetUs);
         foreach (var stream in _streams.Values) stream.Tell(changed);
         _alignment.Tell(changed);

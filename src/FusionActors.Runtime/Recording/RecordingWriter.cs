@@ -1,0 +1,348 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+using FusionActors.Core.Time;
+using FusionActors.Runtime.Metrics;
+
+namespace FusionActors.Runtime.Recording;
+
+/// <summary>
+/// The node's one writer of session recordings: a thread of its own behind a bounded queue, so a session's actors only
+/// hand records over. When the queue is full (by records or by payload bytes), or the disk fails (full, gone, read-only),
+/// that session's recording is dropped: logged once, counted (<c>fusion.recording.dropped</c>), and fusion goes on.
+/// The file keeps the prefix written before. Retention runs on the same thread, on its schedule.
+/// </summary>
+public sealed class RecordingWriter : IDisposable
+{
+    private static readonly Counter<long> DroppedCounter = FusionMetrics.Meter.CreateCounter<long>("fusion.recording.dropped", "{recording}",
+        "Session recordings given up (queue full, disk full or failing, file size cap), by reason");
+    private static readonly Counter<long> RecordsCounter = FusionMetrics.Meter.CreateCounter<long>("fusion.recording.records", "{record}", "Records written to session recordings");
+    private static readonly Counter<long> BytesCounter = FusionMetrics.Meter.CreateCounter<long>("fusion.recording.bytes", "By", "Bytes written to session recordings");
+    private static readonly Counter<long> DeletedCounter = FusionMetrics.Meter.CreateCounter<long>("fusion.recording.deleted", "{file}", "Recordings deleted by retention");
+
+    private readonly BlockingCollection<Item> _queue;
+    private readonly Thread _thread;
+    private readonly Func<string, Stream> _open;
+    private readonly RecordingKeys _keys;
+    private readonly HashSet<Target> _dirty = [];
+    private readonly HashSet<Target> _files = [];
+    private readonly MemoryStream _buffer = new();
+    private readonly BinaryWriter _encoder;
+    private long _queuedBytes;
+    private long _dropped, _records, _deleted;
+    private DateTime _nextRetention;
+
+    /// <param name="openFile">How a recording file is created (default: a new <see cref="FileStream"/>); the full-disk spec wraps one.</param>
+    public RecordingWriter(RecordingOptions options, Action<string>? warn = null, Func<string, Stream>? openFile = null)
+    {
+        if (!options.Enabled) throw new ArgumentException("recording needs Fusion:Recording:Directory", nameof(options));
+        var problems = options.Problems().ToList();
+        if (problems.Count > 0) throw new FormatException(string.Join("; ", problems));
+        Options = options;
+        Directory = Path.GetFullPath(options.Directory!);
+        System.IO.Directory.CreateDirectory(Directory);
+        _keys = options.LoadKeys();
+        Warn = warn ?? (m => Console.Error.WriteLine(m));
+        _open = openFile ?? (path => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024));
+        _queue = new BlockingCollection<Item>(new ConcurrentQueue<Item>(), options.MaxQueuedRecords);
+        _encoder = new BinaryWriter(_buffer, Encoding.UTF8, leaveOpen: true);
+        _nextRetention = DateTime.UtcNow;
+        _thread = new Thread(Run) { IsBackground = true, Name = "fusion-recording" };
+        _thread.Start();
+    }
+
+    public RecordingOptions Options { get; }
+
+    /// <summary>The recording directory, absolute.</summary>
+    public string Directory { get; }
+
+    /// <summary>Where the one line per dropped recording goes (the node's log once the actor system is up).</summary>
+    public Action<string> Warn { get; set; }
+
+    /// <summary>Recordings dropped since the writer started.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Records written since the writer started.</summary>
+    public long Records => Interlocked.Read(ref _records);
+
+    /// <summary>Files retention deleted since the writer started.</summary>
+    public long Deleted => Interlocked.Read(ref _deleted);
+
+    /// <summary>A session's handle, off until <see cref="SessionRecording.Begin"/>.</summary>
+    public SessionRecording For(string sessionId, TimeSources time) => new(this, sessionId, time);
+
+    /// <summary>Whether a session is recorded from its open: its spec asks, or the configured rule names it.</summary>
+    public bool ChoosesAtOpen(Protocol.Specs.SessionSpec spec) => spec.Record || Options.Chooses(spec.SessionId);
+
+    /// <summary>Waits until everything queued before is written and flushed (specs, shutdown).</summary>
+    public bool Flush(TimeSpan timeout)
+    {
+        using var done = new ManualResetEventSlim();
+        if (!_queue.TryAdd(new Item(Op.Barrier, null) { Done = done }, timeout)) return false;
+        return done.Wait(timeout);
+    }
+
+    /// <summary>Runs retention now, on the writer's thread; returns the files it deleted.</summary>
+    public IReadOnlyList<string> EnforceRetention(TimeSpan timeout)
+    {
+        using var done = new ManualResetEventSlim();
+        var item = new Item(Op.Retention, null) { Done = done };
+        if (!_queue.TryAdd(item, timeout) || !done.Wait(timeout)) return [];
+        return item.Deleted ?? [];
+    }
+
+    internal Target Open(string sessionId)
+    {
+        var path = Path.Combine(Directory, RecordingFile.FileName(sessionId, DateTime.UtcNow));
+        var target = new Target(this, sessionId, path);
+        // Open items are not counted against the queue's bytes, and a full queue drops the recording at once.
+        Enqueue(target, new Item(Op.Open, target));
+        return target;
+    }
+
+    internal void Enqueue(Target target, Item item)
+    {
+        if (target.Dropped) return;
+        if (item.Bytes > 0 && Interlocked.Add(ref _queuedBytes, item.Bytes) > Options.MaxQueuedBytes)
+        {
+            Interlocked.Add(ref _queuedBytes, -item.Bytes);
+            target.Drop("queue_full", $"more than {Options.MaxQueuedBytes} bytes wait for the writer");
+            return;
+        }
+        bool added;
+        try { added = _queue.TryAdd(item); }
+        catch (InvalidOperationException) { added = false; } // the writer is shutting down
+        if (added) return;
+        if (item.Bytes > 0) Interlocked.Add(ref _queuedBytes, -item.Bytes);
+        target.Drop("queue_full", $"more than {Options.MaxQueuedRecords} records wait for the writer");
+    }
+
+    internal void CountDrop(Target target, string reason, string detail)
+    {
+        Interlocked.Increment(ref _dropped);
+        DroppedCounter.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        try { Warn($"Session {target.SessionId}: recording {target.Path} dropped ({reason}): {detail}; the session goes on unrecorded"); }
+        catch (Exception)
+        {
+            // A logger that throws must not take the writer down.
+        }
+    }
+
+    private void Run()
+    {
+        while (!_queue.IsCompleted)
+        {
+            Item? item;
+            try
+            {
+                if (!_queue.TryTake(out item, 50))
+                {
+                    FlushDirty();
+                    MaybeRetention();
+                    continue;
+                }
+            }
+            catch (InvalidOperationException) { break; }
+            if (item.Bytes > 0) Interlocked.Add(ref _queuedBytes, -item.Bytes);
+            Handle(item);
+            if (_queue.Count == 0) FlushDirty();
+        }
+        FlushDirty();
+        foreach (var t in _files.ToList()) CloseFile(t);
+    }
+
+    private void Handle(Item item)
+    {
+        var target = item.Target;
+        switch (item.Op)
+        {
+            case Op.Barrier:
+                FlushDirty();
+                item.Done!.Set();
+                return;
+            case Op.Retention:
+                item.Deleted = RunRetention();
+                item.Done!.Set();
+                return;
+            case Op.Open:
+                if (target!.Dropped) return;
+                Io(target, () =>
+                {
+                    target.Stream = _open(target.Path);
+                    _files.Add(target);
+                    var header = RecordingFile.Header(target.SessionId, _keys.CurrentId, SystemClock.Instance.NowUs);
+                    target.HeaderCrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(header.Length - 4));
+                    target.Key = _keys.Current;
+                    Write(target, header);
+                });
+                return;
+            case Op.Record:
+                if (target!.Dropped || target.Stream is null) return;
+                byte[] chunk;
+                try
+                {
+                    _buffer.SetLength(0);
+                    RecordCodec.Write(_encoder, item.Kind, item.WallUs, item.MonoMs, item.Payload, item.Text, item.A, item.B);
+                    _encoder.Flush();
+                    chunk = RecordingFile.Chunk(_buffer.GetBuffer().AsSpan(0, (int)_buffer.Length), target.Key, target.Chunks, target.HeaderCrc);
+                }
+                catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException or System.Text.Json.JsonException)
+                {
+                    Fail(target, "malformed", e.Message);
+                    return;
+                }
+                if (chunk.Length > RecordingFile.MaxChunkBytes + 8 || target.Bytes + chunk.Length > Options.MaxFileBytes)
+                {
+                    Fail(target, "file_size", $"the file would pass {Options.MaxFileBytes} bytes (Fusion:Recording:MaxFileBytes)");
+                    return;
+                }
+                if (Io(target, () => Write(target, chunk)))
+                {
+                    target.Chunks++;
+                    Interlocked.Increment(ref _records);
+                    RecordsCounter.Add(1);
+                    BytesCounter.Add(chunk.Length);
+                }
+                return;
+            case Op.Close:
+                if (target!.Stream is not null) CloseFile(target);
+                return;
+        }
+    }
+
+    private void Write(Target target, byte[] bytes)
+    {
+        target.Stream!.Write(bytes);
+        target.Bytes += bytes.Length;
+        _dirty.Add(target);
+    }
+
+    /// <summary>Runs a file operation; an I/O failure (a full disk among them) drops the recording.</summary>
+    private bool Io(Target target, Action action)
+    {
+        try
+        {
+            action();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(target, "io", e.Message);
+            return false;
+        }
+    }
+
+    private void Fail(Target target, string reason, string detail)
+    {
+        target.Drop(reason, detail);
+        CloseFile(target);
+    }
+
+    private void CloseFile(Target target)
+    {
+        _dirty.Remove(target);
+        _files.Remove(target);
+        var stream = target.Stream;
+        target.Stream = null;
+        if (stream is null) return;
+        try { stream.Dispose(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Its buffered tail could not be written (a full disk): the reader stops where the file ends.
+            if (!target.Dropped) target.Drop("io", e.Message);
+        }
+    }
+
+    private void FlushDirty()
+    {
+        if (_dirty.Count == 0) return;
+        foreach (var t in _dirty.ToList())
+            if (t.Stream is { } s) Io(t, s.Flush);
+        _dirty.Clear();
+    }
+
+    private void MaybeRetention()
+    {
+        if (DateTime.UtcNow < _nextRetention) return;
+        RunRetention();
+    }
+
+    private IReadOnlyList<string> RunRetention()
+    {
+        _nextRetention = DateTime.UtcNow + Options.RetentionInterval;
+        FlushDirty();
+        var open = _files.Select(t => Path.GetFullPath(t.Path)).ToHashSet();
+        IReadOnlyList<string> deleted;
+        try { deleted = RecordingRetention.Enforce(Directory, Options.MaxAge, Options.MaxTotalBytes, DateTime.UtcNow, open); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn($"recording retention of {Directory} failed: {e.Message}");
+            return [];
+        }
+        if (deleted.Count > 0)
+        {
+            Interlocked.Add(ref _deleted, deleted.Count);
+            DeletedCounter.Add(deleted.Count);
+        }
+        return deleted;
+    }
+
+    public void Dispose()
+    {
+        _queue.CompleteAdding();
+        _thread.Join(TimeSpan.FromSeconds(10));
+        _encoder.Dispose();
+    }
+
+    internal enum Op : byte
+    {
+        Open,
+        Record,
+        Close,
+        Barrier,
+        Retention,
+    }
+
+    /// <summary>What the writer's thread is handed: a record (encoded there), or an operation on a file or the writer.</summary>
+    internal sealed class Item(Op op, Target? target)
+    {
+        public Op Op { get; } = op;
+        public Target? Target { get; } = target;
+        public RecordKind Kind { get; init; }
+        public long WallUs { get; init; }
+        public long MonoMs { get; init; }
+        public object? Payload { get; init; }
+        public string? Text { get; init; }
+        public long A { get; init; }
+        public long B { get; init; }
+
+        /// <summary>Payload bytes, counted against <see cref="RecordingOptions.MaxQueuedBytes"/>.</summary>
+        public long Bytes { get; init; }
+
+        public ManualResetEventSlim? Done { get; init; }
+        public IReadOnlyList<string>? Deleted { get; set; }
+    }
+
+    /// <summary>One recording file: shared by a session's actors (who read <see cref="Dropped"/>) and the writer's thread (the rest).</summary>
+    internal sealed class Target(RecordingWriter writer, string sessionId, string path)
+    {
+        private int _dropped;
+
+        public string SessionId { get; } = sessionId;
+        public string Path { get; } = path;
+        public bool Dropped => Volatile.Read(ref _dropped) != 0;
+
+        // The writer's thread only.
+        public Stream? Stream { get; set; }
+        public long Bytes { get; set; }
+        public long Chunks { get; set; }
+        public uint HeaderCrc { get; set; }
+        public byte[]? Key { get; set; }
+
+        /// <summary>Gives the recording up; the first caller logs and counts it.</summary>
+        public void Drop(string reason, string detail)
+        {
+            if (Interlocked.Exchange(ref _dropped, 1) == 0) writer.CountDrop(this, reason, detail);
+        }
+    }
+}
