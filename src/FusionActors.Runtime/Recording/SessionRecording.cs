@@ -36,7 +36,7 @@ public sealed class SessionRecording
         if (_target is { Dropped: false } on) return on.Path;
         var target = _writer.Open(_sessionId);
         _target = target;
-        Add(target, RecordKind.Spec, spec, a: clockOffsetUs, bytes: 4096);
+        Add(target, RecordKind.Spec, spec, a: clockOffsetUs, bytes: 0); // one per recording, bounded by its own cap
         return target.Path;
     }
 
