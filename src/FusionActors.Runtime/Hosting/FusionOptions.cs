@@ -227,7 +227,7 @@ public sealed record FusionOptions
             Metrics = Section(f, "Metrics", d.Metrics),
             Drift = Section(f, "Drift", d.Drift),
             Http = Section(f, "Http", d.Http),
-            Recording = Section(f, "Recording", d.Recording),
+            Recording = RecordingSection(f, d.Recording),
             Hocon = hocon,
         };
         // Seeds given as host:port become addresses of this node's transport; one that is neither stays as given
@@ -275,6 +275,16 @@ public sealed record FusionOptions
         {
             throw new InvalidOperationException($"{FusionConfiguration.Section}:{name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Fusion:Recording bound whole but for its list of sessions, which may come comma-separated (bound after, as a list).</summary>
+    private static RecordingOptions RecordingSection(IConfiguration fusion, RecordingOptions defaults)
+    {
+        var values = fusion.GetSection("Recording").AsEnumerable(makePathsRelative: true)
+            .Where(kv => kv.Value is not null && !kv.Key.Equals("Sessions", StringComparison.OrdinalIgnoreCase) &&
+                         !kv.Key.StartsWith("Sessions:", StringComparison.OrdinalIgnoreCase));
+        var section = new ConfigurationBuilder().AddInMemoryCollection(values.Select(kv => new KeyValuePair<string, string?>("Recording:" + kv.Key, kv.Value))).Build();
+        return Section(section, "Recording", defaults);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
