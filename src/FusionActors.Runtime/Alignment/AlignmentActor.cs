@@ -71,6 +71,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
                 Advance();
                 break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
+            case ClockAdvanced: if (_ticking) Advance(); break; // a replay's recorded tick
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
                     _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence, _committedUs, _aligner.SkippedCount));
@@ -152,7 +153,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         var anyLive = _streams.Values.Any(s => s.State is StreamState.Active or StreamState.Restarting);
         var allFinished = _streams.Values.All(s => s.State == StreamState.Finished);
         var needTick = !anyLive && !allFinished;
-        if (needTick && !_ticking) Timers.StartPeriodicTimer("tick", Tick.Instance, _tick);
+        if (needTick && !_ticking && !DrivenClock.Drives(_clock)) Timers.StartPeriodicTimer("tick", Tick.Instance, _tick);
         else if (!needTick && _ticking) Timers.Cancel("tick");
         _ticking = needTick;
     }

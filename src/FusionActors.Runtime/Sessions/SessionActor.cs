@@ -261,6 +261,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 break;
             case OpenSession o: Reopen(o); break;
             case SetRecording r: if (OperatorAuthorized(r)) Record(r.On); break;
+            // A replay's driver (in this process only): recorded clock steps and offsets.
+            case ClockAdvanced { StreamId: { } stream } c: Route(stream, c, -1); break;
+            case ClockAdvanced c: _alignment.Forward(c); break;
+            case ReplayedOffset o: SetOffset(o.OffsetUs); break;
             case SetFusionPolicy p:
                 if (!OperatorAuthorized(p)) break;
                 // No lambda capturing p: its closure would be allocated for every message this method handles, frames too.

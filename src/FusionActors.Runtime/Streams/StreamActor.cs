@@ -86,6 +86,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
             case EncoderActor.Encoded e: OnEncoded(e); break;
             case StreamHeartbeat h: OnHeartbeat(h); break;
             case IdleCheck: CheckIdle(); break;
+            case ClockAdvanced: if (_idleTimerOn) CheckIdle(); break; // a replay's recorded idle check
             case CloseStream: OnClose(); break;
             case Terminated t: OnEncoderDied(t.ActorRef); break;
             case RestartEncoder: OnRestartTimer(); break;
@@ -367,7 +368,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void ArmIdleTimer()
     {
         if (_idleTimerOn || _supervision.State == StreamState.Finished) return;
-        Timers.StartPeriodicTimer("idle", IdleCheck.Instance, StreamIntake.IdleCheckEvery(_spec.IdleTimeout));
+        if (!DrivenClock.Drives(_time.Monotonic)) Timers.StartPeriodicTimer("idle", IdleCheck.Instance, StreamIntake.IdleCheckEvery(_spec.IdleTimeout));
         _idleTimerOn = true;
     }
 
