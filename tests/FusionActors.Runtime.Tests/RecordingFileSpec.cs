@@ -46,6 +46,8 @@ public sealed class RecordingFileSpec : IDisposable
         recording.Result(Result(session));
         recording.Offset(-40);
         recording.Policy(FusionPolicy.Single("audio"));
+        recording.Operator(new DropFrames(session, Camera, TimeSpan.FromSeconds(3)));
+        recording.Operator(new SetFusionPolicy(session, FusionPolicy.Fixed)); // not a stream command: not recorded
         recording.StreamClosed(Audio);
         recording.End("done");
         Assert.True(writer.Flush(Wait));
@@ -58,7 +60,7 @@ public sealed class RecordingFileSpec : IDisposable
         Assert.Equal(session, read.Header.SessionId);
         Assert.Equal(read.FileBytes, read.BytesRead);
         var r = read.Records;
-        Assert.Equal(11, r.Count);
+        Assert.Equal(12, r.Count);
         var spec = Assert.IsType<RecordedSpec>(r[0]);
         Assert.Equal(-42, spec.ClockOffsetUs);
         Assert.True(spec.Spec.Record);
@@ -86,8 +88,10 @@ public sealed class RecordingFileSpec : IDisposable
         Assert.Equal(live.Imputed, result.Imputed);
         Assert.Equal(-40, Assert.IsType<RecordedOffset>(r[7]).OffsetUs);
         Assert.Equal(FusionPolicy.Single("audio"), Assert.IsType<RecordedPolicy>(r[8]).Policy);
-        Assert.Equal(Audio, Assert.IsType<RecordedStreamClosed>(r[9]).StreamId);
-        Assert.Equal("done", Assert.IsType<RecordedEnd>(r[10]).Reason);
+        var drill = Assert.IsType<RecordedOperator>(r[9]);
+        Assert.Equal(new DropFrames(session, Camera, TimeSpan.FromSeconds(3)), drill.ToMessage(session));
+        Assert.Equal(Audio, Assert.IsType<RecordedStreamClosed>(r[10]).StreamId);
+        Assert.Equal("done", Assert.IsType<RecordedEnd>(r[11]).Reason);
     }
 
     [Fact]
@@ -150,7 +154,7 @@ public sealed class RecordingFileSpec : IDisposable
         var original = File.ReadAllBytes(path);
         var header = RecordingReader.Read(path, reader).Header.Length;
         var chunks = Chunks(original, header);
-        Assert.Equal(11, chunks.Count);
+        Assert.Equal(12, chunks.Count);
 
         // A flipped bit in the body of chunk 5.
         var flipped = (byte[])original.Clone();

@@ -92,6 +92,11 @@ public static class RecordCodec
             case RecordKind.End:
                 String(w, text ?? "");
                 break;
+            case RecordKind.Operator:
+                w.Write((byte)a);
+                String(w, text!);
+                w.Write(b);
+                break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a record kind");
         }
     }
@@ -160,6 +165,7 @@ public static class RecordCodec
             RecordKind.Offset => new RecordedOffset(wall, mono, r.I64()),
             RecordKind.Policy => new RecordedPolicy(wall, mono, ParsePolicy(r.Str())),
             RecordKind.End => new RecordedEnd(wall, mono, r.Str()),
+            RecordKind.Operator => ReadOperator(ref r, wall, mono),
             _ => throw new InvalidDataException($"unknown record kind {(byte)kind}"),
         };
         if (!r.AtEnd) throw new InvalidDataException($"a {kind} record has {r.Left} bytes over");
@@ -199,6 +205,16 @@ public static class RecordCodec
         var payload = new float[count];
         bytes.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(payload.AsSpan()));
         return new RecordedFrame(wall, mono, stream, seq, eventTime, payload);
+    }
+
+    private static RecordedOperator ReadOperator(ref Reader r, long wall, long mono)
+    {
+        var command = (StreamCommand)r.U8();
+        if (!Enum.IsDefined(command)) throw new InvalidDataException($"unknown operator command {(byte)command}");
+        var stream = r.Str();
+        var ms = r.I64();
+        if (ms is < 0 or > 86_400_000L * 365) throw new InvalidDataException($"a drop of {ms} ms");
+        return new RecordedOperator(wall, mono, command, stream, ms);
     }
 
     private static RecordedClock ReadClock(ref Reader r, long wall, long mono)

@@ -16,6 +16,17 @@ public enum RecordKind : byte
     Offset = 8,
     Policy = 9,
     End = 10,
+    Operator = 11,
+}
+
+/// <summary>An operator's command to one stream that changes what the session decides (chaos drills among them).</summary>
+public enum StreamCommand : byte
+{
+    CrashEncoder = 1,
+    RestartStream = 2,
+    DisableStream = 3,
+    EnableStream = 4,
+    DropFrames = 5,
 }
 
 /// <summary>Which time-driven step of the session read the clock.</summary>
@@ -88,6 +99,22 @@ public sealed record RecordedOffset(long WallUs, long MonoMs, long OffsetUs) : R
 public sealed record RecordedPolicy(long WallUs, long MonoMs, FusionPolicy Policy) : Recorded(WallUs, MonoMs)
 {
     public override RecordKind Kind => RecordKind.Policy;
+}
+
+/// <summary>An operator command to a stream; <see cref="DurationMs"/> is the drop of <see cref="StreamCommand.DropFrames"/>.</summary>
+public sealed record RecordedOperator(long WallUs, long MonoMs, StreamCommand Command, string StreamId, long DurationMs) : Recorded(WallUs, MonoMs)
+{
+    public override RecordKind Kind => RecordKind.Operator;
+
+    /// <summary>The command as the session takes it (from this process: no credential needed).</summary>
+    public object ToMessage(string sessionId) => Command switch
+    {
+        StreamCommand.CrashEncoder => new CrashEncoder(sessionId, StreamId),
+        StreamCommand.RestartStream => new RestartStream(sessionId, StreamId),
+        StreamCommand.DisableStream => new DisableStream(sessionId, StreamId),
+        StreamCommand.EnableStream => new EnableStream(sessionId, StreamId),
+        _ => new DropFrames(sessionId, StreamId, TimeSpan.FromMilliseconds(DurationMs)),
+    };
 }
 
 /// <summary>The recording ended on purpose (turned off, or the session stopped).</summary>

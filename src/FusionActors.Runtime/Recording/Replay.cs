@@ -98,6 +98,10 @@ public static class Replay
                     case RecordedOffset o:
                         session.Tell(new ReplayedOffset(o.OffsetUs));
                         break;
+                    case RecordedOperator o:
+                        clock.Set(o.WallUs, o.MonoMs);
+                        session.Tell(o.ToMessage(id)); // the session forwards it to the stream before the status asks of Settle
+                        break;
                     case RecordedPolicy p when policy is null:
                         await session.Ask<object>(new SetFusionPolicy(id, p.Policy), AskTimeout, cancel);
                         break;

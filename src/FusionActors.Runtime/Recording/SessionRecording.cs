@@ -86,17 +86,33 @@ public sealed class SessionRecording
         if (_target is { } t) Add(t, RecordKind.Offset, a: offsetUs);
     }
 
+    /// <summary>An operator command to a stream; other messages are not recorded.</summary>
+    public void Operator(object command)
+    {
+        if (_target is not { } t) return;
+        var (kind, stream, ms) = command switch
+        {
+            CrashEncoder c => (StreamCommand.CrashEncoder, c.StreamId, 0L),
+            RestartStream c => (StreamCommand.RestartStream, c.StreamId, 0L),
+            DisableStream c => (StreamCommand.DisableStream, c.StreamId, 0L),
+            EnableStream c => (StreamCommand.EnableStream, c.StreamId, 0L),
+            DropFrames c => (StreamCommand.DropFrames, c.StreamId, (long)Math.Clamp(c.Duration.TotalMilliseconds, 0, 86_400_000d * 365)),
+            _ => ((StreamCommand)0, "", 0L),
+        };
+        if (kind != 0) Add(t, RecordKind.Operator, text: stream, a: (long)kind, b: ms);
+    }
+
     public void Policy(FusionPolicy policy)
     {
         if (_target is { } t) Add(t, RecordKind.Policy, policy);
     }
 
-    private void Add(RecordingWriter.Target target, RecordKind kind, object? payload = null, string? text = null, long a = 0, long bytes = 64)
+    private void Add(RecordingWriter.Target target, RecordKind kind, object? payload = null, string? text = null, long a = 0, long b = 0, long bytes = 64)
     {
         if (target.Dropped) return;
         _writer.Enqueue(target, new RecordingWriter.Item(RecordingWriter.Op.Record, target)
         {
-            Kind = kind, WallUs = _time.Wall.NowUs, MonoMs = _time.Monotonic.NowMs, Payload = payload, Text = text, A = a, Bytes = bytes,
+            Kind = kind, WallUs = _time.Wall.NowUs, MonoMs = _time.Monotonic.NowMs, Payload = payload, Text = text, A = a, B = b, Bytes = bytes,
         });
     }
 }

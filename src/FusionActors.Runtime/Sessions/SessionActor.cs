@@ -232,11 +232,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 break;
             case StreamHeartbeat h: if (Authorized(h)) Route(h.StreamId, h, -1); break;
             case CloseStream c: if (Authorized(c)) Route(c.StreamId, c, -1); break;
-            case CrashEncoder c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case RestartStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case DisableStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case EnableStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case DropFrames c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case CrashEncoder c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case RestartStream c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case DisableStream c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case EnableStream c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case DropFrames c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
             case Subscribe s:
                 if (!Authorized(s)) break;
                 if (s.Subscriber is null) Sender.Tell(new CommandRejected(_sessionId, nameof(Subscribe), "a subscription names its subscriber"));
@@ -670,6 +670,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             _batchStreams.Add(stream);
         }
         else replyTo.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
+    }
+
+    /// <summary>An operator command to a stream, recorded: it changes what the session decides.</summary>
+    private void Operate(string streamId, object command)
+    {
+        if (_streams.ContainsKey(streamId)) _recording?.Operator(command);
+        Route(streamId, command, -1);
     }
 
     private void Route(string streamId, object message, long seq)
