@@ -99,7 +99,13 @@ public sealed class RecordingFileSpec : IDisposable
     {
         using (var plain = new RecordingWriter(Options()))
         {
-            var read = RecordingReader.Read(WriteAll(plain, new ManualClock(1_700_000_000_000_000)));
+            var plainPath = WriteAll(plain, new ManualClock(1_700_000_000_000_000));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(plainPath)); // the node's user alone
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_dir));
+            }
+            var read = RecordingReader.Read(plainPath);
             Assert.False(read.Header.Encrypted);
             AssertAll(read);
         }
@@ -289,7 +295,7 @@ public sealed class RecordingFileSpec : IDisposable
         Assert.True(writer.Flush(Wait));
         File.SetLastWriteTimeUtc(live, DateTime.UtcNow - TimeSpan.FromDays(2)); // as old as the stale one, but open
         var deadline = DateTime.UtcNow + Wait;
-        while (File.Exists(stale) && DateTime.UtcNow < deadline) Thread.Sleep(50);
+        while (writer.Deleted < 1 && DateTime.UtcNow < deadline) Thread.Sleep(50);
         Assert.False(File.Exists(stale));
         Assert.True(writer.Deleted >= 1);
         Assert.True(File.Exists(live));

@@ -85,6 +85,10 @@ public sealed class ReplaySpec() : TestKit(LocalConfig)
         // Live, every window was closed by the streams' watermarks alone (nothing went idle): the same decisions, bit for bit.
         AssertSame(live.Select(ReplayedResult.Of).ToList(), first.Results);
         AssertSame(recording.Records.OfType<RecordedResult>().Select(ReplayedResult.Of).ToList(), first.Results);
+        // The report of either run is the same, byte for byte, and finds every recorded result again.
+        Assert.Equal(ReplayReport.Build(path, "models", recording, first), ReplayReport.Build(path, "models", recording, second));
+        Assert.Equal((4, 4), (ReplayReport.AgainstRecording(recording, first).Recorded, ReplayReport.AgainstRecording(recording, first).Same));
+        Assert.Empty(ReplayReport.Compare(first, second));
     }
 
     [Fact]
@@ -119,6 +123,9 @@ public sealed class ReplaySpec() : TestKit(LocalConfig)
         Assert.InRange(prefix.FramesReplayed, 1, whole.FramesReplayed - 1);
         // What the prefix decides, it decides as the whole recording did.
         AssertSame(whole.Results.Take(prefix.Results.Count).ToList(), prefix.Results);
+        // A comparison names the windows only the whole recording decided.
+        Assert.Equal(whole.Results.Skip(prefix.Results.Count).Select(r => r.WindowStartUs), ReplayReport.Compare(whole, prefix).Select(d => d.WindowStartUs));
+        Assert.All(ReplayReport.Compare(whole, prefix), d => Assert.Null(d.B));
     }
 
     [Fact]

@@ -40,15 +40,27 @@ public sealed class RecordingWriter : IDisposable
         if (problems.Count > 0) throw new FormatException(string.Join("; ", problems));
         Options = options;
         Directory = Path.GetFullPath(options.Directory!);
-        System.IO.Directory.CreateDirectory(Directory);
+        // Recordings hold what the sensors saw: the node's user alone reads them (docs/recording.md, "Privacy").
+        if (OperatingSystem.IsWindows()) System.IO.Directory.CreateDirectory(Directory);
+        else System.IO.Directory.CreateDirectory(Directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _keys = options.LoadKeys();
         Warn = warn ?? (m => Console.Error.WriteLine(m));
-        _open = openFile ?? (path => new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024));
+        _open = openFile ?? OpenFile;
         _queue = new BlockingCollection<Item>(new ConcurrentQueue<Item>(), options.MaxQueuedRecords);
         _encoder = new BinaryWriter(_buffer, Encoding.UTF8, leaveOpen: true);
         _nextRetention = DateTime.UtcNow;
         _thread = new Thread(Run) { IsBackground = true, Name = "fusion-recording" };
         _thread.Start();
+    }
+
+    private static FileStream OpenFile(string path)
+    {
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 64 * 1024,
+        };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return new FileStream(path, options);
     }
 
     public RecordingOptions Options { get; }
@@ -146,6 +158,7 @@ public sealed class RecordingWriter : IDisposable
             if (item.Bytes > 0) Interlocked.Add(ref _queuedBytes, -item.Bytes);
             Handle(item);
             if (_queue.Count == 0) FlushDirty();
+            MaybeRetention(); // on its schedule, busy or not
         }
         FlushDirty();
         foreach (var t in _files.ToList()) CloseFile(t);
