@@ -320,6 +320,8 @@ public sealed class RecordingFileSpec : IDisposable
         lock (warnings) Assert.Contains("queue_full", Assert.Single(warnings));
         var read = RecordingReader.Read(path);
         Assert.IsType<RecordedSpec>(Assert.Single(read.Records));
+        // Its file is closed: nothing holds it open for writing any more.
+        using (new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None)) { }
         // Another session's recording is not affected.
         var other = writer.For("s-other", TimeSources.System);
         var otherPath = other.Begin(Spec("s-other"), 0);

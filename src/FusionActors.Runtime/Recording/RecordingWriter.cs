@@ -30,6 +30,7 @@ public sealed class RecordingWriter : IDisposable
     private readonly BinaryWriter _encoder;
     private long _queuedBytes;
     private long _dropped, _records, _deleted;
+    private int _droppedOpen; // a recording was dropped outside the writer's thread (queue full): its file is closed there
     private DateTime _nextRetention;
 
     /// <param name="openFile">How a recording file is created (default: a new <see cref="FileStream"/>); the full-disk spec wraps one.</param>
@@ -132,6 +133,7 @@ public sealed class RecordingWriter : IDisposable
     internal void CountDrop(Target target, string reason, string detail)
     {
         Interlocked.Increment(ref _dropped);
+        Volatile.Write(ref _droppedOpen, 1);
         DroppedCounter.Add(1, new KeyValuePair<string, object?>("reason", reason));
         try { Warn($"Session {target.SessionId}: recording {target.Path} dropped ({reason}): {detail}; the session goes on unrecorded"); }
         catch (Exception)
@@ -149,6 +151,7 @@ public sealed class RecordingWriter : IDisposable
             {
                 if (!_queue.TryTake(out item, 50))
                 {
+                    CloseDropped();
                     FlushDirty();
                     MaybeRetention();
                     continue;
@@ -156,6 +159,7 @@ public sealed class RecordingWriter : IDisposable
             }
             catch (InvalidOperationException) { break; }
             if (item.Bytes > 0) Interlocked.Add(ref _queuedBytes, -item.Bytes);
+            CloseDropped(); // before a barrier is answered
             Handle(item);
             if (_queue.Count == 0) FlushDirty();
             MaybeRetention(); // on its schedule, busy or not
@@ -221,6 +225,13 @@ public sealed class RecordingWriter : IDisposable
                 if (target!.Stream is not null) CloseFile(target);
                 return;
         }
+    }
+
+    /// <summary>Closes the files of recordings dropped since the last look (nothing more will come for them).</summary>
+    private void CloseDropped()
+    {
+        if (Interlocked.Exchange(ref _droppedOpen, 0) == 0) return;
+        foreach (var t in _files.Where(t => t.Dropped).ToList()) CloseFile(t);
     }
 
     private void Write(Target target, byte[] bytes)
