@@ -20,7 +20,13 @@ public sealed class RecordingWriter : IDisposable
     private static readonly Counter<long> BytesCounter = FusionMetrics.Meter.CreateCounter<long>("fusion.recording.bytes", "By", "Bytes written to session recordings");
     private static readonly Counter<long> DeletedCounter = FusionMetrics.Meter.CreateCounter<long>("fusion.recording.deleted", "{file}", "Recordings deleted by retention");
 
-    private readonly BlockingCollection<Item> _queue;
+    // A lock-free queue with a count for its bound; the writer sleeps on the signal only when it found the queue empty,
+    // so an actor handing a record over pays an enqueue and an increment, not a semaphore.
+    private readonly ConcurrentQueue<Item> _queue = new();
+    private readonly ManualResetEventSlim _signal = new(false);
+    private int _queued;
+    private int _sleeping;
+    private volatile bool _stopping;
     private readonly Thread _thread;
     private readonly Func<string, Stream> _open;
     private readonly RecordingKeys _keys;
@@ -47,7 +53,6 @@ public sealed class RecordingWriter : IDisposable
         _keys = options.LoadKeys();
         Warn = warn ?? (m => Console.Error.WriteLine(m));
         _open = openFile ?? OpenFile;
-        _queue = new BlockingCollection<Item>(new ConcurrentQueue<Item>(), options.MaxQueuedRecords);
         _encoder = new BinaryWriter(_buffer, Encoding.UTF8, leaveOpen: true);
         _nextRetention = DateTime.UtcNow;
         _thread = new Thread(Run) { IsBackground = true, Name = "fusion-recording" };
@@ -91,7 +96,7 @@ public sealed class RecordingWriter : IDisposable
     public bool Flush(TimeSpan timeout)
     {
         using var done = new ManualResetEventSlim();
-        if (!_queue.TryAdd(new Item(Op.Barrier, null) { Done = done }, timeout)) return false;
+        if (!TryAdd(new Item(Op.Barrier, null) { Done = done }, bounded: false)) return false;
         return done.Wait(timeout);
     }
 
@@ -100,7 +105,7 @@ public sealed class RecordingWriter : IDisposable
     {
         using var done = new ManualResetEventSlim();
         var item = new Item(Op.Retention, null) { Done = done };
-        if (!_queue.TryAdd(item, timeout) || !done.Wait(timeout)) return [];
+        if (!TryAdd(item, bounded: false) || !done.Wait(timeout)) return [];
         return item.Deleted ?? [];
     }
 
@@ -122,10 +127,7 @@ public sealed class RecordingWriter : IDisposable
             target.Drop("queue_full", $"more than {Options.MaxQueuedBytes} bytes wait for the writer");
             return;
         }
-        bool added;
-        try { added = _queue.TryAdd(item); }
-        catch (InvalidOperationException) { added = false; } // the writer is shutting down
-        if (added) return;
+        if (TryAdd(item, bounded: true)) return;
         if (item.Bytes > 0) Interlocked.Add(ref _queuedBytes, -item.Bytes);
         target.Drop("queue_full", $"more than {Options.MaxQueuedRecords} records wait for the writer");
     }
@@ -142,26 +144,40 @@ public sealed class RecordingWriter : IDisposable
         }
     }
 
+    private bool TryAdd(Item item, bool bounded)
+    {
+        if (_stopping) return false;
+        if (Interlocked.Increment(ref _queued) > Options.MaxQueuedRecords && bounded)
+        {
+            Interlocked.Decrement(ref _queued);
+            return false;
+        }
+        _queue.Enqueue(item);
+        if (Volatile.Read(ref _sleeping) != 0) _signal.Set();
+        return true;
+    }
+
     private void Run()
     {
-        while (!_queue.IsCompleted)
+        while (true)
         {
-            Item? item;
-            try
+            if (!_queue.TryDequeue(out var item))
             {
-                if (!_queue.TryTake(out item, 50))
-                {
-                    CloseDropped();
-                    FlushDirty();
-                    MaybeRetention();
-                    continue;
-                }
+                if (_stopping) break;
+                CloseDropped();
+                FlushDirty();
+                MaybeRetention();
+                _signal.Reset();
+                Interlocked.Exchange(ref _sleeping, 1);
+                if (_queue.IsEmpty && !_stopping) _signal.Wait(50);
+                Interlocked.Exchange(ref _sleeping, 0);
+                continue;
             }
-            catch (InvalidOperationException) { break; }
+            Interlocked.Decrement(ref _queued);
             if (item.Bytes > 0) Interlocked.Add(ref _queuedBytes, -item.Bytes);
             CloseDropped(); // before a barrier is answered
             Handle(item);
-            if (_queue.Count == 0) FlushDirty();
+            if (_queue.IsEmpty) FlushDirty();
             MaybeRetention(); // on its schedule, busy or not
         }
         FlushDirty();
@@ -313,9 +329,11 @@ public sealed class RecordingWriter : IDisposable
 
     public void Dispose()
     {
-        _queue.CompleteAdding();
-        _thread.Join(TimeSpan.FromSeconds(10));
+        _stopping = true;
+        _signal.Set();
+        if (!_thread.Join(TimeSpan.FromSeconds(10))) return; // a disk that hangs: the thread keeps what it uses
         _encoder.Dispose();
+        _signal.Dispose();
     }
 
     internal enum Op : byte
