@@ -137,9 +137,11 @@ public static class RecordCodec
 
     private static void String(BinaryWriter w, string s)
     {
-        var bytes = Encoding.UTF8.GetBytes(s);
-        if (bytes.Length > MaxStringBytes) throw new InvalidDataException($"a string field of {bytes.Length} bytes is over {MaxStringBytes}");
-        w.Write((ushort)bytes.Length);
+        var count = Encoding.UTF8.GetByteCount(s);
+        if (count > MaxStringBytes) throw new InvalidDataException($"a string field of {count} bytes is over {MaxStringBytes}");
+        Span<byte> bytes = stackalloc byte[count];
+        Encoding.UTF8.GetBytes(s, bytes);
+        w.Write((ushort)count);
         w.Write(bytes);
     }
 

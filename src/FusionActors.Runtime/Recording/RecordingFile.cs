@@ -50,32 +50,26 @@ public static class RecordingFile
         return header;
     }
 
-    /// <summary>One chunk, framed (and sealed when <paramref name="key"/> is given).</summary>
-    public static byte[] Chunk(ReadOnlySpan<byte> plaintext, byte[]? key, long index, uint headerCrc)
+    /// <summary>Writes a chunk's framing into its first 8 bytes: the length and CRC-32 of the body that follows them.</summary>
+    public static void Prefix(Span<byte> chunk)
     {
-        byte[] body;
-        if (key is null) body = plaintext.ToArray();
-        else
-        {
-            body = new byte[NonceBytes + TagBytes + plaintext.Length];
-            var nonce = body.AsSpan(0, NonceBytes);
-            RandomNumberGenerator.Fill(nonce);
-            using var aes = new AesGcm(key, TagBytes);
-            aes.Encrypt(nonce, plaintext, body.AsSpan(NonceBytes + TagBytes), body.AsSpan(NonceBytes, TagBytes), Aad(index, headerCrc));
-        }
-        var chunk = new byte[8 + body.Length];
+        var body = chunk[8..];
         BinaryPrimitives.WriteUInt32LittleEndian(chunk, (uint)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(4), Crc32.HashToUInt32(body));
-        body.CopyTo(chunk, 8);
-        return chunk;
+        BinaryPrimitives.WriteUInt32LittleEndian(chunk[4..], Crc32.HashToUInt32(body));
     }
 
-    internal static byte[] Aad(long index, uint headerCrc)
+    /// <summary>An encrypted body's length for <paramref name="plaintext"/> bytes.</summary>
+    public static int SealedLength(int plaintext) => NonceBytes + TagBytes + plaintext;
+
+    /// <summary>Seals a record into <paramref name="body"/> (<see cref="SealedLength"/> bytes): nonce, tag, ciphertext.</summary>
+    public static void Seal(ReadOnlySpan<byte> plaintext, AesGcm aes, long index, uint headerCrc, Span<byte> body)
     {
-        var aad = new byte[12];
+        var nonce = body[..NonceBytes];
+        RandomNumberGenerator.Fill(nonce);
+        Span<byte> aad = stackalloc byte[12];
         BinaryPrimitives.WriteInt64LittleEndian(aad, index);
-        BinaryPrimitives.WriteUInt32LittleEndian(aad.AsSpan(8), headerCrc);
-        return aad;
+        BinaryPrimitives.WriteUInt32LittleEndian(aad[8..], headerCrc);
+        aes.Encrypt(nonce, plaintext, body[(NonceBytes + TagBytes)..], body.Slice(NonceBytes, TagBytes), aad);
     }
 
     /// <summary>

@@ -50,6 +50,8 @@ public static class RecordingReader
             var records = new List<Recorded>();
             long read = header.Length;
             var prefix = new byte[8];
+            var aad = new byte[12]; // the chunk's index, then the header's CRC-32
+            BinaryPrimitives.WriteUInt32LittleEndian(aad.AsSpan(8), header.Crc);
             string? stopped = null;
             for (long index = 0; ; index++)
             {
@@ -83,10 +85,11 @@ public static class RecordingReader
                 if (aes is not null)
                 {
                     plaintext = new byte[length - RecordingFile.NonceBytes - RecordingFile.TagBytes];
+                    BinaryPrimitives.WriteInt64LittleEndian(aad, index);
                     try
                     {
                         aes.Decrypt(body.AsSpan(0, RecordingFile.NonceBytes), body.AsSpan(RecordingFile.NonceBytes + RecordingFile.TagBytes),
-                            body.AsSpan(RecordingFile.NonceBytes, RecordingFile.TagBytes), plaintext, RecordingFile.Aad(index, header.Crc));
+                            body.AsSpan(RecordingFile.NonceBytes, RecordingFile.TagBytes), plaintext, aad);
                     }
                     catch (AuthenticationTagMismatchException)
                     {

@@ -205,36 +205,39 @@ public sealed class RecordingWriter : IDisposable
                     _files.Add(target);
                     var header = RecordingFile.Header(target.SessionId, _keys.CurrentId, SystemClock.Instance.NowUs);
                     target.HeaderCrc = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(header.Length - 4));
-                    target.Key = _keys.Current;
+                    target.Aes = _keys.Current is { } key ? new System.Security.Cryptography.AesGcm(key, RecordingFile.TagBytes) : null;
                     Write(target, header);
                 });
                 return;
             case Op.Record:
                 if (target!.Dropped || target.Stream is null) return;
                 byte[] chunk;
+                int length;
                 try
                 {
+                    // Encoded after 8 reserved bytes, framed in place: no copy of a record in the clear.
                     _buffer.SetLength(0);
+                    _buffer.Write(stackalloc byte[8]);
                     RecordCodec.Write(_encoder, item.Kind, item.WallUs, item.MonoMs, item.Payload, item.Text, item.A, item.B);
                     _encoder.Flush();
-                    chunk = RecordingFile.Chunk(_buffer.GetBuffer().AsSpan(0, (int)_buffer.Length), target.Key, target.Chunks, target.HeaderCrc);
+                    (chunk, length) = Frame(target, _buffer.GetBuffer(), (int)_buffer.Length - 8);
                 }
                 catch (Exception e) when (e is InvalidDataException or ArgumentException or NotSupportedException or System.Text.Json.JsonException)
                 {
                     Fail(target, "malformed", e.Message);
                     return;
                 }
-                if (chunk.Length > RecordingFile.MaxChunkBytes + 8 || target.Bytes + chunk.Length > Options.MaxFileBytes)
+                if (length > RecordingFile.MaxChunkBytes + 8 || target.Bytes + length > Options.MaxFileBytes)
                 {
                     Fail(target, "file_size", $"the file would pass {Options.MaxFileBytes} bytes (Fusion:Recording:MaxFileBytes)");
                     return;
                 }
-                if (Io(target, () => Write(target, chunk)))
+                if (Io(target, () => Write(target, chunk, length)))
                 {
                     target.Chunks++;
                     Interlocked.Increment(ref _records);
                     RecordsCounter.Add(1);
-                    BytesCounter.Add(chunk.Length);
+                    BytesCounter.Add(length);
                 }
                 return;
             case Op.Close:
@@ -250,10 +253,28 @@ public sealed class RecordingWriter : IDisposable
         foreach (var t in _files.Where(t => t.Dropped).ToList()) CloseFile(t);
     }
 
-    private void Write(Target target, byte[] bytes)
+    private byte[] _sealed = new byte[64 * 1024];
+
+    /// <summary>The chunk of a record encoded at <paramref name="buffer"/>[8..]: framed there in the clear, else sealed into a buffer of the writer's.</summary>
+    private (byte[] Chunk, int Length) Frame(Target target, byte[] buffer, int plaintext)
     {
-        target.Stream!.Write(bytes);
-        target.Bytes += bytes.Length;
+        if (target.Aes is null)
+        {
+            RecordingFile.Prefix(buffer.AsSpan(0, 8 + plaintext));
+            return (buffer, 8 + plaintext);
+        }
+        var length = 8 + RecordingFile.SealedLength(plaintext);
+        if (_sealed.Length < length) _sealed = new byte[Math.Max(length, _sealed.Length * 2)];
+        RecordingFile.Seal(buffer.AsSpan(8, plaintext), target.Aes, target.Chunks, target.HeaderCrc, _sealed.AsSpan(8, length - 8));
+        RecordingFile.Prefix(_sealed.AsSpan(0, length));
+        return (_sealed, length);
+    }
+
+    private void Write(Target target, byte[] bytes, int count = -1)
+    {
+        if (count < 0) count = bytes.Length;
+        target.Stream!.Write(bytes, 0, count);
+        target.Bytes += count;
         _dirty.Add(target);
     }
 
@@ -284,6 +305,8 @@ public sealed class RecordingWriter : IDisposable
         _files.Remove(target);
         var stream = target.Stream;
         target.Stream = null;
+        target.Aes?.Dispose();
+        target.Aes = null;
         if (stream is null) return;
         try { stream.Dispose(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -379,7 +402,7 @@ public sealed class RecordingWriter : IDisposable
         public long Bytes { get; set; }
         public long Chunks { get; set; }
         public uint HeaderCrc { get; set; }
-        public byte[]? Key { get; set; }
+        public System.Security.Cryptography.AesGcm? Aes { get; set; }
 
         /// <summary>Gives the recording up; the first caller logs and counts it.</summary>
         public void Drop(string reason, string detail)
