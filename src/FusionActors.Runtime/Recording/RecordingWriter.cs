@@ -232,7 +232,7 @@ public sealed class RecordingWriter : IDisposable
                     Fail(target, "file_size", $"the file would pass {Options.MaxFileBytes} bytes (Fusion:Recording:MaxFileBytes)");
                     return;
                 }
-                if (Io(target, () => Write(target, chunk, length)))
+                if (WriteChunk(target, chunk, length))
                 {
                     target.Chunks++;
                     Interlocked.Increment(ref _records);
@@ -276,6 +276,21 @@ public sealed class RecordingWriter : IDisposable
         target.Stream!.Write(bytes, 0, count);
         target.Bytes += count;
         _dirty.Add(target);
+    }
+
+    /// <summary><see cref="Io"/> for the one write of every record, without a closure.</summary>
+    private bool WriteChunk(Target target, byte[] chunk, int length)
+    {
+        try
+        {
+            Write(target, chunk, length);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Fail(target, "io", e.Message);
+            return false;
+        }
     }
 
     /// <summary>Runs a file operation; an I/O failure (a full disk among them) drops the recording.</summary>
