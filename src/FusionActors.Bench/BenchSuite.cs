@@ -21,7 +21,8 @@ namespace FusionActors.Bench;
 public static class BenchSuite
 {
     /// <param name="batching">The node's batcher on or off for (a)-(d); null: as configured (on by default). (e) runs both.</param>
-    public static async Task<int> RunAsync(bool quick, string only, string? reportPath, CancellationToken cancel, bool? batching = null)
+    /// <param name="recordTo">Record every session into this folder (docs/recording.md), to measure what recording costs; null = none.</param>
+    public static async Task<int> RunAsync(bool quick, string only, string? reportPath, CancellationToken cancel, bool? batching = null, string? recordTo = null)
     {
         var scale = quick ? BenchScale.Quick : BenchScale.Full;
         if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e'))) throw new UsageException("--only takes letters of abcde");
@@ -37,13 +38,15 @@ public static class BenchSuite
             Hocon = defaults.Hocon + "\nakka.loglevel = WARNING\n",
             Limits = defaults.Limits with { MinWindowHopUs = 1 },
             Batching = defaults.Batching with { Enabled = batching ?? defaults.Batching.Enabled },
+            Recording = recordTo is null ? defaults.Recording : defaults.Recording with { Directory = recordTo, Sessions = ["*"] },
         };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
         var encoderThreads = FusionConfig.Parse(options.Hocon).GetInt("fusion.encoder-dispatcher.dedicated-thread-pool.thread-count", 2);
         Console.WriteLine($"FusionActors bench ({scale.Name}): one-node cluster up, {Environment.ProcessorCount} cores, " +
                           $"encoder dispatcher {encoderThreads} threads, batcher {(options.Batching.Enabled ? $"on (max batch {options.Batching.MaxBatch}, queue delay {options.Batching.MaxQueueDelay.TotalMilliseconds:0.#} ms, {options.Batching.Threads} threads)" : "off")}, " +
-                          $"median of {scale.Repeats} run(s) for (a), {scale.EncoderRepeats} for (b)");
+                          $"median of {scale.Repeats} run(s) for (a), {scale.EncoderRepeats} for (b)" +
+                          (recordTo is null ? "" : $", recording every session to {Path.GetFullPath(recordTo)}"));
 
         var report = new BenchReport { Scale = scale.Name, Machine = MachineInfo.Current(), Timestamp = DateTimeOffset.UtcNow, Batching = options.Batching.Enabled };
         var errors = new List<string>();

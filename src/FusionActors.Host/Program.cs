@@ -9,7 +9,7 @@ namespace FusionActors.Host;
 
 /// <summary>
 /// The FusionActors command line: one command per program (demo, eval, bench, bench-remote, node, push, hostile-soak,
-/// failover-demo), each a thin layer over its library. <c>COMMAND --help</c> lists a command's options.
+/// failover-demo, replay), each a thin layer over its library. <c>COMMAND --help</c> lists a command's options.
 /// </summary>
 public static class Program
 {
@@ -31,6 +31,7 @@ public static class Program
         HostileSoakCommand.Create(),
         EvalCommand.Create(),
         FitDriftCommand.Create(),
+        ReplayCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] argv, CancellationToken cancel)

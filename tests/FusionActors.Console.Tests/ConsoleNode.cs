@@ -36,11 +36,23 @@ public class ConsoleNode : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var options = FusionOptions.Load() with { OperatorConsole = ConsoleOptions };
+        // A recording directory of its own: sessions are recorded only when a spec or `sessions record` asks.
+        var options = FusionOptions.Load() with
+        {
+            OperatorConsole = ConsoleOptions,
+            Recording = new FusionActors.Runtime.Recording.RecordingOptions { Directory = RecordingDirectory },
+        };
         Node = await FusionNode.StartAsync(options);
     }
 
-    public virtual async Task DisposeAsync() => await Node.DisposeAsync();
+    public string RecordingDirectory { get; } = Path.Combine(Path.GetTempPath(), "fusionctl-recordings", Guid.NewGuid().ToString("N"));
+
+    public virtual async Task DisposeAsync()
+    {
+        await Node.DisposeAsync();
+        try { Directory.Delete(RecordingDirectory, recursive: true); }
+        catch (DirectoryNotFoundException) { }
+    }
 
     /// <summary>Runs fusionctl with <c>--host 127.0.0.1:PORT</c> and the given arguments.</summary>
     public async Task<CtlRun> Ctl(params string[] args) => await Ctl(args, CancellationToken.None);

@@ -96,7 +96,7 @@ public sealed class FusionctlSpec(ConsoleNode node)
 
     [Theory]
     [InlineData("unknown command 'frobnicate'", "frobnicate")]
-    [InlineData("'sessions' needs a command: list, show, kill", "sessions")]
+    [InlineData("'sessions' needs a command: list, show, kill, record", "sessions")]
     [InlineData("unknown command 'sessions frob'", "sessions", "frob")]
     [InlineData("missing argument ID", "sessions", "show")]
     [InlineData("too many arguments", "sessions", "list", "extra")]
@@ -133,6 +133,29 @@ public sealed class FusionctlSpec(ConsoleNode node)
         var drop = await node.Ctl("chaos", "drop", "ctl-disable", "audio", "0.5");
         Assert.True(drop.ExitCode == 0, drop.ToString());
         Assert.Contains("drops frames", drop.Output);
+    }
+
+    [Fact]
+    public async Task Sessions_record_turns_a_sessions_recording_on_and_off()
+    {
+        await node.OpenSession("ctl-rec");
+        var on = await node.Ctl("sessions", "record", "ctl-rec", "on");
+        Assert.True(on.ExitCode == 0, on.ToString());
+        Assert.Contains("session ctl-rec records to", on.Output);
+        var off = await node.Ctl("--json", "sessions", "record", "ctl-rec", "off");
+        Assert.True(off.ExitCode == 0, off.ToString());
+        Assert.False(off.Json["recording"]!.GetValue<bool>());
+        var file = Assert.Single(Directory.GetFiles(node.RecordingDirectory, "ctl-rec-*"));
+        // The node's writer thread writes it a moment later (until then the file may not even hold its header).
+        await ConsoleNode.Eventually(() =>
+        {
+            try { return Task.FromResult(FusionActors.Runtime.Recording.RecordingReader.Read(file).Records.LastOrDefault() is FusionActors.Runtime.Recording.RecordedEnd); }
+            catch (FusionActors.Runtime.Recording.RecordingFormatException) { return Task.FromResult(false); }
+        }, "the recording to end");
+        var bad = await node.Ctl("sessions", "record", "ctl-rec", "maybe");
+        Assert.Equal(2, bad.ExitCode);
+        var unknown = await node.Ctl("sessions", "record", "ctl-nowhere", "on");
+        Assert.Equal(1, unknown.ExitCode);
     }
 
     [Fact]

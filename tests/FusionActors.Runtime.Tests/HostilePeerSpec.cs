@@ -100,6 +100,7 @@ public sealed class HostilePeerSpec : IAsyncLifetime
         [
             new SetFusionPolicy("victim", FusionPolicy.Fixed), new CrashEncoder("victim", Camera), new DropFrames("victim", Audio, TimeSpan.FromHours(1)),
             new DisableStream("victim", Audio), new EnableStream("victim", Audio), new RestartStream("victim", Camera),
+            new SetRecording("victim", true),
         ];
         foreach (var command in operatorCommands)
         {

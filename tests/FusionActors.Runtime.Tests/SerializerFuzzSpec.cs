@@ -99,6 +99,7 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalCon
             new ClusterMembers(["akka.tcp://fusion@a:1"], []), new UnsupportedMessage("T", "why"),
             new SetFusionPolicy("fuzz", FusionPolicy.Single("audio"), Secrets.New()), new RestartStream("fuzz", Audio), new DisableStream("fuzz", Audio),
             new EnableStream("fuzz", Audio), new CrashEncoder("fuzz", Camera), new DropFrames("fuzz", Audio, TimeSpan.FromSeconds(3)),
+            new SetRecording("fuzz", true, Secrets.New()),
         ];
         return messages.Select(m =>
         {

@@ -14,7 +14,8 @@ public static class BenchCommand
         var only = OptionValues.Text("--only", "abcde", "run a subset, letters of abcde: (a) actor path, (b) encoders, (c) latency (runs (a) too), (d) memory, " +
             "(e) real-time sessions with the batcher off and on (default abcde)");
         var batching = OptionValues.Text("--batching", "on|off", "the node's encoder batcher for (a)-(d) (default: as configured, on)");
-        var command = new Command("bench", "measure the actor path, encoders, latency, memory and batching") { report, quick, only, batching };
+        var record = OptionValues.Text("--record", "DIR", "record every session into this folder (what recording costs on the hot path; default: no recording)");
+        var command = new Command("bench", "measure the actor path, encoders, latency, memory and batching") { report, quick, only, batching, record };
         command.SetAction((parsed, cancel) => BenchSuite.RunAsync(parsed.GetValue(quick), parsed.GetValue(only) ?? "abcde", parsed.GetValue(report), cancel,
             parsed.GetValue(batching) switch
             {
@@ -22,7 +23,7 @@ public static class BenchCommand
                 "on" => true,
                 "off" => false,
                 var other => throw new UsageException($"--batching takes on or off, not '{other}'"),
-            }));
+            }, parsed.GetValue(record)));
         return command;
     }
 }

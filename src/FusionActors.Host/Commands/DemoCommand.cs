@@ -16,9 +16,10 @@ public static class DemoCommand
         var seed = OptionValues.Int("--seed", "the seed of the faults' randomness (default 7)");
         var quiet = OptionValues.Flag("--quiet", "no line per fused result");
         var verbose = OptionValues.Flag("--verbose", "Akka's info logs too");
+        var record = OptionValues.Text("--record", "DIR", "record the demo's sessions into this folder (replay them with 'replay FILE')");
         var command = new Command("demo", "run a one-node server and play the AV-Digits sample as live sensors with faults")
         {
-            seconds, report, config, dataset, seed, quiet, verbose,
+            seconds, report, config, dataset, seed, quiet, verbose, record,
         };
         command.SetAction((parsed, cancel) =>
         {
@@ -32,6 +33,7 @@ public static class DemoCommand
                 Config = parsed.GetValue(config),
                 Verbose = parsed.GetValue(verbose),
                 Report = parsed.GetValue(report),
+                Record = parsed.GetValue(record),
             }, cancel);
         });
         return command;

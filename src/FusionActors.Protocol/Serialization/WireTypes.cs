@@ -50,6 +50,7 @@ public static class WireTypes
         ["members"] = typeof(ClusterMembers),
         ["unsupported"] = typeof(UnsupportedMessage),
         ["policy"] = typeof(SetFusionPolicy),
+        ["record"] = typeof(SetRecording),
         ["restart-stream"] = typeof(RestartStream),
         ["disable-stream"] = typeof(DisableStream),
         ["enable-stream"] = typeof(EnableStream),

@@ -52,6 +52,12 @@ public sealed record SessionSpec
     /// <summary>Event time from which windows are counted (the session clock at open). Default 0.</summary>
     public long StartUs { get; init; }
 
+    /// <summary>
+    /// The client asks for the session to be recorded (docs/recording.md). Only a node with a recording directory
+    /// (Fusion:Recording:Directory) records; elsewhere the flag changes nothing. Default false.
+    /// </summary>
+    public bool Record { get; init; }
+
     public StreamSpec? FindStream(string streamId)
     {
         foreach (var s in Streams)

@@ -10,6 +10,7 @@ using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Fusion;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Recording;
 using FusionActors.Runtime.Sessions;
 using FusionActors.Runtime.Streams;
 
@@ -31,6 +32,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private readonly Dictionary<string, StreamSnapshot> _streams = new();
     private ILoggingAdapter? _logger;
     private bool _ticking;
+    private readonly SessionRecording? _recording;
 
     /// <param name="resumeAtUs">Set when the session resumes after a failover: windows before it were fused by an earlier incarnation.</param>
     /// <param name="clock">The server's wall clock (the session clock is it less the client's offset); <see cref="SystemClock"/> by default.</param>
@@ -38,9 +40,10 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     /// <param name="generation">Set on a resume: the client's opens before; this incarnation's revisions start above every earlier one's.</param>
     /// <param name="commits">Told <see cref="Committed"/> with each commit point sent to the client (the session, which compares reopens with it).</param>
     public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null)
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null, SessionRecording? recording = null)
     {
         _commits = commits;
+        _recording = recording;
         _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
         _aligner = new Aligner(spec);
@@ -67,12 +70,16 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
             case EvidenceBatch b: OnEvidence(b); break;
             case StreamHealthChanged h: OnHealth(h); break;
             case LateEvidence l: OnLateFrame(l); break;
-            case Tick: Advance(); break;
+            case Tick:
+                _recording?.Clock(ClockSource.AlignmentTick);
+                Advance();
+                break;
             case Continue:
                 _continuing = false;
                 Advance();
                 break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
+            case ClockAdvanced: if (_ticking) Advance(); break; // a replay's recorded tick
             case GetStatus:
                 Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
                     _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence, _committedUs, _aligner.SkippedCount));
@@ -86,8 +93,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, commits));
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null, SessionRecording? recording = null) =>
+        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, commits, recording));
 
     private void OnEvidence(EvidenceBatch batch)
     {
@@ -105,6 +112,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         var before = _streams[msg.StreamId];
         _streams[msg.StreamId] = before with { State = msg.State, Reliability = msg.Reliability };
         _aligner.SetStreamState(msg.StreamId, msg.State);
+        _recording?.StateChanged(msg.StreamId, before.State, msg.State, msg.Reason);
         _fusion.Tell(new StreamStateChanged(_sessionId, msg.StreamId, before.State, msg.State, msg.Reason));
         UpdateTicking();
         Advance();
@@ -160,7 +168,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         var anyLive = _streams.Values.Any(s => s.State is StreamState.Active or StreamState.Restarting);
         var allFinished = _streams.Values.All(s => s.State == StreamState.Finished);
         var needTick = !anyLive && !allFinished;
-        if (needTick && !_ticking) Timers.StartPeriodicTimer("tick", Tick.Instance, _tick);
+        if (needTick && !_ticking && !DrivenClock.Drives(_clock)) Timers.StartPeriodicTimer("tick", Tick.Instance, _tick);
         else if (!needTick && _ticking) Timers.Cancel("tick");
         _ticking = needTick;
     }

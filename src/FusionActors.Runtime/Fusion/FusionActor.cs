@@ -9,6 +9,7 @@ using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Alignment;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Recording;
 using FusionActors.Runtime.Sessions;
 using FusionActors.Runtime.Streams;
 
@@ -30,9 +31,11 @@ public sealed class FusionActor : UntypedActor
     private readonly Queue<FusedResult> _recent = new();
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
+    private readonly SessionRecording? _recording;
 
-    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null)
+    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null, SessionRecording? recording = null)
     {
+        _recording = recording;
         _sessionId = spec.SessionId;
         _engine = new FusionEngine(spec, embeddingSizes, models);
     }
@@ -86,6 +89,7 @@ public sealed class FusionActor : UntypedActor
             case SetFusionPolicy p:
                 Log.Info("Session {0}: fusion policy {1} -> {2}", _sessionId, _engine.Policy, p.Policy);
                 _engine.Policy = p.Policy;
+                _recording?.Policy(p.Policy);
                 Sender.Tell(new Akka.Actor.Status.Success(p.Policy.ToString()));
                 break;
             case GetStatus:
@@ -99,8 +103,9 @@ public sealed class FusionActor : UntypedActor
 
     /// <param name="embeddingSizes">Embedding length of each stream's encoder, by stream id (a stable fused-embedding layout).</param>
     /// <param name="models">The node's fusion calibration and learned head.</param>
-    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null) =>
-        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models));
+    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
+        SessionRecording? recording = null) =>
+        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models, recording));
 
     private void OnWindow(FuseWindow msg)
     {
@@ -109,6 +114,7 @@ public sealed class FusionActor : UntypedActor
         FusionTracing.Fused(activity, result);
         _results++;
         FusionMetrics.Fused(result, msg.Window.IsFirstEmission);
+        _recording?.Result(result);
         if (result.Status == FusedStatus.NoEvidence) _noEvidence++;
         // Once per window, at its first emission here (a revision only adds evidence), also in an incarnation that
         // numbers its revisions above an earlier one's.

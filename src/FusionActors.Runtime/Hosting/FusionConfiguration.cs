@@ -100,6 +100,15 @@ public static class FusionConfiguration
         new("http.open-timeout", "Fusion:Http:OpenTimeout", Kind.Duration),
         new("http.idle-timeout", "Fusion:Http:IdleTimeout", Kind.Duration),
         new("http.session-silence", "Fusion:Http:SessionSilence", Kind.Duration),
+        new("recording.directory", "Fusion:Recording:Directory", Kind.Text),
+        new("recording.sessions", "Fusion:Recording:Sessions", Kind.List),
+        new("recording.max-queued-records", "Fusion:Recording:MaxQueuedRecords", Kind.Int),
+        new("recording.max-queued-bytes", "Fusion:Recording:MaxQueuedBytes", Kind.Text),
+        new("recording.max-file-bytes", "Fusion:Recording:MaxFileBytes", Kind.Text),
+        new("recording.max-age", "Fusion:Recording:MaxAge", Kind.Duration),
+        new("recording.max-total-bytes", "Fusion:Recording:MaxTotalBytes", Kind.Text),
+        new("recording.retention-interval", "Fusion:Recording:RetentionInterval", Kind.Duration),
+        new("recording.key-id", "Fusion:Recording:KeyId", Kind.Text),
     ];
 
     // FUSION_* environment variables and the keys they stand for.
@@ -119,6 +128,7 @@ public static class FusionConfiguration
         new("FUSION_CONSOLE_TLS_CERT", "Fusion:Console:TlsCertificate", Kind.Text),
         new("FUSION_CONSOLE_TLS_PASSWORD", "Fusion:Console:TlsPassword", Kind.Text),
         new("FUSION_HTTP_PORT", "Fusion:Http:Port", Kind.Int),
+        new("FUSION_RECORDING_DIR", "Fusion:Recording:Directory", Kind.Text),
     ];
 
     /// <summary>The legacy FUSION_* variable standing for <paramref name="key"/>, if there is one.</summary>

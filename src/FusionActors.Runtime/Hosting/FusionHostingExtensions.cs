@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Tools.Client;
@@ -76,9 +77,20 @@ public static class FusionHostingExtensions
             builder.AddStartup((system, _) => system.RegisterOnTermination(own.Dispose));
         }
         var node = new NodeEncoderProvider(encoders, encoding);
+        // The node's recording writer (Fusion:Recording:Directory set): its own thread, stopped with the actor system.
+        var recorder = options.Recording.Enabled ? new Recording.RecordingWriter(options.Recording) : null;
+        if (recorder is not null)
+            builder.AddStartup((system, _) =>
+            {
+                var log = Akka.Event.Logging.GetLogger(system, "FusionActors.Recording");
+                recorder.Warn = m => log.Warning("{0}", m);
+                log.Info("Recording sessions to {0} ({1})", recorder.Directory,
+                    options.Recording.KeyId is { } key ? $"encrypted with key '{key}'" : "not encrypted");
+                system.RegisterOnTermination(recorder.Dispose);
+            });
         return builder.WithShardRegion<SessionRegion>("sessions",
                 sessionId => SessionActor.Props(sessionId, node, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
-                    operatorCredential: operatorCredential, limits: options.Limits, admission: admission),
+                    operatorCredential: operatorCredential, limits: options.Limits, admission: admission, recorder: recorder),
                 new SessionMessageExtractor(options.Shards), shardOptions);
     }
 

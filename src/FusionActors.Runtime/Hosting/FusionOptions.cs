@@ -6,6 +6,7 @@ using FusionActors.Runtime.Encoders.Batching;
 using FusionActors.Runtime.Ingress;
 using FusionActors.Runtime.Metrics;
 using FusionActors.Runtime.OperatorConsole;
+using FusionActors.Runtime.Recording;
 
 namespace FusionActors.Runtime.Hosting;
 
@@ -110,6 +111,10 @@ public sealed record FusionOptions
 
     /// <summary>Input drift per stream (Fusion:Drift): sliding window and alert threshold.</summary>
     public DriftOptions Drift { get; init; } = new();
+
+    /// <summary>Session recording (Fusion:Recording, docs/recording.md): off unless a directory is set.</summary>
+    public RecordingOptions Recording { get; init; } = new();
+
     /// <summary>The HTTP port (Fusion:Http): WebSocket ingress and health endpoints; off by default.</summary>
     public HttpOptions Http { get; init; } = new();
 
@@ -170,6 +175,7 @@ public sealed record FusionOptions
         foreach (var p in Telemetry.Problems()) yield return p;
         foreach (var p in Drift.Problems()) yield return p;
         foreach (var p in Http.Problems()) yield return p;
+        foreach (var p in Recording.Problems()) yield return p;
     }
 
     // The keys of the sections bound here one by one; the other sections are bound to their option types whole.
@@ -180,7 +186,7 @@ public sealed record FusionOptions
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
-        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Telemetry"] = [], ["Drift"] = [], ["Http"] = [],
+        ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Telemetry"] = [], ["Drift"] = [], ["Http"] = [], ["Recording"] = [],
     };
 
     /// <summary>A key of the Fusion section that no option has (a typo) fails the binding, named.</summary>
@@ -226,6 +232,7 @@ public sealed record FusionOptions
             Telemetry = Section(f, "Telemetry", d.Telemetry),
             Drift = Section(f, "Drift", d.Drift),
             Http = Section(f, "Http", d.Http),
+            Recording = RecordingSection(f, d.Recording),
             Hocon = hocon,
         };
         // Seeds given as host:port become addresses of this node's transport; one that is neither stays as given
@@ -237,6 +244,12 @@ public sealed record FusionOptions
         {
             Http = http with { TlsCertificate = NonEmpty(http.TlsCertificate), TlsPassword = NonEmpty(http.TlsPassword) },
             Seeds = seeds.Select(seed => TrySeedAddress(options, seed) ?? seed).ToArray(),
+            // A list from HOCON or one variable comes comma-separated; an empty directory or key id means none.
+            Recording = options.Recording with
+            {
+                Directory = NonEmpty(options.Recording.Directory), KeyId = NonEmpty(options.Recording.KeyId),
+                Sessions = FusionConfiguration.List(root, "Fusion:Recording:Sessions") ?? d.Recording.Sessions,
+            },
             // An empty value (an empty environment variable, "" in HOCON) means none.
             OperatorConsole = console with
             {
@@ -267,6 +280,16 @@ public sealed record FusionOptions
         {
             throw new InvalidOperationException($"{FusionConfiguration.Section}:{name}: {e.Message}", e);
         }
+    }
+
+    /// <summary>Fusion:Recording bound whole but for its list of sessions, which may come comma-separated (bound after, as a list).</summary>
+    private static RecordingOptions RecordingSection(IConfiguration fusion, RecordingOptions defaults)
+    {
+        var values = fusion.GetSection("Recording").AsEnumerable(makePathsRelative: true)
+            .Where(kv => kv.Value is not null && !kv.Key.Equals("Sessions", StringComparison.OrdinalIgnoreCase) &&
+                         !kv.Key.StartsWith("Sessions:", StringComparison.OrdinalIgnoreCase));
+        var section = new ConfigurationBuilder().AddInMemoryCollection(values.Select(kv => new KeyValuePair<string, string?>("Recording:" + kv.Key, kv.Value))).Build();
+        return Section(section, "Recording", defaults);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

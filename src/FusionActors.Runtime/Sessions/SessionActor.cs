@@ -18,6 +18,7 @@ using FusionActors.Runtime.Encoders;
 using FusionActors.Runtime.Fusion;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Recording;
 using FusionActors.Runtime.Streams;
 
 namespace FusionActors.Runtime.Sessions;
@@ -38,6 +39,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private readonly SpecLimits _limits;
     private readonly TimeSources _time; // wall time (clock offsets, pings); the children get the same sources
     private readonly SessionAdmission _admission;
+    private readonly RecordingWriter? _recorder;
+    private SessionRecording? _recording;
     private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
     private ILoggingAdapter? _log;
@@ -84,8 +87,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null)
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null)
     {
+        _recorder = recorder;
         _time = time ?? TimeSources.System;
         _admission = admission ?? SessionAdmission.Unbounded;
         _operator = operatorCredential ?? OperatorCredential.For(null);
@@ -102,6 +106,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <param name="operatorCredential">What operator commands from the wire must carry; default: this process's own (none from the wire pass).</param>
     /// <param name="limits">Upper bounds on a spec (fusion.limits); default <see cref="SpecLimits.Default"/>.</param>
     /// <param name="admission">The node's count of open sessions against its maximum; default unbounded.</param>
+    /// <param name="recorder">The node's recording writer; null = this node records no session.</param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
@@ -122,12 +127,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time));
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time, recorder));
 
     protected override void PostStop()
     {
         if (_spec is not null) FusionMetrics.SessionClosed();
+        _recording?.End("the session stopped");
         if (_admitted) _admission.Release();
     }
 
@@ -228,11 +234,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 break;
             case StreamHeartbeat h: if (Authorized(h)) Route(h.StreamId, h, -1); break;
             case CloseStream c: if (Authorized(c)) Route(c.StreamId, c, -1); break;
-            case CrashEncoder c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case RestartStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case DisableStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case EnableStream c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
-            case DropFrames c: if (OperatorAuthorized(c)) Route(c.StreamId, c, -1); break;
+            case CrashEncoder c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case RestartStream c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case DisableStream c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case EnableStream c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
+            case DropFrames c: if (OperatorAuthorized(c)) Operate(c.StreamId, c); break;
             case Subscribe s:
                 if (!Authorized(s)) break;
                 if (s.Subscriber is null) Sender.Tell(new CommandRejected(_sessionId, nameof(Subscribe), "a subscription names its subscriber"));
@@ -256,6 +262,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Timers.Cancel("clock");
                 break;
             case OpenSession o: Reopen(o); break;
+            case SetRecording r: if (OperatorAuthorized(r)) Record(r.On); break;
+            // A replay's driver (in this process only): recorded clock steps and offsets.
+            case ClockAdvanced { StreamId: { } stream } c: Route(stream, c, -1); break;
+            case ClockAdvanced c: _alignment.Forward(c); break;
+            case ReplayedOffset o: SetOffset(o.OffsetUs); break;
             case SetFusionPolicy p:
                 if (!OperatorAuthorized(p)) break;
                 // No lambda capturing p: its closure would be allocated for every message this method handles, frames too.
@@ -462,11 +473,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _admitted = true;
         _spec = spec;
         _clockOffsetUs = _time.Wall.NowUs - open.ClientNowUs;
+        _recording = _recorder?.For(_sessionId, _time);
+        if (_recorder?.ChoosesAtOpen(spec) == true) Log.Info("Session {0}: recorded to {1}", _sessionId, _recording!.Begin(spec, _clockOffsetUs));
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
-        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion), "fusion"); // loaded: FusionProblem passed
+        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion, _recording), "fusion"); // loaded: FusionProblem passed
         _alignment = Context.ActorOf(
-            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0, Self),
+            AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0, Self, _recording),
             "alignment");
         // Nothing before the spec's start is ever committed: a writer's resume at or below it forgot no frame.
         _committedUs = Math.Max(resume?.CommittedThroughUs ?? EventTime.MinusInfinity, spec.StartUs);
@@ -476,7 +489,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
             var heldBelow = resume?.HeldBelow is { } held && held.TryGetValue(s.StreamId, out var below) ? below : null;
             _streams[s.StreamId] = Context.ActorOf(
-                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow, _time), $"stream-{i}");
+                StreamActor.Props(_sessionId, s, spec, _alignment, resolved[s.StreamId], _backoff, _clockOffsetUs, firstSeq, heldBelow, _time, _recording), $"stream-{i}");
         }
         if (resume is not null)
             Log.Info("Session {0} resumes at {1} (next seqs {2})", _sessionId, resume.CommittedThroughUs,
@@ -489,6 +502,20 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         Context.Become(Opened);
         FusionMetrics.SessionOpened();
         Reply(Sender, open.Client is not null, open.Nonce);
+    }
+
+    /// <summary>An operator turns the recording on (a new file from now on) or off; a node without a recording directory refuses.</summary>
+    private void Record(bool on)
+    {
+        if (_recording is null)
+        {
+            Sender.Tell(new CommandRejected(_sessionId, nameof(SetRecording), "this node records no session (Fusion:Recording:Directory is not set)"));
+            return;
+        }
+        var path = on ? _recording.Begin(_spec!, _clockOffsetUs) : _recording.End("turned off by an operator");
+        Log.Info("Session {0}: recording {1} by an operator ({2})", _sessionId, on ? "on" : "off", path ?? "none was on");
+        Sender.Tell(new Akka.Actor.Status.Success(on ? $"session {_sessionId} records to {path}"
+            : path is null ? $"session {_sessionId} was not recording" : $"session {_sessionId} stopped recording to {path}"));
     }
 
     /// <summary>A resume point a stream can hold: seqs in range, and no more seqs held below it than its seq window.</summary>
@@ -564,6 +591,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     {
         if (offsetUs == _clockOffsetUs) return;
         _clockOffsetUs = offsetUs;
+        _recording?.Offset(offsetUs);
         var changed = new ClockOffsetChanged(offsetUs);
         foreach (var stream in _streams.Values) stream.Tell(changed);
         _alignment.Tell(changed);
@@ -670,6 +698,13 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             _batchStreams.Add(stream);
         }
         else replyTo.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
+    }
+
+    /// <summary>An operator command to a stream, recorded: it changes what the session decides.</summary>
+    private void Operate(string streamId, object command)
+    {
+        if (_streams.ContainsKey(streamId)) _recording?.Operator(command);
+        Route(streamId, command, -1);
     }
 
     private void Route(string streamId, object message, long seq)

@@ -9,6 +9,7 @@ using FusionActors.Runtime.Alignment;
 using FusionActors.Runtime.Encoders;
 using FusionActors.Runtime.Gateway;
 using FusionActors.Runtime.Metrics;
+using FusionActors.Runtime.Recording;
 using FusionActors.Runtime.Sessions;
 
 namespace FusionActors.Runtime.Streams;
@@ -43,11 +44,13 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private bool _idleTimerOn;
     private string? _pushTrace; // the traceparent of the latest traced frame taken since the last batch went out
     private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
+    private readonly SessionRecording? _recording;
     private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null)
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null, SessionRecording? recording = null)
     {
+        _recording = recording;
         (_sessionId, _spec, _alignment, _encoder, _deadline, _clockOffsetUs) = (sessionId, spec, alignment, encoder, backoff.EncodeDeadline, clockOffsetUs);
         _time = time ?? TimeSources.System;
         _intake = new StreamIntake(spec, new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow), _time.Monotonic.NowMs);
@@ -60,8 +63,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null) =>
-        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time));
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null, SessionRecording? recording = null) =>
+        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time, recording));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -84,6 +87,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
             case EncoderActor.Encoded e: OnEncoded(e); break;
             case StreamHeartbeat h: OnHeartbeat(h); break;
             case IdleCheck: CheckIdle(); break;
+            case ClockAdvanced: if (_idleTimerOn) CheckIdle(); break; // a replay's recorded idle check
             case CloseStream: OnClose(); break;
             case Terminated t: OnEncoderDied(t.ActorRef); break;
             case RestartEncoder: OnRestartTimer(); break;
@@ -164,6 +168,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         }
         _meter.FrameAccepted();
         if (frame.TraceParent is { } trace) _pushTrace = trace;
+        _recording?.Frame(frame);
         OnActivity();
         var taken = _inputs.Add(frame);
         if (taken.Late) _meter.FrameLate();
@@ -184,6 +189,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
                 $"heartbeat watermark {hb.WatermarkUs}us is beyond the session clock + maxFutureSkew"));
             return;
         }
+        _recording?.Heartbeat(_spec.StreamId, hb.WatermarkUs);
         OnActivity();
         _inputs.Heartbeat(hb.WatermarkUs);
         DrainFramer();
@@ -191,6 +197,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void OnClose()
     {
+        _recording?.StreamClosed(_spec.StreamId);
         _inputs.Finish();
         DrainFramer();
         Report(_supervision.OnFinished());
@@ -364,12 +371,13 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void ArmIdleTimer()
     {
         if (_idleTimerOn || _supervision.State == StreamState.Finished) return;
-        Timers.StartPeriodicTimer("idle", IdleCheck.Instance, StreamIntake.IdleCheckEvery(_spec.IdleTimeout));
+        if (!DrivenClock.Drives(_time.Monotonic)) Timers.StartPeriodicTimer("idle", IdleCheck.Instance, StreamIntake.IdleCheckEvery(_spec.IdleTimeout));
         _idleTimerOn = true;
     }
 
     private void CheckIdle()
     {
+        _recording?.Clock(ClockSource.IdleCheck, _spec.StreamId);
         // A stream the server itself is holding back (inputs waiting for the encoder) is never idle.
         if (_intake.SilentFor(NowMs, _spec.IdleTimeout) is not { } silentMs || !_queue.IsEmpty) return;
         Report(_supervision.OnIdle(silentMs));

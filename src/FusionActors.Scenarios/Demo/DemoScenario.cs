@@ -35,6 +35,9 @@ public sealed record DemoOptions
     /// <summary>Where the JSON report is written; none when null.</summary>
     public string? Report { get; init; }
 
+    /// <summary>Record the demo's sessions into this folder (docs/recording.md); none when null.</summary>
+    public string? Record { get; init; }
+
     /// <summary>No line per fused result.</summary>
     public bool Quiet { get; init; }
 
@@ -64,6 +67,11 @@ public static class DemoScenario
         var options = FusionOptions.Load(run.Config);
         // The demo's own lines tell the story; Akka's info logs only when verbose.
         if (!run.Verbose) options = options with { Hocon = options.Hocon + "\nakka.loglevel = WARNING\n" };
+        if (run.Record is { } recordTo)
+        {
+            options = options with { Recording = options.Recording with { Directory = recordTo, Sessions = ["*"] } };
+            Console.WriteLine($"recording every session to {Path.GetFullPath(recordTo)}");
+        }
         await using var node = await FusionNode.StartAsync(options, cancel: cancel);
         var system = node.System;
 

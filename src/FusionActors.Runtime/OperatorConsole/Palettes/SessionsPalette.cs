@@ -6,7 +6,7 @@ using static FusionActors.Runtime.OperatorConsole.Palettes.SessionQueries;
 
 namespace FusionActors.Runtime.OperatorConsole.Palettes;
 
-/// <summary><c>sessions list|show ID|kill ID</c>.</summary>
+/// <summary><c>sessions list|show ID|kill ID|record ID on|off</c>.</summary>
 public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHandler
 {
     private static readonly CommandArgument Id = new("id", "session id");
@@ -16,6 +16,8 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
         new("list", "every open session: node, streams and their states, policy, results", []),
         new("show", "one session: its streams, alignment and fusion", [Id]),
         new("kill", "close a session (its actors stop; subscribers get nothing more)", [Id]),
+        new("record", "turn a session's recording on (a new file from now on) or off; the node needs Fusion:Recording:Directory",
+            [Id, new("state", "on or off", ArgumentType.Choice, Choices: ["on", "off"])]),
     ]);
 
     public override Props HandlerProps(Command command, IActorRef replyTo) => Props.Create(() => new Handler(command, replyTo, context));
@@ -29,6 +31,14 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
                 case "list": await List(); break;
                 case "show": await Show(Command.Arg("id")); break;
                 case "kill": Done(await Send(context.Sessions, new CloseSession((await OpenStatus(context, Command.Arg("id"))).SessionId, context.OperatorCredential))); break;
+                case "record":
+                    var on = Command.Arg("state") == "on";
+                    var id = (await OpenStatus(context, Command.Arg("id"))).SessionId;
+                    Done(new CommandResponse(await Send(context.Sessions, new SetRecording(id, on, context.OperatorCredential)))
+                    {
+                        Data = ToJson(new { sessionId = id, recording = on }),
+                    });
+                    break;
             }
         }
 
