@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FusionActors.Inference.Data;
 using FusionActors.Scenarios.Demo;
+using FusionActors.Scenarios.Sessions;
 
 namespace FusionActors.Host.Commands;
 
@@ -16,9 +17,11 @@ public static class DemoCommand
         var seed = OptionValues.Int("--seed", "the seed of the faults' randomness (default 7)");
         var quiet = OptionValues.Flag("--quiet", "no line per fused result");
         var verbose = OptionValues.Flag("--verbose", "Akka's info logs too");
+        var sessionFile = OptionValues.Text("--session", "FILE", "a session description file (config/sessions/*.json; default the built-in audio + image one)");
+        sessionFile.Aliases.Add("--session-file");
         var command = new Command("demo", "run a one-node server and play the AV-Digits sample as live sensors with faults")
         {
-            seconds, report, config, dataset, seed, quiet, verbose,
+            seconds, report, config, dataset, seed, quiet, verbose, sessionFile,
         };
         command.SetAction((parsed, cancel) =>
         {
@@ -32,6 +35,7 @@ public static class DemoCommand
                 Config = parsed.GetValue(config),
                 Verbose = parsed.GetValue(verbose),
                 Report = parsed.GetValue(report),
+                Session = parsed.GetValue(sessionFile) is { } file ? SessionDescription.Load(file) : null,
             }, cancel);
         });
         return command;
