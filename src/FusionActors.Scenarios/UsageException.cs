@@ -1,4 +1,4 @@
 namespace FusionActors.Scenarios;
 
 /// <summary>A request a scenario cannot run as asked (an unknown name, a combination it does not allow); a command line prints it with its usage.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public class UsageException(string message) : Exception(message);

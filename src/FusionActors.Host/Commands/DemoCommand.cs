@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FusionActors.Inference.Data;
 using FusionActors.Scenarios.Demo;
+using FusionActors.Scenarios.Sessions;
 
 namespace FusionActors.Host.Commands;
 
@@ -17,9 +18,11 @@ public static class DemoCommand
         var quiet = OptionValues.Flag("--quiet", "no line per fused result");
         var verbose = OptionValues.Flag("--verbose", "Akka's info logs too");
         var record = OptionValues.Text("--record", "DIR", "record the demo's sessions into this folder (replay them with 'replay FILE')");
+        var sessionFile = OptionValues.Text("--session", "FILE", "a session description file (config/sessions/*.json; default the built-in audio + image one)");
+        sessionFile.Aliases.Add("--session-file");
         var command = new Command("demo", "run a one-node server and play the AV-Digits sample as live sensors with faults")
         {
-            seconds, report, config, dataset, seed, quiet, verbose, record,
+            seconds, report, config, dataset, seed, quiet, verbose, record, sessionFile,
         };
         command.SetAction((parsed, cancel) =>
         {
@@ -34,6 +37,7 @@ public static class DemoCommand
                 Verbose = parsed.GetValue(verbose),
                 Report = parsed.GetValue(report),
                 Record = parsed.GetValue(record),
+                Session = parsed.GetValue(sessionFile) is { } file ? SessionDescription.Load(file) : null,
             }, cancel);
         });
         return command;

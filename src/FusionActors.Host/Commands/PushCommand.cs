@@ -5,6 +5,7 @@ using FusionActors.Inference.Data;
 using FusionActors.Scenarios;
 using FusionActors.Scenarios.Faults;
 using FusionActors.Scenarios.Push;
+using FusionActors.Scenarios.Sessions;
 
 namespace FusionActors.Host.Commands;
 
@@ -28,13 +29,15 @@ public static class PushCommand
         var tlsInsecure = OptionValues.Flag("--tls-insecure", "development only: do not validate the nodes' certificates");
         var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var quiet = OptionValues.Flag("--quiet", "no progress lines");
+        var sessionFile = OptionValues.Text("--session-file", "FILE", "a session description file (config/sessions/*.json; default the built-in audio + image one); the nodes need its models");
         var command = new Command("push", "a sensor client: plays a data set as live sensors into sessions on a cluster, through the client library")
         {
-            to, session, sessions, dataset, seconds, rate, faults, token, hostname, tlsCert, tlsPassword, tlsCa, tlsInsecure, report, quiet,
+            to, session, sessions, dataset, seconds, rate, faults, token, hostname, tlsCert, tlsPassword, tlsCa, tlsInsecure, report, quiet, sessionFile,
         };
         command.SetAction((parsed, cancel) =>
         {
             var contacts = parsed.GetValue(to) ?? throw new UsageException("--to HOST:PORT is required (a node's remoting address)");
+            var description = parsed.GetValue(sessionFile) is { } file ? SessionDescription.Load(file) : null;
             var data = parsed.GetValue(dataset) is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
             var s = parsed.Get(seconds, Math.Min(30, data.Items.Count), 1, data.Items.Count);
             var count = parsed.Get(sessions, 1, 1, 10_000);
@@ -57,7 +60,7 @@ public static class PushCommand
             return PushScenario.RunAsync(new PushOptions
             {
                 To = contacts, Client = client, Dataset = data, Seconds = s, Sessions = count, Rate = times,
-                Faults = faultNames, SessionId = baseId, Quiet = parsed.GetValue(quiet), Report = parsed.GetValue(report),
+                Faults = faultNames, SessionId = baseId, Quiet = parsed.GetValue(quiet), Report = parsed.GetValue(report), Session = description,
             }, cancel);
         });
         return command;

@@ -4,6 +4,7 @@ using Akka.Actor;
 using FusionActors.Scenarios;
 using FusionActors.Scenarios.Faults;
 using FusionActors.Scenarios.Playback;
+using FusionActors.Scenarios.Sessions;
 using FusionActors.Inference.Data;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
@@ -43,6 +44,9 @@ public sealed record DemoOptions
 
     /// <summary>Akka's info logs too.</summary>
     public bool Verbose { get; init; }
+
+    /// <summary>The session's streams; null = the built-in audio + image session (config/sessions/av-digits.json).</summary>
+    public SessionDescription? Session { get; init; }
 }
 
 /// <summary>
@@ -60,11 +64,17 @@ public static class DemoScenario
         var plan = SensorFaults.Demo(seconds) with { Seed = run.Seed };
         var items = dataset.Items.Take(seconds).ToArray();
 
-        Console.WriteLine($"FusionActors demo: {seconds} s of AV-Digits ({dataset.Directory}), audio 16 kHz in 20 ms frames + camera at {Timeline.CameraFps} fps");
+        var description = run.Session ?? SessionDescription.LoadDefault();
+        foreach (var modality in new[] { "audio", "image" })
+            if (description.Streams.All(s => s.Modality != modality))
+                throw new UsageException($"session file {description.File}: the demo compares with a {modality}-only session and needs a stream of modality '{modality}'");
+        Console.WriteLine($"FusionActors demo: {seconds} s of AV-Digits ({dataset.Directory}); {description.Describe()}");
         Console.WriteLine($"faults: camera outage {plan.CameraOutage!.Value.Start}-{plan.CameraOutage.Value.End} s, audio noise {plan.AudioNoise!.During!.Value.Start}-{plan.AudioNoise.During.Value.End} s at {plan.AudioNoise.SnrDb} dB SNR, " +
                           $"network jitter with reordering, camera encoder crash at {plan.CrashCameraEncoderAt} s, bad input at {plan.BadInputAt} s");
 
         var options = FusionOptions.Load(run.Config);
+        // A session of other models names the node's models file.
+        if (description.Models is { } models) options = options with { ModelsPath = models };
         // The demo's own lines tell the story; Akka's info logs only when verbose.
         if (!run.Verbose) options = options with { Hocon = options.Hocon + "\nakka.loglevel = WARNING\n" };
         if (run.Record is { } recordTo)
@@ -85,7 +95,7 @@ public static class DemoScenario
         foreach (var (id, policy) in sessions)
         {
             var (actor, reader) = ChannelSubscriber.Create(system);
-            var opened = await node.Sessions.Ask<object>(new OpenSession(AvDigitsSession.Spec(id, policy), 0), TimeSpan.FromSeconds(10), cancel);
+            var opened = await node.Sessions.Ask<object>(new OpenSession(description.Spec(id, policy), 0), TimeSpan.FromSeconds(10), cancel);
             if (opened is not SessionOpened) throw new InvalidOperationException($"session {id} did not open: {opened}");
             await node.Sessions.Ask<Subscribed>(new Subscribe(id, actor), TimeSpan.FromSeconds(10), cancel);
             observers[id] = new SessionObserver(id, actor, reader, items, plan, print: id == "demo" && !quiet);
@@ -94,7 +104,7 @@ public static class DemoScenario
 
         var clock = Stopwatch.StartNew();
         var players = sessions.Select(s =>
-            new LivePlayer(node.Sessions, observers[s.Id].Actor).PlayAsync(s.Id, Timeline.Build(s.Id, items, plan), clock, cancel));
+            new LivePlayer(node.Sessions, observers[s.Id].Actor).PlayAsync(s.Id, Timeline.Build(s.Id, items, plan, description), clock, cancel));
         await Task.WhenAll(players);
 
         foreach (var o in observers.Values) await o.WaitForWindowsAsync(seconds, TimeSpan.FromSeconds(20));

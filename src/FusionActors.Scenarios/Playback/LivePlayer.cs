@@ -25,9 +25,9 @@ public sealed class LivePlayer(IActorRef sessions, IActorRef replyTo)
                 case CrashEncoderAt c:
                     sessions.Tell(new CrashEncoder(sessionId, c.StreamId), replyTo);
                     break;
-                case CloseStreams:
-                    sessions.Tell(new CloseStream(sessionId, AvDigitsSession.AudioStream), replyTo);
-                    sessions.Tell(new CloseStream(sessionId, AvDigitsSession.CameraStream), replyTo);
+                case CloseStreams c:
+                    foreach (var id in c.StreamIds ?? [AvDigitsSession.AudioStream, AvDigitsSession.CameraStream])
+                        sessions.Tell(new CloseStream(sessionId, id), replyTo);
                     break;
             }
         }

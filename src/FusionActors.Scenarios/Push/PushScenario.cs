@@ -4,6 +4,7 @@ using FusionActors.Client;
 using FusionActors.Scenarios.Faults;
 using FusionActors.Scenarios.Playback;
 using FusionActors.Scenarios.Remote;
+using FusionActors.Scenarios.Sessions;
 using FusionActors.Inference.Data;
 
 namespace FusionActors.Scenarios.Push;
@@ -38,6 +39,9 @@ public sealed record PushOptions
     public string? Report { get; init; }
 
     public bool Quiet { get; init; }
+
+    /// <summary>The sessions' streams; null = the built-in audio + image session (config/sessions/av-digits.json).</summary>
+    public SessionDescription? Session { get; init; }
 }
 
 /// <summary>
@@ -60,7 +64,9 @@ public static class PushScenario
         var quiet = o.Quiet;
         var items = dataset.Items.Take(seconds).ToArray();
         var options = o.Client;
+        var description = o.Session ?? SessionDescription.LoadDefault();
         Console.WriteLine($"pushing {seconds} s of AV-Digits ({dataset.Directory}) into {count} session(s) on {to} at {rate:0.##}x real time; faults: {o.Faults}");
+        Console.WriteLine($"streams: {description.Describe()}");
         await using var client = await FusionClient.ConnectAsync(options);
 
         var ids = count == 1 ? [baseId] : Enumerable.Range(0, count).Select(i => $"{baseId}-{i}").ToArray();
@@ -71,7 +77,7 @@ public static class PushScenario
         {
             foreach (var id in ids)
             {
-                var spec = AvDigitsSession.Spec(id);
+                var spec = description.Spec(id);
                 // Faster than real time stamps frames ahead of the session clock: allow it instead of rejecting them.
                 if (rate > 1) spec = spec with { Streams = spec.Streams.Select(s => s with { MaxFutureSkewUs = 3_600_000_000 }).ToArray() };
                 var session = await client.OpenSessionAsync(spec, cancel);
@@ -79,7 +85,7 @@ public static class PushScenario
                 runs.Add((id, session, tally, new SessionPlayer(session, rate), tally.RunAsync(session, stopReading.Token)));
                 if (!quiet && count <= 10) Console.WriteLine($"session {id} opened on {session.Node}");
             }
-            var playing = runs.Select(r => r.Player.PlayAsync(Timeline.Build(r.Id, items, plan), cancel, quiet ? null : second =>
+            var playing = runs.Select(r => r.Player.PlayAsync(Timeline.Build(r.Id, items, plan, description), cancel, quiet ? null : second =>
             {
                 if (second % 5 == 0) Progress(second, runs.Select(x => x.Session.Stats).ToArray());
                 return Task.CompletedTask;
