@@ -35,9 +35,20 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
             var noop = _noops.TryGetValue(key, out var cached) ? cached
                 : _noops.Count < MaxCachedNoOps ? _noops.GetOrAdd(key, k => new NoOpEncoder(k.Item1, k.Item2))
                 : new NoOpEncoder(key.InputLength, key.classCount);
-            return new ResolvedEncoder(noop, 1.0);
+            return new ResolvedEncoder(noop, 1.0) { Model = NoOpModel };
         }
-        if (registry is null || !registry.Catalog.TryGet(stream.Model, out var spec))
+        // A reload between reading the catalog and getting the encoder swaps the spec: check the encoder's own again.
+        for (var attempt = 0; ; attempt++)
+        {
+            var resolved = Resolve(stream, classCount, labels, registry?.Catalog);
+            if (resolved.Encoder.Encoder is not OnnxEncoder onnx || ReferenceEquals(onnx.Spec, resolved.Spec) || attempt == 2)
+                return resolved.Encoder;
+        }
+    }
+
+    private (ResolvedEncoder Encoder, ModelSpec Spec) Resolve(StreamSpec stream, int classCount, IReadOnlyList<string>? labels, ModelCatalog? catalog)
+    {
+        if (registry is null || catalog is null || !catalog.TryGet(stream.Model, out var spec))
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
         if (spec.Input.Length != stream.InputLength)
             throw new UnknownModelException(
@@ -65,13 +76,14 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
         {
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
         }
-        return new ResolvedEncoder(encoder, spec.Temperature,
+        return (new ResolvedEncoder(encoder, spec.Temperature,
             new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance,
                 // Payload values reach an integer-typed graph input as they are: fractions are refused at intake.
                 Integral: spec.Input.ElementType != TensorElementKind.Float32 && spec.Input.Transforms.Count == 0 && spec.FrontEnd is null), spec.Drift)
         {
             DriftMonitoring = spec.Drift is null ? null : drift ?? new DriftOptions(),
             Labels = map,
-        };
+            Model = encoder.Tag,
+        }, spec);
     }
 }

@@ -31,10 +31,12 @@ public sealed class FusionActor : UntypedActor
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
 
-    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null)
+    /// <param name="modelVersions">The <c>name@version</c> of the session's models, named by every result (<see cref="FusedResult.Models"/>).</param>
+    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
+        IReadOnlyList<string>? modelVersions = null)
     {
         _sessionId = spec.SessionId;
-        _engine = new FusionEngine(spec, embeddingSizes, models);
+        _engine = new FusionEngine(spec, embeddingSizes, models) { ModelVersions = modelVersions ?? [] };
     }
 
     /// <summary>
@@ -99,8 +101,9 @@ public sealed class FusionActor : UntypedActor
 
     /// <param name="embeddingSizes">Embedding length of each stream's encoder, by stream id (a stable fused-embedding layout).</param>
     /// <param name="models">The node's fusion calibration and learned head.</param>
-    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null) =>
-        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models));
+    public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
+        IReadOnlyList<string>? modelVersions = null) =>
+        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models, modelVersions));
 
     private void OnWindow(FuseWindow msg)
     {
