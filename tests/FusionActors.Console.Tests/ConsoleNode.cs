@@ -34,11 +34,10 @@ public class ConsoleNode : IAsyncLifetime
 
     public int Port => Node.Console!.Endpoint.Port;
 
-    public async Task InitializeAsync()
-    {
-        var options = FusionOptions.Load() with { OperatorConsole = ConsoleOptions };
-        Node = await FusionNode.StartAsync(options);
-    }
+    /// <summary>The node's options: the defaults with <see cref="ConsoleOptions"/>.</summary>
+    protected virtual FusionOptions NodeOptions => FusionOptions.Load() with { OperatorConsole = ConsoleOptions };
+
+    public async Task InitializeAsync() => Node = await FusionNode.StartAsync(NodeOptions);
 
     public virtual async Task DisposeAsync() => await Node.DisposeAsync();
 
