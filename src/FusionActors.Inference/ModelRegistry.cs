@@ -48,6 +48,34 @@ public sealed class ModelRegistry : IDisposable
         }
     }
 
+    /// <summary>
+    /// The encoder of model <paramref name="name"/> at <paramref name="version"/>: the current one when its version
+    /// matches (opened on first call), otherwise one a reload replaced that is still open; null when neither is.
+    /// <see cref="KeyNotFoundException"/> for a model not in the current catalog.
+    /// </summary>
+    public OnnxEncoder? GetEncoder(string name, string version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var spec = _catalog.Get(name);
+            if (spec.Version == version)
+            {
+                if (!_encoders.TryGetValue(name, out var current))
+                {
+                    current = new OnnxEncoder(spec);
+                    _encoders.Add(name, current);
+                }
+                return current;
+            }
+            // The newest replaced encoder of that version (a model may come back to a version).
+            for (var i = _retired.Count - 1; i >= 0; i--)
+                if (_retired[i].Spec.Name == name && _retired[i].Spec.Version == version) return _retired[i];
+            return null;
+        }
+    }
+
     /// <summary>Names of the models whose encoders are open.</summary>
     public IReadOnlyList<string> OpenModels
     {

@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using Xunit;
 using FusionActors.Inference;
 using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Encoders;
 using static FusionActors.Runtime.Tests.TestSessions;
 
@@ -77,6 +78,40 @@ public sealed class ModelVersionsSessionSpec() : TestKit(LocalConfig), IDisposab
         Assert.Equal(["audio-digits@v2", $"image-digits@{image}"], Results(b, "ver-b", 0, 1, probeB)[0].Models);
         // The running session keeps its encoders: pinned to the version it opened with.
         Assert.All(Results(a, "ver-a", 3, 1, probeA), r => Assert.Equal("audio-digits@v1", r.Models[0]));
+    }
+
+    private static SessionSpec PinnedSpec(string id, string? audioVersion) => Spec(id) with
+    {
+        Streams = [.. Spec(id).Streams.Select(s => s.StreamId == Audio ? s with { ModelVersion = audioVersion } : s)],
+    };
+
+    [Fact]
+    public void A_stream_pinned_to_a_version_must_get_it_while_the_node_holds_it_and_be_refused_naming_it_otherwise()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("v1")));
+        var encoders = new RegistryEncoderProvider(registry);
+        var (a, probeA) = Open("pin-a", encoders);
+        Assert.Equal("audio-digits@v1", Results(a, "pin-a", 0, 1, probeA)[0].Models[0]);
+        WriteCatalog("v2");
+        registry.Reload();
+
+        // v1 is still open (pin-a runs on it): a stream pinned to it gets it; the wire carries the pin.
+        var open = RoundTrip(new OpenSession(PinnedSpec("pin-b", "v1"), 0));
+        Assert.Equal("v1", open.Spec.Streams.Single(s => s.StreamId == Audio).ModelVersion);
+        var b = Sys.ActorOf(SessionProps("pin-b", encoders));
+        b.Tell(open, TestActor);
+        ExpectMsg<SessionOpened>(TimeSpan.FromSeconds(30));
+        var probeB = CreateTestProbe();
+        b.Tell(new Subscribe("pin-b", probeB.Ref), TestActor);
+        ExpectMsg<Subscribed>(TimeSpan.FromSeconds(15));
+        Assert.Equal("audio-digits@v1", Results(b, "pin-b", 0, 1, probeB)[0].Models[0]);
+
+        foreach (var (version, expected) in new[] { ("v9", "version 'v9' is not on this node (it serves 'v2')"), ("a/b", "modelVersion must be") })
+        {
+            var c = Sys.ActorOf(SessionProps($"pin-{expected.Length}", encoders));
+            c.Tell(new OpenSession(PinnedSpec($"pin-{expected.Length}", version), 0), TestActor);
+            Assert.Contains(expected, ExpectMsg<CommandRejected>(TimeSpan.FromSeconds(30)).Reason);
+        }
     }
 
     [Theory]

@@ -50,6 +50,14 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
     {
         if (registry is null || catalog is null || !catalog.TryGet(stream.Model, out var spec))
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
+        OnnxEncoder? pinned = null;
+        if (stream.ModelVersion is { } version && version != spec.Version)
+        {
+            // A pinned version other than the current one: only an encoder a reload replaced, still open, has it.
+            pinned = registry.GetEncoder(stream.Model, version)
+                ?? throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' version '{version}' is not on this node (it serves '{spec.Version}')");
+            spec = pinned.Spec;
+        }
         if (spec.Input.Length != stream.InputLength)
             throw new UnknownModelException(
                 $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
@@ -71,7 +79,7 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
         OnnxEncoder encoder;
         // A model file that is missing, does not load or does not match its declaration refuses the session, naming
         // the model; the node and its other sessions carry on (the failed open is not cached: a fixed file is picked up).
-        try { encoder = registry.GetEncoder(stream.Model); }
+        try { encoder = pinned ?? registry.GetEncoder(stream.Model); }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
