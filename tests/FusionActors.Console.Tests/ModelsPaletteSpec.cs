@@ -55,7 +55,7 @@ public sealed class ModelsNode : ConsoleNode
             if (status.Fusion is not { } f || f.Results < results || f.Recent.Count == 0) return false;
             models = f.Recent[^1].Models;
             return true;
-        }, $"{results} results of {id}");
+        }, $"{results} results of {id}", TimeSpan.FromSeconds(60));
         return models;
     }
 
