@@ -7,7 +7,7 @@ namespace FusionActors.Inference;
 /// Format: <c>{"models":[{"name","file","modality","input":{"name","shape","min","max","sampleRate"?,"elementType"?,"transforms"?},
 /// "inputs"?:[{"name","elementType"?,"shape","values"?,"stateFrom"?}],"frontEnd"?:{"file","input","output","transforms"?,"batched"?},
 /// "outputs":{"embedding"?:{"name","size","pool"?},"logits"?:{"name","size","pool"?,"probabilities"?}},"labels"?|"vocabulary"?,
-/// "temperature"?,"drift"? (see <see cref="Drift.DriftJson"/>), ...}]}</c> (docs/models.md describes every field);
+/// "temperature"?,"version"?,"drift"? (see <see cref="Drift.DriftJson"/>), ...}]}</c> (docs/models.md describes every field);
 /// other members (metrics, training provenance) are ignored here. Every error names the model and the field.
 /// </summary>
 public sealed class ModelCatalog
@@ -123,6 +123,13 @@ public sealed class ModelCatalog
     private static ModelSpec ParseModel(JsonElement m, string dir, string where, string name)
     {
         var file = RequiredString(m, "file", where);
+        var version = "1";
+        if (m.TryGetProperty("version", out var ver) && ver.ValueKind != JsonValueKind.Null)
+        {
+            version = ver.ValueKind == JsonValueKind.String ? ver.GetString()! : "";
+            if (!ModelSpec.IsValidVersion(version))
+                throw new InvalidDataException($"{where}.version must be a string of 1 to {ModelSpec.MaxVersionLength} letters, digits or . _ - +");
+        }
         var modality = RequiredString(m, "modality", where);
         var input = Required(m, "input", where);
         var shape = Ints(Required(input, "shape", where + ".input"), where + ".input.shape");
@@ -201,6 +208,7 @@ public sealed class ModelCatalog
         {
             ExtraInputs = extras,
             FrontEnd = frontEnd,
+            Version = version,
         };
     }
 

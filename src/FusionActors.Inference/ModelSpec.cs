@@ -21,6 +21,29 @@ public sealed record ModelSpec(
     double Temperature,
     Drift.DriftModel? Drift = null)
 {
+    /// <summary>Most characters of a <see cref="Version"/>.</summary>
+    public const int MaxVersionLength = 32;
+
+    /// <summary>
+    /// The model's version (models.json <c>"version"</c>, default <c>"1"</c>): 1 to <see cref="MaxVersionLength"/>
+    /// characters of letters, digits and <c>. _ - +</c>. Results name it (<see cref="OnnxEncoder.Tag"/>).
+    /// </summary>
+    public string Version
+    {
+        get => _version;
+        init
+        {
+            if (!IsValidVersion(value))
+                throw new ArgumentException($"model '{Name}': version must be 1 to {MaxVersionLength} letters, digits or . _ - +", nameof(Version));
+            _version = value;
+        }
+    }
+    private readonly string _version = "1";
+
+    /// <summary>Whether <paramref name="version"/> is a version models.json may declare.</summary>
+    public static bool IsValidVersion(string? version) =>
+        version is { Length: > 0 and <= MaxVersionLength } && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+');
+
     /// <summary>Number of classes (0 when the model has no logits).</summary>
     public int ClassCount => Logits?.Size ?? 0;
 

@@ -33,6 +33,7 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
     {
         ArgumentNullException.ThrowIfNull(spec);
         Spec = spec;
+        Tag = $"{spec.Name}@{spec.Version}";
         _payloadShape = spec.Input.Shape.Skip(1).ToArray();
         var owned = options is null;
         options ??= DefaultOptions();
@@ -74,6 +75,9 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
     public ModelSpec Spec { get; }
 
     public string Name => Spec.Name;
+
+    /// <summary><c>name@version</c> of its model, made once: every session and result of this encoder shares the one string.</summary>
+    public string Tag { get; }
 
     public int InputLength => Spec.Input.Length;
 

@@ -34,16 +34,17 @@ public class ConsoleNode : IAsyncLifetime
 
     public int Port => Node.Console!.Endpoint.Port;
 
-    public async Task InitializeAsync()
+    /// <summary>
+    /// The node's options: the defaults with <see cref="ConsoleOptions"/> and a recording directory of its own
+    /// (sessions are recorded only when a spec or `sessions record` asks).
+    /// </summary>
+    protected virtual FusionOptions NodeOptions => FusionOptions.Load() with
     {
-        // A recording directory of its own: sessions are recorded only when a spec or `sessions record` asks.
-        var options = FusionOptions.Load() with
-        {
-            OperatorConsole = ConsoleOptions,
-            Recording = new FusionActors.Runtime.Recording.RecordingOptions { Directory = RecordingDirectory },
-        };
-        Node = await FusionNode.StartAsync(options);
-    }
+        OperatorConsole = ConsoleOptions,
+        Recording = new FusionActors.Runtime.Recording.RecordingOptions { Directory = RecordingDirectory },
+    };
+
+    public async Task InitializeAsync() => Node = await FusionNode.StartAsync(NodeOptions);
 
     public string RecordingDirectory { get; } = Path.Combine(Path.GetTempPath(), "fusionctl-recordings", Guid.NewGuid().ToString("N"));
 

@@ -186,7 +186,7 @@ public sealed class FusionctlSpec(ConsoleNode node)
     {
         var run = await node.Ctl("help");
         Assert.True(run.ExitCode == 0, run.ToString());
-        foreach (var palette in new[] { "cluster", "sessions", "streams", "fusion", "watch", "chaos", "metrics" })
+        foreach (var palette in new[] { "cluster", "sessions", "streams", "fusion", "watch", "chaos", "metrics", "models" })
             Assert.Contains(palette, run.Output);
     }
 

@@ -54,6 +54,7 @@ public sealed class IngressResumeSpec
         var result = await again.ReceiveUntilAsync(IngressType.Result);
         Assert.NotNull(result);
         Assert.Equal(0, result!.Json["windowStartUs"]!.GetValue<long>());
+        Assert.Equal("noop", result.Json["models"]![0]!.GetValue<string>()); // the model that made the evidence
         var duplicates = 0;
         while (duplicates < 3 && await again.ReceiveUntilAsync(IngressType.Rejected) is { } r)
             if (r.Json["reason"]!.GetValue<string>() == "Duplicate") duplicates++;

@@ -221,8 +221,15 @@ public sealed class FusionEngine
         {
             // Selective prediction; only a decision with a posterior can be unsure of it.
             Uncertain = top >= 0 && confidence < _spec.UncertainBelow,
+            Models = ModelVersions,
         };
     }
+
+    /// <summary>
+    /// The <c>name@version</c> of the models behind the session's streams: every result carries this one list
+    /// (<see cref="FusedResult.Models"/>), so naming the versions allocates nothing per result. Default none.
+    /// </summary>
+    public IReadOnlyList<string> ModelVersions { get; init; } = [];
 
     /// <summary>The availability pattern of the window: the modalities with evidence, sorted, joined by '+' (cached per set).</summary>
     private string Pattern()

@@ -45,6 +45,9 @@ public static class SpecValidator
             if (Name(p, "a stream id", s.StreamId, l) && !ids.Add(s.StreamId)) p.Add($"{at} is declared twice");
             Name(p, $"{at}: modality", s.Modality, l);
             Name(p, $"{at}: model", s.Model, l);
+            if (s.ModelVersion is { } version && (version.Length is 0 or > StreamSpec.MaxModelVersionLength ||
+                    !version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+')))
+                p.Add($"{at}: modelVersion must be 1 to {StreamSpec.MaxModelVersionLength} letters, digits or . _ - +");
             if (s.FrameLength <= 0) p.Add($"{at}: frameLength must be > 0");
             if (s.MaxFrameBytes <= 0 || s.MaxFrameBytes > l.MaxFrameBytes) p.Add($"{at}: maxFrameBytes must be in (0, {l.MaxFrameBytes}]");
             Duration(p, $"{at}: maxOutOfOrderness", s.MaxOutOfOrdernessUs, l.MaxDurationUs);

@@ -24,6 +24,16 @@ public sealed record StreamSpec
     /// <summary>Encoder model name in models.json, or "noop" for the built-in no-op encoder.</summary>
     public required string Model { get; init; }
 
+    /// <summary>Most characters of <see cref="ModelVersion"/>.</summary>
+    public const int MaxModelVersionLength = 32;
+
+    /// <summary>
+    /// Pins <see cref="Model"/> to this version (models.json <c>"version"</c>): the session opens only on a node that
+    /// still holds that version (the current one, or one a reload replaced that running sessions still use).
+    /// 1 to <see cref="MaxModelVersionLength"/> letters, digits or <c>. _ - +</c>. Default null: the node's current version.
+    /// </summary>
+    public string? ModelVersion { get; init; }
+
     /// <summary>Number of float values in one frame's payload (the product of the frame shape).</summary>
     public required int FrameLength { get; init; }
 

@@ -14,6 +14,12 @@ public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, Fusio
     /// <summary>The stream's sliding window and alert over its inputs' drift; null = not watched (nothing is scored).</summary>
     public FusionActors.Runtime.Metrics.DriftOptions? DriftMonitoring { get; init; }
 
+    /// <summary>
+    /// <c>name@version</c> of the model, one string shared by every session of that encoder (results name it:
+    /// <see cref="FusionActors.Protocol.FusedResult.Models"/>); null when the provider does not know it.
+    /// </summary>
+    public string? Model { get; init; }
+
     /// <summary>The node's batcher and pending-input cap, when the node shares them (<see cref="NodeEncoderProvider"/>); null: neither.</summary>
     public NodeEncoding? Node { get; init; }
 

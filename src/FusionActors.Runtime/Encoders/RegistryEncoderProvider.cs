@@ -35,10 +35,29 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
             var noop = _noops.TryGetValue(key, out var cached) ? cached
                 : _noops.Count < MaxCachedNoOps ? _noops.GetOrAdd(key, k => new NoOpEncoder(k.Item1, k.Item2))
                 : new NoOpEncoder(key.InputLength, key.classCount);
-            return new ResolvedEncoder(noop, 1.0);
+            return new ResolvedEncoder(noop, 1.0) { Model = NoOpModel };
         }
-        if (registry is null || !registry.Catalog.TryGet(stream.Model, out var spec))
+        // A reload between reading the catalog and getting the encoder swaps the spec: check the encoder's own again.
+        for (var attempt = 0; ; attempt++)
+        {
+            var resolved = Resolve(stream, classCount, labels, registry?.Catalog);
+            if (resolved.Encoder.Encoder is not OnnxEncoder onnx || ReferenceEquals(onnx.Spec, resolved.Spec) || attempt == 2)
+                return resolved.Encoder;
+        }
+    }
+
+    private (ResolvedEncoder Encoder, ModelSpec Spec) Resolve(StreamSpec stream, int classCount, IReadOnlyList<string>? labels, ModelCatalog? catalog)
+    {
+        if (registry is null || catalog is null || !catalog.TryGet(stream.Model, out var spec))
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
+        OnnxEncoder? pinned = null;
+        if (stream.ModelVersion is { } version && version != spec.Version)
+        {
+            // A pinned version other than the current one: only an encoder a reload replaced, still open, has it.
+            pinned = registry.GetEncoder(stream.Model, version)
+                ?? throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' version '{version}' is not on this node (it serves '{spec.Version}')");
+            spec = pinned.Spec;
+        }
         if (spec.Input.Length != stream.InputLength)
             throw new UnknownModelException(
                 $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
@@ -60,18 +79,19 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
         OnnxEncoder encoder;
         // A model file that is missing, does not load or does not match its declaration refuses the session, naming
         // the model; the node and its other sessions carry on (the failed open is not cached: a fixed file is picked up).
-        try { encoder = registry.GetEncoder(stream.Model); }
+        try { encoder = pinned ?? registry.GetEncoder(stream.Model); }
         catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
         }
-        return new ResolvedEncoder(encoder, spec.Temperature,
+        return (new ResolvedEncoder(encoder, spec.Temperature,
             new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance,
                 // Payload values reach an integer-typed graph input as they are: fractions are refused at intake.
                 Integral: spec.Input.ElementType != TensorElementKind.Float32 && spec.Input.Transforms.Count == 0 && spec.FrontEnd is null), spec.Drift)
         {
             DriftMonitoring = spec.Drift is null ? null : drift ?? new DriftOptions(),
             Labels = map,
-        };
+            Model = encoder.Tag,
+        }, spec);
     }
 }

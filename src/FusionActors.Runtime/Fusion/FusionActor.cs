@@ -33,11 +33,13 @@ public sealed class FusionActor : UntypedActor
     private long _results, _noEvidence, _withMissing;
     private readonly SessionRecording? _recording;
 
-    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null, SessionRecording? recording = null)
+    /// <param name="modelVersions">The <c>name@version</c> of the session's models, named by every result (<see cref="FusedResult.Models"/>).</param>
+    public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
+        IReadOnlyList<string>? modelVersions = null, SessionRecording? recording = null)
     {
         _recording = recording;
         _sessionId = spec.SessionId;
-        _engine = new FusionEngine(spec, embeddingSizes, models);
+        _engine = new FusionEngine(spec, embeddingSizes, models) { ModelVersions = modelVersions ?? [] };
     }
 
     /// <summary>
@@ -104,8 +106,8 @@ public sealed class FusionActor : UntypedActor
     /// <param name="embeddingSizes">Embedding length of each stream's encoder, by stream id (a stable fused-embedding layout).</param>
     /// <param name="models">The node's fusion calibration and learned head.</param>
     public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
-        SessionRecording? recording = null) =>
-        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models, recording));
+        IReadOnlyList<string>? modelVersions = null, SessionRecording? recording = null) =>
+        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models, modelVersions, recording));
 
     private void OnWindow(FuseWindow msg)
     {

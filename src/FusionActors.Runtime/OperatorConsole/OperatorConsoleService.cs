@@ -71,8 +71,11 @@ public sealed class OperatorConsoleService(IServiceProvider services, IOptions<F
         var sessions = await services.GetRequiredService<IRequiredActor<SessionRegion>>().GetAsync(cancel).WaitAsync(UpTimeout, cancel);
         await system.WhenUp(cancel).WaitAsync(UpTimeout, cancel);
         var o = options.Value;
+        // models list/reload act on the node's registry (none when the application brought its own encoders without one).
+        var models = services.GetService<NodeModels>()?.Registry;
         _hosting = OperatorConsoleHosting.Start(o.OperatorConsole, o.Metrics, system, sessions,
-            loggers.CreateLogger("FusionActors.Runtime.OperatorConsole"), palettes.Palettes);
+            loggers.CreateLogger("FusionActors.Runtime.OperatorConsole"),
+            context => [.. palettes.Palettes(context), new Palettes.ModelsPalette(models)]);
     }
 
     public async Task StoppingAsync(CancellationToken cancel) => await DisposeAsync();

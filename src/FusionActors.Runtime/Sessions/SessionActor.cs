@@ -477,7 +477,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (_recorder?.ChoosesAtOpen(spec) == true) Log.Info("Session {0}: recorded to {1}", _sessionId, _recording!.Begin(spec, _clockOffsetUs));
         var resume = open.Resume;
         var embeddingSizes = resolved.ToDictionary(kv => kv.Key, kv => kv.Value.Encoder.EmbeddingLength);
-        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion, _recording), "fusion"); // loaded: FusionProblem passed
+        // The versions the session's encoders are pinned to, named by every result (one list for all of them).
+        var modelVersions = spec.Streams.Select(s => resolved[s.StreamId].Model).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion, modelVersions, _recording), "fusion"); // loaded: FusionProblem passed
         _alignment = Context.ActorOf(
             AlignmentActor.Props(spec, _fusion, _clockOffsetUs, resume?.CommittedThroughUs, _time.Wall, resume?.DeliveredRevisions, resume?.Generation ?? 0, Self, _recording),
             "alignment");

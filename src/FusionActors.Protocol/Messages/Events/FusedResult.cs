@@ -36,6 +36,34 @@ public sealed record FusedResult(
     /// </summary>
     public bool Uncertain { get; init; }
 
+    /// <summary>Most entries of <see cref="Models"/> (a session's streams, at most 64 by default, share a few models).</summary>
+    public const int MaxModels = 64;
+
+    /// <summary>Most characters of one entry of <see cref="Models"/>: a model name, '@' and its version.</summary>
+    public const int MaxModelTagLength = 160;
+
+    /// <summary>
+    /// The models that produced the evidence of this session's results, as <c>name@version</c> (models.json
+    /// <c>"version"</c>), one per distinct model of its streams in spec order: fixed when the session opens, one list
+    /// shared by all its results. At most <see cref="MaxModels"/> entries of 1 to <see cref="MaxModelTagLength"/>
+    /// characters; anything else is refused (from the wire too: the message does not deserialize).
+    /// </summary>
+    public IReadOnlyList<string> Models
+    {
+        get => _models;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(Models));
+            if (value.Count > MaxModels)
+                throw new ArgumentException($"{value.Count} models, more than {MaxModels}", nameof(Models));
+            foreach (var m in value)
+                if (m is null || m.Length == 0 || m.Length > MaxModelTagLength)
+                    throw new ArgumentException($"a model must be 1 to {MaxModelTagLength} characters", nameof(Models));
+            _models = value;
+        }
+    }
+    private readonly IReadOnlyList<string> _models = [];
+
     /// <summary>Set on results to the session's own client: the seal of its incarnation (<see cref="SessionOpened.Seal"/>), which the client checks.</summary>
     public string? Seal { get; init; }
 }
