@@ -23,6 +23,8 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
     private readonly int[] _modelItemShape;
     private readonly bool _plain;
     private volatile bool _disposed;
+    private int _running; // calls inside the native session: Dispose releases it only when the last one has left
+    private int _released;
 
     /// <summary>Opens the model of <paramref name="spec"/>; checks that the graphs have the inputs and outputs the spec declares.</summary>
     /// <param name="spec">The model.</param>
@@ -120,13 +122,38 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
         return new EncoderStream(this, _binding.InitialState());
     }
 
+    /// <summary>
+    /// Closes the model. A call still running in another thread (a session's encoder while a reload or a node stop
+    /// disposes the model) finishes first: the native session is released by whichever of the two comes last, never
+    /// under a running call (which would crash the process).
+    /// </summary>
     public void Dispose()
     {
         if (_disposed)
             return;
         _disposed = true;
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _running) == 0) Release();
+    }
+
+    private void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0) return;
         _session.Dispose();
         _frontEnd?.Dispose();
+    }
+
+    private void Enter()
+    {
+        Interlocked.Increment(ref _running);
+        if (!_disposed) return;
+        Leave();
+        throw new ObjectDisposedException(GetType().FullName);
+    }
+
+    private void Leave()
+    {
+        if (Interlocked.Decrement(ref _running) == 0 && _disposed) Release();
     }
 
     internal void Validate(IReadOnlyList<ReadOnlyMemory<float>> inputs)
@@ -139,7 +166,13 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
     /// <summary>Runs inputs [<paramref name="start"/>, start+<paramref name="count"/>) in one call; updates <paramref name="state"/> when given.</summary>
     internal IReadOnlyList<EncoderOutput> Run(IReadOnlyList<ReadOnlyMemory<float>> inputs, int start, int count, RecurrentState? state)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        Enter();
+        try { return RunEntered(inputs, start, count, state); }
+        finally { Leave(); }
+    }
+
+    private IReadOnlyList<EncoderOutput> RunEntered(IReadOnlyList<ReadOnlyMemory<float>> inputs, int start, int count, RecurrentState? state)
+    {
         var length = InputLength;
         var buffer = ArrayPool<float>.Shared.Rent(count * Math.Max(length, 1));
         try

@@ -20,6 +20,46 @@ public sealed class EncoderConcurrencySpec(CommittedModelsFixture models)
     }
 
     [Fact]
+    public void Disposing_a_model_while_other_threads_encode_with_it_lets_their_calls_finish_and_refuses_later_ones()
+    {
+        // A reload or a node stop disposes a model that sessions may be running at that moment: that must never
+        // release the native session under a running call (the process would crash), only refuse calls that start after.
+        var images = models.SampleImages.Take(32).ToArray();
+        for (var round = 0; round < 20; round++)
+        {
+            var encoder = new OnnxEncoder(models.Image.Spec);
+            using var start = new Barrier(4);
+            var finished = 0;
+            var refused = 0;
+            var workers = Enumerable.Range(0, 3).Select(_ => new Thread(() =>
+            {
+                start.SignalAndWait();
+                while (true)
+                {
+                    try
+                    {
+                        Assert.Equal(images.Length, encoder.Encode(images).Count);
+                        Interlocked.Increment(ref finished);
+                    }
+                    catch (ObjectDisposedException)
+                    {
+                        Interlocked.Increment(ref refused);
+                        return;
+                    }
+                }
+            })).ToArray();
+            foreach (var w in workers) w.Start();
+            start.SignalAndWait();
+            // Let the calls get going (a call has started once any has finished), then dispose under them.
+            SpinWait.SpinUntil(() => Volatile.Read(ref finished) > round % 4);
+            encoder.Dispose();
+            foreach (var w in workers) Assert.True(w.Join(TimeSpan.FromSeconds(60)), "a worker did not end");
+            Assert.Equal(3, refused);
+            Assert.Throws<ObjectDisposedException>(() => encoder.Encode(images));
+        }
+    }
+
+    [Fact]
     public void Concurrent_encodes_from_several_threads_must_equal_sequential_ones()
     {
         const int threads = 6;
