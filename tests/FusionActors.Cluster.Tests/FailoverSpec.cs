@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace FusionActors.Cluster.Tests;
 
 /// <summary>
-/// Issue 5's proof of no loss: three nodes in separate processes on loopback, a long AV-Digits session
+/// The proof of no loss: three nodes in separate processes on loopback, a long AV-Digits session
 /// pushed through the client library in real time, and a SIGKILL of the node hosting the session midway.
 /// </summary>
 public sealed class FailoverSpec(ITestOutputHelper output)
