@@ -78,6 +78,10 @@ public sealed class SessionFileSpec(ITestOutputHelper output)
         Assert.Equal(["audio", "camera", "ocr", "voice"], d.Streams.Select(s => s.Id));
         Assert.Equal(["audio", "image", "ocr", "voice"], d.Spec("s").Streams.Select(s => s.Modality));
         Assert.Equal(FusionActors.Protocol.Specs.Framing.Windowed(36_000, 32_000), d.Spec("s").Streams[3].Framing);
+        // The voice activity gates the audio's weight.
+        var gate = Assert.Single(d.Spec("s").Gates);
+        Assert.Equal(new FusionActors.Protocol.Specs.StreamGate { Gate = "voice", Gated = "audio", Floor = 0.1, Pooling = FusionActors.Protocol.Specs.GatePooling.Max }, gate);
+        Assert.Empty(FusionActors.Core.Specs.SpecValidator.Problems(d.Spec("s")));
 
         // One more audio stream cut to 10 ms frames.
         var tenMs = d with
@@ -136,7 +140,29 @@ public sealed class SessionFileSpec(ITestOutputHelper output)
         { Four(s => s.Parent!["labels"] = new JsonArray("a", "b")), "$.labels" },
         { Four(s => s.Parent!["models"] = 3), "$.models" },
         { """{"streams": [], "streams": []}""", "$.streams" },
+        { Gates(g => g.Parent!["gates"] = new JsonObject()), "$.gates" },
+        { Gates(g => g[0]!["colour"] = "red"), "$.gates[0].colour" },
+        { Gates(g => g[0]!.AsObject().Remove("gated")), "$.gates[0].gated" },
+        { Gates(g => g[0]!["gated"] = "lidar"), "$.gates[0].gated" },
+        { Gates(g => g[0]!["gated"] = "voice"), "$.gates[0].gated" },
+        { Gates(g => g[0]!["gate"] = 3), "$.gates[0].gate" },
+        { Gates(g => g[0]!["floor"] = 1.5), "$.gates[0].floor" },
+        { Gates(g => g[0]!["floor"] = "0.1"), "$.gates[0].floor" },
+        { Gates(g => g[0]!["pool"] = "median"), "$.gates[0].pool" },
+        { Gates(g => g.Add(new JsonObject { ["gate"] = "ocr", ["gated"] = "audio" })), "$.gates[1].gated" },
+        // Refused by the spec's rules: gates do not chain, a gate's modality holds gates only.
+        { Gates(g => g.Add(new JsonObject { ["gate"] = "audio", ["gated"] = "camera" })), "$.gates" },
+        { Gates(g => g.Parent!["streams"]![2]!["modality"] = "voice"), "$.gates" },
+        { Gates(g => g.Parent!["streams"]![3]!["modality"] = "audio"), "$.gates" },
+        { Gates(g => { for (var i = 0; i < 17; i++) g.Add(g[0]!.DeepClone()); }), "$.gates" },
     };
+
+    private static string Gates(Action<JsonArray> change)
+    {
+        var root = JsonNode.Parse(File.ReadAllText(FourModalitiesPath))!;
+        change(root["gates"]!.AsArray());
+        return root.ToJsonString();
+    }
 
     private static string Four(Action<JsonArray> change)
     {
@@ -184,8 +210,9 @@ public sealed class SessionFileSpec(ITestOutputHelper output)
                 output.WriteLine($"window {row.Window}: label {row.Label} fused {row.Fused} {string.Join(" ", row.Weights.Select(w => $"{w.Key}={w.Value:0.00}"))} {row.Faults}");
             Assert.Equal(6, r.Results.Count);
             Assert.All(r.Results, row => Assert.Equal(["audio", "image", "ocr", "voice"], row.Weights.Keys.Order()));
-            // Outside the camera outage every modality carries weight.
-            Assert.Contains(r.Results, row => row.Faults == "" && row.Weights.Values.All(w => w > 0.01));
+            // Outside the camera outage every modality with a posterior carries weight; the voice gate has none of its own.
+            Assert.All(r.Results, row => Assert.Equal(0.0, row.Weights["voice"]));
+            Assert.Contains(r.Results, row => row.Faults == "" && row.Weights.Where(w => w.Key != "voice").All(w => w.Value > 0.01));
             Assert.True(r.Accuracy >= 0.5, $"accuracy {r.Accuracy}");
         }
         finally { File.Delete(report); }

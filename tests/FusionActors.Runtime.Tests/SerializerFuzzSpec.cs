@@ -71,7 +71,11 @@ public sealed class SerializerFuzzSpec(ITestOutputHelper log) : TestKit(LocalCon
     {
         var system = (ExtendedActorSystem)Sys;
         var someone = system.ActorOf(Props.Empty, "someone");
-        var spec = Spec("fuzz") with { FixedWeights = new Dictionary<string, double> { ["audio"] = 1, ["image"] = 0.5 } };
+        var spec = Spec("fuzz") with
+        {
+            FixedWeights = new Dictionary<string, double> { ["audio"] = 1, ["image"] = 0.5 },
+            Gates = [new StreamGate { Gate = Camera, Gated = Audio, Floor = 0.25, Pooling = GatePooling.Mean }],
+        };
         var frame = new Frame("fuzz", Audio, 3, 60_000, [0.5f, -1f, 2f]);
         var result = new FusedResult("fuzz", 0, 1_000_000, 1, FusedStatus.Fused, [0.9, 0.1], 0, "0", 0.9, 0.3,
             new Dictionary<string, double> { ["audio"] = 0.6 }, ["image"], [], [0.1f], new Dictionary<string, StreamState> { [Audio] = StreamState.Active }, 10, "adaptive")

@@ -16,6 +16,17 @@ namespace FusionActors.Core.Fusion;
 /// (an <see cref="IWindowTemperaturePolicy"/>, i.e. <c>learned</c>) and by the node's <see cref="FusionCalibration"/>
 /// temperature for the policy and the window's availability pattern, and renormalised. The fused embedding is the weight-scaled concatenation of the
 /// modalities' mean embeddings (zeros where missing). Stateful only for imputation (last evidence per modality).
+/// <para>
+/// Reported weights (<see cref="FusedResult.Weights"/>) are each modality's share of the posterior: in a session with
+/// labels a modality without a posterior (an embedding-only model, a gate) reports 0 and the others sum to 1. Without
+/// labels every modality but a gate shares the weight. The embedding is scaled by the shares of every present modality.
+/// </para>
+/// <para>
+/// Gates (<see cref="SessionSpec.Gates"/>): a gated stream's weight is multiplied by its gate's factor
+/// <see cref="StreamGate.Factor"/> of the gate's outputs in the window, pooled; a modality's weight by the mean of its
+/// streams' factors (1 for an ungated stream or one whose gate has no evidence in the window). A gate's modality
+/// takes no part in the posterior. Late gate evidence revises the window like any other evidence.
+/// </para>
 /// </summary>
 /// <remarks>
 /// It runs once per window on every session, so it works on arrays indexed by modality and allocates little
@@ -34,6 +45,9 @@ public sealed class FusionEngine
     private readonly bool _imputes;
     private readonly FusionModels _models;
     private readonly Dictionary<ulong, string> _patterns = [];
+    private readonly StreamGate?[][] _gatesOf; // per modality, per stream (in _streams order): the stream's gate, if gated
+    private readonly bool[] _isGate; // per modality: its streams are gates
+    private readonly bool _gated;
 
     // Scratch of one Fuse call, per modality.
     private readonly double[] _weights;
@@ -95,6 +109,19 @@ public sealed class FusionEngine
         _kinds = new Kind[n];
         _pooledScratch = new double[n][];
         _embeddingScratch = new float[n][];
+        _gatesOf = new StreamGate?[n][];
+        _isGate = new bool[n];
+        for (var m = 0; m < n; m++)
+        {
+            _gatesOf[m] = new StreamGate?[_streams[m].Length];
+            for (var j = 0; j < _streams[m].Length; j++)
+                foreach (var g in spec.Gates)
+                {
+                    if (g.Gated == _streams[m][j].StreamId) _gatesOf[m][j] = g;
+                    if (g.Gate == _streams[m][j].StreamId) _isGate[m] = true;
+                }
+            _gated |= Array.Exists(_gatesOf[m], g => g is not null);
+        }
         _classes = spec.Labels.Count;
         _imputes = spec.ImputeHorizonUs > 0;
         if (embeddingSizes is not null)
@@ -155,15 +182,19 @@ public sealed class FusionEngine
             _kinds[m] = isImputed ? Kind.Imputed : Kind.Present;
             if (isImputed) imputedCount++;
             _weights[m] = Weight(m, window, pooled, newestEnd, streams, drift);
+            if (_gated) _weights[m] *= GateFactor(m, window);
             _logP[m] = pooled ?? [];
             _embeddings[m] = embedding ?? [];
         }
 
         var total = 0.0;
+        var totalWeighed = 0.0; // without labels: every present modality but the gates
         for (var m = 0; m < n; m++)
-            if (_kinds[m] != Kind.Missing) total += _weights[m];
-        var normalised = new Dictionary<string, double>(n);
-        for (var m = 0; m < n; m++) normalised[_modalities[m]] = total > 0 ? _weights[m] / total : 0.0;
+            if (_kinds[m] != Kind.Missing)
+            {
+                total += _weights[m];
+                if (!_isGate[m]) totalWeighed += _weights[m];
+            }
         var fusedEmbedding = FuseEmbeddings(total);
 
         double[] posterior;
@@ -176,6 +207,12 @@ public sealed class FusionEngine
                 sumW += _weights[m];
                 withLogits++;
             }
+        // Each modality's share of the posterior: a modality that has none to give (embedding-only, a gate) reports 0.
+        var normalised = new Dictionary<string, double>(n);
+        for (var m = 0; m < n; m++)
+            normalised[_modalities[m]] = _classes > 0
+                ? (withLogits > 0 && HasLogits(m) ? _weights[m] / sumW : 0.0)
+                : (totalWeighed > 0 && _kinds[m] != Kind.Missing && !_isGate[m] ? _weights[m] / totalWeighed : 0.0);
         if (_classes > 0 && withLogits > 0)
         {
             var logp = new double[_classes];
@@ -251,7 +288,40 @@ public sealed class FusionEngine
     }
 
     private bool HasLogits(int m) =>
-        _kinds[m] != Kind.Missing && _logP[m]!.Length == _classes && _classes > 0 && _weights[m] > 0;
+        _kinds[m] != Kind.Missing && !_isGate[m] && _logP[m]!.Length == _classes && _classes > 0 && _weights[m] > 0;
+
+    /// <summary>
+    /// The mean over modality <paramref name="m"/>'s streams of their gates' factors in the window: 1 for a stream
+    /// without a gate or whose gate has no usable output in the window.
+    /// </summary>
+    private double GateFactor(int m, AlignedWindow window)
+    {
+        var gates = _gatesOf[m];
+        var sum = 0.0;
+        for (var j = 0; j < gates.Length; j++)
+            sum += gates[j] is { } g && PooledGate(g, window) is var p && !double.IsNaN(p) ? g.Factor(p) : 1.0;
+        return sum / gates.Length;
+    }
+
+    /// <summary>The gate's outputs in the window (the first embedding value of each evidence, clamped to [0, 1]), pooled; NaN when it has none.</summary>
+    public static double PooledGate(StreamGate gate, AlignedWindow window)
+    {
+        if (!window.Evidence.TryGetValue(gate.Gate, out var list)) return double.NaN;
+        var n = 0;
+        var max = 0.0;
+        var sum = 0.0;
+        for (var i = 0; i < list.Count; i++)
+        {
+            var e = list[i];
+            if (e.Embedding.Length == 0 || !float.IsFinite(e.Embedding[0])) continue;
+            var p = Math.Clamp((double)e.Embedding[0], 0, 1);
+            max = Math.Max(max, p);
+            sum += p;
+            n++;
+        }
+        if (n == 0) return double.NaN;
+        return gate.Pooling == GatePooling.Mean ? sum / n : max;
+    }
 
     private string[] Names(Kind kind, int count)
     {

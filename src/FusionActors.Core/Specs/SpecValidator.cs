@@ -21,8 +21,8 @@ public static class SpecValidator
         var p = new List<string>();
         // Specs may come from JSON, where nothing stops a null: check before any field is read.
         if (spec is null) return ["a session spec is required"];
-        if (spec.Streams is null || spec.Window is null || spec.Policy is null || spec.Labels is null || spec.FixedWeights is null)
-            return ["a session spec needs its streams, window, policy, labels and fixed weights (empty ones are fine)"];
+        if (spec.Streams is null || spec.Window is null || spec.Policy is null || spec.Labels is null || spec.FixedWeights is null || spec.Gates is null)
+            return ["a session spec needs its streams, window, policy, labels, fixed weights and gates (empty ones are fine)"];
         Name(p, "sessionId", spec.SessionId, l);
         if (spec.Streams.Count == 0) p.Add("a session needs at least one stream");
         if (spec.Streams.Count > l.MaxStreams) p.Add($"{spec.Streams.Count} streams, more than {l.MaxStreams}");
@@ -88,10 +88,59 @@ public static class SpecValidator
                 p.Add($"fixed weight of '{Shown(modality)}' must be a number in [0, {l.MaxWeight}]");
                 break;
             }
+        Gates(p, spec, l);
         if (!WeightingPolicies.IsKnown(spec.Policy)) p.Add($"policy kind {spec.Policy.Kind} is not one this node runs");
         else if (WeightingPolicies.NamesUnknownModality(spec.Policy, spec.Streams))
             p.Add($"policy {spec.Policy} names a modality no stream has");
         return p;
+    }
+
+    /// <summary>
+    /// A gate names two different streams of the spec; a stream is gated at most once; a gate is not itself gated and
+    /// its modality holds gates only (the modality takes no weight in the posterior); the floor is in [0, 1].
+    /// </summary>
+    private static void Gates(List<string> p, SessionSpec spec, SpecLimits l)
+    {
+        if (spec.Gates.Count == 0) return;
+        if (spec.Gates.Count > l.MaxStreams)
+        {
+            p.Add($"{spec.Gates.Count} gates, more than {l.MaxStreams}");
+            return;
+        }
+        var gates = new HashSet<string>();
+        var gated = new HashSet<string>();
+        foreach (var g in spec.Gates)
+        {
+            if (g is null || g.Gate is null || g.Gated is null)
+            {
+                p.Add("a gate (or its gate or gated stream) is null");
+                continue;
+            }
+            var at = $"gate '{Shown(g.Gate)}' of '{Shown(g.Gated)}'";
+            var gate = spec.FindStream(g.Gate);
+            var target = spec.FindStream(g.Gated);
+            if (gate is null) p.Add($"{at}: the gate is not a stream of the session");
+            if (target is null) p.Add($"{at}: the gated stream is not a stream of the session");
+            if (!(g.Floor >= 0 && g.Floor <= 1)) p.Add($"{at}: floor must be a number in [0, 1]");
+            if (!Enum.IsDefined(g.Pooling)) p.Add($"{at}: pooling {(int)g.Pooling} is not max or mean");
+            if (gate is null || target is null) continue;
+            if (g.Gate == g.Gated)
+            {
+                p.Add($"{at}: a stream cannot gate itself");
+                continue;
+            }
+            if (gate.Modality == target.Modality) p.Add($"{at}: the gate and the gated stream share the modality '{Shown(gate.Modality)}'");
+            if (!gated.Add(g.Gated)) p.Add($"{at}: stream '{Shown(g.Gated)}' is gated twice");
+            gates.Add(g.Gate);
+        }
+        foreach (var g in gates)
+            if (gated.Contains(g)) p.Add($"stream '{Shown(g)}' is a gate and gated: gates do not chain");
+        var gateModalities = new HashSet<string>();
+        foreach (var s in spec.Streams)
+            if (s is not null && gates.Contains(s.StreamId)) gateModalities.Add(s.Modality);
+        foreach (var s in spec.Streams)
+            if (s?.Modality is { } m && gateModalities.Contains(m) && !gates.Contains(s.StreamId))
+                p.Add($"stream '{Shown(s.StreamId)}' shares the modality '{Shown(m)}' of a gate: a gate's modality holds gates only");
     }
 
     private static bool Name(List<string> p, string what, string? value, SpecLimits l)

@@ -28,7 +28,14 @@ public sealed record SessionSpec
         init => _fixedWeights = value.Count == 0 ? NoWeights : new Dictionary<string, double>(value);
     }
 
+    /// <summary>
+    /// Streams that gate other streams' reliability (<see cref="StreamGate"/>), e.g. voice activity gating the audio.
+    /// A gate's modality has no weight in the posterior. Default none.
+    /// </summary>
+    public IReadOnlyList<StreamGate> Gates { get => _gates; init => _gates = [.. value]; }
+
     private readonly StreamSpec[] _streams = [];
+    private readonly StreamGate[] _gates = [];
     private readonly string[] _labels = [];
     private readonly IReadOnlyDictionary<string, double> _fixedWeights = NoWeights;
 

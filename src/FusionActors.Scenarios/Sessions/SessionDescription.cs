@@ -72,6 +72,9 @@ public sealed record SessionDescription
     public long AllowedLatenessUs { get; init; } = 150_000;
     public required IReadOnlyList<StreamDescription> Streams { get; init; }
 
+    /// <summary>Streams that gate other streams' reliability (<see cref="StreamGate"/>); none by default.</summary>
+    public IReadOnlyList<StreamGate> Gates { get; init; } = [];
+
     /// <summary>config/sessions/av-digits.json as copied next to the program (sessions/av-digits.json).</summary>
     public static string DefaultPath => Path.Combine(AppContext.BaseDirectory, "sessions", "av-digits.json");
 
@@ -100,7 +103,7 @@ public sealed record SessionDescription
         }
         using (doc)
         {
-            var root = Object(file, doc.RootElement, "$", ["about", "models", "labels", "allowedLatenessUs", "streams"]);
+            var root = Object(file, doc.RootElement, "$", ["about", "models", "labels", "allowedLatenessUs", "streams", "gates"]);
             string? models = null;
             if (root.TryGetProperty("models", out var m))
             {
@@ -125,7 +128,22 @@ public sealed record SessionDescription
             for (var i = 0; i < streams.Length; i++)
                 if (streams.Take(i).Any(o => o.Id == streams[i].Id))
                     throw new SessionFileException(file, $"$.streams[{i}].id", $"'{streams[i].Id}' is the id of an earlier stream");
-            return new SessionDescription { File = file, Models = models, Labels = labels, AllowedLatenessUs = lateness, Streams = streams };
+            StreamGate[] gates = [];
+            if (root.TryGetProperty("gates", out var g))
+            {
+                if (g.ValueKind != JsonValueKind.Array) throw new SessionFileException(file, "$.gates", $"must be an array, not {g.ValueKind}");
+                if (g.GetArrayLength() > MaxStreams) throw new SessionFileException(file, "$.gates", $"must hold at most {MaxStreams} gates, holds {g.GetArrayLength()}");
+                gates = g.EnumerateArray().Select((x, i) => Gate(file, x, $"$.gates[{i}]", streams)).ToArray();
+                for (var i = 0; i < gates.Length; i++)
+                    if (gates.Take(i).Any(o => o.Gated == gates[i].Gated))
+                        throw new SessionFileException(file, $"$.gates[{i}].gated", $"'{gates[i].Gated}' is gated by an earlier gate");
+            }
+            var description = new SessionDescription { File = file, Models = models, Labels = labels, AllowedLatenessUs = lateness, Streams = streams, Gates = gates };
+            // What the node would refuse at open (a gate's modality shared with other streams, chains): refused here, by field.
+            var problems = SpecValidator.Problems(description.Spec("check"));
+            if (gates.Length > 0 && problems.FirstOrDefault(x => x.Contains("gate", StringComparison.Ordinal)) is { } problem)
+                throw new SessionFileException(file, "$.gates", problem);
+            return description;
         }
     }
 
@@ -189,6 +207,39 @@ public sealed record SessionDescription
         };
     }
 
+    private static StreamGate Gate(string file, JsonElement e, string at, StreamDescription[] streams)
+    {
+        var o = Object(file, e, at, ["gate", "gated", "floor", "pool"]);
+        string Stream(string name)
+        {
+            if (!o.TryGetProperty(name, out var v)) throw new SessionFileException(file, $"{at}.{name}", "is required");
+            var id = Name(file, v, $"{at}.{name}", 64);
+            if (!streams.Any(s => s.Id == id)) throw new SessionFileException(file, $"{at}.{name}", $"'{id}' is not the id of a stream");
+            return id;
+        }
+        var gate = Stream("gate");
+        var gated = Stream("gated");
+        if (gate == gated) throw new SessionFileException(file, $"{at}.gated", "a stream cannot gate itself");
+        var floor = StreamGate.DefaultFloor;
+        if (o.TryGetProperty("floor", out var f))
+        {
+            if (f.ValueKind != JsonValueKind.Number || !f.TryGetDouble(out floor) || !double.IsFinite(floor) || floor is < 0 or > 1)
+                throw new SessionFileException(file, $"{at}.floor", $"must be a number in [0, 1], got {f.GetRawText()}");
+        }
+        var pooling = GatePooling.Max;
+        if (o.TryGetProperty("pool", out var pl))
+        {
+            var text = Text(file, pl, $"{at}.pool", 16);
+            pooling = text switch
+            {
+                "max" => GatePooling.Max,
+                "mean" => GatePooling.Mean,
+                _ => throw new SessionFileException(file, $"{at}.pool", $"'{text}' is not a pooling: max or mean"),
+            };
+        }
+        return new StreamGate { Gate = gate, Gated = gated, Floor = floor, Pooling = pooling };
+    }
+
     private static JsonElement Object(string file, JsonElement e, string at, string[] allowed)
     {
         if (e.ValueKind != JsonValueKind.Object) throw new SessionFileException(file, at, $"must be an object, not {e.ValueKind}");
@@ -243,11 +294,13 @@ public sealed record SessionDescription
             Framing = s.Window is { } w ? Framing.Windowed(w.LengthUs, w.HopUs) : Framing.PerFrame,
             Priority = s.Priority, PriorWeight = s.PriorWeight,
         }).ToArray(),
+        Gates = Gates.ToArray(),
     };
 
     /// <summary>One line per stream, for the programs' headers.</summary>
     public string Describe() => string.Join("; ", Streams.Select(s => s.Source == StreamSource.Audio
         ? $"{s.Id} ({s.Modality}, {s.Model}): audio 16 kHz in {s.FrameLength * 1000.0 / AvDigitsSession.SampleRate:0.##} ms frames" +
           (s.Window is { } w ? $", {w.LengthUs / 1000.0:0.##} ms windows every {w.HopUs / 1000.0:0.##} ms" : "")
-        : $"{s.Id} ({s.Modality}, {s.Model}): camera at {s.Fps} fps"));
+        : $"{s.Id} ({s.Modality}, {s.Model}): camera at {s.Fps} fps")
+        .Concat(Gates.Select(g => $"{g.Gate} gates {g.Gated} ({g.Pooling.ToString().ToLowerInvariant()}, floor {g.Floor:0.##})")));
 }

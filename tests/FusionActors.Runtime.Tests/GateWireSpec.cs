@@ -1,0 +1,132 @@
+using System.Runtime.Serialization;
+using System.Text;
+using Akka.Serialization;
+using Akka.TestKit.Xunit2;
+using Xunit;
+using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
+using static FusionActors.Runtime.Tests.TestSessions;
+
+namespace FusionActors.Runtime.Tests;
+
+/// <summary>
+/// A session spec's gates travel in the project's serializer: they survive the wire, a malformed gate is a
+/// serialization error, and a gate the spec's validation refuses (out-of-range floor, unknown or endless stream ids)
+/// is refused at open with the reason.
+/// </summary>
+public sealed class GateWireSpec() : TestKit(LocalConfig)
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
+    /// <summary>The test session with a third stream that gates the audio (the no-op encoder: this is about the spec).</summary>
+    private static SessionSpec Gated(string id, double floor = 0.2) => Spec(id) with
+    {
+        Streams =
+        [
+            .. Spec(id).Streams,
+            new StreamSpec { StreamId = "voice", Modality = "voice", Model = "noop", FrameLength = 320, MaxFutureSkewUs = 3_600_000_000 },
+        ],
+        Gates = [new StreamGate { Gate = "voice", Gated = Audio, Floor = floor, Pooling = GatePooling.Mean }],
+    };
+
+    private SerializerWithStringManifest Serializer(object message) => (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+
+    private (SerializerWithStringManifest Serializer, string Manifest, string Json) Wire(OpenSession open)
+    {
+        var s = Serializer(open);
+        return (s, s.Manifest(open), Encoding.UTF8.GetString(s.ToBinary(open)));
+    }
+
+    private static string Replaced(string json, string from, string to)
+    {
+        Assert.Contains(from, json);
+        return json.Replace(from, to);
+    }
+
+    [Fact]
+    public void Gates_survive_the_wire()
+    {
+        var spec = Gated("gw-1");
+        var (s, manifest, json) = Wire(new OpenSession(spec, 0));
+        var back = (OpenSession)s.FromBinary(Encoding.UTF8.GetBytes(json), manifest);
+        var gate = Assert.Single(back.Spec.Gates);
+        Assert.Equal(spec.Gates[0], gate);
+        Assert.Equal(GatePooling.Mean, gate.Pooling);
+        // A spec without gates reads as before, with none.
+        var plain = Wire(new OpenSession(Spec("gw-0"), 0));
+        Assert.Empty(((OpenSession)plain.Serializer.FromBinary(Encoding.UTF8.GetBytes(plain.Json), plain.Manifest)).Spec.Gates);
+    }
+
+    public static TheoryData<string, string> Malformed => new()
+    {
+        { "\"Pooling\":\"Mean\"", "\"Pooling\":\"Median\"" }, // not a defined name
+        { "\"Pooling\":\"Mean\"", "\"Pooling\":1" }, // a number, not a name
+        { "\"Pooling\":\"Mean\"", "\"Pooling\":\"Mean\",\"$type\":\"System.Object\"" }, // no polymorphism, no unknown field
+        { "\"Gate\":\"voice\",", "" }, // required
+        { "\"Gate\":\"voice\"", "\"Gate\":null" },
+        { "\"Floor\":0.2", "\"Floor\":\"0.2\"" },
+        { "\"Floor\":0.2", "\"Floor\":true" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Malformed))]
+    public void A_malformed_gate_is_a_serialization_error(string from, string to)
+    {
+        var (s, manifest, json) = Wire(new OpenSession(Gated("gw-2"), 0));
+        var bad = Replaced(json, from, to);
+        Assert.Throws<SerializationException>(() => s.FromBinary(Encoding.UTF8.GetBytes(bad), manifest));
+    }
+
+    [Fact]
+    public void Gates_that_are_null_or_not_a_list_are_a_serialization_error()
+    {
+        var (s, manifest, json) = Wire(new OpenSession(Gated("gw-3"), 0));
+        var start = json.IndexOf("\"Gates\":[", StringComparison.Ordinal);
+        Assert.True(start >= 0, json);
+        var end = json.IndexOf(']', start);
+        foreach (var value in new[] { "null", "{}", "\"voice\"", "[null]" })
+        {
+            var bad = json[..(start + "\"Gates\":".Length)] + value + json[(end + 1)..];
+            if (value == "[null]")
+            {
+                // A null entry reads (the list is the spec's), and the spec's validation refuses it at open.
+                var open = (OpenSession)s.FromBinary(Encoding.UTF8.GetBytes(bad), manifest);
+                Assert.Contains("a gate (or its gate or gated stream) is null", Refusal(open with { Spec = open.Spec with { SessionId = "gw-3n" } }));
+                continue;
+            }
+            Assert.Throws<SerializationException>(() => s.FromBinary(Encoding.UTF8.GetBytes(bad), manifest));
+        }
+    }
+
+    private string Refusal(OpenSession open)
+    {
+        var session = Sys.ActorOf(SessionProps(open.Spec.SessionId));
+        session.Tell(open, TestActor);
+        return ExpectMsg<CommandRejected>(Wait).Reason;
+    }
+
+    [Fact]
+    public void A_gate_that_cannot_work_is_refused_at_open_with_the_reason()
+    {
+        var (s, manifest, json) = Wire(new OpenSession(Gated("gw-4"), 0));
+        // Each attempt on a session of its own id.
+        var n = 0;
+        string RefusalOf(string from, string to)
+        {
+            var open = (OpenSession)s.FromBinary(Encoding.UTF8.GetBytes(Replaced(json, from, to)), manifest);
+            return Refusal(open with { Spec = open.Spec with { SessionId = $"gw-4-{n++}" } });
+        }
+
+        Assert.Contains("floor must be a number in [0, 1]", RefusalOf("\"Floor\":0.2", "\"Floor\":\"NaN\""));
+        Assert.Contains("floor must be a number in [0, 1]", RefusalOf("\"Floor\":0.2", "\"Floor\":-1"));
+        Assert.Contains("floor must be a number in [0, 1]", RefusalOf("\"Floor\":0.2", "\"Floor\":1e999")); // reads as infinity
+        Assert.Contains("the gated stream is not a stream", RefusalOf($"\"Gated\":\"{Audio}\"", "\"Gated\":\"nowhere\""));
+        var refused = RefusalOf("\"Gate\":\"voice\"", $"\"Gate\":\"{new string('v', 100_000)}\"");
+        Assert.Contains("the gate is not a stream of the session", refused);
+        Assert.True(refused.Length < 2_000, $"a refusal of {refused.Length} characters quotes all that the peer sent");
+        // The sound one opens.
+        var session = Sys.ActorOf(SessionProps("gw-4-ok"));
+        session.Tell(new OpenSession(Gated("gw-4-ok"), 0), TestActor);
+        ExpectMsg<SessionOpened>(Wait);
+    }
+}
