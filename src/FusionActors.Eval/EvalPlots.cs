@@ -27,7 +27,7 @@ public static class EvalPlots
         written.Add(EcePerCondition(Path.Combine(directory, "ece-per-condition.png"), report));
         written.Add(RiskCoverage(Path.Combine(directory, "risk-coverage.png"), report));
         var outage = runs.FirstOrDefault(r => r.Condition.Name == "camera-outage-intermittent")
-                     ?? runs.FirstOrDefault(r => r.Script.Faults.Any(f => f.CameraOff));
+                     ?? runs.FirstOrDefault(r => r.Script is { } script && script.Faults.Any(f => f.CameraOff));
         if (outage is not null) written.Add(Timeline(Path.Combine(directory, "timeline-camera-outage.png"), outage));
         return written;
     }
@@ -168,7 +168,7 @@ public static class EvalPlots
         var xs = Enumerable.Range(0, n).Select(i => i + 0.5).ToArray(); // a window [i, i+1) is drawn at its middle
         var plt = new Plot();
         for (var i = 0; i < n; i++)
-            if (run.Script.Faults[i].CameraOff)
+            if (run.Script!.Faults[i].CameraOff)
             {
                 var span = plt.Add.HorizontalSpan(i, i + 1);
                 span.FillColor = Colors.Gray.WithAlpha(0.25);

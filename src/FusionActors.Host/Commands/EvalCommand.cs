@@ -13,7 +13,7 @@ public static class EvalCommand
         var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
         var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var plots = OptionValues.Text("--plots", "DIR", "write the plots (PNG) to this folder");
-        var conditions = OptionValues.Text("--conditions", "a,b,...", $"the conditions played, a,b,... (default all: {string.Join(", ", EvalCondition.All.Select(c => c.Name))})");
+        var conditions = OptionValues.Text("--conditions", "a,b,...", $"the conditions played, a,b,... (default all: {string.Join(", ", EvalCondition.All.Select(c => c.Name))}, and replay:demo, the recorded demo session of {ReplayCondition.Folder}; replay:NAME replays {ReplayCondition.Folder}/NAME.frec)");
         var items = OptionValues.Int("--items", "the first N items of the data set (default all; at least 3)");
         var val = OptionValues.Text("--val", "DIR", "the val split the fixed weights are tuned on (default data/avdigits when it is there, else the committed weights)");
         var tuneFixed = OptionValues.Flag("--tune-fixed", "save the weights tuned on the val split as config/eval-fixed-weights.json");
@@ -31,11 +31,15 @@ public static class EvalCommand
             if (parsed.GetValue(dumpFeatures) is { } dumpDir)
                 return Dump(parsed, dumpDir, parsed.GetValue(dataset), parsed.GetValue(split), parsed.GetValue(items), parsed.GetValue(conditions), parsed.GetValue(config), cancel);
             var data = parsed.GetValue(dataset) is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
+            var chosen = parsed.GetValue(conditions) is { } names ? OptionValues.List(names) : null;
             var options = new EvalOptions
             {
                 Dataset = data,
                 Items = parsed.Get(items, data.Items.Count, 3, data.Items.Count),
-                Conditions = parsed.GetValue(conditions) is { } names ? OptionValues.List(names).Select(EvalCondition.Get).ToList() : EvalCondition.All,
+                Conditions = chosen is null ? EvalCondition.All : chosen.Where(n => !ReplayCondition.IsReplay(n)).Select(EvalCondition.Get).ToList(),
+                Replays = chosen is null
+                    ? ReplayCondition.Demo() is { } demo ? [demo] : throw new UsageException($"the default run replays {ReplayCondition.Folder}/demo.frec (with demo.truth.json), which is not found from the working directory up; choose --conditions without replay:demo")
+                    : chosen.Where(ReplayCondition.IsReplay).Select(ReplayCondition.Get).ToList(),
                 Val = parsed.GetValue(val),
                 TuneFixed = parsed.GetValue(tuneFixed),
                 Config = parsed.GetValue(config),
