@@ -19,8 +19,8 @@ public sealed record EvalOptions
     /// <summary>The conditions played, in order; default: all of <see cref="EvalCondition.All"/>.</summary>
     public IReadOnlyList<EvalCondition> Conditions { get; init; } = EvalCondition.All;
 
-    /// <summary>The recorded sessions replayed after the conditions; default: the committed demo recording (<c>replay:demo</c>) when it is found.</summary>
-    public IReadOnlyList<ReplayCondition> Replays { get; init; } = ReplayCondition.Demo() is { } demo ? [demo] : [];
+    /// <summary>The recorded sessions replayed after the conditions (the <c>eval</c> command's default run on the committed sample: <c>replay:demo</c>).</summary>
+    public IReadOnlyList<ReplayCondition> Replays { get; init; } = [];
 
     /// <summary>The val split the fixed weights are tuned on; null = data/avdigits when it is there.</summary>
     public string? Val { get; init; }

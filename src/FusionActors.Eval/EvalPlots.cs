@@ -58,7 +58,7 @@ public static class EvalPlots
         plt.Axes.SetLimitsY(0, 115);
         plt.Axes.SetLimitsX(-0.6, n - 0.4);
         plt.YLabel("accuracy (%)");
-        plt.Title($"Accuracy per condition and policy ({report.Items} items per condition)");
+        plt.Title($"Accuracy per condition and policy ({report.Items} items per condition{Replayed(report)})");
         plt.SavePng(path, Math.Max(900, 75 * n), 560);
         return path;
     }
@@ -121,7 +121,7 @@ public static class EvalPlots
         }
         plt.XLabel("coverage: windows decided, most confident first (%)");
         plt.YLabel("risk: error rate among them (%)");
-        plt.Title($"Risk–coverage of the adaptive policy per condition ({report.Items} items)");
+        plt.Title($"Risk–coverage of the adaptive policy per condition ({report.Items} items{Replayed(report)})");
         plt.Axes.SetLimitsX(5, 102);
         plt.ShowLegend(Edge.Right);
         plt.Legend.Orientation = Orientation.Vertical;
@@ -212,6 +212,10 @@ public static class EvalPlots
         plt.Legend.Orientation = Orientation.Horizontal;
         plt.ShowLegend(ScottPlot.Alignment.UpperCenter);
     }
+
+    /// <summary>", replay:demo 15 windows" for each replayed recording in the report (its windows are the recording's, not the items).</summary>
+    private static string Replayed(EvalReport report) =>
+        string.Concat(report.Conditions.Where(c => c.Replay is not null).Select(c => $"; {c.Name} {c.Phases?.Sum(p => p.Windows) ?? 0} windows"));
 
     private static void ConditionTicks(Plot plt, EvalReport report)
     {
