@@ -154,6 +154,40 @@ public sealed class ReplayConditionSpec
         Assert.Throws<UsageException>(() => ReplayCondition.Get(name));
 
     [Fact]
+    public async Task A_demo_recorded_now_must_leave_its_truth_beside_its_recordings_and_replay_against_it()
+    {
+        var dir = Directory.CreateTempSubdirectory("demo-record-");
+        try
+        {
+            var sample = AvDigitsDataset.LoadSample();
+            var rc = await DemoScenario.RunAsync(new DemoOptions
+            {
+                Dataset = sample, Seconds = 5, Seed = 11, Quiet = true, Record = dir.FullName,
+            }, CancellationToken.None);
+            Assert.Equal(0, rc);
+
+            var truth = DemoTruth.Load(Path.Combine(dir.FullName, DemoTruth.FileName));
+            Assert.Equal((11, 5), (truth.Seed, truth.Seconds));
+            Assert.Equal(sample.Items.Take(5).Select(i => (i.Id, i.Label)), truth.Windows.Select(w => (w.Item, w.Label)));
+            Assert.Contains(truth.Windows, w => w.Faults.Contains(DemoTruth.CameraOutage));
+
+            // The adaptive session's file (not demo-audio-only-*, demo-image-only-*).
+            var recording = Assert.Single(Directory.GetFiles(dir.FullName, "demo-2*.frec"));
+            Assert.Equal(3, Directory.GetFiles(dir.FullName, "*.frec").Length);
+            await using var runner = new ReplayRunner(FusionOptions.Load(), Weights()) { Policies = [EvalPolicies.Adaptive, EvalPolicies.ImageOnly] };
+            var run = await runner.RunAsync(new ReplayCondition { Name = "replay:now", Recording = recording, Truth = Path.Combine(dir.FullName, DemoTruth.FileName) },
+                CancellationToken.None);
+            Assert.Equal(truth.Windows.Select(w => w.Label), run.Labels);
+            Assert.All(run.Policies[EvalPolicies.Adaptive].Windows, w => Assert.Equal(FusedStatus.Fused, w?.Status));
+            // The camera's outage is in the recording: no image evidence for image-only in those windows.
+            foreach (var w in truth.Windows.Where(w => w.Faults.Contains(DemoTruth.CameraOutage)))
+                Assert.NotEqual(FusedStatus.Fused, run.Policies[EvalPolicies.ImageOnly].Windows[w.Window]?.Status);
+            Assert.Contains(truth.Windows.Where(w => w.Faults.Count == 0), w => run.Policies[EvalPolicies.ImageOnly].Windows[w.Window]?.Status == FusedStatus.Fused);
+        }
+        finally { dir.Delete(true); }
+    }
+
+    [Fact]
     public async Task A_replay_must_take_no_part_in_the_targets_or_the_pooled_patterns()
     {
         var run = await RunOnce(Demo());
