@@ -108,6 +108,8 @@ public sealed class ReplayConditionSpec
             compared++;
         }
         Assert.True(compared >= truth.Windows.Count - 3, $"compared {compared} windows");
+        // The demo's encoder crash drill is in it, as the operator command the replay repeats.
+        Assert.Contains(contents.Records, r => r is RecordedOperator);
     }
 
     [Fact]
