@@ -19,6 +19,9 @@ public sealed record EvalOptions
     /// <summary>The conditions played, in order; default: all of <see cref="EvalCondition.All"/>.</summary>
     public IReadOnlyList<EvalCondition> Conditions { get; init; } = EvalCondition.All;
 
+    /// <summary>The recorded sessions replayed after the conditions (the <c>eval</c> command's default run on the committed sample: <c>replay:demo</c>).</summary>
+    public IReadOnlyList<ReplayCondition> Replays { get; init; } = [];
+
     /// <summary>The val split the fixed weights are tuned on; null = data/avdigits when it is there.</summary>
     public string? Val { get; init; }
 
@@ -57,7 +60,8 @@ public static class EvalHarness
 
         var (weights, source) = ResolveFixedWeights(o);
         var datasetPath = RepositoryRelative(dataset.Directory);
-        Console.WriteLine($"FusionActors eval: {items.Length} items of {datasetPath}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies");
+        Console.WriteLine($"FusionActors eval: {items.Length} items of {datasetPath}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies" +
+                          (o.Replays.Count > 0 ? $", then {string.Join(", ", o.Replays.Select(r => r.Name))} replayed" : ""));
         Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
 
         var options = FusionOptions.Load(o.Config);
@@ -74,6 +78,18 @@ public static class EvalHarness
             var r = EvalReport.FromRun(run);
             if (!o.Quiet) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
                               $"   ({r.Seconds:0.0} s)");
+        }
+        if (o.Replays.Count > 0)
+        {
+            await using var replays = new ReplayRunner(options, weights.AsDictionary()) { Policies = runner.Policies };
+            foreach (var replay in o.Replays)
+            {
+                var run = await replays.RunAsync(replay, cancel);
+                runs.Add(run);
+                var r = EvalReport.FromRun(run);
+                if (!o.Quiet) Console.WriteLine($"  {replay.Name,-28} " + string.Join("  ", run.Policies.Keys.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
+                                  $"   ({r.Seconds:0.0} s, {run.Labels.Length} windows replayed)");
+            }
         }
         var report = Build(runs, items.Length, datasetPath, weights, source, clock.Elapsed, o.Command);
         report.Print(Console.Out);
@@ -106,10 +122,13 @@ public static class EvalHarness
     public static EvalReport Build(IReadOnlyList<ConditionRun> runs, int items, string dataset, FixedWeights weights, string source, TimeSpan elapsed, string command)
     {
         var conditions = runs.Select(EvalReport.FromRun).ToList();
-        var patterns = EvalMetrics.ByPattern(runs.SelectMany(r =>
+        // The targets and the pooled per-pattern scores are the fault matrix's: a replayed recording is reported beside it.
+        var scripted = runs.Where(r => !r.IsReplay).ToList();
+        var matrix = conditions.Where((_, i) => !runs[i].IsReplay).ToList();
+        var patterns = EvalMetrics.ByPattern(scripted.SelectMany(r =>
             r.Policies[EvalPolicies.Adaptive].Windows.Select((w, i) => (w, r.Labels[i]))));
-        var fused = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed, EvalPolicies.Learned }.Where(p => runs.Count > 0 && runs.All(r => r.Policies.ContainsKey(p))).ToList();
-        var byPolicy = fused.ToDictionary(p => p, p => EvalMetrics.ByPattern(runs.SelectMany(r => r.Policies[p].Windows.Select((w, i) => (w, r.Labels[i])))));
+        var fused = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed, EvalPolicies.Learned }.Where(p => scripted.Count > 0 && scripted.All(r => r.Policies.ContainsKey(p))).ToList();
+        var byPolicy = fused.ToDictionary(p => p, p => EvalMetrics.ByPattern(scripted.SelectMany(r => r.Policies[p].Windows.Select((w, i) => (w, r.Labels[i])))));
         return new EvalReport
         {
             Items = items,
@@ -119,9 +138,9 @@ public static class EvalHarness
             FixedWeightsSource = source,
             Conditions = conditions,
             AdaptiveByPattern = patterns,
-            Targets = EvalTargets.Check(conditions, patterns),
+            Targets = EvalTargets.Check(matrix, patterns),
             ByPolicyPattern = byPolicy,
-            PolicyTargets = fused.Where(p => p != EvalPolicies.Fixed).ToDictionary(p => p, p => PolicyTargets.Check(conditions, byPolicy[p], p)),
+            PolicyTargets = fused.Where(p => p != EvalPolicies.Fixed).ToDictionary(p => p, p => PolicyTargets.Check(matrix, byPolicy[p], p)),
             Seconds = Math.Round(elapsed.TotalSeconds, 1),
         };
     }

@@ -27,7 +27,7 @@ public static class EvalPlots
         written.Add(EcePerCondition(Path.Combine(directory, "ece-per-condition.png"), report));
         written.Add(RiskCoverage(Path.Combine(directory, "risk-coverage.png"), report));
         var outage = runs.FirstOrDefault(r => r.Condition.Name == "camera-outage-intermittent")
-                     ?? runs.FirstOrDefault(r => r.Script.Faults.Any(f => f.CameraOff));
+                     ?? runs.FirstOrDefault(r => r.Script is { } script && script.Faults.Any(f => f.CameraOff));
         if (outage is not null) written.Add(Timeline(Path.Combine(directory, "timeline-camera-outage.png"), outage));
         return written;
     }
@@ -58,7 +58,7 @@ public static class EvalPlots
         plt.Axes.SetLimitsY(0, 115);
         plt.Axes.SetLimitsX(-0.6, n - 0.4);
         plt.YLabel("accuracy (%)");
-        plt.Title($"Accuracy per condition and policy ({report.Items} items per condition)");
+        plt.Title($"Accuracy per condition and policy ({report.Items} items per condition{Replayed(report)})");
         plt.SavePng(path, Math.Max(900, 75 * n), 560);
         return path;
     }
@@ -121,7 +121,7 @@ public static class EvalPlots
         }
         plt.XLabel("coverage: windows decided, most confident first (%)");
         plt.YLabel("risk: error rate among them (%)");
-        plt.Title($"Risk–coverage of the adaptive policy per condition ({report.Items} items)");
+        plt.Title($"Risk–coverage of the adaptive policy per condition ({report.Items} items{Replayed(report)})");
         plt.Axes.SetLimitsX(5, 102);
         plt.ShowLegend(Edge.Right);
         plt.Legend.Orientation = Orientation.Vertical;
@@ -168,7 +168,7 @@ public static class EvalPlots
         var xs = Enumerable.Range(0, n).Select(i => i + 0.5).ToArray(); // a window [i, i+1) is drawn at its middle
         var plt = new Plot();
         for (var i = 0; i < n; i++)
-            if (run.Script.Faults[i].CameraOff)
+            if (run.Script!.Faults[i].CameraOff)
             {
                 var span = plt.Add.HorizontalSpan(i, i + 1);
                 span.FillColor = Colors.Gray.WithAlpha(0.25);
@@ -212,6 +212,10 @@ public static class EvalPlots
         plt.Legend.Orientation = Orientation.Horizontal;
         plt.ShowLegend(ScottPlot.Alignment.UpperCenter);
     }
+
+    /// <summary>", replay:demo 15 windows" for each replayed recording in the report (its windows are the recording's, not the items).</summary>
+    private static string Replayed(EvalReport report) =>
+        string.Concat(report.Conditions.Where(c => c.Replay is not null).Select(c => $"; {c.Name} {c.Phases?.Sum(p => p.Windows) ?? 0} windows"));
 
     private static void ConditionTicks(Plot plt, EvalReport report)
     {

@@ -41,13 +41,23 @@ public sealed record EvalReport
         public string Description { get; init; } = "";
         public int Seed { get; init; }
         public required IReadOnlyDictionary<string, PolicyMetrics> Policies { get; init; }
-        public PipelineCounters Pipeline { get; init; } = new();
+        /// <summary>The adaptive session's counters; null for a replayed recording (its session's counters are not kept: see <see cref="Replay"/>).</summary>
+        public PipelineCounters? Pipeline { get; init; }
 
         /// <summary>The adaptive session's windows without a Fused result, and why (what was missing, stream states).</summary>
         public IReadOnlyList<UncoveredWindow> AdaptiveUncovered { get; init; } = [];
 
+        /// <summary>A replayed demo's windows by the faults scheduled over them (camera outage, audio noise, none), each policy scored on them alone.</summary>
+        public IReadOnlyList<PhaseReport>? Phases { get; init; }
+
+        /// <summary>What a replay condition read from its recording.</summary>
+        public ReplayCounters? Replay { get; init; }
+
         public double Seconds { get; init; }
     }
+
+    /// <summary>The windows of one fault phase, with the same metrics per policy as a condition's.</summary>
+    public sealed record PhaseReport(string Phase, int Windows, IReadOnlyDictionary<string, PolicyMetrics> Policies);
 
     public sealed record UncoveredWindow(int Window, string Status, IReadOnlyList<string> Missing, IReadOnlyDictionary<string, string> States);
 
@@ -82,10 +92,12 @@ public sealed record EvalReport
             Seed = run.Condition.Seed,
             Policies = policies,
             Seconds = Math.Round(run.Elapsed.TotalSeconds, 1),
+            Phases = run.Phases is { } phases ? PhasesOf(run, phases) : null,
+            Replay = run.Replay,
             AdaptiveUncovered = adaptive.Windows.Select((w, i) => (w, i)).Where(x => x.w is not { Status: FusedStatus.Fused })
                 .Select(x => new UncoveredWindow(x.i, x.w?.Status.ToString() ?? "no result", x.w?.Missing ?? [],
                     x.w?.States.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()) ?? new Dictionary<string, string>())).ToList(),
-            Pipeline = new PipelineCounters
+            Pipeline = run.IsReplay ? null : new PipelineCounters
             {
                 FramesIn = s?.Streams.Sum(x => x.Counters.FramesIn) ?? 0,
                 FramesLate = s?.Streams.Sum(x => x.Counters.FramesLate) ?? 0,
@@ -97,11 +109,21 @@ public sealed record EvalReport
                 Quarantined = s?.Streams.Sum(x => x.Counters.Quarantined) ?? 0,
                 Rejected = s?.Streams.Sum(x => x.Counters.RejectedTotal) ?? 0,
                 WindowsWithMissingModality = adaptive.Windows.Count(w => w is { Status: FusedStatus.Fused } && w.Missing.Count > 0),
-                FrozenFramesSent = run.Script.FrozenFrames,
-                VeryLateFramesSent = run.Script.VeryLateFrames,
+                FrozenFramesSent = run.Script?.FrozenFrames ?? 0,
+                VeryLateFramesSent = run.Script?.VeryLateFrames ?? 0,
             },
         };
     }
+
+    /// <summary>Each phase's windows (in order of first appearance), every policy scored on them with <see cref="EvalMetrics.Score"/>.</summary>
+    private static IReadOnlyList<PhaseReport> PhasesOf(ConditionRun run, IReadOnlyList<string> phases) =>
+        phases.Distinct().Select(phase =>
+        {
+            var windows = Enumerable.Range(0, run.Labels.Length).Where(i => i < phases.Count && phases[i] == phase).ToArray();
+            var labels = windows.Select(i => run.Labels[i]).ToArray();
+            return new PhaseReport(phase, windows.Length, run.Policies.ToDictionary(kv => kv.Key,
+                kv => EvalMetrics.Score(windows.Select(i => kv.Value.Windows[i]).ToArray(), labels)));
+        }).ToList();
 
     public void Print(TextWriter o)
     {
@@ -114,8 +136,16 @@ public sealed record EvalReport
             o.WriteLine($"{c.Name,-28} {A(EvalPolicies.Adaptive)} {A(EvalPolicies.Fixed)} {A(EvalPolicies.AudioOnly)} {A(EvalPolicies.ImageOnly)}   " +
                         $"{(a.Ece is { } e ? $"{e * 100,6:0.0}%" : "      -")} {a.Coverage * 100,6:0}%  {a.MeanWeights.GetValueOrDefault("audio"):0.00}/{a.MeanWeights.GetValueOrDefault("image"):0.00}");
         }
+        foreach (var c in Conditions.Where(c => c.Phases is not null))
+        {
+            o.WriteLine();
+            o.WriteLine($"{c.Name}, per fault phase:");
+            foreach (var ph in c.Phases!)
+                o.WriteLine($"  {ph.Phase,-28} windows {ph.Windows,3}  " + string.Join("  ", ph.Policies.Select(kv =>
+                    $"{kv.Key} {kv.Value.Accuracy * 100:0.0}% (ECE {(kv.Value.Ece is { } e ? $"{e * 100:0.00}%" : "-")})")));
+        }
         o.WriteLine();
-        o.WriteLine("adaptive, per availability pattern (all conditions pooled):");
+        o.WriteLine("adaptive, per availability pattern (scripted conditions pooled):");
         foreach (var p in AdaptiveByPattern)
             o.WriteLine($"  {p.Pattern,-11} windows {p.Windows,5}  accuracy {p.Accuracy * 100,5:0.0}%  ECE {(p.Ece is { } e ? $"{e * 100:0.00}%" : "-")}  mean confidence {p.MeanConfidence:0.000}");
         o.WriteLine();

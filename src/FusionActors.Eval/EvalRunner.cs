@@ -52,7 +52,18 @@ public static class EvalPolicies
 /// <summary>What one policy's session produced in one condition: the final revision of each window, and its counters.</summary>
 public sealed record PolicyRun(string Policy, FusedResult?[] Windows, SessionStatus? Status, long LateEvidence);
 
-public sealed record ConditionRun(EvalCondition Condition, EvalScript Script, int[] Labels, IReadOnlyDictionary<string, PolicyRun> Policies, TimeSpan Elapsed);
+/// <param name="Script">What the client sent; null for a replayed recording (<see cref="ReplayRunner"/>).</param>
+public sealed record ConditionRun(EvalCondition Condition, EvalScript? Script, int[] Labels, IReadOnlyDictionary<string, PolicyRun> Policies, TimeSpan Elapsed)
+{
+    /// <summary>Each window's fault phase (a replayed demo's scheduled faults), for the per-phase breakdown; null when not known.</summary>
+    public IReadOnlyList<string>? Phases { get; init; }
+
+    /// <summary>What a replay condition read from its recording; null for the scripted conditions.</summary>
+    public ReplayCounters? Replay { get; init; }
+
+    /// <summary>A replayed recording, not a scripted condition: it takes no part in the targets nor in the pooled per-pattern scores.</summary>
+    public bool IsReplay => Script is null;
+}
 
 /// <summary>
 /// The encoder wrapper of the evaluation node: crashes on inputs whose content hash is in the current

@@ -17,7 +17,7 @@ public sealed class EvalPipelineSpec(EvalFixture eval)
     [Fact]
     public void Jitter_within_the_out_of_orderness_bound_must_make_no_frame_late()
     {
-        var p = eval.Condition("jitter-out-of-order").Pipeline;
+        var p = eval.Condition("jitter-out-of-order").Pipeline!;
         Assert.Equal(0, p.FramesLate);
         Assert.Equal(1.0, eval.Condition("jitter-out-of-order").Policies[EvalPolicies.Adaptive].Coverage);
     }
@@ -25,7 +25,7 @@ public sealed class EvalPipelineSpec(EvalFixture eval)
     [Fact]
     public void Frames_later_than_the_allowed_lateness_must_go_to_the_side_output_and_be_counted()
     {
-        var p = eval.Condition("late-beyond-bound").Pipeline;
+        var p = eval.Condition("late-beyond-bound").Pipeline!;
         Assert.True(p.VeryLateFramesSent > 0);
         Assert.True(p.FramesTooLate > 0, "no frame reached the late side output");
         Assert.True(p.LateEvidence > 0, "no late evidence was published");
@@ -36,8 +36,8 @@ public sealed class EvalPipelineSpec(EvalFixture eval)
     public void Encoder_crashes_must_restart_the_encoder_and_quarantine_the_poison_inputs()
     {
         var c = eval.Condition("encoder-crashes");
-        Assert.True(c.Pipeline.EncoderRestarts > 0);
-        Assert.True(c.Pipeline.Quarantined > 0);
+        Assert.True(c.Pipeline!.EncoderRestarts > 0);
+        Assert.True(c.Pipeline!.Quarantined > 0);
         // Quarantine loses one input, never the session: the camera's 10 frames per window keep image-only covered.
         Assert.Equal(1.0, c.Policies[EvalPolicies.ImageOnly].Coverage);
         Assert.Equal(1.0, c.Policies[EvalPolicies.Fixed].Coverage);
@@ -48,7 +48,7 @@ public sealed class EvalPipelineSpec(EvalFixture eval)
     {
         var c = eval.Condition("audio-missing");
         Assert.Equal(0.0, c.Policies[EvalPolicies.AudioOnly].Coverage);
-        Assert.Equal(EvalFixture.Items, c.Pipeline.WindowsWithMissingModality);
+        Assert.Equal(EvalFixture.Items, c.Pipeline!.WindowsWithMissingModality);
         Assert.Equal(0.0, c.Policies[EvalPolicies.Adaptive].MeanWeights["audio"]);
     }
 }

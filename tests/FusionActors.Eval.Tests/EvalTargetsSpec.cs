@@ -61,7 +61,7 @@ public sealed class EvalTargetsSpec(EvalFixture eval, ITestOutputHelper output)
     [Fact]
     public void Stale_video_must_not_drag_adaptive_below_audio_only()
     {
-        Assert.True(eval.Condition("stale-video").Pipeline.FrozenFramesSent > 0);
+        Assert.True(eval.Condition("stale-video").Pipeline!.FrozenFramesSent > 0);
         Assert.True(Acc("stale-video", EvalPolicies.Adaptive) >= Acc("stale-video", EvalPolicies.AudioOnly));
         // ...while the frozen frames really do fool the camera alone.
         Assert.True(Acc("stale-video", EvalPolicies.ImageOnly) < Acc("clean", EvalPolicies.ImageOnly));

@@ -13,7 +13,7 @@ public static class EvalCommand
         var dataset = OptionValues.Text("--dataset", "DIR", "an AV-Digits data set folder (default: the committed sample)");
         var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var plots = OptionValues.Text("--plots", "DIR", "write the plots (PNG) to this folder");
-        var conditions = OptionValues.Text("--conditions", "a,b,...", $"the conditions played, a,b,... (default all: {string.Join(", ", EvalCondition.All.Select(c => c.Name))})");
+        var conditions = OptionValues.Text("--conditions", "a,b,...", $"the conditions played, a,b,... (default all: {string.Join(", ", EvalCondition.All.Select(c => c.Name))}, and, on the committed sample, replay:demo, the recorded demo session of {ReplayCondition.Folder}; replay:NAME replays {ReplayCondition.Folder}/NAME.frec)");
         var items = OptionValues.Int("--items", "the first N items of the data set (default all; at least 3)");
         var val = OptionValues.Text("--val", "DIR", "the val split the fixed weights are tuned on (default data/avdigits when it is there, else the committed weights)");
         var tuneFixed = OptionValues.Flag("--tune-fixed", "save the weights tuned on the val split as config/eval-fixed-weights.json");
@@ -31,11 +31,16 @@ public static class EvalCommand
             if (parsed.GetValue(dumpFeatures) is { } dumpDir)
                 return Dump(parsed, dumpDir, parsed.GetValue(dataset), parsed.GetValue(split), parsed.GetValue(items), parsed.GetValue(conditions), parsed.GetValue(config), cancel);
             var data = parsed.GetValue(dataset) is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
+            var chosen = parsed.GetValue(conditions) is { } names ? OptionValues.List(names) : null;
             var options = new EvalOptions
             {
                 Dataset = data,
                 Items = parsed.Get(items, data.Items.Count, 3, data.Items.Count),
-                Conditions = parsed.GetValue(conditions) is { } names ? OptionValues.List(names).Select(EvalCondition.Get).ToList() : EvalCondition.All,
+                Conditions = chosen is null ? EvalCondition.All : chosen.Where(n => !ReplayCondition.IsReplay(n)).Select(EvalCondition.Get).ToList(),
+                // The recorded demo plays the committed sample: replayed by default on the sample only, on another data set when named.
+                Replays = chosen is not null ? chosen.Where(ReplayCondition.IsReplay).Select(ReplayCondition.Get).ToList()
+                    : !IsSample(data) ? []
+                    : [ReplayCondition.Demo() ?? throw new UsageException($"the default run replays {ReplayCondition.Folder}/demo.frec (with demo.truth.json), which is not found from the working directory up; choose --conditions without replay:demo")],
                 Val = parsed.GetValue(val),
                 TuneFixed = parsed.GetValue(tuneFixed),
                 Config = parsed.GetValue(config),
@@ -71,6 +76,17 @@ public static class EvalCommand
                 ?? throw new UsageException($"unknown curriculum condition '{name}'")).ToList() : FeatureDump.Curriculum,
             Config = config,
         }, cancel);
+    }
+
+    /// <summary>Whether <paramref name="data"/> is the committed sample (the default, or named with --dataset).</summary>
+    private static bool IsSample(AvDigitsDataset data)
+    {
+        try
+        {
+            return string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(data.Directory)),
+                Path.TrimEndingDirectorySeparator(Path.GetFullPath(AvDigitsDataset.FindSample())), StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return false; }
     }
 
     /// <summary>The command line as the report records it: the options that change what is measured or written, in a fixed order.</summary>

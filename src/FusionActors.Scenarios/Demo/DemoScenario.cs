@@ -83,6 +83,9 @@ public static class DemoScenario
             Console.WriteLine($"recording every session to {Path.GetFullPath(recordTo)}");
         }
         await using var node = await FusionNode.StartAsync(options, cancel: cancel);
+        // What the recordings do not carry: each window's item and label, and the faults over it (the evaluation scores a
+        // replay against it). Beside them, in the folder the node's recording writer made.
+        if (run.Record is { } truthTo) DemoTruth.Of(items, plan, run.Seed).Save(Path.Combine(truthTo, DemoTruth.FileName));
         var system = node.System;
 
         var sessions = new[]
