@@ -44,6 +44,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     // Connections in a row lost soon after they opened: the next reopen backs off (FusionClientOptions.ReopenDelay).
     private int _quickLosses;
     private long _openedTicks;
+    private long _progressTicks; // when the current connection opened or last moved the commit point
     // The current frame stream: its input, and whether anything ever went out of it into the session's sink.
     private Channel<IWithSessionId>? _channel;
     private FlowMark? _flow;
@@ -106,6 +107,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
             case FusedResult r: _state.OnResult(r); break;
             case FramesCommitted c:
                 _state.FramesCommittedMessages++;
+                if (c.ThroughUs > _log.CommittedThroughUs) _progressTicks = Environment.TickCount64;
                 _log.Commit(c.ThroughUs);
                 _state.OnCommit(c.ThroughUs);
                 break;
@@ -148,6 +150,11 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
                     // handed out never asked for a frame: this client's way to that node is broken. A session's sink asks
                     // at once, whatever its load, so this is not back-pressure.
                     Lost($"the frame stream never started: no demand from the session's sink in {waited} ms with frames waiting");
+                else if (_connected && CommitStalled() is { } stalled)
+                    // The backstop for a frame stream that started (or seemed to: a local stage can pull before the
+                    // remote sink ever asks) yet carries nothing: frames wait and the session, which answers, commits
+                    // none of them. Windows close on the clock when streams go idle, so a live session always commits.
+                    Lost($"no commit for {stalled} ms with {_log.Count} frames waiting");
                 break;
             default: Unhandled(message); break;
         }
@@ -211,6 +218,7 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         _connected = true;
         _lastHeardTicks = Environment.TickCount64;
         _openedTicks = _lastHeardTicks;
+        _progressTicks = _lastHeardTicks;
         _state.Opens++;
         if (_session is not null) Context.Unwatch(_session);
         _session = opened.Frames;
@@ -338,6 +346,19 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
         if (waited <= FirstDemandTimeoutMs) return null;
         return channel.Reader.CanCount && channel.Reader.Count > 0 ? waited : null;
     }
+
+    /// <summary>
+    /// Milliseconds since the current connection opened or last moved the commit point, when frames wait and that is
+    /// longer than <see cref="CommitStallTimeoutMs"/>; null otherwise.
+    /// </summary>
+    private long? CommitStalled()
+    {
+        if (_log.Count == 0) return null;
+        var stalled = Environment.TickCount64 - _progressTicks;
+        return stalled > CommitStallTimeoutMs ? stalled : null;
+    }
+
+    private long CommitStallTimeoutMs => Math.Max(30_000, 10 * (long)_options.FailureDetectionPause.TotalMilliseconds);
 
     private long FirstDemandTimeoutMs => Math.Max(10_000, 3 * (long)_options.FailureDetectionPause.TotalMilliseconds);
 
