@@ -227,9 +227,9 @@ public sealed class RecordingWriter : IDisposable
             if (stopping || now >= nextRound)
             {
                 WriteAll();
+                FlushDirty(); // a full chunk waits in the file's buffer until the round: fewer, larger writes
                 nextRound = now + FlushIntervalMs;
             }
-            FlushDirty();
             MaybeRetention(); // on its schedule, busy or not
             if (stopping) break;
             _signal.Reset();
