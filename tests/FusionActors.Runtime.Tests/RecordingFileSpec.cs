@@ -32,27 +32,52 @@ public sealed class RecordingFileSpec : IDisposable
         Uncertain = true,
     };
 
-    /// <summary>One recording with every kind of record; returns its path.</summary>
-    private static string WriteAll(RecordingWriter writer, ManualClock clock, string session = "s-file")
+    /// <summary>
+    /// One recording with every kind of record; returns its path. The writer gathers records into chunks; a flush after
+    /// record i (of <paramref name="cuts"/>) ends a chunk there, so the file's chunks are known.
+    /// </summary>
+    private static string WriteAll(RecordingWriter writer, ManualClock clock, string session = "s-file", Func<int, bool>? cuts = null)
     {
         var recording = writer.For(session, TimeSources.Manual(clock));
+        var made = 0;
+        void Cut()
+        {
+            if (cuts?.Invoke(made++) == true) Assert.True(writer.Flush(Wait));
+        }
         var path = recording.Begin(Spec(session) with { Record = true }, -42);
+        Cut();
         clock.Advance(1000);
         recording.Frame(new Frame(session, Audio, 7, 123_456, [1.5f, -2f, float.Epsilon]));
+        Cut();
         recording.Heartbeat(Camera, 99_000);
+        Cut();
         recording.Clock(ClockSource.IdleCheck, Camera);
+        Cut();
         recording.Clock(ClockSource.AlignmentTick);
+        Cut();
         recording.StateChanged(Camera, StreamState.Active, StreamState.Idle, "silent for 2 s");
+        Cut();
         recording.Result(Result(session));
+        Cut();
         recording.Offset(-40);
+        Cut();
         recording.Policy(FusionPolicy.Single("audio"));
+        Cut();
         recording.Operator(new DropFrames(session, Camera, TimeSpan.FromSeconds(3)));
+        Cut();
         recording.Operator(new SetFusionPolicy(session, FusionPolicy.Fixed)); // not a stream command: not recorded
         recording.StreamClosed(Audio);
+        Cut();
         recording.End("done");
         Assert.True(writer.Flush(Wait));
         return path;
     }
+
+    /// <summary>Chunks of one record each.</summary>
+    private static bool EachRecord(int _) => true;
+
+    /// <summary>Chunks of three records: 0-2, 3-5, 6-8, 9-11.</summary>
+    private static bool ByThree(int i) => i % 3 == 2;
 
     private static void AssertAll(RecordingContents read, string session = "s-file")
     {
@@ -148,75 +173,191 @@ public sealed class RecordingFileSpec : IDisposable
         return chunks;
     }
 
+    [Fact]
+    public void Records_are_gathered_into_chunks_and_a_chunk_is_sealed_once()
+    {
+        var keys = new Dictionary<string, string> { ["k1"] = Key() };
+        foreach (var encrypted in new[] { false, true })
+        {
+            using var writer = new RecordingWriter(encrypted ? Options("k1", keys) : Options());
+            var path = WriteAll(writer, new ManualClock(1_700_000_000_000_000), cuts: ByThree);
+            var read = RecordingReader.Read(path, RecordingKeys.From(keys, null));
+            Assert.Equal(RecordingFile.Version, read.Header.Version);
+            AssertAll(read);
+            var chunks = Chunks(File.ReadAllBytes(path), read.Header.Length);
+            Assert.Equal(4, chunks.Count); // 12 records: one CRC (and one seal) per 3
+            // Each record in the clear takes its u32 length; sealed, a chunk adds its nonce and tag once.
+            var overhead = encrypted ? RecordingFile.NonceBytes + RecordingFile.TagBytes : 0;
+            Assert.All(chunks, c => Assert.True(c.Length - 8 - overhead > 3 * (4 + 17)));
+        }
+    }
+
+    /// <summary>(encrypted, batched): a chunk per record, or per three records.</summary>
+    public static TheoryData<bool, bool> Layouts => new() { { false, false }, { true, false }, { false, true }, { true, true } };
+
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void A_tampered_chunk_ends_the_readable_prefix_there(bool encrypted)
+    [MemberData(nameof(Layouts))]
+    public void A_tampered_chunk_ends_the_readable_prefix_there(bool encrypted, bool batched)
     {
         var keys = new Dictionary<string, string> { ["k1"] = Key() };
         using var writer = new RecordingWriter(encrypted ? Options("k1", keys) : Options());
-        var path = WriteAll(writer, new ManualClock(1_700_000_000_000_000));
+        var per = batched ? 3 : 1;
+        var path = WriteAll(writer, new ManualClock(1_700_000_000_000_000), cuts: batched ? ByThree : EachRecord);
         var reader = RecordingKeys.From(keys, null);
         var original = File.ReadAllBytes(path);
         var header = RecordingReader.Read(path, reader).Header.Length;
         var chunks = Chunks(original, header);
-        Assert.Equal(12, chunks.Count);
+        Assert.Equal(12 / per, chunks.Count);
+        var k = batched ? 2 : 5;
 
-        // A flipped bit in the body of chunk 5.
+        // A flipped bit in the body of chunk k: all of its records are lost, none before it.
         var flipped = (byte[])original.Clone();
-        flipped[chunks[5].Offset + 8 + chunks[5].Length / 2 - 4] ^= 0x10;
+        flipped[chunks[k].Offset + 8 + chunks[k].Length / 2 - 4] ^= 0x10;
         File.WriteAllBytes(path, flipped);
         var read = RecordingReader.Read(path, reader);
-        Assert.Equal(5, read.Records.Count);
-        Assert.Equal(chunks[5].Offset, read.BytesRead);
-        Assert.Contains("chunk 5", read.StoppedBecause);
+        Assert.Equal(k * per, read.Records.Count);
+        Assert.Equal(chunks[k].Offset, read.BytesRead);
+        Assert.Contains($"chunk {k}", read.StoppedBecause);
 
         // A body changed and its CRC fixed: only the encrypted file notices (authentication); a plain one's CRC is no seal.
         if (encrypted)
         {
             var forged = (byte[])original.Clone();
-            var body = forged.AsSpan(chunks[5].Offset + 8, chunks[5].Length - 8);
+            var body = forged.AsSpan(chunks[k].Offset + 8, chunks[k].Length - 8);
             body[^1] ^= 0x01;
-            BinaryPrimitives.WriteUInt32LittleEndian(forged.AsSpan(chunks[5].Offset + 4), System.IO.Hashing.Crc32.HashToUInt32(body));
+            BinaryPrimitives.WriteUInt32LittleEndian(forged.AsSpan(chunks[k].Offset + 4), System.IO.Hashing.Crc32.HashToUInt32(body));
             File.WriteAllBytes(path, forged);
             read = RecordingReader.Read(path, reader);
-            Assert.Equal(5, read.Records.Count);
+            Assert.Equal(k * per, read.Records.Count);
             Assert.Contains("authentication", read.StoppedBecause);
 
             // Two whole chunks swapped (each with a good CRC): their indexes are sealed in, so the first moved one stops it.
-            var swapped = new List<byte>(original.AsSpan(0, chunks[3].Offset).ToArray());
-            swapped.AddRange(original.AsSpan(chunks[4].Offset, chunks[4].Length).ToArray());
-            swapped.AddRange(original.AsSpan(chunks[3].Offset, chunks[3].Length).ToArray());
-            swapped.AddRange(original.AsSpan(chunks[5].Offset).ToArray());
+            var swapped = new List<byte>(original.AsSpan(0, chunks[1].Offset).ToArray());
+            swapped.AddRange(original.AsSpan(chunks[2].Offset, chunks[2].Length).ToArray());
+            swapped.AddRange(original.AsSpan(chunks[1].Offset, chunks[1].Length).ToArray());
+            swapped.AddRange(original.AsSpan(chunks[3].Offset).ToArray());
             File.WriteAllBytes(path, swapped.ToArray());
             read = RecordingReader.Read(path, reader);
-            Assert.Equal(3, read.Records.Count);
-            Assert.Contains("chunk 3 fails authentication", read.StoppedBecause);
+            Assert.Equal(per, read.Records.Count);
+            Assert.Contains("chunk 1 fails authentication", read.StoppedBecause);
+
+            // The last chunk left out: the file reads as a clean shorter prefix (a torn end), never as something else.
+            File.WriteAllBytes(path, original[..chunks[^1].Offset]);
+            read = RecordingReader.Read(path, reader);
+            Assert.Equal(12 - per, read.Records.Count);
+        }
+        else
+        {
+            // In the clear, a record whose length points past its chunk (the CRC fixed to match) is malformed: the chunk is
+            // read all or none, so the records before it in the same chunk are not reported either.
+            var bad = (byte[])original.Clone();
+            var at = chunks[k].Offset + 8;
+            var second = at + 4 + (int)BinaryPrimitives.ReadUInt32LittleEndian(bad.AsSpan(at));
+            BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(batched ? second : at), 1_000_000);
+            var body = bad.AsSpan(at, chunks[k].Length - 8);
+            BinaryPrimitives.WriteUInt32LittleEndian(bad.AsSpan(chunks[k].Offset + 4), System.IO.Hashing.Crc32.HashToUInt32(body));
+            File.WriteAllBytes(path, bad);
+            read = RecordingReader.Read(path, reader);
+            Assert.Equal(k * per, read.Records.Count);
+            Assert.Contains($"chunk {k} is malformed", read.StoppedBecause);
         }
     }
 
-    [Fact]
-    public void A_torn_file_reads_its_whole_chunks_and_says_where_it_stopped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_torn_file_reads_its_whole_chunks_and_says_where_it_stopped(bool batched)
     {
         using var writer = new RecordingWriter(Options());
-        var path = WriteAll(writer, new ManualClock(1_700_000_000_000_000));
+        var per = batched ? 3 : 1;
+        var path = WriteAll(writer, new ManualClock(1_700_000_000_000_000), cuts: batched ? ByThree : EachRecord);
         var original = File.ReadAllBytes(path);
         var header = RecordingReader.Read(path).Header.Length;
         var chunks = Chunks(original, header);
-        foreach (var cut in new[] { chunks[2].Offset + 3, chunks[6].Offset + 20, chunks[10].Offset, original.Length - 1 })
+        Assert.Equal(12 / per, chunks.Count);
+        var clean = chunks[^2].Offset;
+        foreach (var cut in new[] { chunks[1].Offset + 3, chunks[2].Offset + 20, clean, original.Length - 1 })
         {
             File.WriteAllBytes(path, original[..cut]);
             var read = RecordingReader.Read(path);
             var whole = chunks.Count(c => c.Offset + c.Length <= cut);
-            Assert.Equal(whole, read.Records.Count);
+            Assert.Equal(whole * per, read.Records.Count);
             Assert.Equal(whole == 0 ? header : chunks[whole - 1].Offset + chunks[whole - 1].Length, read.BytesRead);
-            if (cut == chunks[10].Offset) Assert.True(read.Complete); // ends between chunks: a clean prefix
+            if (cut == clean) Assert.True(read.Complete); // ends between chunks: a clean prefix
             else Assert.Contains("truncated", read.StoppedBecause);
         }
         File.WriteAllBytes(path, original[..(header - 1)]);
         Assert.Throws<RecordingFormatException>(() => RecordingReader.Read(path));
         File.WriteAllBytes(path, "not a recording at all"u8.ToArray());
         Assert.Throws<RecordingFormatException>(() => RecordingReader.Read(path));
+    }
+
+    [Fact]
+    public void Records_from_several_threads_at_once_all_arrive_each_threads_in_its_order()
+    {
+        using var writer = new RecordingWriter(Options());
+        var recording = writer.For("s-threads", TimeSources.System);
+        var path = recording.Begin(Spec("s-threads"), 0);
+        const int threads = 4, frames = 5000;
+        var start = new Barrier(threads);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (var i = 0; i < frames; i++)
+            {
+                recording.Frame(new Frame("s-threads", $"stream-{t}", i, i * 1000L, new float[t + 1]));
+                if (i % 1000 == 999) recording.Clock(ClockSource.IdleCheck, $"stream-{t}");
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        recording.End("done");
+        Assert.True(writer.Flush(Wait));
+        var read = RecordingReader.Read(path);
+        Assert.True(read.Complete, read.StoppedBecause);
+        Assert.Equal(2 + threads * (frames + frames / 1000), read.Records.Count);
+        Assert.Equal(threads * (frames + frames / 1000) + 2, writer.Records);
+        for (var t = 0; t < threads; t++)
+        {
+            var mine = read.Records.OfType<RecordedFrame>().Where(f => f.StreamId == $"stream-{t}").ToList();
+            Assert.Equal(Enumerable.Range(0, frames).Select(i => (long)i), mine.Select(f => f.Seq));
+            Assert.All(mine, f => Assert.Equal(t + 1, f.Payload.Length));
+        }
+        // Gathered: far fewer chunks than records, each at most the chunk target.
+        var chunks = Chunks(File.ReadAllBytes(path), read.Header.Length);
+        Assert.InRange(chunks.Count, 2, read.Records.Count / 20);
+        Assert.All(chunks, c => Assert.True(c.Length - 8 <= RecordingFile.ChunkTargetBytes));
+    }
+
+    [Fact]
+    public void A_file_of_the_first_version_one_record_per_chunk_still_reads()
+    {
+        using var writer = new RecordingWriter(Options());
+        var path = WriteAll(writer, new ManualClock(1_700_000_000_000_000), cuts: EachRecord);
+        var v2 = File.ReadAllBytes(path);
+        var header = RecordingReader.Read(path).Header.Length;
+        // Version 1: the header says 1, and a chunk's body is its one record without the record's length.
+        var v1 = new List<byte>(v2[..header]);
+        BinaryPrimitives.WriteUInt16LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(v1)[8..], RecordingFile.VersionOneRecordPerChunk);
+        BinaryPrimitives.WriteUInt32LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(v1)[(header - 4)..],
+            System.IO.Hashing.Crc32.HashToUInt32(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(v1)[..(header - 4)]));
+        foreach (var (offset, length) in Chunks(v2, header))
+        {
+            var record = v2.AsSpan(offset + 12, length - 12);
+            var prefix = new byte[8];
+            BinaryPrimitives.WriteUInt32LittleEndian(prefix, (uint)record.Length);
+            BinaryPrimitives.WriteUInt32LittleEndian(prefix.AsSpan(4), System.IO.Hashing.Crc32.HashToUInt32(record));
+            v1.AddRange(prefix);
+            v1.AddRange(record.ToArray());
+        }
+        File.WriteAllBytes(path, v1.ToArray());
+        var read = RecordingReader.Read(path);
+        Assert.Equal(RecordingFile.VersionOneRecordPerChunk, read.Header.Version);
+        AssertAll(read);
+        // A version this reader does not know is refused as such.
+        BinaryPrimitives.WriteUInt16LittleEndian(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(v1)[8..], 3);
+        File.WriteAllBytes(path, v1.ToArray());
+        Assert.Contains("version 3", Assert.Throws<RecordingFormatException>(() => RecordingReader.Read(path)).Message);
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace FusionActors.Runtime.Recording;
 
 /// <summary>
 /// The binary form of one record (a chunk's plaintext; docs/recording.md): kind, wall µs, monotonic ms, then the
-/// kind's fields, little-endian. Strings are a u16 byte count and UTF-8, collections a u32 count, every one of them
+/// kind's fields, little-endian. Strings are a u16 byte count and UTF-8, collections an i32 count, every one of them
 /// bounded on read; a record that breaks a bound or leaves bytes over is malformed. The spec is the one
 /// exception to "binary": the JSON of the concrete <see cref="SessionSpec"/> type, read as strictly as the wire reads it.
 /// </summary>
@@ -38,116 +38,137 @@ public static class RecordCodec
         Converters = { new JsonStringEnumConverter(allowIntegerValues: false) },
     };
 
-    // ---- writing (the writer's thread) ----
+    // ---- writing (the recording actor's thread, into its thread's encoder) ----
 
-    internal static void Write(BinaryWriter w, RecordKind kind, long wallUs, long monoMs, object? payload, string? text, long a, long b)
+    /// <summary>The start of every record: kind and the two clock readings.</summary>
+    internal static void Head(RecordEncoder w, RecordKind kind, long wallUs, long monoMs)
     {
-        w.Write((byte)kind);
-        w.Write(wallUs);
-        w.Write(monoMs);
+        w.U8((byte)kind);
+        w.I64(wallUs);
+        w.I64(monoMs);
+    }
+
+    internal static void Spec(RecordEncoder w, long wallUs, long monoMs, SessionSpec spec, long clockOffsetUs)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(spec, SpecJson); // once per recording
+        if (json.Length > MaxSpecBytes) throw new InvalidDataException($"the spec's JSON is {json.Length} bytes, over {MaxSpecBytes}");
+        Head(w, RecordKind.Spec, wallUs, monoMs);
+        w.I64(clockOffsetUs);
+        w.I32(json.Length);
+        w.Bytes(json);
+    }
+
+    internal static void Frame(RecordEncoder w, long wallUs, long monoMs, Frame f)
+    {
+        Head(w, RecordKind.Frame, wallUs, monoMs);
+        w.Str(f.StreamId);
+        w.I64(f.Seq);
+        w.I64(f.EventTimeUs);
+        w.I32(f.Payload.Length);
+        w.Bytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.Payload.AsSpan()));
+    }
+
+    /// <summary>Heartbeat (text, a), StreamClosed (text), Offset (a), End (text): a string and/or an i64.</summary>
+    internal static void Simple(RecordEncoder w, RecordKind kind, long wallUs, long monoMs, string? text, long a)
+    {
+        Head(w, kind, wallUs, monoMs);
         switch (kind)
         {
-            case RecordKind.Spec:
-                var json = JsonSerializer.SerializeToUtf8Bytes((SessionSpec)payload!, SpecJson);
-                if (json.Length > MaxSpecBytes) throw new InvalidDataException($"the spec's JSON is {json.Length} bytes, over {MaxSpecBytes}");
-                w.Write(a);
-                w.Write(json.Length);
-                w.Write(json);
-                break;
-            case RecordKind.Frame:
-                var f = (Frame)payload!;
-                String(w, f.StreamId);
-                w.Write(f.Seq);
-                w.Write(f.EventTimeUs);
-                w.Write(f.Payload.Length);
-                w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(f.Payload.AsSpan()));
-                break;
             case RecordKind.Heartbeat:
-                String(w, text!);
-                w.Write(a);
+                w.Str(text!);
+                w.I64(a);
                 break;
             case RecordKind.StreamClosed:
-                String(w, text!);
-                break;
-            case RecordKind.Clock:
-                w.Write((byte)a);
-                String(w, text ?? "");
-                break;
-            case RecordKind.StreamState:
-                var (reason, from, to) = ((string, StreamState, StreamState))payload!;
-                String(w, text!);
-                w.Write((byte)from);
-                w.Write((byte)to);
-                String(w, reason.Length > MaxReasonChars ? reason[..MaxReasonChars] : reason);
-                break;
-            case RecordKind.Result:
-                Result(w, (FusedResult)payload!);
+            case RecordKind.End:
+                w.Str(text ?? "");
                 break;
             case RecordKind.Offset:
-                w.Write(a);
+                w.I64(a);
                 break;
-            case RecordKind.Policy:
-                String(w, ((FusionPolicy)payload!).ToString());
-                break;
-            case RecordKind.End:
-                String(w, text ?? "");
-                break;
-            case RecordKind.Operator:
-                w.Write((byte)a);
-                String(w, text!);
-                w.Write(b);
-                break;
-            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a record kind");
+            default: throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a simple record kind");
         }
     }
 
-    private static void Result(BinaryWriter w, FusedResult r)
+    internal static void Clock(RecordEncoder w, long wallUs, long monoMs, ClockSource source, string? streamId)
     {
-        w.Write(r.WindowStartUs);
-        w.Write(r.WindowEndUs);
-        w.Write(r.Revision);
-        w.Write((byte)r.Status);
-        w.Write(r.TopClass);
-        w.Write(r.TopLabel is not null);
-        if (r.TopLabel is not null) String(w, r.TopLabel);
-        w.Write(r.Confidence);
-        w.Write(r.Entropy);
-        w.Write(r.Posterior.Length);
-        foreach (var p in r.Posterior) w.Write(p);
+        Head(w, RecordKind.Clock, wallUs, monoMs);
+        w.U8((byte)source);
+        w.Str(streamId ?? "");
+    }
+
+    internal static void StreamState(RecordEncoder w, long wallUs, long monoMs, string streamId, StreamState from, StreamState to, string reason)
+    {
+        Head(w, RecordKind.StreamState, wallUs, monoMs);
+        w.Str(streamId);
+        w.U8((byte)from);
+        w.U8((byte)to);
+        w.Str(reason.Length > MaxReasonChars ? reason[..MaxReasonChars] : reason);
+    }
+
+    internal static void Policy(RecordEncoder w, long wallUs, long monoMs, FusionPolicy policy)
+    {
+        Head(w, RecordKind.Policy, wallUs, monoMs);
+        w.Str(policy.ToString());
+    }
+
+    internal static void Operator(RecordEncoder w, long wallUs, long monoMs, StreamCommand command, string streamId, long ms)
+    {
+        Head(w, RecordKind.Operator, wallUs, monoMs);
+        w.U8((byte)command);
+        w.Str(streamId);
+        w.I64(ms);
+    }
+
+    internal static void Result(RecordEncoder w, long wallUs, long monoMs, FusedResult r)
+    {
+        Head(w, RecordKind.Result, wallUs, monoMs);
+        w.I64(r.WindowStartUs);
+        w.I64(r.WindowEndUs);
+        w.I32(r.Revision);
+        w.U8((byte)r.Status);
+        w.I32(r.TopClass);
+        w.Bool(r.TopLabel is not null);
+        if (r.TopLabel is not null) w.Str(r.TopLabel);
+        w.F64(r.Confidence);
+        w.F64(r.Entropy);
+        w.I32(r.Posterior.Length);
+        foreach (var p in r.Posterior) w.F64(p);
         // Sorted: the file is the same whatever order the dictionary holds its entries in.
-        var weights = r.Weights.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToArray();
-        w.Write(weights.Length);
-        foreach (var (k, v) in weights)
+        var count = r.Weights.Count;
+        var keys = System.Buffers.ArrayPool<string>.Shared.Rent(count);
+        try
         {
-            String(w, k);
-            w.Write(v);
+            var i = 0;
+            foreach (var key in r.Weights.Keys) keys[i++] = key;
+            Array.Sort(keys, 0, count, StringComparer.Ordinal);
+            w.I32(count);
+            for (i = 0; i < count; i++)
+            {
+                w.Str(keys[i]);
+                w.F64(r.Weights[keys[i]]);
+            }
+        }
+        finally
+        {
+            Array.Clear(keys, 0, count);
+            System.Buffers.ArrayPool<string>.Shared.Return(keys);
         }
         Strings(w, r.Missing);
         Strings(w, r.Imputed);
-        w.Write(r.WatermarkLagUs);
-        String(w, r.Policy);
-        w.Write(r.Uncertain);
+        w.I64(r.WatermarkLagUs);
+        w.Str(r.Policy);
+        w.Bool(r.Uncertain);
     }
 
-    private static void Strings(BinaryWriter w, IReadOnlyList<string> list)
+    private static void Strings(RecordEncoder w, IReadOnlyList<string> list)
     {
-        w.Write(list.Count);
-        foreach (var s in list) String(w, s);
-    }
-
-    private static void String(BinaryWriter w, string s)
-    {
-        var count = Encoding.UTF8.GetByteCount(s);
-        if (count > MaxStringBytes) throw new InvalidDataException($"a string field of {count} bytes is over {MaxStringBytes}");
-        Span<byte> bytes = stackalloc byte[count];
-        Encoding.UTF8.GetBytes(s, bytes);
-        w.Write((ushort)count);
-        w.Write(bytes);
+        w.I32(list.Count);
+        for (var i = 0; i < list.Count; i++) w.Str(list[i]);
     }
 
     // ---- reading ----
 
-    /// <summary>Decodes one chunk's plaintext.</summary>
+    /// <summary>Decodes one record (a chunk's plaintext holds several, each after its u32 length).</summary>
     /// <exception cref="InvalidDataException">the bytes are not a well-formed record.</exception>
     public static Recorded Read(ReadOnlySpan<byte> body)
     {

@@ -7,14 +7,25 @@ namespace FusionActors.Runtime.Recording;
 
 /// <summary>
 /// The container of a session recording (docs/recording.md, "Format"): a header, then chunks of
-/// [u32 length][u32 CRC-32 of the body][body], one record each. An encrypted file's body is
+/// [u32 length][u32 CRC-32 of the body][body], each body one or more records, each record after its u32 length
+/// (version 1 files: one record per chunk, without the length). An encrypted file's body is
 /// [12-byte nonce][16-byte tag][ciphertext] under AES-256-GCM with the chunk's index and the header's CRC as
 /// associated data, so a chunk cannot be altered, moved or taken out without the reader noticing.
 /// </summary>
 public static class RecordingFile
 {
     public static ReadOnlySpan<byte> Magic => "FUSIONRC"u8;
-    public const ushort Version = 1;
+    /// <summary>The version this code writes: chunks of many records.</summary>
+    public const ushort Version = 2;
+
+    /// <summary>The first version, one record per chunk: still read.</summary>
+    public const ushort VersionOneRecordPerChunk = 1;
+
+    /// <summary>
+    /// The size a chunk's records are gathered to before it is handed to the writer (a record larger than this is a
+    /// chunk of its own). Small enough that a torn or failing file keeps most of what came before it.
+    /// </summary>
+    public const int ChunkTargetBytes = 32 * 1024;
     public const string Extension = ".frec";
 
     /// <summary>The largest chunk body: a frame's payload is at most the node's Fusion:Limits:MaxFrameBytes (2 MiB by default).</summary>
@@ -61,7 +72,7 @@ public static class RecordingFile
     /// <summary>An encrypted body's length for <paramref name="plaintext"/> bytes.</summary>
     public static int SealedLength(int plaintext) => NonceBytes + TagBytes + plaintext;
 
-    /// <summary>Seals a record into <paramref name="body"/> (<see cref="SealedLength"/> bytes): nonce, tag, ciphertext.</summary>
+    /// <summary>Seals a chunk's records into <paramref name="body"/> (<see cref="SealedLength"/> bytes): nonce, tag, ciphertext.</summary>
     public static void Seal(ReadOnlySpan<byte> plaintext, AesGcm aes, long index, uint headerCrc, Span<byte> body)
     {
         var nonce = body[..NonceBytes];

@@ -25,7 +25,8 @@ public sealed class RecordingFormatException(string message) : Exception(message
 
 /// <summary>
 /// Reads a recording up to its first bad chunk: a torn write at a crash, a bit flip, a tampered or reordered chunk all
-/// end the readable prefix there, and the reader says how much it read and why it stopped.
+/// end the readable prefix there (a chunk's records are read all or none), and the reader says how much it read and why
+/// it stopped.
 /// </summary>
 public static class RecordingReader
 {
@@ -97,9 +98,16 @@ public static class RecordingReader
                         break;
                     }
                 }
-                try { records.Add(RecordCodec.Read(plaintext)); }
+                // A chunk is whole or not at all: its records join the prefix only once every one of them decoded.
+                var before = records.Count;
+                try
+                {
+                    if (header.Version == RecordingFile.VersionOneRecordPerChunk) records.Add(RecordCodec.Read(plaintext));
+                    else ReadRecords(plaintext, records);
+                }
                 catch (InvalidDataException e)
                 {
+                    records.RemoveRange(before, records.Count - before);
                     stopped = $"chunk {index} is malformed: {e.Message}";
                     break;
                 }
@@ -113,6 +121,20 @@ public static class RecordingReader
         }
     }
 
+    /// <summary>A chunk's records, each after its u32 length; at least one, and no byte over.</summary>
+    private static void ReadRecords(ReadOnlySpan<byte> plaintext, List<Recorded> into)
+    {
+        if (plaintext.IsEmpty) throw new InvalidDataException("a chunk without records");
+        while (!plaintext.IsEmpty)
+        {
+            if (plaintext.Length < 4) throw new InvalidDataException($"a record's length cut short ({plaintext.Length} of 4 bytes)");
+            var length = BinaryPrimitives.ReadUInt32LittleEndian(plaintext);
+            if (length > plaintext.Length - 4) throw new InvalidDataException($"a record of {length} bytes in the {plaintext.Length - 4} left of its chunk");
+            into.Add(RecordCodec.Read(plaintext.Slice(4, (int)length)));
+            plaintext = plaintext[(4 + (int)length)..];
+        }
+    }
+
     private static RecordingHeader ReadHeader(Stream file)
     {
         // magic 8, version 2, flags 1, key id 1+n (n <= 64), session id 2+m (m <= 1024), created 8, crc 4
@@ -120,7 +142,8 @@ public static class RecordingReader
         if (Fill(file, start) < start.Length || !start.AsSpan(0, 8).SequenceEqual(RecordingFile.Magic))
             throw new RecordingFormatException("not a session recording (no FUSIONRC header)");
         var version = BinaryPrimitives.ReadUInt16LittleEndian(start.AsSpan(8));
-        if (version != RecordingFile.Version) throw new RecordingFormatException($"recording format version {version}; this reader reads {RecordingFile.Version}");
+        if (version is not (RecordingFile.Version or RecordingFile.VersionOneRecordPerChunk))
+            throw new RecordingFormatException($"recording format version {version}; this reader reads {RecordingFile.VersionOneRecordPerChunk} and {RecordingFile.Version}");
         var flags = start[10];
         var keyLength = start[11];
         if (flags > 1 || keyLength > RecordingKeys.MaxIdLength || (flags == 1) != (keyLength > 0))

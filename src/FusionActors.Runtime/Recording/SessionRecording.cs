@@ -7,8 +7,9 @@ namespace FusionActors.Runtime.Recording;
 /// <summary>
 /// A session's recording, as its actors see it: one call per record kind, each a no-op while the recording is off or
 /// dropped. Every record carries the session's wall and monotonic clock read when it was made. Calls come from the
-/// session's several actors at once; the records go to the node's <see cref="RecordingWriter"/>, which encodes and
-/// writes them on its own thread.
+/// session's several actors at once; each encodes its record on its own thread into a reused buffer and copies it into
+/// the recording's current chunk (no object per record); the node's <see cref="RecordingWriter"/> seals and writes whole
+/// chunks on its own thread.
 /// </summary>
 public sealed class SessionRecording
 {
@@ -36,7 +37,10 @@ public sealed class SessionRecording
         if (_target is { Dropped: false } on) return on.Path;
         var target = _writer.Open(_sessionId);
         _target = target;
-        Add(target, RecordKind.Spec, spec, a: clockOffsetUs, bytes: 0); // one per recording, bounded by its own cap
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Spec(w, _time.Wall.NowUs, _time.Monotonic.NowMs, spec, clockOffsetUs); }
+        catch (Exception e) when (Malformed(e)) { return Fail(target, e, w).Path; }
+        _writer.Append(target, w, capped: false); // one per recording, bounded by its own cap
         return target.Path;
     }
 
@@ -46,50 +50,63 @@ public sealed class SessionRecording
         var target = _target;
         if (target is null) return null;
         _target = null;
-        Add(target, RecordKind.End, text: reason);
-        _writer.Enqueue(target, new RecordingWriter.Item(RecordingWriter.Op.Close, target));
+        if (!target.Dropped)
+        {
+            var w = RecordEncoder.ForThread();
+            try { RecordCodec.Simple(w, RecordKind.End, _time.Wall.NowUs, _time.Monotonic.NowMs, reason, 0); }
+            catch (Exception e) when (Malformed(e)) { Fail(target, e, w); }
+            if (!target.Dropped) _writer.Append(target, w);
+        }
+        _writer.Close(target);
         return target.Path;
     }
 
     public void Frame(Frame frame)
     {
-        if (_target is { } t) Add(t, RecordKind.Frame, frame, bytes: 64 + frame.PayloadBytes);
+        if (_target is not { Dropped: false } t) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Frame(w, _time.Wall.NowUs, _time.Monotonic.NowMs, frame); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
     }
 
-    public void Heartbeat(string streamId, long watermarkUs)
-    {
-        if (_target is { } t) Add(t, RecordKind.Heartbeat, text: streamId, a: watermarkUs);
-    }
+    public void Heartbeat(string streamId, long watermarkUs) => Simple(RecordKind.Heartbeat, streamId, watermarkUs);
 
-    public void StreamClosed(string streamId)
-    {
-        if (_target is { } t) Add(t, RecordKind.StreamClosed, text: streamId);
-    }
+    public void StreamClosed(string streamId) => Simple(RecordKind.StreamClosed, streamId, 0);
+
+    public void Offset(long offsetUs) => Simple(RecordKind.Offset, null, offsetUs);
 
     public void Clock(ClockSource source, string? streamId = null)
     {
-        if (_target is { } t) Add(t, RecordKind.Clock, text: streamId, a: (long)source);
+        if (_target is not { Dropped: false } t) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Clock(w, _time.Wall.NowUs, _time.Monotonic.NowMs, source, streamId); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
     }
 
     public void StateChanged(string streamId, StreamState from, StreamState to, string reason)
     {
-        if (_target is { } t) Add(t, RecordKind.StreamState, (reason, from, to), text: streamId);
+        if (_target is not { Dropped: false } t) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.StreamState(w, _time.Wall.NowUs, _time.Monotonic.NowMs, streamId, from, to, reason); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
     }
 
     public void Result(FusedResult result)
     {
-        if (_target is { } t) Add(t, RecordKind.Result, result, bytes: 256 + result.Posterior.Length * 8);
-    }
-
-    public void Offset(long offsetUs)
-    {
-        if (_target is { } t) Add(t, RecordKind.Offset, a: offsetUs);
+        if (_target is not { Dropped: false } t) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Result(w, _time.Wall.NowUs, _time.Monotonic.NowMs, result); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
     }
 
     /// <summary>An operator command to a stream; other messages are not recorded.</summary>
     public void Operator(object command)
     {
-        if (_target is not { } t) return;
+        if (_target is not { Dropped: false } t) return;
         var (kind, stream, ms) = command switch
         {
             CrashEncoder c => (StreamCommand.CrashEncoder, c.StreamId, 0L),
@@ -99,20 +116,39 @@ public sealed class SessionRecording
             DropFrames c => (StreamCommand.DropFrames, c.StreamId, (long)Math.Clamp(c.Duration.TotalMilliseconds, 0, 86_400_000d * 365)),
             _ => ((StreamCommand)0, "", 0L),
         };
-        if (kind != 0) Add(t, RecordKind.Operator, text: stream, a: (long)kind, b: ms);
+        if (kind == 0) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Operator(w, _time.Wall.NowUs, _time.Monotonic.NowMs, kind, stream, ms); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
     }
 
     public void Policy(FusionPolicy policy)
     {
-        if (_target is { } t) Add(t, RecordKind.Policy, policy);
+        if (_target is not { Dropped: false } t) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Policy(w, _time.Wall.NowUs, _time.Monotonic.NowMs, policy); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
     }
 
-    private void Add(RecordingWriter.Target target, RecordKind kind, object? payload = null, string? text = null, long a = 0, long b = 0, long bytes = 64)
+    private void Simple(RecordKind kind, string? text, long a)
     {
-        if (target.Dropped) return;
-        _writer.Enqueue(target, new RecordingWriter.Item(RecordingWriter.Op.Record, target)
-        {
-            Kind = kind, WallUs = _time.Wall.NowUs, MonoMs = _time.Monotonic.NowMs, Payload = payload, Text = text, A = a, B = b, Bytes = bytes,
-        });
+        if (_target is not { Dropped: false } t) return;
+        var w = RecordEncoder.ForThread();
+        try { RecordCodec.Simple(w, kind, _time.Wall.NowUs, _time.Monotonic.NowMs, text, a); }
+        catch (Exception e) when (Malformed(e)) { Fail(t, e, w); return; }
+        _writer.Append(t, w);
+    }
+
+    private static bool Malformed(Exception e) =>
+        e is InvalidDataException or ArgumentException or NotSupportedException or System.Text.Json.JsonException;
+
+    /// <summary>A record that cannot be encoded (a field over its bound) drops the recording; the session goes on.</summary>
+    private static RecordingWriter.Target Fail(RecordingWriter.Target target, Exception e, RecordEncoder w)
+    {
+        w.Done();
+        target.Drop("malformed", e.Message);
+        return target;
     }
 }
