@@ -13,7 +13,7 @@ namespace FusionActors.Runtime.Tests;
 public sealed class ReplaySpec() : TestKit(LocalConfig)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "s6-recording-spec", Guid.NewGuid().ToString("N"));
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "fusion-recording-spec", Guid.NewGuid().ToString("N"));
 
     protected override void Dispose(bool disposing)
     {
