@@ -33,6 +33,28 @@ public sealed class RecordingOptionsSpec
     }
 
     [Fact]
+    public void A_recording_key_from_the_environment_reaches_the_options_of_the_command_line_programs()
+    {
+        // The demo and the other programs bind from HOCON and the environment, not from an application's configuration:
+        // a key that only the Fusion__* form can carry (keys by id have no FUSION_* alias) must reach them too. A key
+        // for reading only (no KeyId), valid, under a name no other spec uses: harmless to specs running meanwhile.
+        const string name = "Fusion__Recording__Keys__env-spec-key";
+        var key = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+        Environment.SetEnvironmentVariable(name, key);
+        try
+        {
+            var o = FusionOptions.FromHocon(FusionConfig.DefaultsText);
+            Assert.Equal(key, o.Recording.Keys["env-spec-key"]);
+            Assert.Null(o.Recording.KeyId);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(name, null);
+        }
+        Assert.False(FusionOptions.FromHocon(FusionConfig.DefaultsText).Recording.Keys.ContainsKey("env-spec-key"));
+    }
+
+    [Fact]
     public void The_section_sets_keys_by_id_as_the_environment_would()
     {
         var key = Convert.ToBase64String(new byte[32]);

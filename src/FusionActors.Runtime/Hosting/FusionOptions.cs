@@ -124,9 +124,14 @@ public sealed record FusionOptions
     /// <summary>The options of a HOCON file layered over the embedded settings (or FUSION_CONFIG), with the FUSION_* variables.</summary>
     public static FusionOptions Load(string? path = null) => FromHocon(FusionConfig.LoadText(path));
 
-    /// <summary>The options of a full HOCON text (its <c>fusion.*</c> keys), with the FUSION_* variables.</summary>
+    /// <summary>
+    /// The options of a full HOCON text (its <c>fusion.*</c> keys), with the FUSION_* variables and, over them, the
+    /// <c>Fusion__*</c> environment variables of .NET configuration (e.g. <c>Fusion__Recording__Keys__k1</c>, which has
+    /// no FUSION_* alias), as a node built on IConfiguration reads them.
+    /// </summary>
     /// <exception cref="FormatException">a value is out of its range (the message names the key).</exception>
-    public static FusionOptions FromHocon(string hocon) => ThrowIfInvalid(Bind(FusionConfiguration.Layer(hocon, new ConfigurationBuilder().Build()), hocon));
+    public static FusionOptions FromHocon(string hocon) =>
+        ThrowIfInvalid(Bind(FusionConfiguration.Layer(hocon, new ConfigurationBuilder().AddEnvironmentVariables().Build()), hocon));
 
     private static FusionOptions ThrowIfInvalid(FusionOptions options)
     {
