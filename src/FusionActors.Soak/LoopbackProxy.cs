@@ -8,31 +8,45 @@ namespace FusionActors.Soak;
 /// Which nodes are cut off from the rest. A connection is held (no byte passes either way, none is lost) while the node it
 /// leads to, or the node that opened it, is partitioned; it carries on when the partition heals, as TCP does after a
 /// network outage that ends before its retransmissions give up.
+/// <para>
+/// A link can also break one way (<see cref="CutOneWay"/>): the bytes a node sends on its connections are held while the
+/// bytes sent to it pass, or the other way round, as behind a firewall or a route that lost one direction.
+/// </para>
 /// </summary>
 public sealed class PartitionTable
 {
     private readonly object _gate = new();
     private readonly HashSet<int> _cut = [];
+    private readonly HashSet<(int Node, LinkDirection Direction)> _oneWay = [];
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Cut(int node) => Change(() => _cut.Add(node));
 
-    public void Heal(int node) => Change(() => _cut.Remove(node));
+    public void Heal(int node) => Change(() =>
+    {
+        _cut.Remove(node);
+        _oneWay.Remove((node, LinkDirection.ToNode));
+        _oneWay.Remove((node, LinkDirection.FromNode));
+    });
+
+    /// <summary>Holds only the bytes that go <paramref name="direction"/> on the connections the node accepts, until <see cref="Heal"/>.</summary>
+    public void CutOneWay(int node, LinkDirection direction) => Change(() => _oneWay.Add((node, direction)));
 
     public bool IsCut(int node)
     {
         lock (_gate) return _cut.Contains(node);
     }
 
-    /// <summary>Returns once neither end of the link is cut off.</summary>
-    public async Task WaitPassableAsync(int target, Func<int?> origin, CancellationToken cancel)
+    /// <summary>Returns once neither end of the link is cut off, nor the direction of the bytes waiting.</summary>
+    public async Task WaitPassableAsync(int target, Func<int?> origin, CancellationToken cancel, LinkDirection? direction = null)
     {
         while (true)
         {
             Task changed;
             lock (_gate)
             {
-                if (!_cut.Contains(target) && !(origin() is { } o && _cut.Contains(o))) return;
+                if (!_cut.Contains(target) && !(origin() is { } o && _cut.Contains(o))
+                    && !(direction is { } d && _oneWay.Contains((target, d)))) return;
                 changed = _changed.Task;
             }
             await changed.WaitAsync(cancel);
@@ -50,6 +64,16 @@ public sealed class PartitionTable
         }
         previous.TrySetResult();
     }
+}
+
+/// <summary>The direction of the bytes on a connection a <see cref="LoopbackProxy"/> relays to its node.</summary>
+public enum LinkDirection
+{
+    /// <summary>From the dialler (a peer or a client) to the node.</summary>
+    ToNode,
+
+    /// <summary>From the node back to the dialler.</summary>
+    FromNode,
 }
 
 /// <summary>
@@ -126,12 +150,12 @@ public sealed class LoopbackProxy : IAsyncDisposable
                     await fromDialler.ReadExactlyAsync(frame, linkDone.Token);
                     if (Handshake.OriginPort(frame) is { } port && _nodeOfPort(port) is { } node) Volatile.Write(ref origin, node);
                 }
-                await _partitions.WaitPassableAsync(_node, Origin, linkDone.Token);
+                await _partitions.WaitPassableAsync(_node, Origin, linkDone.Token, LinkDirection.ToNode);
                 await toNode.WriteAsync(header, linkDone.Token);
                 if (frame.Length > 0) await toNode.WriteAsync(frame, linkDone.Token);
-                await Pump(fromDialler, toNode, Origin, linkDone.Token);
+                await Pump(fromDialler, toNode, Origin, LinkDirection.ToNode, linkDone.Token);
             });
-            down = Task.Run(() => Pump(toNode, fromDialler, Origin, linkDone.Token));
+            down = Task.Run(() => Pump(toNode, fromDialler, Origin, LinkDirection.FromNode, linkDone.Token));
             await Task.WhenAny(up, down);
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
@@ -151,7 +175,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
         }
     }
 
-    private async Task Pump(NetworkStream from, NetworkStream to, Func<int?> origin, CancellationToken cancel)
+    private async Task Pump(NetworkStream from, NetworkStream to, Func<int?> origin, LinkDirection direction, CancellationToken cancel)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -160,7 +184,7 @@ public sealed class LoopbackProxy : IAsyncDisposable
             {
                 var n = await from.ReadAsync(buffer, cancel);
                 if (n == 0) return;
-                await _partitions.WaitPassableAsync(_node, origin, cancel);
+                await _partitions.WaitPassableAsync(_node, origin, cancel, direction);
                 await to.WriteAsync(buffer.AsMemory(0, n), cancel);
             }
         }

@@ -1,0 +1,95 @@
+using FusionActors.Client;
+using FusionActors.Inference.Data;
+using FusionActors.Scenarios;
+using FusionActors.Scenarios.Faults;
+using FusionActors.Scenarios.Playback;
+using FusionActors.Scenarios.Remote;
+using FusionActors.Soak;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace FusionActors.Cluster.Tests;
+
+/// <summary>
+/// A node SIGKILLed and started again at its address while its link to the client works one way only: the client's
+/// bytes reach the restarted node and the node's answers are held, or the other way round. The client cannot attach
+/// while it lasts (an open it sent may reach the node, the answer does not come back); once the link heals it resumes
+/// and loses no frame and no window.
+/// </summary>
+[Collection(NodeProcessCollection.Name)]
+public sealed class OneWayLinkSpec(ITestOutputHelper output)
+{
+    /// <summary>How long the restarted node's link stays broken one way: longer than an open's timeout and a reopen's back-off.</summary>
+    private static readonly TimeSpan BrokenFor = TimeSpan.FromSeconds(12);
+
+    [Theory]
+    [InlineData(LinkDirection.FromNode)]
+    [InlineData(LinkDirection.ToNode)]
+    public async Task A_client_resumes_without_loss_after_a_restarted_node_was_reachable_one_way_only(LinkDirection held)
+    {
+        var logs = Path.Combine(Path.GetTempPath(), $"fusion-oneway-spec-{Guid.NewGuid():N}");
+        var bind = NodeProcess.FreePort();
+        var advertised = NodeProcess.FreePort();
+        var partitions = new PartitionTable();
+        // The node binds one port and advertises the proxy's: the client reaches it only through the proxy.
+        await using var proxy = new LoopbackProxy(0, advertised, bind, port => port == advertised ? 0 : null, partitions);
+        var hocon = $"akka.remote.dot-netty.tcp {{\n  public-hostname = \"127.0.0.1\"\n  public-port = {advertised}\n}}\n";
+        var node = NodeProcess.Start(bind, [advertised], logs, hocon);
+        NodeProcess? again = null;
+        try
+        {
+            await node.WaitUpAsync(TimeSpan.FromSeconds(90));
+            var items = AvDigitsDataset.LoadSample().Items.Take(24).ToArray();
+            await using var client = await FusionClient.ConnectAsync(new FusionClientOptions { Contacts = [$"127.0.0.1:{advertised}"] });
+            var id = $"oneway-{Guid.NewGuid():N}"[..16];
+            await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id));
+            var tally = new ResultTally(items);
+            using var stopReading = new CancellationTokenSource();
+            var reading = tally.RunAsync(session, stopReading.Token);
+            var playing = new SessionPlayer(session).PlayAsync(
+                Timeline.Build(id, items, new SensorFaults { CameraNoiseSigma = SensorFaults.CleanCameraNoise }), CancellationToken.None);
+
+            await session.WaitCommittedAsync(4_000_000, TimeSpan.FromSeconds(60));
+            node.Kill();
+            Assert.NotNull(await node.WaitExitAsync(TimeSpan.FromSeconds(30)));
+            partitions.CutOneWay(0, held);
+            again = NodeProcess.Start(bind, [advertised], logs, hocon);
+            await again.WaitUpAsync(TimeSpan.FromSeconds(90));
+            var committedWhileBroken = session.Stats.CommittedThroughUs;
+            var connectionsBefore = proxy.Connections;
+            // The fault's duration, not a synchronization: the client keeps trying through the broken link meanwhile.
+            await Task.Delay(BrokenFor);
+            var statsBroken = session.Stats;
+            output.WriteLine($"held {held} for {BrokenFor.TotalSeconds:0} s: {proxy.Connections - connectionsBefore} connections dialled, " +
+                             $"opens {statsBroken.Opens}, committed {committedWhileBroken} -> {statsBroken.CommittedThroughUs}");
+            // Nothing can be committed while the client cannot hear the node.
+            Assert.Equal(committedWhileBroken, statsBroken.CommittedThroughUs);
+            partitions.Heal(0);
+
+            await playing;
+            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120));
+            var stats = session.Stats;
+            output.WriteLine($"opens {stats.Opens}, disconnects {stats.Disconnects}, resumes " +
+                             $"{string.Join("; ", stats.Resumes.Select(r => $"{r.Gap.TotalSeconds:0.0}s on {r.Node}, {r.EntriesReplayed} replayed"))}; logs in {logs}");
+            await stopReading.CancelAsync();
+            await reading;
+            var summary = tally.Summarize();
+            output.WriteLine($"windows fused {summary.WindowsFused}/{summary.WindowsExpected}, results {summary.ResultsReceived}, " +
+                             $"duplicates dropped {stats.DuplicateResultsDropped}");
+
+            Assert.Equal(stats.FramesPushed, stats.FramesCommitted);
+            Assert.Equal(0, stats.Uncommitted);
+            Assert.True(stats.Resumes.Count >= 1, "the session must have resumed on the restarted node");
+            Assert.Empty(summary.MissingWindows);
+            Assert.Equal(summary.WindowsExpected, summary.WindowsWithResult);
+        }
+        finally
+        {
+            partitions.Heal(0);
+            if (again is not null) await again.StopAsync(TimeSpan.FromSeconds(20));
+            again?.Dispose();
+            node.Dispose();
+        }
+        Directory.Delete(logs, recursive: true);
+    }
+}
