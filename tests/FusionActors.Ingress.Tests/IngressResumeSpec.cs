@@ -61,4 +61,60 @@ public sealed class IngressResumeSpec
         Assert.Equal(3, duplicates);
         Assert.True(node.Ingress.Counters.Resumes >= 1);
     }
+
+    [Fact]
+    public async Task A_resume_names_its_generation_and_delivered_revisions_and_the_new_incarnation_numbers_its_results_above_them()
+    {
+        // The client attached twice before and has revision 9000 of window 0 (as the session numbered it): a window an
+        // earlier incarnation closed empty, now fused from the replayed frames, must come back ranked above it, not as
+        // a (window, revision) the client takes for a repeat.
+        await using var node = await IngressNode.StartAsync();
+        var spec = WireClient.Spec("generations");
+        await using var client = await WireClient.ConnectAsync(node.IngressUri);
+        var resume = new JsonObject
+        {
+            ["committedThroughUs"] = 0, ["nextSeq"] = new JsonObject { ["s0"] = 0 },
+            ["generation"] = 2, ["delivered"] = new JsonObject { ["0"] = 9000 },
+        };
+        await client.SendAsync(WireClient.Open(spec, IngressNode.Token, WireClient.NewNonce(), resume));
+        Assert.NotNull(await client.ReceiveUntilAsync(IngressType.Opened));
+        await client.SendAsync(WireClient.Frames((0, 0, 10_000, [1, 2, 3, 4]), (0, 1, 110_000, [1, 2, 3, 4])));
+        await client.SendAsync(WireClient.CloseStream(0));
+        var revisions = new Dictionary<long, int>();
+        while (revisions.Count < 2 && await client.ReceiveUntilAsync(IngressType.Result) is { } r)
+            revisions[r.Json["windowStartUs"]!.GetValue<long>()] = r.Json["revision"]!.GetValue<int>();
+        Assert.Equal(9001, revisions[0]);                                    // above what the client named for it
+        Assert.Equal(2 * Core.Alignment.Aligner.RevisionsPerGeneration, revisions[100_000]); // above anything generation 0 or 1 sent
+    }
+
+    [Theory]
+    [InlineData("\"generation\": -1")]
+    [InlineData("\"generation\": 262144")]
+    [InlineData("\"generation\": 1.5")]
+    [InlineData("\"delivered\": {\"0\": -1}")]
+    [InlineData("\"delivered\": {\"0\": 1048577}")]
+    [InlineData("\"delivered\": {\"x\": 1}")]
+    [InlineData("\"delivered\": null, \"generation\": null")]
+    public async Task A_resume_with_a_bad_generation_or_delivered_revision_is_a_bad_message(string field)
+    {
+        await using var node = await IngressNode.StartAsync();
+        await using var client = await WireClient.ConnectAsync(node.IngressUri);
+        var spec = WireClient.Spec("bad-generation").ToJsonString();
+        var open = $"{{\"protocol\": 1, \"spec\": {spec}, \"token\": \"{IngressNode.Token}\", \"nonce\": \"{WireClient.NewNonce()}\", \"clientNowUs\": 0, " +
+                   $"\"resume\": {{\"committedThroughUs\": 0, \"nextSeq\": {{\"s0\": 0}}, {field}}}}}";
+        await client.SendAsync([(byte)IngressType.Open, .. System.Text.Encoding.UTF8.GetBytes(open)]);
+        Assert.Equal("BadMessage", (await client.ExpectErrorAsync())["code"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_resume_naming_more_windows_than_a_session_takes_is_a_bad_message()
+    {
+        await using var node = await IngressNode.StartAsync();
+        await using var client = await WireClient.ConnectAsync(node.IngressUri);
+        var delivered = new JsonObject();
+        for (var i = 0; i <= Core.Alignment.Aligner.MaxResumedRevisions; i++) delivered[(i * 100_000L).ToString()] = 0;
+        var resume = new JsonObject { ["committedThroughUs"] = 0, ["nextSeq"] = new JsonObject { ["s0"] = 0 }, ["delivered"] = delivered };
+        await client.SendAsync(WireClient.Open(WireClient.Spec("many-windows"), IngressNode.Token, WireClient.NewNonce(), resume));
+        Assert.Equal("BadMessage", (await client.ExpectErrorAsync())["code"]!.GetValue<string>());
+    }
 }

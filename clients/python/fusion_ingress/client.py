@@ -4,7 +4,8 @@
   event time was fused); a push waits while the log holds ``max_uncommitted`` frames;
 - when the connection is lost (the node died, the session moved, the socket dropped) the client reconnects to the
   next URL, reopens with a resume point and replays everything uncommitted; repeats are dropped by seq on the node;
-- results are delivered once per (window, revision);
+- each window's results reach ``on_result`` in the order the session ranks them, numbered 0, 1, 2, ... whatever
+  incarnation of the session sent them: a repeat, or a result ranked below one delivered, is dropped (counted);
 - a second writer fences this one: it ends with ``FencedError`` instead of taking the session back.
 """
 
@@ -103,6 +104,57 @@ class ReplayLog:
         return next_seq, held_below
 
 
+class ResultOrder:
+    """Which results of a session the application gets, and how they are numbered (docs/ingress.md, "Delivery").
+
+    Per window the session ranks its results by revision; an incarnation that resumed the session numbers its own
+    above what the resume named (its generation and the revisions delivered), so they supersede, never repeat.
+    What the application gets is renumbered 0, 1, 2, ... per window. A result with the revision already delivered
+    (a dead incarnation's, arriving twice) is a duplicate; one ranked below a delivered one, or a ``NoEvidence``
+    after a result decided on evidence, is outranked. Both are dropped.
+    """
+
+    MAX_DELIVERED = 1024  # what a resume may name (the node refuses more)
+    KEEP_US = 600_000_000  # window keys are kept for 10 minutes behind the commit point
+
+    def __init__(self):
+        self.windows = {}  # (start, end) -> [highest wire revision, results given, decided on evidence]
+        self.delivered = {}  # window start at or after the commit point -> highest wire revision delivered
+        self.committed = -(1 << 63)
+        self.duplicates = 0
+        self.outranked = 0
+
+    def take(self, r):
+        """The result as the application gets it, or None when it is dropped."""
+        key = (r["windowStartUs"], r["windowEndUs"])
+        wire_revision, evidence = r["revision"], r.get("status") != "NoEvidence"
+        window = self.windows.get(key)
+        if window is not None and wire_revision == window[0]:
+            self.duplicates += 1
+            return None
+        if window is not None and (wire_revision < window[0] or (not evidence and window[2])):
+            self.outranked += 1
+            return None
+        count = window[1] if window is not None else 0
+        self.windows[key] = [wire_revision, count + 1, evidence or (window is not None and window[2])]
+        start = r["windowStartUs"]
+        if start >= self.committed:
+            if self.delivered.get(start, -1) < wire_revision:
+                self.delivered[start] = wire_revision
+            while len(self.delivered) > self.MAX_DELIVERED:
+                del self.delivered[min(self.delivered)]
+        return dict(r, revision=count)
+
+    def commit(self, through_us):
+        self.committed = max(self.committed, through_us)
+        for start in [s for s in self.delivered if s < self.committed]:
+            del self.delivered[start]
+        if through_us != wire.COMMITTED_ALL:
+            horizon = through_us - self.KEEP_US
+            for key in [k for k in self.windows if k[1] < horizon]:
+                del self.windows[key]
+
+
 class IngressSession:
     """One session's writer. ``await start()``, ``await push(...)``, ``await complete()``; results go to ``on_result``."""
 
@@ -127,7 +179,7 @@ class IngressSession:
         self.epoch = 0
         self.capability = None
         self.committed_through = -(1 << 63)
-        self.seen = set()
+        self.order = ResultOrder()
         self.results = []
         self.stats = collections.Counter()
         self.rejected = collections.Counter()
@@ -262,6 +314,10 @@ class IngressSession:
                 resume["capability"] = self.capability
             if held_below:
                 resume["heldBelow"] = held_below
+            # So that what a new incarnation sends ranks above what this client has (docs/ingress.md, "Delivery").
+            resume["generation"] = min(self.stats["opens"], 262143)
+            if self.order.delivered:
+                resume["delivered"] = {str(start): revision for start, revision in self.order.delivered.items()}
         await ws.send(wire.open_message(self.spec, self.token, self.nonce, self.now_us(), resume))
         kind, body = wire.parse(await asyncio.wait_for(ws.recv(), self.open_timeout))
         while kind == wire.PING:  # a ping of the session may come before the answer
@@ -323,6 +379,7 @@ class IngressSession:
     async def _on_commit(self, through_us):
         self.stats["commits"] += 1
         self.log.commit(through_us)
+        self.order.commit(through_us)
         if through_us > self.committed_through:
             self.committed_through = through_us
         async with self._room:
@@ -331,11 +388,11 @@ class IngressSession:
             self._committed.notify_all()
 
     def _on_result(self, r):
-        key = (r["windowStartUs"], r["windowEndUs"], r["revision"])
-        if key in self.seen:
-            self.stats["duplicateResultsDropped"] += 1
+        r = self.order.take(r)
+        self.stats["duplicateResultsDropped"] = self.order.duplicates
+        self.stats["outrankedResultsDropped"] = self.order.outranked
+        if r is None:
             return
-        self.seen.add(key)
         self.results.append(r)
         if self.on_result:
             self.on_result(r)

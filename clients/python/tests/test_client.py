@@ -8,6 +8,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from fusion_ingress import ReplayLog, wire  # noqa: E402
+from fusion_ingress.client import ResultOrder  # noqa: E402
 
 
 class ReplayLogTest(unittest.TestCase):
@@ -66,6 +67,43 @@ class WireTest(unittest.TestCase):
         for bad in [b"", bytes([wire.COMMITTED, 1, 2]), bytes([wire.RESULT]) + b"{", bytes([0x42]), "text"]:
             with self.assertRaises(wire.ProtocolError):
                 wire.parse(bad)
+
+
+
+def result(start, revision, status="Fused"):
+    return {"windowStartUs": start, "windowEndUs": start + 100, "revision": revision, "status": status}
+
+
+class ResultOrderTest(unittest.TestCase):
+    def test_each_window_is_numbered_from_zero_whatever_the_incarnation_numbered_it(self):
+        order = ResultOrder()
+        self.assertEqual(order.take(result(0, 0))["revision"], 0)
+        self.assertEqual(order.take(result(0, 4096))["revision"], 1)  # a resumed incarnation's revision of the window
+        self.assertEqual(order.take(result(100, 8192))["revision"], 0)
+        self.assertEqual(order.delivered, {0: 4096, 100: 8192})
+
+    def test_a_repeat_or_a_result_ranked_below_one_delivered_is_dropped(self):
+        order = ResultOrder()
+        order.take(result(0, 4096))
+        self.assertIsNone(order.take(result(0, 4096)))  # a repeat
+        self.assertIsNone(order.take(result(0, 1)))  # an older incarnation's, late
+        self.assertIsNone(order.take(result(0, 4097, "NoEvidence")))  # empty after evidence
+        self.assertEqual((order.duplicates, order.outranked), (1, 2))
+
+    def test_a_commit_forgets_the_delivered_revisions_before_it(self):
+        order = ResultOrder()
+        for start in (0, 100, 200):
+            order.take(result(start, 0))
+        order.commit(150)
+        self.assertEqual(order.delivered, {200: 0})
+        self.assertIsNone(order.take(result(0, 0)))  # its key is still known: a repeat
+
+    def test_a_resume_names_at_most_what_the_node_takes(self):
+        order = ResultOrder()
+        for start in range(ResultOrder.MAX_DELIVERED + 10):
+            order.take(result(start * 100, 0))
+        self.assertEqual(len(order.delivered), ResultOrder.MAX_DELIVERED)
+        self.assertNotIn(0, order.delivered)
 
 
 if __name__ == "__main__":

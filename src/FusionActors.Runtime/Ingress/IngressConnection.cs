@@ -179,7 +179,7 @@ internal sealed class IngressConnection
         var o = IngressWire.ParseOpen(message.AsSpan(1));
         if (!_tokens.Accepts(o.Token))
             throw new IngressProtocolException(IngressErrorCode.Unauthorized, o.Token is null ? "a session token is required" : "the session token is not valid");
-        var resume = o.Resume is { } r ? new SessionResume(r.CommittedThroughUs, r.NextSeq, r.Epoch, r.Capability, r.HeldBelow) : null;
+        var resume = o.Resume is { } r ? new SessionResume(r.CommittedThroughUs, r.NextSeq, r.Epoch, r.Capability, r.HeldBelow, r.Delivered, r.Generation) : null;
         // The writer's link on this node: the one it left parked when its last connection dropped, else a new one.
         var key = _linkKey = o.Spec.SessionId + "\n" + o.Nonce;
         lock (_links)

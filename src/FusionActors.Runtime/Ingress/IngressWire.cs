@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using FusionActors.Core.Alignment;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
 
@@ -89,6 +90,10 @@ public sealed record IngressResume
     public long Epoch { get; init; }
     public string? Capability { get; init; }
     public Dictionary<string, long[]>? HeldBelow { get; init; }
+    /// <summary>How many times the client opened the session before (<see cref="SessionResume.Generation"/>).</summary>
+    public int Generation { get; init; }
+    /// <summary>Per window start at or after the commit point, the highest revision the client got (<see cref="SessionResume.DeliveredRevisions"/>).</summary>
+    public Dictionary<long, int>? Delivered { get; init; }
 }
 
 /// <summary>Parsing and writing of the ingress messages. Every field is bounded; anything else is an <see cref="IngressProtocolException"/>.</summary>
@@ -149,6 +154,12 @@ public static class IngressWire
                 throw new IngressProtocolException(IngressErrorCode.BadMessage, $"a capability is {Secrets.MinLength}..{Secrets.MaxLength} characters");
             if (r.NextSeq.Count > open.Spec.Streams.Count || (r.HeldBelow?.Count ?? 0) > open.Spec.Streams.Count)
                 throw new IngressProtocolException(IngressErrorCode.BadMessage, "a resume names more streams than the spec has");
+            if (r.Generation is < 0 or > Aligner.MaxResumedGeneration)
+                throw new IngressProtocolException(IngressErrorCode.BadMessage, $"a resume's generation is 0..{Aligner.MaxResumedGeneration}, not {r.Generation}");
+            if (r.Delivered is { Count: > Aligner.MaxResumedRevisions })
+                throw new IngressProtocolException(IngressErrorCode.BadMessage, $"a resume names at most {Aligner.MaxResumedRevisions} delivered windows");
+            if (r.Delivered?.Values.Any(v => v is < 0 or > Aligner.MaxResumedRevision) == true)
+                throw new IngressProtocolException(IngressErrorCode.BadMessage, $"a delivered revision is 0..{Aligner.MaxResumedRevision}");
         }
         return open;
     }

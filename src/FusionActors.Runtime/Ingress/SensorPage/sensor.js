@@ -1,6 +1,6 @@
 // The browser sensor: microphone -> 16 kHz, 20 ms frames -> the node's WebSocket ingress (docs/ingress.md), with the
 // client's half of the delivery contract: seqs per stream, every frame held until committed and replayed after a
-// reconnect, results deduplicated by (window, revision). No dependency, no CDN: served by the node.
+// reconnect, results shown in the order the session ranks them (repeats and outranked ones dropped). No dependency, no CDN: served by the node.
 
 const SAMPLE_RATE = 16000;
 const FRAME_SAMPLES = 320; // 20 ms
@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 
 const stats = {
   state: "idle", node: null, framesCaptured: 0, framesSent: 0, framesReplayed: 0, framesDroppedUnheld: 0,
-  committedThroughUs: null, held: 0, rejected: {}, results: 0, fused: 0, duplicatesDropped: 0,
+  committedThroughUs: null, held: 0, rejected: {}, results: 0, fused: 0, duplicatesDropped: 0, outrankedDropped: 0,
   opens: 0, errors: [], lastResult: null, level: 0,
 };
 window.fusionSensor = { stats: () => JSON.parse(JSON.stringify(stats)), results: [] };
@@ -55,7 +55,10 @@ class Session {
     this.epoch = 0;
     this.capability = null;
     this.committed = -1n;
-    this.seen = new Set();
+    // Per window "start:end": [highest revision as the session numbered it, results shown, decided on evidence].
+    this.windows = new Map();
+    // Per window start not committed yet: the highest revision shown; a reopen names them (docs/ingress.md, "Delivery").
+    this.delivered = new Map();
     this.closing = false;
     this.stopped = false;
     this.ws = null;
@@ -80,7 +83,9 @@ class Session {
         open.resume = {
           committedThroughUs: Number(this.committed < 0n ? 0n : this.committed > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : this.committed),
           nextSeq: { audio: lowest }, epoch: this.epoch, capability: this.capability,
+          generation: Math.min(stats.opens, 262143),
         };
+        if (this.delivered.size > 0) open.resume.delivered = Object.fromEntries(this.delivered);
       }
       ws.send(concat(Uint8Array.of(0x01), new TextEncoder().encode(JSON.stringify(open))));
     };
@@ -122,6 +127,7 @@ class Session {
         while (drop < this.held.length && (through === ALL_COMMITTED || BigInt(this.held[drop].eventTimeUs) < through)) drop++;
         this.held.splice(0, drop);
         this.outbox = Math.max(0, this.outbox - drop);
+        for (const start of [...this.delivered.keys()]) if (through === ALL_COMMITTED || BigInt(start) < through) this.delivered.delete(start);
         stats.committedThroughUs = through === ALL_COMMITTED ? "all" : Number(through);
         stats.held = this.held.length;
         if (through === ALL_COMMITTED) { setState("done"); this.stop(); }
@@ -129,9 +135,21 @@ class Session {
       }
       case 0x83: {
         const r = json();
-        const key = `${r.windowStartUs}:${r.windowEndUs}:${r.revision}`;
-        if (this.seen.has(key)) { stats.duplicatesDropped++; break; }
-        this.seen.add(key);
+        // Shown in the order the session ranks them, numbered 0, 1, 2, ... per window: a repeat, or one ranked below
+        // a result shown (an older incarnation's, or NoEvidence after evidence), is dropped.
+        const key = `${r.windowStartUs}:${r.windowEndUs}`;
+        const had = this.windows.get(key);
+        const evidence = r.status !== "NoEvidence";
+        if (had && r.revision === had[0]) { stats.duplicatesDropped++; break; }
+        if (had && (r.revision < had[0] || (!evidence && had[2]))) { stats.outrankedDropped++; break; }
+        const shown = had ? had[1] : 0;
+        this.windows.set(key, [r.revision, shown + 1, evidence || (had ? had[2] : false)]);
+        if (this.windows.size > 4 * MAX_ROWS) this.windows.delete(this.windows.keys().next().value);
+        if (BigInt(r.windowStartUs) >= this.committed && (this.delivered.get(r.windowStartUs) ?? -1) < r.revision) {
+          this.delivered.set(r.windowStartUs, r.revision);
+          if (this.delivered.size > 1024) this.delivered.delete(this.delivered.keys().next().value);
+        }
+        r.revision = shown;
         stats.results++;
         if (r.status === "Fused") stats.fused++;
         stats.lastResult = r;
