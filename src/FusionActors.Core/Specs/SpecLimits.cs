@@ -16,7 +16,7 @@ public sealed record SpecLimits
         MaxSessions = int.MaxValue, MaxStreams = int.MaxValue, MaxLabels = int.MaxValue, MaxIdLength = int.MaxValue,
         MaxFrameBytes = int.MaxValue, MaxInputSamples = int.MaxValue, MaxInputsPerFrame = int.MaxValue, MaxWindowsPerInstant = int.MaxValue,
         MinWindowHopUs = 1, MaxDurationUs = long.MaxValue, MaxFutureSkewUs = long.MaxValue, MaxSampleRateHz = double.MaxValue,
-        MaxPendingInputs = int.MaxValue, MaxBatch = int.MaxValue, MaxSeqAhead = int.MaxValue, MaxBufferedEvidence = int.MaxValue,
+        MaxPendingInputs = int.MaxValue, MaxBatch = int.MaxValue, MaxSeqAhead = int.MaxValue, MaxBufferedEvidence = int.MaxValue, MaxRetainedInputBytes = long.MaxValue,
         MaxWeight = double.MaxValue, MaxPendingEncoderInputs = int.MaxValue,
     };
 
@@ -74,6 +74,12 @@ public sealed record SpecLimits
 
     /// <summary>Evidence the alignment may buffer. Default 1,048,576.</summary>
     public int MaxBufferedEvidence { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Bytes of input samples the windowed framers of one session may hold: the inputs the out-of-orderness keeps open
+    /// and those kept for the allowed lateness (<see cref="Streams.WindowedFramer.RetainedBytes"/>). Default 64 MiB.
+    /// </summary>
+    public long MaxRetainedInputBytes { get; init; } = 64L << 20;
 
     /// <summary>Largest static prior or fixed weight. Default 1e6.</summary>
     public double MaxWeight { get; init; } = 1e6;

@@ -1,5 +1,6 @@
 using FusionActors.Core.Alignment.Windows;
 using FusionActors.Core.Fusion.Policies;
+using FusionActors.Core.Streams;
 using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Core.Specs;
@@ -78,6 +79,7 @@ public static class SpecValidator
         }
         WindowAssigners.Validate(spec, l, p);
         Duration(p, "allowedLateness", spec.AllowedLatenessUs, l.MaxDurationUs);
+        Retained(p, spec, l);
         Duration(p, "imputeHorizon", spec.ImputeHorizonUs, l.MaxDurationUs);
         if (!(spec.UncertainBelow >= 0 && spec.UncertainBelow <= 1)) p.Add("uncertainBelow must be a number in [0, 1]");
         if (spec.MaxBufferedEvidence <= 0 || spec.MaxBufferedEvidence > l.MaxBufferedEvidence) p.Add($"maxBufferedEvidence must be in (0, {l.MaxBufferedEvidence}]");
@@ -141,6 +143,18 @@ public static class SpecValidator
         foreach (var s in spec.Streams)
             if (s?.Modality is { } m && gateModalities.Contains(m) && !gates.Contains(s.StreamId))
                 p.Add($"stream '{Shown(s.StreamId)}' shares the modality '{Shown(m)}' of a gate: a gate's modality holds gates only");
+    }
+
+    /// <summary>What the session's windowed framers would hold for its lateness and out-of-orderness, at most <see cref="SpecLimits.MaxRetainedInputBytes"/>.</summary>
+    private static void Retained(List<string> p, SessionSpec spec, SpecLimits l)
+    {
+        if (spec.AllowedLatenessUs < 0) return;
+        double bytes = 0;
+        foreach (var s in spec.Streams)
+            if (s?.Framing is not null && s.MaxOutOfOrdernessUs >= 0) bytes += WindowedFramer.RetainedBytes(s, spec);
+        if (bytes > l.MaxRetainedInputBytes)
+            p.Add($"the windowed streams would hold {bytes:0} bytes of input samples for the allowed lateness and out-of-orderness " +
+                  $"((out-of-orderness + length + lateness) / hop inputs each), more than {l.MaxRetainedInputBytes}");
     }
 
     private static bool Name(List<string> p, string what, string? value, SpecLimits l)

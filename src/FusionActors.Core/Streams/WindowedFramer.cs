@@ -1,6 +1,7 @@
 using FusionActors.Core.Alignment;
 using FusionActors.Core.Time;
 using FusionActors.Protocol;
+using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Core.Streams;
 
@@ -36,6 +37,23 @@ public sealed class WindowedFramer : IFramer
     }
 
     public int InputLength => _inputLength;
+
+    /// <summary>
+    /// The most bytes of input samples the framer of <paramref name="stream"/> holds in <paramref name="session"/>: every
+    /// input from the oldest one the allowed lateness keeps (its end within the lateness behind the watermark) to the
+    /// newest a frame touched (the watermark trails the latest frame by the out-of-orderness). That is
+    /// (out-of-orderness + length + lateness + one frame) / hop + 1 inputs. A heartbeat that moves the watermark ahead
+    /// only lowers it. 0 for a stream that is not windowed.
+    /// </summary>
+    public static long RetainedBytes(StreamSpec stream, SessionSpec session)
+    {
+        if (stream.Framing.Kind != FramingKind.Windowed || stream.Framing.HopUs <= 0 || !(stream.SampleRateHz > 0)) return 0;
+        var frameUs = stream.FrameLength * 1e6 / stream.SampleRateHz;
+        var spanUs = (double)stream.MaxOutOfOrdernessUs + stream.Framing.LengthUs + session.AllowedLatenessUs + frameUs;
+        var inputs = Math.Floor(spanUs / stream.Framing.HopUs) + 1;
+        var bytes = inputs * Math.Round(stream.Framing.LengthUs * stream.SampleRateHz / 1e6) * sizeof(float);
+        return bytes >= long.MaxValue ? long.MaxValue : (long)bytes;
+    }
 
     public int HeldInputs => _inputs.Count;
 

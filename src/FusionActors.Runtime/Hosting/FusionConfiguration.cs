@@ -53,6 +53,7 @@ public static class FusionConfiguration
         new("limits.max-pending-encoder-inputs", "Fusion:Limits:MaxPendingEncoderInputs", Kind.Int),
         new("limits.max-seq-ahead", "Fusion:Limits:MaxSeqAhead", Kind.Int),
         new("limits.max-buffered-evidence", "Fusion:Limits:MaxBufferedEvidence", Kind.Int),
+        new("limits.max-retained-input-bytes", "Fusion:Limits:MaxRetainedInputBytes", Kind.Int),
         new("limits.max-weight", "Fusion:Limits:MaxWeight", Kind.Double),
         new("encoder.restart-min-backoff", "Fusion:Encoder:Min", Kind.Duration),
         new("encoder.restart-max-backoff", "Fusion:Encoder:Max", Kind.Duration),
