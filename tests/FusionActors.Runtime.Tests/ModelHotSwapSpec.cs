@@ -258,6 +258,46 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         Assert.DoesNotContain(registry.Encoders, e => !e.Current);
     }
 
+    [Fact]
+    public void A_stream_rebuilt_from_its_sessions_resolution_must_count_its_own_use_and_move_to_the_current_version()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("audio-digits", "v1")));
+        var encoders = new RegistryEncoderProvider(registry);
+        var audio = Spec("rebuilt").Streams.Single(s => s.StreamId == Audio);
+        var resolved = encoders.Resolve(audio, Labels);
+        var pinned = encoders.Resolve(audio with { ModelVersion = "v1" }, Labels);
+        Assert.Null(pinned.Renew);
+        var first = resolved.Use!.Take()!;
+        Assert.Same(resolved.Use, first);
+        Assert.Same(pinned.Use, pinned.Use!.Take());
+
+        WriteCatalog("audio-digits", "v2");
+        registry.Reload();
+        // A stream started again from the same resolution (its actor restarted, its session rebuilt it) counts its own use
+        // and sees the reload that happened since the resolution, so it moves on at its first batch; the pinned one does not.
+        var again = resolved.Use.Take()!;
+        Assert.NotSame(first, again);
+        Assert.Equal(3, registry.Encoders.Single(e => !e.Current).Uses);
+        Assert.True(again.MayBeReplaced);
+        Assert.True(again.Replaced());
+        Assert.False(again.MayBeReplaced); // asked once per reload
+        Assert.False(pinned.Use.MayBeReplaced);
+        var renewed = resolved.Renew!();
+        Assert.Equal("audio-digits@v2", renewed.Model);
+        Assert.Same(renewed.Use, renewed.Use!.Take());
+
+        // Uses given back once each, whatever the callers do twice.
+        Assert.False(again.Release());
+        Assert.False(again.Release());
+        Assert.False(first.Release());
+        Assert.True(pinned.Use.Release());
+        Assert.True(first.Encoder.IsReleased);
+        // A stream rebuilt after its version was closed gets no use: it resolves the current version at its first batch.
+        Assert.Null(resolved.Use.Take());
+        renewed.Use.Release();
+        Assert.Equal(0, registry.Encoders.Single().Uses);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);

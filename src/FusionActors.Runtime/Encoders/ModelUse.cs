@@ -12,6 +12,7 @@ public sealed class ModelUse
 {
     private readonly ModelRegistry _registry;
     private long _seen;
+    private readonly long _resolvedAt;
     private int _taken;
     private int _released;
 
@@ -24,7 +25,7 @@ public sealed class ModelUse
         _registry = registry;
         Encoder = encoder;
         Follows = follows;
-        _seen = generation;
+        _seen = _resolvedAt = generation;
     }
 
     public OnnxEncoder Encoder { get; }
@@ -39,8 +40,8 @@ public sealed class ModelUse
     public ModelUse? Take()
     {
         if (Interlocked.Exchange(ref _taken, 1) == 0) return this;
-        var generation = _registry.Generation;
-        return _registry.TryUse(Encoder) ? new ModelUse(_registry, Encoder, Follows, generation) { _taken = 1 } : null;
+        // As of the resolution: a reload since then is seen at the stream's first batch, and the stream moves on.
+        return _registry.TryUse(Encoder) ? new ModelUse(_registry, Encoder, Follows, _resolvedAt) { _taken = 1 } : null;
     }
 
     /// <summary>A reload happened since the holder last looked (one read); then ask <see cref="Replaced"/>.</summary>
