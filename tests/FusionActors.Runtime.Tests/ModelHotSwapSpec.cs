@@ -44,6 +44,19 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         return path;
     }
 
+    private readonly List<IDisposable> _owned = [];
+
+    /// <summary>The registry's provider; <paramref name="batched"/>: through the node's batcher, as a node runs it.</summary>
+    private IEncoderProvider Provider(ModelRegistry registry, bool batched)
+    {
+        var provider = new RegistryEncoderProvider(registry);
+        if (!batched) return provider;
+        var node = new NodeEncoding(new Encoders.Batching.EncoderBatcher(new Encoders.Batching.BatchingOptions(), TimeSpan.FromSeconds(10)),
+            new PendingEncoderInputs(100_000));
+        _owned.Add(node);
+        return new NodeEncoderProvider(provider, node);
+    }
+
     private static SessionSpec Pinned(string id, string stream, string version) => Spec(id) with
     {
         Streams = [.. Spec(id).Streams.Select(s => s.StreamId == stream ? s with { ModelVersion = version } : s)],
@@ -121,11 +134,13 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         return encoder;
     }
 
-    [Fact]
-    public void A_running_session_must_move_to_the_new_version_at_its_next_batch_with_no_frame_lost_and_a_pinned_one_must_stay()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_running_session_must_move_to_the_new_version_at_its_next_batch_with_no_frame_lost_and_a_pinned_one_must_stay(bool batched)
     {
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("audio-digits", "v1")));
-        var encoders = new RegistryEncoderProvider(registry);
+        var encoders = Provider(registry, batched);
         var (a, resultsA) = Open(Spec("swap-a"), encoders);
         var (p, resultsP) = Open(Pinned("swap-p", Audio, "v1"), encoders);
         var v1 = CurrentEncoder(registry, "audio-digits");
@@ -180,12 +195,14 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         Assert.Contains("version 'v1' is not on this node (it serves 'v2')", ExpectMsg<CommandRejected>(Wait).Reason);
     }
 
-    [Fact]
-    public void A_window_whose_inputs_straddle_the_switch_must_name_both_versions()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_window_whose_inputs_straddle_the_switch_must_name_both_versions(bool batched)
     {
         // The camera makes one input per frame, ten per window: a reload between its frames splits a window.
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
-        var encoders = new RegistryEncoderProvider(registry);
+        var encoders = Provider(registry, batched);
         var (s, results) = Open(Spec("straddle"), encoders);
         var item = Sample[1];
         foreach (var f in AudioFrames("straddle", 0, item, 0)) s.Tell(f, TestActor);
@@ -301,6 +318,7 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        foreach (var d in _owned) d.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
