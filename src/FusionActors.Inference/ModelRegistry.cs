@@ -240,7 +240,8 @@ public sealed class ModelRegistry : IDisposable
                     report.Add(new ModelReloadEntry(spec.Name, had ? old.Version : null, spec.Version,
                         had ? ModelReloadOutcome.Loaded : ModelReloadOutcome.Added, null));
                 }
-                catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+                // Whatever stops a model from opening is that model's failure: the others still reload.
+                catch (Exception e) when (e is not (OutOfMemoryException or ObjectDisposedException))
                 {
                     if (had) specs.Add(old);
                     report.Add(new ModelReloadEntry(spec.Name, had ? old.Version : null, spec.Version, ModelReloadOutcome.Failed, e.Message));
