@@ -315,6 +315,39 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         Assert.Equal(0, registry.Encoders.Single().Uses);
     }
 
+    [Fact]
+    public void A_stream_started_from_a_resolution_whose_version_was_closed_must_run_the_current_version()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var spec = Spec("restarted");
+        var camera = spec.Streams.Single(s => s.StreamId == Camera);
+        var resolved = new RegistryEncoderProvider(registry).Resolve(camera, Labels);
+        var alignment = CreateTestProbe();
+        Props Stream() => Streams.StreamActor.Props("restarted", camera, spec, alignment.Ref, resolved, FastBackoff, clockOffsetUs: 0);
+        string? ModelOfNextEvidence(IActorRef stream, long seq)
+        {
+            stream.Tell(new Frame("restarted", Camera, seq, seq * 100_000, Sample[0].Image), TestActor);
+            var batch = (Alignment.AlignmentActor.EvidenceBatch)alignment.FishForMessage(m => m is Alignment.AlignmentActor.EvidenceBatch { Evidence.Count: > 0 }, Wait);
+            return Assert.Single(batch.Evidence).Model;
+        }
+
+        var first = Sys.ActorOf(Stream());
+        Assert.Equal("image-digits@v1", ModelOfNextEvidence(first, 0));
+        var v1 = CurrentEncoder(registry, "image-digits");
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first, Wait);
+        // The stream gave its use back; the reload closes v1 at once: no stream runs it.
+        WriteCatalog("image-digits", "v2");
+        registry.Reload();
+        Assert.True(v1.IsReleased);
+
+        // The same resolution again (a stream its session rebuilt): its version is gone, it runs v2 from its first batch.
+        var second = Sys.ActorOf(Stream());
+        Assert.Equal("image-digits@v2", ModelOfNextEvidence(second, 0));
+        Assert.Equal(1, registry.Encoders.Single(e => e.Name == "image-digits").Uses);
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
