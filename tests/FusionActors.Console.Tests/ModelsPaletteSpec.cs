@@ -122,9 +122,28 @@ public sealed class ModelsPaletteSpec : IClassFixture<ModelsNode>
         // A version whose file does not load: the command fails naming it, v2 keeps serving new sessions.
         File.WriteAllText(Path.Combine(_node.Dir, "broken.onnx"), "not a graph");
         _node.WriteCatalog("v3", Path.Combine(_node.Dir, "broken.onnx"));
-        var failed = await _node.Models("models", "reload");
-        Assert.True(failed.ExitCode != 0, failed.ToString());
-        Assert.Contains("audio-digits v3", failed.ToString());
+        long failures = 0;
+        using (var listener = new System.Diagnostics.Metrics.MeterListener())
+        {
+            listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == FusionActors.Runtime.Metrics.FusionMetrics.MeterName && i.Name == "fusion.models.reloads") l.EnableMeasurementEvents(i);
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? model = null, outcome = null;
+                foreach (var t in tags)
+                    if (t.Key == "model") model = t.Value as string;
+                    else if (t.Key == "outcome") outcome = t.Value as string;
+                if (model == "audio-digits" && outcome == "failed") Interlocked.Add(ref failures, value);
+            });
+            listener.Start();
+            var failed = await _node.Models("models", "reload");
+            Assert.True(failed.ExitCode != 0, failed.ToString());
+            Assert.Contains("audio-digits v3", failed.ToString());
+        }
+        // Counted before the answer went out.
+        Assert.Equal(1, Interlocked.Read(ref failures));
         await _node.OpenSession("models-after-failure");
         _node.SendWindows("models-after-failure", 0, 2);
         Assert.Equal("audio-digits@v2", (await _node.ResultModels("models-after-failure", 1))[0]);
