@@ -3,8 +3,10 @@ namespace FusionActors.Inference;
 /// <summary>
 /// Node-level home of the encoders: one <see cref="OnnxEncoder"/> (one InferenceSession) per model name per
 /// process, created on first use. <see cref="Reload"/> re-reads models.json and swaps in the models whose version
-/// changed; encoders it replaces keep serving whoever holds them (running sessions) and are disposed with the
-/// registry. Thread-safe; disposing it disposes every encoder it created.
+/// changed; encoders it replaces (retired) keep serving whoever holds them. Holders that count their use
+/// (<see cref="Use"/>, <see cref="TryUse"/>, <see cref="Release"/>: the node's streams) let a retired encoder be
+/// disposed when its last use is released; one ever handed out by <see cref="GetEncoder(string)"/> (uncounted) stays
+/// open until the registry is disposed. Thread-safe; disposing it disposes every encoder it created.
 /// </summary>
 public sealed class ModelRegistry : IDisposable
 {
@@ -14,6 +16,11 @@ public sealed class ModelRegistry : IDisposable
     private readonly Lock _reloading = new();
     private volatile ModelCatalog _catalog;
     private bool _disposed;
+    // Counted uses per encoder (current or retired); encoders handed out uncounted are never freed before the registry.
+    private readonly Dictionary<OnnxEncoder, int> _uses = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<OnnxEncoder> _uncounted = new(ReferenceEqualityComparer.Instance);
+    private long _generation;
+    private long _freed;
 
     public ModelRegistry(ModelCatalog catalog)
     {
@@ -35,17 +42,130 @@ public sealed class ModelRegistry : IDisposable
     {
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var spec = _catalog.Get(name);
-            if (!_encoders.TryGetValue(name, out var encoder))
-            {
-                // Opening under the lock keeps the one-session-per-model promise; it happens once per model.
-                encoder = new OnnxEncoder(spec);
-                _encoders.Add(name, encoder);
-            }
-
+            var encoder = Current(name);
+            // Its holder does not say when it is done: once replaced it stays open until the registry is disposed.
+            _uncounted.Add(encoder);
             return encoder;
         }
+    }
+
+    // Under _gate: the current encoder of the model, opened on first call.
+    private OnnxEncoder Current(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var spec = _catalog.Get(name);
+        if (!_encoders.TryGetValue(name, out var encoder))
+        {
+            // Opening under the lock keeps the one-session-per-model promise; it happens once per model.
+            encoder = new OnnxEncoder(spec);
+            _encoders.Add(name, encoder);
+        }
+        return encoder;
+    }
+
+    /// <summary>
+    /// Counts one use of model <paramref name="name"/>: its current encoder (opened on first call), or with
+    /// <paramref name="version"/> other than the current one an encoder a reload replaced that is still open (null when
+    /// none is). The caller gives the use back with <see cref="Release"/>. <see cref="KeyNotFoundException"/> for a
+    /// model not in the current catalog.
+    /// </summary>
+    public OnnxEncoder? Use(string name, string? version = null)
+    {
+        lock (_gate)
+        {
+            var spec = _catalog.Get(name);
+            var encoder = version is null || spec.Version == version ? Current(name) : Replaced(name, version);
+            if (encoder is not null) _uses[encoder] = _uses.GetValueOrDefault(encoder) + 1;
+            return encoder;
+        }
+    }
+
+    /// <summary>Counts one more use of <paramref name="encoder"/>; false when the registry holds it no longer (a retired encoder already freed).</summary>
+    public bool TryUse(OnnxEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        lock (_gate)
+        {
+            if (_disposed || !Holds(encoder)) return false;
+            _uses[encoder] = _uses.GetValueOrDefault(encoder) + 1;
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Gives back one use of <paramref name="encoder"/>. Returns true when that was the last use of a retired encoder,
+    /// which is then disposed (its InferenceSession released once a call still inside it has left).
+    /// </summary>
+    public bool Release(OnnxEncoder encoder)
+    {
+        ArgumentNullException.ThrowIfNull(encoder);
+        lock (_gate)
+        {
+            if (_disposed || !_uses.TryGetValue(encoder, out var n)) return false;
+            if (n > 1)
+            {
+                _uses[encoder] = n - 1;
+                return false;
+            }
+            _uses.Remove(encoder);
+            if (!_retired.Contains(encoder) || _uncounted.Contains(encoder)) return false;
+            _retired.Remove(encoder);
+            _freed++;
+        }
+        encoder.Dispose();
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="encoder"/> is the current encoder of its model.</summary>
+    public bool IsCurrent(OnnxEncoder encoder)
+    {
+        lock (_gate)
+            return _encoders.TryGetValue(encoder.Name, out var current) && ReferenceEquals(current, encoder);
+    }
+
+    /// <summary>
+    /// Counts the reloads that changed the catalog (a model loaded, added or removed): a holder that compares it with
+    /// the one it saw learns cheaply that its model may have a new version.
+    /// </summary>
+    public long Generation => Interlocked.Read(ref _generation);
+
+    /// <summary>Retired encoders disposed after their last use.</summary>
+    public long FreedEncoders
+    {
+        get
+        {
+            lock (_gate)
+                return _freed;
+        }
+    }
+
+    /// <summary>Every open encoder, current and retired, with its counted uses (in catalog order, then retired oldest first).</summary>
+    public IReadOnlyList<ModelEncoderUse> Encoders
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var list = new List<ModelEncoderUse>();
+                foreach (var spec in _catalog.Models)
+                    if (_encoders.TryGetValue(spec.Name, out var e))
+                        list.Add(new ModelEncoderUse(e.Name, e.Spec.Version, true, _uses.GetValueOrDefault(e), _uncounted.Contains(e)));
+                foreach (var e in _retired)
+                    list.Add(new ModelEncoderUse(e.Name, e.Spec.Version, false, _uses.GetValueOrDefault(e), _uncounted.Contains(e)));
+                return list;
+            }
+        }
+    }
+
+    private bool Holds(OnnxEncoder encoder) =>
+        (_encoders.TryGetValue(encoder.Name, out var current) && ReferenceEquals(current, encoder)) || _retired.Contains(encoder);
+
+    // Under _gate: the newest replaced encoder of that version still open (a model may come back to a version).
+    private OnnxEncoder? Replaced(string name, string version)
+    {
+        for (var i = _retired.Count - 1; i >= 0; i--)
+            if (_retired[i].Spec.Name == name && _retired[i].Spec.Version == version) return _retired[i];
+        return null;
     }
 
     /// <summary>
@@ -59,20 +179,9 @@ public sealed class ModelRegistry : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var spec = _catalog.Get(name);
-            if (spec.Version == version)
-            {
-                if (!_encoders.TryGetValue(name, out var current))
-                {
-                    current = new OnnxEncoder(spec);
-                    _encoders.Add(name, current);
-                }
-                return current;
-            }
-            // The newest replaced encoder of that version (a model may come back to a version).
-            for (var i = _retired.Count - 1; i >= 0; i--)
-                if (_retired[i].Spec.Name == name && _retired[i].Spec.Version == version) return _retired[i];
-            return null;
+            var encoder = _catalog.Get(name).Version == version ? Current(name) : Replaced(name, version);
+            if (encoder is not null) _uncounted.Add(encoder);
+            return encoder;
         }
     }
 
@@ -102,7 +211,8 @@ public sealed class ModelRegistry : IDisposable
     /// version changed, or that is new, is opened; one that fails to open keeps its old version serving (a new one
     /// stays absent) and is reported <see cref="ModelReloadOutcome.Failed"/>. A model with its version unchanged keeps
     /// its spec and encoder (bump the version to swap a file). Models no longer listed leave the catalog. Encoders
-    /// replaced or removed stay open for the sessions that hold them. Reloads run one at a time.
+    /// replaced or removed stay open (retired) while a counted use or an uncounted holder has them, and are disposed at
+    /// once otherwise; <see cref="Generation"/> moves when anything changed. Reloads run one at a time.
     /// </summary>
     public IReadOnlyList<ModelReloadEntry> Reload()
     {
@@ -130,7 +240,8 @@ public sealed class ModelRegistry : IDisposable
                     report.Add(new ModelReloadEntry(spec.Name, had ? old.Version : null, spec.Version,
                         had ? ModelReloadOutcome.Loaded : ModelReloadOutcome.Added, null));
                 }
-                catch (Exception e) when (e is InvalidDataException or FileNotFoundException or IOException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+                // Whatever stops a model from opening is that model's failure: the others still reload.
+                catch (Exception e) when (e is not (OutOfMemoryException or ObjectDisposedException))
                 {
                     if (had) specs.Add(old);
                     report.Add(new ModelReloadEntry(spec.Name, had ? old.Version : null, spec.Version, ModelReloadOutcome.Failed, e.Message));
@@ -141,6 +252,7 @@ public sealed class ModelRegistry : IDisposable
                     report.Add(new ModelReloadEntry(old.Name, old.Version, null, ModelReloadOutcome.Removed, null));
 
             var catalog = new ModelCatalog(current.Path, specs);
+            var unused = new List<OnnxEncoder>();
             lock (_gate)
             {
                 if (_disposed)
@@ -152,12 +264,21 @@ public sealed class ModelRegistry : IDisposable
                 foreach (var (name, encoder) in _encoders)
                 {
                     if (catalog.TryGet(name, out var kept) && ReferenceEquals(kept, encoder.Spec)) encoders.Add(name, encoder);
+                    // Nobody holds a replaced encoder nobody counted a use of: it is freed at once.
+                    else if (!_uses.ContainsKey(encoder) && !_uncounted.Contains(encoder))
+                    {
+                        unused.Add(encoder);
+                        _freed++;
+                    }
                     else _retired.Add(encoder);
                 }
                 foreach (var (name, encoder) in opened) encoders[name] = encoder;
                 _encoders = encoders;
                 _catalog = catalog;
+                if (report.Any(r => r.Outcome is ModelReloadOutcome.Loaded or ModelReloadOutcome.Added or ModelReloadOutcome.Removed))
+                    Interlocked.Increment(ref _generation);
             }
+            foreach (var e in unused) e.Dispose();
             return report;
         }
     }
@@ -175,6 +296,8 @@ public sealed class ModelRegistry : IDisposable
                 encoder.Dispose();
             _encoders.Clear();
             _retired.Clear();
+            _uses.Clear();
+            _uncounted.Clear();
         }
     }
 }
@@ -193,6 +316,12 @@ public enum ModelReloadOutcome
     /// <summary>The new version did not open: the old one (if any) keeps serving.</summary>
     Failed,
 }
+
+/// <summary>
+/// One open encoder of the registry: its model and version, whether it is the current one (else retired by a reload),
+/// how many counted uses hold it (streams), and whether an uncounted holder keeps it open until the registry is disposed.
+/// </summary>
+public sealed record ModelEncoderUse(string Name, string Version, bool Current, int Uses, bool HeldUncounted);
 
 /// <summary>One model's line of a reload: its version before and after (null: not listed), and why it failed.</summary>
 public sealed record ModelReloadEntry(string Name, string? OldVersion, string? NewVersion, ModelReloadOutcome Outcome, string? Error);

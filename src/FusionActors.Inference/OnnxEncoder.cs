@@ -87,6 +87,12 @@ public sealed class OnnxEncoder : IEncoder, IDisposable
 
     public int ClassCount => Spec.ClassCount;
 
+    /// <summary>Whether <see cref="Dispose"/> was called: no new call is taken (one still running finishes).</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>Whether the native sessions are released: disposed and no call left inside them.</summary>
+    public bool IsReleased => Volatile.Read(ref _released) == 1;
+
     /// <summary>Whether the model keeps a state between a stream's inputs: encode through <see cref="OpenStream"/> then.</summary>
     public bool IsStateful => Spec.IsStateful;
 

@@ -84,7 +84,7 @@ public sealed class ModelsPaletteSpec : IClassFixture<ModelsNode>
     }
 
     [Fact]
-    public async Task A_reload_swaps_a_new_version_in_for_new_sessions_keeps_running_ones_pinned_and_reports_what_failed()
+    public async Task A_reload_swaps_a_new_version_in_for_new_and_running_sessions_closes_the_old_one_and_reports_what_failed()
     {
         var image = ModelCatalog.FindDefault().Get("image-digits").Version;
         _node.WriteCatalog("v1");
@@ -109,15 +109,41 @@ public sealed class ModelsPaletteSpec : IClassFixture<ModelsNode>
         await _node.OpenSession("models-new");
         _node.SendWindows("models-new", 0, 2);
         Assert.Equal(["audio-digits@v2", $"image-digits@{image}"], await _node.ResultModels("models-new", 1));
+        // The running session moves to v2 at its next batch; v1 then has no stream left and is closed.
         _node.SendWindows("models-old", 2, 4);
-        Assert.Equal("audio-digits@v1", (await _node.ResultModels("models-old", 3))[0]);
+        Assert.Equal("audio-digits@v2", (await _node.ResultModels("models-old", 3))[0]);
+        var listed = await _node.Models("--json", "models", "list");
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.Empty(listed.Json["retiring"]!.AsArray());
+        Assert.True(listed.Json["freedEncoders"]!.GetValue<long>() >= 1, listed.ToString());
+        var audioRow = listed.Json["models"]!.AsArray().Single(r => (string)r!["name"]! == "audio-digits")!;
+        Assert.Equal(2, audioRow["streams"]!.GetValue<int>()); // the audio streams of models-old and models-new
 
         // A version whose file does not load: the command fails naming it, v2 keeps serving new sessions.
         File.WriteAllText(Path.Combine(_node.Dir, "broken.onnx"), "not a graph");
         _node.WriteCatalog("v3", Path.Combine(_node.Dir, "broken.onnx"));
-        var failed = await _node.Models("models", "reload");
-        Assert.True(failed.ExitCode != 0, failed.ToString());
-        Assert.Contains("audio-digits v3", failed.ToString());
+        long failures = 0;
+        using (var listener = new System.Diagnostics.Metrics.MeterListener())
+        {
+            listener.InstrumentPublished = (i, l) =>
+            {
+                if (i.Meter.Name == FusionActors.Runtime.Metrics.FusionMetrics.MeterName && i.Name == "fusion.models.reloads") l.EnableMeasurementEvents(i);
+            };
+            listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? model = null, outcome = null;
+                foreach (var t in tags)
+                    if (t.Key == "model") model = t.Value as string;
+                    else if (t.Key == "outcome") outcome = t.Value as string;
+                if (model == "audio-digits" && outcome == "failed") Interlocked.Add(ref failures, value);
+            });
+            listener.Start();
+            var failed = await _node.Models("models", "reload");
+            Assert.True(failed.ExitCode != 0, failed.ToString());
+            Assert.Contains("audio-digits v3", failed.ToString());
+        }
+        // Counted before the answer went out.
+        Assert.Equal(1, Interlocked.Read(ref failures));
         await _node.OpenSession("models-after-failure");
         _node.SendWindows("models-after-failure", 0, 2);
         Assert.Equal("audio-digits@v2", (await _node.ResultModels("models-after-failure", 1))[0]);

@@ -69,6 +69,10 @@ public class GateFusionSpec
         Assert.Equal(pooled, FusionEngine.PooledGate(VoiceGatesAudio(floor, pooling), W(0, 0.1f, 0.3f, 0.2f)), 1e-6);
         var factor = floor + (1 - floor) * pooled;
         Assert.Equal(factor * Ratio(ungated), Ratio(gated), 1e-6);
+        // The result says which factor it applied, to the gated modality only.
+        Assert.Equal(factor, Assert.Single(gated.Gates, g => g.Key == "audio").Value, 1e-6); // the gate's outputs are float32
+        Assert.Single(gated.Gates);
+        Assert.Empty(ungated.Gates);
         Assert.Equal(0.0, gated.Weights["voice"]);
         Assert.Equal(1.0, gated.Weights.Values.Sum(), Eps);
         // The posterior is the log-linear pool with the discounted audio weight.
@@ -184,5 +188,20 @@ public class GateFusionSpec
         Assert.Contains("holds gates only", Only(mixed));
         var many = AudioVideoVoice(Enumerable.Range(0, 65).Select(_ => VoiceGatesAudio()).ToArray());
         Assert.Contains("65 gates, more than 64", Only(many));
+    }
+
+    [Fact]
+    public void A_window_without_gate_evidence_must_report_no_gate_factor()
+    {
+        var spec = AudioVideoVoice(VoiceGatesAudio(0.25));
+        var engine = new FusionEngine(spec);
+        var none = engine.Fuse("s1", Window(0, Sec, 0, Ev("audio", 0, Sec, Pa), Ev("video", 0, Sec, Pv)), Healthy("audio", "video", "voice"));
+        Assert.Empty(none.Gates);
+        // Silence (0) discounts to the floor; the factor is in the result as applied.
+        var silent = engine.Fuse("s1", W(1, 0f, 0f), Healthy("audio", "video", "voice"));
+        Assert.Equal(0.25, silent.Gates["audio"], 1e-9);
+        // Audio missing: nothing was gated, whatever the gate said.
+        var noAudio = engine.Fuse("s1", Window(0, Sec, 2, Ev("video", 0, Sec, Pv), Ev("voice", 0, 36 * Ms, embedding: [0.9f])), Healthy("audio", "video", "voice"));
+        Assert.Empty(noAudio.Gates);
     }
 }

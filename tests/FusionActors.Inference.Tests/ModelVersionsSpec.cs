@@ -141,4 +141,75 @@ public sealed class ModelVersionsSpec
         Assert.Throws<KeyNotFoundException>(() => registry.GetEncoder("gone"));
         Assert.Single(gone.Encode(OneImage()));
     }
+
+    [Fact]
+    public void A_retired_version_must_be_closed_when_its_last_counted_use_is_given_back()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("models.json", Catalog(("m", "1", null)));
+        using var registry = new ModelRegistry(ModelCatalog.Load(path));
+        var first = registry.Use("m")!;
+        Assert.Same(first, registry.Use("m"));
+        Assert.True(registry.TryUse(first));
+        // The current version is never closed by its uses: three given back, it stays open.
+        Assert.False(registry.Release(first));
+        Assert.Equal(2, registry.Encoders.Single().Uses);
+
+        var generation = registry.Generation;
+        dir.Write("models.json", Catalog(("m", "2", null)));
+        registry.Reload();
+        Assert.Equal(generation + 1, registry.Generation);
+        Assert.False(registry.IsCurrent(first));
+        Assert.Equal([("1", false, 2), ("2", true, 0)], registry.Encoders.Select(e => (e.Version, e.Current, e.Uses)).OrderBy(e => e.Version));
+        // A stream pinned to the retired version may still count a use of it.
+        Assert.Same(first, registry.Use("m", "1"));
+        Assert.False(registry.Release(first));
+        Assert.False(registry.Release(first));
+        Assert.False(first.IsDisposed);
+        Assert.Single(first.Encode(OneImage()));
+        Assert.True(registry.Release(first));
+        Assert.True(first.IsReleased);
+        Assert.Equal(1, registry.FreedEncoders);
+        Assert.Equal(0, registry.RetiredEncoders);
+        // Gone: no use can be counted, no pin can find it, and giving back more changes nothing.
+        Assert.False(registry.TryUse(first));
+        Assert.Null(registry.Use("m", "1"));
+        Assert.False(registry.Release(first));
+        Assert.Throws<ObjectDisposedException>(() => first.Encode(OneImage()));
+    }
+
+    [Fact]
+    public void A_replaced_version_nobody_uses_must_be_closed_by_the_reload_and_one_held_uncounted_kept()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("models.json", Catalog(("counted", "1", null), ("held", "1", null)));
+        using var registry = new ModelRegistry(ModelCatalog.Load(path));
+        var counted = registry.Use("counted")!;
+        registry.Release(counted);
+        var held = registry.GetEncoder("held");
+        dir.Write("models.json", Catalog(("counted", "2", null), ("held", "2", null)));
+        registry.Reload();
+        // Its uses were all given back: closed at once. The uncounted holder never says when it is done: kept.
+        Assert.True(counted.IsReleased);
+        Assert.False(held.IsDisposed);
+        Assert.Equal([("held", "1")], registry.Encoders.Where(e => !e.Current).Select(e => (e.Name, e.Version)));
+        Assert.True(registry.Encoders.Single(e => !e.Current).HeldUncounted);
+        Assert.Single(held.Encode(OneImage()));
+    }
+
+    [Fact]
+    public void A_reload_that_changes_nothing_must_not_move_the_generation()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.Write("models.json", Catalog(("m", "1", null)));
+        using var registry = new ModelRegistry(ModelCatalog.Load(path));
+        var encoder = registry.Use("m")!;
+        dir.Write("broken.onnx", "not an onnx graph"u8.ToArray());
+        dir.Write("models.json", Catalog(("m", "2", "broken.onnx")));
+        Assert.Equal(ModelReloadOutcome.Failed, registry.Reload().Single().Outcome);
+        dir.Write("models.json", Catalog(("m", "1", null)));
+        Assert.Equal(ModelReloadOutcome.Unchanged, registry.Reload().Single().Outcome);
+        Assert.Equal(0, registry.Generation);
+        Assert.True(registry.IsCurrent(encoder));
+    }
 }

@@ -57,6 +57,48 @@ public sealed class GateWireSpec() : TestKit(LocalConfig)
         Assert.Empty(((OpenSession)plain.Serializer.FromBinary(Encoding.UTF8.GetBytes(plain.Json), plain.Manifest)).Spec.Gates);
     }
 
+    private static FusedResult Result(IReadOnlyDictionary<string, double> gates) =>
+        new FusedResult("s", 0, 1, 0, FusedStatus.Fused, [1.0], 0, "0", 1, 0, new Dictionary<string, double>(), [], [], [],
+            new Dictionary<string, StreamState>(), 0, "adaptive") { Gates = gates };
+
+    [Fact]
+    public void A_results_gate_factors_survive_the_wire()
+    {
+        var result = Result(new Dictionary<string, double> { ["audio"] = 0.325 });
+        var s = Serializer(result);
+        var back = (FusedResult)s.FromBinary(s.ToBinary(result), s.Manifest(result));
+        Assert.Equal(0.325, Assert.Single(back.Gates, g => g.Key == "audio").Value);
+        // A result without gates (and one from a sender that has none) reads with none.
+        var plain = Result(new Dictionary<string, double>());
+        var json = Encoding.UTF8.GetString(s.ToBinary(plain));
+        Assert.Empty(((FusedResult)s.FromBinary(Encoding.UTF8.GetBytes(Replaced(json, ",\"Gates\":{}", "")), s.Manifest(plain))).Gates);
+    }
+
+    [Theory]
+    [InlineData("\"Gates\":{\"audio\":1.5}")]
+    [InlineData("\"Gates\":{\"audio\":-0.1}")]
+    [InlineData("\"Gates\":{\"audio\":\"NaN\"}")]
+    [InlineData("\"Gates\":{\"\":0.5}")]
+    [InlineData("\"Gates\":{\"audio\":null}")]
+    [InlineData("\"Gates\":[0.5]")]
+    [InlineData("\"Gates\":null")]
+    [InlineData("LONG")]
+    [InlineData("MANY")]
+    public void A_results_gate_factors_out_of_bounds_must_not_deserialize(string gates)
+    {
+        var valid = Result(new Dictionary<string, double> { ["audio"] = 0.5 });
+        var s = Serializer(valid);
+        gates = gates switch
+        {
+            "LONG" => $"\"Gates\":{{\"{new string('m', FusedResult.MaxModalityLength + 1)}\":0.5}}",
+            "MANY" => "\"Gates\":{" + string.Join(",", Enumerable.Range(0, FusedResult.MaxGates + 1).Select(i => $"\"m{i}\":0.5")) + "}",
+            _ => gates,
+        };
+        var json = Replaced(Encoding.UTF8.GetString(s.ToBinary(valid)), "\"Gates\":{\"audio\":0.5}", gates);
+        Assert.Throws<SerializationException>(() => s.FromBinary(Encoding.UTF8.GetBytes(json), s.Manifest(valid)));
+        Assert.Throws<ArgumentException>(() => valid with { Gates = new Dictionary<string, double> { ["audio"] = 2 } });
+    }
+
     public static TheoryData<string, string> Malformed => new()
     {
         { "\"Pooling\":\"Mean\"", "\"Pooling\":\"Median\"" }, // not a defined name

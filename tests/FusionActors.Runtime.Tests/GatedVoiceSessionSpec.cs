@@ -113,6 +113,10 @@ public sealed class GatedVoiceSessionSpec(ITestOutputHelper output) : TestKit(Lo
             Assert.Equal(0.0, g.Weights[Voice]);
             Assert.Equal(0.0, p.Weights[Voice]);
             Assert.Equal(1.0, g.Weights.Values.Sum(), 9);
+            // The result says the factor it applied to the audio (the same as the ratio of ratios: the windows' other weights agree).
+            Assert.Equal(factor, Assert.Single(g.Gates, kv => kv.Key == "audio").Value, 6);
+            Assert.Single(g.Gates);
+            Assert.Empty(p.Gates);
             if (w is 3 or 4)
             {
                 Assert.True(speech < 0.5, $"window {w}: speech probability {speech:F3} of silence or noise");

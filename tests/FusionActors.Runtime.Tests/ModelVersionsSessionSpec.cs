@@ -9,7 +9,7 @@ using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;
 
-/// <summary>Results name the model versions their session opened with; a reload changes them for new sessions only.</summary>
+/// <summary>Results name the model versions of their evidence; a reload changes them for new sessions and unpinned running ones.</summary>
 public sealed class ModelVersionsSessionSpec() : TestKit(LocalConfig), IDisposable
 {
     private readonly string _dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "fusion-versions-" + Guid.NewGuid().ToString("N"))).FullName;
@@ -59,7 +59,7 @@ public sealed class ModelVersionsSessionSpec() : TestKit(LocalConfig), IDisposab
     }
 
     [Fact]
-    public void Results_must_name_the_versions_a_session_opened_with_and_a_reload_must_change_them_for_new_sessions_only()
+    public void Results_must_name_the_versions_of_their_evidence_and_a_reload_must_change_them_for_new_and_running_sessions()
     {
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("v1")));
         var encoders = new RegistryEncoderProvider(registry);
@@ -76,8 +76,8 @@ public sealed class ModelVersionsSessionSpec() : TestKit(LocalConfig), IDisposab
 
         var (b, probeB) = Open("ver-b", encoders);
         Assert.Equal(["audio-digits@v2", $"image-digits@{image}"], Results(b, "ver-b", 0, 1, probeB)[0].Models);
-        // The running session keeps its encoders: pinned to the version it opened with.
-        Assert.All(Results(a, "ver-a", 3, 1, probeA), r => Assert.Equal("audio-digits@v1", r.Models[0]));
+        // The running session follows the new version from its next batch on (ModelHotSwapSpec has the boundary).
+        Assert.All(Results(a, "ver-a", 3, 1, probeA), r => Assert.Equal("audio-digits@v2", r.Models[0]));
     }
 
     private static SessionSpec PinnedSpec(string id, string? audioVersion) => Spec(id) with

@@ -48,6 +48,14 @@ public sealed class FusionEngine
     private readonly StreamGate?[][] _gatesOf; // per modality, per stream (in _streams order): the stream's gate, if gated
     private readonly bool[] _isGate; // per modality: its streams are gates
     private readonly bool _gated;
+    private readonly double[] _gateFactors; // per modality: the factor applied in this window, NaN when no gate had evidence
+    private static readonly IReadOnlyDictionary<string, double> NoGates = new Dictionary<string, double>();
+
+    // Model versions per window: each stream's version (from its newest evidence), and the last list a result named.
+    private string?[]? _streamModels;
+    private long[]? _streamModelAt;
+    private readonly List<string> _modelScratch = [];
+    private IReadOnlyList<string>? _lastModels;
 
     // Scratch of one Fuse call, per modality.
     private readonly double[] _weights;
@@ -111,6 +119,7 @@ public sealed class FusionEngine
         _embeddingScratch = new float[n][];
         _gatesOf = new StreamGate?[n][];
         _isGate = new bool[n];
+        _gateFactors = new double[n];
         for (var m = 0; m < n; m++)
         {
             _gatesOf[m] = new StreamGate?[_streams[m].Length];
@@ -174,6 +183,7 @@ public sealed class FusionEngine
                 _kinds[m] = Kind.Missing;
                 missingCount++;
                 _weights[m] = 0;
+                _gateFactors[m] = double.NaN;
                 continue;
             }
             // A late revision of an earlier window must not replace newer evidence kept for imputation.
@@ -182,7 +192,12 @@ public sealed class FusionEngine
             _kinds[m] = isImputed ? Kind.Imputed : Kind.Present;
             if (isImputed) imputedCount++;
             _weights[m] = Weight(m, window, pooled, newestEnd, streams, drift);
-            if (_gated) _weights[m] *= GateFactor(m, window);
+            if (_gated)
+            {
+                _gateFactors[m] = GateFactor(m, window, out var gatedHere);
+                _weights[m] *= _gateFactors[m];
+                if (!gatedHere) _gateFactors[m] = double.NaN;
+            }
             _logP[m] = pooled ?? [];
             _embeddings[m] = embedding ?? [];
         }
@@ -258,13 +273,84 @@ public sealed class FusionEngine
         {
             // Selective prediction; only a decision with a posterior can be unsure of it.
             Uncertain = top >= 0 && confidence < _spec.UncertainBelow,
-            Models = ModelVersions,
+            Models = WindowModels(window),
+            Gates = _gated ? GateFactors() : NoGates,
         };
     }
 
+    /// <summary>The gate factors applied in this window, by gated modality (those whose gate had evidence).</summary>
+    private Dictionary<string, double> GateFactors()
+    {
+        var gates = new Dictionary<string, double>(2);
+        for (var m = 0; m < _modalities.Length; m++)
+            if (!double.IsNaN(_gateFactors[m])) gates[_modalities[m]] = _gateFactors[m];
+        return gates;
+    }
+
     /// <summary>
-    /// The <c>name@version</c> of the models behind the session's streams: every result carries this one list
-    /// (<see cref="FusedResult.Models"/>), so naming the versions allocates nothing per result. Default none.
+    /// The versions behind the window, in the order of the session's streams: each stream's evidence versions in the
+    /// window (a switch of model version can put two in one window), or the version it last ran when it has none here.
+    /// The list of the previous result is reused while it is the same, so a steady session allocates nothing for it.
+    /// </summary>
+    private IReadOnlyList<string> WindowModels(AlignedWindow window)
+    {
+        var streams = _spec.Streams;
+        if (_streamModels is null)
+        {
+            // Until a stream's evidence names its version, the one it opened with (ModelVersions, by model name).
+            _streamModels = new string?[streams.Count];
+            _streamModelAt = new long[streams.Count];
+            for (var i = 0; i < streams.Count; i++)
+            {
+                _streamModelAt[i] = long.MinValue;
+                foreach (var tag in ModelVersions)
+                    if (tag == streams[i].Model || (tag.Length > streams[i].Model.Length && tag[streams[i].Model.Length] == '@' && tag.StartsWith(streams[i].Model, StringComparison.Ordinal)))
+                    {
+                        _streamModels[i] = tag;
+                        break;
+                    }
+            }
+            _lastModels = ModelVersions;
+        }
+        var list = _modelScratch;
+        list.Clear();
+        for (var i = 0; i < streams.Count; i++)
+        {
+            var named = false;
+            if (window.Evidence.TryGetValue(streams[i].StreamId, out var evidence))
+                for (var j = 0; j < evidence.Count; j++)
+                {
+                    if (evidence[j].Model is not { } tag) continue;
+                    named = true;
+                    AddOnce(list, tag);
+                    if (evidence[j].StartUs >= _streamModelAt![i])
+                    {
+                        _streamModels[i] = tag;
+                        _streamModelAt[i] = evidence[j].StartUs;
+                    }
+                }
+            if (!named && _streamModels[i] is { } current) AddOnce(list, current);
+        }
+        var last = _lastModels!;
+        if (last.Count == list.Count)
+        {
+            var same = true;
+            for (var i = 0; i < list.Count && same; i++) same = string.Equals(last[i], list[i], StringComparison.Ordinal);
+            if (same) return last;
+        }
+        return _lastModels = list.ToArray();
+    }
+
+    private static void AddOnce(List<string> list, string tag)
+    {
+        for (var i = 0; i < list.Count; i++)
+            if (string.Equals(list[i], tag, StringComparison.Ordinal)) return;
+        list.Add(tag);
+    }
+
+    /// <summary>
+    /// The <c>name@version</c> of the models the session's streams opened with: results name them until the evidence
+    /// names others (a stream moved to a new version after a reload; <see cref="FusedResult.Models"/>). Default none.
     /// </summary>
     public IReadOnlyList<string> ModelVersions { get; init; } = [];
 
@@ -294,12 +380,20 @@ public sealed class FusionEngine
     /// The mean over modality <paramref name="m"/>'s streams of their gates' factors in the window: 1 for a stream
     /// without a gate or whose gate has no usable output in the window.
     /// </summary>
-    private double GateFactor(int m, AlignedWindow window)
+    private double GateFactor(int m, AlignedWindow window, out bool gated)
     {
         var gates = _gatesOf[m];
         var sum = 0.0;
+        gated = false;
         for (var j = 0; j < gates.Length; j++)
-            sum += gates[j] is { } g && PooledGate(g, window) is var p && !double.IsNaN(p) ? g.Factor(p) : 1.0;
+        {
+            if (gates[j] is { } g && PooledGate(g, window) is var p && !double.IsNaN(p))
+            {
+                sum += g.Factor(p);
+                gated = true;
+            }
+            else sum += 1.0;
+        }
         return sum / gates.Length;
     }
 

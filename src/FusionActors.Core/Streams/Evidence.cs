@@ -47,4 +47,10 @@ public sealed record Evidence(
     /// <c>fuse</c> span of every window it goes into links to it.
     /// </summary>
     public Activity? EncodeSpan { get; init; }
+
+    /// <summary>
+    /// <c>name@version</c> of the model that made it (the encoder's one shared string; null when unknown): a window's
+    /// result names the versions of its evidence (<see cref="FusedResult.Models"/>).
+    /// </summary>
+    public string? Model { get; init; }
 }

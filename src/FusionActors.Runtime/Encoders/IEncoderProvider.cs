@@ -20,6 +20,21 @@ public sealed record ResolvedEncoder(IEncoder Encoder, double Temperature, Fusio
     /// </summary>
     public string? Model { get; init; }
 
+    /// <summary>
+    /// The use of the node's registry encoder this resolution counted (null: the encoder is not the registry's, e.g. the
+    /// no-op one). The stream that runs it takes it (<see cref="ModelUse.Take"/>) and gives it back when it stops or moves
+    /// to another version; a retired version is freed when its last use is given back.
+    /// </summary>
+    public ModelUse? Use { get; init; }
+
+    /// <summary>
+    /// Resolves the stream's model again, at its current version, through the same providers (null: the stream does
+    /// not follow new versions: it is pinned, or a provider cannot resolve it again). A stream calls it after a reload
+    /// replaced its encoder's version (<see cref="ModelUse.MayBeReplaced"/>). Throws <see cref="UnknownModelException"/> as
+    /// <see cref="IEncoderProvider.Resolve(StreamSpec, int)"/> does.
+    /// </summary>
+    public Func<ResolvedEncoder>? Renew { get; init; }
+
     /// <summary>The node's batcher and pending-input cap, when the node shares them (<see cref="NodeEncoderProvider"/>); null: neither.</summary>
     public NodeEncoding? Node { get; init; }
 

@@ -20,5 +20,9 @@ public sealed class NodeEncoderProvider(IEncoderProvider inner, NodeEncoding nod
     // A stateful model's inputs stay in their stream's order against its own state: the batcher, which mixes sessions'
     // inputs into shared calls, is not for it.
     private ResolvedEncoder Share(ResolvedEncoder resolved) =>
-        resolved with { Node = resolved.Encoder is NoOpEncoder || resolved.Stateful ? node.Unbatched : node };
+        resolved with
+        {
+            Node = resolved.Encoder is NoOpEncoder || resolved.Stateful ? node.Unbatched : node,
+            Renew = resolved.Renew is { } renew ? () => Share(renew()) : null,
+        };
 }

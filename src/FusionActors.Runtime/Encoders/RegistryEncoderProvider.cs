@@ -37,30 +37,40 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
                 : new NoOpEncoder(key.InputLength, key.classCount);
             return new ResolvedEncoder(noop, 1.0) { Model = NoOpModel };
         }
-        // A reload between reading the catalog and getting the encoder swaps the spec: check the encoder's own again.
-        for (var attempt = 0; ; attempt++)
+        if (registry is null || !registry.Catalog.TryGet(stream.Model, out var listed))
+            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
+        if (stream.ModelVersion is null && listed.Input.Length != stream.InputLength) throw WrongLength(stream, listed);
+        // Read before the use is counted: a reload after it moves the generation on, and the stream looks again.
+        var generation = registry.Generation;
+        OnnxEncoder? encoder;
+        // A model file that is missing, does not load or does not match its declaration refuses the session, naming
+        // the model; the node and its other sessions carry on (the failed open is not cached: a fixed file is picked up).
+        try { encoder = registry.Use(stream.Model, stream.ModelVersion); }
+        catch (KeyNotFoundException) { throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json"); }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
-            var resolved = Resolve(stream, classCount, labels, registry?.Catalog);
-            if (resolved.Encoder.Encoder is not OnnxEncoder onnx || ReferenceEquals(onnx.Spec, resolved.Spec) || attempt == 2)
-                return resolved.Encoder;
+            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
+        }
+        // A pinned version other than the current one: only an encoder a reload replaced, still open, has it.
+        if (encoder is null)
+            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' version '{stream.ModelVersion}' is not on this node (it serves '{listed.Version}')");
+        var use = new ModelUse(registry, encoder, follows: stream.ModelVersion is null, generation);
+        try { return Check(stream, classCount, labels, encoder, use); }
+        catch
+        {
+            use.Release();
+            throw;
         }
     }
 
-    private (ResolvedEncoder Encoder, ModelSpec Spec) Resolve(StreamSpec stream, int classCount, IReadOnlyList<string>? labels, ModelCatalog? catalog)
+    private static UnknownModelException WrongLength(StreamSpec stream, ModelSpec spec) => new(
+        $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
+
+    // The spec is the encoder's own: a reload between reading the catalog and counting the use cannot mix two versions.
+    private ResolvedEncoder Check(StreamSpec stream, int classCount, IReadOnlyList<string>? labels, OnnxEncoder encoder, ModelUse use)
     {
-        if (registry is null || catalog is null || !catalog.TryGet(stream.Model, out var spec))
-            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' is not in the node's models.json");
-        OnnxEncoder? pinned = null;
-        if (stream.ModelVersion is { } version && version != spec.Version)
-        {
-            // A pinned version other than the current one: only an encoder a reload replaced, still open, has it.
-            pinned = registry.GetEncoder(stream.Model, version)
-                ?? throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' version '{version}' is not on this node (it serves '{spec.Version}')");
-            spec = pinned.Spec;
-        }
-        if (spec.Input.Length != stream.InputLength)
-            throw new UnknownModelException(
-                $"stream '{stream.StreamId}': model '{stream.Model}' takes {spec.Input.Length} values per input, the stream's framing makes {stream.InputLength}");
+        var spec = encoder.Spec;
+        if (spec.Input.Length != stream.InputLength) throw WrongLength(stream, spec);
         LabelMap? map = null;
         if (classCount > 0 && spec.ClassCount > 0)
         {
@@ -76,15 +86,7 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
                 if (map.IsIdentity) map = null;
             }
         }
-        OnnxEncoder encoder;
-        // A model file that is missing, does not load or does not match its declaration refuses the session, naming
-        // the model; the node and its other sessions carry on (the failed open is not cached: a fixed file is picked up).
-        try { encoder = pinned ?? registry.GetEncoder(stream.Model); }
-        catch (Exception e) when (e is InvalidDataException or FileNotFoundException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
-        {
-            throw new UnknownModelException($"stream '{stream.StreamId}': model '{stream.Model}' cannot be opened: {e.Message}");
-        }
-        return (new ResolvedEncoder(encoder, spec.Temperature,
+        return new ResolvedEncoder(encoder, spec.Temperature,
             new FusionActors.Core.Streams.ValueRange(spec.Input.Min, spec.Input.Max, OnnxEncoder.RangeTolerance,
                 // Payload values reach an integer-typed graph input as they are: fractions are refused at intake.
                 Integral: spec.Input.ElementType != TensorElementKind.Float32 && spec.Input.Transforms.Count == 0 && spec.FrontEnd is null), spec.Drift)
@@ -92,6 +94,8 @@ public sealed class RegistryEncoderProvider(ModelRegistry? registry, DriftOption
             DriftMonitoring = spec.Drift is null ? null : drift ?? new DriftOptions(),
             Labels = map,
             Model = encoder.Tag,
-        }, spec);
+            Use = use,
+            Renew = use.Follows ? () => Resolve(stream, classCount, labels) : null,
+        };
     }
 }

@@ -254,6 +254,7 @@ public static class IngressWire
         windowStartUs = r.WindowStartUs, windowEndUs = r.WindowEndUs, revision = r.Revision, status = r.Status.ToString(), topClass = r.TopClass,
         topLabel = r.TopLabel, confidence = r.Confidence, entropy = r.Entropy, posterior = r.Posterior, weights = r.Weights, missing = r.Missing,
         imputed = r.Imputed, states = r.States.ToDictionary(kv => kv.Key, kv => kv.Value.ToString()), watermarkLagUs = r.WatermarkLagUs, policy = r.Policy, models = r.Models,
+        gates = r.Gates,
     });
 
     public static byte[] Rejected(string? stream, long seq, string reason, string detail) =>

@@ -52,6 +52,12 @@ public static class FusionMetrics
         });
     public static readonly ObservableCounter<long> TraceContextsIgnored = Meter.CreateObservableCounter("fusion.trace_context.ignored",
         () => W3CTraceContext.Ignored, "{frame}", "Traceparents received on frames and ignored because they were not valid W3C trace contexts");
+    public static readonly Counter<long> ModelReloads = Meter.CreateCounter<long>("fusion.models.reloads", "{model}",
+        "Models a reload looked at, by model and outcome (loaded, added, removed, failed, unchanged)");
+    public static readonly Counter<long> ModelSwitches = Meter.CreateCounter<long>("fusion.models.switches", "{stream}",
+        "Running streams moved to their model's new version after a reload, by model");
+    public static readonly Counter<long> EncodersFreed = Meter.CreateCounter<long>("fusion.models.freed", "{encoder}",
+        "Retired model versions closed after their last stream moved on or stopped, by model");
     public static readonly UpDownCounter<long> ActiveSessions = Meter.CreateUpDownCounter<long>("fusion.sessions.active", "{session}", "Open sessions on this node");
 
     private static KeyValuePair<string, object?> Modality(string modality) => new("modality", modality);
@@ -123,6 +129,14 @@ public static class FusionMetrics
 
     /// <summary>A shared model call of the batcher ran <paramref name="inputs"/> inputs.</summary>
     public static void BatcherCall(int inputs) => BatcherCallSize.Record(inputs);
+
+    /// <param name="model">A model of the node's models.json (the operator's file: a bounded set).</param>
+    public static void ModelReloaded(string model, string outcome) =>
+        ModelReloads.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public static void ModelSwitched(string model) => ModelSwitches.Add(1, new KeyValuePair<string, object?>("model", model));
+
+    public static void EncoderFreed(string model) => EncodersFreed.Add(1, new KeyValuePair<string, object?>("model", model));
 
     public static void SessionOpened() => ActiveSessions.Add(1);
 

@@ -458,6 +458,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (problems.Count > 0)
         {
             Log.Warning("Session {0}: open refused: {1}", _sessionId, string.Join("; ", problems));
+            foreach (var unused in resolved.Values) unused.Use?.Release(); // no stream will run them
             Sender.Tell(new CommandRejected(_sessionId, nameof(OpenSession), string.Join("; ", problems), open.Nonce));
             PassivateUnopened();
             return;
@@ -466,6 +467,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (!_admission.TryAdmit())
         {
             Log.Warning("Session {0}: open refused: the node holds its maximum of {1} open sessions", _sessionId, _admission.MaxSessions);
+            foreach (var unused in resolved.Values) unused.Use?.Release(); // no stream will run them
             Sender.Tell(new NodeFull(_sessionId, _admission.Open, open.Nonce));
             PassivateUnopened();
             return;

@@ -38,6 +38,7 @@ public sealed class EncoderActor : UntypedActor
     private bool _crashNext;
     private readonly LabelMap? _labels;
     private readonly EncoderStream? _stream;
+    private readonly string? _model;
 
     public EncoderActor(ResolvedEncoder encoder, string modality, string session = "")
     {
@@ -46,6 +47,7 @@ public sealed class EncoderActor : UntypedActor
         _drift = encoder.Drift;
         _modality = modality;
         _labels = encoder.Labels;
+        _model = encoder.Model;
         // A stateful model's state belongs to this actor: a restarted encoder starts from the initial state, and
         // the stream's inputs run here in order (never through the batcher, which mixes sessions' inputs).
         _stream = encoder.Stateful ? ((OnnxEncoder)encoder.Encoder).OpenStream() : null;
@@ -139,7 +141,7 @@ public sealed class EncoderActor : UntypedActor
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
                 logits.Length == 0 ? [] : _labels is not null ? _labels.LogProbs(logits, _temperature) : Probabilities.LogSoftmax(logits, _temperature), input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
-                _drift?.Score(outputs[i]) ?? double.NaN) { EncodeSpan = trace };
+                _drift?.Score(outputs[i]) ?? double.NaN) { EncodeSpan = trace, Model = _model };
         }
         return evidence;
     }

@@ -28,7 +28,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private readonly string _sessionId;
     private readonly StreamSpec _spec;
     private readonly IActorRef _alignment;
-    private readonly ResolvedEncoder _encoder;
+    private ResolvedEncoder _encoder; // replaced when the stream follows its model to a new version
     private readonly TimeSpan _deadline;
     private readonly TimeSources _time;
     private readonly StreamIntake _intake;
@@ -37,7 +37,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private readonly EncoderSupervision _supervision;
     private readonly RoomWaiters<(IActorRef Session, long Id)> _roomWaiters = new();
     private readonly StreamMeter _meter;
-    private readonly DriftMonitor? _drift;
+    private DriftMonitor? _drift;
     private long _clockOffsetUs;
     private ILoggingAdapter? _logger;
     private readonly EncoderChild _encoderChild;
@@ -119,6 +119,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         _encoder.Node?.Pending.Update(_pendingCounted, 0);
         _pendingCounted = 0;
+        if (_encoderChild.Release()) LogFreed(_encoder);
     }
 
     /// <summary>
@@ -228,6 +229,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void SendNextBatch()
     {
         if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
+        // The window boundary of a reload: no batch is in flight, the next one runs on the model's new version.
+        if (_encoderChild.MayBeReplaced) FollowModel();
         var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
         var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
         var batch = _queue.TakeBatch(NowMs)!;
@@ -235,6 +238,29 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _pushTrace = null;
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
+    }
+
+    /// <summary>A reload replaced the version of the stream's model: from this batch on, the stream runs the current one (docs/models.md).</summary>
+    private void FollowModel()
+    {
+        if (_encoderChild.Follow(Context) is not { } moved) return;
+        if (moved.Problem is { } problem)
+        {
+            Log.Warning("Session {0} stream {1}: model {2} has a new version this stream cannot run; it stays on {3}: {4}",
+                _sessionId, _spec.StreamId, _spec.Model, moved.From.Model, problem);
+            return;
+        }
+        _encoder = moved.To;
+        if (_drift is null != (_encoder.DriftMonitoring is null)) _drift = _encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
+        FusionMetrics.ModelSwitched(_spec.Model);
+        Log.Info("Session {0} stream {1}: {2} -> {3} from the next input ({4} waiting)", _sessionId, _spec.StreamId, moved.From.Model, _encoder.Model, _queue.Pending.Count);
+        if (moved.Freed) LogFreed(moved.From);
+    }
+
+    private void LogFreed(ResolvedEncoder retired)
+    {
+        FusionMetrics.EncoderFreed(_spec.Model);
+        Log.Info("Model {0} is retired and no stream runs it any more: its encoder is closed", retired.Model);
     }
 
     /// <summary>

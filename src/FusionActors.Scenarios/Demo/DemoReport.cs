@@ -39,7 +39,11 @@ public sealed record DemoReport
     public IReadOnlyList<WindowRow> Results { get; init; } = [];
 
     public sealed record WindowRow(int Window, int Label, int Fused, bool Correct, int Revision, double Confidence,
-        IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Missing, string Faults);
+        IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Missing, string Faults)
+    {
+        /// <summary>The gate factor applied to each gated modality in the window (<see cref="FusedResult.Gates"/>); empty without gates.</summary>
+        public IReadOnlyDictionary<string, double> Gates { get; init; } = new Dictionary<string, double>();
+    }
 
     public static DemoReport Build(int seconds, SensorFaults plan, SessionObserver demo, SessionStatus status, SessionObserver audioOnly, SessionObserver imageOnly)
     {
@@ -51,7 +55,10 @@ public sealed record DemoReport
             var faults = (plan.InOutage(k + 0.5) ? "camera-outage " : "") + (plan.InNoise(k + 0.5) ? "audio-noise" : "");
             if (windows.TryGetValue(k * 1_000_000L, out var r))
                 rows.Add(new WindowRow(k, label, r.TopClass, r.TopClass == label, r.Revision, Math.Round(r.Confidence, 4),
-                    r.Weights.ToDictionary(w => w.Key, w => Math.Round(w.Value, 4)), r.Missing, faults.Trim()));
+                    r.Weights.ToDictionary(w => w.Key, w => Math.Round(w.Value, 4)), r.Missing, faults.Trim())
+                {
+                    Gates = r.Gates.ToDictionary(g => g.Key, g => Math.Round(g.Value, 4)),
+                });
             else
                 rows.Add(new WindowRow(k, label, -1, false, -1, 0, new Dictionary<string, double>(), ["no result"], faults.Trim()));
         }

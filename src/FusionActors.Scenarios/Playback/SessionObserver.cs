@@ -86,6 +86,7 @@ public sealed class SessionObserver(string sessionId, IActorRef actor, ChannelRe
         var states = string.Join(" ", r.States.Select(s => $"{s.Key}:{s.Value}"));
         var faults = (plan.InOutage(k + 0.5) ? " [camera outage]" : "") + (plan.InNoise(k + 0.5) ? " [audio noise]" : "");
         var missing = r.Missing.Count > 0 ? $" missing:{string.Join(",", r.Missing)}" : "";
+        if (r.Gates.Count > 0) missing += " gate:" + string.Join(",", r.Gates.Select(g => $"{g.Key}={g.Value:0.00}"));
         var top = r.TopClass >= 0 ? r.TopClass.ToString() : "-";
         System.Console.WriteLine($"[{EventTime.ToSeconds(r.WindowStartUs),5:0}s] rev {r.Revision} label {label} fused {top} {mark} p={r.Confidence:0.00} w: {weights,-24} {states}{missing}{faults}");
     }

@@ -43,9 +43,10 @@ public sealed record FusedResult(
     public const int MaxModelTagLength = 160;
 
     /// <summary>
-    /// The models that produced the evidence of this session's results, as <c>name@version</c> (models.json
-    /// <c>"version"</c>), one per distinct model of its streams in spec order: fixed when the session opens, one list
-    /// shared by all its results. At most <see cref="MaxModels"/> entries of 1 to <see cref="MaxModelTagLength"/>
+    /// The models that produced the evidence of this result, as <c>name@version</c> (models.json <c>"version"</c>), in
+    /// the order of the session's streams: for each stream the versions of its evidence in the window (both, old first,
+    /// in a window a model switch split), or the version it runs when it has none there; each entry once. Consecutive
+    /// results with the same versions share one list. At most <see cref="MaxModels"/> entries of 1 to <see cref="MaxModelTagLength"/>
     /// characters; anything else is refused (from the wire too: the message does not deserialize).
     /// </summary>
     public IReadOnlyList<string> Models
@@ -63,6 +64,41 @@ public sealed record FusedResult(
         }
     }
     private readonly IReadOnlyList<string> _models = [];
+
+    /// <summary>Most entries of <see cref="Gates"/> (one per gated modality).</summary>
+    public const int MaxGates = 64;
+
+    /// <summary>Most characters of a modality named in <see cref="Gates"/>.</summary>
+    public const int MaxModalityLength = 128;
+
+    /// <summary>
+    /// The gate factor applied to each gated modality's weight in this window (<see cref="Specs.SessionSpec.Gates"/>:
+    /// <c>floor + (1 − floor) · p</c>, the mean over the modality's streams, 1 for a stream whose gate had no evidence):
+    /// present for a modality with evidence whose gate had evidence in the window, absent otherwise (nothing gated it).
+    /// Empty for a session without gates. At most <see cref="MaxGates"/> entries, a modality of 1 to
+    /// <see cref="MaxModalityLength"/> characters, a factor in [0, 1]; anything else is refused (from the wire too).
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Gates
+    {
+        get => _gates;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value, nameof(Gates));
+            if (value.Count > MaxGates)
+                throw new ArgumentException($"{value.Count} gated modalities, more than {MaxGates}", nameof(Gates));
+            foreach (var (modality, factor) in value)
+            {
+                if (modality is null || modality.Length == 0 || modality.Length > MaxModalityLength)
+                    throw new ArgumentException($"a gated modality must be 1 to {MaxModalityLength} characters", nameof(Gates));
+                if (!(factor >= 0 && factor <= 1))
+                    throw new ArgumentException($"the gate factor of '{modality}' must be in [0, 1], got {factor}", nameof(Gates));
+            }
+            _gates = value;
+        }
+    }
+    private readonly IReadOnlyDictionary<string, double> _gates = NoGates;
+
+    private static readonly IReadOnlyDictionary<string, double> NoGates = new Dictionary<string, double>();
 
     /// <summary>Set on results to the session's own client: the seal of its incarnation (<see cref="SessionOpened.Seal"/>), which the client checks.</summary>
     public string? Seal { get; init; }

@@ -15,7 +15,8 @@ public sealed class PoisonEncoderProvider(IEncoderProvider inner, Func<StreamSpe
     private ResolvedEncoder Poison(StreamSpec stream, ResolvedEncoder resolved)
     {
         return poisonFor(stream) is { } predicate
-            ? resolved with { Encoder = new PoisonInputEncoder(resolved.Encoder, predicate) }
+            // A new version the stream moves to is poisoned the same way.
+            ? resolved with { Encoder = new PoisonInputEncoder(resolved.Encoder, predicate), Renew = resolved.Renew is { } renew ? () => Poison(stream, renew()) : null }
             : resolved;
     }
 
