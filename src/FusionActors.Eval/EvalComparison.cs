@@ -15,12 +15,16 @@ public static class EvalComparison
     /// <summary>The most bytes of a baseline report read.</summary>
     public const long MaxBaselineBytes = 64L * 1024 * 1024;
 
+    /// <summary>The comparisons with each baseline report, in order.</summary>
+    public static IReadOnlyList<EvalReport.Comparison> Compare(IEnumerable<string> baselinePaths, EvalReport run) =>
+        baselinePaths.SelectMany(p => Compare(p, run)).ToList();
+
     public static IReadOnlyList<EvalReport.Comparison> Compare(string baselinePath, EvalReport run)
     {
         var info = new FileInfo(baselinePath);
         if (!info.Exists) throw new UsageException($"--baseline {baselinePath} does not exist");
         if (info.Length > MaxBaselineBytes) throw new UsageException($"--baseline {baselinePath}: {info.Length} bytes, more than {MaxBaselineBytes}");
-        var baseline = Read(baselinePath);
+        var (name, baseline) = Read(baselinePath);
         var list = new List<EvalReport.Comparison>();
         foreach (var c in run.Conditions)
         {
@@ -32,7 +36,7 @@ public static class EvalComparison
                 if (!b.Outcomes.TryGetValue(policy, out var bo)) continue;
                 var (bAcc, bEce) = EvalMetrics.Bootstrap(bo.Predicted, bo.Confidence, b.Labels);
                 var (rAcc, rEce) = EvalMetrics.Bootstrap(outcome.Predicted, outcome.Confidence, c.Labels);
-                list.Add(new EvalReport.Comparison(c.Name, policy, c.Labels.Length,
+                list.Add(new EvalReport.Comparison(name, c.Name, policy, c.Labels.Length,
                     Accuracy(bo.Predicted, b.Labels), bAcc, Ece(bo, b.Labels), bEce,
                     Accuracy(outcome.Predicted, c.Labels), rAcc, Ece(outcome, c.Labels), rEce,
                     EvalMetrics.Round(Accuracy(outcome.Predicted, c.Labels) - Accuracy(bo.Predicted, b.Labels)),
@@ -75,7 +79,7 @@ public static class EvalComparison
     private sealed record Condition(int[] Labels, Dictionary<string, EvalReport.WindowOutcomes> Outcomes, double? CpuMsPerSessionWindow);
 
     /// <summary>The baseline's per-window outcomes, read strictly: a report written by a session-file run.</summary>
-    private static Dictionary<string, Condition> Read(string path)
+    private static (string Name, Dictionary<string, Condition> Conditions) Read(string path)
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { MaxDepth = 16 });
         var conditions = new Dictionary<string, Condition>(StringComparer.Ordinal);
@@ -99,6 +103,9 @@ public static class EvalComparison
             double? cpu = c.TryGetProperty("cpuMsPerSessionWindow", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
             conditions[name] = new Condition(l, o, cpu);
         }
-        return conditions;
+        // Named by the session it played (and the node's models when the session file names them), else by the file.
+        var session = doc.RootElement.TryGetProperty("session", out var s) && s.ValueKind == JsonValueKind.String
+            ? s.GetString()! : EvalHarness.RepositoryRelative(path);
+        return (session, conditions);
     }
 }

@@ -46,8 +46,8 @@ public sealed record EvalOptions
     /// <summary>The session played; null = the built-in audio + image session (<see cref="EvalSession.BuiltIn"/>).</summary>
     public EvalSession? Session { get; init; }
 
-    /// <summary>A report of an earlier session-file run on the same items to compare this one with (<see cref="EvalReport.Comparisons"/>).</summary>
-    public string? Baseline { get; init; }
+    /// <summary>Reports of earlier session-file runs on the same items to compare this one with (<see cref="EvalReport.Comparisons"/>).</summary>
+    public IReadOnlyList<string> Baselines { get; init; } = [];
 }
 
 /// <summary>
@@ -111,7 +111,7 @@ public static class EvalHarness
             }
         }
         var report = Build(runs, items.Length, datasetPath, weights, source, clock.Elapsed, o.Command, session, skipped);
-        if (o.Baseline is { } baseline) report = report with { Comparisons = EvalComparison.Compare(baseline, report) };
+        if (o.Baselines.Count > 0) report = report with { Comparisons = EvalComparison.Compare(o.Baselines, report) };
         report.Print(Console.Out);
         if (o.Report is { } path)
         {

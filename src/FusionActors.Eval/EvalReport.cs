@@ -53,14 +53,28 @@ public sealed record EvalReport
     /// difference (run − baseline, the same windows resampled in both). CPU: milliseconds of this process per window
     /// and per session played.
     /// </summary>
-    public sealed record Comparison(string Condition, string Policy, int Windows,
+    public sealed record Comparison(string Baseline, string Condition, string Policy, int Windows,
         double BaselineAccuracy, double[] BaselineAccuracyCi95, double? BaselineEce, double[]? BaselineEceCi95,
         double RunAccuracy, double[] RunAccuracyCi95, double? RunEce, double[]? RunEceCi95,
         double AccuracyDifference, double[] AccuracyDifferenceCi95,
         double? BaselineCpuMsPerSessionWindow, double? RunCpuMsPerSessionWindow);
 
     /// <summary>What one policy decided in each window of a condition: the class (−1: no Fused result) and its confidence.</summary>
-    public sealed record WindowOutcomes(int[] Predicted, double[] Confidence);
+    public sealed record WindowOutcomes(
+        [property: JsonConverter(typeof(CompactArray<int>))] int[] Predicted,
+        [property: JsonConverter(typeof(CompactArray<double>))] double[] Confidence);
+
+    /// <summary>A per-window array on one line of the indented report, not one line per value.</summary>
+    public sealed class CompactArray<T> : JsonConverter<T[]>
+    {
+        private static readonly JsonSerializerOptions Plain = new();
+
+        public override T[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            JsonSerializer.Deserialize<T[]>(ref reader, Plain) ?? [];
+
+        public override void Write(Utf8JsonWriter writer, T[] value, JsonSerializerOptions options) =>
+            writer.WriteRawValue(JsonSerializer.Serialize(value, Plain), skipInputValidation: true);
+    }
 
     /// <summary>95 % bootstrap intervals of a policy's accuracy and ECE in one condition.</summary>
     public sealed record Intervals(double[] Accuracy, double[]? Ece);
@@ -89,6 +103,7 @@ public sealed record EvalReport
         public string? Target { get; init; }
 
         /// <summary>Session files: the label of each window (for comparing runs window by window).</summary>
+        [JsonConverter(typeof(CompactArray<int>))]
         public int[]? Labels { get; init; }
 
         /// <summary>Session files: each policy's decision per window.</summary>
@@ -276,12 +291,17 @@ public sealed record EvalReport
         {
             o.WriteLine();
             o.WriteLine("against the baseline (accuracy % [95 % CI]; ECE % [95 % CI]; difference run - baseline, paired bootstrap):");
-            o.WriteLine("| condition | policy | baseline accuracy | run accuracy | difference (pt) | baseline ECE | run ECE |");
-            o.WriteLine("|---|---|---:|---:|---:|---:|---:|");
-            foreach (var c in comparisons)
+            foreach (var group in comparisons.GroupBy(c => c.Baseline))
+            {
+            o.WriteLine();
+            o.WriteLine($"baseline {group.Key}:");
+            o.WriteLine("| condition | policy | baseline accuracy | run accuracy | difference (pt) | baseline ECE | run ECE | CPU ms per window and session, baseline / run |");
+            o.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var c in group)
                 o.WriteLine($"| `{c.Condition}` | {c.Policy} | {Pct(c.BaselineAccuracy, c.BaselineAccuracyCi95)} | {Pct(c.RunAccuracy, c.RunAccuracyCi95)} | " +
                             $"{c.AccuracyDifference * 100:+0.0;-0.0;0.0} [{c.AccuracyDifferenceCi95[0] * 100:+0.0;-0.0;0.0}, {c.AccuracyDifferenceCi95[1] * 100:+0.0;-0.0;0.0}] | " +
-                            $"{Ece(c.BaselineEce, c.BaselineEceCi95)} | {Ece(c.RunEce, c.RunEceCi95)} |");
+                            $"{Ece(c.BaselineEce, c.BaselineEceCi95)} | {Ece(c.RunEce, c.RunEceCi95)} | {c.BaselineCpuMsPerSessionWindow:0.0} / {c.RunCpuMsPerSessionWindow:0.0} |");
+            }
         }
     }
 

@@ -26,8 +26,8 @@ public static class EvalCommand
             "a session description file (config/sessions/*.json; default the built-in audio + image session): every stream through the actors, " +
             "each modality with a posterior scored alone (M-only), the conditions of the matrix plus those aimed at its other modalities (ocr-missing, ...); " +
             "fixed and learned only for audio + image");
-        var baseline = OptionValues.Text("--baseline", "REPORT",
-            "with --session: compare with this report of an earlier --session run on the same items (accuracy and ECE with 95 % bootstrap intervals, paired differences)");
+        var baseline = OptionValues.Text("--baseline", "REPORT,...",
+            "with --session: compare with these reports of earlier --session runs on the same items (accuracy and ECE with 95 % bootstrap intervals, paired differences)");
         var command = new Command("eval", "fault matrix x policies through the real pipeline")
         {
             dataset, report, plots, conditions, items, val, tuneFixed, config, quiet, dumpFeatures, split, sessionFile, baseline,
@@ -55,7 +55,7 @@ public static class EvalCommand
                 Report = parsed.GetValue(report),
                 Plots = parsed.GetValue(plots),
                 Session = session,
-                Baseline = parsed.GetValue(baseline),
+                Baselines = parsed.GetValue(baseline) is { } baselines ? OptionValues.List(baselines) : [],
                 Command = CommandLine(parsed, sessionFile, dataset, report, conditions, items, val, tuneFixed, baseline),
             }, cancel);
             var options = new EvalOptions
