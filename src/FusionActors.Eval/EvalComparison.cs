@@ -24,7 +24,13 @@ public static class EvalComparison
         var info = new FileInfo(baselinePath);
         if (!info.Exists) throw new UsageException($"--baseline {baselinePath} does not exist");
         if (info.Length > MaxBaselineBytes) throw new UsageException($"--baseline {baselinePath}: {info.Length} bytes, more than {MaxBaselineBytes}");
-        var (name, baseline) = Read(baselinePath);
+        (string Name, Dictionary<string, Condition> Conditions) read;
+        try { read = Read(baselinePath); }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new UsageException($"--baseline {baselinePath}: not a report of eval --session FILE ({e.GetType().Name}: {e.Message})");
+        }
+        var (name, baseline) = read;
         var list = new List<EvalReport.Comparison>();
         foreach (var c in run.Conditions)
         {

@@ -192,6 +192,15 @@ public sealed class EvalSessionSpec(ITestOutputHelper output)
             }
         }
         finally { File.Delete(path); }
+        // The built-in session's report has no per-window outcomes; a file that is not a report is refused too, by a usage error.
+        Assert.Contains("per-window outcomes", Assert.Throws<UsageException>(() => EvalComparison.Compare(Path.Combine(Root, "docs", "eval", "report.json"), report)).Message);
+        var garbage = Path.Combine(Path.GetTempPath(), $"eval-garbage-{Guid.NewGuid():N}.json");
+        try
+        {
+            File.WriteAllText(garbage, """{"conditions": [{"name": 3}]}""");
+            Assert.Contains("not a report", Assert.Throws<UsageException>(() => EvalComparison.Compare(garbage, report)).Message);
+        }
+        finally { File.Delete(garbage); }
         Assert.Contains(report.AdaptiveByPattern, p => p.Pattern == EvalMetrics.All && p.Windows > 0);
         Assert.Contains(report.AdaptiveByPattern, p => p.Pattern == "audio only" && p.Windows >= 12);
         Assert.Contains(report.AdaptiveByPattern, p => p.Pattern == "audio+image" && p.Windows >= 12);
