@@ -73,6 +73,7 @@ public static class EvalHarness
             throw new UsageException("--plots draws the built-in audio + image session's plots; a session file's run writes its report (--report) only");
         if (!session.IsBuiltIn && o.Replays.Count > 0)
             throw new UsageException("a replayed recording is of the built-in audio + image session: not with --session");
+        if (!playsFixed && o.TuneFixed) throw new UsageException("--tune-fixed tunes the fixed policy's audio + image weights, which this session does not play: " + skipped[0]);
         var (weights, source) = playsFixed ? ResolveFixedWeights(o) : (null, "not played: " + skipped[0]);
         var datasetPath = RepositoryRelative(dataset.Directory);
         Console.WriteLine($"FusionActors eval: {items.Length} items of {datasetPath}, {conditions.Count} conditions x {policies.Count} policies" +
