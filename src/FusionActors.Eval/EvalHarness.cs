@@ -69,8 +69,6 @@ public static class EvalHarness
         if (session.ModelsPath is { } modelsFile) options = options with { ModelsPath = modelsFile };
         var (policies, skipped) = session.PoliciesFor(ModelsJson(options.ModelsPath));
         var playsFixed = policies.Contains(EvalPolicies.Fixed);
-        if (!session.IsBuiltIn && o.Plots is not null)
-            throw new UsageException("--plots draws the built-in audio + image session's plots; a session file's run writes its report (--report) only");
         if (!session.IsBuiltIn && o.Replays.Count > 0)
             throw new UsageException("a replayed recording is of the built-in audio + image session: not with --session");
         if (!playsFixed && o.TuneFixed) throw new UsageException("--tune-fixed tunes the fixed policy's audio + image weights, which this session does not play: " + skipped[0]);

@@ -201,6 +201,16 @@ public sealed class EvalSessionSpec(ITestOutputHelper output)
             Assert.Contains("not a report", Assert.Throws<UsageException>(() => EvalComparison.Compare(garbage, report)).Message);
         }
         finally { File.Delete(garbage); }
+        // The plots draw every policy played (image2-only too) and do not need fixed.
+        var plots = Path.Combine(Path.GetTempPath(), $"eval-session-plots-{Guid.NewGuid():N}");
+        try
+        {
+            var written = EvalPlots.Write(plots, report, runs);
+            Assert.Contains(written, f => f.EndsWith("accuracy-per-condition.png", StringComparison.Ordinal));
+            Assert.Contains(written, f => f.EndsWith("ece-per-condition.png", StringComparison.Ordinal));
+            Assert.All(written, f => Assert.True(new FileInfo(f).Length > 1000, f));
+        }
+        finally { Directory.Delete(plots, recursive: true); }
         Assert.Contains(report.AdaptiveByPattern, p => p.Pattern == EvalMetrics.All && p.Windows > 0);
         Assert.Contains(report.AdaptiveByPattern, p => p.Pattern == "audio only" && p.Windows >= 12);
         Assert.Contains(report.AdaptiveByPattern, p => p.Pattern == "audio+image" && p.Windows >= 12);
