@@ -72,6 +72,16 @@ public sealed record BenchReport
     /// <summary>The pretrained models of the node's models.json (when it declares them: FUSION_MODELS=models/pretrained/four-modalities.json).</summary>
     public IReadOnlyList<EncoderThroughput.Result> PretrainedEncoders { get; init; } = [];
 
+    /// <summary>With <c>--session FILE</c>: the session file whose models (b) measured instead (repository-relative when inside it).</summary>
+    public string? Session { get; init; }
+
+    /// <summary>With <c>--session FILE</c>: each stream of the session, its model's measured CPU cost per input and per 1 s window.</summary>
+    public IReadOnlyList<SessionStreamCost> SessionStreams { get; init; } = [];
+
+    /// <summary>A stream of a session file: how many encoder inputs one 1 s window gives it, and what they cost its model (median CPU of (b)).</summary>
+    public sealed record SessionStreamCost(string Stream, string Modality, string Model, int InputLength, double InputsPerWindow,
+        double CpuUsPerInput, double RawCpuUsPerInput, double CpuMsPerWindow, double RawCpuMsPerWindow);
+
     // (c)
     public double LatencyP50Ms { get; init; }
     public double LatencyP99Ms { get; init; }
@@ -173,6 +183,9 @@ public sealed record BenchReport
                                   $"raw Encode batch {e.RawBatch} on {e.RawThreads} threads {e.RawPerSec:N0}/s, raw at the mean batch {e.RawAtMeanBatchPerSec:N0}/s; shed {e.Shed}, rejected {e.Rejected}. " +
                                   $"via actors / raw {e.PipelinePerSec / e.RawPerSec:P1}. " +
                                   $"Runs via actors: {string.Join(", ", e.PipelineRunsPerSec.Select(v => v.ToString("N0")))}; raw: {string.Join(", ", e.RawRunsPerSec.Select(v => v.ToString("N0")))}.");
+        foreach (var st in SessionStreams)
+            System.Console.WriteLine($"(b) session {Session}: stream {st.Stream} ({st.Modality}, {st.Model}, inputs of {st.InputLength}): {st.InputsPerWindow:0.##} inputs per 1 s window x " +
+                                     $"{st.CpuUsPerInput:0.0} us CPU via actors = {st.CpuMsPerWindow:0.000} ms CPU per window (raw Encode {st.RawCpuUsPerInput:0.0} us/input, {st.RawCpuMsPerWindow:0.000} ms per window).");
         if (Latency is { } l)
             System.Console.WriteLine($"(c) {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s (half of (a)), achieved {l.AchievedFramesPerSec:N0}; " +
                               $"mean {l.MeanMs:0.00} ms, p99.9 {l.P999Ms:0.00} ms, max {l.MaxMs:0.00} ms, {l.OverTargetFraction:P2} over 5 ms; " +

@@ -1,3 +1,4 @@
+using FusionActors.Scenarios.Sessions;
 using System.Text.Json;
 using FusionActors.Scenarios;
 using FusionActors.Inference;
@@ -22,7 +23,9 @@ public static class BenchSuite
 {
     /// <param name="batching">The node's batcher on or off for (a)-(d); null: as configured (on by default). (e) runs both.</param>
     /// <param name="recordTo">Record every session into this folder (docs/recording.md), to measure what recording costs; null = none.</param>
-    public static async Task<int> RunAsync(bool quick, string only, string? reportPath, CancellationToken cancel, bool? batching = null, string? recordTo = null)
+    /// <param name="session">(b) measures the encoders of this session file's streams, on the node of its models file, instead of the built-in list.</param>
+    public static async Task<int> RunAsync(bool quick, string only, string? reportPath, CancellationToken cancel, bool? batching = null, string? recordTo = null,
+        SessionDescription? session = null)
     {
         var scale = quick ? BenchScale.Quick : BenchScale.Full;
         if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e'))) throw new UsageException("--only takes letters of abcde");
@@ -39,6 +42,7 @@ public static class BenchSuite
             Limits = defaults.Limits with { MinWindowHopUs = 1 },
             Batching = defaults.Batching with { Enabled = batching ?? defaults.Batching.Enabled },
             Recording = recordTo is null ? defaults.Recording : defaults.Recording with { Directory = recordTo, Sessions = ["*"] },
+            ModelsPath = session?.Models ?? defaults.ModelsPath,
         };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
@@ -140,7 +144,12 @@ public static class BenchSuite
             };
         });
 
-        if (Runs('b')) await Section("(b)", async () =>
+        if (Runs('b') && session is not null) await Section("(b)", async () =>
+        {
+            var (costs, results) = await SessionEncodersAsync(session, node, encoders!, scale, encoderThreads, cancel);
+            report = report with { Session = RepositoryRelative(session.File), SessionStreams = costs, PretrainedEncoders = results };
+        });
+        else if (Runs('b')) await Section("(b)", async () =>
         {
             Console.WriteLine("(b) image-digits encoder ...");
             var image = await EncoderThroughput.RunAsync(node, encoders!, "image-digits", "image", 64, 0f, 1f,
@@ -210,5 +219,55 @@ public static class BenchSuite
             Console.WriteLine($"report written to {path}");
         }
         return errors.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// (b) for a session file: each distinct model of its streams through the actors and raw (<see cref="EncoderThroughput"/>),
+    /// on inputs of the length the stream gives it (a window's samples, or a frame), then each stream's CPU per 1 s window:
+    /// its inputs per window (frames per second, or windows per second of a windowed stream) times the model's CPU per input.
+    /// How many inputs a model is measured on follows a short raw probe: about 4 s of its encoding per run.
+    /// </summary>
+    private static async Task<(IReadOnlyList<BenchReport.SessionStreamCost>, IReadOnlyList<EncoderThroughput.Result>)> SessionEncodersAsync(
+        SessionDescription session, FusionNode node, IEncoderProvider encoders, BenchScale scale, int encoderThreads, CancellationToken cancel)
+    {
+        var results = new Dictionary<string, EncoderThroughput.Result>(StringComparer.Ordinal);
+        var costs = new List<BenchReport.SessionStreamCost>();
+        foreach (var s in session.Streams)
+        {
+            var length = s.Window is { } w ? (int)(w.LengthUs * (long)s.SampleRateHz / 1_000_000) : s.FrameLength;
+            var (lo, hi) = s.Source == StreamSource.Audio ? (-0.5f, 0.5f) : (0f, 1f);
+            var perWindow = s.Source == StreamSource.Image ? s.Fps
+                : s.Window is { } win ? 1_000_000.0 / win.HopUs
+                : s.SampleRateHz / s.FrameLength;
+            if (!results.TryGetValue(s.Model, out var r))
+            {
+                var spec = BenchSessions.PerFrame("s", s.Modality, s.Model, length);
+                var encoder = encoders.Resolve(spec, BenchSessions.Labels).Encoder;
+                var probe = Enumerable.Range(0, spec.MaxBatch).Select(i => (ReadOnlyMemory<float>)BenchSessions.Payload(length, 100 + i, lo, hi)).ToArray();
+                EncoderThroughput.Raw(encoder, probe, encoderThreads, TimeSpan.FromMilliseconds(100)); // the first calls are slow (ONNX Runtime warms up)
+                var (perSec, _) = EncoderThroughput.Raw(encoder, probe, encoderThreads, TimeSpan.FromMilliseconds(300));
+                var frames = (long)Math.Clamp(perSec * 4, scale.EncoderSessions * spec.MaxBatch, scale.ImageFrames);
+                Console.WriteLine($"(b) {s.Model} encoder ({s.Modality}, inputs of {length}, {frames:N0} inputs per run) ...");
+                r = await EncoderThroughput.RunAsync(node, encoders, s.Model, s.Modality, length, lo, hi,
+                    scale.EncoderSessions, frames, scale.RawOnnxDuration, encoderThreads, scale.EncoderRepeats, cancel);
+                Console.WriteLine($"    {r.PipelinePerSec:N0} inputs/s via actors ({r.CpuUsPerInput:0.0} us CPU/input), raw {r.RawPerSec:N0}/s ({r.RawCpuUsPerInput:0.0} us CPU/input)");
+                results[s.Model] = r;
+            }
+            costs.Add(new BenchReport.SessionStreamCost(s.Id, s.Modality, s.Model, length, Math.Round(perWindow, 2), Math.Round(r.CpuUsPerInput, 1),
+                Math.Round(r.RawCpuUsPerInput, 1), Math.Round(perWindow * r.CpuUsPerInput / 1000, 3), Math.Round(perWindow * r.RawCpuUsPerInput / 1000, 3)));
+        }
+        return (costs, results.Values.ToList());
+    }
+
+    /// <summary>A path relative to the repository (the directory holding FusionActors.sln above the working directory) when inside it.</summary>
+    private static string RepositoryRelative(string path)
+    {
+        for (var d = new DirectoryInfo(Directory.GetCurrentDirectory()); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "FusionActors.sln")))
+            {
+                var relative = Path.GetRelativePath(d.FullName, Path.GetFullPath(path));
+                return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative.Replace(Path.DirectorySeparatorChar, '/');
+            }
+        return path;
     }
 }

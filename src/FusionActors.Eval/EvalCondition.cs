@@ -19,6 +19,13 @@ public sealed record EvalCondition
 
     public int Seed => Faults.Seed;
 
+    /// <summary>
+    /// A modality the faults are aimed at: only that modality's streams get the faulted sensor's frames, every other
+    /// stream gets the clean sensors' (same seed). Null: the faults act on the sensors, so every stream a faulted
+    /// sensor feeds sees them (the conditions of <see cref="All"/>).
+    /// </summary>
+    public string? Target { get; init; }
+
     /// <summary>Not in the issue's matrix: run by default, but never chosen as "the worst corruption" of the targets.</summary>
     public bool Extra { get; init; }
 
@@ -57,6 +64,61 @@ public sealed record EvalCondition
     public static EvalCondition Get(string name) =>
         All.FirstOrDefault(c => c.Name == name)
         ?? throw new UsageException($"unknown condition '{name}'; known: {string.Join(", ", All.Select(c => c.Name))}");
+
+    /// <summary>The conditions of <paramref name="session"/>: <see cref="All"/>, then <see cref="Targeted"/>.</summary>
+    public static IReadOnlyList<EvalCondition> For(EvalSession session) => [.. All, .. Targeted(session)];
+
+    /// <summary>A condition of <see cref="For"/> by name.</summary>
+    public static EvalCondition Get(string name, EvalSession session)
+    {
+        var all = For(session);
+        return all.FirstOrDefault(c => c.Name == name)
+               ?? throw new UsageException($"unknown condition '{name}' for this session; known: {string.Join(", ", all.Select(c => c.Name))}");
+    }
+
+    /// <summary>
+    /// The conditions that fault one modality of a session file by name, for every modality other than audio and image
+    /// (whose conditions are the sensors' of <see cref="All"/>: <c>audio-missing</c> silences every stream the microphone
+    /// feeds). What a modality's payload supports: any stream can be missing or its encoder crash (on 3 % of its inputs,
+    /// when an input is a whole sensor frame or item: not for the short windows of a VAD); a camera-fed one can be noisy
+    /// (σ 0.5), occluded (4×4) or frozen; a microphone-fed one noisy (−5 dB SNR). Each uses the seed of the sensor
+    /// condition it mirrors, so <c>ocr-noise-high</c> gives the OCR stream the very frames <c>image-noise-high</c> gives
+    /// the camera, while the camera stream stays clean.
+    /// </summary>
+    public static IReadOnlyList<EvalCondition> Targeted(EvalSession session)
+    {
+        if (session.IsBuiltIn) return [];
+        var list = new List<EvalCondition>();
+        foreach (var m in session.AllModalities.Where(m => m is not ("audio" or "image")))
+        {
+            var streams = session.StreamsOf(m);
+            var image = streams.All(s => s.Source == Scenarios.Sessions.StreamSource.Image);
+            var audio = streams.All(s => s.Source == Scenarios.Sessions.StreamSource.Audio);
+            if (!image && !audio) continue; // fed by both sensors: no one sensor's fault stands for it
+            var what = $"the {m} stream{(streams.Count > 1 ? "s" : "")} ({string.Join(", ", streams.Select(s => s.Id))})";
+            list.Add(new() { Name = $"{m}-missing", Target = m, Faults = new() { Seed = 102, AudioMissing = audio, CameraMissing = image },
+                Description = $"{what} never send a frame (heartbeats only); the other streams are clean" });
+            if (image)
+            {
+                list.Add(new() { Name = $"{m}-noise-high", Target = m, Faults = new() { Seed = 109, CameraNoiseSigma = 0.5 },
+                    Description = $"camera sensor noise σ=0.5 on every frame of {what}; the other streams see the clean camera" });
+                list.Add(new() { Name = $"{m}-occlusion", Target = m, Faults = new() { Seed = 110, OcclusionSide = 4 },
+                    Description = $"a 4×4 occluder at a random place per item on {what}; the other streams see the clean camera" });
+                list.Add(new() { Name = $"{m}-stale", Target = m, Faults = new() { Seed = 117, CameraFreezes = new(8, 2, 6) },
+                    Description = $"{what} freeze for random stretches of 2-6 s, repeating the exact last frame; the other streams are clean" });
+            }
+            if (audio)
+                list.Add(new() { Name = $"{m}-snr-neg5", Target = m, Faults = new() { Seed = 107, AudioNoise = new(-5) },
+                    Description = $"white noise at -5 dB SNR on the audio of {what}; the other streams hear the clean microphone" });
+            // A crash is drawn per sensor frame (camera) or per 1 s item (microphone): a stream whose inputs are those.
+            if (streams.All(s => s.Source == Scenarios.Sessions.StreamSource.Image || s.Window is { LengthUs: SecondUs, HopUs: SecondUs }))
+                list.Add(new() { Name = $"{m}-crashes", Target = m, Faults = new() { Seed = 116, PoisonFraction = 0.03 },
+                    Description = $"the encoder of {what} crashes on 3 % of its inputs (restart with backoff, quarantine after 3 failures); the other encoders do not" });
+        }
+        return list;
+    }
+
+    private const long SecondUs = 1_000_000;
 
     /// <summary>Severity sweeps for the plots: condition name and severity, mildest first ("clean" is the start of each).</summary>
     public static readonly (string Name, double Level)[] SnrSweep =

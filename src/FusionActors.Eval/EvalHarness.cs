@@ -42,6 +42,12 @@ public sealed record EvalOptions
 
     /// <summary>The command line that ran it, recorded in the report.</summary>
     public string Command { get; init; } = "eval";
+
+    /// <summary>The session played; null = the built-in audio + image session (<see cref="EvalSession.BuiltIn"/>).</summary>
+    public EvalSession? Session { get; init; }
+
+    /// <summary>Reports of earlier session-file runs on the same items to compare this one with (<see cref="EvalReport.Comparisons"/>).</summary>
+    public IReadOnlyList<string> Baselines { get; init; } = [];
 }
 
 /// <summary>
@@ -58,30 +64,42 @@ public static class EvalHarness
         var items = dataset.Items.Take(o.Items).ToArray();
         var conditions = o.Conditions;
 
-        var (weights, source) = ResolveFixedWeights(o);
-        var datasetPath = RepositoryRelative(dataset.Directory);
-        Console.WriteLine($"FusionActors eval: {items.Length} items of {datasetPath}, {conditions.Count} conditions x {EvalPolicies.All.Length} policies" +
-                          (o.Replays.Count > 0 ? $", then {string.Join(", ", o.Replays.Select(r => r.Name))} replayed" : ""));
-        Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
-
+        var session = o.Session ?? EvalSession.BuiltIn;
         var options = FusionOptions.Load(o.Config);
+        if (session.ModelsPath is { } modelsFile) options = options with { ModelsPath = modelsFile };
+        var (policies, skipped) = session.PoliciesFor(ModelsJson(options.ModelsPath));
+        var playsFixed = policies.Contains(EvalPolicies.Fixed);
+        if (!session.IsBuiltIn && o.Replays.Count > 0)
+            throw new UsageException("a replayed recording is of the built-in audio + image session: not with --session");
+        if (!playsFixed && o.TuneFixed) throw new UsageException("--tune-fixed tunes the fixed policy's audio + image weights, which this session does not play: " + skipped[0]);
+        var (weights, source) = playsFixed ? ResolveFixedWeights(o) : (null, "not played: " + skipped[0]);
+        var datasetPath = RepositoryRelative(dataset.Directory);
+        Console.WriteLine($"FusionActors eval: {items.Length} items of {datasetPath}, {conditions.Count} conditions x {policies.Count} policies" +
+                          (o.Replays.Count > 0 ? $", then {string.Join(", ", o.Replays.Select(r => r.Name))} replayed" : ""));
+        if (session.Description is { } description)
+        {
+            Console.WriteLine($"session {RepositoryRelative(description.File)}: {description.Describe()}");
+            Console.WriteLine($"policies {string.Join(", ", policies)}" + string.Concat(skipped.Select(x => $"; skipped {x}")));
+        }
+        if (weights is not null) Console.WriteLine($"fixed weights audio={weights.Audio} image={weights.Image} ({source})");
+
         options = ForEvaluation(options);
         var poison = new PoisonSwitch();
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: poison.Wrap, cancel: cancel);
-        var runner = new EvalRunner(node, poison, weights.AsDictionary());
+        var runner = new EvalRunner(node, poison, weights?.AsDictionary() ?? new Dictionary<string, double>()) { Session = session, Policies = policies };
 
         var runs = new List<ConditionRun>();
         foreach (var condition in conditions)
         {
             var run = await runner.RunAsync(condition, items, cancel);
             runs.Add(run);
-            var r = EvalReport.FromRun(run);
-            if (!o.Quiet) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", EvalPolicies.All.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
+            var r = EvalReport.FromRun(run, session);
+            if (!o.Quiet) Console.WriteLine($"  {condition.Name,-28} " + string.Join("  ", policies.Select(p => $"{p} {r.Policies[p].Accuracy * 100:0.0}%")) +
                               $"   ({r.Seconds:0.0} s)");
         }
         if (o.Replays.Count > 0)
         {
-            await using var replays = new ReplayRunner(options, weights.AsDictionary()) { Policies = runner.Policies };
+            await using var replays = new ReplayRunner(options, weights!.AsDictionary()) { Policies = runner.Policies };
             foreach (var replay in o.Replays)
             {
                 var run = await replays.RunAsync(replay, cancel);
@@ -91,7 +109,8 @@ public static class EvalHarness
                                   $"   ({r.Seconds:0.0} s, {run.Labels.Length} windows replayed)");
             }
         }
-        var report = Build(runs, items.Length, datasetPath, weights, source, clock.Elapsed, o.Command);
+        var report = Build(runs, items.Length, datasetPath, weights, source, clock.Elapsed, o.Command, session, skipped);
+        if (o.Baselines.Count > 0) report = report with { Comparisons = EvalComparison.Compare(o.Baselines, report) };
         report.Print(Console.Out);
         if (o.Report is { } path)
         {
@@ -119,30 +138,59 @@ public static class EvalHarness
         Backoff = options.Backoff with { Min = TimeSpan.FromMilliseconds(10), Max = TimeSpan.FromMilliseconds(200), MaxRestarts = 10_000 },
     };
 
-    public static EvalReport Build(IReadOnlyList<ConditionRun> runs, int items, string dataset, FixedWeights weights, string source, TimeSpan elapsed, string command)
+    /// <param name="weights">The fixed policy's weights; null when it was not played (a session file of other modalities).</param>
+    /// <param name="session">The session played; null = the built-in one (the report as it always was).</param>
+    /// <param name="skipped">The policies not played, and why (session files).</param>
+    public static EvalReport Build(IReadOnlyList<ConditionRun> runs, int items, string dataset, FixedWeights? weights, string source, TimeSpan elapsed, string command,
+        EvalSession? session = null, IReadOnlyList<string>? skipped = null)
     {
-        var conditions = runs.Select(EvalReport.FromRun).ToList();
+        var file = session is { IsBuiltIn: false } ? session : null;
+        var modalities = file?.Modalities;
+        var conditions = runs.Select(r => EvalReport.FromRun(r, file)).ToList();
         // The targets and the pooled per-pattern scores are the fault matrix's: a replayed recording is reported beside it.
         var scripted = runs.Where(r => !r.IsReplay).ToList();
         var matrix = conditions.Where((_, i) => !runs[i].IsReplay).ToList();
         var patterns = EvalMetrics.ByPattern(scripted.SelectMany(r =>
-            r.Policies[EvalPolicies.Adaptive].Windows.Select((w, i) => (w, r.Labels[i]))));
+            r.Policies[EvalPolicies.Adaptive].Windows.Select((w, i) => (w, r.Labels[i]))), modalities);
         var fused = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed, EvalPolicies.Learned }.Where(p => scripted.Count > 0 && scripted.All(r => r.Policies.ContainsKey(p))).ToList();
-        var byPolicy = fused.ToDictionary(p => p, p => EvalMetrics.ByPattern(scripted.SelectMany(r => r.Policies[p].Windows.Select((w, i) => (w, r.Labels[i])))));
+        var byPolicy = fused.ToDictionary(p => p, p => EvalMetrics.ByPattern(scripted.SelectMany(r => r.Policies[p].Windows.Select((w, i) => (w, r.Labels[i]))), modalities));
+        // The policy targets compare with fixed: only when it was played.
+        var policyTargets = fused.Contains(EvalPolicies.Fixed)
+            ? fused.Where(p => p != EvalPolicies.Fixed).ToDictionary(p => p, p => PolicyTargets.Check(matrix, byPolicy[p], p, file?.SinglePolicies))
+            : new Dictionary<string, IReadOnlyList<EvalReport.TargetCheck>>();
         return new EvalReport
         {
             Items = items,
             Dataset = dataset,
             Command = command,
-            FixedWeights = weights.AsDictionary(),
+            FixedWeights = weights?.AsDictionary() ?? new Dictionary<string, double>(),
             FixedWeightsSource = source,
             Conditions = conditions,
             AdaptiveByPattern = patterns,
-            Targets = EvalTargets.Check(matrix, patterns),
+            Targets = EvalTargets.Check(matrix, patterns, file?.SinglePolicies),
             ByPolicyPattern = byPolicy,
-            PolicyTargets = fused.Where(p => p != EvalPolicies.Fixed).ToDictionary(p => p, p => PolicyTargets.Check(matrix, byPolicy[p], p)),
+            PolicyTargets = policyTargets,
             Seconds = Math.Round(elapsed.TotalSeconds, 1),
+            Session = file?.Description is { } d ? RepositoryRelative(d.File) : null,
+            Modalities = modalities,
+            Skipped = file is null ? null : skipped ?? [],
         };
+    }
+
+    /// <summary>The models.json a node with this <see cref="FusionOptions.ModelsPath"/> loads (a folder means its models.json).</summary>
+    public static string ModelsJson(string? modelsPath)
+    {
+        if (modelsPath is null) return ModelCatalog.FindDefaultPath();
+        var full = Path.GetFullPath(modelsPath);
+        return Directory.Exists(full) ? Path.Combine(full, "models.json") : full;
+    }
+
+    /// <summary>A session description file as the evaluation plays it: its posterior modalities read from the node's models.</summary>
+    public static EvalSession LoadSession(string file, string? config)
+    {
+        var description = Scenarios.Sessions.SessionDescription.Load(file);
+        var models = ModelsJson(description.Models ?? FusionOptions.Load(config).ModelsPath);
+        return EvalSession.From(description, ModelCatalog.Load(models));
     }
 
     /// <summary>Tuned now on the val split when it is there (and saved with --tune-fixed), else the committed weights.</summary>

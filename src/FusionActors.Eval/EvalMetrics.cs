@@ -48,19 +48,20 @@ public static class EvalMetrics
     public const string ImageOnly = "image only";
     public static readonly string[] Modalities = ["audio", "image"];
 
-    public static PolicyMetrics Score(IReadOnlyList<FusedResult?> windows, IReadOnlyList<int> labels, int classes = 10)
+    /// <param name="modalities">The modalities whose mean weights are reported; default audio and image.</param>
+    public static PolicyMetrics Score(IReadOnlyList<FusedResult?> windows, IReadOnlyList<int> labels, int classes = 10, IReadOnlyList<string>? modalities = null)
     {
         var n = labels.Count;
         var predicted = new int[n];
         var fused = new List<(double, bool)>();
-        var weightSums = Modalities.ToDictionary(m => m, _ => 0.0);
+        var weightSums = (modalities ?? Modalities).ToDictionary(m => m, _ => 0.0);
         for (var i = 0; i < n; i++)
         {
             var r = windows[i];
             predicted[i] = r is { Status: FusedStatus.Fused } ? r.TopClass : -1;
             if (r is not { Status: FusedStatus.Fused }) continue;
             fused.Add((Math.Clamp(r.Confidence, 0, 1), r.TopClass == labels[i]));
-            foreach (var m in Modalities) weightSums[m] += r.Weights.GetValueOrDefault(m);
+            foreach (var m in weightSums.Keys) weightSums[m] += r.Weights.GetValueOrDefault(m);
         }
         return new PolicyMetrics
         {
@@ -121,9 +122,25 @@ public static class EvalMetrics
         return counted == 0 ? 0 : sum / counted;
     }
 
-    /// <summary>Which modalities a Fused window had evidence for.</summary>
-    public static string? PatternOf(FusedResult r)
+    /// <summary>The pattern of a window with evidence of every one of a session's (more than two or other) modalities.</summary>
+    public const string All = "all";
+
+    /// <summary>
+    /// Which modalities a Fused window had evidence for. Audio + image (the default): <see cref="Both"/>,
+    /// <see cref="AudioOnly"/>, <see cref="ImageOnly"/>. Other modalities: <see cref="All"/>, "M only" for one, else the
+    /// present ones joined by '+' in the session's order ("audio+ocr").
+    /// </summary>
+    public static string? PatternOf(FusedResult r, IReadOnlyList<string>? modalities = null)
     {
+        if (modalities is not null && !IsAudioImage(modalities))
+        {
+            if (r.Status != FusedStatus.Fused) return null;
+            var present = modalities.Where(m => !r.Missing.Contains(m)).ToArray();
+            return present.Length == 0 ? null
+                : present.Length == modalities.Count ? All
+                : present.Length == 1 ? $"{present[0]} only"
+                : string.Join('+', present);
+        }
         if (r.Status != FusedStatus.Fused) return null;
         var audio = !r.Missing.Contains("audio");
         var image = !r.Missing.Contains("image");
@@ -136,11 +153,19 @@ public static class EvalMetrics
         };
     }
 
-    public static IReadOnlyList<PatternCalibration> ByPattern(IEnumerable<(FusedResult? Result, int Label)> windows)
+    private static bool IsAudioImage(IReadOnlyList<string> modalities) =>
+        modalities.Count == 2 && modalities.Contains("audio") && modalities.Contains("image");
+
+    /// <param name="modalities">The session's posterior modalities; default audio and image (patterns both, audio only, image only).</param>
+    public static IReadOnlyList<PatternCalibration> ByPattern(IEnumerable<(FusedResult? Result, int Label)> windows, IReadOnlyList<string>? modalities = null)
     {
-        var groups = windows.Where(w => w.Result is not null && PatternOf(w.Result) is not null)
-            .GroupBy(w => PatternOf(w.Result!)!).ToDictionary(g => g.Key, g => g.ToList());
-        return new[] { Both, AudioOnly, ImageOnly }.Select(p =>
+        var groups = windows.Where(w => w.Result is not null && PatternOf(w.Result, modalities) is not null)
+            .GroupBy(w => PatternOf(w.Result!, modalities)!).ToDictionary(g => g.Key, g => g.ToList());
+        var order = modalities is null || IsAudioImage(modalities)
+            ? new[] { Both, AudioOnly, ImageOnly }
+            // All first, then the patterns seen, most windows first (ties by name, so the order is the same on every run).
+            : new[] { All }.Concat(groups.Where(g => g.Key != All).OrderByDescending(g => g.Value.Count).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key)).ToArray();
+        return order.Select(p =>
         {
             var list = groups.GetValueOrDefault(p) ?? [];
             var preds = list.Select(w => (Math.Clamp(w.Result!.Confidence, 0, 1), w.Result!.TopClass == w.Label)).ToList();
@@ -152,4 +177,45 @@ public static class EvalMetrics
     }
 
     public static double Round(double v) => Math.Round(v, 4);
+
+    /// <summary>Bootstrap resamples of <see cref="Bootstrap"/>.</summary>
+    public const int BootstrapResamples = 2000;
+
+    /// <summary>
+    /// 95 % percentile-bootstrap intervals of accuracy and ECE over the windows (resampled with replacement,
+    /// <see cref="BootstrapResamples"/> times, seeded: the same outcomes give the same interval). A window without a
+    /// Fused result (<paramref name="predicted"/> −1) counts as wrong for accuracy and is left out of ECE, as in
+    /// <see cref="Score"/>. ECE is null when no resample has a Fused window.
+    /// </summary>
+    public static (double[] Accuracy, double[]? Ece) Bootstrap(IReadOnlyList<int> predicted, IReadOnlyList<double> confidence, IReadOnlyList<int> labels, int seed = 20261201)
+    {
+        var n = labels.Count;
+        if (n == 0) return ([0, 0], null);
+        var rng = new Random(seed);
+        var acc = new double[BootstrapResamples];
+        var ece = new List<double>(BootstrapResamples);
+        var pick = new List<(double, bool)>(n);
+        for (var b = 0; b < BootstrapResamples; b++)
+        {
+            pick.Clear();
+            var correct = 0;
+            for (var k = 0; k < n; k++)
+            {
+                var i = rng.Next(n);
+                if (predicted[i] == labels[i]) correct++;
+                if (predicted[i] >= 0) pick.Add((Math.Clamp(confidence[i], 0, 1), predicted[i] == labels[i]));
+            }
+            acc[b] = correct / (double)n;
+            if (pick.Count > 0) ece.Add(Calibration.ExpectedCalibrationError(pick, EceBins));
+        }
+        return (Interval(acc), ece.Count == 0 ? null : Interval(ece.ToArray()));
+    }
+
+    /// <summary>The 2.5 % and 97.5 % percentiles (nearest rank), rounded as the report rounds.</summary>
+    public static double[] Interval(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        double At(double q) => sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return [Round(At(0.025)), Round(At(0.975))];
+    }
 }

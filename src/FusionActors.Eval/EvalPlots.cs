@@ -16,6 +16,21 @@ public static class EvalPlots
         [EvalPolicies.Learned] = Color.FromHex("#9467bd"),
     };
 
+    /// <summary>Colours of a session file's further policies (ocr-only, ...), in the order the report lists them.</summary>
+    private static readonly Color[] Extra =
+        [Color.FromHex("#8c564b"), Color.FromHex("#e377c2"), Color.FromHex("#7f7f7f"), Color.FromHex("#bcbd22"), Color.FromHex("#17becf")];
+
+    /// <summary>The policies drawn: the built-in five, or those a session file's run played.</summary>
+    private static IReadOnlyList<string> PoliciesOf(EvalReport report) =>
+        report.Modalities is null || report.Conditions.Count == 0 ? EvalPolicies.All : report.Conditions[0].Policies.Keys.ToArray();
+
+    private static Color ColorOf(EvalReport report, string policy)
+    {
+        if (PolicyColors.TryGetValue(policy, out var c)) return c;
+        var others = PoliciesOf(report).Where(p => !PolicyColors.ContainsKey(p)).ToList();
+        return Extra[Math.Max(0, others.IndexOf(policy)) % Extra.Length];
+    }
+
     public static IReadOnlyList<string> Write(string directory, EvalReport report, IReadOnlyList<ConditionRun> runs)
     {
         Directory.CreateDirectory(directory);
@@ -28,7 +43,7 @@ public static class EvalPlots
         written.Add(RiskCoverage(Path.Combine(directory, "risk-coverage.png"), report));
         var outage = runs.FirstOrDefault(r => r.Condition.Name == "camera-outage-intermittent")
                      ?? runs.FirstOrDefault(r => r.Script is { } script && script.Faults.Any(f => f.CameraOff));
-        if (outage is not null) written.Add(Timeline(Path.Combine(directory, "timeline-camera-outage.png"), outage));
+        if (outage is not null) written.Add(Timeline(Path.Combine(directory, "timeline-camera-outage.png"), outage, report));
         return written;
     }
 
@@ -36,24 +51,24 @@ public static class EvalPlots
     {
         var plt = new Plot();
         var n = report.Conditions.Count;
-        var policies = EvalPolicies.All;
-        var width = 0.8 / policies.Length;
+        var policies = PoliciesOf(report);
+        var width = 0.8 / policies.Count;
         var bars = new List<Bar>();
         for (var i = 0; i < n; i++)
-            for (var p = 0; p < policies.Length; p++)
+            for (var p = 0; p < policies.Count; p++)
             {
                 var m = report.Conditions[i].Policies[policies[p]];
                 bars.Add(new Bar
                 {
-                    Position = i + (p - (policies.Length - 1) / 2.0) * width,
+                    Position = i + (p - (policies.Count - 1) / 2.0) * width,
                     Value = m.Accuracy * 100,
-                    FillColor = PolicyColors[policies[p]],
+                    FillColor = ColorOf(report, policies[p]),
                     Size = width * 0.95,
                     LineWidth = 0,
                 });
             }
         plt.Add.Bars(bars);
-        Legend(plt, policies);
+        Legend(plt, report, policies);
         ConditionTicks(plt, report);
         plt.Axes.SetLimitsY(0, 115);
         plt.Axes.SetLimitsX(-0.6, n - 0.4);
@@ -82,12 +97,12 @@ public static class EvalPlots
         var points = sweep.Where(p => report.Conditions.Any(c => c.Name == p.Name)).ToArray();
         if (points.Count(p => p.Name != "clean") < 2) return null;
         var plt = new Plot();
-        foreach (var policy in EvalPolicies.All.Reverse()) // adaptive last, on top
+        foreach (var policy in PoliciesOf(report).Reverse()) // adaptive last, on top
         {
             var xs = points.Select(p => p.Level).ToArray();
             var ys = points.Select(p => report.Conditions.First(c => c.Name == p.Name).Policies[policy].Accuracy * 100).ToArray();
             var s = plt.Add.Scatter(xs, ys);
-            s.Color = PolicyColors[policy];
+            s.Color = ColorOf(report, policy);
             s.LineWidth = policy == EvalPolicies.Adaptive ? 3 : 2;
             s.MarkerSize = 7;
             s.LegendText = policy;
@@ -134,8 +149,9 @@ public static class EvalPlots
     {
         var plt = new Plot();
         var n = report.Conditions.Count;
-        var policies = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed };
-        var width = 0.8 / policies.Length;
+        // Adaptive and fixed; a session file's run without fixed draws adaptive alone (each bar still half a slot).
+        var policies = new[] { EvalPolicies.Adaptive, EvalPolicies.Fixed }.Where(p => report.Conditions.All(c => c.Policies.ContainsKey(p))).ToArray();
+        var width = 0.8 / 2;
         var bars = new List<Bar>();
         for (var i = 0; i < n; i++)
             for (var p = 0; p < policies.Length; p++)
@@ -143,7 +159,7 @@ public static class EvalPlots
                 {
                     Position = i + (p - 0.5) * width,
                     Value = (report.Conditions[i].Policies[policies[p]].Ece ?? 0) * 100,
-                    FillColor = PolicyColors[policies[p]],
+                    FillColor = ColorOf(report, policies[p]),
                     Size = width * 0.95,
                     LineWidth = 0,
                 });
@@ -151,7 +167,7 @@ public static class EvalPlots
         var target = plt.Add.HorizontalLine(EvalTargets.MaxEce * 100);
         target.LinePattern = LinePattern.Dashed;
         target.Color = Colors.Gray;
-        Legend(plt, policies);
+        Legend(plt, report, policies);
         ConditionTicks(plt, report);
         plt.Axes.SetLimitsX(-0.6, n - 0.4);
         plt.Axes.SetLimitsY(0, Math.Max(5, report.Conditions.Max(c => policies.Max(p => c.Policies[p].Ece ?? 0)) * 125));
@@ -161,7 +177,7 @@ public static class EvalPlots
         return path;
     }
 
-    private static string Timeline(string path, ConditionRun run)
+    private static string Timeline(string path, ConditionRun run, EvalReport report)
     {
         var adaptive = run.Policies[EvalPolicies.Adaptive].Windows;
         var n = Math.Min(adaptive.Length, 80);
@@ -175,14 +191,14 @@ public static class EvalPlots
                 span.LineWidth = 0;
             }
         double[] Series(Func<FusedResult, double> f) => adaptive.Take(n).Select(r => r is { Status: FusedStatus.Fused } ? f(r) : 0).ToArray();
-        var wa = plt.Add.ScatterLine(xs, Series(r => r.Weights.GetValueOrDefault("audio")));
-        wa.Color = PolicyColors[EvalPolicies.AudioOnly];
-        wa.LineWidth = 2;
-        wa.LegendText = "weight audio";
-        var wi = plt.Add.ScatterLine(xs, Series(r => r.Weights.GetValueOrDefault("image")));
-        wi.Color = PolicyColors[EvalPolicies.ImageOnly];
-        wi.LineWidth = 2;
-        wi.LegendText = "weight image";
+        // Each posterior modality's weight, in the colour of its M-only policy.
+        foreach (var modality in report.Modalities ?? EvalMetrics.Modalities)
+        {
+            var w = plt.Add.ScatterLine(xs, Series(r => r.Weights.GetValueOrDefault(modality)));
+            w.Color = ColorOf(report, EvalSession.OnlyOf(modality));
+            w.LineWidth = 2;
+            w.LegendText = $"weight {modality}";
+        }
         var conf = plt.Add.ScatterLine(xs, Series(r => r.Confidence));
         conf.Color = Colors.Black;
         conf.LinePattern = LinePattern.Dashed;
@@ -206,9 +222,9 @@ public static class EvalPlots
         return path;
     }
 
-    private static void Legend(Plot plt, IEnumerable<string> policies)
+    private static void Legend(Plot plt, EvalReport report, IEnumerable<string> policies)
     {
-        foreach (var p in policies) plt.Legend.ManualItems.Add(new LegendItem { LabelText = p, FillColor = PolicyColors[p] });
+        foreach (var p in policies) plt.Legend.ManualItems.Add(new LegendItem { LabelText = p, FillColor = ColorOf(report, p) });
         plt.Legend.Orientation = Orientation.Horizontal;
         plt.ShowLegend(ScottPlot.Alignment.UpperCenter);
     }

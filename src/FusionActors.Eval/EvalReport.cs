@@ -35,6 +35,50 @@ public sealed record EvalReport
 
     public double Seconds { get; init; }
 
+    /// <summary>The session file played (repository-relative); null for the built-in audio + image session.</summary>
+    public string? Session { get; init; }
+
+    /// <summary>A session file's modalities that give a posterior (scored alone as M-only); null for the built-in session.</summary>
+    public IReadOnlyList<string>? Modalities { get; init; }
+
+    /// <summary>The policies a session file is not played with, and why; null for the built-in session.</summary>
+    public IReadOnlyList<string>? Skipped { get; init; }
+
+    /// <summary>With <c>--baseline</c>: this run against the baseline report, condition by condition.</summary>
+    public IReadOnlyList<Comparison>? Comparisons { get; init; }
+
+    /// <summary>
+    /// One condition and policy of a run (<c>run</c>) against a baseline run (<c>baseline</c>) on the same items:
+    /// accuracy and ECE with their 95 % bootstrap intervals, and the paired bootstrap interval of the accuracy
+    /// difference (run − baseline, the same windows resampled in both). CPU: milliseconds of this process per window
+    /// and per session played.
+    /// </summary>
+    public sealed record Comparison(string Baseline, string Condition, string Policy, int Windows,
+        double BaselineAccuracy, double[] BaselineAccuracyCi95, double? BaselineEce, double[]? BaselineEceCi95,
+        double RunAccuracy, double[] RunAccuracyCi95, double? RunEce, double[]? RunEceCi95,
+        double AccuracyDifference, double[] AccuracyDifferenceCi95,
+        double? BaselineCpuMsPerSessionWindow, double? RunCpuMsPerSessionWindow);
+
+    /// <summary>What one policy decided in each window of a condition: the class (−1: no Fused result) and its confidence.</summary>
+    public sealed record WindowOutcomes(
+        [property: JsonConverter(typeof(CompactArray<int>))] int[] Predicted,
+        [property: JsonConverter(typeof(CompactArray<double>))] double[] Confidence);
+
+    /// <summary>A per-window array on one line of the indented report, not one line per value.</summary>
+    public sealed class CompactArray<T> : JsonConverter<T[]>
+    {
+        private static readonly JsonSerializerOptions Plain = new();
+
+        public override T[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            JsonSerializer.Deserialize<T[]>(ref reader, Plain) ?? [];
+
+        public override void Write(Utf8JsonWriter writer, T[] value, JsonSerializerOptions options) =>
+            writer.WriteRawValue(JsonSerializer.Serialize(value, Plain), skipInputValidation: true);
+    }
+
+    /// <summary>95 % bootstrap intervals of a policy's accuracy and ECE in one condition.</summary>
+    public sealed record Intervals(double[] Accuracy, double[]? Ece);
+
     public sealed record ConditionReport
     {
         public required string Name { get; init; }
@@ -54,6 +98,22 @@ public sealed record EvalReport
         public ReplayCounters? Replay { get; init; }
 
         public double Seconds { get; init; }
+
+        /// <summary>Session files: the modality the condition's faults aim at (<see cref="EvalCondition.Target"/>); null: the sensors'.</summary>
+        public string? Target { get; init; }
+
+        /// <summary>Session files: the label of each window (for comparing runs window by window).</summary>
+        [JsonConverter(typeof(CompactArray<int>))]
+        public int[]? Labels { get; init; }
+
+        /// <summary>Session files: each policy's decision per window.</summary>
+        public IReadOnlyDictionary<string, WindowOutcomes>? Outcomes { get; init; }
+
+        /// <summary>Session files: each policy's 95 % bootstrap intervals (<see cref="EvalMetrics.Bootstrap"/>).</summary>
+        public IReadOnlyDictionary<string, Intervals>? Intervals { get; init; }
+
+        /// <summary>Session files: CPU milliseconds of the process per window and per session (policy) played.</summary>
+        public double? CpuMsPerSessionWindow { get; init; }
     }
 
     /// <summary>The windows of one fault phase, with the same metrics per policy as a condition's.</summary>
@@ -80,13 +140,29 @@ public sealed record EvalReport
 
     public sealed record TargetCheck(string Target, bool Met, string Detail);
 
-    public static ConditionReport FromRun(ConditionRun run)
+    /// <param name="session">The session played; null or the built-in one: the report as it always was.</param>
+    public static ConditionReport FromRun(ConditionRun run, EvalSession? session = null)
     {
-        var policies = run.Policies.ToDictionary(kv => kv.Key, kv => EvalMetrics.Score(kv.Value.Windows, run.Labels));
+        var file = session is { IsBuiltIn: false };
+        var weighed = file ? session!.AllModalities : null;
+        var policies = run.Policies.ToDictionary(kv => kv.Key, kv => EvalMetrics.Score(kv.Value.Windows, run.Labels, modalities: weighed));
         var adaptive = run.Policies[EvalPolicies.Adaptive];
         var s = adaptive.Status;
+        var outcomes = !file ? null : run.Policies.ToDictionary(kv => kv.Key, kv => new WindowOutcomes(
+            kv.Value.Windows.Select(w => w is { Status: FusedStatus.Fused } ? w.TopClass : -1).ToArray(),
+            kv.Value.Windows.Select(w => w is { Status: FusedStatus.Fused } ? EvalMetrics.Round(Math.Clamp(w.Confidence, 0, 1)) : 0).ToArray()));
         return new ConditionReport
         {
+            Target = run.Condition.Target,
+            Labels = file ? run.Labels : null,
+            Outcomes = outcomes,
+            Intervals = outcomes?.ToDictionary(kv => kv.Key, kv =>
+            {
+                var (accuracy, ece) = EvalMetrics.Bootstrap(kv.Value.Predicted, kv.Value.Confidence, run.Labels);
+                return new Intervals(accuracy, ece);
+            }),
+            CpuMsPerSessionWindow = file && run.CpuTime is { } cpu && run.Labels.Length > 0
+                ? Math.Round(cpu.TotalMilliseconds / run.Labels.Length / run.Policies.Count, 2) : null,
             Name = run.Condition.Name,
             Description = run.Condition.Description,
             Seed = run.Condition.Seed,
@@ -127,6 +203,11 @@ public sealed record EvalReport
 
     public void Print(TextWriter o)
     {
+        if (Modalities is not null)
+        {
+            PrintSession(o);
+            return;
+        }
         o.WriteLine();
         o.WriteLine($"{"condition",-28} {"adaptive",9} {"fixed",9} {"audio",9} {"image",9}   {"ECE ad.",7} {"cov ad.",7}  w(audio/image) ad.");
         foreach (var c in Conditions)
@@ -174,4 +255,57 @@ public sealed record EvalReport
             foreach (var t in checks) o.WriteLine($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Detail}");
         }
     }
+
+    /// <summary>A session file's run: every policy played, per-modality weights, intervals, and the comparison.</summary>
+    private void PrintSession(TextWriter o)
+    {
+        var modalities = Modalities!;
+        var policies = Conditions.Count == 0 ? [] : Conditions[0].Policies.Keys.ToList();
+        o.WriteLine();
+        o.WriteLine($"session {Session}: modalities with a posterior {string.Join(", ", modalities)}");
+        foreach (var skip in Skipped ?? []) o.WriteLine($"  skipped {skip}");
+        o.WriteLine();
+        o.WriteLine($"{"condition",-28} " + string.Join(" ", policies.Select(p => $"{p,11}")) + $"   {"ECE ad.",7} {"cov ad.",7}  cpu ms/window/session  w({string.Join('/', modalities)}) ad.");
+        foreach (var c in Conditions)
+        {
+            var a = c.Policies[EvalPolicies.Adaptive];
+            o.WriteLine($"{c.Name,-28} " + string.Join(" ", policies.Select(p => c.Policies.TryGetValue(p, out var m) ? $"{m.Accuracy * 100,10:0.0}%" : $"{"-",11}")) +
+                        $"   {(a.Ece is { } e ? $"{e * 100,6:0.0}%" : "      -")} {a.Coverage * 100,6:0}%  {c.CpuMsPerSessionWindow,21:0.00}  " +
+                        string.Join('/', modalities.Select(m => $"{a.MeanWeights.GetValueOrDefault(m):0.00}")));
+        }
+        o.WriteLine();
+        o.WriteLine("adaptive, 95 % bootstrap intervals (accuracy; ECE):");
+        foreach (var c in Conditions.Where(c => c.Intervals?.ContainsKey(EvalPolicies.Adaptive) == true))
+        {
+            var i = c.Intervals![EvalPolicies.Adaptive];
+            o.WriteLine($"  {c.Name,-28} {i.Accuracy[0] * 100:0.0}-{i.Accuracy[1] * 100:0.0} %;  {(i.Ece is { } e ? $"{e[0] * 100:0.00}-{e[1] * 100:0.00} %" : "-")}");
+        }
+        o.WriteLine();
+        o.WriteLine("adaptive, per availability pattern (scripted conditions pooled):");
+        foreach (var p in AdaptiveByPattern)
+            o.WriteLine($"  {p.Pattern,-20} windows {p.Windows,5}  accuracy {p.Accuracy * 100,5:0.0}%  ECE {(p.Ece is { } e ? $"{e * 100:0.00}%" : "-")}  mean confidence {p.MeanConfidence:0.000}");
+        o.WriteLine();
+        o.WriteLine("targets:");
+        foreach (var t in Targets) o.WriteLine($"  [{(t.Met ? "met" : "MISSED")}] {t.Target}: {t.Detail}");
+        if (Comparisons is { Count: > 0 } comparisons)
+        {
+            o.WriteLine();
+            o.WriteLine("against the baseline (accuracy % [95 % CI]; ECE % [95 % CI]; difference run - baseline, paired bootstrap):");
+            foreach (var group in comparisons.GroupBy(c => c.Baseline))
+            {
+            o.WriteLine();
+            o.WriteLine($"baseline {group.Key}:");
+            o.WriteLine("| condition | policy | baseline accuracy | run accuracy | difference (pt) | baseline ECE | run ECE | CPU ms per window and session, baseline / run |");
+            o.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var c in group)
+                o.WriteLine($"| `{c.Condition}` | {c.Policy} | {Pct(c.BaselineAccuracy, c.BaselineAccuracyCi95)} | {Pct(c.RunAccuracy, c.RunAccuracyCi95)} | " +
+                            $"{c.AccuracyDifference * 100:+0.0;-0.0;0.0} [{c.AccuracyDifferenceCi95[0] * 100:+0.0;-0.0;0.0}, {c.AccuracyDifferenceCi95[1] * 100:+0.0;-0.0;0.0}] | " +
+                            $"{Ece(c.BaselineEce, c.BaselineEceCi95)} | {Ece(c.RunEce, c.RunEceCi95)} | {c.BaselineCpuMsPerSessionWindow:0.0} / {c.RunCpuMsPerSessionWindow:0.0} |");
+            }
+        }
+    }
+
+    private static string Pct(double v, double[] ci) => $"{v * 100:0.0} [{ci[0] * 100:0.0}, {ci[1] * 100:0.0}]";
+
+    private static string Ece(double? v, double[]? ci) => v is { } e ? $"{e * 100:0.00} [{ci?[0] * 100:0.00}, {ci?[1] * 100:0.00}]" : "-";
 }

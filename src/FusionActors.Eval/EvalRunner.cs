@@ -45,6 +45,9 @@ public static class EvalPolicies
     {
         foreach (var (n, policy) in Compared)
             if (n == name) return WeightingPolicies.Parse(policy);
+        // A session file's further modalities: M-only plays single:M.
+        if (name.EndsWith("-only", StringComparison.Ordinal) && name.Length > "-only".Length)
+            return WeightingPolicies.Parse($"single:{name[..^"-only".Length]}");
         throw new ArgumentOutOfRangeException(nameof(name), name, "unknown policy");
     }
 }
@@ -61,6 +64,9 @@ public sealed record ConditionRun(EvalCondition Condition, EvalScript? Script, i
     /// <summary>What a replay condition read from its recording; null for the scripted conditions.</summary>
     public ReplayCounters? Replay { get; init; }
 
+    /// <summary>CPU time of this process (every thread: client, actors, encoders) while the condition played; null when not measured.</summary>
+    public TimeSpan? CpuTime { get; init; }
+
     /// <summary>A replayed recording, not a scripted condition: it takes no part in the targets nor in the pooled per-pattern scores.</summary>
     public bool IsReplay => Script is null;
 }
@@ -71,12 +77,38 @@ public sealed record ConditionRun(EvalCondition Condition, EvalScript? Script, i
 /// </summary>
 public sealed class PoisonSwitch
 {
-    private volatile IReadOnlySet<ulong> _hashes = new HashSet<ulong>();
+    private volatile Poison _poison = new(new HashSet<ulong>(), null);
 
-    public void Set(IReadOnlySet<ulong> hashes) => _hashes = hashes;
+    private sealed record Poison(IReadOnlySet<ulong> Hashes, string? Modality);
 
-    public IEncoderProvider Wrap(IEncoderProvider inner) =>
-        new PoisonEncoderProvider(inner, _ => input => _hashes.Count > 0 && _hashes.Contains(EvalScript.Hash(input.Span)));
+    /// <param name="modality">Crash only the encoders of this modality's streams; null = every stream's.</param>
+    public void Set(IReadOnlySet<ulong> hashes, string? modality = null) => _poison = new(hashes, modality);
+
+    public IEncoderProvider Wrap(IEncoderProvider inner) => new StatelessPoison(inner, this);
+
+    private bool Crashes(StreamSpec stream, ReadOnlyMemory<float> input)
+    {
+        var p = _poison;
+        return p.Hashes.Count > 0 && (p.Modality is null || p.Modality == stream.Modality) && p.Hashes.Contains(EvalScript.Hash(input.Span));
+    }
+
+    /// <summary>
+    /// A <see cref="PoisonInputEncoder"/> around the stateless encoders only (as <see cref="PoisonEncoderProvider"/> wraps every one): a stateful one (Silero VAD) keeps its
+    /// unwrapped encoder, since its encoder actor runs it through its own stream, which a wrapper would hide. Its inputs
+    /// are short windows, never a poisoned sensor frame or item, so it would never crash anyway.
+    /// </summary>
+    private sealed class StatelessPoison(IEncoderProvider inner, PoisonSwitch poison) : IEncoderProvider
+    {
+        public ResolvedEncoder Resolve(StreamSpec stream, int classCount) => Poison(stream, inner.Resolve(stream, classCount));
+
+        public ResolvedEncoder Resolve(StreamSpec stream, IReadOnlyList<string> labels) => Poison(stream, inner.Resolve(stream, labels));
+
+        private ResolvedEncoder Poison(StreamSpec stream, ResolvedEncoder resolved) => resolved.Stateful
+            ? resolved
+            : resolved with { Encoder = new PoisonInputEncoder(resolved.Encoder, input => poison.Crashes(stream, input)) };
+
+        public FusionActors.Core.Fusion.FusionModels Fusion => inner.Fusion;
+    }
 }
 
 /// <summary>
@@ -89,6 +121,9 @@ public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDi
 {
     /// <summary>The policies played, one session each (names of <see cref="EvalPolicies.All"/>).</summary>
     public IReadOnlyList<string> Policies { get; init; } = EvalPolicies.All;
+
+    /// <summary>The session played: the built-in audio + image one, or a session file's.</summary>
+    public EvalSession Session { get; init; } = EvalSession.BuiltIn;
 
     /// <summary>Items (windows) in flight per session.</summary>
     public int InFlight { get; init; } = 3;
@@ -106,19 +141,21 @@ public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDi
 
     public SessionSpec SpecFor(string sessionId, string policy)
     {
-        var spec = AvDigitsSession.Spec(sessionId, EvalPolicies.Of(policy));
+        var spec = Session.Description is { } d ? d.Spec(sessionId, EvalPolicies.Of(policy)) : AvDigitsSession.Spec(sessionId, EvalPolicies.Of(policy));
         return spec with
         {
             Streams = spec.Streams.Select(s => s with { MaxFutureSkewUs = FutureSkewUs }).ToArray(),
-            FixedWeights = fixedWeights,
+            // The fixed weights are audio's and image's: a session of other modalities does not play fixed (EvalSession.PoliciesFor).
+            FixedWeights = Session.IsAudioImage ? fixedWeights : spec.FixedWeights,
         };
     }
 
     public async Task<ConditionRun> RunAsync(EvalCondition condition, IReadOnlyList<AvDigitsItem> items, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        var script = EvalScript.Build(condition, items);
-        poison.Set(script.PoisonHashes);
+        var script = EvalScript.Build(condition, items, Session);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        poison.Set(script.PoisonHashes, condition.Target);
         var run = Interlocked.Increment(ref _runs);
         var sessions = new List<(string Policy, string Id, Collector Collector)>();
         try
@@ -135,11 +172,7 @@ public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDi
                 sessions.Add((policy, id, collector));
             }
 
-            var promised = new Dictionary<string, long>
-            {
-                [AvDigitsSession.AudioStream] = long.MinValue,
-                [AvDigitsSession.CameraStream] = long.MinValue,
-            };
+            var promised = script.Streams.ToDictionary(id => id, _ => long.MinValue);
             for (var c = 0; c < script.Chunks.Count; c++)
             {
                 var waitFor = c - InFlight;
@@ -158,8 +191,7 @@ public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDi
             }
             foreach (var (_, id, collector) in sessions)
             {
-                node.Sessions.Tell(new CloseStream(id, AvDigitsSession.AudioStream), collector.Actor);
-                node.Sessions.Tell(new CloseStream(id, AvDigitsSession.CameraStream), collector.Actor);
+                foreach (var stream in script.Streams) node.Sessions.Tell(new CloseStream(id, stream), collector.Actor);
             }
             await WaitForWindowAsync(sessions.Select(s => (s.Id, s.Collector)).ToList(), items.Count - 1, null, cancel);
             // Revisions of the last windows may still be on their way: let them land.
@@ -173,7 +205,10 @@ public sealed class EvalRunner(FusionNode node, PoisonSwitch poison, IReadOnlyDi
                 catch (Exception e) when (e is TimeoutException or AskTimeoutException) { }
                 policies[policy] = new PolicyRun(policy, collector.Snapshot(), status, collector.LateEvidence);
             }
-            return new ConditionRun(condition, script, items.Select(i => i.Label).ToArray(), policies, clock.Elapsed);
+            return new ConditionRun(condition, script, items.Select(i => i.Label).ToArray(), policies, clock.Elapsed)
+            {
+                CpuTime = Process.GetCurrentProcess().TotalProcessorTime - cpu,
+            };
         }
         finally
         {

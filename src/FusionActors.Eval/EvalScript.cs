@@ -1,6 +1,7 @@
 using FusionActors.Scenarios;
 using FusionActors.Scenarios.Faults;
 using FusionActors.Inference.Data;
+using FusionActors.Scenarios.Sessions;
 
 namespace FusionActors.Eval;
 
@@ -45,19 +46,39 @@ public sealed class EvalScript
     public int VeryLateFrames { get; }
     public int FrozenFrames { get; }
 
-    public static EvalScript Build(EvalCondition c, IReadOnlyList<AvDigitsItem> items)
+    /// <param name="session">The session played; null or the built-in one: the two sensors' streams as they are.</param>
+    public static EvalScript Build(EvalCondition c, IReadOnlyList<AvDigitsItem> items, EvalSession? session = null)
     {
         var script = SensorScript.Build(c.Faults, items);
+        IReadOnlyList<SensorFrame> frames = script.Frames;
+        IReadOnlyList<string> streams = [AvDigitsSession.AudioStream, AvDigitsSession.CameraStream];
+        if (session is { Description: { } d })
+        {
+            streams = session.StreamIds;
+            if (c.Target is { } target)
+            {
+                // The target modality's streams get the faulted sensors, the others the clean ones (same seed).
+                var clean = SensorScript.Build(new SensorFaults { Seed = c.Seed }, items);
+                var aimed = SessionFrames.Of(d with { Streams = d.Streams.Where(s => s.Modality == target).ToArray(), Gates = [] }, script.Frames);
+                var rest = SessionFrames.Of(d with { Streams = d.Streams.Where(s => s.Modality != target).ToArray(), Gates = [] }, clean.Frames);
+                frames = rest.Concat(aimed).OrderBy(f => f.ArrivesAtUs).ToList(); // stable: each stream keeps its order
+            }
+            else frames = SessionFrames.Of(d, script.Frames);
+        }
+        else if (c.Target is not null)
+            throw new ArgumentException($"condition '{c.Name}' aims at modality '{c.Target}' of a session file; the built-in session has none", nameof(c));
         var n = items.Count;
         var chunkCount = n + 2;
         var chunks = new List<ClientAction>[chunkCount];
         for (var k = 0; k < chunkCount; k++) chunks[k] = [];
-        foreach (var f in script.Frames)
+        foreach (var f in frames)
             chunks[(int)Math.Clamp(f.ArrivesAtUs / SecondUs, 0, chunkCount - 1)].Add(new FrameAction(f.StreamId, f.Seq, f.EventTimeUs, f.Payload));
-        AddHeartbeats(chunks, AvDigitsSession.AudioStream);
-        AddHeartbeats(chunks, AvDigitsSession.CameraStream);
-        return new EvalScript(n, chunks, script.Windows, script.PoisonHashes, script.VeryLateFrames, script.FrozenFrames);
+        foreach (var stream in streams) AddHeartbeats(chunks, stream);
+        return new EvalScript(n, chunks, script.Windows, script.PoisonHashes, script.VeryLateFrames, script.FrozenFrames) { Streams = streams };
     }
+
+    /// <summary>The streams the script plays (and heartbeats), in the session's order.</summary>
+    public IReadOnlyList<string> Streams { get; private init; } = [AvDigitsSession.AudioStream, AvDigitsSession.CameraStream];
 
     /// <summary>
     /// A stream with nothing in a chunk is a connected sensor that is silent: it sends a heartbeat promising

@@ -10,16 +10,21 @@ public static class EvalTargets
     public const double MaxEce = 0.03;
     public const double MissingKeeps = 0.90;
 
-    public static IReadOnlyList<EvalReport.TargetCheck> Check(IReadOnlyList<EvalReport.ConditionReport> conditions, IReadOnlyList<PatternCalibration> patterns)
+    /// <param name="singles">The single-modality policies (default audio-only and image-only); the checks against fixed are
+    /// made only when the conditions played fixed.</param>
+    public static IReadOnlyList<EvalReport.TargetCheck> Check(IReadOnlyList<EvalReport.ConditionReport> conditions, IReadOnlyList<PatternCalibration> patterns,
+        IReadOnlyList<string>? singles = null)
     {
         var checks = new List<EvalReport.TargetCheck>();
         var byName = conditions.ToDictionary(c => c.Name);
         double Acc(string condition, string policy) => byName[condition].Policies[policy].Accuracy;
+        singles ??= [EvalPolicies.AudioOnly, EvalPolicies.ImageOnly];
+        var hasFixed = conditions.Count > 0 && conditions.All(c => c.Policies.ContainsKey(EvalPolicies.Fixed));
 
         var below = new List<string>();
         foreach (var c in conditions)
         {
-            var best = Math.Max(Acc(c.Name, EvalPolicies.AudioOnly), Acc(c.Name, EvalPolicies.ImageOnly));
+            var best = singles.Max(p => Acc(c.Name, p));
             if (Acc(c.Name, EvalPolicies.Adaptive) < best - SingleMargin - 1e-9)
                 below.Add($"{c.Name} {Pct(Acc(c.Name, EvalPolicies.Adaptive))} < {Pct(best)}");
         }
@@ -27,7 +32,7 @@ public static class EvalTargets
             below.Count == 0 ? $"all {conditions.Count} conditions" : string.Join("; ", below)));
 
         var corruptions = EvalCondition.OneModalityCorruptions.Where(byName.ContainsKey).ToList();
-        if (corruptions.Count > 0)
+        if (corruptions.Count > 0 && hasFixed)
         {
             // The worst corruption: the one that hurts its own modality most (lowest single-modality accuracy).
             var worst = corruptions.OrderBy(n => Acc(n, n.StartsWith("audio") ? EvalPolicies.AudioOnly : EvalPolicies.ImageOnly)).First();
@@ -35,7 +40,7 @@ public static class EvalTargets
             checks.Add(new("adaptive >= fixed + 3 pt in the worst one-modality corruption", gain >= FixedGainInWorst - 1e-9,
                 $"{worst}: adaptive {Pct(Acc(worst, EvalPolicies.Adaptive))}, fixed {Pct(Acc(worst, EvalPolicies.Fixed))} ({gain * 100:+0.0;-0.0} pt)"));
         }
-        if (byName.ContainsKey("clean"))
+        if (byName.ContainsKey("clean") && hasFixed)
         {
             var d = Acc("clean", EvalPolicies.Adaptive) - Acc("clean", EvalPolicies.Fixed);
             checks.Add(new("adaptive no more than 0.5 pt below fixed on clean", d >= -CleanMarginVsFixed - 1e-9,
@@ -45,7 +50,8 @@ public static class EvalTargets
             checks.Add(new($"adaptive ECE <= 3 % ({p.Pattern})", p.Ece <= MaxEce + 1e-9,
                 $"ECE {p.Ece * 100:0.00}% over {p.Windows} windows (accuracy {Pct(p.Accuracy)}, mean confidence {p.MeanConfidence:0.000})"));
         if (byName.ContainsKey("clean"))
-            foreach (var missing in new[] { "audio-missing", "image-missing" }.Where(byName.ContainsKey))
+            foreach (var missing in new[] { "audio-missing", "image-missing" }.Where(byName.ContainsKey)
+                         .Concat(conditions.Where(c => c.Target is not null && c.Name.EndsWith("-missing", StringComparison.Ordinal)).Select(c => c.Name)))
             {
                 var ratio = Acc(missing, EvalPolicies.Adaptive) / Math.Max(1e-9, Acc("clean", EvalPolicies.Adaptive));
                 checks.Add(new($"{missing} keeps >= 90 % of clean accuracy (adaptive)", ratio >= MissingKeeps - 1e-9,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using FusionActors.Bench;
 using FusionActors.Scenarios;
+using FusionActors.Scenarios.Sessions;
 
 namespace FusionActors.Host.Commands;
 
@@ -15,7 +16,9 @@ public static class BenchCommand
             "(e) real-time sessions with the batcher off and on (default abcde)");
         var batching = OptionValues.Text("--batching", "on|off", "the node's encoder batcher for (a)-(d) (default: as configured, on)");
         var record = OptionValues.Text("--record", "DIR", "record every session into this folder (what recording costs on the hot path; default: no recording)");
-        var command = new Command("bench", "measure the actor path, encoders, latency, memory and batching") { report, quick, only, batching, record };
+        var session = OptionValues.Text("--session", "FILE",
+            "a session description file (config/sessions/*.json): (b) measures the encoders of its streams' models, on the node of its models file, and each stream's CPU per 1 s window");
+        var command = new Command("bench", "measure the actor path, encoders, latency, memory and batching") { report, quick, only, batching, record, session };
         command.SetAction((parsed, cancel) => BenchSuite.RunAsync(parsed.GetValue(quick), parsed.GetValue(only) ?? "abcde", parsed.GetValue(report), cancel,
             parsed.GetValue(batching) switch
             {
@@ -23,7 +26,7 @@ public static class BenchCommand
                 "on" => true,
                 "off" => false,
                 var other => throw new UsageException($"--batching takes on or off, not '{other}'"),
-            }, parsed.GetValue(record)));
+            }, parsed.GetValue(record), parsed.GetValue(session) is { } file ? SessionDescription.Load(file) : null));
         return command;
     }
 }

@@ -22,9 +22,15 @@ public static class EvalCommand
         var dumpFeatures = OptionValues.Text("--dump-features", "DIR",
             "instead of evaluating: play the fusion curriculum over the train/val items of --dataset (with --split) and write features.csv and fused.csv here, for tools/train/train_fusion.py");
         var split = OptionValues.Text("--split", "NAME", "with --dump-features: the split played (train or val; never test)");
+        var sessionFile = OptionValues.Text("--session", "FILE",
+            "a session description file (config/sessions/*.json; default the built-in audio + image session): every stream through the actors, " +
+            "each modality with a posterior scored alone (M-only), the conditions of the matrix plus those aimed at its other modalities (ocr-missing, ...); " +
+            "fixed and learned only for audio + image");
+        var baseline = OptionValues.Text("--baseline", "REPORT,...",
+            "with --session: compare with these reports of earlier --session runs on the same items (accuracy and ECE with 95 % bootstrap intervals, paired differences)");
         var command = new Command("eval", "fault matrix x policies through the real pipeline")
         {
-            dataset, report, plots, conditions, items, val, tuneFixed, config, quiet, dumpFeatures, split,
+            dataset, report, plots, conditions, items, val, tuneFixed, config, quiet, dumpFeatures, split, sessionFile, baseline,
         };
         command.SetAction((parsed, cancel) =>
         {
@@ -32,6 +38,26 @@ public static class EvalCommand
                 return Dump(parsed, dumpDir, parsed.GetValue(dataset), parsed.GetValue(split), parsed.GetValue(items), parsed.GetValue(conditions), parsed.GetValue(config), cancel);
             var data = parsed.GetValue(dataset) is { } dir ? AvDigitsDataset.Load(dir) : AvDigitsDataset.LoadSample();
             var chosen = parsed.GetValue(conditions) is { } names ? OptionValues.List(names) : null;
+            var session = parsed.GetValue(sessionFile) is { } file ? EvalHarness.LoadSession(file, parsed.GetValue(config)) : null;
+            if (session is not null && parsed.GetValue(dumpFeatures) is not null) throw new UsageException("--dump-features records the built-in audio + image session: not with --session");
+            if (session is null && parsed.GetValue(baseline) is not null) throw new UsageException("--baseline compares session-file runs: give --session FILE");
+            if (session is not null) return EvalHarness.RunAsync(new EvalOptions
+            {
+                Dataset = data,
+                Items = parsed.Get(items, data.Items.Count, 3, data.Items.Count),
+                Conditions = chosen is null ? EvalCondition.For(session) : chosen.Select(n => ReplayCondition.IsReplay(n)
+                    ? throw new UsageException($"{n}: a replayed recording is of the built-in audio + image session: not with --session")
+                    : EvalCondition.Get(n, session)).ToList(),
+                Val = parsed.GetValue(val),
+                TuneFixed = parsed.GetValue(tuneFixed),
+                Config = parsed.GetValue(config),
+                Quiet = parsed.GetValue(quiet),
+                Report = parsed.GetValue(report),
+                Plots = parsed.GetValue(plots),
+                Session = session,
+                Baselines = parsed.GetValue(baseline) is { } baselines ? OptionValues.List(baselines) : [],
+                Command = CommandLine(parsed, sessionFile, dataset, report, conditions, items, val, tuneFixed, baseline),
+            }, cancel);
             var options = new EvalOptions
             {
                 Dataset = data,
