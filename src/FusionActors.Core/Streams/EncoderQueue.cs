@@ -82,6 +82,23 @@ public sealed class EncoderQueue
     }
 
     /// <summary>
+    /// Sheds the waiting inputs at the front (the oldest) that <paramref name="budget"/> sheds when sent at
+    /// <paramref name="nowUs"/>, up to the first it keeps; returns how many were shed. Retried inputs wait at the front
+    /// and are shed like the others.
+    /// </summary>
+    public int ShedOverdue(DeliveryBudget budget, long nowUs)
+    {
+        var n = 0;
+        while (_pending.Count > 0 && budget.ShedsInput(_pending.First, nowUs))
+        {
+            _pending.RemoveFirst();
+            if (_singleMode > 0) _singleMode--;
+            n++;
+        }
+        return n;
+    }
+
+    /// <summary>
     /// Takes the next batch into flight, sent at <paramref name="nowMs"/>: one input while retried inputs are sent
     /// alone, else up to the batch size. Null when a batch is already in flight or nothing waits.
     /// </summary>
