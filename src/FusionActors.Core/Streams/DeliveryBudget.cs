@@ -18,8 +18,8 @@ namespace FusionActors.Core.Streams;
 /// alike for every stream, so the lowest-priority streams reach their shorter budget first and their shedding frees
 /// the encoders for the others; higher ones shed only when that is not enough.</item>
 /// </list>
-/// The expected encode time is an average of this stream's recent batches (send to answer, the batcher's queue
-/// included).
+/// The expected encode time is an average of this stream's recent batches (send to answer on the stream's clock, the
+/// batcher's queue included).
 /// </summary>
 public sealed class DeliveryBudget
 {
@@ -29,6 +29,7 @@ public sealed class DeliveryBudget
     private readonly long _outOfOrdernessUs;
     private readonly bool _windowed;
     private double _encodeUs;
+    private bool _encodedAny;
 
     private DeliveryBudget(long budgetUs, long outOfOrdernessUs, bool windowed)
     {
@@ -85,6 +86,7 @@ public sealed class DeliveryBudget
     {
         if (!double.IsFinite(millis) || millis < 0) return;
         var us = millis * 1000;
-        _encodeUs = _encodeUs == 0 ? us : _encodeUs + EncodeSmoothing * (us - _encodeUs);
+        _encodeUs = _encodedAny ? _encodeUs + EncodeSmoothing * (us - _encodeUs) : us;
+        _encodedAny = true;
     }
 }

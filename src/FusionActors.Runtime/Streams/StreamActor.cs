@@ -268,9 +268,10 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void OnEncoded(EncoderActor.Encoded msg)
     {
+        var sentAtMs = _queue.InFlight?.SentAtMs ?? NowMs;
         if (_queue.Complete(msg.BatchId) is not { } batch) return; // an answer from before a restart
         _supervision.OnEncoded(batch);
-        _budget?.Encoded(msg.Millis);
+        _budget?.Encoded(NowMs - sentAtMs);
         _meter.Encoded(batch.Length, msg.Millis);
         if (_drift is not null) WatchDrift(msg.Evidence);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
