@@ -36,7 +36,9 @@ public static class Overload
     public sealed record PriorityCounts(string Stream, int Priority, long FramesIn, long InputsEncoded, long FramesShedOverBudget,
         long InputsShedOverBudget, long InputsShedOverflow, long Rejected);
 
+    /// <param name="SendLagP50Ms">How late the sender sent frames after they were due (time outside the node, counted in their age).</param>
     public sealed record Run(string Delivery, long LatencyBudgetUs, double OfferedFramesPerSec, double Seconds, long FramesSent, double SentFramesPerSec,
+        double SendLagP50Ms, double SendLagP99Ms, string? LoadAverage,
         long Windows, long FusedWindows, long WindowsMissingLo, long WindowsMissingHi, long NoEvidenceWindows, long WindowsNotFusedInTime,
         double P50Ms, double P99Ms, double MaxMs, IReadOnlyList<MemorySample> Memory, IReadOnlyList<PriorityCounts> ByPriority,
         double CpuSeconds, double CpuUsPerFrameSent, double CpuUsPerInputEncoded, GcStats Gc);
@@ -64,7 +66,7 @@ public static class Overload
         var nodeOptions = options with { Port = 0, OperatorConsole = options.OperatorConsole with { Enabled = false } };
 
         // Capacity of this pattern, on a node of its own, lossless (today's behaviour): the offered rate doubles until
-        // the frames encoded per second fall under 90 % of those offered.
+        // the frames encoded per second fall under 90 % of those offered (or sent, when the sender could not keep up).
         var steps = new List<CapacityStep>();
         double capacity;
         await using (var node = await FusionNode.StartAsync(nodeOptions, cancel: cancel))
@@ -76,7 +78,7 @@ public static class Overload
                 var s = await OfferAsync(node, $"cap{step++}", DeliveryPolicy.Lossless, budgetUs, rate, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3), images, sampleMemory: false, cancel);
                 steps.Add(new CapacityStep(rate, s.SentFramesPerSec, s.EncodedPerSec));
                 Console.WriteLine($"    capacity step: offered {rate:N0} frames/s, sent {s.SentFramesPerSec:N0}, encoded {s.EncodedPerSec:N0}/s");
-                if (s.EncodedPerSec < 0.9 * rate || rate >= 1_024_000)
+                if (s.EncodedPerSec < 0.9 * Math.Min(rate, s.SentFramesPerSec) || rate >= 1_024_000)
                 {
                     capacity = s.EncodedPerSec;
                     break;
@@ -96,7 +98,8 @@ public static class Overload
             var r = s.Run!;
             Console.WriteLine($"    {r.Delivery}: windows fused {r.FusedWindows:N0} of {r.Windows:N0} (missing lo {r.WindowsMissingLo:N0}, missing hi {r.WindowsMissingHi:N0}, no evidence {r.NoEvidenceWindows:N0}, " +
                               $"not fused 10 s after the end {r.WindowsNotFusedInTime:N0}), latency p50 {r.P50Ms:0.0} / p99 {r.P99Ms:0.0} / max {r.MaxMs:0.0} ms; " +
-                              $"CPU {r.CpuUsPerFrameSent:0.0} us/frame sent, {r.CpuUsPerInputEncoded:0.0} us/input encoded");
+                              $"CPU {r.CpuUsPerFrameSent:0.0} us/frame sent, {r.CpuUsPerInputEncoded:0.0} us/input encoded, {r.Gc.ProcessCpuOfMachine:P0} of the cores; " +
+                              $"sent {r.SentFramesPerSec:N0} frames/s, sender late by p50 {r.SendLagP50Ms:0.0} / p99 {r.SendLagP99Ms:0.0} ms; load average {r.LoadAverage}");
             Console.WriteLine($"      memory every 5 s (GC heap / working set, MiB): {string.Join(", ", r.Memory.Select(m => $"{m.AtSeconds:0}s {m.GcHeapBytes / 1048576.0:0} / {m.WorkingSetBytes / 1048576.0:0}"))}");
             foreach (var p in r.ByPriority)
                 Console.WriteLine($"      {p.Stream} (priority {p.Priority}): in {p.FramesIn:N0}, encoded {p.InputsEncoded:N0}, shed over budget {p.FramesShedOverBudget:N0} frames + {p.InputsShedOverBudget:N0} inputs, " +
@@ -135,6 +138,7 @@ public static class Overload
         long sent = 0, sentAtWarmEnd = 0, encodedAtWarmEnd = 0;
         GcWatch? gc = null;
         var memory = new List<MemorySample>();
+        var lags = new List<double>(); // per sender pass: how late its oldest frame went out, ms
         var sender = new Thread(() =>
         {
             // Frame k of session s's streams is due at start + (k + s / Sessions) · period: the sessions' frames interleave.
@@ -157,17 +161,20 @@ public static class Overload
                     memory.Add(new MemorySample((now - warmEndUs) / 1e6, GC.GetTotalMemory(false), Environment.WorkingSet));
                     nextSampleUs += 5_000_000;
                 }
+                var oldest = long.MaxValue;
                 for (var s = 0; s < Sessions; s++)
                     while (true)
                     {
                         var due = startUs + (long)((next[s] + (double)s / Sessions) * periodUs);
                         if (due > now) break;
+                        oldest = Math.Min(oldest, due);
                         var k = next[s]++;
                         var image = images[(int)((k + s) % images.Length)];
                         endpoints[s].Tell(new Frame(ids[s], "hi", k, due, image), ActorRefs.NoSender);
                         endpoints[s].Tell(new Frame(ids[s], "lo", k, due, image), ActorRefs.NoSender);
                         sent += 2;
                     }
+                if (measuring && oldest != long.MaxValue) lags.Add((NowUs() - oldest) / 1000.0);
                 Thread.Sleep(1);
             }
         }) { IsBackground = true, Name = "overload-sender" };
@@ -211,7 +218,9 @@ public static class Overload
         catch (AskTimeoutException) { Console.WriteLine("    (sessions still busy at close; the node is stopped anyway)"); }
         foreach (var sink in sinks) sink.Tell(PoisonPill.Instance);
 
+        var lagsSorted = lags.Order().ToArray();
         var run = new Run(DeliveryPolicies.Name(delivery), budgetUs, framesPerSec, seconds, sentMeasured, sentMeasured / seconds,
+            Percentile(lagsSorted, 0.50), Percentile(lagsSorted, 0.99), MachineInfo.LoadAverage(),
             windows.Count, fusedLatencies.Length, windows.Count(w => w.Status == FusedStatus.Fused && w.Missing.Contains("thermal")),
             windows.Count(w => w.Status == FusedStatus.Fused && w.Missing.Contains("image")), windows.Count(w => w.Status == FusedStatus.NoEvidence),
             expected - windows.Count, Percentile(fusedLatencies, 0.50), Percentile(fusedLatencies, 0.99),

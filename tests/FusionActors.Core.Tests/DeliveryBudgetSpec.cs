@@ -148,11 +148,34 @@ public class DeliveryBudgetSpec
         rule.Encoded(10); // a batch took 10 ms
         Assert.Equal(10 * Ms, rule.ExpectedEncodeUs);
         Assert.True(rule.ShedsInput(Input(Sec), Sec + 35 * Ms));
+        Assert.False(rule.ShedsFrame(Sec, Sec + 35 * Ms)); // a frame is judged by its age alone
         rule.Encoded(0); // smoothed, not replaced
         Assert.Equal(8 * Ms, rule.ExpectedEncodeUs);
         rule.Encoded(double.NaN);
         rule.Encoded(-3);
         Assert.Equal(8 * Ms, rule.ExpectedEncodeUs);
+    }
+
+    [Fact]
+    public void The_newest_input_and_a_frame_are_shed_only_when_late_already_so_a_slow_batch_cannot_shed_everything_after_it()
+    {
+        var spec = Constrained(40 * Ms, Stream("a", maxOutOfOrdernessUs: 0));
+        var rule = DeliveryBudget.For(spec, spec.Streams[0])!;
+        rule.Encoded(500); // one batch took far longer than the whole budget (a stall)
+        Assert.True(rule.ShedsInput(Input(Sec), Sec + 1 * Ms)); // an older input would be late: shed
+        Assert.False(rule.ShedsInput(Input(Sec), Sec + 1 * Ms, newest: true)); // the newest goes, and measures again
+        Assert.True(rule.ShedsInput(Input(Sec), Sec + 41 * Ms, newest: true));
+        Assert.False(rule.ShedsFrame(Sec, Sec + 40 * Ms));
+        var queue = new EncoderQueue(16, OverflowPolicy.DropOldest, 4);
+        queue.Enqueue(Input(Sec));
+        queue.Enqueue(Input(Sec + 5 * Ms));
+        Assert.Equal(1, queue.ShedOverdue(rule, Sec + 10 * Ms));
+        Assert.Equal(Sec + 5 * Ms, Assert.Single(queue.Pending).StartUs);
+        // The batch it sends comes back quickly: the estimate falls, and older inputs are kept again.
+        queue.TakeBatch(0);
+        for (var i = 0; i < 30; i++) rule.Encoded(1);
+        Assert.True(rule.ExpectedEncodeUs < 2 * Ms);
+        Assert.False(rule.ShedsInput(Input(Sec), Sec + 30 * Ms));
     }
 
     [Fact]

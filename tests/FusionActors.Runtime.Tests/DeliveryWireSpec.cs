@@ -5,6 +5,7 @@ using Akka.TestKit.Xunit2;
 using Xunit;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Hosting;
 using static FusionActors.Runtime.Tests.TestSessions;
 
 namespace FusionActors.Runtime.Tests;
@@ -119,5 +120,26 @@ public sealed class DeliveryWireSpec() : TestKit(LocalConfig)
         var session = Sys.ActorOf(SessionProps("dw-3-ok"));
         session.Tell(new OpenSession(Constrained("dw-3-ok"), 0), TestActor);
         ExpectMsg<SessionOpened>(Wait);
+    }
+
+    [Fact]
+    public void The_nodes_bounds_bind_from_fusion_limits_HOCON_and_refuse_nonsense_naming_the_key()
+    {
+        var o = FusionOptions.FromHocon(FusionConfig.DefaultsText + "\nfusion.limits { min-latency-budget = 5ms, max-latency-budget = 2s, max-priority = 7 }\n");
+        Assert.Equal(5_000, o.Limits.MinLatencyBudgetUs);
+        Assert.Equal(2_000_000, o.Limits.MaxLatencyBudgetUs);
+        Assert.Equal(7, o.Limits.MaxPriority);
+        var d = FusionOptions.FromHocon(FusionConfig.DefaultsText);
+        Assert.Equal((1_000, 60_000_000, 1000), (d.Limits.MinLatencyBudgetUs, d.Limits.MaxLatencyBudgetUs, d.Limits.MaxPriority));
+        foreach (var (hocon, key) in new[]
+                 {
+                     ("fusion.limits.min-latency-budget = 0ms", "fusion.limits.min-latency-budget"),
+                     ("fusion.limits { min-latency-budget = 2s, max-latency-budget = 1s }", "max-latency-budget"),
+                     ("fusion.limits.max-priority = -1", "fusion.limits.max-priority"),
+                 })
+        {
+            var e = Assert.Throws<FormatException>(() => FusionOptions.FromHocon(FusionConfig.DefaultsText + "\n" + hocon + "\n"));
+            Assert.Contains(key, e.Message);
+        }
     }
 }

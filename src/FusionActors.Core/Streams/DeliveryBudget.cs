@@ -10,9 +10,12 @@ namespace FusionActors.Core.Streams;
 /// <item>An item is <b>due</b> when the watermark could first use it: a frame at its event time plus the stream's
 /// out-of-orderness; an encoder input at the same for its newest frame (a windowed input's end, a per-frame input's
 /// start).</item>
-/// <item>An item is <b>shed</b> when, processed now, it would be done more than the stream's budget after it is due:
-/// now + the expected encode time − due &gt; budget. The stream actor asks for each frame it takes, before framing
-/// it, and for the oldest inputs each time it sends a batch to its encoder (oldest first: the queue's front).</item>
+/// <item>A <b>frame</b> is shed when it is taken more than the stream's budget after it is due: it is late already. An
+/// <b>input</b> is shed, when its turn to be sent to the encoder comes (oldest first: the queue's front), when it
+/// would be encoded more than the budget after it is due: now + the expected encode time − due &gt; budget; except
+/// the newest waiting input, which is shed only when it is late already. So a stream always sends what is not late
+/// yet, and every batch it sends measures the encode time again: an estimate made in a stall cannot shed every
+/// input from then on.</item>
 /// <item><b>Lowest priority first</b>: the session's budget is the budget of its highest-priority streams; a stream of
 /// the k-th of n distinct priorities (k = 1 the lowest) has k/n of it. As load grows, the queues of the node grow
 /// alike for every stream, so the lowest-priority streams reach their shorter budget first and their shedding frees
@@ -72,14 +75,17 @@ public sealed class DeliveryBudget
     /// <summary>When <paramref name="input"/> is due.</summary>
     public long InputDueUs(EncoderInput input) => FrameDueUs(_windowed ? input.EndUs - 1 : input.StartUs);
 
-    /// <summary>Whether a frame at <paramref name="eventTimeUs"/> is shed when it is taken at <paramref name="nowUs"/>.</summary>
+    /// <summary>Whether a frame at <paramref name="eventTimeUs"/> is shed when it is taken at <paramref name="nowUs"/>: it is over the budget already.</summary>
     public bool ShedsFrame(long eventTimeUs, long nowUs) => Over(FrameDueUs(eventTimeUs), nowUs);
 
-    /// <summary>Whether <paramref name="input"/>, sent to the encoder at <paramref name="nowUs"/>, is shed.</summary>
-    public bool ShedsInput(EncoderInput input, long nowUs) => Over(InputDueUs(input), nowUs);
+    /// <summary>
+    /// Whether <paramref name="input"/>, sent to the encoder at <paramref name="nowUs"/>, is shed: it would be encoded
+    /// over the budget; or, when it is the <paramref name="newest"/> input waiting, it is over the budget already.
+    /// </summary>
+    public bool ShedsInput(EncoderInput input, long nowUs, bool newest = false) =>
+        Over(InputDueUs(input), newest ? nowUs : EventTime.SaturatingAdd(nowUs, ExpectedEncodeUs));
 
-    private bool Over(long dueUs, long nowUs) =>
-        EventTime.SaturatingSubtract(EventTime.SaturatingAdd(nowUs, ExpectedEncodeUs), dueUs) > BudgetUs;
+    private bool Over(long dueUs, long doneUs) => EventTime.SaturatingSubtract(doneUs, dueUs) > BudgetUs;
 
     /// <summary>A batch came back <paramref name="millis"/> after it was sent.</summary>
     public void Encoded(double millis)

@@ -83,13 +83,13 @@ public sealed class EncoderQueue
 
     /// <summary>
     /// Sheds the waiting inputs at the front (the oldest) that <paramref name="budget"/> sheds when sent at
-    /// <paramref name="nowUs"/>, up to the first it keeps; returns how many were shed. Retried inputs wait at the front
-    /// and are shed like the others.
+    /// <paramref name="nowUs"/>, up to the first it keeps (the last one left is judged as the newest); returns how many
+    /// were shed. Retried inputs wait at the front and are shed like the others.
     /// </summary>
     public int ShedOverdue(DeliveryBudget budget, long nowUs)
     {
         var n = 0;
-        while (_pending.Count > 0 && budget.ShedsInput(_pending.First, nowUs))
+        while (_pending.Count > 0 && budget.ShedsInput(_pending.First, nowUs, newest: _pending.Count == 1))
         {
             _pending.RemoveFirst();
             if (_singleMode > 0) _singleMode--;
