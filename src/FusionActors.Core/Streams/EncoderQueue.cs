@@ -16,7 +16,7 @@ public sealed record BatchFailure(IReadOnlyList<EncoderInput> Quarantined, int R
 /// encoder takes. A failed batch goes back to the front to be retried input by input, so the input that fails is
 /// found and the others are not blamed; an input that failed <see cref="MaxFailures"/> times is quarantined.
 /// Every input given to <see cref="Enqueue"/> leaves exactly once: encoded (<see cref="Complete"/>), quarantined,
-/// or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>). No clock: times come in as arguments.
+/// or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>, <see cref="ShedOverdue"/>). No clock: times come in as arguments.
 /// </summary>
 public sealed class EncoderQueue
 {
