@@ -133,10 +133,10 @@ public class DeliveryBudgetSpec
         var audio = DeliveryBudget.For(spec, mic)!;
         var camera = DeliveryBudget.For(spec, cam)!;
         Assert.Equal(2 * Sec - 1, audio.InputDueUs(Input(Sec, 2 * Sec)));
-        Assert.False(audio.ShedsInput(Input(Sec, 2 * Sec), 2 * Sec + 29 * Ms));
-        Assert.True(audio.ShedsInput(Input(Sec, 2 * Sec), 2 * Sec + 31 * Ms));
+        Assert.False(audio.WouldBeLate(Input(Sec, 2 * Sec), 2 * Sec + 29 * Ms));
+        Assert.True(audio.WouldBeLate(Input(Sec, 2 * Sec), 2 * Sec + 31 * Ms));
         Assert.Equal(Sec, camera.InputDueUs(Input(Sec, Sec + 100 * Ms)));
-        Assert.True(camera.ShedsInput(Input(Sec, Sec + 100 * Ms), Sec + 31 * Ms));
+        Assert.True(camera.WouldBeLate(Input(Sec, Sec + 100 * Ms), Sec + 31 * Ms));
     }
 
     [Fact]
@@ -144,10 +144,10 @@ public class DeliveryBudgetSpec
     {
         var spec = Constrained(40 * Ms, Stream("a", maxOutOfOrdernessUs: 0));
         var rule = DeliveryBudget.For(spec, spec.Streams[0])!;
-        Assert.False(rule.ShedsInput(Input(Sec), Sec + 35 * Ms));
+        Assert.False(rule.WouldBeLate(Input(Sec), Sec + 35 * Ms));
         rule.Encoded(10); // a batch took 10 ms
         Assert.Equal(10 * Ms, rule.ExpectedEncodeUs);
-        Assert.True(rule.ShedsInput(Input(Sec), Sec + 35 * Ms));
+        Assert.True(rule.WouldBeLate(Input(Sec), Sec + 35 * Ms));
         Assert.False(rule.ShedsFrame(Sec, Sec + 35 * Ms)); // a frame is judged by its age alone
         rule.Encoded(0); // smoothed, not replaced
         Assert.Equal(8 * Ms, rule.ExpectedEncodeUs);
@@ -157,25 +157,28 @@ public class DeliveryBudgetSpec
     }
 
     [Fact]
-    public void The_newest_input_and_a_frame_are_shed_only_when_late_already_so_a_slow_batch_cannot_shed_everything_after_it()
+    public void When_no_input_would_be_on_time_only_the_late_ones_are_shed_so_a_slow_batch_cannot_shed_everything_after_it()
     {
         var spec = Constrained(40 * Ms, Stream("a", maxOutOfOrdernessUs: 0));
         var rule = DeliveryBudget.For(spec, spec.Streams[0])!;
         rule.Encoded(500); // one batch took far longer than the whole budget (a stall)
-        Assert.True(rule.ShedsInput(Input(Sec), Sec + 1 * Ms)); // an older input would be late: shed
-        Assert.False(rule.ShedsInput(Input(Sec), Sec + 1 * Ms, newest: true)); // the newest goes, and measures again
-        Assert.True(rule.ShedsInput(Input(Sec), Sec + 41 * Ms, newest: true));
-        Assert.False(rule.ShedsFrame(Sec, Sec + 40 * Ms));
+        Assert.True(rule.WouldBeLate(Input(Sec), Sec + 1 * Ms));
+        Assert.False(rule.IsLate(Input(Sec), Sec + 40 * Ms));
+        Assert.True(rule.IsLate(Input(Sec), Sec + 40 * Ms + 1));
+        Assert.False(rule.ShedsFrame(Sec, Sec + 40 * Ms)); // a frame is judged by its age alone
         var queue = new EncoderQueue(16, OverflowPolicy.DropOldest, 4);
         queue.Enqueue(Input(Sec));
-        queue.Enqueue(Input(Sec + 5 * Ms));
-        Assert.Equal(1, queue.ShedOverdue(rule, Sec + 10 * Ms));
-        Assert.Equal(Sec + 5 * Ms, Assert.Single(queue.Pending).StartUs);
-        // The batch it sends comes back quickly: the estimate falls, and older inputs are kept again.
-        queue.TakeBatch(0);
+        queue.Enqueue(Input(Sec + 10 * Ms));
+        queue.Enqueue(Input(Sec + 20 * Ms));
+        // At 45 ms every input would be late by the estimate; only the one late already (45 ms after it was due) goes,
+        // and the stream sends the other two in one batch.
+        Assert.Equal(1, queue.ShedOverdue(rule, Sec + 45 * Ms));
+        Assert.Equal(2, queue.TakeBatch(0)!.Inputs.Length);
+        // That batch comes back quickly: the estimate falls, and inputs are judged by it again.
+        queue.Complete(queue.InFlight!.Id);
         for (var i = 0; i < 30; i++) rule.Encoded(1);
         Assert.True(rule.ExpectedEncodeUs < 2 * Ms);
-        Assert.False(rule.ShedsInput(Input(Sec), Sec + 30 * Ms));
+        Assert.False(rule.WouldBeLate(Input(Sec), Sec + 30 * Ms));
     }
 
     [Fact]

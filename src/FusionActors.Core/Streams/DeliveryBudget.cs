@@ -10,12 +10,13 @@ namespace FusionActors.Core.Streams;
 /// <item>An item is <b>due</b> when the watermark could first use it: a frame at its event time plus the stream's
 /// out-of-orderness; an encoder input at the same for its newest frame (a windowed input's end, a per-frame input's
 /// start).</item>
-/// <item>A <b>frame</b> is shed when it is taken more than the stream's budget after it is due: it is late already. An
-/// <b>input</b> is shed, when its turn to be sent to the encoder comes (oldest first: the queue's front), when it
-/// would be encoded more than the budget after it is due: now + the expected encode time − due &gt; budget; except
-/// the newest waiting input, which is shed only when it is late already. So a stream always sends what is not late
-/// yet, and every batch it sends measures the encode time again: an estimate made in a stall cannot shed every
-/// input from then on.</item>
+/// <item>A <b>frame</b> is shed when it is taken more than the stream's budget after it is due: it is late already.
+/// <b>Inputs</b> are judged when a batch is about to be sent to the encoder, oldest first (the queue's front): those
+/// that would be encoded more than the budget after they are due (now + the expected encode time − due &gt; budget)
+/// are shed, up to the first that would not. When none would be on time (the expected encode time alone is about the
+/// budget: a stall, or an encoder that cannot keep up), only those late already are shed, so the stream still sends
+/// full batches of what is not late yet (not one input at a time, which would cost the encoder more per input), and
+/// each batch measures the encode time again: an estimate made in a stall cannot shed every input from then on.</item>
 /// <item><b>Lowest priority first</b>: the session's budget is the budget of its highest-priority streams; a stream of
 /// the k-th of n distinct priorities (k = 1 the lowest) has k/n of it. As load grows, the queues of the node grow
 /// alike for every stream, so the lowest-priority streams reach their shorter budget first and their shedding frees
@@ -78,12 +79,11 @@ public sealed class DeliveryBudget
     /// <summary>Whether a frame at <paramref name="eventTimeUs"/> is shed when it is taken at <paramref name="nowUs"/>: it is over the budget already.</summary>
     public bool ShedsFrame(long eventTimeUs, long nowUs) => Over(FrameDueUs(eventTimeUs), nowUs);
 
-    /// <summary>
-    /// Whether <paramref name="input"/>, sent to the encoder at <paramref name="nowUs"/>, is shed: it would be encoded
-    /// over the budget; or, when it is the <paramref name="newest"/> input waiting, it is over the budget already.
-    /// </summary>
-    public bool ShedsInput(EncoderInput input, long nowUs, bool newest = false) =>
-        Over(InputDueUs(input), newest ? nowUs : EventTime.SaturatingAdd(nowUs, ExpectedEncodeUs));
+    /// <summary>Whether <paramref name="input"/>, sent to the encoder at <paramref name="nowUs"/>, would be encoded over the budget.</summary>
+    public bool WouldBeLate(EncoderInput input, long nowUs) => Over(InputDueUs(input), EventTime.SaturatingAdd(nowUs, ExpectedEncodeUs));
+
+    /// <summary>Whether <paramref name="input"/> is over the budget already at <paramref name="nowUs"/>.</summary>
+    public bool IsLate(EncoderInput input, long nowUs) => Over(InputDueUs(input), nowUs);
 
     private bool Over(long dueUs, long doneUs) => EventTime.SaturatingSubtract(doneUs, dueUs) > BudgetUs;
 

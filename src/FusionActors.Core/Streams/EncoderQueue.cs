@@ -82,14 +82,27 @@ public sealed class EncoderQueue
     }
 
     /// <summary>
-    /// Sheds the waiting inputs at the front (the oldest) that <paramref name="budget"/> sheds when sent at
-    /// <paramref name="nowUs"/>, up to the first it keeps (the last one left is judged as the newest); returns how many
-    /// were shed. Retried inputs wait at the front and are shed like the others.
+    /// Sheds the waiting inputs at the front (the oldest) that would be encoded over <paramref name="budget"/> if sent at
+    /// <paramref name="nowUs"/>, up to the first that would not; when none would be on time, only those late already
+    /// (<see cref="DeliveryBudget"/>). Returns how many were shed. Retried inputs wait at the front and are shed like the
+    /// others.
     /// </summary>
     public int ShedOverdue(DeliveryBudget budget, long nowUs)
     {
+        // Inputs wait in the order they were made, oldest first: the first on time by the estimate ends the shedding.
+        var onTime = -1;
+        var k = 0;
+        foreach (var input in _pending)
+        {
+            if (!budget.WouldBeLate(input, nowUs))
+            {
+                onTime = k;
+                break;
+            }
+            k++;
+        }
         var n = 0;
-        while (_pending.Count > 0 && budget.ShedsInput(_pending.First, nowUs, newest: _pending.Count == 1))
+        while (_pending.Count > 0 && (onTime >= 0 ? n < onTime : budget.IsLate(_pending.First, nowUs)))
         {
             _pending.RemoveFirst();
             if (_singleMode > 0) _singleMode--;
