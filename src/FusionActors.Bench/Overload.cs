@@ -37,8 +37,9 @@ public static class Overload
         long InputsShedOverBudget, long InputsShedOverflow, long Rejected);
 
     /// <param name="SendLagP50Ms">How late the sender sent frames after they were due (time outside the node, counted in their age).</param>
+    /// <param name="BatchP50Ms">How long the encoder took for a batch, the batcher's queue included (fusion.encoder.duration): time no policy sheds.</param>
     public sealed record Run(string Delivery, long LatencyBudgetUs, double OfferedFramesPerSec, double Seconds, long FramesSent, double SentFramesPerSec,
-        double SendLagP50Ms, double SendLagP99Ms, string? LoadAverage,
+        double SendLagP50Ms, double SendLagP99Ms, string? LoadAverage, double BatchP50Ms, double BatchP99Ms,
         long Windows, long FusedWindows, long WindowsMissingLo, long WindowsMissingHi, long NoEvidenceWindows, long WindowsNotFusedInTime,
         double P50Ms, double P99Ms, double MaxMs, IReadOnlyList<MemorySample> Memory, IReadOnlyList<PriorityCounts> ByPriority,
         double CpuSeconds, double CpuUsPerFrameSent, double CpuUsPerInputEncoded, GcStats Gc);
@@ -99,7 +100,8 @@ public static class Overload
             Console.WriteLine($"    {r.Delivery}: windows fused {r.FusedWindows:N0} of {r.Windows:N0} (missing lo {r.WindowsMissingLo:N0}, missing hi {r.WindowsMissingHi:N0}, no evidence {r.NoEvidenceWindows:N0}, " +
                               $"not fused 10 s after the end {r.WindowsNotFusedInTime:N0}), latency p50 {r.P50Ms:0.0} / p99 {r.P99Ms:0.0} / max {r.MaxMs:0.0} ms; " +
                               $"CPU {r.CpuUsPerFrameSent:0.0} us/frame sent, {r.CpuUsPerInputEncoded:0.0} us/input encoded, {r.Gc.ProcessCpuOfMachine:P0} of the cores; " +
-                              $"sent {r.SentFramesPerSec:N0} frames/s, sender late by p50 {r.SendLagP50Ms:0.0} / p99 {r.SendLagP99Ms:0.0} ms; load average {r.LoadAverage}");
+                              $"sent {r.SentFramesPerSec:N0} frames/s, sender late by p50 {r.SendLagP50Ms:0.0} / p99 {r.SendLagP99Ms:0.0} ms; " +
+                              $"encoder time per batch (batcher queue included) p50 {r.BatchP50Ms:0.0} / p99 {r.BatchP99Ms:0.0} ms; load average {r.LoadAverage}");
             Console.WriteLine($"      memory every 5 s (GC heap / working set, MiB): {string.Join(", ", r.Memory.Select(m => $"{m.AtSeconds:0}s {m.GcHeapBytes / 1048576.0:0} / {m.WorkingSetBytes / 1048576.0:0}"))}");
             foreach (var p in r.ByPriority)
                 Console.WriteLine($"      {p.Stream} (priority {p.Priority}): in {p.FramesIn:N0}, encoded {p.InputsEncoded:N0}, shed over budget {p.FramesShedOverBudget:N0} frames + {p.InputsShedOverBudget:N0} inputs, " +
@@ -136,6 +138,7 @@ public static class Overload
         var warmEndUs = startUs + (long)(warmUp.TotalMilliseconds * 1000);
         var endUs = warmEndUs + (long)(measure.TotalMilliseconds * 1000);
         long sent = 0, sentAtWarmEnd = 0, encodedAtWarmEnd = 0;
+        var batchesAtWarmEnd = 0;
         GcWatch? gc = null;
         var memory = new List<MemorySample>();
         var lags = new List<double>(); // per sender pass: how late its oldest frame went out, ms
@@ -154,6 +157,7 @@ public static class Overload
                     measuring = true;
                     sentAtWarmEnd = sent;
                     encodedAtWarmEnd = encoded.Total;
+                    batchesAtWarmEnd = encoded.Batches;
                     gc = GcStats.Start();
                 }
                 if (sampleMemory && now >= nextSampleUs)
@@ -219,8 +223,10 @@ public static class Overload
         foreach (var sink in sinks) sink.Tell(PoisonPill.Instance);
 
         var lagsSorted = lags.Order().ToArray();
+        var batchMs = encoded.BatchMillis(fromIndex: batchesAtWarmEnd).Order().ToArray();
         var run = new Run(DeliveryPolicies.Name(delivery), budgetUs, framesPerSec, seconds, sentMeasured, sentMeasured / seconds,
             Percentile(lagsSorted, 0.50), Percentile(lagsSorted, 0.99), MachineInfo.LoadAverage(),
+            Percentile(batchMs, 0.50), Percentile(batchMs, 0.99),
             windows.Count, fusedLatencies.Length, windows.Count(w => w.Status == FusedStatus.Fused && w.Missing.Contains("thermal")),
             windows.Count(w => w.Status == FusedStatus.Fused && w.Missing.Contains("image")), windows.Count(w => w.Status == FusedStatus.NoEvidence),
             expected - windows.Count, Percentile(fusedLatencies, 0.50), Percentile(fusedLatencies, 0.99),
@@ -242,23 +248,38 @@ public static class Overload
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 
-    /// <summary>The node's count of encoder inputs encoded, from its metrics.</summary>
+    /// <summary>The node's count of encoder inputs encoded, and each batch's encoder time, from its metrics.</summary>
     private sealed class EncodedCounter : IDisposable
     {
         private readonly MeterListener _listener = new();
+        private readonly List<double> _batchMs = [];
         private long _total;
 
         public EncodedCounter()
         {
             _listener.InstrumentPublished = (i, l) =>
             {
-                if (i.Meter.Name == FusionMetrics.MeterName && i.Name == "fusion.inputs.encoded") l.EnableMeasurementEvents(i);
+                if (i.Meter.Name == FusionMetrics.MeterName && i.Name is "fusion.inputs.encoded" or "fusion.encoder.duration") l.EnableMeasurementEvents(i);
             };
             _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _total, value));
+            _listener.SetMeasurementEventCallback<double>((_, ms, _, _) =>
+            {
+                lock (_batchMs) _batchMs.Add(ms);
+            });
             _listener.Start();
         }
 
         public long Total => Interlocked.Read(ref _total);
+
+        public int Batches
+        {
+            get { lock (_batchMs) return _batchMs.Count; }
+        }
+
+        public double[] BatchMillis(int fromIndex)
+        {
+            lock (_batchMs) return _batchMs.Skip(fromIndex).ToArray();
+        }
 
         public void Dispose() => _listener.Dispose();
     }
