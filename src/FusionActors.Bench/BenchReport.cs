@@ -104,6 +104,9 @@ public sealed record BenchReport
     public bool Batching { get; init; }
     public RealTimeSessions.Result? RealTime { get; init; }
 
+    // (f)
+    public Overload.Result? Overload { get; init; }
+
     public bool PipelineMet => PipelineToCeiling >= PipelineTarget;
     public bool EncoderMet => EncoderToRaw >= EncoderTarget;
     public bool LatencyMet => LatencyP99Ms <= LatencyP99TargetMs;
@@ -146,6 +149,13 @@ public sealed record BenchReport
                 System.Console.WriteLine($"{$"(e) {r.Sessions} real-time sessions, batching {(r.Batching ? "on" : "off")}",-44} {$"{r.CpuUsPerInput:0.0} us CPU",16} {$"{r.RawCpuUsPerInputAt32:0.0} us raw32",16} {r.CpuToRawAt32,7:0.00}x " +
                                          $"{(r.Batching ? "<= 1.25x raw" : "(info)"),-14} {(r.Batching ? Met(r.CpuToRawAt32 <= RealTimeCpuTarget) : ""),-6}");
                 System.Console.WriteLine($"{"    the same, threads running the models",-44} {$"{r.EncoderThreadCpuUsPerInput:0.0} us CPU",16} {$"{r.RawCpuUsPerInputAt32:0.0} us raw32",16} {r.EncoderThreadCpuToRawAt32,7:0.00}x {"(info)",-14}");
+            }
+        if (Overload is { } ov)
+            foreach (var r in ov.Runs)
+            {
+                var constrained = r.Delivery == "latency-constrained";
+                System.Console.WriteLine($"{$"(f) {r.Delivery} at {r.OfferedFramesPerSec / ov.CapacityFramesPerSec:P0} capacity, p50/p99 ms",-44} {$"{r.P50Ms:0.0} / {r.P99Ms:0.0}",16} {ov.CapacityFramesPerSec,16:N0} {"",8} " +
+                                         $"{(constrained ? "p99 <= 50 ms" : "(info)"),-14} {(constrained ? Met(r.P99Ms <= FusionActors.Bench.Overload.LatencyP99TargetMs) : ""),-6}");
             }
         System.Console.WriteLine(new string('-', 110));
         if (RealTime is { } rts)

@@ -21,6 +21,9 @@ namespace FusionActors.Bench;
 /// </summary>
 public static class BenchSuite
 {
+    /// <summary>The latency budget of (f)'s latency-constrained run: 40 ms, leaving 10 ms of the 50 ms target for alignment, fusion and delivery.</summary>
+    public const long OverloadBudgetUs = 40_000;
+
     /// <param name="batching">The node's batcher on or off for (a)-(d); null: as configured (on by default). (e) runs both.</param>
     /// <param name="recordTo">Record every session into this folder (docs/recording.md), to measure what recording costs; null = none.</param>
     /// <param name="session">(b) measures the encoders of this session file's streams, on the node of its models file, instead of the built-in list.</param>
@@ -28,7 +31,7 @@ public static class BenchSuite
         SessionDescription? session = null)
     {
         var scale = quick ? BenchScale.Quick : BenchScale.Full;
-        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e'))) throw new UsageException("--only takes letters of abcde");
+        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e' or 'f'))) throw new UsageException("--only takes letters of abcdef");
         bool Runs(char m) => only.Contains(m) || (m == 'a' && only.Contains('c'));
 
         // The server's defaults, with Akka's log level at WARNING: at INFO every session open/close is printed,
@@ -208,6 +211,13 @@ public static class BenchSuite
             var realTime = await RealTimeSessions.RunAsync(options, scale.RealTimeSessions, scale.RealTimeWarmUp, scale.RealTimeMeasure,
                 encoderThreads, scale.RawOnnxDuration, cancel);
             report = report with { RealTime = realTime };
+        });
+
+        if (Runs('f')) await Section("(f)", async () =>
+        {
+            Console.WriteLine($"(f) overload: {Overload.Sessions} sessions x 2 image-digits streams (priority 1 and 0), capacity, then {Overload.LoadFactor:P0} of it, lossless then latency-constrained, a node each ...");
+            var overload = await Overload.RunAsync(options, quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30), OverloadBudgetUs, cancel);
+            report = report with { Overload = overload };
         });
 
         report = report with { Errors = errors, Timestamp = DateTimeOffset.UtcNow, Machine = report.Machine with { LoadAverageAtEnd = MachineInfo.LoadAverage() } };

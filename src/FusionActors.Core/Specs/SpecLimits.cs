@@ -18,6 +18,7 @@ public sealed record SpecLimits
         MinWindowHopUs = 1, MaxDurationUs = long.MaxValue, MaxFutureSkewUs = long.MaxValue, MaxSampleRateHz = double.MaxValue,
         MaxPendingInputs = int.MaxValue, MaxBatch = int.MaxValue, MaxSeqAhead = int.MaxValue, MaxBufferedEvidence = int.MaxValue, MaxRetainedInputBytes = long.MaxValue,
         MaxWeight = double.MaxValue, MaxPendingEncoderInputs = int.MaxValue,
+        MinLatencyBudgetUs = 1, MaxLatencyBudgetUs = long.MaxValue / 4, MaxPriority = int.MaxValue,
     };
 
     /// <summary>Sessions a node holds open at once (node-wide; the sessions' own limits are below). Default 20,000.</summary>
@@ -83,4 +84,13 @@ public sealed record SpecLimits
 
     /// <summary>Largest static prior or fixed weight. Default 1e6.</summary>
     public double MaxWeight { get; init; } = 1e6;
+
+    /// <summary>Shortest latency budget of a latency-constrained session (<see cref="SessionSpec.LatencyBudgetUs"/>), µs. Default 1 ms.</summary>
+    public long MinLatencyBudgetUs { get; init; } = 1_000;
+
+    /// <summary>Longest latency budget of a session, µs. Default 60 s.</summary>
+    public long MaxLatencyBudgetUs { get; init; } = 60_000_000;
+
+    /// <summary>Highest stream priority (<see cref="StreamSpec.Priority"/>; the lowest is 0). Default 1000.</summary>
+    public int MaxPriority { get; init; } = 1000;
 }

@@ -57,6 +57,7 @@ public static class SpecValidator
             if (s.MaxPendingInputs <= 0 || s.MaxPendingInputs > l.MaxPendingInputs) p.Add($"{at}: maxPendingInputs must be in (0, {l.MaxPendingInputs}]");
             if (s.MaxBatch <= 0 || s.MaxBatch > l.MaxBatch) p.Add($"{at}: maxBatch must be in (0, {l.MaxBatch}]");
             if (s.MaxSeqAhead <= 0 || s.MaxSeqAhead > l.MaxSeqAhead) p.Add($"{at}: maxSeqAhead must be in (0, {l.MaxSeqAhead}]");
+            if (s.Priority < 0 || s.Priority > l.MaxPriority) p.Add($"{at}: priority must be in [0, {l.MaxPriority}]");
             if (!(s.PriorWeight >= 0 && s.PriorWeight <= l.MaxWeight)) p.Add($"{at}: priorWeight must be a number in [0, {l.MaxWeight}]");
             if (s.FreshnessTauUs <= 0 || s.FreshnessTauUs > l.MaxDurationUs) p.Add($"{at}: freshnessTau must be in (0, {l.MaxDurationUs}] us");
             Duration(p, $"{at}: frameDuration", s.FrameDurationUs, l.MaxDurationUs);
@@ -91,6 +92,7 @@ public static class SpecValidator
                 break;
             }
         Gates(p, spec, l);
+        Delivery(p, spec, l);
         if (!WeightingPolicies.IsKnown(spec.Policy)) p.Add($"policy kind {spec.Policy.Kind} is not one this node runs");
         else if (WeightingPolicies.NamesUnknownModality(spec.Policy, spec.Streams))
             p.Add($"policy {spec.Policy} names a modality no stream has");
@@ -155,6 +157,22 @@ public static class SpecValidator
         if (bytes > l.MaxRetainedInputBytes)
             p.Add($"the windowed streams would hold {bytes:0} bytes of input samples for the allowed lateness and out-of-orderness " +
                   $"((out-of-orderness + length + lateness) / hop inputs each), more than {l.MaxRetainedInputBytes}");
+    }
+
+    /// <summary>
+    /// The delivery policy is a defined one; a latency-constrained session's budget is within the node's bounds, and
+    /// a lossless one's (unused) at least not beyond the longest.
+    /// </summary>
+    private static void Delivery(List<string> p, SessionSpec spec, SpecLimits l)
+    {
+        if (!Enum.IsDefined(spec.Delivery))
+        {
+            p.Add($"delivery {(int)spec.Delivery} is not lossless or latency-constrained");
+            return;
+        }
+        var (min, max) = spec.Delivery == DeliveryPolicy.LatencyConstrained ? (l.MinLatencyBudgetUs, l.MaxLatencyBudgetUs) : (0, l.MaxLatencyBudgetUs);
+        if (spec.LatencyBudgetUs < min || spec.LatencyBudgetUs > max)
+            p.Add($"latencyBudget must be in [{min}, {max}] us for {DeliveryPolicies.Name(spec.Delivery)} delivery, not {spec.LatencyBudgetUs}");
     }
 
     private static bool Name(List<string> p, string what, string? value, SpecLimits l)

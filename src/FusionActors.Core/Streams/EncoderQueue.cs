@@ -16,7 +16,7 @@ public sealed record BatchFailure(IReadOnlyList<EncoderInput> Quarantined, int R
 /// encoder takes. A failed batch goes back to the front to be retried input by input, so the input that fails is
 /// found and the others are not blamed; an input that failed <see cref="MaxFailures"/> times is quarantined.
 /// Every input given to <see cref="Enqueue"/> leaves exactly once: encoded (<see cref="Complete"/>), quarantined,
-/// or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>). No clock: times come in as arguments.
+/// or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>, <see cref="ShedOverdue"/>). No clock: times come in as arguments.
 /// </summary>
 public sealed class EncoderQueue
 {
@@ -79,6 +79,36 @@ public sealed class EncoderQueue
         }
         _pending.AddLast(input);
         return shed;
+    }
+
+    /// <summary>
+    /// Sheds the waiting inputs at the front (the oldest) that would be encoded over <paramref name="budget"/> if sent at
+    /// <paramref name="nowUs"/>, up to the first that would not; when none would be on time, only those late already
+    /// (<see cref="DeliveryBudget"/>). Returns how many were shed. Retried inputs wait at the front and are shed like the
+    /// others.
+    /// </summary>
+    public int ShedOverdue(DeliveryBudget budget, long nowUs)
+    {
+        // Inputs wait in the order they were made, oldest first: the first on time by the estimate ends the shedding.
+        var onTime = -1;
+        var k = 0;
+        foreach (var input in _pending)
+        {
+            if (!budget.WouldBeLate(input, nowUs))
+            {
+                onTime = k;
+                break;
+            }
+            k++;
+        }
+        var n = 0;
+        while (_pending.Count > 0 && (onTime >= 0 ? n < onTime : budget.IsLate(_pending.First, nowUs)))
+        {
+            _pending.RemoveFirst();
+            if (_singleMode > 0) _singleMode--;
+            n++;
+        }
+        return n;
     }
 
     /// <summary>

@@ -32,6 +32,12 @@ public sealed class StreamInputs(StreamSpec spec, SessionSpec session)
         return taken;
     }
 
+    /// <summary>
+    /// A frame admitted and shed for time (<see cref="DeliveryBudget"/>): it moves the watermark by its event time as
+    /// a taken frame does, so windows close without it, but makes no input.
+    /// </summary>
+    public void Skip(Frame frame) => _watermark.OnEvent(frame.EventTimeUs);
+
     /// <summary>A heartbeat: the client promises no frame at or before <paramref name="watermarkUs"/>.</summary>
     public void Heartbeat(long watermarkUs) => _watermark.OnExplicit(watermarkUs);
 

@@ -12,14 +12,14 @@ public static class BenchCommand
     {
         var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var quick = OptionValues.Flag("--quick", "shorter runs (a smoke test of the numbers, not the numbers)");
-        var only = OptionValues.Text("--only", "abcde", "run a subset, letters of abcde: (a) actor path, (b) encoders, (c) latency (runs (a) too), (d) memory, " +
-            "(e) real-time sessions with the batcher off and on (default abcde)");
+        var only = OptionValues.Text("--only", "abcdef", "run a subset, letters of abcdef: (a) actor path, (b) encoders, (c) latency (runs (a) too), (d) memory, " +
+            "(e) real-time sessions with the batcher off and on, (f) overload at 150 % of capacity, lossless and latency-constrained (default abcdef)");
         var batching = OptionValues.Text("--batching", "on|off", "the node's encoder batcher for (a)-(d) (default: as configured, on)");
         var record = OptionValues.Text("--record", "DIR", "record every session into this folder (what recording costs on the hot path; default: no recording)");
         var session = OptionValues.Text("--session", "FILE",
             "a session description file (config/sessions/*.json): (b) measures the encoders of its streams' models, on the node of its models file, and each stream's CPU per 1 s window");
         var command = new Command("bench", "measure the actor path, encoders, latency, memory and batching") { report, quick, only, batching, record, session };
-        command.SetAction((parsed, cancel) => BenchSuite.RunAsync(parsed.GetValue(quick), parsed.GetValue(only) ?? "abcde", parsed.GetValue(report), cancel,
+        command.SetAction((parsed, cancel) => BenchSuite.RunAsync(parsed.GetValue(quick), parsed.GetValue(only) ?? "abcdef", parsed.GetValue(report), cancel,
             parsed.GetValue(batching) switch
             {
                 null => null,

@@ -65,6 +65,19 @@ public sealed record SessionSpec
     /// </summary>
     public bool Record { get; init; }
 
+    /// <summary>What the session does with frames the node cannot process in time (<see cref="DeliveryPolicy"/>). Default lossless.</summary>
+    public DeliveryPolicy Delivery { get; init; } = DeliveryPolicy.Lossless;
+
+    /// <summary>
+    /// Under <see cref="DeliveryPolicy.LatencyConstrained"/>: how much later than it is due (its event time plus its
+    /// stream's out-of-orderness) a frame or encoder input may still be processed; later ones are shed. Within
+    /// fusion.limits.min-latency-budget and max-latency-budget. Default <see cref="DefaultLatencyBudgetUs"/>.
+    /// </summary>
+    public long LatencyBudgetUs { get; init; } = DefaultLatencyBudgetUs;
+
+    /// <summary>The default <see cref="LatencyBudgetUs"/>: 50 ms.</summary>
+    public const long DefaultLatencyBudgetUs = 50_000;
+
     public StreamSpec? FindStream(string streamId)
     {
         foreach (var s in Streams)

@@ -58,7 +58,10 @@ public sealed record StreamSpec
     /// <summary>Static prior weight s_m of the modality. Default 1.</summary>
     public double PriorWeight { get; init; } = 1.0;
 
-    /// <summary>Shedding priority: lower is shed first when a shared buffer is full. Default 0.</summary>
+    /// <summary>
+    /// Shedding priority: lower is shed first when a shared buffer is full, and first under a latency-constrained
+    /// delivery (<see cref="DeliveryPolicy"/>). In [0, fusion.limits.max-priority]. Default 0.
+    /// </summary>
     public int Priority { get; init; }
 
     /// <summary>Freshness time constant τ_m. Default 1 s.</summary>

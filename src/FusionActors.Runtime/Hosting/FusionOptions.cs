@@ -168,6 +168,9 @@ public sealed record FusionOptions
         if (Shards <= 0) yield return $"Fusion:Sharding:Shards (fusion.sharding.shards) must be positive, not {Shards}";
         if (PassivateIdleAfter < TimeSpan.Zero) yield return $"Fusion:Sharding:PassivateIdleAfter must not be negative, not {PassivateIdleAfter}";
         if (Limits.MaxSessions <= 0) yield return $"Fusion:Limits:MaxSessions (fusion.limits.max-sessions) must be positive, not {Limits.MaxSessions}";
+        if (Limits.MinLatencyBudgetUs <= 0 || Limits.MaxLatencyBudgetUs < Limits.MinLatencyBudgetUs)
+            yield return $"Fusion:Limits:MinLatencyBudgetUs and MaxLatencyBudgetUs (fusion.limits.min-latency-budget, max-latency-budget) need 0 < min <= max, not {Limits.MinLatencyBudgetUs} and {Limits.MaxLatencyBudgetUs}";
+        if (Limits.MaxPriority < 0) yield return $"Fusion:Limits:MaxPriority (fusion.limits.max-priority) must be >= 0, not {Limits.MaxPriority}";
         if (Limits.MaxPendingEncoderInputs <= 0)
             yield return $"Fusion:Limits:MaxPendingEncoderInputs (fusion.limits.max-pending-encoder-inputs) must be positive, not {Limits.MaxPendingEncoderInputs}";
         foreach (var p in Batching.Problems()) yield return p;

@@ -25,6 +25,8 @@ public static class FusionMetrics
     public static readonly Counter<long> FramesLate = Meter.CreateCounter<long>("fusion.frames.late", "{frame}", "Frames behind their stream watermark");
     public static readonly Counter<long> FramesTooLate = Meter.CreateCounter<long>("fusion.frames.too_late", "{frame}", "Late frames past the allowed lateness (side output)");
     public static readonly Counter<long> InputsShed = Meter.CreateCounter<long>("fusion.inputs.shed", "{input}", "Encoder inputs dropped by overflow or a failed stream");
+    public static readonly Counter<long> DeliveryShed = Meter.CreateCounter<long>("fusion.delivery.shed", "{item}",
+        "Frames (stage=frame) and encoder inputs (stage=input) shed for time by a latency-constrained session, by modality");
     public static readonly Histogram<double> EncoderDuration = Meter.CreateHistogram<double>("fusion.encoder.duration", "ms", "Time the encoder took for one batch");
     public static readonly Counter<long> InputsEncoded = Meter.CreateCounter<long>("fusion.inputs.encoded", "{input}", "Encoder inputs turned into evidence");
     public static readonly Counter<long> EncoderFailures = Meter.CreateCounter<long>("fusion.encoder.failures", "{failure}", "Encoder crashes");
@@ -86,6 +88,12 @@ public static class FusionMetrics
     public static void Shed(string modality, long inputs)
     {
         if (inputs > 0) InputsShed.Add(inputs, Modality(modality));
+    }
+
+    /// <summary>Items shed over a latency budget (docs/design.md, "Delivery"): frames when they were taken, or inputs when their turn came.</summary>
+    public static void ShedOverBudget(string modality, bool frames, long items)
+    {
+        if (items > 0) DeliveryShed.Add(items, Modality(modality), new("stage", frames ? "frame" : "input"));
     }
 
     public static void Encoded(string modality, double millis, int inputs)

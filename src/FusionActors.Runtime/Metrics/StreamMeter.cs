@@ -12,6 +12,7 @@ public sealed class StreamMeter
     private readonly string _tag; // the modality as the node's metrics name it (bounded)
     private Dictionary<RejectReason, long>? _rejected; // most streams never reject anything
     private long _framesIn, _framesAccepted, _framesLate, _framesTooLate, _inputsEncoded, _inputsShed;
+    private long _framesShedOverBudget, _inputsShedOverBudget;
     private long _encoderFailures, _encoderRestarts, _quarantined, _batches;
     private double _encodeMillis;
 
@@ -53,6 +54,21 @@ public sealed class StreamMeter
         FusionMetrics.Shed(_tag, inputs);
     }
 
+    /// <summary>A frame taken and shed for time (latency-constrained delivery).</summary>
+    public void FrameShedOverBudget()
+    {
+        _framesShedOverBudget++;
+        FusionMetrics.ShedOverBudget(_tag, frames: true, 1);
+    }
+
+    /// <summary>Inputs shed for time when their turn to be encoded came (latency-constrained delivery).</summary>
+    public void InputsShedOverBudget(int inputs)
+    {
+        if (inputs <= 0) return;
+        _inputsShedOverBudget += inputs;
+        FusionMetrics.ShedOverBudget(_tag, frames: false, inputs);
+    }
+
     /// <summary>A batch of <paramref name="inputs"/> came back from the encoder after <paramref name="millis"/>.</summary>
     public void Encoded(int inputs, double millis)
     {
@@ -88,5 +104,6 @@ public sealed class StreamMeter
         FramesLate = _framesLate, FramesTooLate = _framesTooLate, InputsEncoded = _inputsEncoded, InputsShed = _inputsShed,
         EncoderFailures = _encoderFailures, EncoderRestarts = _encoderRestarts, Quarantined = _quarantined,
         EncodeMillisTotal = _encodeMillis, Batches = _batches, SeqsSkipped = seqsSkipped,
+        FramesShedOverBudget = _framesShedOverBudget, InputsShedOverBudget = _inputsShedOverBudget,
     };
 }

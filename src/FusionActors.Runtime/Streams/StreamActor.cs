@@ -45,6 +45,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private string? _pushTrace; // the traceparent of the latest traced frame taken since the last batch went out
     private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
     private readonly SessionRecording? _recording;
+    private readonly DeliveryBudget? _budget; // latency-constrained delivery: what is shed for time; null when lossless
     private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -60,6 +61,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _meter = new StreamMeter(spec.Modality);
         _drift = encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         _encoderChild = new EncoderChild(encoder, spec.Modality, sessionId);
+        _budget = DeliveryBudget.For(session, spec);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -171,6 +173,14 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (frame.TraceParent is { } trace) _pushTrace = trace;
         _recording?.Frame(frame);
         OnActivity();
+        if (_budget is not null && _budget.ShedsFrame(frame.EventTimeUs, SessionNowUs))
+        {
+            // Taken (its seq is used) but over the budget already: it only moves the watermark, so its windows close without it.
+            _meter.FrameShedOverBudget();
+            _inputs.Skip(frame);
+            DrainFramer();
+            return;
+        }
         var taken = _inputs.Add(frame);
         if (taken.Late) _meter.FrameLate();
         if (taken.TooLate)
@@ -228,6 +238,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void SendNextBatch()
     {
+        if (_budget is not null && _queue.CanSend) _meter.InputsShedOverBudget(_queue.ShedOverdue(_budget, SessionNowUs));
         if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
         // The window boundary of a reload: no batch is in flight, the next one runs on the model's new version.
         if (_encoderChild.MayBeReplaced) FollowModel();
@@ -283,8 +294,10 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void OnEncoded(EncoderActor.Encoded msg)
     {
+        var sentAtMs = _queue.InFlight?.SentAtMs ?? NowMs;
         if (_queue.Complete(msg.BatchId) is not { } batch) return; // an answer from before a restart
         _supervision.OnEncoded(batch);
+        _budget?.Encoded(NowMs - sentAtMs);
         _meter.Encoded(batch.Length, msg.Millis);
         if (_drift is not null) WatchDrift(msg.Evidence);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));

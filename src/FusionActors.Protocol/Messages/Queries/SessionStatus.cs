@@ -20,6 +20,15 @@ public sealed record StreamCounters
     public double EncodeMillisTotal { get; init; }
     public long Batches { get; init; }
 
+    /// <summary>
+    /// Frames shed for time under a latency-constrained delivery: taken (their seqs are used, their windows close and
+    /// commit without them) but already over the stream's latency budget, so never framed.
+    /// </summary>
+    public long FramesShedOverBudget { get; init; }
+
+    /// <summary>Encoder inputs shed for time under a latency-constrained delivery: over the stream's budget when their turn to be encoded came.</summary>
+    public long InputsShedOverBudget { get; init; }
+
     /// <summary>Seqs given up as lost: gaps a whole dedupe window of later seqs went past.</summary>
     public long SeqsSkipped { get; init; }
 

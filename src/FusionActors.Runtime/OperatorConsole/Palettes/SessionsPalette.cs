@@ -80,21 +80,36 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
                $"watermark {Seconds(a?.WatermarkUs ?? 0)}, windows closed {a?.WindowsClosed}, revisions {a?.Revisions}, late evidence {a?.LateEvidence}, " +
                $"buffered {a?.BufferedEvidence}" + (a is { Shed.Count: > 0 } ? $", shed {string.Join(" ", a.Shed.Select(kv => $"{kv.Key}={kv.Value}"))}" : "") +
                (a is { CommittedThroughUs: > long.MinValue } ? $", committed through {(a.CommittedThroughUs == long.MaxValue ? "the end" : Seconds(a.CommittedThroughUs))}" : "") +
+               (OverBudget(s) is > 0 and var shed ? $", shed over the latency budget {shed}" : "") +
                (s.Client is { } c ? $", client {c}" : "");
     }
 
+    /// <summary>Frames and inputs the session's streams shed for time (latency-constrained delivery).</summary>
+    internal static long OverBudget(SessionStatus s)
+    {
+        long n = 0;
+        foreach (var t in s.Streams) n += t.Counters.FramesShedOverBudget + t.Counters.InputsShedOverBudget;
+        return n;
+    }
+
     internal static ConsoleTable StreamsTable(SessionStatus s) => Table($"streams of {s.SessionId}",
-        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "restarts", "quarantined", "encode ms/batch", "input drift"],
+        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "over budget", "restarts", "quarantined", "encode ms/batch", "input drift"],
         s.Streams.Select(t => new[]
         {
             t.StreamId, t.Modality, t.State.ToString(), Number(t.Reliability), Seconds(t.WatermarkUs), t.PendingInputs.ToString(),
             t.Counters.FramesIn.ToString(), t.Counters.FramesAccepted.ToString(),
             t.Counters.RejectedTotal == 0 ? "0" : $"{t.Counters.RejectedTotal} ({string.Join(" ", t.Counters.Rejected.Select(kv => $"{kv.Key}={kv.Value}"))})",
             t.Counters.FramesLate.ToString(), t.Counters.FramesTooLate.ToString(), t.Counters.InputsShed.ToString(),
+            OverBudgetCell(t.Counters),
             t.Counters.EncoderRestarts.ToString(), t.Counters.Quarantined.ToString(),
             t.Counters.Batches == 0 ? "-" : Number(t.Counters.EncodeMillisTotal / t.Counters.Batches),
             DriftCell(t.Drift),
         }));
+
+    /// <summary>Frames and inputs a latency-constrained session shed for time: "12 (frames 10, inputs 2)", "0".</summary>
+    internal static string OverBudgetCell(StreamCounters c) =>
+        c.FramesShedOverBudget + c.InputsShedOverBudget == 0 ? "0"
+            : $"{c.FramesShedOverBudget + c.InputsShedOverBudget} (frames {c.FramesShedOverBudget}, inputs {c.InputsShedOverBudget})";
 
     /// <summary>"0.42 of 50 (last 0.31)", "1.73 of 50 ALERT > 1 (alerts 2)"; "-" when the stream's inputs are not scored.</summary>
     internal static string DriftCell(StreamDrift? d) => d switch
