@@ -118,6 +118,7 @@ public static class LatencyProbe
         AllocationSampler.Instance?.Begin();
         var gc = GcStats.Start();
         var started = Stopwatch.GetTimestamp();
+        var sent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var sender = new Thread(() =>
         {
             var freq = (double)Stopwatch.Frequency;
@@ -158,9 +159,10 @@ public static class LatencyProbe
                     region.Tell(new Frame(ids[s], j % 2 == 0 ? "a" : "b", t, t, payloads[s]), ActorRefs.NoSender);
                 }
             }
+            sent.TrySetResult();
         }) { IsBackground = true, Name = "latency-sender" };
         sender.Start();
-        await Task.Run(sender.Join, cancel);
+        await sent.Task.WaitAsync(cancel); // not a pool thread blocked in Join for the whole run
         var sentSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
         var finished = await Task.WhenAny(allDone.Task, Task.Delay(TimeSpan.FromSeconds(60), cancel));
         if (finished != allDone.Task) throw new TimeoutException($"latency: only {Interlocked.Read(ref received[0])} of {expected} windows fused");
