@@ -83,7 +83,7 @@ public sealed record BenchReport
     /// <summary>At 80 % of <see cref="LatencyCapacity"/>.</summary>
     public double LatencyP99At80Ms { get; init; }
     public LatencyProbe.Result? LatencyAt80 { get; init; }
-    /// <summary>What the probe's own pattern (one sender, frames one by one through the region) sustains, measured in the same run.</summary>
+    /// <summary>What the probe's own pattern (one sender, frames one by one through the region) sustains, measured just before the 50 % point (each point's: <see cref="LatencyProbe.Result.Of"/>).</summary>
     public LatencyProbe.Capacity? LatencyCapacity { get; init; }
     public long MaxOutOfOrdernessUs { get; init; }
     public long AllowedLatenessUs { get; init; }
@@ -185,18 +185,20 @@ public sealed record BenchReport
                                   $"raw Encode batch {e.RawBatch} on {e.RawThreads} threads {e.RawPerSec:N0}/s, raw at the mean batch {e.RawAtMeanBatchPerSec:N0}/s; shed {e.Shed}, rejected {e.Rejected}. " +
                                   $"via actors / raw {e.PipelinePerSec / e.RawPerSec:P1}. " +
                                   $"Runs via actors: {string.Join(", ", e.PipelineRunsPerSec.Select(v => v.ToString("N0")))}; raw: {string.Join(", ", e.RawRunsPerSec.Select(v => v.ToString("N0")))}.");
-        if (LatencyCapacity is { } cap)
-            System.Console.WriteLine($"(c) capacity of the probe's pattern (one sender thread, frames one by one through the region, at most " +
-                              $"{LatencyProbe.CapacityInFlightWindows} windows per session unfused): {cap.FramesPerSec:N0} frames/s, {cap.Frames:N0} frames in {cap.Seconds:0.00} s, " +
-                              $"{cap.CpuUsPerFrame:0.00} us CPU/frame, {cap.AllocatedBytesPerFrame:N0} B/frame, GC {cap.Gc.Gen0}/{cap.Gc.Gen1}/{cap.Gc.Gen2}, pauses {cap.Gc.PauseMs:0} ms, " +
-                              $"this process used {cap.Gc.ProcessCpuOfMachine:P0} of the cores.");
         foreach (var l in new[] { Latency, LatencyAt80 }.Concat(LatencyAtLowerLoads))
             if (l is not null)
-                System.Console.WriteLine($"(c) at {l.FractionOfCapacity:P0} of capacity, {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s, achieved {l.AchievedFramesPerSec:N0}; " +
+            {
+                if (l.Of is { } cap)
+                    System.Console.WriteLine($"(c) capacity of the probe's pattern (one sender thread, frames one by one through the region, at most " +
+                                      $"{LatencyProbe.CapacityInFlightWindows} windows per session unfused): {cap.FramesPerSec:N0} frames/s, {cap.Frames:N0} frames in {cap.Seconds:0.00} s, " +
+                                      $"{cap.CpuUsPerFrame:0.00} us CPU/frame, {cap.AllocatedBytesPerFrame:N0} B/frame, GC {cap.Gc.Gen0}/{cap.Gc.Gen1}/{cap.Gc.Gen2}, pauses {cap.Gc.PauseMs:0} ms, " +
+                                      $"this process used {cap.Gc.ProcessCpuOfMachine:P0} of the cores.");
+                System.Console.WriteLine($"    at {l.FractionOfCapacity:P0} of it, {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s, achieved {l.AchievedFramesPerSec:N0}; " +
                                   $"p50 {l.P50Ms:0.00}, p99 {l.P99Ms:0.00}, p99.9 {l.P999Ms:0.00}, max {l.MaxMs:0.00} ms, mean {l.MeanMs:0.00} ms, {l.OverTargetFraction:P2} over 5 ms " +
                                   $"({l.WindowsOverTargetSpanningGc:N0} of those {l.WindowsOverTarget:N0} spanned a GC; {l.WindowsSpanningGc:N0} of all windows did); " +
                                   $"GC {l.Gc.Gen0}/{l.Gc.Gen1}/{l.Gc.Gen2}, pauses {l.Gc.PauseMs:0} ms; thread pool up to {l.ThreadPoolThreads} threads, queue up to {l.MaxThreadPoolQueue}; " +
                                   $"this process used {l.Gc.ProcessCpuOfMachine:P0} of the cores.");
+            }
         if (Latency is not null)
             System.Console.WriteLine($"    maxOutOfOrderness {MaxOutOfOrdernessUs} us, allowed lateness {AllowedLatenessUs} us (no lateness wait in the numbers).");
         if (Memory is { } m)

@@ -122,24 +122,25 @@ public static class BenchSuite
         if (Runs('c')) await Section("(c)", async () =>
         {
             // The load is a fraction of what the probe's own pattern sustains (frames one by one from one sender
-            // thread through the region), measured here: not (a)'s closed loop of many drivers.
-            Console.WriteLine("(c) capacity of the probe's pattern, then latency at 50 % and 80 % of it ...");
-            var capacity = await LatencyProbe.CapacityAsync(node, scale, cancel);
-            Console.WriteLine($"    capacity {capacity.FramesPerSec:N0} frames/s ({capacity.CpuUsPerFrame:0.00} us CPU, {capacity.AllocatedBytesPerFrame:N0} B/frame)");
-            LatencyProbe.Result At(double fraction, LatencyProbe.Result r)
+            // thread through the region), measured just before each load point: not (a)'s closed loop of many drivers.
+            Console.WriteLine("(c) latency at 50 % and 80 % of the capacity of its own pattern, each measured just before ...");
+            async Task<LatencyProbe.Result> At(double fraction)
             {
-                Console.WriteLine($"    at {fraction:P0} ({r.OfferedFramesPerSec:N0} frames/s): p50 {r.P50Ms:0.00} ms, p99 {r.P99Ms:0.00} ms, max {r.MaxMs:0.00} ms; " +
+                var capacity = await LatencyProbe.CapacityAsync(node, scale, cancel);
+                var r = await LatencyProbe.RunAsync(node, scale, capacity.FramesPerSec * fraction, cancel, fraction) with { Of = capacity };
+                Console.WriteLine($"    capacity {capacity.FramesPerSec:N0} frames/s ({capacity.CpuUsPerFrame:0.00} us CPU, {capacity.AllocatedBytesPerFrame:N0} B/frame); " +
+                                  $"at {fraction:P0} ({r.OfferedFramesPerSec:N0} frames/s): p50 {r.P50Ms:0.00} ms, p99 {r.P99Ms:0.00} ms, max {r.MaxMs:0.00} ms; " +
                                   $"GC {r.Gc.Gen0}/{r.Gc.Gen1}/{r.Gc.Gen2}, pauses {r.Gc.PauseMs:0} ms");
                 return r;
             }
-            var half = At(0.5, await LatencyProbe.RunAsync(node, scale, capacity.FramesPerSec * 0.5, cancel, 0.5));
-            var high = At(0.8, await LatencyProbe.RunAsync(node, scale, capacity.FramesPerSec * 0.8, cancel, 0.8));
+            var half = await At(0.5);
+            var high = await At(0.8);
             // Information only: the same probe at a lower load, to show where the tail comes from.
-            var low = At(0.25, await LatencyProbe.RunAsync(node, scale, capacity.FramesPerSec * 0.25, cancel, 0.25));
+            var low = await At(0.25);
             report = report with
             {
                 LatencyP50Ms = half.P50Ms, LatencyP99Ms = half.P99Ms, LatencyLoadFramesPerSec = half.OfferedFramesPerSec,
-                LatencyP99At80Ms = high.P99Ms, LatencyAt80 = high, LatencyCapacity = capacity,
+                LatencyP99At80Ms = high.P99Ms, LatencyAt80 = high, LatencyCapacity = half.Of,
                 MaxOutOfOrdernessUs = 0, AllowedLatenessUs = 0, Latency = half, LatencyAtLowerLoads = [low],
             };
         });

@@ -13,7 +13,8 @@ namespace FusionActors.Bench;
 /// to its window's fused result being received by the session's subscriber. One sender thread sends frames one by
 /// one through the region (round robin over sessions), paced evenly (~1 ms sleep granularity); the first second is a
 /// warm-up and not counted. The load is a fraction of <see cref="CapacityAsync"/>: the same sender and pattern at
-/// full speed, measured in the same run.
+/// full speed, measured in the same run just before (on a shared machine what this process gets of the cores moves
+/// within minutes, so each load point has its own).
 /// </summary>
 public static class LatencyProbe
 {
@@ -22,7 +23,11 @@ public static class LatencyProbe
     public sealed record Result(double P50Ms, double P99Ms, double P999Ms, double MaxMs, double MeanMs, long Windows, double OverTargetFraction,
         double OfferedFramesPerSec, double AchievedFramesPerSec, int Sessions, long Incomplete, GcStats Gc,
         double FractionOfCapacity = 0, long WindowsOverTarget = 0, long WindowsOverTargetSpanningGc = 0, long WindowsSpanningGc = 0,
-        long MaxThreadPoolQueue = 0, int ThreadPoolThreads = 0);
+        long MaxThreadPoolQueue = 0, int ThreadPoolThreads = 0)
+    {
+        /// <summary>The capacity the load is a fraction of (<see cref="CapacityAsync"/>, measured just before).</summary>
+        public Capacity? Of { get; init; }
+    }
 
     /// <summary>
     /// What the probe's own pattern sustains: the same sessions and the same one sender thread sending frames one by
