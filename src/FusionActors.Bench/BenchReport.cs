@@ -192,7 +192,7 @@ public sealed record BenchReport
                     System.Console.WriteLine($"(c) capacity of the probe's pattern (one sender thread, frames one by one through the region, at most " +
                                       $"{LatencyProbe.CapacityInFlightWindows} windows per session unfused): {cap.FramesPerSec:N0} frames/s, {cap.Frames:N0} frames in {cap.Seconds:0.00} s, " +
                                       $"{cap.CpuUsPerFrame:0.00} us CPU/frame, {cap.AllocatedBytesPerFrame:N0} B/frame, GC {cap.Gc.Gen0}/{cap.Gc.Gen1}/{cap.Gc.Gen2}, pauses {cap.Gc.PauseMs:0} ms, " +
-                                      $"this process used {cap.Gc.ProcessCpuOfMachine:P0} of the cores.");
+                                      $"this process used {cap.Gc.ProcessCpuOfMachine:P0} of the cores; median of {string.Join(", ", cap.RoundsFramesPerSec.Select(v => v.ToString("N0")))}.");
                 System.Console.WriteLine($"    at {l.FractionOfCapacity:P0} of it, {l.Windows:N0} windows measured, {l.Sessions} sessions, offered {l.OfferedFramesPerSec:N0} frames/s, achieved {l.AchievedFramesPerSec:N0}; " +
                                   $"p50 {l.P50Ms:0.00}, p99 {l.P99Ms:0.00}, p99.9 {l.P999Ms:0.00}, max {l.MaxMs:0.00} ms, mean {l.MeanMs:0.00} ms, {l.OverTargetFraction:P2} over 5 ms " +
                                   $"({l.WindowsOverTargetSpanningGc:N0} of those {l.WindowsOverTarget:N0} spanned a GC; {l.WindowsSpanningGc:N0} of all windows did); " +
