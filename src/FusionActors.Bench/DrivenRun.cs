@@ -51,6 +51,7 @@ public static class DrivenRun
             drivers.Add((id, actor, done.Task, spec, region));
         }
 
+        AllocationSampler.Instance?.Begin();
         var gc = GcStats.Start();
         var started = Stopwatch.GetTimestamp();
         foreach (var d in drivers) d.Actor.Tell(SessionDriver.Start.Instance);
@@ -60,6 +61,7 @@ public static class DrivenRun
             throw new TimeoutException($"{prefix}: not every window was fused within {timeout}");
         var results = await all;
         var gcStats = gc.Stop();
+        AllocationSampler.Instance?.End(prefix + " (per frame fused)", results.Sum(r => r.FramesFused));
         var ended = results.Max(r => r.LastResultTicks);
         var seconds = Stopwatch.GetElapsedTime(started, ended).TotalSeconds;
 

@@ -42,6 +42,7 @@ public static class RuleCost
         var snapshot = streams.ToDictionary(s => s.StreamId, _ => new StreamSnapshot(StreamState.Active, 1.0));
         var payload = BenchSessions.Payload(streams[0].FrameLength, 1);
         var inputs = new List<EncoderInput>();
+        var values = new List<ReadOnlyMemory<float>>(); // one list for every batch, as the encoder actor keeps
         long windows = 0;
         long tStream = 0, tEncode = 0, tAlign = 0, tFuse = 0;
 
@@ -61,7 +62,9 @@ public static class RuleCost
             while (framers[s].TryTake(marks[s].CurrentUs, out var ready)) inputs.Add(ready);
             var t1 = Stopwatch.GetTimestamp();
             tStream += t1 - t0;
-            var outputs = encoder.Encode(inputs.Select(x => (ReadOnlyMemory<float>)x.Values).ToArray());
+            values.Clear();
+            for (var k = 0; k < inputs.Count; k++) values.Add(inputs[k].Values);
+            var outputs = encoder.Encode(values);
             for (var k = 0; k < inputs.Count; k++)
             {
                 var input = inputs[k];

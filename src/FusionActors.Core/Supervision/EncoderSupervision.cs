@@ -36,7 +36,8 @@ public sealed class EncoderSupervision(BackoffPolicy backoff)
     /// <summary>The inputs of a batch were encoded.</summary>
     public void OnEncoded(IReadOnlyList<EncoderInput> batch)
     {
-        foreach (var input in batch) Health.RecordSuccess(input.Coverage, input.Revision == 0);
+        // Not foreach: through the interface its enumerator is an allocation per batch.
+        for (var i = 0; i < batch.Count; i++) Health.RecordSuccess(batch[i].Coverage, batch[i].Revision == 0);
         _budget.OnSuccess();
     }
 

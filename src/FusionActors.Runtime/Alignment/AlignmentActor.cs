@@ -99,10 +99,12 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private void OnEvidence(EvidenceBatch batch)
     {
         var s = _streams[batch.StreamId];
-        _streams[batch.StreamId] = batch.Evidence.Count > 0
+        var now = batch.Evidence.Count > 0
             ? s with { Reliability = batch.Reliability, EvidenceReliability = batch.Reliability }
             : s with { Reliability = batch.Reliability };
-        foreach (var e in batch.Evidence) Emit(_aligner.OnEvidence(e));
+        if (now != s) SetStream(batch.StreamId, now);
+        // Not foreach: through the interface its enumerator is an allocation per batch.
+        for (var i = 0; i < batch.Evidence.Count; i++) Emit(_aligner.OnEvidence(batch.Evidence[i]));
         _aligner.SetStreamWatermark(batch.StreamId, batch.CompleteThroughUs);
         Advance();
     }
@@ -110,7 +112,7 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private void OnHealth(StreamHealthChanged msg)
     {
         var before = _streams[msg.StreamId];
-        _streams[msg.StreamId] = before with { State = msg.State, Reliability = msg.Reliability };
+        SetStream(msg.StreamId, before with { State = msg.State, Reliability = msg.Reliability });
         _aligner.SetStreamState(msg.StreamId, msg.State);
         _recording?.StateChanged(msg.StreamId, before.State, msg.State, msg.Reason);
         _fusion.Tell(new StreamStateChanged(_sessionId, msg.StreamId, before.State, msg.State, msg.Reason));
@@ -151,16 +153,29 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
         if (output.Windows.Count == 0 && output.Late.Count == 0) return;
         if (output.Windows.Count > 0)
         {
-            var snapshot = new Dictionary<string, StreamSnapshot>(_streams);
+            var snapshot = _snapshot ??= new Dictionary<string, StreamSnapshot>(_streams);
             FusionMetrics.WindowsClosed(output.Windows, _clock.NowUs - _clockOffsetUs);
-            foreach (var w in output.Windows) _fusion.Tell(new FusionActor.FuseWindow(w, snapshot));
+            for (var i = 0; i < output.Windows.Count; i++) _fusion.Tell(new FusionActor.FuseWindow(output.Windows[i], snapshot));
         }
-        foreach (var e in output.Late)
+        for (var i = 0; i < output.Late.Count; i++)
         {
+            var e = output.Late[i];
             Log.Debug("Session {0} stream {1}: evidence at {2} is later than the allowed lateness", _sessionId, e.StreamId, e.StartUs);
             _fusion.Tell(new LateEvidence(_sessionId, e.StreamId, e.StartUs, e.LastSeq, LateMark.PastAllowedLateness.AsWindowEndUs(), _aligner.WatermarkUs));
         }
     }
+
+    /// <summary>
+    /// Changes what the fusion is told of a stream. The windows sent share one copy of the streams' snapshots
+    /// (never changed once sent) until one changes: not a dictionary per window.
+    /// </summary>
+    private void SetStream(string streamId, StreamSnapshot snapshot)
+    {
+        _streams[streamId] = snapshot;
+        _snapshot = null;
+    }
+
+    private Dictionary<string, StreamSnapshot>? _snapshot;
 
     /// <summary>Ticks only while no stream is live: then processing time drives the watermark.</summary>
     private void UpdateTicking()

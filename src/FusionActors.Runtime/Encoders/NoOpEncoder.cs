@@ -19,13 +19,18 @@ public sealed class NoOpEncoder(int inputLength, int classCount) : IEncoder
     public IReadOnlyList<EncoderOutput> Encode(IReadOnlyList<ReadOnlyMemory<float>> inputs)
     {
         if (inputs.Count == 0) throw new EncoderInputException(Name, 0, EncoderInputError.EmptyBatch, "no inputs");
-        var outputs = new EncoderOutput[inputs.Count];
         for (var i = 0; i < inputs.Count; i++)
-        {
             if (inputs[i].Length != inputLength)
                 throw new EncoderInputException(Name, i, EncoderInputError.WrongLength, $"{inputs[i].Length} values, expected {inputLength}");
-            outputs[i] = _output;
-        }
-        return outputs;
+        return Outputs(inputs.Count);
+    }
+
+    // The answer to a batch of n inputs is n times the one output: one read-only list per batch size, made once.
+    private readonly IReadOnlyList<EncoderOutput>?[] _bySize = new IReadOnlyList<EncoderOutput>?[65];
+
+    private IReadOnlyList<EncoderOutput> Outputs(int count)
+    {
+        if (count >= _bySize.Length) return Array.AsReadOnly(Enumerable.Repeat(_output, count).ToArray());
+        return _bySize[count] ??= Array.AsReadOnly(Enumerable.Repeat(_output, count).ToArray());
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Akka.Actor;
 using FusionActors.Core.Fusion;
 using FusionActors.Core.Streams;
@@ -140,11 +141,30 @@ public sealed class EncoderActor : UntypedActor
             var input = inputs[i];
             var logits = outputs[i].Logits;
             evidence[i] = new Evidence(input.StreamId, _modality, input.StartUs, input.EndUs, outputs[i].Embedding,
-                logits.Length == 0 ? [] : _labels is not null ? _labels.LogProbs(logits, _temperature) : Probabilities.LogSoftmax(logits, _temperature), input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
+                LogProbsOf(logits), input.Coverage, input.LastSeq, input.Revision, input.ContentEndUs,
                 _drift?.Score(outputs[i]) ?? double.NaN) { EncodeSpan = trace, Model = _model };
         }
         return evidence;
     }
+
+    /// <summary>
+    /// The calibrated log-probabilities of <paramref name="logits"/>. Evidence is immutable, so inputs whose logits are
+    /// equal to the previous ones' (value for value: a constant model, a frozen sensor) share one array: the same
+    /// function of the same values, computed once. Any other logits get an array of their own.
+    /// </summary>
+    private double[] LogProbsOf(float[] logits)
+    {
+        if (logits.Length == 0) return [];
+        // Bit for bit (not float equality, which takes -0 for 0): the result is then bit for bit the same too.
+        if (_lastLogProbs is not null && MemoryMarshal.AsBytes(logits.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(_lastLogits.AsSpan()))) return _lastLogProbs;
+        var logProbs = _labels is not null ? _labels.LogProbs(logits, _temperature) : Probabilities.LogSoftmax(logits, _temperature);
+        if (_lastLogits.Length != logits.Length) _lastLogits = new float[logits.Length];
+        logits.AsSpan().CopyTo(_lastLogits);
+        return _lastLogProbs = logProbs;
+    }
+
+    private float[] _lastLogits = [];
+    private double[]? _lastLogProbs;
 
     /// <summary>Encode a batch; exactly one <see cref="Encoded"/> answers it, or the encoder dies trying.</summary>
     /// <param name="Retry">An input retried alone after a failure: the batcher runs it in a call shared with no other session.</param>

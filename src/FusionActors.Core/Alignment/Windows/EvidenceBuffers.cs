@@ -22,6 +22,8 @@ public sealed class EvidenceBuffers
             Buffers[s.StreamId] = new SortedList<long, Evidence>();
             _streams[s.StreamId] = s;
         }
+        Keys = new StreamKeys([.. Buffers.Keys]);
+        Ordered = [.. Keys.Ids.Select(id => Buffers[id])];
         Watermark = new SessionWatermark(_streams.Keys, spec.Streams.Max(s => s.MaxOutOfOrdernessUs));
         LatenessUs = spec.AllowedLatenessUs;
         _maxBuffered = spec.MaxBufferedEvidence;
@@ -29,6 +31,12 @@ public sealed class EvidenceBuffers
 
     /// <summary>Each stream's evidence by its start time.</summary>
     public Dictionary<string, SortedList<long, Evidence>> Buffers { get; } = new();
+
+    /// <summary>The session's stream ids in spec order (the order <see cref="Buffers"/> enumerates): the keys of every window's evidence map.</summary>
+    public StreamKeys Keys { get; }
+
+    /// <summary>The buffers of <see cref="Buffers"/>, in the order of <see cref="Keys"/>.</summary>
+    public SortedList<long, Evidence>[] Ordered { get; }
 
     public SessionWatermark Watermark { get; }
 
@@ -100,7 +108,7 @@ public sealed class EvidenceBuffers
     /// <summary>A window as the fusion sees it, stamped with the watermark and its lag now.</summary>
     /// <summary>The evidence of a window no stream has evidence in: one map shared by all of them.</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<Evidence>> NoEvidence =>
-        _noEvidence ??= Buffers.Keys.ToDictionary(id => id, _ => (IReadOnlyList<Evidence>)[]);
+        _noEvidence ??= new StreamMap<IReadOnlyList<Evidence>>(Keys, [.. Keys.Ids.Select(_ => (IReadOnlyList<Evidence>)[])]);
 
     private IReadOnlyDictionary<string, IReadOnlyList<Evidence>>? _noEvidence;
 

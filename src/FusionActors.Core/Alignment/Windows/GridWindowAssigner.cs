@@ -281,10 +281,11 @@ public sealed class GridWindowAssigner : IWindowAssigner
         // A run of empty windows closed in one step (up to MaxWindowsPerStep) costs a record each, not a map per stream each.
         if (!_state.AnyEvidenceIn(start, end)) return _state.Window(start, end, revision, _state.NoEvidence);
         spent += StreamEntryCost * _state.Buffers.Count;
-        var evidence = new Dictionary<string, IReadOnlyList<Evidence>>(_state.Buffers.Count);
-        foreach (var (id, buffer) in _state.Buffers)
-            evidence[id] = EvidenceBuffers.Range(buffer, start, end);
-        return _state.Window(start, end, revision, evidence);
+        // One array of lists over the session's shared stream ids, not a dictionary per window.
+        var buffers = _state.Ordered;
+        var evidence = new IReadOnlyList<Evidence>[buffers.Length];
+        for (var i = 0; i < buffers.Length; i++) evidence[i] = EvidenceBuffers.Range(buffers[i], start, end);
+        return _state.Window(start, end, revision, new StreamMap<IReadOnlyList<Evidence>>(_state.Keys, evidence));
     }
 
     /// <summary>
