@@ -28,7 +28,7 @@ namespace FusionActors.Runtime.Sessions;
 /// stream, alignment and fusion actors (one-for-one), routes frames to streams, answers status queries.
 /// A message for a session that was never opened is rejected with UnknownSession and the entity passivates.
 /// </summary>
-public sealed class SessionActor : UntypedActor, IWithTimers
+public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
     private readonly string _sessionId;
     private readonly IEncoderProvider _encoders;
@@ -43,6 +43,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private SessionRecording? _recording;
     private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
+    private readonly TimeSpan? _hibernateAfter;
     private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
     private SessionSpec? _spec;
@@ -87,8 +88,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null)
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null, TimeSpan? hibernateAfter = null)
     {
+        _hibernateAfter = hibernateAfter > TimeSpan.Zero ? hibernateAfter : null;
         _recorder = recorder;
         _time = time ?? TimeSources.System;
         _admission = admission ?? SessionAdmission.Unbounded;
@@ -107,6 +109,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <param name="limits">Upper bounds on a spec (fusion.limits); default <see cref="SpecLimits.Default"/>.</param>
     /// <param name="admission">The node's count of open sessions against its maximum; default unbounded.</param>
     /// <param name="recorder">The node's recording writer; null = this node records no session.</param>
+    /// <param name="hibernateAfter">
+    /// An open session with no frame or heartbeat for this long and nothing uncommitted stops its children and keeps
+    /// their state (SessionActor.Hibernation.cs); null = never.
+    /// </param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
@@ -127,11 +133,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time, recorder));
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null, TimeSpan? hibernateAfter = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time, recorder, hibernateAfter));
 
     protected override void PostStop()
     {
+        if (_sleep is { Complete: true }) _admission.Woke();
         if (_spec is not null) FusionMetrics.SessionClosed();
         _recording?.End("the session stopped");
         if (_admitted) _admission.Release();
@@ -262,6 +269,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Timers.Cancel("clock");
                 break;
             case OpenSession o: Reopen(o); break;
+            case HibernateCheck: OnHibernateCheck(); break;
+            case HibernateSession: TryHibernate(Sender); break;
             case SetRecording r: if (OperatorAuthorized(r)) Record(r.On); break;
             // A replay's driver (in this process only): recorded clock steps and offsets.
             case ClockAdvanced { StreamId: { } stream } c: Route(stream, c, -1); break;
@@ -485,9 +494,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             "alignment");
         // Nothing before the spec's start is ever committed: a writer's resume at or below it forgot no frame.
         _committedUs = Math.Max(resume?.CommittedThroughUs ?? EventTime.MinusInfinity, spec.StartUs);
+        _resolved = new ResolvedEncoder[spec.Streams.Count];
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
+            _resolved[i] = resolved[s.StreamId];
             var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
             var heldBelow = resume?.HeldBelow is { } held && held.TryGetValue(s.StreamId, out var below) ? below : null;
             _streams[s.StreamId] = Context.ActorOf(
@@ -502,6 +513,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         Log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Context.Become(Opened);
+        _lastTrafficMs = _time.Monotonic.NowMs;
+        ArmHibernation(_hibernateAfter);
         FusionMetrics.SessionOpened();
         Reply(Sender, open.Client is not null, open.Nonce);
     }
@@ -594,6 +607,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (offsetUs == _clockOffsetUs) return;
         _clockOffsetUs = offsetUs;
         _recording?.Offset(offsetUs);
+        if (_sleep is not null) return; // hibernated children take the session's offset when they wake
         var changed = new ClockOffsetChanged(offsetUs);
         foreach (var stream in _streams.Values) stream.Tell(changed);
         _alignment.Tell(changed);
@@ -696,6 +710,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         else if (_streams.TryGetValue(streamId, out var stream))
         {
             ((ProtocolMessage)message).Admit(); // it came through the writer's own sink
+            _lastTrafficMs = _time.Monotonic.NowMs;
             stream.Tell(message, replyTo);
             _batchStreams.Add(stream);
         }
@@ -711,6 +726,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     private void Route(string streamId, object message, long seq)
     {
+        if (message is not IOperatorCommand) _lastTrafficMs = _time.Monotonic.NowMs;
         if (_streams.TryGetValue(streamId, out var stream)) stream.Forward(message);
         else Sender.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
     }
