@@ -39,6 +39,8 @@ public static class BenchSuite
             Limits = defaults.Limits with { MinWindowHopUs = 1 },
             Batching = defaults.Batching with { Enabled = batching ?? defaults.Batching.Enabled },
             Recording = recordTo is null ? defaults.Recording : defaults.Recording with { Directory = recordTo, Sessions = ["*"] },
+            // (d)'s first part measures idle sessions awake; its density part runs nodes of its own on which they hibernate.
+            HibernateAfter = null,
         };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
@@ -191,6 +193,9 @@ public static class BenchSuite
                 BytesPerSession = memory.BytesPerSession, WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
                 SessionsOpened = memory.SessionsOpened, Memory = memory,
             };
+            Console.WriteLine($"(d) density: {string.Join(", ", scale.DensitySessions.Select(n => n.ToString("N0")))} sessions, each count on a fresh node whose idle sessions hibernate ...");
+            var density = await SessionDensity.RunAsync(options with { HibernateAfter = defaults.HibernateAfter }, scale.DensitySessions, scale.ModalitySessions, cancel);
+            report = report with { Density = density };
         });
 
         if (Runs('e')) await Section("(e)", async () =>

@@ -36,6 +36,12 @@ public static class StateFootprint
                 new StreamHealth(), new StreamWatermark(camera.MaxOutOfOrdernessUs), new RestartBudget(backoff), new QuarantineTracker(),
                 new LinkedList<EncoderInput>(), new SortedDictionary<long, int>(),
             }),
+            // What a hibernated session keeps of each stream (StreamActor.Dormant), before its first frame.
+            ["asleep: intake+seqs(camera)"] = Bytes(count, () => new StreamIntake(camera, new SeqTracker(camera.MaxSeqAhead), 0)),
+            ["asleep: inputs(camera, per-frame)"] = Bytes(count, () => new StreamInputs(camera, spec)),
+            ["asleep: inputs(audio, windowed)"] = Bytes(count, () => new StreamInputs(audio, spec)),
+            ["asleep: supervision"] = Bytes(count, () => new EncoderSupervision(backoff)),
+            ["asleep: meter"] = Bytes(count, () => new FusionActors.Runtime.Metrics.StreamMeter(camera.Modality)),
         };
     }
 

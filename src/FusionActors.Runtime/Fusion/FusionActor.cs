@@ -32,6 +32,7 @@ public sealed class FusionActor : UntypedActor
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
     private readonly SessionRecording? _recording;
+    private readonly bool _imputes;
 
     /// <param name="modelVersions">The <c>name@version</c> of the session's models, named by every result (<see cref="FusedResult.Models"/>).</param>
     public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
@@ -39,10 +40,13 @@ public sealed class FusionActor : UntypedActor
     {
         _recording = recording;
         _sessionId = spec.SessionId;
+        _imputes = spec.ImputeHorizonUs > 0;
         if (restore is not null)
         {
             // Woken from hibernation: the same engine (its policy, its last evidence), subscribers, client and counts.
-            (_engine, _subscribers, _recent, _client, _seal) = (restore.Engine, restore.Subscribers, restore.Recent, restore.Client, restore.Seal);
+            (_subscribers, _recent, _client, _seal) = (restore.Subscribers, restore.Recent, restore.Client, restore.Seal);
+            // An engine that keeps no evidence between windows (no imputation) is made again from the spec: only its policy is state.
+            _engine = restore.Engine ?? new FusionEngine(spec, embeddingSizes, models) { ModelVersions = modelVersions ?? [], Policy = restore.Policy };
             (_results, _noEvidence, _withMissing) = (restore.Results, restore.NoEvidence, restore.WithMissing);
             return;
         }
@@ -65,11 +69,12 @@ public sealed class FusionActor : UntypedActor
     }
 
     /// <summary>The state of a fusion actor that stopped to hibernate.</summary>
-    public sealed record Dormant(FusionEngine Engine, HashSet<IActorRef> Subscribers, Queue<FusedResult> Recent, IActorRef? Client, string? Seal,
+    /// <param name="Engine">Kept only when it carries evidence from window to window (imputation); else made again on waking.</param>
+    public sealed record Dormant(FusionEngine? Engine, FusionPolicy Policy, HashSet<IActorRef> Subscribers, Queue<FusedResult> Recent, IActorRef? Client, string? Seal,
         long Results, long NoEvidence, long WithMissing);
 
     /// <summary>The status of a hibernated fusion actor: what it answers once awake.</summary>
-    public static FusionStatus StatusOf(Dormant d) => new(d.Engine.Policy.ToString(), d.Results, d.NoEvidence, d.WithMissing, d.Recent.ToArray());
+    public static FusionStatus StatusOf(Dormant d) => new(d.Policy.ToString(), d.Results, d.NoEvidence, d.WithMissing, d.Recent.ToArray());
 
     /// <summary>
     /// A restart (a bug in a window's fusion) must not drop the subscribers: the client would keep getting pings
@@ -127,7 +132,7 @@ public sealed class FusionActor : UntypedActor
                 Sender.Tell(new FusionStatus(_engine.Policy.ToString(), _results, _noEvidence, _withMissing, _recent.ToArray()));
                 break;
             case Hibernate:
-                Sender.Tell(new Dormant(_engine, _subscribers, _recent, _client, _seal, _results, _noEvidence, _withMissing));
+                Sender.Tell(new Dormant(_imputes ? _engine : null, _engine.Policy, _subscribers, _recent, _client, _seal, _results, _noEvidence, _withMissing));
                 Context.Stop(Self);
                 break;
             default: Unhandled(message); break;

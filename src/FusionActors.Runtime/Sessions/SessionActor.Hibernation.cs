@@ -60,7 +60,7 @@ public sealed partial class SessionActor
     {
         var problem = _spec is null ? "the session is not open"
             : _passivating ? "the session is stopping"
-            : _unacked.Count > 0 ? "a client batch waits for its streams to make room"
+            : _unacked is { Count: > 0 } ? "a client batch waits for its streams to make room"
             : null;
         if (problem is not null)
         {
@@ -179,7 +179,13 @@ public sealed partial class SessionActor
         var suffix = "-" + ++_wakes;
         var spec = _spec!;
         if (sleep.Fusion is { } fusion)
-            _fusion = Context.ActorOf(FusionActor.Props(spec, recording: _recording, restore: fusion), "fusion" + suffix);
+        {
+            // What the fusion engine is made of at open, for one made again (it kept no evidence): the streams' encoders.
+            var embeddingSizes = new Dictionary<string, int>();
+            for (var i = 0; i < spec.Streams.Count; i++) embeddingSizes[spec.Streams[i].StreamId] = _resolved[i].Encoder.EmbeddingLength;
+            var modelVersions = _resolved.Select(r => r.Model).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+            _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion, modelVersions, _recording, fusion), "fusion" + suffix);
+        }
         if (sleep.Alignment is { } alignment)
             _alignment = Context.ActorOf(AlignmentActor.Props(spec, _fusion, _clockOffsetUs, clock: _time.Wall, commits: Self, recording: _recording,
                 restore: alignment), "alignment" + suffix);

@@ -55,15 +55,16 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
     private IActorRef? _client;
     private SessionClock? _clock; // round-trip estimates, once a client that can answer pings attaches
     private IMaterializer? _materializer;
-    private readonly Dictionary<long, (IActorRef Sink, int Waiting)> _unacked = new();
-    private readonly HashSet<IActorRef> _batchStreams = [];
+    // Made on first use, as the frame sinks below: a session opened without a client (or asleep) never needs them.
+    private Dictionary<long, (IActorRef Sink, int Waiting)>? _unacked;
+    private HashSet<IActorRef>? _batchStreams;
     private long _batchIds;
     // The writer: every open by a new writer raises the epoch, with a new capability and seal, and fences the last one.
     private long _writerEpoch;
     private string? _capability;
     private string? _seal;
     private string? _writerNonce; // the writer's link proves itself by its nonce on every open it retries
-    private readonly Dictionary<long, IKillSwitch> _sinks = new(); // frame sinks of the current writer, by id
+    private Dictionary<long, IKillSwitch>? _sinks; // frame sinks of the current writer, by id
     private long _sinkIds;
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
@@ -222,10 +223,10 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
                 break;
             case FromClient c: FromSink(c); break;
             case SinkOpened: Sender.Tell(SinkAck.Instance); break;
-            case SinkEnded e: _sinks.Remove(e.Id); break;
+            case SinkEnded e: _sinks?.Remove(e.Id); break;
             case AlignmentActor.Committed c: _committedUs = Math.Max(_committedUs, c.ThroughUs); break;
             case StreamActor.Room r: OnRoom(r.Id); break;
-            case RoomOverdue r when _unacked.ContainsKey(r.Id):
+            case RoomOverdue r when _unacked?.ContainsKey(r.Id) == true:
                 Log.Warning("Session {0}: a client batch waited {1} s for its streams to make room; acked anyway", _sessionId, RoomDeadline.TotalSeconds);
                 OnRoom(r.Id, force: true);
                 break;
@@ -414,8 +415,11 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
         _writerEpoch = Math.Max(_writerEpoch + 1, resumed?.Epoch ?? 0);
         _capability = Secrets.New(); // never one a peer chose: the client takes the new one from SessionOpened
         _seal = Secrets.New();
-        foreach (var sink in _sinks.Values) sink.Abort(new SessionFencedException(_sessionId, _writerEpoch));
-        _sinks.Clear();
+        if (_sinks is not null)
+        {
+            foreach (var sink in _sinks.Values) sink.Abort(new SessionFencedException(_sessionId, _writerEpoch));
+            _sinks.Clear();
+        }
         if (previous.Epoch == 0) return;
         Log.Warning("Session {0}: writer epoch {1} fences epoch {2}", _sessionId, _writerEpoch, previous.Epoch);
         if (previous.Client is null) return;
@@ -637,13 +641,14 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
             .Run(_materializer);
         // Every open makes a sink that lives until its client subscribes or it times out; opens retried in a loop
         // must not pile them up.
-        if (_sinks.Count >= MaxSinks)
+        var sinks = _sinks ??= new Dictionary<long, IKillSwitch>();
+        if (sinks.Count >= MaxSinks)
         {
-            var oldest = _sinks.Keys.Min();
-            _sinks[oldest].Abort(new InvalidOperationException($"session '{_sessionId}': more than {MaxSinks} frame sinks opened"));
-            _sinks.Remove(oldest);
+            var oldest = sinks.Keys.Min();
+            sinks[oldest].Abort(new InvalidOperationException($"session '{_sessionId}': more than {MaxSinks} frame sinks opened"));
+            sinks.Remove(oldest);
         }
-        _sinks[id] = killSwitch;
+        sinks[id] = killSwitch;
         done.PipeTo(Self, success: _ => new SinkEnded(id), failure: _ => new SinkEnded(id));
         sinkRef.PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
             failure: e => new CommandRejected(_sessionId, nameof(OpenSession), $"could not make the frame sink: {e.Message}", nonce));
@@ -661,7 +666,8 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
         var message = element.Message;
         var sink = Sender;
         var replyTo = _client ?? ActorRefs.Nobody;
-        _batchStreams.Clear();
+        var batchStreams = _batchStreams ??= [];
+        batchStreams.Clear();
         switch (message)
         {
             case FrameBatch batch:
@@ -675,7 +681,7 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
                 replyTo.Tell(new CommandRejected(_sessionId, message.GetType().Name, "only frames, frame batches, heartbeats and stream closes travel through the frame sink"));
                 break;
         }
-        if (_batchStreams.Count == 0)
+        if (batchStreams.Count == 0)
         {
             sink.Tell(SinkAck.Instance);
             return;
@@ -683,14 +689,14 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
         // Back-pressure down to the encoders: the next batch may come once every stream that got frames of
         // this one has taken them and has room for more inputs (StreamActor.AwaitRoom).
         var id = ++_batchIds;
-        _unacked[id] = (sink, _batchStreams.Count);
-        foreach (var stream in _batchStreams) stream.Tell(new StreamActor.AwaitRoom(id));
+        (_unacked ??= new Dictionary<long, (IActorRef Sink, int Waiting)>())[id] = (sink, batchStreams.Count);
+        foreach (var stream in batchStreams) stream.Tell(new StreamActor.AwaitRoom(id));
         Timers.StartSingleTimer(RoomTimer(id), new RoomOverdue(id), RoomDeadline);
     }
 
     private void OnRoom(long id, bool force = false)
     {
-        if (!_unacked.TryGetValue(id, out var entry)) return;
+        if (_unacked is null || !_unacked.TryGetValue(id, out var entry)) return;
         if (entry.Waiting > 1 && !force)
         {
             _unacked[id] = entry with { Waiting = entry.Waiting - 1 };
@@ -712,7 +718,7 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
             ((ProtocolMessage)message).Admit(); // it came through the writer's own sink
             _lastTrafficMs = _time.Monotonic.NowMs;
             stream.Tell(message, replyTo);
-            _batchStreams.Add(stream);
+            _batchStreams!.Add(stream);
         }
         else replyTo.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
     }
