@@ -28,7 +28,7 @@ namespace FusionActors.Bench;
 /// </summary>
 public static class SessionDensity
 {
-    public sealed record Point(int Sessions, double OpenSeconds, double BytesPerHibernatedSession, int SleptByTimer, int SleptOnRequest, int Refused,
+    public sealed record Point(int Sessions, double OpenSeconds, double OpenCpuUsPerSession, double BytesPerHibernatedSession, int SleptByTimer, int SleptOnRequest, int Refused,
         IReadOnlyDictionary<string, double> ConsoleMs, int LoadSessions, long LoadFrames, double CpuUsPerFrame, double ResultP50Ms, double ResultP99Ms,
         int ResultsMissing, long FramesRejected);
 
@@ -48,7 +48,7 @@ public static class SessionDensity
         {
             var point = await PointAsync(options, n, cancel);
             curve.Add(point);
-            Console.WriteLine($"    {n,7:N0} sessions: opened in {point.OpenSeconds:0.0} s, {point.BytesPerHibernatedSession:N0} managed B per hibernated session " +
+            Console.WriteLine($"    {n,7:N0} sessions: opened in {point.OpenSeconds:0.0} s ({point.OpenCpuUsPerSession:0} us CPU each), {point.BytesPerHibernatedSession:N0} managed B per hibernated session " +
                               $"(asleep by the timer {point.SleptByTimer:N0}, on request {point.SleptOnRequest:N0}, refused {point.Refused}); console " +
                               string.Join(", ", point.ConsoleMs.Select(kv => $"'{kv.Key}' {kv.Value:0} ms")) +
                               $"; light load on {point.LoadSessions} sessions: {point.LoadFrames:N0} frames, {point.CpuUsPerFrame:0.0} us CPU/frame, " +
@@ -81,8 +81,10 @@ public static class SessionDensity
         var region = node.Sessions;
         var offsets = new long[n];
         var started = Stopwatch.GetTimestamp();
+        var cpuAtOpen = Process.GetCurrentProcess().TotalProcessorTime;
         await ForEachAsync(n, async i => offsets[i] = (await DrivenRun.OpenAsync(region, AvDigitsSession.Spec(Id(i)), cancel)).ClockOffsetUs, cancel);
         var openSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+        var openCpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpuAtOpen).TotalMicroseconds / n;
 
         // Every session asleep: those the timer has not put to sleep yet are asked.
         int byTimer = 0, onRequest = 0, refused = 0;
@@ -95,12 +97,19 @@ public static class SessionDensity
         }, cancel);
         var asleep = Heap.Settle();
         var bytes = (asleep - before) / (double)n;
-        Console.WriteLine($"    {n,7:N0} sessions opened in {openSeconds:0.0} s; asleep {byTimer + onRequest:N0} ({byTimer:N0} by the timer), refused {refused}: " +
+        Console.WriteLine($"    {n,7:N0} sessions opened in {openSeconds:0.0} s ({openCpuUs:0} us CPU per open, load average {MachineInfo.LoadAverage()}); asleep {byTimer + onRequest:N0} ({byTimer:N0} by the timer), refused {refused}: " +
                           $"{bytes:N0} managed B per session");
+
+        // For scale: a session entity that was never opened (a status query makes it; it passivates 5 s later).
+        var unopened = Math.Min(n, 5_000);
+        var baseline = Heap.Settle();
+        await ForEachAsync(unopened, i => region.Ask<SessionStatus>(new GetSessionStatus($"unopened-{i}"), TimeSpan.FromSeconds(60), cancel), cancel);
+        var entityBytes = (Heap.Settle() - baseline) / (double)unopened;
+        Console.WriteLine($"    for scale: a session entity never opened costs {entityBytes:N0} B (sharding, the session actor and its mailbox)");
 
         var console = await ConsoleLatencyAsync(node.Console!.Endpoint.Port, Id(n / 2), cancel);
         var load = await LightLoadAsync(region, node.System, n, offsets, cancel);
-        return new Point(n, openSeconds, bytes, byTimer, onRequest, refused, console, load.Sessions, load.Frames, load.CpuUsPerFrame,
+        return new Point(n, openSeconds, openCpuUs, bytes, byTimer, onRequest, refused, console, load.Sessions, load.Frames, load.CpuUsPerFrame,
             load.P50Ms, load.P99Ms, load.Missing, load.Rejected);
     }
 

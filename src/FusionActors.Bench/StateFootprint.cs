@@ -42,7 +42,25 @@ public static class StateFootprint
             ["asleep: inputs(audio, windowed)"] = Bytes(count, () => new StreamInputs(audio, spec)),
             ["asleep: supervision"] = Bytes(count, () => new EncoderSupervision(backoff)),
             ["asleep: meter"] = Bytes(count, () => new FusionActors.Runtime.Metrics.StreamMeter(camera.Modality)),
+            ["asleep: aligner after 3 windows on the clock"] = Bytes(count, () => IdleAligner(spec).Aligner),
+            ["asleep: the last result (NoEvidence)"] = Bytes(count, () => NoEvidenceResult(spec)),
         };
+    }
+
+    private static (Aligner Aligner, AlignmentOutput Output) IdleAligner(SessionSpec spec)
+    {
+        var aligner = new Aligner(spec);
+        foreach (var s in spec.Streams) aligner.SetStreamState(s.StreamId, StreamState.Idle);
+        return (aligner, aligner.Advance(3_500_000));
+    }
+
+    private static readonly FusionEngine Engine = new(AvDigitsSession.Spec("footprint"));
+
+    private static FusedResult NoEvidenceResult(SessionSpec spec)
+    {
+        var window = IdleAligner(spec).Output.Windows[^1];
+        var streams = spec.Streams.ToDictionary(s => s.StreamId, _ => new StreamSnapshot(StreamState.Idle, 1.0));
+        return Engine.Fuse(spec.SessionId, window, streams);
     }
 
     private static double Bytes(int count, Func<object> make)

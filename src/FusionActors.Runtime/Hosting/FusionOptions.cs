@@ -42,9 +42,9 @@ public sealed record FusionOptions
     /// <summary>
     /// An open session with no frame or heartbeat for this long and nothing uncommitted stops its stream, alignment and
     /// fusion actors and keeps their state until the next frame or command (Fusion:Sessions:HibernateAfter,
-    /// fusion.sessions.hibernate-after; docs/design.md#session-lifecycle); null = never. Default 30 s.
+    /// fusion.sessions.hibernate-after; docs/design.md#session-lifecycle); null = never. Default 10 s.
     /// </summary>
-    public TimeSpan? HibernateAfter { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan? HibernateAfter { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Remoting runs over TLS (akka.remote.dot-netty.tcp.enable-ssl): addresses are then akka.ssl.tcp://.</summary>
     public bool Tls { get; init; }

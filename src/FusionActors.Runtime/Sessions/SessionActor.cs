@@ -44,7 +44,6 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
     private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
     private readonly TimeSpan? _hibernateAfter;
-    private ILoggingAdapter? _log;
     private readonly Dictionary<string, IActorRef> _streams = new();
     private SessionSpec? _spec;
     private IActorRef _alignment = ActorRefs.Nobody;
@@ -74,7 +73,9 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
     /// <summary>Frame sinks a session keeps open for its writer at once (reconnects and retried opens).</summary>
     private const int MaxSinks = 8;
 
-    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+    // Not kept: an adapter with its log source costs a few hundred bytes, a session logs rarely (never per frame), and
+    // a node holds 100,000 of them.
+    private ILoggingAdapter Log => Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
