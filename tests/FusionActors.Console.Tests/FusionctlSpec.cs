@@ -30,6 +30,23 @@ public sealed class FusionctlSpec(ConsoleNode node)
     }
 
     [Fact]
+    public async Task Sessions_list_shows_a_page_at_a_time_and_names_the_next_one()
+    {
+        await node.OpenSession("ctl-page-a");
+        await node.OpenSession("ctl-page-b");
+
+        var first = await node.Ctl("sessions", "list", "1", "ctl-page");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("ctl-page-a", first.Output);
+        Assert.DoesNotContain("ctl-page-b", first.Output.Replace("sessions list 1 ctl-page-a", ""));
+        Assert.Contains("more sessions: sessions list 1 ctl-page-a", first.Output);
+
+        var next = await node.Ctl("--json", "sessions", "list", "1", "ctl-page-a");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal("ctl-page-b", next.Json.AsArray().Single()!["sessionId"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_session_that_was_never_opened_is_not_listed_and_show_fails_with_exit_code_1()
     {
         var show = await node.Ctl("sessions", "show", "never-opened");
@@ -99,7 +116,8 @@ public sealed class FusionctlSpec(ConsoleNode node)
     [InlineData("'sessions' needs a command: list, show, kill, record", "sessions")]
     [InlineData("unknown command 'sessions frob'", "sessions", "frob")]
     [InlineData("missing argument ID", "sessions", "show")]
-    [InlineData("too many arguments", "sessions", "list", "extra")]
+    [InlineData("too many arguments", "sessions", "list", "5", "after", "extra")]
+    [InlineData("bad argument LIMIT: 'all' is not an integer", "sessions", "list", "all")]
     [InlineData("bad argument POLICY: 'bogus' is not one of adaptive, fixed, single:", "fusion", "policy", "s", "bogus")]
     [InlineData("bad argument SECONDS: 'soon' is not a number", "chaos", "drop", "s", "audio", "soon")]
     [InlineData("bad argument LIMIT: 'all' is not an integer", "watch", "s", "all")]
