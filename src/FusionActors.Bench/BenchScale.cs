@@ -23,7 +23,7 @@ public sealed record BenchScale
     /// <summary>(d) density: session counts of the cost curve, each on a fresh node whose idle sessions hibernate.</summary>
     public IReadOnlyList<int> DensitySessions { get; init; } = [1_000, 10_000, 100_000];
     /// <summary>(d) density: sessions per measurement of 2, 4 and 8 streams per session.</summary>
-    public int ModalitySessions { get; init; } = 10_000;
+    public int ModalitySessions { get; init; } = 5_000;
     /// <summary>Runs of (a) and its ceiling; the median run is reported (the same rule on both sides of the ratio).</summary>
     public int Repeats { get; init; } = 5;
     /// <summary>Runs of (b) through the actors and raw; the median of each is reported.</summary>
