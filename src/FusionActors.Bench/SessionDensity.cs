@@ -22,7 +22,7 @@ namespace FusionActors.Bench;
 /// - the latency of real console commands over loopback through fusionctl's own client (<c>cluster status</c>,
 ///   <c>sessions show</c>, <c>sessions list</c>) while they are open;
 /// - a light load over the open sessions (frames stamped at each session's clock, one window per session every
-///   500 ms, to 100 sessions spread over the node, which wakes them): process CPU per frame and frame → result latency
+///   500 ms, to 20 sessions spread over the node, which wakes them): process CPU per frame and frame → result latency
 ///   (from the heartbeat after a window's last frame to its fused result).
 /// Then per-session memory with 2, 4 and 8 streams (one modality each), awake and asleep.
 /// </summary>
@@ -37,6 +37,9 @@ public static class SessionDensity
     public sealed record Result(IReadOnlyList<Point> Curve, IReadOnlyList<Modalities> PerModalities);
 
     private static readonly TimeSpan HibernateAfter = TimeSpan.FromSeconds(5);
+
+    /// <summary>Sessions of the light load: 20 audio inputs per round (the audio model costs ~0.5 ms of CPU each).</summary>
+    private const int LoadSessions = 20;
 
     /// <param name="counts">Session counts of the cost curve; the environment's FUSION_BENCH_DENSITY (e.g. "20000,100000") overrides them.</param>
     public static async Task<Result> RunAsync(FusionOptions options, IReadOnlyList<int> counts, int modalitySessions, CancellationToken cancel)
@@ -55,7 +58,9 @@ public static class SessionDensity
                               $"result p50 {point.ResultP50Ms:0.0} / p99 {point.ResultP99Ms:0.0} ms, missing {point.ResultsMissing}, rejected {point.FramesRejected}");
         }
         var perModalities = new List<Modalities>();
-        foreach (var streams in new[] { 2, 4, 8 })
+        if (Environment.GetEnvironmentVariable("FUSION_BENCH_MODALITY_SESSIONS") is { Length: > 0 } modal)
+            modalitySessions = int.Parse(modal, System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var streams in modalitySessions > 0 ? new[] { 2, 4, 8 } : [])
         {
             var m = await ModalitiesAsync(options, streams, modalitySessions, cancel);
             perModalities.Add(m);
@@ -146,7 +151,7 @@ public static class SessionDensity
     private static async Task<Load> LightLoadAsync(IActorRef region, ActorSystem system, int n, long[] offsets, CancellationToken cancel)
     {
         var sample = AvDigitsDataset.LoadSample().Items;
-        var k = Math.Min(100, n);
+        var k = Math.Min(LoadSessions, n);
         var chosen = Enumerable.Range(0, k).Select(j => (int)((long)j * n / k)).ToArray();
         var arrivals = new ConcurrentDictionary<(string, long), long>();
         long rejected = 0;
