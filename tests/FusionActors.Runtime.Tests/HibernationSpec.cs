@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using Xunit;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
+using FusionActors.Runtime.Hosting;
 using FusionActors.Runtime.Sessions;
 using static FusionActors.Runtime.Tests.TestSessions;
 
@@ -204,5 +205,16 @@ public sealed class HibernationSpec() : TestKit(LocalConfig)
         Assert.Equal(0, r.Revision);
         AwaitCondition(() => admission.Hibernated == 1, Wait); // woke for the frames, and slept again
         Assert.False(sender.HasMessages);
+    }
+
+    [Theory]
+    [InlineData("", 10.0)]
+    [InlineData("fusion.sessions.hibernate-after = 3s", 3.0)]
+    [InlineData("fusion.sessions.hibernate-after = 0s", null)]
+    public void Hibernate_after_is_read_from_the_configuration_with_a_default_and_zero_for_never(string hocon, double? seconds)
+    {
+        var options = FusionOptions.FromHocon(FusionConfig.DefaultsText + "\n" + hocon + "\n");
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, options.HibernateAfter);
+        Assert.Empty(options.Problems());
     }
 }
