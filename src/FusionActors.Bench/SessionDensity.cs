@@ -113,7 +113,25 @@ public static class SessionDensity
         Console.WriteLine($"    for scale: a session entity never opened costs {entityBytes:N0} B (sharding, the session actor and its mailbox)");
 
         var console = await ConsoleLatencyAsync(node.Console!.Endpoint.Port, Id(n / 2), cancel);
+        var beforeLoad = Heap.Settle();
         var load = await LightLoadAsync(region, node.System, n, offsets, cancel);
+        // The sessions of the load asleep again: what a session that took frames keeps. They may sleep once their last
+        // window's evidence is past the allowed lateness (the clock moves it on once their streams go idle, 2 s).
+        var awake = new List<int>(load.Chosen);
+        string? why = null;
+        for (var attempt = 0; attempt < 40 && awake.Count > 0; attempt++)
+        {
+            if (attempt > 0) await Task.Delay(500, cancel);
+            foreach (var i in awake.ToArray())
+            {
+                var r = await region.Ask<HibernateResult>(new HibernateSession(Id(i)), TimeSpan.FromSeconds(60), cancel);
+                if (r.Hibernated) awake.Remove(i);
+                else why = r.Reason;
+            }
+        }
+        var usedBytes = (Heap.Settle() - beforeLoad) / (double)load.Chosen.Length;
+        Console.WriteLine($"    the {load.Chosen.Length} sessions of the load asleep again ({awake.Count} still awake{(why is null ? "" : $", last refusal: {why}")}): " +
+                          $"{usedBytes:N0} B more each than before their frames");
         return new Point(n, openSeconds, openCpuUs, bytes, byTimer, onRequest, refused, console, load.Sessions, load.Frames, load.CpuUsPerFrame,
             load.P50Ms, load.P99Ms, load.Missing, load.Rejected);
     }
@@ -142,7 +160,7 @@ public static class SessionDensity
         return result;
     }
 
-    private sealed record Load(int Sessions, long Frames, double CpuUsPerFrame, double P50Ms, double P99Ms, int Missing, long Rejected);
+    private sealed record Load(int[] Chosen, int Sessions, long Frames, double CpuUsPerFrame, double P50Ms, double P99Ms, int Missing, long Rejected);
 
     /// <summary>
     /// One window of frames per session every 500 ms for 4 rounds, on up to 100 sessions spread over the open ones, each
@@ -199,7 +217,7 @@ public static class SessionDensity
         var latencies = sent.Where(s => arrivals.ContainsKey((s.Session, s.WindowUs)))
             .Select(s => (arrivals[(s.Session, s.WindowUs)] - s.At) * 1000.0 / Stopwatch.Frequency).OrderBy(x => x).ToArray();
         system.Stop(collector);
-        return new Load(k, frames, cpu / Math.Max(1, frames), Percentile(latencies, 0.5), Percentile(latencies, 0.99),
+        return new Load(chosen, k, frames, cpu / Math.Max(1, frames), Percentile(latencies, 0.5), Percentile(latencies, 0.99),
             sent.Count - latencies.Length, Interlocked.Read(ref rejected));
     }
 
