@@ -106,6 +106,7 @@ public sealed record BenchReport
     public double WorkingSetBytesPerSession { get; init; }
     public int SessionsOpened { get; init; }
     public SessionMemory.Result? Memory { get; init; }
+    public SessionDensity.Result? Density { get; init; }
 
     // (e)
     public const double RealTimeCpuTarget = 1.25;

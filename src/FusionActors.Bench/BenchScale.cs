@@ -20,6 +20,10 @@ public sealed record BenchScale
     public int MemorySessions { get; init; }
     /// <summary>When (after the first open) (d) measures the idle sessions again in their steady state; zero = not.</summary>
     public TimeSpan IdleSteadyAfter { get; init; }
+    /// <summary>(d) density: session counts of the cost curve, each on a fresh node whose idle sessions hibernate.</summary>
+    public IReadOnlyList<int> DensitySessions { get; init; } = [1_000, 10_000, 100_000];
+    /// <summary>(d) density: sessions per measurement of 2, 4 and 8 streams per session.</summary>
+    public int ModalitySessions { get; init; } = 5_000;
     /// <summary>Runs of (a) and its ceiling; the median run is reported (the same rule on both sides of the ratio).</summary>
     public int Repeats { get; init; } = 5;
     /// <summary>Runs of (b) through the actors and raw; the median of each is reported.</summary>
@@ -41,6 +45,7 @@ public sealed record BenchScale
     {
         Name = "quick", PipelineFrames = 100_000, ImageFrames = 20_000, AudioFrames = 512,
         RawOnnxDuration = TimeSpan.FromSeconds(1), LatencyDuration = TimeSpan.FromSeconds(4), MemorySessions = 1_000, Repeats = 1, EncoderRepeats = 1,
+        DensitySessions = [1_000, 5_000], ModalitySessions = 1_000,
         RealTimeSessions = [50, 200], RealTimeWarmUp = TimeSpan.FromSeconds(2), RealTimeMeasure = TimeSpan.FromSeconds(4),
     };
 }

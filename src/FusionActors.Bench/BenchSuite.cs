@@ -46,6 +46,8 @@ public static class BenchSuite
             Batching = defaults.Batching with { Enabled = batching ?? defaults.Batching.Enabled },
             Recording = recordTo is null ? defaults.Recording : defaults.Recording with { Directory = recordTo, Sessions = ["*"] },
             ModelsPath = session?.Models ?? defaults.ModelsPath,
+            // (d)'s first part measures idle sessions awake; its density part runs nodes of its own on which they hibernate.
+            HibernateAfter = null,
         };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
@@ -208,6 +210,9 @@ public static class BenchSuite
                 BytesPerSession = memory.BytesPerSession, WorkingSetBytesPerSession = memory.WorkingSetBytesPerSession,
                 SessionsOpened = memory.SessionsOpened, Memory = memory,
             };
+            Console.WriteLine($"(d) density: {string.Join(", ", scale.DensitySessions.Select(n => n.ToString("N0")))} sessions, each count on a fresh node whose idle sessions hibernate ...");
+            var density = await SessionDensity.RunAsync(options with { HibernateAfter = defaults.HibernateAfter }, scale.DensitySessions, scale.ModalitySessions, cancel);
+            report = report with { Density = density };
         });
 
         if (Runs('e')) await Section("(e)", async () =>

@@ -71,6 +71,15 @@ public static class SessionMemory
         }
         var sampled = 0;
         for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50)) sampled++;
+        // Closed again: awake idle sessions tick and grow, which would weigh on every measurement after this one.
+        next = -1;
+        async Task Closer()
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < sessions) await DrivenRun.CloseAsync(region, AvDigitsSession.Spec($"mem-{i}"), cancel);
+        }
+        await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(Closer, cancel)));
+        await QuietAsync(cancel);
         return new Result(opened, (heapAfter - heapBefore) / (double)opened, (wsAfter - wsBefore) / (double)opened,
             heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, bareUntyped, ActorsPerIdleSession, ruleState, steady);
     }

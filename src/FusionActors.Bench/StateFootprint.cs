@@ -36,7 +36,31 @@ public static class StateFootprint
                 new StreamHealth(), new StreamWatermark(camera.MaxOutOfOrdernessUs), new RestartBudget(backoff), new QuarantineTracker(),
                 new LinkedList<EncoderInput>(), new SortedDictionary<long, int>(),
             }),
+            // What a hibernated session keeps of each stream (StreamActor.Dormant), before its first frame.
+            ["asleep: intake+seqs(camera)"] = Bytes(count, () => new StreamIntake(camera, new SeqTracker(camera.MaxSeqAhead), 0)),
+            ["asleep: inputs(camera, per-frame)"] = Bytes(count, () => new StreamInputs(camera, spec)),
+            ["asleep: inputs(audio, windowed)"] = Bytes(count, () => new StreamInputs(audio, spec)),
+            ["asleep: supervision"] = Bytes(count, () => new EncoderSupervision(backoff)),
+            ["asleep: meter"] = Bytes(count, () => new FusionActors.Runtime.Metrics.StreamMeter(camera.Modality)),
+            ["asleep: aligner after 3 windows on the clock"] = Bytes(count, () => IdleAligner(spec).Aligner),
+            ["asleep: the last result (NoEvidence)"] = Bytes(count, () => NoEvidenceResult(spec)),
         };
+    }
+
+    private static (Aligner Aligner, AlignmentOutput Output) IdleAligner(SessionSpec spec)
+    {
+        var aligner = new Aligner(spec);
+        foreach (var s in spec.Streams) aligner.SetStreamState(s.StreamId, StreamState.Idle);
+        return (aligner, aligner.Advance(3_500_000));
+    }
+
+    private static readonly FusionEngine Engine = new(AvDigitsSession.Spec("footprint"));
+
+    private static FusedResult NoEvidenceResult(SessionSpec spec)
+    {
+        var window = IdleAligner(spec).Output.Windows[^1];
+        var streams = spec.Streams.ToDictionary(s => s.StreamId, _ => new StreamSnapshot(StreamState.Idle, 1.0));
+        return Engine.Fuse(spec.SessionId, window, streams);
     }
 
     private static double Bytes(int count, Func<object> make)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Akka.Actor;
 using Xunit;
 
 namespace FusionActors.Fusionctl.Tests;
@@ -27,6 +28,50 @@ public sealed class FusionctlSpec(ConsoleNode node)
         Assert.Contains("session ctl-list: policy adaptive", show.Output);
         Assert.Contains("camera", show.Output);
         Assert.Contains("image", show.Output);
+    }
+
+    [Fact]
+    public async Task Sessions_list_shows_a_page_at_a_time_and_names_the_next_one()
+    {
+        await node.OpenSession("ctl-page-a");
+        await node.OpenSession("ctl-page-b");
+
+        var first = await node.Ctl("sessions", "list", "1", "ctl-page");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains("ctl-page-a", first.Output);
+        Assert.DoesNotContain("ctl-page-b", first.Output.Replace("sessions list 1 ctl-page-a", ""));
+        Assert.Contains("more sessions: sessions list 1 ctl-page-a", first.Output);
+
+        var next = await node.Ctl("--json", "sessions", "list", "1", "ctl-page-a");
+        Assert.True(next.ExitCode == 0, next.ToString());
+        Assert.Equal("ctl-page-b", next.Json.AsArray().Single()!["sessionId"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_hibernated_session_is_listed_and_shown_without_waking_and_a_command_wakes_it()
+    {
+        await node.OpenSession("ctl-sleep");
+        var slept = await node.Node.Sessions.Ask<FusionActors.Runtime.Sessions.HibernateResult>(
+            new FusionActors.Runtime.Sessions.HibernateSession("ctl-sleep"), ConsoleNode.Wait);
+        Assert.True(slept.Hibernated, slept.Reason);
+
+        var show = await node.Ctl("sessions", "show", "ctl-sleep");
+        Assert.True(show.ExitCode == 0, show.ToString());
+        Assert.Contains("session ctl-sleep: policy adaptive", show.Output);
+        var streams = await node.Ctl("streams", "show", "ctl-sleep");
+        Assert.True(streams.ExitCode == 0, streams.ToString());
+        Assert.Contains("camera", streams.Output);
+        var list = await node.Ctl("--json", "sessions", "list", "1", "ctl-slee");
+        Assert.Equal("ctl-sleep", list.Json.AsArray().Single()!["sessionId"]!.GetValue<string>());
+        // Still asleep after all that: status is answered from the children's state.
+        var again = await node.Node.Sessions.Ask<FusionActors.Runtime.Sessions.HibernateResult>(
+            new FusionActors.Runtime.Sessions.HibernateSession("ctl-sleep"), ConsoleNode.Wait);
+        Assert.Equal("already hibernated", again.Reason);
+
+        // A command wakes it and is carried out.
+        var policy = await node.Ctl("fusion", "policy", "ctl-sleep", "single:audio");
+        Assert.True(policy.ExitCode == 0, policy.ToString());
+        Assert.Contains("policy single:audio", (await node.Ctl("sessions", "show", "ctl-sleep")).Output);
     }
 
     [Fact]
@@ -99,7 +144,8 @@ public sealed class FusionctlSpec(ConsoleNode node)
     [InlineData("'sessions' needs a command: list, show, kill, record", "sessions")]
     [InlineData("unknown command 'sessions frob'", "sessions", "frob")]
     [InlineData("missing argument ID", "sessions", "show")]
-    [InlineData("too many arguments", "sessions", "list", "extra")]
+    [InlineData("too many arguments", "sessions", "list", "5", "after", "extra")]
+    [InlineData("bad argument LIMIT: 'all' is not an integer", "sessions", "list", "all")]
     [InlineData("bad argument POLICY: 'bogus' is not one of adaptive, fixed, single:", "fusion", "policy", "s", "bogus")]
     [InlineData("bad argument SECONDS: 'soon' is not a number", "chaos", "drop", "s", "audio", "soon")]
     [InlineData("bad argument LIMIT: 'all' is not an integer", "watch", "s", "all")]

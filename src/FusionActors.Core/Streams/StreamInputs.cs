@@ -23,6 +23,9 @@ public sealed class StreamInputs(StreamSpec spec, SessionSpec session)
 
     public long WatermarkUs => _watermark.CurrentUs;
 
+    /// <summary>The latest event time of a frame taken (heartbeats aside); −∞ before the first.</summary>
+    public long MaxEventTimeUs => _watermark.MaxEventTimeUs;
+
     /// <summary>Frames an admitted frame, then moves the watermark by its event time.</summary>
     public FrameTaken Add(Frame frame)
     {

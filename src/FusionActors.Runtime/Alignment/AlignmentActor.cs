@@ -29,7 +29,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private readonly IClock _clock;
     private long _clockOffsetUs;
     private readonly TimeSpan _tick;
-    private readonly Dictionary<string, StreamSnapshot> _streams = new();
+    private readonly Dictionary<string, StreamSnapshot> _streams;
+    private readonly bool _restored;
     private ILoggingAdapter? _logger;
     private bool _ticking;
     private readonly SessionRecording? _recording;
@@ -40,22 +41,72 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     /// <param name="generation">Set on a resume: the client's opens before; this incarnation's revisions start above every earlier one's.</param>
     /// <param name="commits">Told <see cref="Committed"/> with each commit point sent to the client (the session, which compares reopens with it).</param>
     public AlignmentActor(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null, SessionRecording? recording = null)
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null, SessionRecording? recording = null,
+        Dormant? restore = null)
     {
         _commits = commits;
         _recording = recording;
         _clock = clock ?? SystemClock.Instance;
         _sessionId = spec.SessionId;
+        _fusion = fusion;
+        _clockOffsetUs = clockOffsetUs;
+        if (restore is not null)
+        {
+            // Woken from hibernation: the same aligner and stream view it slept with.
+            (_aligner, _streams, _lateFrames, _committedUs, _restored) = (restore.Aligner, restore.Streams, restore.LateFrames, restore.CommittedUs, true);
+            _tick = TickOf(_aligner);
+            return;
+        }
+        _streams = new Dictionary<string, StreamSnapshot>();
         _aligner = new Aligner(spec);
         if (resumeAtUs is { } at) _aligner.ResumeAt(at);
         if (deliveredRevisions is not null || generation != 0) _aligner.ResumeRevisions(deliveredRevisions, generation);
         _committedUs = _aligner.CommittedThroughUs;
-        _fusion = fusion;
-        _clockOffsetUs = clockOffsetUs;
         foreach (var s in spec.Streams) _streams[s.StreamId] = new StreamSnapshot(StreamState.Active, 1.0);
-        // Processing-time watermark steps: fine enough to close windows promptly, coarse enough to cost nothing.
-        _tick = TimeSpan.FromMilliseconds(Math.Clamp(_aligner.Windows.StepUs / 4000.0, 10, 250));
+        _tick = TickOf(_aligner);
     }
+
+    // Processing-time watermark steps: fine enough to close windows promptly, coarse enough to cost nothing.
+    private static TimeSpan TickOf(Aligner aligner) => TimeSpan.FromMilliseconds(Math.Clamp(aligner.Windows.StepUs / 4000.0, 10, 250));
+
+    // A woken alignment ticks again if it ticked when it went to sleep (no stream live).
+    protected override void PreStart()
+    {
+        if (_restored) UpdateTicking();
+    }
+
+    /// <summary>From the session: hand over the alignment's state and stop, unless a step is still under way or evidence is unfused.</summary>
+    public sealed record Hibernate
+    {
+        public static readonly Hibernate Instance = new();
+    }
+
+    /// <summary>The state of an alignment that stopped to hibernate.</summary>
+    public sealed record Dormant(Aligner Aligner, Dictionary<string, StreamSnapshot> Streams, long LateFrames, long CommittedUs);
+
+    public sealed record HibernateRefused(string Reason);
+
+    private void OnHibernate()
+    {
+        string? busy = _aligner.MorePending || _continuing ? "a step is still under way"
+            : _aligner.BufferedEvidence > 0 ? $"{_aligner.BufferedEvidence} pieces of evidence are not fused yet"
+            : null;
+        if (busy is not null)
+        {
+            Sender.Tell(new HibernateRefused(busy));
+            return;
+        }
+        Timers.CancelAll();
+        Sender.Tell(new Dormant(_aligner, _streams, _lateFrames, _committedUs));
+        Context.Stop(Self);
+    }
+
+    /// <summary>The status of a hibernated alignment, from its state: what it answers once awake.</summary>
+    public static AlignmentStatus StatusOf(Dormant d) => StatusOf(d.Aligner, d.LateFrames, d.CommittedUs);
+
+    private static AlignmentStatus StatusOf(Aligner aligner, long lateFrames, long committedUs) =>
+        new(aligner.WatermarkUs, aligner.ClosedCount, aligner.RevisionCount, aligner.LateCount + lateFrames,
+            new Dictionary<string, long>(aligner.Shed), aligner.BufferedEvidence, committedUs, aligner.SkippedCount);
 
     private long _lateFrames;
     private bool _continuing;
@@ -80,10 +131,8 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
                 break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case ClockAdvanced: if (_ticking) Advance(); break; // a replay's recorded tick
-            case GetStatus:
-                Sender.Tell(new AlignmentStatus(_aligner.WatermarkUs, _aligner.ClosedCount, _aligner.RevisionCount,
-                    _aligner.LateCount + _lateFrames, new Dictionary<string, long>(_aligner.Shed), _aligner.BufferedEvidence, _committedUs, _aligner.SkippedCount));
-                break;
+            case GetStatus: Sender.Tell(StatusOf(_aligner, _lateFrames, _committedUs)); break;
+            case Hibernate: OnHibernate(); break;
             default: Unhandled(message); break;
         }
     }
@@ -93,8 +142,9 @@ public sealed class AlignmentActor : UntypedActor, IWithTimers
     private ILoggingAdapter Log => _logger ??= Context.GetLogger();
 
     public static Props Props(SessionSpec spec, IActorRef fusion, long clockOffsetUs, long? resumeAtUs = null, IClock? clock = null,
-        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null, SessionRecording? recording = null) =>
-        ActorFactory.Props(() => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, commits, recording));
+        IReadOnlyDictionary<long, int>? deliveredRevisions = null, int generation = 0, IActorRef? commits = null, SessionRecording? recording = null,
+        Dormant? restore = null) =>
+        ActorFactory.Props(ActorFactory.Once(restore, r => new AlignmentActor(spec, fusion, clockOffsetUs, resumeAtUs, clock, deliveredRevisions, generation, commits, recording, r)));
 
     private void OnEvidence(EvidenceBatch batch)
     {

@@ -25,22 +25,56 @@ public sealed class FusionActor : UntypedActor
     private const int RecentResults = 1;
     private readonly string _sessionId;
     private readonly FusionEngine _engine;
-    private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly HashSet<IActorRef> _subscribers;
     private IActorRef? _client; // the session's own client: its results and commits carry the seal it checks
     private string? _seal;
-    private readonly Queue<FusedResult> _recent = new();
+    private readonly Queue<FusedResult> _recent;
     private ILoggingAdapter? _logger;
     private long _results, _noEvidence, _withMissing;
     private readonly SessionRecording? _recording;
+    private readonly bool _imputes;
 
     /// <param name="modelVersions">The <c>name@version</c> of the session's models, named by every result (<see cref="FusedResult.Models"/>).</param>
     public FusionActor(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
-        IReadOnlyList<string>? modelVersions = null, SessionRecording? recording = null)
+        IReadOnlyList<string>? modelVersions = null, SessionRecording? recording = null, Dormant? restore = null)
     {
         _recording = recording;
         _sessionId = spec.SessionId;
+        _imputes = spec.ImputeHorizonUs > 0;
+        if (restore is not null)
+        {
+            // Woken from hibernation: the same engine (its policy, its last evidence), subscribers, client and counts.
+            (_subscribers, _recent, _client, _seal) = (restore.Subscribers, restore.Recent, restore.Client, restore.Seal);
+            // An engine that keeps no evidence between windows (no imputation) is made again from the spec: only its policy is state.
+            _engine = restore.Engine ?? new FusionEngine(spec, embeddingSizes, models) { ModelVersions = modelVersions ?? [], Policy = restore.Policy };
+            (_results, _noEvidence, _withMissing) = (restore.Results, restore.NoEvidence, restore.WithMissing);
+            return;
+        }
+        _subscribers = [];
+        _recent = new Queue<FusedResult>();
         _engine = new FusionEngine(spec, embeddingSizes, models) { ModelVersions = modelVersions ?? [] };
     }
+
+    // A woken fusion actor watches its subscribers and client again (one gone meanwhile is reported at once).
+    protected override void PreStart()
+    {
+        foreach (var s in _subscribers) Context.Watch(s);
+        if (_client is not null) Context.Watch(_client);
+    }
+
+    /// <summary>From the session: hand over the fusion's state and stop (fusion holds nothing in flight).</summary>
+    public sealed record Hibernate
+    {
+        public static readonly Hibernate Instance = new();
+    }
+
+    /// <summary>The state of a fusion actor that stopped to hibernate.</summary>
+    /// <param name="Engine">Kept only when it carries evidence from window to window (imputation); else made again on waking.</param>
+    public sealed record Dormant(FusionEngine? Engine, FusionPolicy Policy, HashSet<IActorRef> Subscribers, Queue<FusedResult> Recent, IActorRef? Client, string? Seal,
+        long Results, long NoEvidence, long WithMissing);
+
+    /// <summary>The status of a hibernated fusion actor: what it answers once awake.</summary>
+    public static FusionStatus StatusOf(Dormant d) => new(d.Policy.ToString(), d.Results, d.NoEvidence, d.WithMissing, d.Recent.ToArray());
 
     /// <summary>
     /// A restart (a bug in a window's fusion) must not drop the subscribers: the client would keep getting pings
@@ -97,6 +131,10 @@ public sealed class FusionActor : UntypedActor
             case GetStatus:
                 Sender.Tell(new FusionStatus(_engine.Policy.ToString(), _results, _noEvidence, _withMissing, _recent.ToArray()));
                 break;
+            case Hibernate:
+                Sender.Tell(new Dormant(_imputes ? _engine : null, _engine.Policy, _subscribers, _recent, _client, _seal, _results, _noEvidence, _withMissing));
+                Context.Stop(Self);
+                break;
             default: Unhandled(message); break;
         }
     }
@@ -106,8 +144,8 @@ public sealed class FusionActor : UntypedActor
     /// <param name="embeddingSizes">Embedding length of each stream's encoder, by stream id (a stable fused-embedding layout).</param>
     /// <param name="models">The node's fusion calibration and learned head.</param>
     public static Props Props(SessionSpec spec, IReadOnlyDictionary<string, int>? embeddingSizes = null, FusionModels? models = null,
-        IReadOnlyList<string>? modelVersions = null, SessionRecording? recording = null) =>
-        ActorFactory.Props(() => new FusionActor(spec, embeddingSizes, models, modelVersions, recording));
+        IReadOnlyList<string>? modelVersions = null, SessionRecording? recording = null, Dormant? restore = null) =>
+        ActorFactory.Props(ActorFactory.Once(restore, r => new FusionActor(spec, embeddingSizes, models, modelVersions, recording, r)));
 
     private void OnWindow(FuseWindow msg)
     {

@@ -32,6 +32,7 @@ public static class FusionConfiguration
         new("models", "Fusion:Models", Kind.Text),
         new("sharding.shards", "Fusion:Sharding:Shards", Kind.Int),
         new("sharding.passivate-idle-after", "Fusion:Sharding:PassivateIdleAfter", Kind.Duration),
+        new("sessions.hibernate-after", "Fusion:Sessions:HibernateAfter", Kind.Duration),
         new("security.session-tokens", "Fusion:Security:SessionTokens", Kind.List),
         new("security.allow-anonymous-sessions", "Fusion:Security:AllowAnonymousSessions", Kind.Bool),
         new("security.allow-plaintext-remoting", "Fusion:Security:AllowPlaintextRemoting", Kind.Bool),

@@ -90,7 +90,8 @@ public static class FusionHostingExtensions
             });
         return builder.WithShardRegion<SessionRegion>("sessions",
                 sessionId => SessionActor.Props(sessionId, node, options.Backoff, tokens: tokens, passivateIdleAfter: options.PassivateIdleAfter,
-                    operatorCredential: operatorCredential, limits: options.Limits, admission: admission, recorder: recorder),
+                    operatorCredential: operatorCredential, limits: options.Limits, admission: admission, recorder: recorder,
+                    hibernateAfter: options.HibernateAfter),
                 new SessionMessageExtractor(options.Shards), shardOptions);
     }
 

@@ -39,6 +39,13 @@ public sealed record FusionOptions
     /// <summary>Idle session entities passivate after this long (Fusion:Sharding:PassivateIdleAfter); null = never. Default never.</summary>
     public TimeSpan? PassivateIdleAfter { get; init; }
 
+    /// <summary>
+    /// An open session with no frame or heartbeat for this long and nothing uncommitted stops its stream, alignment and
+    /// fusion actors and keeps their state until the next frame or command (Fusion:Sessions:HibernateAfter,
+    /// fusion.sessions.hibernate-after; docs/design.md#session-lifecycle); null = never. Default 10 s.
+    /// </summary>
+    public TimeSpan? HibernateAfter { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Remoting runs over TLS (akka.remote.dot-netty.tcp.enable-ssl): addresses are then akka.ssl.tcp://.</summary>
     public bool Tls { get; init; }
 
@@ -166,6 +173,7 @@ public sealed record FusionOptions
         foreach (var seed in Seeds.Where(s => !s.Contains("://", StringComparison.Ordinal)))
             yield return $"Fusion:Node:Seeds (FUSION_SEEDS, fusion.node.seeds): seed '{seed}' is neither host:port nor an akka address";
         if (Shards <= 0) yield return $"Fusion:Sharding:Shards (fusion.sharding.shards) must be positive, not {Shards}";
+        if (HibernateAfter < TimeSpan.Zero) yield return $"Fusion:Sessions:HibernateAfter (fusion.sessions.hibernate-after) must not be negative, not {HibernateAfter}";
         if (PassivateIdleAfter < TimeSpan.Zero) yield return $"Fusion:Sharding:PassivateIdleAfter must not be negative, not {PassivateIdleAfter}";
         if (Limits.MaxSessions <= 0) yield return $"Fusion:Limits:MaxSessions (fusion.limits.max-sessions) must be positive, not {Limits.MaxSessions}";
         if (Limits.MinLatencyBudgetUs <= 0 || Limits.MaxLatencyBudgetUs < Limits.MinLatencyBudgetUs)
@@ -192,6 +200,7 @@ public sealed record FusionOptions
         ["Config"] = [], ["Models"] = [],
         ["Node"] = ["Hostname", "Port", "Roles", "Seeds"],
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
+        ["Sessions"] = ["HibernateAfter"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
         ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Telemetry"] = [], ["Drift"] = [], ["Http"] = [], ["Recording"] = [],
@@ -219,6 +228,7 @@ public sealed record FusionOptions
         var all = FusionConfig.Parse(hocon);
         var tls = all.GetBoolean("akka.remote.dot-netty.tcp.enable-ssl", false);
         var passivate = f.GetValue<TimeSpan?>("Sharding:PassivateIdleAfter");
+        var hibernate = f.GetValue<TimeSpan?>("Sessions:HibernateAfter");
         var options = new FusionOptions
         {
             Hostname = f.GetValue("Node:Hostname", d.Hostname)!,
@@ -229,6 +239,7 @@ public sealed record FusionOptions
             ModelsPath = NonEmpty(f["Models"]),
             Shards = f.GetValue("Sharding:Shards", d.Shards),
             PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : d.PassivateIdleAfter,
+            HibernateAfter = hibernate is null ? d.HibernateAfter : hibernate > TimeSpan.Zero ? hibernate : null,
             SessionTokens = FusionConfiguration.List(root, "Fusion:Security:SessionTokens") ?? d.SessionTokens,
             AllowAnonymousSessions = f.GetValue("Security:AllowAnonymousSessions", d.AllowAnonymousSessions),
             AllowPlaintextRemoting = f.GetValue("Security:AllowPlaintextRemoting", d.AllowPlaintextRemoting),

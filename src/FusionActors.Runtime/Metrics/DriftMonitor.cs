@@ -48,7 +48,7 @@ public enum DriftCrossing
 public sealed class DriftMonitor
 {
     private readonly DriftOptions _options;
-    private readonly double[] _ring;
+    private double[]? _ring; // made on the first score: a stream that never encoded (an idle session's) does not carry it
     private int _next, _count;
     private double _sum;
 
@@ -57,7 +57,6 @@ public sealed class DriftMonitor
         ArgumentNullException.ThrowIfNull(options);
         if (options.Problems().FirstOrDefault() is { } problem) throw new ArgumentException(problem, nameof(options));
         _options = options;
-        _ring = new double[options.Window];
     }
 
     /// <summary>Drift of the newest scored input; NaN before the first.</summary>
@@ -82,6 +81,7 @@ public sealed class DriftMonitor
         if (!double.IsFinite(drift) || drift < 0) return DriftCrossing.None;
         Scored++;
         Last = drift;
+        _ring ??= new double[_options.Window];
         if (_count == _ring.Length) _sum -= _ring[_next];
         else _count++;
         _ring[_next] = drift;

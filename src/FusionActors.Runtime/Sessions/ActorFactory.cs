@@ -16,6 +16,21 @@ public static class ActorFactory
 {
     public static Props Props<T>(Func<T> factory) where T : ActorBase => Akka.Actor.Props.CreateBy(new Producer<T>(factory));
 
+    /// <summary>
+    /// A factory that hands <paramref name="state"/> (a hibernated actor's, to wake it with) to its first actor only:
+    /// an actor restarted after a failure starts fresh, as one that never slept, and the Props do not keep the state alive.
+    /// </summary>
+    public static Func<T> Once<T, TState>(TState? state, Func<TState?, T> make) where TState : class
+    {
+        var once = state;
+        return () =>
+        {
+            var s = once;
+            once = null;
+            return make(s);
+        };
+    }
+
     private sealed class Producer<T>(Func<T> factory) : IIndirectActorProducer where T : ActorBase
     {
         public Type ActorType => typeof(T);

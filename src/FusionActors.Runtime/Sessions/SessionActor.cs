@@ -28,7 +28,7 @@ namespace FusionActors.Runtime.Sessions;
 /// stream, alignment and fusion actors (one-for-one), routes frames to streams, answers status queries.
 /// A message for a session that was never opened is rejected with UnknownSession and the entity passivates.
 /// </summary>
-public sealed class SessionActor : UntypedActor, IWithTimers
+public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnboundedStash
 {
     private readonly string _sessionId;
     private readonly IEncoderProvider _encoders;
@@ -43,7 +43,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private SessionRecording? _recording;
     private bool _admitted;
     private readonly TimeSpan? _passivateIdleAfter;
-    private ILoggingAdapter? _log;
+    private readonly TimeSpan? _hibernateAfter;
     private readonly Dictionary<string, IActorRef> _streams = new();
     private SessionSpec? _spec;
     private IActorRef _alignment = ActorRefs.Nobody;
@@ -54,15 +54,16 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     private IActorRef? _client;
     private SessionClock? _clock; // round-trip estimates, once a client that can answer pings attaches
     private IMaterializer? _materializer;
-    private readonly Dictionary<long, (IActorRef Sink, int Waiting)> _unacked = new();
-    private readonly HashSet<IActorRef> _batchStreams = [];
+    // Made on first use, as the frame sinks below: a session opened without a client (or asleep) never needs them.
+    private Dictionary<long, (IActorRef Sink, int Waiting)>? _unacked;
+    private HashSet<IActorRef>? _batchStreams;
     private long _batchIds;
     // The writer: every open by a new writer raises the epoch, with a new capability and seal, and fences the last one.
     private long _writerEpoch;
     private string? _capability;
     private string? _seal;
     private string? _writerNonce; // the writer's link proves itself by its nonce on every open it retries
-    private readonly Dictionary<long, IKillSwitch> _sinks = new(); // frame sinks of the current writer, by id
+    private Dictionary<long, IKillSwitch>? _sinks; // frame sinks of the current writer, by id
     private long _sinkIds;
     private static readonly TimeSpan UnopenedLifetime = TimeSpan.FromSeconds(5);
 
@@ -72,7 +73,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <summary>Frame sinks a session keeps open for its writer at once (reconnects and retried opens).</summary>
     private const int MaxSinks = 8;
 
-    private ILoggingAdapter Log => _log ??= Context.GetLogger();
+    // Not kept: an adapter with its log source costs a few hundred bytes, a session logs rarely (never per frame), and
+    // a node holds 100,000 of them.
+    private ILoggingAdapter Log => Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -87,8 +90,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public SessionActor(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null)
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null, TimeSpan? hibernateAfter = null)
     {
+        _hibernateAfter = hibernateAfter > TimeSpan.Zero ? hibernateAfter : null;
         _recorder = recorder;
         _time = time ?? TimeSources.System;
         _admission = admission ?? SessionAdmission.Unbounded;
@@ -107,6 +111,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
     /// <param name="limits">Upper bounds on a spec (fusion.limits); default <see cref="SpecLimits.Default"/>.</param>
     /// <param name="admission">The node's count of open sessions against its maximum; default unbounded.</param>
     /// <param name="recorder">The node's recording writer; null = this node records no session.</param>
+    /// <param name="hibernateAfter">
+    /// An open session with no frame or heartbeat for this long and nothing uncommitted stops its children and keeps
+    /// their state (SessionActor.Hibernation.cs); null = never.
+    /// </param>
     /// <param name="passivateIdleAfter">
     /// An open session with no message for this long passivates (sharded only). The session times this itself:
     /// frames through a client's sink bypass the shard, whose own idle passivation would stop a busy session.
@@ -127,11 +135,12 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     public static Props Props(string sessionId, IEncoderProvider encoders, BackoffPolicy backoff, bool sharded = true, SessionTokens? tokens = null,
         TimeSpan? passivateIdleAfter = null, OperatorCredential? operatorCredential = null, SpecLimits? limits = null,
-        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null) =>
-        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time, recorder));
+        SessionAdmission? admission = null, TimeSources? time = null, RecordingWriter? recorder = null, TimeSpan? hibernateAfter = null) =>
+        ActorFactory.Props(() => new SessionActor(sessionId, encoders, backoff, sharded, tokens, passivateIdleAfter, operatorCredential, limits, admission, time, recorder, hibernateAfter));
 
     protected override void PostStop()
     {
+        if (_sleep is { Complete: true }) _admission.Woke();
         if (_spec is not null) FusionMetrics.SessionClosed();
         _recording?.End("the session stopped");
         if (_admitted) _admission.Release();
@@ -215,10 +224,10 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 break;
             case FromClient c: FromSink(c); break;
             case SinkOpened: Sender.Tell(SinkAck.Instance); break;
-            case SinkEnded e: _sinks.Remove(e.Id); break;
+            case SinkEnded e: _sinks?.Remove(e.Id); break;
             case AlignmentActor.Committed c: _committedUs = Math.Max(_committedUs, c.ThroughUs); break;
             case StreamActor.Room r: OnRoom(r.Id); break;
-            case RoomOverdue r when _unacked.ContainsKey(r.Id):
+            case RoomOverdue r when _unacked?.ContainsKey(r.Id) == true:
                 Log.Warning("Session {0}: a client batch waited {1} s for its streams to make room; acked anyway", _sessionId, RoomDeadline.TotalSeconds);
                 OnRoom(r.Id, force: true);
                 break;
@@ -262,6 +271,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 Timers.Cancel("clock");
                 break;
             case OpenSession o: Reopen(o); break;
+            case HibernateCheck: OnHibernateCheck(); break;
+            case HibernateSession: TryHibernate(Sender); break;
             case SetRecording r: if (OperatorAuthorized(r)) Record(r.On); break;
             // A replay's driver (in this process only): recorded clock steps and offsets.
             case ClockAdvanced { StreamId: { } stream } c: Route(stream, c, -1); break;
@@ -405,8 +416,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         _writerEpoch = Math.Max(_writerEpoch + 1, resumed?.Epoch ?? 0);
         _capability = Secrets.New(); // never one a peer chose: the client takes the new one from SessionOpened
         _seal = Secrets.New();
-        foreach (var sink in _sinks.Values) sink.Abort(new SessionFencedException(_sessionId, _writerEpoch));
-        _sinks.Clear();
+        if (_sinks is not null)
+        {
+            foreach (var sink in _sinks.Values) sink.Abort(new SessionFencedException(_sessionId, _writerEpoch));
+            _sinks.Clear();
+        }
         if (previous.Epoch == 0) return;
         Log.Warning("Session {0}: writer epoch {1} fences epoch {2}", _sessionId, _writerEpoch, previous.Epoch);
         if (previous.Client is null) return;
@@ -487,9 +501,11 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             "alignment");
         // Nothing before the spec's start is ever committed: a writer's resume at or below it forgot no frame.
         _committedUs = Math.Max(resume?.CommittedThroughUs ?? EventTime.MinusInfinity, spec.StartUs);
+        _resolved = new ResolvedEncoder[spec.Streams.Count];
         for (var i = 0; i < spec.Streams.Count; i++)
         {
             var s = spec.Streams[i];
+            _resolved[i] = resolved[s.StreamId];
             var firstSeq = resume?.NextSeq is { } next && next.TryGetValue(s.StreamId, out var seq) ? Math.Max(0, seq) : 0;
             var heldBelow = resume?.HeldBelow is { } held && held.TryGetValue(s.StreamId, out var below) ? below : null;
             _streams[s.StreamId] = Context.ActorOf(
@@ -504,6 +520,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         Log.Info("Session {0} opened: {1} streams ({2}), windows {3}, policy {4}, clock offset {5} us", _sessionId, spec.Streams.Count,
             string.Join(", ", spec.Streams.Select(s => $"{s.StreamId}:{s.Modality}:{s.Model}")), spec.Window.Kind, spec.Policy, _clockOffsetUs);
         Context.Become(Opened);
+        _lastTrafficMs = _time.Monotonic.NowMs;
+        ArmHibernation(_hibernateAfter);
         FusionMetrics.SessionOpened();
         Reply(Sender, open.Client is not null, open.Nonce);
     }
@@ -596,6 +614,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         if (offsetUs == _clockOffsetUs) return;
         _clockOffsetUs = offsetUs;
         _recording?.Offset(offsetUs);
+        if (_sleep is not null) return; // hibernated children take the session's offset when they wake
         var changed = new ClockOffsetChanged(offsetUs);
         foreach (var stream in _streams.Values) stream.Tell(changed);
         _alignment.Tell(changed);
@@ -625,13 +644,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
             .Run(_materializer);
         // Every open makes a sink that lives until its client subscribes or it times out; opens retried in a loop
         // must not pile them up.
-        if (_sinks.Count >= MaxSinks)
+        var sinks = _sinks ??= new Dictionary<long, IKillSwitch>();
+        if (sinks.Count >= MaxSinks)
         {
-            var oldest = _sinks.Keys.Min();
-            _sinks[oldest].Abort(new InvalidOperationException($"session '{_sessionId}': more than {MaxSinks} frame sinks opened"));
-            _sinks.Remove(oldest);
+            var oldest = sinks.Keys.Min();
+            sinks[oldest].Abort(new InvalidOperationException($"session '{_sessionId}': more than {MaxSinks} frame sinks opened"));
+            sinks.Remove(oldest);
         }
-        _sinks[id] = killSwitch;
+        sinks[id] = killSwitch;
         done.PipeTo(Self, success: _ => new SinkEnded(id), failure: _ => new SinkEnded(id));
         sinkRef.PipeTo(replyTo, success: sink => opened with { FrameSink = sink },
             failure: e => new CommandRejected(_sessionId, nameof(OpenSession), $"could not make the frame sink: {e.Message}", nonce));
@@ -649,7 +669,8 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         var message = element.Message;
         var sink = Sender;
         var replyTo = _client ?? ActorRefs.Nobody;
-        _batchStreams.Clear();
+        var batchStreams = _batchStreams ??= [];
+        batchStreams.Clear();
         switch (message)
         {
             case FrameBatch batch:
@@ -663,7 +684,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
                 replyTo.Tell(new CommandRejected(_sessionId, message.GetType().Name, "only frames, frame batches, heartbeats and stream closes travel through the frame sink"));
                 break;
         }
-        if (_batchStreams.Count == 0)
+        if (batchStreams.Count == 0)
         {
             sink.Tell(SinkAck.Instance);
             return;
@@ -671,14 +692,14 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         // Back-pressure down to the encoders: the next batch may come once every stream that got frames of
         // this one has taken them and has room for more inputs (StreamActor.AwaitRoom).
         var id = ++_batchIds;
-        _unacked[id] = (sink, _batchStreams.Count);
-        foreach (var stream in _batchStreams) stream.Tell(new StreamActor.AwaitRoom(id));
+        (_unacked ??= new Dictionary<long, (IActorRef Sink, int Waiting)>())[id] = (sink, batchStreams.Count);
+        foreach (var stream in batchStreams) stream.Tell(new StreamActor.AwaitRoom(id));
         Timers.StartSingleTimer(RoomTimer(id), new RoomOverdue(id), RoomDeadline);
     }
 
     private void OnRoom(long id, bool force = false)
     {
-        if (!_unacked.TryGetValue(id, out var entry)) return;
+        if (_unacked is null || !_unacked.TryGetValue(id, out var entry)) return;
         if (entry.Waiting > 1 && !force)
         {
             _unacked[id] = entry with { Waiting = entry.Waiting - 1 };
@@ -698,8 +719,9 @@ public sealed class SessionActor : UntypedActor, IWithTimers
         else if (_streams.TryGetValue(streamId, out var stream))
         {
             ((ProtocolMessage)message).Admit(); // it came through the writer's own sink
+            _lastTrafficMs = _time.Monotonic.NowMs;
             stream.Tell(message, replyTo);
-            _batchStreams.Add(stream);
+            _batchStreams!.Add(stream);
         }
         else replyTo.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
     }
@@ -713,6 +735,7 @@ public sealed class SessionActor : UntypedActor, IWithTimers
 
     private void Route(string streamId, object message, long seq)
     {
+        if (message is not IOperatorCommand) _lastTrafficMs = _time.Monotonic.NowMs;
         if (_streams.TryGetValue(streamId, out var stream)) stream.Forward(message);
         else Sender.Tell(new FrameRejected(_sessionId, streamId, seq, RejectReason.UnknownStream, $"session '{_sessionId}' has no stream '{streamId}'"));
     }

@@ -33,4 +33,13 @@ public sealed class SessionAdmission(int maxSessions)
 
     /// <summary>Gives back the place of a session that stopped.</summary>
     public void Release() => Interlocked.Decrement(ref _open);
+
+    private int _hibernated;
+
+    /// <summary>Open sessions whose children sleep (hibernated: see SessionActor); they still count as open.</summary>
+    public int Hibernated => Volatile.Read(ref _hibernated);
+
+    public void Slept() => Interlocked.Increment(ref _hibernated);
+
+    public void Woke() => Interlocked.Decrement(ref _hibernated);
 }

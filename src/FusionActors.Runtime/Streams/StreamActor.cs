@@ -49,24 +49,27 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null, SessionRecording? recording = null)
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null, SessionRecording? recording = null,
+        Dormant? restore = null)
     {
         _recording = recording;
         (_sessionId, _spec, _alignment, _encoder, _deadline, _clockOffsetUs) = (sessionId, spec, alignment, encoder, backoff.EncodeDeadline, clockOffsetUs);
         _time = time ?? TimeSources.System;
-        _intake = new StreamIntake(spec, new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow), _time.Monotonic.NowMs);
-        _inputs = new StreamInputs(spec, session);
+        // A stream woken from hibernation goes on with the very rule objects it slept with (StreamActor.Dormancy.cs).
+        _intake = restore?.Intake ?? new StreamIntake(spec, new SeqTracker(spec.MaxSeqAhead, firstSeq, heldBelow), _time.Monotonic.NowMs);
+        _inputs = restore?.Inputs ?? new StreamInputs(spec, session);
         _queue = _inputs.Queue;
-        _supervision = new EncoderSupervision(backoff);
-        _meter = new StreamMeter(spec.Modality);
-        _drift = encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
+        _supervision = restore?.Supervision ?? new EncoderSupervision(backoff);
+        _meter = restore?.Meter ?? new StreamMeter(spec.Modality);
+        _drift = restore is not null ? restore.Drift : encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         _encoderChild = new EncoderChild(encoder, spec.Modality, sessionId);
         _budget = DeliveryBudget.For(session, spec);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
-        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null, SessionRecording? recording = null) =>
-        ActorFactory.Props(() => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time, recording));
+        BackoffPolicy backoff, long clockOffsetUs, long firstSeq = 0, long[]? heldBelow = null, TimeSources? time = null, SessionRecording? recording = null,
+        Dormant? restore = null) =>
+        ActorFactory.Props(ActorFactory.Once(restore, r => new StreamActor(sessionId, spec, session, alignment, encoder, backoff, clockOffsetUs, firstSeq, heldBelow, time, recording, r)));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -108,6 +111,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
                 Sender.Tell(new Akka.Actor.Status.Success($"stream {_spec.StreamId} drops frames for {d.Duration.TotalSeconds:0.#} s"));
                 break;
             case GetStatus: Sender.Tell(Status()); break;
+            case Hibernate h: OnHibernate(h); break;
             case ClockOffsetChanged c: _clockOffsetUs = c.OffsetUs; break;
             case AwaitRoom r:
                 if (_roomWaiters.Await((Sender, r.Id), _queue.HasRoom(_supervision.NothingWillWait))) Sender.Tell(new Room(r.Id));
@@ -336,6 +340,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void OnEncoderFailed()
     {
+        _crashArmed = false;
         _meter.EncoderFailed();
         if (_queue.Fail() is { } failure)
         {
@@ -395,6 +400,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     private void CrashEncoderNow()
     {
+        _crashArmed = true;
         (_encoderChild.Current ?? _encoderChild.Start(Context)).Tell(EncoderActor.CrashNext.Instance);
         Sender.Tell(new Akka.Actor.Status.Success($"the next batch of {_spec.StreamId} will crash its encoder"));
     }
@@ -438,10 +444,14 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _alignment.Tell(new AlignmentActor.StreamHealthChanged(_spec.StreamId, Health.State, Health.Reliability, reason));
     }
 
-    private StreamStatus Status() => new(_sessionId, _spec.StreamId, _spec.Modality, Health.State, Health.Reliability,
-        _inputs.WatermarkUs, _inputs.CompleteThrough(), _queue.Waiting, _meter.Snapshot(_intake.Seqs.Skipped))
-    {
-        Drift = _drift is null ? null
-            : new StreamDrift(_drift.Last, _drift.Mean, _drift.Count, _encoder.DriftMonitoring!.AlertThreshold, _drift.Alerting, _drift.Alerts, _drift.Scored),
-    };
+    private StreamStatus Status() => StatusOf(_sessionId, _spec, _encoder, _intake, _inputs, _supervision, _meter, _drift);
+
+    private static StreamStatus StatusOf(string sessionId, StreamSpec spec, ResolvedEncoder encoder, StreamIntake intake, StreamInputs inputs,
+        EncoderSupervision supervision, StreamMeter meter, DriftMonitor? drift) =>
+        new(sessionId, spec.StreamId, spec.Modality, supervision.Health.State, supervision.Health.Reliability,
+            inputs.WatermarkUs, inputs.CompleteThrough(), inputs.Queue.Waiting, meter.Snapshot(intake.Seqs.Skipped))
+        {
+            Drift = drift is null ? null
+                : new StreamDrift(drift.Last, drift.Mean, drift.Count, encoder.DriftMonitoring!.AlertThreshold, drift.Alerting, drift.Alerts, drift.Scored),
+        };
 }

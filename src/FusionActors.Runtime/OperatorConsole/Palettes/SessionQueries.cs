@@ -30,12 +30,14 @@ internal static class SessionQueries
 
     /// <summary>
     /// The open sessions of the cluster (what <c>sessions list</c> shows): the <see cref="Entities"/> of every member,
-    /// at most <paramref name="max"/> of them by id, each asked for its status; those not open are left out.
+    /// at most <paramref name="max"/> of them by id (those after <paramref name="after"/>, for a page after the last one
+    /// shown), each asked for its status; those not open are left out.
     /// </summary>
     public static async Task<(IReadOnlyList<(string Node, SessionStatus Status)> Open, IReadOnlyList<string> Unanswered, bool Truncated)> OpenSessions(
-        ActorSystem system, IActorRef sessions, string operatorCredential, int max = int.MaxValue)
+        ActorSystem system, IActorRef sessions, string operatorCredential, int max = int.MaxValue, string? after = null)
     {
-        var (entities, unanswered) = await Entities(system, sessions);
+        var (all, unanswered) = await Entities(system, sessions);
+        var entities = after is null ? all : all.Where(e => string.CompareOrdinal(e.SessionId, after) > 0).ToArray();
         var asked = entities.Take(max);
         var statuses = await Task.WhenAll(asked.Select(async e =>
             (e.Node, Status: await sessions.Ask<SessionStatus>(new GetSessionStatus(e.SessionId, operatorCredential), Timeout))));

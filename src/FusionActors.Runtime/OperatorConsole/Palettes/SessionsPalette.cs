@@ -11,9 +11,16 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
 {
     private static readonly CommandArgument Id = new("id", "session id");
 
+    /// <summary>Sessions a page of <c>sessions list</c> shows by default, and at most: a node holds 100,000 (each asked for its status).</summary>
+    private const int DefaultPage = 200, MaxPage = 5_000;
+
     public override CommandPalette Palette { get; } = new("sessions", "open sessions of the cluster",
     [
-        new("list", "every open session: node, streams and their states, policy, results", []),
+        new("list", "open sessions by id, a page at a time: node, streams and their states, policy, results",
+        [
+            new("limit", $"sessions on the page, at most {MaxPage}", ArgumentType.Integer, Required: false, Default: DefaultPage.ToString()),
+            new("after", "the page after this session id (the last one of the page before)", Required: false),
+        ]),
         new("show", "one session: its streams, alignment and fusion", [Id]),
         new("kill", "close a session (its actors stop; subscribers get nothing more)", [Id]),
         new("record", "turn a session's recording on (a new file from now on) or off; the node needs Fusion:Recording:Directory",
@@ -44,7 +51,9 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
 
         private async Task List()
         {
-            var (open, unanswered, _) = await OpenSessions(context.System, context.Sessions, context.OperatorCredential);
+            var limit = (int)Math.Clamp(Command.Integer("limit"), 1, MaxPage);
+            var after = Command.Optional("after");
+            var (open, unanswered, more) = await OpenSessions(context.System, context.Sessions, context.OperatorCredential, limit, after);
             var rows = open.Select(s => new[]
             {
                 s.Status.SessionId, s.Node,
@@ -58,6 +67,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
                 policy = s.Status.Fusion?.Policy, results = s.Status.Fusion?.Results ?? 0, watermarkUs = s.Status.Alignment?.WatermarkUs,
             }).ToArray();
             var note = unanswered.Count > 0 ? $"members that did not answer: {string.Join(", ", unanswered)}" : null;
+            if (more && open.Count > 0) note = (note is null ? "" : note + "; ") + $"more sessions: sessions list {limit} {open[^1].Status.SessionId}";
             Done(new CommandResponse(open.Count == 0 ? note ?? "no open sessions" : note)
             {
                 Table = open.Count == 0 ? null : Table($"{open.Count} open session(s)", ["session", "node", "streams", "policy", "results", "watermark"], rows),
