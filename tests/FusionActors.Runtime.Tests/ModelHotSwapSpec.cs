@@ -134,6 +134,54 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         return encoder;
     }
 
+    [Fact]
+    public void A_sleeping_stream_must_keep_the_retired_version_it_is_pinned_to_open_and_run_it_again_when_woken()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("audio-digits", "v1")));
+        var encoders = Provider(registry, batched: false);
+        var (p, results) = Open(Pinned("sleep-p", Audio, "v1"), encoders);
+        var v1 = CurrentEncoder(registry, "audio-digits");
+        Send(p, "sleep-p", 0, 2);
+        // Heartbeats past the frames: every window closes and is committed, so the session may sleep.
+        foreach (var stream in new[] { Audio, Camera }) p.Tell(new StreamHeartbeat("sleep-p", stream, 2_100_000), TestActor);
+        Assert.All(Windows(results, 0, 2).Values, r => Assert.Equal("audio-digits@v1", AudioVersion(r)));
+
+        WriteCatalog("audio-digits", "v2");
+        Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "audio-digits").Outcome);
+        AwaitAssert(() =>
+        {
+            p.Tell(new Sessions.HibernateSession("sleep-p"), TestActor);
+            Assert.True(ExpectMsg<Sessions.HibernateResult>(Wait).Hibernated);
+        }, Wait, TimeSpan.FromMilliseconds(50));
+
+        // Its stream actors are gone, yet the session holds the pinned version's use: v1 stays open, not freed.
+        var retiring = registry.Encoders.Single(e => !e.Current);
+        Assert.Equal(("v1", 1), (retiring.Version, retiring.Uses));
+        Assert.False(v1.IsReleased);
+        Assert.Equal(0, registry.FreedEncoders);
+
+        // The next frames wake it on the same version: no frame refused, every window fused by v1.
+        Send(p, "sleep-p", 2, 5);
+        var woken = Windows(results, 2, 4);
+        Assert.All(woken.Values, r => Assert.Equal("audio-digits@v1", AudioVersion(r)));
+        for (var w = 2; w < 4; w++) Assert.Equal(Sample[w % Sample.Count].Label, woken[w].TopClass);
+        AssertNothingLost(p, "sleep-p", 5);
+
+        // Asleep again and stopped: the session gives the use back, and the retired version is closed.
+        foreach (var stream in new[] { Audio, Camera }) p.Tell(new StreamHeartbeat("sleep-p", stream, 5_100_000), TestActor);
+        AwaitAssert(() =>
+        {
+            p.Tell(new Sessions.HibernateSession("sleep-p"), TestActor);
+            Assert.True(ExpectMsg<Sessions.HibernateResult>(Wait).Hibernated);
+        }, Wait, TimeSpan.FromMilliseconds(50));
+        Assert.False(v1.IsReleased);
+        Watch(p);
+        Sys.Stop(p);
+        ExpectTerminated(p, Wait);
+        AwaitAssert(() => Assert.True(v1.IsReleased), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1, registry.FreedEncoders);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

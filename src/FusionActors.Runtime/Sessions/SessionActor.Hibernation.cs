@@ -182,8 +182,11 @@ public sealed partial class SessionActor
         {
             // What the fusion engine is made of at open, for one made again (it kept no evidence): the streams' encoders.
             var embeddingSizes = new Dictionary<string, int>();
-            for (var i = 0; i < spec.Streams.Count; i++) embeddingSizes[spec.Streams[i].StreamId] = _resolved[i].Encoder.EmbeddingLength;
-            var modelVersions = _resolved.Select(r => r.Model).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+            // The encoders the streams slept on: a stream that followed a reload runs another version than the one resolved at open.
+            var running = new ResolvedEncoder[spec.Streams.Count];
+            for (var i = 0; i < running.Length; i++) running[i] = sleep.Streams[i]?.Encoder ?? _resolved[i];
+            for (var i = 0; i < spec.Streams.Count; i++) embeddingSizes[spec.Streams[i].StreamId] = running[i].Encoder.EmbeddingLength;
+            var modelVersions = running.Select(r => r.Model).OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
             _fusion = Context.ActorOf(FusionActor.Props(spec, embeddingSizes, _encoders.Fusion, modelVersions, _recording, fusion), "fusion" + suffix);
         }
         if (sleep.Alignment is { } alignment)
@@ -203,7 +206,7 @@ public sealed partial class SessionActor
         var sleep = _sleep!;
         var spec = _spec!;
         var streams = new StreamStatus[spec.Streams.Count];
-        for (var i = 0; i < streams.Length; i++) streams[i] = StreamActor.StatusOf(_sessionId, spec.Streams[i], _resolved[i], sleep.Streams[i]!);
+        for (var i = 0; i < streams.Length; i++) streams[i] = StreamActor.StatusOf(_sessionId, spec.Streams[i], sleep.Streams[i]!);
         return new SessionStatus(_sessionId, true, streams, AlignmentActor.StatusOf(sleep.Alignment!), FusionActor.StatusOf(sleep.Fusion!), _client?.Path.ToString());
     }
 }

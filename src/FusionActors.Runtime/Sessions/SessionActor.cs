@@ -141,6 +141,14 @@ public sealed partial class SessionActor : UntypedActor, IWithTimers, IWithUnbou
     protected override void PostStop()
     {
         if (_sleep is { Complete: true }) _admission.Woke();
+        // Streams that handed their state over and were not started again: the uses of their models' versions end here.
+        if (_sleep is not null)
+            for (var i = 0; i < _sleep.Streams.Length; i++)
+                if (_sleep.Streams[i] is { } dormant && dormant.Release())
+                {
+                    FusionMetrics.EncoderFreed(_spec!.Streams[i].Model);
+                    Log.Info("Model {0} is retired and no stream runs it any more: its encoder is closed", dormant.Encoder.Model);
+                }
         if (_spec is not null) FusionMetrics.SessionClosed();
         _recording?.End("the session stopped");
         if (_admitted) _admission.Release();

@@ -26,6 +26,18 @@ internal sealed class EncoderChild
         _renewDue = encoder.Use is not null && _use is null && encoder.Renew is not null;
     }
 
+    /// <summary>
+    /// A stream woken from hibernation: it goes on with the encoder and the use its earlier incarnation handed over
+    /// (<see cref="HandOver"/>), so a version it is pinned to, or one a reload retired while it slept, stays open.
+    /// </summary>
+    public EncoderChild(ResolvedEncoder encoder, ModelUse? handedOver, string modality, string session)
+    {
+        Encoder = encoder;
+        _modality = modality;
+        _session = session;
+        _use = handedOver;
+    }
+
     /// <summary>The encoder the next started child runs.</summary>
     public ResolvedEncoder Encoder { get; private set; }
 
@@ -67,6 +79,17 @@ internal sealed class EncoderChild
         Encoder = next;
         _use = next.Use?.Take();
         return new Followed(previous, next, null, old?.Release() == true);
+    }
+
+    /// <summary>
+    /// The stream hibernates: its use of its version passes to the session, which keeps it while the stream sleeps (so
+    /// the version stays open) and gives it to the woken stream; <see cref="Release"/> then gives nothing back.
+    /// </summary>
+    public ModelUse? HandOver()
+    {
+        var use = _use;
+        _use = null;
+        return use;
     }
 
     /// <summary>Gives the stream's use of its version back (the stream stops); true when that freed a retired version.</summary>

@@ -21,8 +21,17 @@ public sealed partial class StreamActor
     /// <param name="CommittedUs">The session's commit point: a frame at or after it is not committed yet.</param>
     public sealed record Hibernate(long CommittedUs);
 
-    /// <summary>The rule objects of a stream that stopped to hibernate; nothing else holds them meanwhile.</summary>
-    public sealed record Dormant(StreamIntake Intake, StreamInputs Inputs, EncoderSupervision Supervision, StreamMeter Meter, DriftMonitor? Drift);
+    /// <summary>
+    /// The rule objects of a stream that stopped to hibernate; nothing else holds them meanwhile. With them the encoder
+    /// the stream ran (the model's version it had followed to, or was pinned to) and its counted use of that version,
+    /// which the session holds while the stream sleeps: a version a reload retired is not freed under a sleeping stream.
+    /// </summary>
+    public sealed record Dormant(StreamIntake Intake, StreamInputs Inputs, EncoderSupervision Supervision, StreamMeter Meter, DriftMonitor? Drift,
+        ResolvedEncoder Encoder, ModelUse? Use)
+    {
+        /// <summary>The session stops while the stream sleeps: gives its use back; true when that freed a retired version.</summary>
+        public bool Release() => Use?.Release() == true;
+    }
 
     /// <summary>The stream cannot hibernate now, and why (the session stays awake and tries again later).</summary>
     public sealed record HibernateRefused(string StreamId, string Reason);
@@ -36,7 +45,7 @@ public sealed partial class StreamActor
             return;
         }
         Timers.CancelAll();
-        Sender.Tell(new Dormant(_intake, _inputs, _supervision, _meter, _drift));
+        Sender.Tell(new Dormant(_intake, _inputs, _supervision, _meter, _drift, _encoder, _encoderChild.HandOver()));
         Context.Stop(Self); // the encoder child (stateless, or never started) stops with it
     }
 
@@ -53,6 +62,6 @@ public sealed partial class StreamActor
     }
 
     /// <summary>The status of a hibernated stream, from its rule objects: what the stream answers once awake.</summary>
-    public static StreamStatus StatusOf(string sessionId, StreamSpec spec, ResolvedEncoder encoder, Dormant d) =>
-        StatusOf(sessionId, spec, encoder, d.Intake, d.Inputs, d.Supervision, d.Meter, d.Drift);
+    public static StreamStatus StatusOf(string sessionId, StreamSpec spec, Dormant d) =>
+        StatusOf(sessionId, spec, d.Encoder, d.Intake, d.Inputs, d.Supervision, d.Meter, d.Drift);
 }

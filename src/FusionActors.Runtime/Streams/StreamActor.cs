@@ -53,6 +53,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         Dormant? restore = null)
     {
         _recording = recording;
+        encoder = restore?.Encoder ?? encoder; // woken: the version it slept on, not the one resolved at open
         (_sessionId, _spec, _alignment, _encoder, _deadline, _clockOffsetUs) = (sessionId, spec, alignment, encoder, backoff.EncodeDeadline, clockOffsetUs);
         _time = time ?? TimeSources.System;
         // A stream woken from hibernation goes on with the very rule objects it slept with (StreamActor.Dormancy.cs).
@@ -62,7 +63,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _supervision = restore?.Supervision ?? new EncoderSupervision(backoff);
         _meter = restore?.Meter ?? new StreamMeter(spec.Modality);
         _drift = restore is not null ? restore.Drift : encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
-        _encoderChild = new EncoderChild(encoder, spec.Modality, sessionId);
+        _encoderChild = restore is null ? new EncoderChild(encoder, spec.Modality, sessionId) : new EncoderChild(encoder, restore.Use, spec.Modality, sessionId);
         _budget = DeliveryBudget.For(session, spec);
     }
 
