@@ -1,9 +1,11 @@
 using System.Buffers.Binary;
+using System.Linq.Expressions;
 using System.Runtime.InteropServices;
 using System.Runtime.Serialization;
 using System.Text;
 using Akka.Actor;
 using Akka.Serialization;
+using Akka.Streams.Serialization;
 using FusionActors.Protocol;
 
 namespace FusionActors.Protocol.Serialization;
@@ -17,7 +19,17 @@ namespace FusionActors.Protocol.Serialization;
 /// A frame starts with a header byte: bit 0 says its session id follows, bit 1 that a W3C traceparent follows
 /// (<see cref="Frame.TraceParent"/>: one length byte, then at most <see cref="W3CTraceContext.Length"/> ASCII bytes).
 /// A longer traceparent fails the message; one of a valid length that is not a valid traceparent is ignored (the
-/// frame is taken without it, <see cref="W3CTraceContext.Ignored"/> counts it). Any other header bit fails the message.
+/// frame is taken without it, <see cref="W3CTraceContext.Ignored"/> counts it). Bits 3 and 4 say how the payload is
+/// written, losslessly: neither, raw float32 (4 bytes a value); bit 3, every value is k/32768 for a 16-bit k (16-bit PCM
+/// audio), written as k (2 bytes); bit 4, every value is k/255 for an 8-bit k (8-bit pixels), written as k (1 byte). The
+/// writer picks a packed form only when every value of the frame reads back bit for bit (so never for -0, NaN or
+/// infinities); the reader rebuilds exactly those floats. Any other header bit, or both, fails the message.
+/// </para>
+/// <para>
+/// It also carries the elements of a session's frame stream (the SinkRef's <c>SequencedOnNext</c>, bound here by
+/// <see cref="WireConfig"/>): one carrying a <see cref="FrameBatch"/> is its stream seq (8 bytes) and the batch in the
+/// format above, written once into one buffer, where Akka's stream-ref serializer would copy the batch three more times;
+/// any other element is written by Akka's stream-ref serializer, unchanged.
 /// </para>
 /// </summary>
 public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -26,21 +38,37 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     private const string FrameManifest = "F";
     private const string BatchManifest = "B";
     private const string HeartbeatManifest = "H";
+    private const string SequencedBatchManifest = "S";
+    private const string SequencedOtherManifest = "SA";
     private const int MaxStringBytes = 1024;
     private const int MinBatchedFrameBytes = 1 + 4 + 8 + 8 + 4; // header, stream id length, seq, event time, payload length
 
+    private StreamRefSerializer? _streamRefs;
+
     public override int Identifier => Id;
+
+    /// <summary>Akka's serializer of stream-ref messages: what writes and reads every stream element that is not a batch.</summary>
+    private StreamRefSerializer StreamRefs => _streamRefs ??= new StreamRefSerializer(base.system);
 
     public override string Manifest(object o) => o switch
     {
         Frame => FrameManifest,
         FrameBatch => BatchManifest,
         StreamHeartbeat => HeartbeatManifest,
+        _ when Sequenced.Is(o) => Sequenced.PayloadOf(o) is FrameBatch ? SequencedBatchManifest : SequencedOtherManifest,
         _ => throw new ArgumentException($"{nameof(FrameSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
     public override byte[] ToBinary(object obj)
     {
+        if (Sequenced.Is(obj))
+        {
+            if (Sequenced.PayloadOf(obj) is not FrameBatch batch) return StreamRefs.ToBinary(obj);
+            var w = new Writer(8 + SizeOf(batch));
+            w.Long(Sequenced.SeqNrOf(obj));
+            WriteBatch(ref w, batch);
+            return w.ToArray();
+        }
         // Sized exactly up front: a batch of audio frames is ~80 KB, and growing a buffer by doubling would
         // copy it several times and end on the large-object heap at 128 KB.
         var writer = new Writer(SizeOf(obj));
@@ -50,10 +78,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
                 WriteFrame(ref writer, f, withSession: true);
                 break;
             case FrameBatch b:
-                writer.String(b.SessionId);
-                writer.OptionalString(b.Credential);
-                writer.Int(b.Frames.Count);
-                foreach (var f in b.Frames) WriteFrame(ref writer, f, withSession: f.SessionId != b.SessionId);
+                WriteBatch(ref writer, b);
                 break;
             case StreamHeartbeat h:
                 writer.String(h.SessionId);
@@ -69,7 +94,16 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        if (manifest == SequencedOtherManifest) return StreamRefs.FromBinary(bytes, StreamRefSequencedManifest);
         var reader = new Reader(bytes);
+        if (manifest == SequencedBatchManifest)
+        {
+            var seqNr = reader.Long();
+            var batch = ReadBatch(ref reader);
+            if (!reader.AtEnd) throw new SerializationException($"{bytes.Length - reader.Position} trailing bytes after a '{manifest}' message");
+            batch.FromWire = true;
+            return Sequenced.Make(seqNr, batch);
+        }
         ProtocolMessage result = manifest switch
         {
             FrameManifest => ReadFrame(ref reader, null),
@@ -86,7 +120,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     {
         static int Str(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
         static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + (Traced(f) ? 1 + W3CTraceContext.Length : 0)
-            + Str(f.StreamId) + 8 + 8 + 4 + 4 * f.Payload.Length;
+            + Str(f.StreamId) + 8 + 8 + 4 + PayloadPacking.BytesPerValue(PayloadPacking.Of(f.Payload)) * f.Payload.Length;
         switch (obj)
         {
             case Frame f: return FrameSize(f, withSession: true);
@@ -99,7 +133,59 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         }
     }
 
-    private const byte HasSession = 1, HasTrace = 2;
+    private const byte HasSession = 1, HasTrace = 2, PackedQ15 = 8, PackedU8 = 16;
+
+    private static void WriteBatch(ref Writer w, FrameBatch b)
+    {
+        w.String(b.SessionId);
+        w.OptionalString(b.Credential);
+        w.Int(b.Frames.Count);
+        foreach (var f in b.Frames) WriteFrame(ref w, f, withSession: f.SessionId != b.SessionId);
+    }
+
+    /// <summary>The manifest Akka's stream-ref serializer gives a <c>SequencedOnNext</c>.</summary>
+    private const string StreamRefSequencedManifest = "A";
+
+    /// <summary>
+    /// Akka.Streams' stream element message (<c>SequencedOnNext</c>: a stream seq and the element) is internal to it:
+    /// it is reached by name, once, through compiled accessors. A version of Akka.Streams without it fails at start.
+    /// </summary>
+    private static class Sequenced
+    {
+        public const string TypeName = "Akka.Streams.Implementation.StreamRef.SequencedOnNext, Akka.Streams";
+
+        public static readonly Type Type = System.Type.GetType(TypeName, throwOnError: true)!;
+
+        private static readonly Func<object, long> GetSeqNr = Getter<long>("SeqNr");
+        private static readonly Func<object, object> GetPayload = Getter<object>("Payload");
+        private static readonly Func<long, object, object> Create = Constructor();
+
+        public static bool Is(object o) => o.GetType() == Type;
+
+        public static long SeqNrOf(object o) => GetSeqNr(o);
+
+        public static object PayloadOf(object o) => GetPayload(o);
+
+        public static object Make(long seqNr, object payload) => Create(seqNr, payload);
+
+        private static Func<object, T> Getter<T>(string property)
+        {
+            var o = Expression.Parameter(typeof(object));
+            var p = Type.GetProperty(property) ?? throw new MissingMemberException(TypeName, property);
+            return Expression.Lambda<Func<object, T>>(Expression.Convert(Expression.Property(Expression.Convert(o, Type), p), typeof(T)), o).Compile();
+        }
+
+        private static Func<long, object, object> Constructor()
+        {
+            var seq = Expression.Parameter(typeof(long));
+            var payload = Expression.Parameter(typeof(object));
+            var ctor = Type.GetConstructor([typeof(long), typeof(object)]) ?? throw new MissingMemberException(TypeName, ".ctor(long, object)");
+            return Expression.Lambda<Func<long, object, object>>(Expression.New(ctor, seq, payload), seq, payload).Compile();
+        }
+    }
+
+    /// <summary>The name Akka's configuration knows the stream element message by (<see cref="WireConfig"/> binds it to this serializer).</summary>
+    public static string StreamElementTypeName => Sequenced.TypeName;
 
     // A traceparent set in this process that is not valid is not sent: the node would ignore it anyway.
     private static bool Traced(Frame f) => f.TraceParent is { } t && W3CTraceContext.Check(t) == TraceParentStatus.Valid;
@@ -107,24 +193,36 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     private static void WriteFrame(ref Writer w, Frame f, bool withSession)
     {
         var traced = Traced(f);
-        w.Byte((byte)((withSession ? HasSession : 0) | (traced ? HasTrace : 0)));
+        var packing = PayloadPacking.Of(f.Payload);
+        var packed = packing switch { PayloadPacking.Q15 => PackedQ15, PayloadPacking.U8 => PackedU8, _ => 0 };
+        w.Byte((byte)((withSession ? HasSession : 0) | (traced ? HasTrace : 0) | packed));
         if (withSession) w.String(f.SessionId);
         if (traced) w.Ascii(f.TraceParent!);
         w.String(f.StreamId);
         w.Long(f.Seq);
         w.Long(f.EventTimeUs);
-        w.Floats(f.Payload);
+        switch (packing)
+        {
+            case PayloadPacking.Q15: w.Q15(f.Payload); break;
+            case PayloadPacking.U8: w.U8(f.Payload); break;
+            default: w.Floats(f.Payload); break;
+        }
     }
 
     private static Frame ReadFrame(ref Reader r, string? batchSession)
     {
         var header = r.Byte();
-        if ((header & ~(HasSession | HasTrace)) != 0) throw new SerializationException($"bad frame header byte {header}");
+        if ((header & ~(HasSession | HasTrace | PackedQ15 | PackedU8)) != 0 || (header & (PackedQ15 | PackedU8)) == (PackedQ15 | PackedU8))
+            throw new SerializationException($"bad frame header byte {header}");
         var hasSession = (header & HasSession) != 0;
         if (!hasSession && batchSession is null) throw new SerializationException("a frame outside a batch must carry its session id");
         var session = hasSession ? r.String() : batchSession!;
         var trace = (header & HasTrace) != 0 ? r.TraceParent() : null;
-        return new Frame(session, r.String(), r.Long(), r.Long(), r.Floats()) { TraceParent = trace };
+        var stream = r.String();
+        var seq = r.Long();
+        var eventTime = r.Long();
+        var payload = (header & PackedQ15) != 0 ? r.Q15() : (header & PackedU8) != 0 ? r.U8() : r.Floats();
+        return new Frame(session, stream, seq, eventTime, payload) { TraceParent = trace };
     }
 
     private static FrameBatch ReadBatch(ref Reader r)
@@ -203,6 +301,26 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             _length += bytes.Length;
         }
 
+        /// <summary>Values that are all k/32768 (<see cref="PayloadPacking.Q15"/>): their count, then each k as a 16-bit integer.</summary>
+        public void Q15(float[] values)
+        {
+            Int(values.Length);
+            Ensure(2 * values.Length);
+            var span = _buffer.AsSpan(_length, 2 * values.Length);
+            for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(span[(2 * i)..], (short)(values[i] * 32768f));
+            _length += span.Length;
+        }
+
+        /// <summary>Values that are all k/255 (<see cref="PayloadPacking.U8"/>): their count, then each k as a byte.</summary>
+        public void U8(float[] values)
+        {
+            Int(values.Length);
+            Ensure(values.Length);
+            var span = _buffer.AsSpan(_length, values.Length);
+            for (var i = 0; i < values.Length; i++) span[i] = (byte)MathF.Round(values[i] * 255f);
+            _length += span.Length;
+        }
+
         public byte[] ToArray() => _length == _buffer.Length ? _buffer : _buffer.AsSpan(0, _length).ToArray();
 
         private void Ensure(int more)
@@ -264,6 +382,27 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             if (BitConverter.IsLittleEndian) raw.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
             else
                 for (var i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadSingleLittleEndian(raw[(4 * i)..]);
+            return values;
+        }
+
+        public float[] Q15()
+        {
+            var n = Int();
+            if (n < 0 || n > Remaining / 2) throw new SerializationException($"bad payload length {n} with {Remaining} bytes left");
+            var raw = Take(2 * n);
+            var values = new float[n];
+            for (var i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadInt16LittleEndian(raw[(2 * i)..]) * (1f / 32768f);
+            return values;
+        }
+
+        public float[] U8()
+        {
+            var n = Int();
+            if (n < 0 || n > Remaining) throw new SerializationException($"bad payload length {n} with {Remaining} bytes left");
+            var raw = Take(n);
+            var values = new float[n];
+            var table = PayloadPacking.U8Values;
+            for (var i = 0; i < n; i++) values[i] = table[raw[i]];
             return values;
         }
 
