@@ -43,7 +43,7 @@ public static class RemoteBench
         const int rawWindow = 2_048, ackEvery = 64;
         // Warm-up long enough for tiered JIT to reach steady code in the node and peer processes (short runs measure tier-0 code).
         var warmUpFrames = Math.Max(frames / 2, 50_000);
-        var payloads = new[] { RemotePayload.Audio, RemotePayload.Camera };
+        var payloads = new[] { RemotePayload.Audio, RemotePayload.Camera, RemotePayload.AudioFloat };
         var options = new FusionClientOptions { Contacts = [], RequestTimeout = TimeSpan.FromSeconds(60) };
         options = options with { MaxUncommittedFrames = replayLog ?? options.MaxUncommittedFrames };
         if (batch is { } b) options = options with { MaxBatch = b };
@@ -74,17 +74,17 @@ public static class RemoteBench
             {
                 try
                 {
-                    Console.WriteLine($"{payload.Name} frames ({payload.Floats} floats, {payload.Bytes} B) ...");
+                    Console.WriteLine($"{payload.Name} frames ({payload.Floats} floats, {payload.Bytes} B; {payload.WireBytes} B on the wire) ...");
                     // Warm-up: JIT, connections, pools, on both paths.
                     var warmRemote = await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, $"warm-{payload.Name}-{run++}", sessions, warmUpFrames, cancel);
-                    var warmRaw = await RemoteRaw.MeasureAsync(senders, peerCpu, warmUpFrames, payload.Floats, rawWindow, ackEvery, cancel);
+                    var warmRaw = await RemoteRaw.MeasureAsync(senders, peerCpu, warmUpFrames, payload.Data, rawWindow, ackEvery, cancel);
                     Console.WriteLine($"    warm-up: SinkRef {warmRemote.FramesPerSec:N0} frames/s, raw {warmRaw.FramesPerSec:N0} frames/s");
                     var remoteRuns = new List<RemoteSinkRef.Result>();
                     var rawRuns = new List<RemoteRaw.Result>();
                     for (var i = 0; i < repeats; i++)
                     {
                         remoteRuns.Add(await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, $"run-{payload.Name}-{run++}", sessions, frames, cancel));
-                        rawRuns.Add(await RemoteRaw.MeasureAsync(senders, peerCpu, frames, payload.Floats, rawWindow, ackEvery, cancel));
+                        rawRuns.Add(await RemoteRaw.MeasureAsync(senders, peerCpu, frames, payload.Data, rawWindow, ackEvery, cancel));
                         var r = remoteRuns[^1];
                         Console.WriteLine($"    run {i + 1}: SinkRef {r.FramesPerSec:N0} frames/s (max held {r.MaxUncommitted:N0}, rejected {r.Rejected}, shed {r.Shed}), " +
                                           $"raw {rawRuns[^1].FramesPerSec:N0} frames/s; load {MachineInfo.LoadAverage()}");

@@ -135,6 +135,16 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     private const byte HasSession = 1, HasTrace = 2, PackedQ15 = 8, PackedU8 = 16;
 
+    /// <summary>
+    /// The most bytes <paramref name="frame"/> takes inside a batch of its session (its payload as raw float32: a packed
+    /// form only takes less). A batch is the sum of its frames plus <see cref="BatchHeaderBytes"/>.
+    /// </summary>
+    public static int BatchedBytes(Frame frame) => 1 + (Traced(frame) ? 1 + W3CTraceContext.Length : 0) + 4 + Encoding.UTF8.GetByteCount(frame.StreamId)
+        + 8 + 8 + 4 + 4 * frame.Payload.Length;
+
+    /// <summary>The most bytes a batch takes besides its frames: the session id and credential (each at most 1024 bytes), the count.</summary>
+    public const int BatchHeaderBytes = 4 + MaxStringBytes + 4 + MaxStringBytes + 4;
+
     private static void WriteBatch(ref Writer w, FrameBatch b)
     {
         w.String(b.SessionId);
