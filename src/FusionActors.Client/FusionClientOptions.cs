@@ -1,3 +1,5 @@
+using FusionActors.Protocol.Serialization;
+
 namespace FusionActors.Client;
 
 /// <summary>How a client reaches a FusionActors cluster, and how much it may hold back.</summary>
@@ -27,7 +29,7 @@ public sealed record FusionClientOptions
     /// </summary>
     public int MaxUncommittedFrames { get; init; } = 16_384;
 
-    /// <summary>Frames per batch on the wire. Default 64.</summary>
+    /// <summary>Frames per batch on the wire. Default 64; at most <see cref="FrameSerializer.MaxFramesPerBatch"/> (16,384).</summary>
     public int MaxBatch { get; init; } = 64;
 
     /// <summary>
@@ -52,6 +54,7 @@ public sealed record FusionClientOptions
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxUncommittedFrames, 1, nameof(MaxUncommittedFrames));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatch, 1, nameof(MaxBatch));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatch, FrameSerializer.MaxFramesPerBatch, nameof(MaxBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 64, nameof(MaxBatchBytes));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchBytes, MaxBatchBytesLimit, nameof(MaxBatchBytes));
         ArgumentOutOfRangeException.ThrowIfLessThan(ResultBuffer, 1, nameof(ResultBuffer));

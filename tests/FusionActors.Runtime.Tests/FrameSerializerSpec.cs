@@ -55,6 +55,7 @@ public sealed class FrameSerializerSpec() : TestKit(LocalConfig)
     {
         { "16-bit PCM", Sample[1].Pcm.AsSpan(3000, 320).ToArray() },
         { "PCM extremes", [-1f, 32767 / 32768f, 1 / 32768f, 0f] },
+        { "PCM of an odd length", [.. Sample[2].Pcm.AsSpan(5000, 333), -1f, 32767 / 32768f] }, // vector loop, then the tail
         { "8-bit pixels", Sample[1].Image },
         { "pixel extremes", [0f, 1f, 1 / 255f, 254 / 255f] },
         { "one value off the PCM grid", [.. Sample[1].Pcm.AsSpan(3000, 31), 1 / 65536f, 0.5f] },
@@ -122,25 +123,78 @@ public sealed class FrameSerializerSpec() : TestKit(LocalConfig)
         ((long)SequencedOnNext.GetProperty("SeqNr")!.GetValue(sequenced)!, SequencedOnNext.GetProperty("Payload")!.GetValue(sequenced)!);
 
     [Fact]
-    public void A_frame_stream_element_carrying_a_batch_is_written_once_as_its_seq_and_the_batch()
+    public void A_frame_stream_element_carrying_a_batch_is_written_once_compactly_and_reads_back_exactly()
     {
-        var pcm = Sample[0].Pcm.AsSpan(0, 320).ToArray();
-        var batch = new FrameBatch("s", [new Frame("s", Audio, 0, 0, pcm), new Frame("s", Camera, 1, 5, Sample[0].Image) { TraceParent = null }]);
+        var pcm = Sample[0].Pcm.AsSpan(4000, 320).ToArray();
+        var floats = Enumerable.Range(0, 320).Select(i => MathF.Sin(i * 0.1f) / 3).ToArray();
+        const string trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        Frame[] frames =
+        [
+            new("s", Audio, 0, 0, pcm),
+            new("s", Audio, 1, 20_000, floats),
+            new("s", Camera, 7, 5, Sample[0].Image) { TraceParent = trace },
+            new("s", Camera, 3, -9_000_000, []), // seqs and times out of order, negative, far apart
+            new("other-session", Audio, long.MaxValue, long.MinValue, [1f]),
+            new("s", Audio, long.MinValue, long.MaxValue, [float.NaN]),
+        ];
+        var batch = new FrameBatch("s", frames, "capability");
         var element = Sequenced(77, batch);
         var serializer = Sys.Serialization.FindSerializerFor(element);
         Assert.IsType<FrameSerializer>(serializer);
         var manifest = Akka.Serialization.Serialization.ManifestFor(serializer, element);
         Assert.Equal("S", manifest);
         var bytes = serializer.ToBinary(element);
-        // The seq, then the batch exactly as a batch on its own is written.
-        Assert.Equal(8 + serializer.ToBinary(batch).Length, bytes.Length);
         var (seqNr, payload) = Unpack(Sys.Serialization.Deserialize(bytes, serializer.Identifier, manifest));
         Assert.Equal(77, seqNr);
         var back = Assert.IsType<FrameBatch>(payload);
         Assert.True(back.FromWire);
-        Assert.All(back.Frames, f => Assert.True(f.FromWire));
-        Assert.Equal(pcm, back.Frames[0].Payload);
-        Assert.Equal((Camera, 1L, 5L), (back.Frames[1].StreamId, back.Frames[1].Seq, back.Frames[1].EventTimeUs));
+        Assert.Equal(("s", "capability"), (back.SessionId, back.Credential));
+        Assert.Equal(frames.Length, back.Frames.Count);
+        for (var i = 0; i < frames.Length; i++)
+        {
+            var (want, got) = (frames[i], back.Frames[i]);
+            Assert.True(got.FromWire);
+            Assert.Equal((want.SessionId, want.StreamId, want.Seq, want.EventTimeUs, want.TraceParent), (got.SessionId, got.StreamId, got.Seq, got.EventTimeUs, got.TraceParent));
+            Assert.Equal(want.Payload.Select(BitConverter.SingleToInt32Bits), got.Payload.Select(BitConverter.SingleToInt32Bits));
+        }
+
+        // A run of 64 audio frames of one stream, 20 ms apart: each its packed payload and 7 bytes at most.
+        var run = new FrameBatch("s", Enumerable.Range(0, 64).Select(i => new Frame("s", Audio, 1000 + i, i * 20_000L, pcm)).ToArray());
+        Assert.InRange(serializer.ToBinary(Sequenced(1, run)).Length, 64 * 640, 64 * (640 + 7) + 64);
+    }
+
+    [Fact]
+    public void A_compact_batch_that_lies_is_refused_with_what_is_wrong()
+    {
+        var element = Sequenced(1, new FrameBatch("s", [new Frame("s", Audio, 0, 0, [0.5f, 0.25f]), new Frame("s", Audio, 1, 20_000, [0.5f, 0.25f])]));
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(element);
+        var bytes = serializer.ToBinary(element);
+        const int countAt = 8 + 4 + 1 + 4; // seq, session id ("s"), no credential
+        const int first = countAt + 4;
+        Assert.Equal(8, bytes[first] & 8); // packed as PCM
+        Assert.Equal(32, bytes[first + 1 + 4 + Audio.Length + 3 + 2 * 2] & 32); // the second frame takes the first's stream id
+        SerializationException Refused(byte[] b) => Assert.Throws<SerializationException>(() => serializer.FromBinary(b, "S"));
+
+        var tooMany = (byte[])bytes.Clone();
+        BitConverter.GetBytes(FrameSerializer.MaxFramesPerBatch + 1).CopyTo(tooMany, countAt);
+        Assert.Contains("frame count", Refused(tooMany).Message);
+        var sameFirst = (byte[])bytes.Clone();
+        sameFirst[first] |= 32;
+        Assert.Contains("first frame", Refused(sameFirst).Message);
+        // A varint that never ends, and one wider than 64 bits.
+        var seqAt = first + 1 + 4 + Audio.Length;
+        byte[] endless = [.. bytes[..seqAt], .. Enumerable.Repeat((byte)0xFF, 11), .. bytes[seqAt..]];
+        Assert.Contains("varint", Refused(endless).Message);
+        byte[] wide = [.. bytes[..seqAt], .. Enumerable.Repeat((byte)0xFF, 9), 0x02, .. bytes[(seqAt + 1)..]];
+        Assert.Contains("varint", Refused(wide).Message);
+        // A payload count beyond the bytes left, and one beyond int.
+        var lying = (byte[])bytes.Clone();
+        lying[seqAt + 2] = 100;
+        Assert.Contains("payload length", Refused(lying).Message);
+        byte[] huge = [.. bytes[..(seqAt + 2)], 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, .. bytes[(seqAt + 3)..]];
+        Assert.Contains("count", Refused(huge).Message);
+        Assert.Contains("trailing", Refused([.. bytes, 0]).Message);
+        Assert.Contains("left", Refused(bytes[..^1]).Message);
     }
 
     [Fact]

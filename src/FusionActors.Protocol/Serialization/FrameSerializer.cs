@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Linq.Expressions;
 using System.Runtime.InteropServices;
@@ -27,9 +28,9 @@ namespace FusionActors.Protocol.Serialization;
 /// </para>
 /// <para>
 /// It also carries the elements of a session's frame stream (the SinkRef's <c>SequencedOnNext</c>, bound here by
-/// <see cref="WireConfig"/>): one carrying a <see cref="FrameBatch"/> is its stream seq (8 bytes) and the batch in the
-/// format above, written once into one buffer, where Akka's stream-ref serializer would copy the batch three more times;
-/// any other element is written by Akka's stream-ref serializer, unchanged.
+/// <see cref="WireConfig"/>): one carrying a <see cref="FrameBatch"/> is its stream seq (8 bytes) and the batch in a
+/// compact form of the format above (<see cref="CompactBatch"/>), written once into one buffer, where Akka's stream-ref
+/// serializer would copy the batch three more times; any other element is written by Akka's stream-ref serializer, unchanged.
 /// </para>
 /// </summary>
 public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
@@ -64,10 +65,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         if (Sequenced.Is(obj))
         {
             if (Sequenced.PayloadOf(obj) is not FrameBatch batch) return StreamRefs.ToBinary(obj);
-            var w = new Writer(8 + SizeOf(batch));
-            w.Long(Sequenced.SeqNrOf(obj));
-            WriteBatch(ref w, batch);
-            return w.ToArray();
+            return CompactBatch(Sequenced.SeqNrOf(obj), batch);
         }
         // Sized exactly up front: a batch of audio frames is ~80 KB, and growing a buffer by doubling would
         // copy it several times and end on the large-object heap at 128 KB.
@@ -99,7 +97,7 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         if (manifest == SequencedBatchManifest)
         {
             var seqNr = reader.Long();
-            var batch = ReadBatch(ref reader);
+            var batch = ReadCompactBatch(ref reader);
             if (!reader.AtEnd) throw new SerializationException($"{bytes.Length - reader.Position} trailing bytes after a '{manifest}' message");
             batch.FromWire = true;
             return Sequenced.Make(seqNr, batch);
@@ -116,9 +114,10 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         return result;
     }
 
+    private static int Str(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
+
     private static int SizeOf(object obj)
     {
-        static int Str(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
         static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + (Traced(f) ? 1 + W3CTraceContext.Length : 0)
             + Str(f.StreamId) + 8 + 8 + 4 + PayloadPacking.BytesPerValue(PayloadPacking.Of(f.Payload)) * f.Payload.Length;
         switch (obj)
@@ -151,6 +150,118 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         w.OptionalString(b.Credential);
         w.Int(b.Frames.Count);
         foreach (var f in b.Frames) WriteFrame(ref w, f, withSession: f.SessionId != b.SessionId);
+    }
+
+    /// <summary>The most frames in a batch of a session's frame stream (<see cref="SequencedBatchManifest"/>).</summary>
+    public const int MaxFramesPerBatch = 16_384;
+
+    private const byte SameStream = 32;
+    private const int MinCompactFrameBytes = 4; // header, seq delta, event time delta, payload count
+
+    private static int VarSize(ulong v)
+    {
+        var n = 1;
+        while (v >= 0x80)
+        {
+            v >>= 7;
+            n++;
+        }
+        return n;
+    }
+
+    private static ulong ZigZag(long v) => (ulong)((v << 1) ^ (v >> 63));
+
+    private static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
+
+    /// <summary>
+    /// A batch as an element of a session's frame stream: the stream seq, the session id, the credential, the frame count,
+    /// then each frame with its header byte (<see cref="SameStream"/>: the stream id of the frame before), its seq as a
+    /// zigzag varint of its distance from the seq after the frame before's (-1 before the first), its event time as a
+    /// zigzag varint from the frame before's (0 before the first), and its payload count as a varint before the values.
+    /// A frame of a run takes its payload and 4 to 7 bytes.
+    /// </summary>
+    private static byte[] CompactBatch(long seqNr, FrameBatch b)
+    {
+        var frames = b.Frames;
+        var packings = ArrayPool<byte>.Shared.Rent(frames.Count);
+        try
+        {
+            var size = 8 + Str(b.SessionId) + Str(b.Credential) + 4;
+            string? stream = null;
+            long seq = -1, time = 0;
+            for (var i = 0; i < frames.Count; i++)
+            {
+                var f = frames[i];
+                var packing = PayloadPacking.Of(f.Payload);
+                packings[i] = (byte)packing;
+                size += 1 + (f.SessionId != b.SessionId ? Str(f.SessionId) : 0) + (Traced(f) ? 1 + W3CTraceContext.Length : 0)
+                    + (f.StreamId == stream ? 0 : Str(f.StreamId)) + VarSize(ZigZag(unchecked(f.Seq - (seq + 1)))) + VarSize(ZigZag(unchecked(f.EventTimeUs - time)))
+                    + VarSize((ulong)f.Payload.Length) + PayloadPacking.BytesPerValue(packing) * f.Payload.Length;
+                (stream, seq, time) = (f.StreamId, f.Seq, f.EventTimeUs);
+            }
+            var w = new Writer(size);
+            w.Long(seqNr);
+            w.String(b.SessionId);
+            w.OptionalString(b.Credential);
+            w.Int(frames.Count);
+            (stream, seq, time) = (null, -1, 0);
+            for (var i = 0; i < frames.Count; i++)
+            {
+                var f = frames[i];
+                var packing = packings[i];
+                var withSession = f.SessionId != b.SessionId;
+                var traced = Traced(f);
+                var same = f.StreamId == stream;
+                w.Byte((byte)((withSession ? HasSession : 0) | (traced ? HasTrace : 0) | (same ? SameStream : 0)
+                    | (packing == PayloadPacking.Q15 ? PackedQ15 : packing == PayloadPacking.U8 ? PackedU8 : 0)));
+                if (withSession) w.String(f.SessionId);
+                if (traced) w.Ascii(f.TraceParent!);
+                if (!same) w.String(f.StreamId);
+                w.VarULong(ZigZag(unchecked(f.Seq - (seq + 1))));
+                w.VarULong(ZigZag(unchecked(f.EventTimeUs - time)));
+                w.VarULong((ulong)f.Payload.Length);
+                switch (packing)
+                {
+                    case PayloadPacking.Q15: w.Q15Values(f.Payload); break;
+                    case PayloadPacking.U8: w.U8Values(f.Payload); break;
+                    default: w.FloatValues(f.Payload); break;
+                }
+                (stream, seq, time) = (f.StreamId, f.Seq, f.EventTimeUs);
+            }
+            return w.ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(packings);
+        }
+    }
+
+    private static FrameBatch ReadCompactBatch(ref Reader r)
+    {
+        var session = r.String();
+        var credential = r.OptionalString();
+        var count = r.Int();
+        if (count < 0 || count > MaxFramesPerBatch || count > r.Remaining / MinCompactFrameBytes)
+            throw new SerializationException($"bad frame count {count} with {r.Remaining} bytes left (at most {MaxFramesPerBatch})");
+        var frames = new Frame[count];
+        string? stream = null;
+        long seq = -1, time = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var header = r.Byte();
+            if ((header & ~(HasSession | HasTrace | PackedQ15 | PackedU8 | SameStream)) != 0 || (header & (PackedQ15 | PackedU8)) == (PackedQ15 | PackedU8))
+                throw new SerializationException($"bad frame header byte {header}");
+            var frameSession = (header & HasSession) != 0 ? r.String() : session;
+            var trace = (header & HasTrace) != 0 ? r.TraceParent() : null;
+            if ((header & SameStream) != 0 && stream is null) throw new SerializationException("the first frame of a batch cannot take the stream id of the frame before");
+            stream = (header & SameStream) != 0 ? stream! : r.String();
+            seq = unchecked(seq + 1 + UnZigZag(r.VarULong()));
+            time = unchecked(time + UnZigZag(r.VarULong()));
+            var n = r.VarCount();
+            var payload = (header & PackedQ15) != 0 ? r.Q15(n) : (header & PackedU8) != 0 ? r.U8(n) : r.Floats(n);
+            frames[i] = new Frame(frameSession, stream, seq, time, payload) { TraceParent = trace, FromWire = true };
+        }
+        return new FrameBatch(session, frames, credential);
     }
 
     /// <summary>The manifest Akka's stream-ref serializer gives a <c>SequencedOnNext</c>.</summary>
@@ -302,6 +413,11 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         public void Floats(float[] values)
         {
             Int(values.Length);
+            FloatValues(values);
+        }
+
+        public void FloatValues(float[] values)
+        {
             var bytes = MemoryMarshal.AsBytes(values.AsSpan());
             Ensure(bytes.Length);
             if (BitConverter.IsLittleEndian) bytes.CopyTo(_buffer.AsSpan(_length));
@@ -315,9 +431,14 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         public void Q15(float[] values)
         {
             Int(values.Length);
+            Q15Values(values);
+        }
+
+        public void Q15Values(float[] values)
+        {
             Ensure(2 * values.Length);
             var span = _buffer.AsSpan(_length, 2 * values.Length);
-            for (var i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt16LittleEndian(span[(2 * i)..], (short)(values[i] * 32768f));
+            PayloadPacking.WriteQ15(values, span);
             _length += span.Length;
         }
 
@@ -325,10 +446,26 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
         public void U8(float[] values)
         {
             Int(values.Length);
+            U8Values(values);
+        }
+
+        public void U8Values(float[] values)
+        {
             Ensure(values.Length);
             var span = _buffer.AsSpan(_length, values.Length);
             for (var i = 0; i < values.Length; i++) span[i] = (byte)MathF.Round(values[i] * 255f);
             _length += span.Length;
+        }
+
+        public void VarULong(ulong v)
+        {
+            Ensure(VarSize(v));
+            while (v >= 0x80)
+            {
+                _buffer[_length++] = (byte)(v | 0x80);
+                v >>= 7;
+            }
+            _buffer[_length++] = (byte)v;
         }
 
         public byte[] ToArray() => _length == _buffer.Length ? _buffer : _buffer.AsSpan(0, _length).ToArray();
@@ -383,9 +520,10 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             return Encoding.ASCII.GetString(raw);
         }
 
-        public float[] Floats()
+        public float[] Floats() => Floats(Int());
+
+        public float[] Floats(int n)
         {
-            var n = Int();
             if (n < 0 || n > Remaining / 4) throw new SerializationException($"bad payload length {n} with {Remaining} bytes left");
             var raw = Take(4 * n);
             var values = new float[n];
@@ -395,25 +533,49 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             return values;
         }
 
-        public float[] Q15()
+        public float[] Q15() => Q15(Int());
+
+        public float[] Q15(int n)
         {
-            var n = Int();
             if (n < 0 || n > Remaining / 2) throw new SerializationException($"bad payload length {n} with {Remaining} bytes left");
             var raw = Take(2 * n);
             var values = new float[n];
-            for (var i = 0; i < n; i++) values[i] = BinaryPrimitives.ReadInt16LittleEndian(raw[(2 * i)..]) * (1f / 32768f);
+            PayloadPacking.ReadQ15(raw, values);
             return values;
         }
 
-        public float[] U8()
+        public float[] U8() => U8(Int());
+
+        public float[] U8(int n)
         {
-            var n = Int();
             if (n < 0 || n > Remaining) throw new SerializationException($"bad payload length {n} with {Remaining} bytes left");
             var raw = Take(n);
             var values = new float[n];
             var table = PayloadPacking.U8Values;
             for (var i = 0; i < n; i++) values[i] = table[raw[i]];
             return values;
+        }
+
+        /// <summary>An unsigned LEB128 varint of at most 10 bytes (64 bits); anything longer or wider fails the message.</summary>
+        public ulong VarULong()
+        {
+            ulong v = 0;
+            for (var shift = 0; shift < 70; shift += 7)
+            {
+                var b = Byte();
+                if (shift == 63 && b > 1) throw new SerializationException("varint wider than 64 bits");
+                v |= (ulong)(b & 0x7F) << shift;
+                if ((b & 0x80) == 0) return v;
+            }
+            throw new SerializationException("varint longer than 10 bytes");
+        }
+
+        /// <summary>A varint that counts something: at most <see cref="int.MaxValue"/>.</summary>
+        public int VarCount()
+        {
+            var v = VarULong();
+            if (v > int.MaxValue) throw new SerializationException($"bad count {v}");
+            return (int)v;
         }
 
         private ReadOnlySpan<byte> Take(int n)

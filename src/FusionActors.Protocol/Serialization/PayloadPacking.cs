@@ -78,4 +78,41 @@ public static class PayloadPacking
         }
         return true;
     }
+
+    /// <summary>Writes values that are all k/32768 as each k, 16-bit little-endian, into <paramref name="destination"/> (2 bytes a value).</summary>
+    public static void WriteQ15(ReadOnlySpan<float> values, Span<byte> destination)
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian)
+        {
+            var scale = new Vector<float>(32768f);
+            var shorts = MemoryMarshal.Cast<byte, short>(destination[..(2 * values.Length)]);
+            for (; i <= values.Length - 2 * Vector<float>.Count; i += 2 * Vector<float>.Count)
+            {
+                var a = Vector.ConvertToInt32(new Vector<float>(values[i..]) * scale);
+                var b = Vector.ConvertToInt32(new Vector<float>(values[(i + Vector<float>.Count)..]) * scale);
+                Vector.Narrow(a, b).CopyTo(shorts[i..]);
+            }
+        }
+        for (; i < values.Length; i++) System.Buffers.Binary.BinaryPrimitives.WriteInt16LittleEndian(destination[(2 * i)..], (short)(values[i] * 32768f));
+    }
+
+    /// <summary>Reads 16-bit little-endian k into k/32768 (exact: a power of two).</summary>
+    public static void ReadQ15(ReadOnlySpan<byte> source, Span<float> values)
+    {
+        var i = 0;
+        const float unit = 1f / 32768f;
+        if (Vector.IsHardwareAccelerated && BitConverter.IsLittleEndian)
+        {
+            var scale = new Vector<float>(unit);
+            var shorts = MemoryMarshal.Cast<byte, short>(source[..(2 * values.Length)]);
+            for (; i <= values.Length - Vector<short>.Count; i += Vector<short>.Count)
+            {
+                Vector.Widen(new Vector<short>(shorts[i..]), out var lo, out var hi);
+                (Vector.ConvertToSingle(lo) * scale).CopyTo(values[i..]);
+                (Vector.ConvertToSingle(hi) * scale).CopyTo(values[(i + Vector<int>.Count)..]);
+            }
+        }
+        for (; i < values.Length; i++) values[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt16LittleEndian(source[(2 * i)..]) * unit;
+    }
 }
