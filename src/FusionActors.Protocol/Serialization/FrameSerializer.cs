@@ -183,6 +183,8 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     private static byte[] CompactBatch(long seqNr, FrameBatch b)
     {
         var frames = b.Frames;
+        if (frames.Count > MaxFramesPerBatch)
+            throw new ArgumentException($"a batch of {frames.Count} frames: a session's frame stream takes at most {MaxFramesPerBatch}", nameof(b));
         var packings = ArrayPool<byte>.Shared.Rent(frames.Count);
         try
         {
