@@ -18,8 +18,10 @@ public static class PayloadPacking
     /// <summary>Every value is k/255 for an 8-bit k (8-bit pixels as floats): 1 byte a value.</summary>
     public const int U8 = 2;
 
+    private static readonly float[] U8Table = Enumerable.Range(0, 256).Select(k => k / 255f).ToArray();
+
     /// <summary>k/255 for every byte k: what a <see cref="U8"/> payload reads back as.</summary>
-    public static readonly float[] U8Values = Enumerable.Range(0, 256).Select(k => k / 255f).ToArray();
+    public static ReadOnlySpan<float> U8Values => U8Table;
 
     public static int BytesPerValue(int packing) => packing switch { Q15 => 2, U8 => 1, _ => 4 };
 
@@ -68,7 +70,7 @@ public static class PayloadPacking
     /// <summary>Whether every value is exactly k/255 (as the float division gives it) for a k in [0, 255].</summary>
     public static bool IsU8(ReadOnlySpan<float> values)
     {
-        var table = U8Values;
+        var table = U8Table;
         foreach (var v in values)
         {
             var t = v * 255f;
