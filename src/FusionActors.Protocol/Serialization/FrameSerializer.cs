@@ -68,16 +68,42 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
             return CompactBatch(Sequenced.SeqNrOf(obj), batch);
         }
         // Sized exactly up front: a batch of audio frames is ~80 KB, and growing a buffer by doubling would
-        // copy it several times and end on the large-object heap at 128 KB.
+        // copy it several times and end on the large-object heap at 128 KB. Each payload's form is found once.
+        if (obj is Frame single)
+        {
+            var packing = PayloadPacking.Of(single.Payload);
+            var one = new Writer(FrameSize(single, withSession: true, packing));
+            WriteFrame(ref one, single, withSession: true, packing);
+            return one.ToArray();
+        }
+        if (obj is FrameBatch batchOf)
+        {
+            var packings = ArrayPool<byte>.Shared.Rent(batchOf.Frames.Count);
+            try
+            {
+                var size = Str(batchOf.SessionId) + Str(batchOf.Credential) + 4;
+                for (var i = 0; i < batchOf.Frames.Count; i++)
+                {
+                    var f = batchOf.Frames[i];
+                    packings[i] = (byte)PayloadPacking.Of(f.Payload);
+                    size += FrameSize(f, f.SessionId != batchOf.SessionId, packings[i]);
+                }
+                var all = new Writer(size);
+                all.String(batchOf.SessionId);
+                all.OptionalString(batchOf.Credential);
+                all.Int(batchOf.Frames.Count);
+                for (var i = 0; i < batchOf.Frames.Count; i++)
+                    WriteFrame(ref all, batchOf.Frames[i], withSession: batchOf.Frames[i].SessionId != batchOf.SessionId, packings[i]);
+                return all.ToArray();
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(packings);
+            }
+        }
         var writer = new Writer(SizeOf(obj));
         switch (obj)
         {
-            case Frame f:
-                WriteFrame(ref writer, f, withSession: true);
-                break;
-            case FrameBatch b:
-                WriteBatch(ref writer, b);
-                break;
             case StreamHeartbeat h:
                 writer.String(h.SessionId);
                 writer.String(h.StreamId);
@@ -116,17 +142,13 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     private static int Str(string? s) => 4 + (s is null ? 0 : Encoding.UTF8.GetByteCount(s));
 
+    private static int FrameSize(Frame f, bool withSession, int packing) => 1 + (withSession ? Str(f.SessionId) : 0) + (Traced(f) ? 1 + W3CTraceContext.Length : 0)
+        + Str(f.StreamId) + 8 + 8 + 4 + PayloadPacking.BytesPerValue(packing) * f.Payload.Length;
+
     private static int SizeOf(object obj)
     {
-        static int FrameSize(Frame f, bool withSession) => 1 + (withSession ? Str(f.SessionId) : 0) + (Traced(f) ? 1 + W3CTraceContext.Length : 0)
-            + Str(f.StreamId) + 8 + 8 + 4 + PayloadPacking.BytesPerValue(PayloadPacking.Of(f.Payload)) * f.Payload.Length;
         switch (obj)
         {
-            case Frame f: return FrameSize(f, withSession: true);
-            case FrameBatch b:
-                var size = Str(b.SessionId) + Str(b.Credential) + 4;
-                foreach (var f in b.Frames) size += FrameSize(f, f.SessionId != b.SessionId);
-                return size;
             case StreamHeartbeat h: return Str(h.SessionId) + Str(h.StreamId) + 8 + Str(h.Credential);
             default: return 256;
         }
@@ -143,14 +165,6 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     /// <summary>The most bytes a batch takes besides its frames: the session id and credential (each at most 1024 bytes), the count.</summary>
     public const int BatchHeaderBytes = 4 + MaxStringBytes + 4 + MaxStringBytes + 4;
-
-    private static void WriteBatch(ref Writer w, FrameBatch b)
-    {
-        w.String(b.SessionId);
-        w.OptionalString(b.Credential);
-        w.Int(b.Frames.Count);
-        foreach (var f in b.Frames) WriteFrame(ref w, f, withSession: f.SessionId != b.SessionId);
-    }
 
     /// <summary>The most frames in a batch of a session's frame stream (<see cref="SequencedBatchManifest"/>).</summary>
     public const int MaxFramesPerBatch = 16_384;
@@ -313,10 +327,9 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
     // A traceparent set in this process that is not valid is not sent: the node would ignore it anyway.
     private static bool Traced(Frame f) => f.TraceParent is { } t && W3CTraceContext.Check(t) == TraceParentStatus.Valid;
 
-    private static void WriteFrame(ref Writer w, Frame f, bool withSession)
+    private static void WriteFrame(ref Writer w, Frame f, bool withSession, int packing)
     {
         var traced = Traced(f);
-        var packing = PayloadPacking.Of(f.Payload);
         var packed = packing switch { PayloadPacking.Q15 => PackedQ15, PayloadPacking.U8 => PackedU8, _ => 0 };
         w.Byte((byte)((withSession ? HasSession : 0) | (traced ? HasTrace : 0) | packed));
         if (withSession) w.String(f.SessionId);
