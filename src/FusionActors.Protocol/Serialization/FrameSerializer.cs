@@ -285,25 +285,28 @@ public sealed class FrameSerializer(ExtendedActorSystem system) : SerializerWith
 
     /// <summary>
     /// Akka.Streams' stream element message (<c>SequencedOnNext</c>: a stream seq and the element) is internal to it:
-    /// it is reached by name, once, through compiled accessors. A version of Akka.Streams without it fails at start.
+    /// it is reached by name, once, through compiled accessors (FrameSerializerSpec checks them). Were the type gone from
+    /// a later Akka.Streams, the binding in <see cref="WireConfig"/> would resolve nothing (Akka logs a warning) and the
+    /// elements would keep Akka's own format; were its members changed, the first element would fail to serialize.
     /// </summary>
     private static class Sequenced
     {
         public const string TypeName = "Akka.Streams.Implementation.StreamRef.SequencedOnNext, Akka.Streams";
 
-        public static readonly Type Type = System.Type.GetType(TypeName, throwOnError: true)!;
+        private static readonly Type? Found = System.Type.GetType(TypeName, throwOnError: false);
 
-        private static readonly Func<object, long> GetSeqNr = Getter<long>("SeqNr");
-        private static readonly Func<object, object> GetPayload = Getter<object>("Payload");
-        private static readonly Func<long, object, object> Create = Constructor();
+        private static Type Type => Found ?? throw new TypeLoadException($"{TypeName} is not in this Akka.Streams");
 
-        public static bool Is(object o) => o.GetType() == Type;
+        private static readonly Lazy<(Func<object, long> SeqNr, Func<object, object> Payload, Func<long, object, object> Make)> Access =
+            new(() => (Getter<long>("SeqNr"), Getter<object>("Payload"), Constructor()));
 
-        public static long SeqNrOf(object o) => GetSeqNr(o);
+        public static bool Is(object o) => Found is not null && o.GetType() == Found;
 
-        public static object PayloadOf(object o) => GetPayload(o);
+        public static long SeqNrOf(object o) => Access.Value.SeqNr(o);
 
-        public static object Make(long seqNr, object payload) => Create(seqNr, payload);
+        public static object PayloadOf(object o) => Access.Value.Payload(o);
+
+        public static object Make(long seqNr, object payload) => Access.Value.Make(seqNr, payload);
 
         private static Func<object, T> Getter<T>(string property)
         {
