@@ -33,15 +33,17 @@ public static class RemoteBench
     /// frames mark the run MISSED).
     /// </param>
     /// <param name="batch">The client's largest batch of frames; null = the client library's default.</param>
+    /// <param name="allocTypes">After the measured runs of a payload, one more SinkRef run that prints the client's allocations by type.</param>
     /// <returns>0 when every run met its checks, else 1.</returns>
-    public static async Task<int> RunAsync(bool quick, int frames, int sessions, int? replayLog, int? batch, string? reportPath, CancellationToken cancel)
+    public static async Task<int> RunAsync(bool quick, int frames, int sessions, int? replayLog, int? batch, string? reportPath, bool allocTypes,
+        CancellationToken cancel)
     {
         var repeats = quick ? 1 : 3;
         // Raw flow control: up to 2048 frames unacked per sender, an ack per 64 (a 1/64 overhead, far from the window).
         const int rawWindow = 2_048, ackEvery = 64;
         // Warm-up long enough for tiered JIT to reach steady code in the node and peer processes (short runs measure tier-0 code).
         var warmUpFrames = Math.Max(frames / 2, 50_000);
-        var payloads = new[] { RemotePayload.Audio, RemotePayload.Camera };
+        var payloads = new[] { RemotePayload.Audio, RemotePayload.Camera, RemotePayload.AudioFloat };
         var options = new FusionClientOptions { Contacts = [], RequestTimeout = TimeSpan.FromSeconds(60) };
         options = options with { MaxUncommittedFrames = replayLog ?? options.MaxUncommittedFrames };
         if (batch is { } b) options = options with { MaxBatch = b };
@@ -72,21 +74,22 @@ public static class RemoteBench
             {
                 try
                 {
-                    Console.WriteLine($"{payload.Name} frames ({payload.Floats} floats, {payload.Bytes} B) ...");
+                    Console.WriteLine($"{payload.Name} frames ({payload.Floats} floats, {payload.Bytes} B; {payload.WireBytes} B on the wire) ...");
                     // Warm-up: JIT, connections, pools, on both paths.
                     var warmRemote = await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, $"warm-{payload.Name}-{run++}", sessions, warmUpFrames, cancel);
-                    var warmRaw = await RemoteRaw.MeasureAsync(senders, peerCpu, warmUpFrames, payload.Floats, rawWindow, ackEvery, cancel);
+                    var warmRaw = await RemoteRaw.MeasureAsync(senders, peerCpu, warmUpFrames, payload.Data, rawWindow, ackEvery, cancel);
                     Console.WriteLine($"    warm-up: SinkRef {warmRemote.FramesPerSec:N0} frames/s, raw {warmRaw.FramesPerSec:N0} frames/s");
                     var remoteRuns = new List<RemoteSinkRef.Result>();
                     var rawRuns = new List<RemoteRaw.Result>();
                     for (var i = 0; i < repeats; i++)
                     {
                         remoteRuns.Add(await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, $"run-{payload.Name}-{run++}", sessions, frames, cancel));
-                        rawRuns.Add(await RemoteRaw.MeasureAsync(senders, peerCpu, frames, payload.Floats, rawWindow, ackEvery, cancel));
+                        rawRuns.Add(await RemoteRaw.MeasureAsync(senders, peerCpu, frames, payload.Data, rawWindow, ackEvery, cancel));
                         var r = remoteRuns[^1];
                         Console.WriteLine($"    run {i + 1}: SinkRef {r.FramesPerSec:N0} frames/s (max held {r.MaxUncommitted:N0}, rejected {r.Rejected}, shed {r.Shed}), " +
                                           $"raw {rawRuns[^1].FramesPerSec:N0} frames/s; load {MachineInfo.LoadAverage()}");
                     }
+                    if (allocTypes) await PrintAllocationsAsync(client, serverCpu, payload, $"alloc-{payload.Name}-{run++}", sessions, frames, cancel);
                     var remote = Repeat.MedianOf(remoteRuns, r => r.FramesPerSec);
                     var raw = Repeat.MedianOf(rawRuns, r => r.FramesPerSec);
                     results.Add(new RemotePayloadResult(payload.Name, payload.Bytes, remote.FramesPerSec, raw.FramesPerSec, remote.FramesPerSec / raw.FramesPerSec,
@@ -129,5 +132,17 @@ public static class RemoteBench
         try { Directory.Delete(logDir, recursive: true); } // the node's log is kept only when something failed
         catch (IOException) { }
         return 0;
+    }
+
+    /// <summary>One SinkRef run with the runtime's allocation sample on: the client's bytes per frame by type (the 12 largest).</summary>
+    private static async Task PrintAllocationsAsync(FusionClient client, Func<TimeSpan> serverCpu, RemotePayload payload, string prefix, int sessions, int frames,
+        CancellationToken cancel)
+    {
+        using var sampler = new RemoteAllocations();
+        sampler.Start();
+        var r = await RemoteSinkRef.MeasureAsync(client, serverCpu, payload, prefix, sessions, frames, cancel);
+        var types = sampler.Stop(r.Frames);
+        Console.WriteLine($"    allocations by type (sampled; run total {r.AllocatedBytesPerFrame:N0} B/frame):");
+        foreach (var (type, bytes) in types.Take(12)) Console.WriteLine($"      {bytes,8:N0} B/frame  {type}");
     }
 }

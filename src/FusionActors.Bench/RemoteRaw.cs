@@ -53,14 +53,13 @@ public static class RemoteRaw
         return 0;
     }
 
-    /// <summary>Sends <paramref name="frames"/> frames of <paramref name="floats"/> values, split over the peer's receivers.</summary>
+    /// <summary>Sends <paramref name="frames"/> frames of <paramref name="payload"/>, split over the peer's receivers.</summary>
     /// <param name="receiverCpu">CPU time of the receivers' process so far.</param>
-    public static async Task<Result> MeasureAsync(IReadOnlyList<IActorRef> senders, Func<TimeSpan> receiverCpu, long frames, int floats, int window, int ackEvery,
+    public static async Task<Result> MeasureAsync(IReadOnlyList<IActorRef> senders, Func<TimeSpan> receiverCpu, long frames, float[] payload, int window, int ackEvery,
         CancellationToken cancel)
     {
         // Whole ack periods per sender, so the last frame of a run is acked.
         var perSender = Math.Max(1, (frames / senders.Count + ackEvery - 1) / ackEvery) * ackEvery;
-        var payload = BenchSessions.Payload(floats, 7);
         var done = senders.Select(_ => new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
         var gc = GcStats.Start();
         var receiverCpuBefore = receiverCpu();
@@ -71,7 +70,7 @@ public static class RemoteRaw
         var receiverCpuSeconds = (receiverCpu() - receiverCpuBefore).TotalSeconds;
         var seconds = Stopwatch.GetElapsedTime(started, ends.Max()).TotalSeconds;
         var total = perSender * senders.Count;
-        return new Result(total / seconds, total, seconds, senders.Count, window, ackEvery, floats * sizeof(float), g.CpuUsPer(total), g.AllocatedPer(total),
+        return new Result(total / seconds, total, seconds, senders.Count, window, ackEvery, payload.Length * sizeof(float), g.CpuUsPer(total), g.AllocatedPer(total),
             receiverCpuSeconds * 1e6 / total);
     }
 

@@ -21,11 +21,14 @@ public sealed record RemoteReport
         System.Console.WriteLine($"FusionActors bench-remote ({Scale}) on {Machine.Cores} cores, {Machine.Os}, .NET {Machine.Dotnet}, {Timestamp:u}; " +
                           $"load average {Machine.LoadAverageAtStart} at start, {Machine.LoadAverageAtEnd} at end");
         System.Console.WriteLine(Topology);
-        System.Console.WriteLine($"{"payload",-22} {"SinkRef frames/s",17} {"raw Tell frames/s",18} {"ratio",8} {"target",-8} {"result",-6}");
-        System.Console.WriteLine(new string('-', 86));
+        System.Console.WriteLine($"{"payload",-22} {"SinkRef frames/s",17} {"raw Tell frames/s",18} {"ratio",8} {"target",-8} {"result",-6} " +
+                                 $"{"client B/frame",14} {"CPU us/frame SinkRef (client+node)",35} {"raw (sender+receiver)",22}");
+        System.Console.WriteLine(new string('-', 160));
         foreach (var p in Payloads)
-            System.Console.WriteLine($"{$"{p.Name} ({p.PayloadBytes} B)",-22} {p.RemoteFramesPerSec,17:N0} {p.RawRemoteFramesPerSec,18:N0} {p.Ratio,8:P1} {">= 50 %",-8} {(p.Met ? "met" : "MISSED"),-6}");
-        System.Console.WriteLine(new string('-', 86));
+            System.Console.WriteLine($"{$"{p.Name} ({p.PayloadBytes} B)",-22} {p.RemoteFramesPerSec,17:N0} {p.RawRemoteFramesPerSec,18:N0} {p.Ratio,8:P1} {">= 50 %",-8} {(p.Met ? "met" : "MISSED"),-6} " +
+                                     $"{p.Remote.AllocatedBytesPerFrame,14:N0} {$"{p.Remote.CpuUsPerFrame + p.Remote.ServerCpuUsPerFrame:0.00} ({p.Remote.CpuUsPerFrame:0.00}+{p.Remote.ServerCpuUsPerFrame:0.00})",35} " +
+                                     $"{$"{p.Raw.CpuUsPerFrame + p.Raw.ReceiverCpuUsPerFrame:0.00} ({p.Raw.CpuUsPerFrame:0.00}+{p.Raw.ReceiverCpuUsPerFrame:0.00})",22}");
+        System.Console.WriteLine(new string('-', 160));
         foreach (var p in Payloads)
         {
             var r = p.Remote;

@@ -5,17 +5,34 @@ using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
+using FusionActors.Protocol.Serialization;
+using FusionActors.Inference.Data;
 
 namespace FusionActors.Bench;
 
-/// <summary>One of the two real payloads: an AV-Digits stream (20 ms of 16 kHz audio, or an 8×8 camera frame).</summary>
-public sealed record RemotePayload(string Name, string StreamId, int Floats)
+/// <summary>
+/// A payload of an AV-Digits stream: 20 ms of 16 kHz audio, or an 8×8 camera frame. <see cref="Audio"/> and
+/// <see cref="Camera"/> are taken from the committed sample (16-bit PCM and 8-bit pixels as floats, which travel packed);
+/// <see cref="AudioFloat"/> is audio of full-precision floats (random), which travels as raw float32.
+/// </summary>
+public sealed record RemotePayload(string Name, string StreamId, float[] Data)
 {
-    public static RemotePayload Audio { get; } = new("audio", AvDigitsSession.AudioStream, AvDigitsSession.AudioFrameSamples);
+    private static readonly Lazy<AvDigitsItem> SampleItem = new(() => AvDigitsDataset.LoadSample().Items[0]);
 
-    public static RemotePayload Camera { get; } = new("camera", AvDigitsSession.CameraStream, AvDigitsSession.ImagePixels);
+    public static RemotePayload Audio { get; } = new("audio", AvDigitsSession.AudioStream,
+        SampleItem.Value.Pcm.AsSpan(4_000, AvDigitsSession.AudioFrameSamples).ToArray()); // mid-word, not silence
+
+    public static RemotePayload Camera { get; } = new("camera", AvDigitsSession.CameraStream, SampleItem.Value.Image);
+
+    public static RemotePayload AudioFloat { get; } = new("audio-f32", AvDigitsSession.AudioStream,
+        BenchSessions.Payload(AvDigitsSession.AudioFrameSamples, 3, -1f, 1f));
+
+    public int Floats => Data.Length;
 
     public int Bytes => Floats * sizeof(float);
+
+    /// <summary>Bytes of the payload in its wire form (<see cref="PayloadPacking"/>).</summary>
+    public int WireBytes => PayloadPacking.BytesPerValue(PayloadPacking.Of(Data)) * Floats;
 }
 
 /// <summary>
@@ -51,7 +68,7 @@ public static class RemoteSinkRef
             .Select(i => client.OpenSessionAsync(Spec($"{prefix}-{i}", payload, perSession), cancel)));
         try
         {
-            var data = BenchSessions.Payload(payload.Floats, 3);
+            var data = payload.Data;
             using var stopSampling = new CancellationTokenSource();
             var sampling = SampleMaxUncommitted(sessions, stopSampling.Token);
             var gc = GcStats.Start();

@@ -46,6 +46,7 @@ public sealed class FusionClient : IAsyncDisposable
     public static Task<FusionClient> ConnectAsync(FusionClientOptions options)
     {
         if (options.Contacts.Count == 0) throw new ArgumentException("at least one contact (host:port) is required", nameof(options));
+        options.Validate();
         var scheme = options.Tls is null ? "akka.tcp" : "akka.ssl.tcp";
         var contacts = options.Contacts.Select(c => ActorPath.Parse($"{scheme}://{options.ClusterName}@{Validate(c)}/system/receptionist")).ToImmutableHashSet();
         var bootstrap = BootstrapSetup.Create().WithConfig(BuildConfig(options));
@@ -154,7 +155,7 @@ public sealed class FusionClient : IAsyncDisposable
                 dot-netty.tcp {
                   hostname = "{{o.Hostname}}"
                   port = {{o.Port}}
-                  maximum-frame-size = 4 MiB
+                  maximum-frame-size = 4 MiB # FusionClientOptions.TransportFrameBytes
                 }
                 # Remote DeathWatch quarantines an address it gives up on, for good. The client notices a dead
                 # session sooner by its silence (FailureDetectionPause, no quarantine) and unwatches it then; this

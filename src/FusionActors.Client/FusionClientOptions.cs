@@ -1,3 +1,5 @@
+using FusionActors.Protocol.Serialization;
+
 namespace FusionActors.Client;
 
 /// <summary>How a client reaches a FusionActors cluster, and how much it may hold back.</summary>
@@ -27,15 +29,36 @@ public sealed record FusionClientOptions
     /// </summary>
     public int MaxUncommittedFrames { get; init; } = 16_384;
 
-    /// <summary>Frames per batch on the wire. Default 64.</summary>
+    /// <summary>Frames per batch on the wire. Default 64; at most <see cref="FrameSerializer.MaxFramesPerBatch"/> (16,384).</summary>
     public int MaxBatch { get; init; } = 64;
 
     /// <summary>
-    /// Payload bytes in one batch on the wire, whatever <see cref="MaxBatch"/> says: a batch stays well under the
-    /// transport's frame size (4 MiB), which would drop a bigger one and make the client replay it forever. A single
-    /// frame bigger than this is refused at push (<see cref="FrameTooLargeException"/>). Default 1 MiB.
+    /// Bytes of frames in one batch on the wire (headers and payloads, payloads counted as raw float32), whatever
+    /// <see cref="MaxBatch"/> says: a batch stays under the transport's frame size (<see cref="TransportFrameBytes"/>),
+    /// which would drop a bigger one and make the client replay it forever. A single frame bigger than this is refused at
+    /// push (<see cref="FrameTooLargeException"/>). Default 1 MiB; at most <see cref="MaxBatchBytesLimit"/>.
     /// </summary>
     public int MaxBatchBytes { get; init; } = 1 << 20;
+
+    /// <summary>The largest message the client's and the nodes' remoting carry (<c>maximum-frame-size</c>, 4 MiB).</summary>
+    public const int TransportFrameBytes = 4 << 20;
+
+    /// <summary>
+    /// The largest <see cref="MaxBatchBytes"/>: the transport frame less what a batch carries besides its frames and
+    /// the remoting envelope around it (actor paths, stream seq), with room to spare.
+    /// </summary>
+    public const int MaxBatchBytesLimit = TransportFrameBytes - 64 * 1024;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option out of its bounds.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxUncommittedFrames, 1, nameof(MaxUncommittedFrames));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatch, 1, nameof(MaxBatch));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatch, FrameSerializer.MaxFramesPerBatch, nameof(MaxBatch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatchBytes, 64, nameof(MaxBatchBytes));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatchBytes, MaxBatchBytesLimit, nameof(MaxBatchBytes));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ResultBuffer, 1, nameof(ResultBuffer));
+    }
 
     /// <summary>How long a frame may wait for its batch to fill. Default 5 ms.</summary>
     public TimeSpan BatchDelay { get; init; } = TimeSpan.FromMilliseconds(5);

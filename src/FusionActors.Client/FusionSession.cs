@@ -1,10 +1,13 @@
 using System.Collections.Concurrent;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Protocol.Serialization;
 using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Client;
@@ -62,7 +65,7 @@ public sealed class FusionSession : IAsyncDisposable
     {
         var spec = Spec.FindStream(streamId)
             ?? throw new ArgumentException($"session '{SessionId}' has no stream '{streamId}' (it has {string.Join(", ", Spec.Streams.Select(s => s.StreamId))})", nameof(streamId));
-        return _streams.GetOrAdd(streamId, id => new SensorStream(this, id, Math.Min(spec.MaxFrameBytes, _client.Options.MaxBatchBytes)));
+        return _streams.GetOrAdd(streamId, _ => new SensorStream(this, spec, _client.Options.MaxBatchBytes));
     }
 
     internal ValueTask HoldAsync(IWithSessionId entry, CancellationToken cancel)
@@ -72,11 +75,11 @@ public sealed class FusionSession : IAsyncDisposable
         return _log.AppendAsync(entry, cancel);
     }
 
-    internal ValueTask<long> HoldNextAsync(string streamId, Func<long, Frame> make, CancellationToken cancel)
+    internal ValueTask<long> HoldNextAsync(string streamId, long eventTimeUs, float[] payload, string? traceParent, CancellationToken cancel)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         if (_state.Failure is { } failure) throw new FusionSessionException(failure.Message, failure);
-        return _log.AppendNextAsync(streamId, make, cancel);
+        return _log.AppendNextAsync(SessionId, streamId, eventTimeUs, payload, traceParent, cancel);
     }
 
     internal void SendUnheld(IWithSessionId message)
@@ -137,17 +140,32 @@ public sealed class FusionSession : IAsyncDisposable
     }
 }
 
-/// <summary>Pushes the frames of one sensor stream. Seqs are assigned in push order unless a whole <see cref="Frame"/> is given.</summary>
+/// <summary>
+/// Pushes the frames of one sensor stream. Seqs are assigned in push order unless a whole <see cref="Frame"/> is given.
+/// A frame the session would surely refuse (its payload's size or values against the stream's spec, its event time
+/// against the session clock) is refused at push with a <see cref="FrameRefusedException"/>: nothing is held or sent.
+/// </summary>
 public sealed class SensorStream
 {
+    /// <summary>
+    /// How far past the spec's <see cref="StreamSpec.MaxFutureSkewUs"/> ahead of this client's session clock an event
+    /// time is still sent: the node's estimate of the client's clock may run ahead of it by the network's delay.
+    /// Beyond it the node would refuse the frame as too far in the future.
+    /// </summary>
+    public const long FutureSlackUs = 1_000_000;
+
     private readonly FusionSession _session;
+    private readonly StreamSpec _spec;
     private readonly int _maxPayloadBytes;
 
-    internal SensorStream(FusionSession session, string streamId, int maxPayloadBytes)
+    internal SensorStream(FusionSession session, StreamSpec spec, int maxBatchBytes)
     {
         _session = session;
-        StreamId = streamId;
-        _maxPayloadBytes = maxPayloadBytes;
+        _spec = spec;
+        StreamId = spec.StreamId;
+        // A frame travels in a batch of at most maxBatchBytes: its payload, and its header with a traceparent, must fit.
+        var header = FrameSerializer.BatchedBytes(new Frame(session.SessionId, StreamId, 0, 0, [])) + 1 + W3CTraceContext.Length;
+        _maxPayloadBytes = Math.Min(spec.MaxFrameBytes, maxBatchBytes - header);
     }
 
     public string StreamId { get; }
@@ -158,11 +176,12 @@ public sealed class SensorStream
     /// The payload array is held until the frame is committed: do not reuse it.
     /// </summary>
     /// <exception cref="FrameTooLargeException">The payload could never be taken (before any seq is given).</exception>
+    /// <exception cref="FrameRefusedException">The session would refuse the frame (before any seq is given).</exception>
     public ValueTask<long> PushAsync(float[] payload, long eventTimeUs, CancellationToken cancel = default)
     {
-        CheckSize(payload);
+        Check(payload, eventTimeUs);
         if (ClientTracing.Source.HasListeners()) return PushTracedAsync(payload, eventTimeUs, cancel);
-        return _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload), cancel);
+        return _session.HoldNextAsync(StreamId, eventTimeUs, payload, null, cancel);
     }
 
     // The push span covers the wait for room (back-pressure) and carries the seq it was given.
@@ -170,17 +189,21 @@ public sealed class SensorStream
     {
         using var activity = ClientTracing.StartPush(_session.SessionId, StreamId);
         var trace = ClientTracing.TraceParentOf(activity);
-        var seq = await _session.HoldNextAsync(StreamId, seq => new Frame(_session.SessionId, StreamId, seq, eventTimeUs, payload) { TraceParent = trace }, cancel);
+        var seq = await _session.HoldNextAsync(StreamId, eventTimeUs, payload, trace, cancel);
         activity?.SetTag("fusion.frame.seq", seq);
         return seq;
     }
 
     /// <summary>Sends a frame whose seq the caller chose (a sensor that numbers its own frames, or sends them out of order).</summary>
+    /// <exception cref="FrameTooLargeException">The payload could never be taken.</exception>
+    /// <exception cref="FrameRefusedException">The session would refuse the frame (a negative seq, among others).</exception>
     public ValueTask PushAsync(Frame frame, CancellationToken cancel = default)
     {
+        ArgumentNullException.ThrowIfNull(frame);
         if (frame.SessionId != _session.SessionId || frame.StreamId != StreamId)
             throw new ArgumentException($"frame of {frame.SessionId}/{frame.StreamId} pushed to {_session.SessionId}/{StreamId}", nameof(frame));
-        CheckSize(frame.Payload);
+        Check(frame.Payload, frame.EventTimeUs);
+        if (frame.Seq < 0) throw new FrameRefusedException(StreamId, RejectReason.SeqOutOfRange, $"seq {frame.Seq} is negative");
         if (frame.TraceParent is null && ClientTracing.Source.HasListeners()) return PushTracedAsync(frame, cancel);
         return _session.HoldAsync(frame, cancel);
     }
@@ -192,25 +215,75 @@ public sealed class SensorStream
         await _session.HoldAsync(frame with { TraceParent = ClientTracing.TraceParentOf(activity) }, cancel);
     }
 
-    private void CheckSize(float[] payload)
+    /// <summary>What the node checks of every frame (FrameValidator) that this client can know: refused here, before a seq is used.</summary>
+    private void Check(float[] payload, long eventTimeUs)
     {
+        ArgumentNullException.ThrowIfNull(payload);
         if ((long)payload.Length * sizeof(float) > _maxPayloadBytes)
             throw new FrameTooLargeException(StreamId, payload.Length * (long)sizeof(float), _maxPayloadBytes);
+        if (payload.Length != _spec.FrameLength)
+            throw new FrameRefusedException(StreamId, RejectReason.WrongPayloadSize, $"payload has {payload.Length} values, the stream declares {_spec.FrameLength}");
+        if (FirstNonFinite(payload) is var bad and >= 0)
+            throw new FrameRefusedException(StreamId, RejectReason.NotFinite, $"value {bad} is {payload[bad]}");
+        CheckTime(eventTimeUs, "event time");
     }
 
-    /// <summary>Promises no frame at or before <paramref name="watermarkUs"/> will follow (lets windows close while the sensor is quiet).</summary>
-    public void Heartbeat(long watermarkUs) => _session.SendUnheld(new StreamHeartbeat(_session.SessionId, StreamId, watermarkUs));
+    private void CheckTime(long timeUs, string what)
+    {
+        var now = _session.NowUs;
+        if (timeUs > now + _spec.MaxFutureSkewUs + FutureSlackUs)
+            throw new FrameRefusedException(StreamId, RejectReason.TooFarInFuture,
+                $"{what} {timeUs}us is {timeUs - now}us ahead of the session clock (maxFutureSkew {_spec.MaxFutureSkewUs}us)");
+    }
+
+    /// <summary>The index of the first NaN or infinity, or -1: a float is one when all its exponent bits are set.</summary>
+    internal static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        var bits = MemoryMarshal.Cast<float, int>(values);
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var exponent = new Vector<int>(0x7F80_0000);
+            for (; i <= bits.Length - Vector<int>.Count; i += Vector<int>.Count)
+                if (Vector.EqualsAny(new Vector<int>(bits[i..]) & exponent, exponent)) break; // the scalar loop finds which
+        }
+        for (; i < bits.Length; i++)
+            if ((bits[i] & 0x7F80_0000) == 0x7F80_0000) return i;
+        return -1;
+    }
+
+    /// <summary>
+    /// Promises no frame at or before <paramref name="watermarkUs"/> will follow (lets windows close while the sensor is quiet).
+    /// </summary>
+    /// <exception cref="FrameRefusedException">The watermark is further ahead of the session clock than the node takes.</exception>
+    public void Heartbeat(long watermarkUs)
+    {
+        CheckTime(watermarkUs, "heartbeat watermark");
+        _session.SendUnheld(new StreamHeartbeat(_session.SessionId, StreamId, watermarkUs));
+    }
 
     /// <summary>Ends the stream: its watermark becomes +infinity once every frame before the close is in.</summary>
     public ValueTask CompleteAsync(CancellationToken cancel = default) => _session.HoldAsync(new CloseStream(_session.SessionId, StreamId), cancel);
 }
 
 /// <summary>
-/// A frame that could never reach the session: bigger than its stream's <c>MaxFrameBytes</c> or the client's
-/// <see cref="FusionClientOptions.MaxBatchBytes"/>. Nothing was held or sent, and no seq was used.
+/// A frame the session would surely refuse, refused at push: <see cref="Reason"/> is the rejection the node would have
+/// answered (<see cref="RejectReason"/>). Nothing was held or sent, and no seq was used.
+/// </summary>
+public class FrameRefusedException(string streamId, RejectReason reason, string detail)
+    : ArgumentException($"stream '{streamId}': frame refused ({reason}): {detail}")
+{
+    public string StreamId { get; } = streamId;
+
+    public RejectReason Reason { get; } = reason;
+}
+
+/// <summary>
+/// A frame that could never reach the session: bigger than its stream's <c>MaxFrameBytes</c> or than fits in a batch of
+/// the client's <see cref="FusionClientOptions.MaxBatchBytes"/>. Nothing was held or sent, and no seq was used.
 /// </summary>
 public sealed class FrameTooLargeException(string streamId, long bytes, int limit)
-    : ArgumentException($"a frame of {bytes} bytes on stream '{streamId}' is over the limit of {limit} bytes");
+    : FrameRefusedException(streamId, RejectReason.PayloadTooLarge, $"a frame of {bytes} bytes is over the limit of {limit} bytes");
 
 /// <summary>A session could not be opened or used (refused by the server, unreachable cluster, timed out).</summary>
 public class FusionSessionException(string message, Exception? inner = null) : Exception(message, inner);

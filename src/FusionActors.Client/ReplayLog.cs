@@ -19,6 +19,7 @@ public sealed class ReplayLog
     private readonly PriorityQueue<LinkedListNode<IWithSessionId>, long> _byTime = new();
     private readonly Dictionary<string, SeqTracker> _appended = new(); // per stream: which seqs were ever appended
     private readonly Dictionary<string, long> _nextAssigned = new();
+    private readonly Stack<LinkedListNode<IWithSessionId>> _freeNodes = new(); // at most Capacity: entries held never exceed it
     private readonly CancellationTokenSource _closed = new();
     private readonly SemaphoreSlim _room;
     private ChannelWriter<IWithSessionId>? _out;
@@ -69,7 +70,43 @@ public sealed class ReplayLog
         }
     }
 
-    private async Task WaitForRoom(CancellationToken cancel)
+    /// <summary>
+    /// <see cref="AppendNextAsync(string, Func{long, Frame}, CancellationToken)"/> for a frame of these fields: the push
+    /// path, without a delegate per frame.
+    /// </summary>
+    public ValueTask<long> AppendNextAsync(string sessionId, string streamId, long eventTimeUs, float[] payload, string? traceParent,
+        CancellationToken cancel = default)
+    {
+        var room = WaitForRoom(cancel);
+        if (!room.IsCompletedSuccessfully) return AppendNextAfterAsync(room, sessionId, streamId, eventTimeUs, payload, traceParent);
+        return new ValueTask<long>(HoldNext(sessionId, streamId, eventTimeUs, payload, traceParent));
+    }
+
+    private async ValueTask<long> AppendNextAfterAsync(Task room, string sessionId, string streamId, long eventTimeUs, float[] payload, string? traceParent)
+    {
+        await room.ConfigureAwait(false);
+        return HoldNext(sessionId, streamId, eventTimeUs, payload, traceParent);
+    }
+
+    private long HoldNext(string sessionId, string streamId, long eventTimeUs, float[] payload, string? traceParent)
+    {
+        lock (_gate)
+        {
+            var seq = _nextAssigned.GetValueOrDefault(streamId);
+            _nextAssigned[streamId] = seq + 1;
+            Hold(new Frame(sessionId, streamId, seq, eventTimeUs, payload) { TraceParent = traceParent });
+            return seq;
+        }
+    }
+
+    private Task WaitForRoom(CancellationToken cancel)
+    {
+        // Room at once (the usual case): no linked token, no task.
+        if (!_closed.IsCancellationRequested && !cancel.IsCancellationRequested && _room.Wait(0)) return Task.CompletedTask;
+        return WaitForRoomSlow(cancel);
+    }
+
+    private async Task WaitForRoomSlow(CancellationToken cancel)
     {
         using var both = CancellationTokenSource.CreateLinkedTokenSource(cancel, _closed.Token);
         try { await _room.WaitAsync(both.Token).ConfigureAwait(false); }
@@ -81,7 +118,16 @@ public sealed class ReplayLog
 
     private void Hold(IWithSessionId entry)
     {
-        _byTime.Enqueue(_entries.AddLast(entry), entry is Frame frame ? frame.EventTimeUs : long.MaxValue);
+        // Nodes of committed entries are used again: holding a frame allocates nothing but the frame.
+        LinkedListNode<IWithSessionId> node;
+        if (_freeNodes.TryPop(out var free))
+        {
+            free.Value = entry;
+            node = free;
+        }
+        else node = new LinkedListNode<IWithSessionId>(entry);
+        _entries.AddLast(node);
+        _byTime.Enqueue(node, entry is Frame frame ? frame.EventTimeUs : long.MaxValue);
         if (entry is Frame f)
         {
             FramesAppended++;
@@ -140,6 +186,8 @@ public sealed class ReplayLog
                 _byTime.Dequeue();
                 if (node.Value is Frame) FramesCommitted++;
                 _entries.Remove(node);
+                node.Value = null!;
+                _freeNodes.Push(node);
                 released++;
             }
         }

@@ -8,6 +8,7 @@ using FusionActors.Core.Alignment;
 using FusionActors.Core.Specs;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Protocol.Serialization;
 using FusionActors.Protocol.Specs;
 
 namespace FusionActors.Client;
@@ -303,36 +304,46 @@ internal sealed class SessionLink : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// Consecutive frames travel as one <see cref="FrameBatch"/> of at most <paramref name="maxBytes"/> of payload;
-    /// closes and heartbeats keep their place between them.
+    /// Consecutive frames travel as one <see cref="FrameBatch"/> of at most <paramref name="maxBytes"/> on the wire
+    /// (<see cref="FrameSerializer.BatchedBytes"/>); closes and heartbeats keep their place between them. Each batch is
+    /// one exact array of its frames.
     /// </summary>
     internal static IEnumerable<IWithSessionId> Batches(string sessionId, IEnumerable<IWithSessionId> group, int maxBytes)
     {
-        List<Frame>? frames = null;
+        var items = group as IReadOnlyList<IWithSessionId> ?? group.ToList();
+        var run = 0; // frames items[i - run .. i)
         long bytes = 0;
-        foreach (var m in group)
+        for (var i = 0; i < items.Count; i++)
         {
-            if (m is Frame f)
+            if (items[i] is Frame f)
             {
-                if (frames is not null && bytes + f.PayloadBytes > maxBytes)
+                var size = FrameSerializer.BatchedBytes(f);
+                if (run > 0 && bytes + size > maxBytes)
                 {
-                    yield return new FrameBatch(sessionId, frames.ToArray());
-                    frames = null;
+                    yield return Batch(sessionId, items, i - run, run);
+                    run = 0;
                     bytes = 0;
                 }
-                (frames ??= []).Add(f);
-                bytes += f.PayloadBytes;
+                run++;
+                bytes += size;
                 continue;
             }
-            if (frames is not null)
+            if (run > 0)
             {
-                yield return new FrameBatch(sessionId, frames.ToArray());
-                frames = null;
+                yield return Batch(sessionId, items, i - run, run);
+                run = 0;
                 bytes = 0;
             }
-            yield return m;
+            yield return items[i];
         }
-        if (frames is not null) yield return new FrameBatch(sessionId, frames.ToArray());
+        if (run > 0) yield return Batch(sessionId, items, items.Count - run, run);
+    }
+
+    private static FrameBatch Batch(string sessionId, IReadOnlyList<IWithSessionId> items, int start, int count)
+    {
+        var frames = new Frame[count];
+        for (var k = 0; k < count; k++) frames[k] = (Frame)items[start + k];
+        return new FrameBatch(sessionId, frames);
     }
 
     /// <summary>

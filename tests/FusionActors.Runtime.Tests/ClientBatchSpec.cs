@@ -2,6 +2,7 @@ using FusionActors.Client;
 using Xunit;
 using FusionActors.Core.Streams;
 using FusionActors.Protocol;
+using FusionActors.Protocol.Serialization;
 
 namespace FusionActors.Runtime.Tests;
 
@@ -25,5 +26,17 @@ public sealed class ClientBatchSpec
         Assert.Single(Assert.IsType<FrameBatch>(Assert.Single(SessionLink.Batches("s", [Of(300_000, 0)], 1 << 20))).Frames);
         // Small frames still share batches up to the count the caller grouped.
         Assert.Single(SessionLink.Batches("s", Enumerable.Range(0, 64).Select(i => (IWithSessionId)Of(320, i)), 1 << 20));
+    }
+
+    [Fact]
+    public void Batches_count_the_headers_of_their_frames_not_only_the_payloads()
+    {
+        // 50,000 one-value frames on a stream with a long id: 200 KB of payload, but 6.5 MB on the wire in one batch.
+        var stream = new string('s', 100);
+        var group = Enumerable.Range(0, 50_000).Select(i => (IWithSessionId)new Frame("s", stream, i, i, [0.5f])).ToList();
+        var batches = SessionLink.Batches("s", group, 1 << 20).Cast<FrameBatch>().ToList();
+        Assert.True(batches.Count >= 7, $"{batches.Count} batches");
+        Assert.All(batches, b => Assert.True(b.Frames.Sum(FrameSerializer.BatchedBytes) <= 1 << 20));
+        Assert.Equal(50_000, batches.Sum(b => b.Frames.Count));
     }
 }

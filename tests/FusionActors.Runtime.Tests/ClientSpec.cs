@@ -136,6 +136,56 @@ public sealed class ClientSpec : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_frame_the_node_would_refuse_is_refused_at_push_with_its_reason_and_uses_no_seq()
+    {
+        await using var session = await FusionClient.ConnectAsync(Options()).OpenSessionAsync(Spec("client-refused"));
+        var audio = session.Stream(Audio);
+        var skew = session.Spec.FindStream(Audio)!.MaxFutureSkewUs;
+        async Task<FrameRefusedException> Refused(Func<Task> push) => await Assert.ThrowsAsync<FrameRefusedException>(push);
+
+        var shortFrame = await Refused(async () => await audio.PushAsync(new float[319], 0));
+        Assert.Equal(RejectReason.WrongPayloadSize, shortFrame.Reason);
+        Assert.Contains("319", shortFrame.Message);
+        var nan = new float[320];
+        nan[100] = float.NaN;
+        var notFinite = await Refused(async () => await audio.PushAsync(nan, 0));
+        Assert.Equal(RejectReason.NotFinite, notFinite.Reason);
+        Assert.Contains("value 100", notFinite.Message);
+        var inf = new float[320];
+        inf[319] = float.NegativeInfinity; // in the scalar tail after the vector loop
+        Assert.Equal(RejectReason.NotFinite, (await Refused(async () => await audio.PushAsync(inf, 0))).Reason);
+        var ahead = session.NowUs + skew + SensorStream.FutureSlackUs + 10_000_000;
+        Assert.Equal(RejectReason.TooFarInFuture, (await Refused(async () => await audio.PushAsync(new float[320], ahead))).Reason);
+        Assert.Equal(RejectReason.TooFarInFuture, Assert.Throws<FrameRefusedException>(() => audio.Heartbeat(ahead)).Reason);
+        var negative = new Frame(session.SessionId, Audio, -1, 0, new float[320]);
+        Assert.Equal(RejectReason.SeqOutOfRange, (await Refused(async () => await audio.PushAsync(negative))).Reason);
+        Assert.Equal(0, session.Stats.FramesPushed);
+
+        // Nothing was sent: the next frame gets seq 0, the session fuses as usual, and the node rejected nothing.
+        await PushWindow(session, 0);
+        await session.CompleteAsync(Wait);
+        Assert.Equal(FusedStatus.Fused, (await Collect(session, 1))[0].Status);
+        Assert.Empty(session.Stats.Rejected);
+        var status = await _node.Sessions.Ask<SessionStatus>(new GetSessionStatus("client-refused"), Wait);
+        Assert.All(status.Streams, st => Assert.Equal(0, st.Counters.RejectedTotal));
+    }
+
+    [Fact]
+    public async Task Options_that_would_make_batches_the_transport_drops_are_refused_at_connect()
+    {
+        // Refused before the client's actor system starts (synchronously).
+        var tooBig = Assert.Throws<ArgumentOutOfRangeException>(() => { _ = FusionClient.ConnectAsync(Options() with { MaxBatchBytes = 4 << 20 }); });
+        Assert.Equal(nameof(FusionClientOptions.MaxBatchBytes), tooBig.ParamName);
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = FusionClient.ConnectAsync(Options() with { MaxBatch = 0 }); });
+        // The largest allowed batch still reaches the node: 4 audio frames to a batch of at most that many bytes.
+        await using var session = await FusionClient.ConnectAsync(Options() with { MaxBatchBytes = FusionClientOptions.MaxBatchBytesLimit })
+            .OpenSessionAsync(Spec("client-max-batch"));
+        await PushWindow(session, 0);
+        await session.CompleteAsync(Wait);
+        Assert.Equal(FusedStatus.Fused, (await Collect(session, 1))[0].Status);
+    }
+
+    [Fact]
     public async Task A_wrong_or_missing_token_is_refused_with_a_clear_error()
     {
         var wrong = await Assert.ThrowsAsync<FusionSessionException>(() => FusionClient.ConnectAsync(Options("nope")).OpenSessionAsync(Spec("client-3")));

@@ -40,6 +40,8 @@ public static class WireConfig
         b.AppendLine("  }");
         b.AppendLine("  serialization-bindings {");
         foreach (var t in WireTypes.Frames) b.AppendLine($"    {Q(t)} = fusion-frames");
+        // The elements of a session's frame stream (SinkRef): batches written once, not nested in Akka's stream-ref format.
+        b.AppendLine($"    \"{FrameSerializer.StreamElementTypeName}\" = fusion-frames");
         foreach (var t in WireTypes.Control.Values) b.AppendLine($"    {Q(t)} = fusion-protocol");
         b.AppendLine("  }");
         b.AppendLine("  serialization-identifiers {");

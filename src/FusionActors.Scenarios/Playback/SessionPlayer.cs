@@ -14,7 +14,7 @@ public sealed class SessionPlayer(FusionSession session, double rate = 1.0)
 {
     public long FramesPushed { get; private set; }
 
-    /// <summary>Frames the client library refused before sending (a stream the session does not have).</summary>
+    /// <summary>Frames the client library refused before sending (a stream the session does not have, a frame the node would refuse).</summary>
     public long RefusedByClient { get; private set; }
 
     public async Task PlayAsync(IReadOnlyList<TimelineEvent> events, CancellationToken cancel, Func<double, Task>? atSecond = null)
@@ -39,7 +39,13 @@ public sealed class SessionPlayer(FusionSession session, double rate = 1.0)
                     catch (ArgumentException) { RefusedByClient++; }
                     break;
                 case SendFrame f:
-                    await session.Stream(f.Frame.StreamId).PushAsync(f.Frame, cancel);
+                    // The drill's NaN, wrong-sized and far-future frames: the client refuses them, typed, before the wire.
+                    try { await session.Stream(f.Frame.StreamId).PushAsync(f.Frame, cancel); }
+                    catch (FrameRefusedException)
+                    {
+                        RefusedByClient++;
+                        break;
+                    }
                     FramesPushed++;
                     break;
                 case CloseStreams:

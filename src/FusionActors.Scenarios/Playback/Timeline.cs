@@ -59,7 +59,10 @@ public static class Timeline
     /// <summary>Camera sensor noise, as <see cref="SensorScript"/> draws it.</summary>
     public static float[] SensorNoise(float[] image, double sigma, Random rng) => SensorScript.SensorNoise(image, sigma, rng);
 
-    /// <summary>Malformed frames a buggy sensor would send, and a retransmitted one: each must come back rejected with its reason.</summary>
+    /// <summary>
+    /// Malformed frames a buggy sensor would send, and a retransmitted one: each is refused with its reason, by the client
+    /// library before the wire (unknown stream, NaN, wrong size, too far ahead) or, sent raw, by the node.
+    /// </summary>
     private static void AddBadInput(List<TimelineEvent> events, string sessionId, long at, string? camera, string? audio, int audioLength)
     {
         var nan = new float[AvDigitsSession.ImagePixels];
