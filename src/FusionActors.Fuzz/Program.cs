@@ -108,6 +108,14 @@ public static class Program
             var manifest = frames.Manifest(sample);
             list.Add(new Target($"frames {manifest}", b => Built(frames.FromBinary(b, manifest)), Serialization, frames.ToBinary(sample)));
         }
+        // A session frame stream's element (Akka.Streams' internal SequencedOnNext around a batch), in FrameSerializer's compact form.
+        if (Type.GetType(FrameSerializer.StreamElementTypeName) is { } element)
+        {
+            var sequenced = Activator.CreateInstance(element, 7L, samples[typeof(FrameBatch)])!;
+            var manifest = frames.Manifest(sequenced);
+            list.Add(new Target($"frames {manifest}", b => frames.FromBinary(b, manifest) is var m && m.GetType() == element ? "stream element" : Built(m),
+                Serialization, frames.ToBinary(sequenced)));
+        }
         static bool Ingress(Exception e) => e is IngressProtocolException;
         list.Add(new Target("ingress open", b => IngressWire.ParseOpen(b).Spec.SessionId, Ingress, IngressOpenSeed()));
         list.Add(new Target("ingress frames", b => $"{IngressWire.ParseFrames(b, "fuzz", ["audio", "camera"]).Count} frames", Ingress,
