@@ -35,14 +35,14 @@ public sealed class TraceContextWireSpec() : TestKit(LocalConfig)
         bytes.AddRange(BitConverter.GetBytes(7L));
         bytes.AddRange(BitConverter.GetBytes(20_000L));
         bytes.AddRange(BitConverter.GetBytes(1));
-        bytes.AddRange(BitConverter.GetBytes(0.5f));
+        bytes.AddRange(BitConverter.GetBytes(0.3f)); // raw float32: no 16-bit PCM or 8-bit pixel value, so not packed
         return [.. bytes];
     }
 
     [Fact]
     public void A_traceparent_round_trips_on_a_frame_and_in_a_batch_and_a_frame_without_one_stays_as_small_as_before()
     {
-        var frame = new Frame("s", Audio, 7, 20_000, [0.5f]) { TraceParent = Valid };
+        var frame = new Frame("s", Audio, 7, 20_000, [0.3f]) { TraceParent = Valid };
         var back = (Frame)Serializer.FromBinary(Serializer.ToBinary(frame), "F");
         Assert.Equal(Valid, back.TraceParent);
         Assert.Equal((frame.SessionId, frame.StreamId, frame.Seq, frame.EventTimeUs), (back.SessionId, back.StreamId, back.Seq, back.EventTimeUs));
@@ -84,7 +84,7 @@ public sealed class TraceContextWireSpec() : TestKit(LocalConfig)
         var frame = (Frame)Serializer.FromBinary(FrameWithTrace((byte)raw.Length, raw), "F");
         Assert.Null(frame.TraceParent);
         Assert.Equal((7L, 20_000L), (frame.Seq, frame.EventTimeUs));
-        Assert.Equal([0.5f], frame.Payload);
+        Assert.Equal([0.3f], frame.Payload);
         Assert.True(frame.FromWire);
         Assert.True(W3CTraceContext.Ignored > ignoredBefore);
 
