@@ -273,29 +273,4 @@ public static class SessionDensity
             while ((i = Interlocked.Increment(ref next)) < count) await body(i);
         }, cancel)));
     }
-
-    private static class Heap
-    {
-        public static async Task QuietAsync(CancellationToken cancel)
-        {
-            var last = Settle();
-            for (var i = 0; i < 20; i++)
-            {
-                await Task.Delay(500, cancel);
-                var now = Settle();
-                if (Math.Abs(now - last) <= last / 200) return;
-                last = now;
-            }
-        }
-
-        public static long Settle()
-        {
-            for (var i = 0; i < 3; i++)
-            {
-                GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-                GC.WaitForPendingFinalizers();
-            }
-            return GC.GetTotalMemory(forceFullCollection: true);
-        }
-    }
 }

@@ -27,15 +27,15 @@ public static class SessionMemory
     {
         var region = node.Sessions;
         // Sessions closed by earlier measurements stop asynchronously: wait until the heap is steady before any delta.
-        await QuietAsync(cancel);
+        await Heap.QuietAsync(cancel);
         // Baselines first, while no idle session is ticking and allocating in the background.
         var bare = await BareActorBytesAsync(node.System, sessions, () => new Bare(), cancel);
         var bareUntyped = await BareActorBytesAsync(node.System, sessions, () => new BareUntyped(), cancel);
-        await QuietAsync(cancel); // the baseline actors above stop asynchronously
+        await Heap.QuietAsync(cancel); // the baseline actors above stop asynchronously
         var ruleState = StateFootprint.Measure(Math.Min(sessions, 2_000));
-        await QuietAsync(cancel);
+        await Heap.QuietAsync(cancel);
 
-        var heapBefore = Settle();
+        var heapBefore = Heap.Settle();
         var wsBefore = WorkingSet();
         var started = Stopwatch.GetTimestamp();
         var next = -1;
@@ -51,7 +51,7 @@ public static class SessionMemory
         }
         await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(Opener, cancel)));
         var openSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-        var heapAfter = Settle();
+        var heapAfter = Heap.Settle();
         var wsAfter = WorkingSet();
 
         // Check that they really are open (a sample is enough: each open was already acknowledged).
@@ -67,7 +67,7 @@ public static class SessionMemory
         if (idleSteadyAfter > TimeSpan.Zero)
         {
             await Task.Delay(idleSteadyAfter, cancel); // after the last open
-            steady = (Settle() - heapBefore) / (double)opened;
+            steady = (Heap.Settle() - heapBefore) / (double)opened;
         }
         var sampled = 0;
         for (var i = 0; i < sessions; i += Math.Max(1, sessions / 50)) sampled++;
@@ -79,7 +79,7 @@ public static class SessionMemory
             while ((i = Interlocked.Increment(ref next)) < sessions) await DrivenRun.CloseAsync(region, AvDigitsSession.Spec($"mem-{i}"), cancel);
         }
         await Task.WhenAll(Enumerable.Range(0, 64).Select(_ => Task.Run(Closer, cancel)));
-        await QuietAsync(cancel);
+        await Heap.QuietAsync(cancel);
         return new Result(opened, (heapAfter - heapBefore) / (double)opened, (wsAfter - wsBefore) / (double)opened,
             heapBefore, heapAfter, wsBefore, wsAfter, openSeconds, open, sampled, bare, bareUntyped, ActorsPerIdleSession, ruleState, steady);
     }
@@ -88,13 +88,13 @@ public static class SessionMemory
     private static async Task<double> BareActorBytesAsync<T>(ActorSystem system, int count, System.Linq.Expressions.Expression<Func<T>> make, CancellationToken cancel)
         where T : ActorBase
     {
-        await QuietAsync(cancel);
-        var before = Settle();
+        await Heap.QuietAsync(cancel);
+        var before = Heap.Settle();
         var actors = new IActorRef[count];
         var props = Akka.Actor.Props.Create(make);
         for (var i = 0; i < count; i++) actors[i] = system.ActorOf(props);
         foreach (var a in actors) await a.Ask<ActorIdentity>(new Identify(0), TimeSpan.FromSeconds(10), cancel);
-        var after = Settle();
+        var after = Heap.Settle();
         GC.KeepAlive(actors);
         foreach (var a in actors) a.Tell(PoisonPill.Instance);
         return (after - before) / (double)count;
@@ -108,28 +108,6 @@ public static class SessionMemory
     private sealed class Bare : ReceiveActor
     {
         public Bare() => ReceiveAny(_ => { });
-    }
-
-    private static async Task QuietAsync(CancellationToken cancel)
-    {
-        var last = Settle();
-        for (var i = 0; i < 20; i++)
-        {
-            await Task.Delay(500, cancel);
-            var now = Settle();
-            if (Math.Abs(now - last) <= last / 200) return;
-            last = now;
-        }
-    }
-
-    private static long Settle()
-    {
-        for (var i = 0; i < 3; i++)
-        {
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-            GC.WaitForPendingFinalizers();
-        }
-        return GC.GetTotalMemory(forceFullCollection: true);
     }
 
     private static long WorkingSet()
