@@ -26,16 +26,9 @@ public sealed class NodeRestartSpec(ITestOutputHelper output)
         try
         {
             await node.WaitUpAsync(TimeSpan.FromSeconds(90));
-            var items = AvDigitsDataset.LoadSample().Items.Take(24).ToArray();
             await using var client = await FusionClient.ConnectAsync(new FusionClientOptions { Contacts = [$"127.0.0.1:{port}"] });
-            var id = $"restart-{Guid.NewGuid():N}"[..16];
-            await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id));
-            var tally = new ResultTally(items);
-            using var stopReading = new CancellationTokenSource();
-            var reading = tally.RunAsync(session, stopReading.Token);
-            var player = new SessionPlayer(session);
-            var playing = player.PlayAsync(Timeline.Build(id, items, new SensorFaults { CameraNoiseSigma = SensorFaults.CleanCameraNoise }),
-                CancellationToken.None);
+            await using var played = await PlayedSession.StartAsync(client, "restart", 24);
+            var session = played.Session;
 
             // Some windows fused and committed, then the power cut, then the same node again at the same address.
             await session.WaitCommittedAsync(4_000_000, TimeSpan.FromSeconds(60));
@@ -44,17 +37,7 @@ public sealed class NodeRestartSpec(ITestOutputHelper output)
             again = NodeProcess.Start(port, [port], logs);
             await again.WaitUpAsync(TimeSpan.FromSeconds(90));
 
-            await playing;
-            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120));
-            var stats = session.Stats;
-            output.WriteLine($"opens {stats.Opens}, disconnects {stats.Disconnects}, resumes {string.Join("; ", stats.Resumes.Select(r => $"{r.Gap.TotalSeconds:0.0}s on {r.Node}, {r.EntriesReplayed} replayed"))}; logs in {logs}");
-            await stopReading.CancelAsync();
-            await reading;
-            var summary = tally.Summarize();
-            output.WriteLine($"windows fused {summary.WindowsFused}/{summary.WindowsExpected}");
-
-            Assert.Equal(stats.FramesPushed, stats.FramesCommitted);
-            Assert.Equal(0, stats.Uncommitted);
+            var (stats, _) = await played.FinishAsync(output, logs);
             Assert.True(stats.Resumes.Count >= 1, "the session must have resumed on the restarted node");
             // One loss, one reopen; a retry or two while the node starts are tolerable, a storm is not.
             Assert.True(stats.Opens <= 4, $"{stats.Opens} opens: a storm of reopens");

@@ -41,15 +41,9 @@ public sealed class OneWayLinkSpec(ITestOutputHelper output)
         try
         {
             await node.WaitUpAsync(TimeSpan.FromSeconds(90));
-            var items = AvDigitsDataset.LoadSample().Items.Take(24).ToArray();
             await using var client = await FusionClient.ConnectAsync(new FusionClientOptions { Contacts = [$"127.0.0.1:{advertised}"] });
-            var id = $"oneway-{Guid.NewGuid():N}"[..16];
-            await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id));
-            var tally = new ResultTally(items);
-            using var stopReading = new CancellationTokenSource();
-            var reading = tally.RunAsync(session, stopReading.Token);
-            var playing = new SessionPlayer(session).PlayAsync(
-                Timeline.Build(id, items, new SensorFaults { CameraNoiseSigma = SensorFaults.CleanCameraNoise }), CancellationToken.None);
+            await using var played = await PlayedSession.StartAsync(client, "oneway", 24);
+            var session = played.Session;
 
             await session.WaitCommittedAsync(4_000_000, TimeSpan.FromSeconds(60));
             node.Kill();
@@ -74,22 +68,8 @@ public sealed class OneWayLinkSpec(ITestOutputHelper output)
             if (!afterAttach) Assert.Equal(committedWhileBroken, statsBroken.CommittedThroughUs);
             partitions.Heal(0);
 
-            await playing;
-            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120));
-            var stats = session.Stats;
-            output.WriteLine($"opens {stats.Opens}, disconnects {stats.Disconnects}, resumes " +
-                             $"{string.Join("; ", stats.Resumes.Select(r => $"{r.Gap.TotalSeconds:0.0}s on {r.Node}, {r.EntriesReplayed} replayed"))}; logs in {logs}");
-            await stopReading.CancelAsync();
-            await reading;
-            var summary = tally.Summarize();
-            output.WriteLine($"windows fused {summary.WindowsFused}/{summary.WindowsExpected}, results {summary.ResultsReceived}, " +
-                             $"duplicates dropped {stats.DuplicateResultsDropped}");
-
-            Assert.Equal(stats.FramesPushed, stats.FramesCommitted);
-            Assert.Equal(0, stats.Uncommitted);
+            var (stats, _) = await played.FinishAsync(output, logs);
             Assert.True(stats.Resumes.Count >= 1, "the session must have resumed on the restarted node");
-            Assert.Empty(summary.MissingWindows);
-            Assert.Equal(summary.WindowsExpected, summary.WindowsWithResult);
         }
         finally
         {

@@ -29,17 +29,10 @@ public sealed class WholeClusterRestartSpec(ITestOutputHelper output)
         {
             foreach (var p in ports) nodes.Add(NodeProcess.Start(p, ports, logs));
             foreach (var n in nodes) await n.WaitUpAsync(TimeSpan.FromSeconds(90));
-            var items = AvDigitsDataset.LoadSample().Items.Take(30).ToArray();
             await using var client = await FusionClient.ConnectAsync(new FusionClientOptions { Contacts = ports.Select(p => $"127.0.0.1:{p}").ToArray() });
             await WaitFor(client, m => m.Up.Length == 3, "3 members up");
-            var id = $"rack-{Guid.NewGuid():N}"[..16];
-            await using var session = await client.OpenSessionAsync(AvDigitsSession.Spec(id));
-            var tally = new ResultTally(items);
-            using var stopReading = new CancellationTokenSource();
-            var reading = tally.RunAsync(session, stopReading.Token);
-            var playing = new SessionPlayer(session).PlayAsync(
-                Timeline.Build(id, items, new SensorFaults { CameraNoiseSigma = SensorFaults.CleanCameraNoise }), CancellationToken.None);
-            await session.WaitCommittedAsync(4_000_000, TimeSpan.FromSeconds(60));
+            await using var played = await PlayedSession.StartAsync(client, "rack", 30);
+            await played.Session.WaitCommittedAsync(4_000_000, TimeSpan.FromSeconds(60));
 
             foreach (var n in nodes) n.Kill();
             foreach (var n in nodes) Assert.NotNull(await n.WaitExitAsync(TimeSpan.FromSeconds(30)));
@@ -49,18 +42,7 @@ public sealed class WholeClusterRestartSpec(ITestOutputHelper output)
             foreach (var n in again) await n.WaitUpAsync(TimeSpan.FromSeconds(120));
             await WaitFor(client, m => m.Up.Length == 3 && m.Unreachable.Length == 0, "the three restarted nodes up in one cluster");
 
-            await playing;
-            await session.WaitCommittedAsync(long.MaxValue, TimeSpan.FromSeconds(120));
-            var stats = session.Stats;
-            output.WriteLine($"opens {stats.Opens}, resumes {string.Join("; ", stats.Resumes.Select(r => $"{r.Gap.TotalSeconds:0.0}s on {r.Node}, {r.EntriesReplayed} replayed"))}; logs in {logs}");
-            await stopReading.CancelAsync();
-            await reading;
-            var summary = tally.Summarize();
-            output.WriteLine($"windows fused {summary.WindowsFused}/{summary.WindowsExpected}, results {summary.ResultsReceived}");
-            Assert.Equal(stats.FramesPushed, stats.FramesCommitted);
-            Assert.Equal(0, stats.Uncommitted);
-            Assert.Empty(summary.MissingWindows);
-            Assert.Equal(summary.WindowsExpected, summary.WindowsWithResult);
+            await played.FinishAsync(output, logs);
             Assert.All(again, n => Assert.False(n.Exited));
         }
         finally
