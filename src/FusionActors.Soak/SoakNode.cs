@@ -44,6 +44,22 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
 
     private int _upIncarnation;
 
+    /// <summary>Whether any other node of the soak is up now (set by the runner): a restart that forms a cluster then is an island.</summary>
+    public Func<bool>? OthersUp { get; set; }
+
+    /// <summary>What a node's log line says about the cluster it joins.</summary>
+    public enum Forming { Nothing, Island, Recovery }
+
+    /// <summary>
+    /// A restarted incarnation (<paramref name="incarnation"/> &gt; 1) that logs forming a new cluster is an island while
+    /// another node is up, and the recovery of a cluster when none is (every node lost at once); the first start forms the
+    /// cluster by design.
+    /// </summary>
+    public static Forming Formed(int incarnation, string line, bool othersUp) =>
+        incarnation > 1 && line.Contains("is JOINING itself", StringComparison.Ordinal) && line.Contains("forming a new cluster", StringComparison.Ordinal)
+            ? othersUp ? Forming.Island : Forming.Recovery
+            : Forming.Nothing;
+
     private int _islands;
 
     /// <summary>Restarts that formed a cluster of their own instead of joining the running one.</summary>
@@ -88,13 +104,20 @@ public sealed class SoakNode(int index, int bindPort, int publicPort, string con
                 {
                     Write(line);
                     onLine(Index, line);
-                    if (n > 1 && line.Contains("is JOINING itself", StringComparison.Ordinal) && line.Contains("forming a new cluster", StringComparison.Ordinal))
+                    switch (Formed(n, line, OthersUp?.Invoke() ?? true))
                     {
-                        // A restarted node that forms a cluster of its own while the others run: an island, which clients
-                        // may open sessions on. Counted, and killed as a watchdog would, so it starts again and joins.
-                        Interlocked.Increment(ref _islands);
-                        say($"node{Index} incarnation {n} formed a cluster of its own; killing it");
-                        Volatile.Read(ref current)?.Kill();
+                        case Forming.Island:
+                            // A restarted node that forms a cluster of its own while another node runs: an island, which
+                            // clients may open sessions on. Counted, and killed as a watchdog would, so it starts again and joins.
+                            Interlocked.Increment(ref _islands);
+                            say($"node{Index} incarnation {n} formed a cluster of its own; killing it");
+                            Volatile.Read(ref current)?.Kill();
+                            break;
+                        case Forming.Recovery:
+                            // Every other node is down (all were lost at once): forming the cluster again is the recovery,
+                            // and the others join it as they come up.
+                            say($"node{Index} incarnation {n} formed a new cluster: no other node is up");
+                            break;
                     }
                     if (line.Contains("has quarantined this system", StringComparison.Ordinal) && Interlocked.Exchange(ref quarantined, 1) == 0)
                         _ = ExitOrKillAsync(Volatile.Read(ref current), n, say);

@@ -75,6 +75,8 @@ public static partial class SoakRunner
                 $"\nakka.remote.dot-netty.tcp {{\n  public-hostname = \"127.0.0.1\"\n  public-port = {pub[i]}\n}}\n", cancel);
             nodes.Add(new SoakNode(i, bind[i], pub[i], config, seeds, repo, Path.Combine(o.LogDir, $"node{i}.log"), tracker.OnLine));
         }
+        // A restart that forms a cluster while another node is up is an island; with every other node down, the recovery.
+        foreach (var node in nodes) node.OthersUp = () => nodes.Any(other => other != node && other.Up);
         Say($"nodes bind 127.0.0.1:{string.Join(",", bind)}, reached through proxies at {string.Join(",", seeds)}; logs in {o.LogDir}");
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
