@@ -14,6 +14,10 @@ public sealed record BenchReport
     public const double LatencyP99At80TargetMs = 20.0;
     public const double PipelineByCpuTarget = 0.60;
     public const double BytesPerSessionTarget = 20 * 1024;
+    public const double AllocatedBytesPerFrameTarget = 150;
+    public const double HibernatedBytesTarget = 10 * 1024;
+    public const double OpenSecondsTarget = 30;
+    public const double ConsoleMsTarget = 1000;
 
     public required string Scale { get; init; }
     public required MachineInfo Machine { get; init; }
@@ -143,8 +147,15 @@ public sealed record BenchReport
             System.Console.WriteLine($"{"(a) fused frames/s, noop, full actor path",-44} {PipelineFramesPerSec,16:N0} {CeilingFramesPerSec,16:N0} {PipelineToCeiling,8:P1} {">= 30 % ceil",-14} {Met(PipelineMet),-6}");
         if (Endpoint is not null)
             System.Console.WriteLine($"{"(a) same, frames to the session endpoint",-44} {EndpointFramesPerSec,16:N0} {EndpointCeilingFramesPerSec,16:N0} {EndpointToCeiling,8:P1} {">= 30 % ceil",-14} {Met(EndpointMet),-6}");
+        if (Pipeline is { } pa)
+        {
+            System.Console.WriteLine($"{"(a) CPU us per frame / ceiling us per message",-44} {PipelineCpuUsPerFrame,16:0.00} {CeilingCpuUsPerMessage,16:0.00} {PipelineToCeilingByCpu,8:P1} {">= 60 % by CPU",-14} {Met(PipelineToCeilingByCpu >= PipelineByCpuTarget),-6}");
+            System.Console.WriteLine($"{"(a) bytes allocated per frame",-44} {pa.AllocatedBytesPerFrame,16:N0} {"",16} {"",8} {"<= 150 B",-14} {Met(pa.AllocatedBytesPerFrame <= AllocatedBytesPerFrameTarget),-6}");
+        }
         if (ImageEncoder is not null)
             System.Console.WriteLine($"{"(b) image-digits inputs/s via actors",-44} {EncoderPerSec,16:N0} {RawOnnxPerSec,16:N0} {EncoderToRaw,8:P1} {">= 80 % raw",-14} {Met(EncoderMet),-6}");
+        if (ImageEncoder is not null)
+            System.Console.WriteLine($"{"    image-digits CPU us per input, raw / actors",-44} {RawOnnxCpuUsPerInput,16:0.0} {EncoderCpuUsPerInput,16:0.0} {EncoderToRawByCpu,8:P1} {">= 95 % by CPU",-14} {Met(EncoderToRawByCpu >= 0.95),-6}");
         if (AudioEncoderPerSec is { } ae)
             System.Console.WriteLine($"{"    audio-digits inputs/s via actors",-44} {ae,16:N0} {AudioRawOnnxPerSec,16:N0} {AudioEncoderToRaw,8:P1} {"(info)",-14} {(AudioEncoderToRaw >= EncoderTarget ? "met" : "MISSED"),-6}");
         if (Latency is not null)
@@ -156,6 +167,13 @@ public sealed record BenchReport
             System.Console.WriteLine($"{"(d) managed bytes per open session",-44} {BytesPerSession,16:N0} {SessionsOpened,16:N0} {"",8} {"<= 20 KB",-14} {Met(MemoryMet),-6}");
             System.Console.WriteLine($"{"    working-set bytes per open session",-44} {WorkingSetBytesPerSession,16:N0} {"",16} {"",8} {"(info)",-14}");
         }
+        if (Density is { } dn)
+            foreach (var pt in dn.Curve)
+            {
+                System.Console.WriteLine($"{$"(d) {pt.Sessions:N0} sessions asleep, B per session",-44} {pt.BytesPerHibernatedSession,16:N0} {"",16} {"",8} {"<= 10 KB",-14} {Met(pt.BytesPerHibernatedSession <= HibernatedBytesTarget),-6}");
+                var slowest = pt.ConsoleMs.Count == 0 ? double.NaN : pt.ConsoleMs.Values.Max();
+                System.Console.WriteLine($"{$"    opened in s / slowest console command ms",-44} {$"{pt.OpenSeconds:0.0} / {slowest:0}",16} {"",16} {"",8} {"<= 30 s / 1 s",-14} {Met(pt.OpenSeconds <= OpenSecondsTarget && slowest <= ConsoleMsTarget),-6}");
+            }
         if (RealTime is { } rt)
             foreach (var r in rt.Runs)
             {
