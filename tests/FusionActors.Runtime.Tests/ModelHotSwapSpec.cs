@@ -246,33 +246,40 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_window_whose_inputs_straddle_the_switch_must_name_both_versions(bool batched)
+    public void A_reload_inside_a_camera_window_must_switch_at_the_next_window_so_no_window_names_two_versions(bool batched)
     {
-        // The camera makes one input per frame, ten per window: a reload between its frames splits a window.
+        // The camera makes one input per frame, ten per window: the reload comes after five of window 0's inputs.
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
         var encoders = Provider(registry, batched);
         var (s, results) = Open(Spec("straddle"), encoders);
-        var item = Sample[1];
-        foreach (var f in AudioFrames("straddle", 0, item, 0)) s.Tell(f, TestActor);
-        foreach (var f in CameraFrames("straddle", 0, item, 0, count: 5)) s.Tell(f, TestActor);
-        // The first five camera inputs are encoded on v1 before the reload.
+        foreach (var f in AudioFrames("straddle", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("straddle", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
         AwaitAssert(() => Assert.Equal(5, Status(s, "straddle").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
 
         WriteCatalog("image-digits", "v2");
         Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "image-digits").Outcome);
         var v1 = registry.Encoders.Single(e => !e.Current);
         Assert.Equal(("v1", 1), (v1.Version, v1.Uses));
-        foreach (var f in CameraFrames("straddle", 0, item, 0).Skip(5)) s.Tell(f, TestActor);
-        Send(s, "straddle", 1, 3);
+        // The rest of window 0, but its last frame (0.96 s, seq 9) comes after window 1's first one (1.0 s, seq 10):
+        // out of order within the stream's 50 ms bound, it is not late, and belongs to window 0.
+        foreach (var f in CameraFrames("straddle", 0, Sample[0], 0).Skip(5).Take(4)) s.Tell(f, TestActor);
+        foreach (var f in AudioFrames("straddle", 1, Sample[1], 50)) s.Tell(f, TestActor);
+        var window1 = CameraFrames("straddle", 1, Sample[1], 10).ToList();
+        s.Tell(window1[0], TestActor);
+        s.Tell(new Frame("straddle", Camera, 9, 960_000, Sample[0].Image), TestActor);
+        foreach (var f in window1.Skip(1)) s.Tell(f, TestActor);
+        Send(s, "straddle", 2, 4);
 
-        var windows = Windows(results, 0, 2);
+        var windows = Windows(results, 0, 3);
         var audio = registry.Catalog.Get("audio-digits").Version;
-        Assert.Equal([$"audio-digits@{audio}", "image-digits@v1", "image-digits@v2"], windows[0].Models);
+        // The window in progress at the reload is entirely the old version, the later ones entirely the new one.
+        Assert.Equal([$"audio-digits@{audio}", "image-digits@v1"], windows[0].Models);
         Assert.Equal([$"audio-digits@{audio}", "image-digits@v2"], windows[1].Models);
-        Assert.Equal(item.Label, windows[0].TopClass);
-        AssertNothingLost(s, "straddle", 3);
-        // The stream moved on: v1 had no other user and is closed.
-        Assert.DoesNotContain(registry.Encoders, e => !e.Current);
+        Assert.Equal([$"audio-digits@{audio}", "image-digits@v2"], windows[2].Models);
+        for (var w = 0; w < 3; w++) Assert.Equal(Sample[w].Label, windows[w].TopClass);
+        AssertNothingLost(s, "straddle", 4);
+        // Once the camera's watermark passed window 0, the stream gave v1 back; it had no other user and is closed.
+        AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
         Assert.Equal(1, registry.FreedEncoders);
     }
 
