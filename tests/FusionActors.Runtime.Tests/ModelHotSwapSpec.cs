@@ -284,6 +284,39 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     }
 
     [Fact]
+    public void With_sliding_windows_the_switch_must_be_at_the_next_window_start_and_only_windows_across_it_name_both_versions()
+    {
+        // 1 s windows every 0.5 s: the camera's input at 0.4 s is in the windows starting at −0.5 s and 0 s.
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var spec = Spec("sliding") with { Window = WindowSpec.Sliding(1_000_000, 500_000) };
+        var (s, results) = Open(spec, new RegistryEncoderProvider(registry));
+        foreach (var f in AudioFrames("sliding", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("sliding", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
+        AwaitAssert(() => Assert.Equal(5, Status(s, "sliding").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
+
+        WriteCatalog("image-digits", "v2");
+        Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "image-digits").Outcome);
+        foreach (var f in CameraFrames("sliding", 0, Sample[0], 0).Skip(5)) s.Tell(f, TestActor);
+        Send(s, "sliding", 1, 4);
+
+        // The switch point is 0.5 s, the next window start after the last input sent on v1 (0.4 s): the window that
+        // starts before it and ends after it holds inputs of both versions; every window from 0.5 s on holds only v2's.
+        var byStart = new Dictionary<long, FusedResult>();
+        while (byStart.Count < 5)
+        {
+            var r = (FusedResult)results.FishForMessage(m => m is FusedResult, Wait);
+            byStart.TryAdd(r.WindowStartUs, r);
+        }
+        Assert.Equal([0L, 500_000, 1_000_000, 1_500_000, 2_000_000], byStart.Keys.Order());
+        var audio = registry.Catalog.Get("audio-digits").Version;
+        Assert.Equal([$"audio-digits@{audio}", "image-digits@v1", "image-digits@v2"], byStart[0].Models);
+        foreach (var start in byStart.Keys.Where(k => k >= 500_000))
+            Assert.DoesNotContain("image-digits@v1", byStart[start].Models);
+        AssertNothingLost(s, "sliding", 4);
+        AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
     public void A_new_version_that_does_not_load_must_keep_the_old_one_serving_running_and_new_sessions()
     {
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("audio-digits", "v1")));
