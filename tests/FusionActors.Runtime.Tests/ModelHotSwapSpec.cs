@@ -12,8 +12,8 @@ namespace FusionActors.Runtime.Tests;
 
 /// <summary>
 /// Running sessions across a reload, on the committed models copied to a temporary catalog (a copy of a model's file
-/// at another version is its "new version"): unpinned streams move to the new version at their next batch with no frame
-/// lost or refused, pinned ones stay, a retired version is closed after its last stream, a version that does not load
+/// at another version is its "new version"): unpinned streams move to the new version at their switch point, the next
+/// window boundary of the session's grid, with no frame lost or refused and no tumbling window fused from two versions, pinned ones stay, a retired version is closed after its last stream, a version that does not load
 /// changes nothing.
 /// </summary>
 public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
@@ -185,7 +185,7 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_running_session_must_move_to_the_new_version_at_its_next_batch_with_no_frame_lost_and_a_pinned_one_must_stay(bool batched)
+    public void A_running_session_must_move_to_the_new_version_at_its_switch_point_with_no_frame_lost_and_a_pinned_one_must_stay(bool batched)
     {
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("audio-digits", "v1")));
         var encoders = Provider(registry, batched);
