@@ -284,6 +284,60 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     }
 
     [Fact]
+    public void A_late_input_of_the_window_before_the_switch_must_run_on_the_old_version_held_until_the_allowed_lateness_is_past()
+    {
+        // 3 s of allowed lateness: after the switch at 1 s the camera holds v1 until its watermark is at 1 + 1 + 3 s.
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var (s, results) = Open(Spec("late", allowedLatenessUs: 3_000_000), new RegistryEncoderProvider(registry));
+        foreach (var f in AudioFrames("late", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("late", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
+        AwaitAssert(() => Assert.Equal(5, Status(s, "late").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
+        var v1 = CurrentEncoder(registry, "image-digits");
+        static string Image(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("image-digits@", StringComparison.Ordinal));
+
+        WriteCatalog("image-digits", "v2");
+        Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "image-digits").Outcome);
+        foreach (var f in CameraFrames("late", 0, Sample[0], 0).Skip(5)) s.Tell(f, TestActor);
+        Send(s, "late", 1, 2);
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 2_100_000), TestActor);
+        var windows = Windows(results, 0, 2);
+        Assert.Equal("image-digits@v1", Image(windows[0]));
+        Assert.Equal("image-digits@v2", Image(windows[1]));
+        // Window 0 still takes late evidence, and the camera still holds v1 for it.
+        AwaitAssert(() => Assert.Equal(0, Status(s, "late").Streams.Single(x => x.StreamId == Camera).PendingInputs), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(("v1", 1), (registry.Encoders.Single(e => !e.Current).Version, registry.Encoders.Single(e => !e.Current).Uses));
+
+        // A frame of window 0 behind the watermark, within the allowed lateness: it revises window 0, on v1.
+        s.Tell(new Frame("late", Camera, 20, 950_000, Sample[0].Image), TestActor);
+        var revised = (FusedResult)results.FishForMessage(m => m is FusedResult { WindowStartUs: 0, Revision: > 0 }, Wait);
+        Assert.Equal("image-digits@v1", Image(revised));
+        Assert.Equal(Sample[0].Label, revised.TopClass);
+        Assert.False(v1.IsReleased);
+
+        // The camera's watermark passes 5 s: no input before the switch can count any more, and v1 is closed.
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 5_100_000), TestActor);
+        AwaitAssert(() => Assert.True(v1.IsReleased), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.DoesNotContain(registry.Encoders, e => !e.Current);
+
+        // Asleep and woken: the stream runs v2.
+        AwaitAssert(() =>
+        {
+            s.Tell(new Sessions.HibernateSession("late"), TestActor);
+            Assert.True(ExpectMsg<Sessions.HibernateResult>(Wait).Hibernated);
+        }, Wait, TimeSpan.FromMilliseconds(50));
+        Assert.Equal(1, registry.Encoders.Single(e => e.Name == "image-digits").Uses);
+        Send(s, "late", 6, 8);
+        var woken = (FusedResult)results.FishForMessage(m => m is FusedResult { WindowStartUs: 6_000_000 }, Wait);
+        Assert.Equal("image-digits@v2", Image(woken));
+        Assert.Equal(Sample[6].Label, woken.TopClass);
+        AwaitAssert(() =>
+        {
+            var camera = Status(s, "late").Streams.Single(x => x.StreamId == Camera).Counters;
+            Assert.Equal((41L, 41L, 0L, 41L), (camera.FramesIn, camera.FramesAccepted, camera.RejectedTotal, camera.InputsEncoded));
+        }, Wait, TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
     public void With_sliding_windows_the_switch_must_be_at_the_next_window_start_and_only_windows_across_it_name_both_versions()
     {
         // 1 s windows every 0.5 s: the camera's input at 0.4 s is in the windows starting at −0.5 s and 0 s.
