@@ -338,6 +338,46 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     }
 
     [Fact]
+    public void A_second_reload_while_the_old_version_is_held_must_give_it_back_and_switch_again_at_the_next_window()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var (s, results) = Open(Spec("twice", allowedLatenessUs: 3_000_000), new RegistryEncoderProvider(registry));
+        static string Image(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("image-digits@", StringComparison.Ordinal));
+        ModelEncoderUse Retiring(string version) => registry.Encoders.Single(e => !e.Current && e.Version == version);
+        void CameraEncoded(long n) =>
+            AwaitAssert(() => Assert.Equal(n, Status(s, "twice").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
+        foreach (var f in AudioFrames("twice", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("twice", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
+        CameraEncoded(5);
+
+        WriteCatalog("image-digits", "v2");
+        registry.Reload();
+        foreach (var f in CameraFrames("twice", 0, Sample[0], 0).Skip(5)) s.Tell(f, TestActor);
+        foreach (var f in AudioFrames("twice", 1, Sample[1], 50)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("twice", 1, Sample[1], 10, count: 5)) s.Tell(f, TestActor);
+        CameraEncoded(15);
+        // v1 is held for window 0's late inputs (until the camera's watermark is at 5 s).
+        Assert.Equal(1, Retiring("v1").Uses);
+
+        // Another reload in the middle of window 1: v1 goes back (and is closed), v2 is held for windows 0 and 1, and
+        // the camera runs v3 from window 2.
+        WriteCatalog("image-digits", "v3");
+        registry.Reload();
+        foreach (var f in CameraFrames("twice", 1, Sample[1], 10).Skip(5)) s.Tell(f, TestActor);
+        Send(s, "twice", 2, 4);
+        var windows = Windows(results, 0, 3);
+        Assert.Equal(["image-digits@v1", "image-digits@v2", "image-digits@v3"], windows.OrderBy(w => w.Key).Select(w => Image(w.Value)));
+        for (var w = 0; w < 3; w++) Assert.Equal(Sample[w].Label, windows[w].TopClass);
+        Assert.DoesNotContain(registry.Encoders, e => !e.Current && e.Version == "v1");
+        Assert.Equal(1, Retiring("v2").Uses);
+        AssertNothingLost(s, "twice", 4);
+        // Past 2 + 1 + 3 s, v2 goes back too.
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("twice", stream, 6_100_000), TestActor);
+        AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(2, registry.FreedEncoders);
+    }
+
+    [Fact]
     public void With_sliding_windows_the_switch_must_be_at_the_next_window_start_and_only_windows_across_it_name_both_versions()
     {
         // 1 s windows every 0.5 s: the camera's input at 0.4 s is in the windows starting at −0.5 s and 0 s.

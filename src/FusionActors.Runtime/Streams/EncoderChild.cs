@@ -118,8 +118,15 @@ internal sealed class EncoderChild
                 if (input.StartUs < _boundaryUs) return null;
         }
         if (ReferenceEquals(_running, old.Encoder)) Stop(context);
+        return ReleaseHeld();
+    }
+
+    /// <summary>Gives the held version's use back, if any (the stream stops); true when that freed a retired version.</summary>
+    public bool ReleaseHeld()
+    {
+        var old = _old;
         _old = null;
-        return old.Use?.Release() == true;
+        return old?.Use?.Release() == true;
     }
 
     /// <summary>
@@ -145,17 +152,17 @@ internal sealed class EncoderChild
         var previous = Encoder;
         var use = _use;
         _renewDue = false;
-        var freed = LetGoOfOld(context, EventTime.PlusInfinity, [], force: true) == true;
+        var gaveBack = Held is { } held ? (held, LetGoOfOld(context, EventTime.PlusInfinity, [], force: true) == true) : default((ResolvedEncoder, bool)?);
         Encoder = next;
         _use = next.Use?.Take();
         if (_grid is not { } grid || _latestSentUs == EventTime.MinusInfinity)
         {
             Stop(context);
-            return new Followed(previous, next, null, use?.Release() == true || freed, null);
+            return new Followed(previous, next, null, use?.Release() == true, null) { GaveBack = gaveBack };
         }
         _old = (previous, use);
         _boundaryUs = grid.NextStartAfter(_latestSentUs);
-        return new Followed(previous, next, null, freed, _boundaryUs);
+        return new Followed(previous, next, null, false, _boundaryUs) { GaveBack = gaveBack };
     }
 
     /// <summary>
@@ -170,14 +177,12 @@ internal sealed class EncoderChild
         return use;
     }
 
-    /// <summary>Gives the stream's use of its version back (the stream stops); true when that freed a retired version.</summary>
+    /// <summary>Gives the stream's use of the version it follows back (the stream stops; <see cref="ReleaseHeld"/> first); true when that freed a retired version.</summary>
     public bool Release()
     {
         var use = _use;
         _use = null;
-        var freed = _old?.Use?.Release() == true;
-        _old = null;
-        return use?.Release() == true || freed;
+        return use?.Release() == true;
     }
 
     /// <summary>Stops the encoder unwatched, so its death is not taken for a failure; false when none runs.</summary>
@@ -203,4 +208,8 @@ internal sealed class EncoderChild
 
 /// <summary>What <see cref="EncoderChild.Follow"/> did: the encoder before and after, why it could not move, whether the old version was freed.</summary>
 /// <param name="FromUs">The switch point: inputs that start at or after it run on <see cref="To"/>; null when the switch is at once.</param>
-internal sealed record Followed(ResolvedEncoder From, ResolvedEncoder To, string? Problem, bool Freed, long? FromUs);
+internal sealed record Followed(ResolvedEncoder From, ResolvedEncoder To, string? Problem, bool Freed, long? FromUs)
+{
+    /// <summary>A version still held from an earlier switch, given back at this one, and whether that freed it.</summary>
+    public (ResolvedEncoder Encoder, bool Freed)? GaveBack { get; init; }
+}

@@ -126,8 +126,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         _encoder.Node?.Pending.Update(_pendingCounted, 0);
         _pendingCounted = 0;
-        var held = _encoderChild.Held ?? _encoder;
-        if (_encoderChild.Release()) LogFreed(held);
+        if (_encoderChild.Held is { } held && _encoderChild.ReleaseHeld()) LogFreed(held);
+        if (_encoderChild.Release()) LogFreed(_encoder);
     }
 
     /// <summary>
@@ -267,6 +267,11 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void FollowModel()
     {
         if (_encoderChild.Follow(Context) is not { } moved) return;
+        if (moved.GaveBack is { } gaveBack)
+        {
+            Log.Info("Session {0} stream {1}: gives {2} back at another reload, held for its inputs before the switch point", _sessionId, _spec.StreamId, gaveBack.Encoder.Model);
+            if (gaveBack.Freed) LogFreed(gaveBack.Encoder);
+        }
         if (moved.Problem is { } problem)
         {
             Log.Warning("Session {0} stream {1}: model {2} has a new version this stream cannot run; it stays on {3}: {4}",
