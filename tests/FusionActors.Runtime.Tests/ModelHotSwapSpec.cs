@@ -124,6 +124,8 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         }, Wait, TimeSpan.FromMilliseconds(50));
     }
 
+    private static ModelEncoderUse Retiring(ModelRegistry registry, string version) => registry.Encoders.Single(e => !e.Current && e.Version == version);
+
     private static string AudioVersion(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("audio-digits@", StringComparison.Ordinal));
 
     // The registry's encoder of the version now current, looked up without holding it (a use counted and given back).
@@ -286,7 +288,7 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     [Fact]
     public void A_late_input_of_the_window_before_the_switch_must_run_on_the_old_version_held_until_the_allowed_lateness_is_past()
     {
-        // 3 s of allowed lateness: after the switch at 1 s the camera holds v1 until its watermark is at 1 + 1 + 3 s.
+        // 3 s of allowed lateness: after the switch at 1 s the camera holds v1 until its watermark is at 1 + 3 s.
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
         var (s, results) = Open(Spec("late", allowedLatenessUs: 3_000_000), new RegistryEncoderProvider(registry));
         foreach (var f in AudioFrames("late", 0, Sample[0], 0)) s.Tell(f, TestActor);
@@ -314,7 +316,10 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         Assert.Equal(Sample[0].Label, revised.TopClass);
         Assert.False(v1.IsReleased);
 
-        // The camera's watermark passes 5 s: no input before the switch can count any more, and v1 is closed.
+        // Just short of 4 s the camera still holds v1; past it no input before the switch can count any more, and v1 is closed.
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 3_990_000), TestActor);
+        AwaitAssert(() => Assert.Equal(3_990_000, Status(s, "late").Streams.Single(x => x.StreamId == Camera).WatermarkUs), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1, Retiring(registry, "v1").Uses);
         foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 5_100_000), TestActor);
         AwaitAssert(() => Assert.True(v1.IsReleased), Wait, TimeSpan.FromMilliseconds(20));
         Assert.DoesNotContain(registry.Encoders, e => !e.Current);
@@ -343,7 +348,6 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
         var (s, results) = Open(Spec("twice", allowedLatenessUs: 3_000_000), new RegistryEncoderProvider(registry));
         static string Image(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("image-digits@", StringComparison.Ordinal));
-        ModelEncoderUse Retiring(string version) => registry.Encoders.Single(e => !e.Current && e.Version == version);
         void CameraEncoded(long n) =>
             AwaitAssert(() => Assert.Equal(n, Status(s, "twice").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
         foreach (var f in AudioFrames("twice", 0, Sample[0], 0)) s.Tell(f, TestActor);
@@ -356,8 +360,8 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         foreach (var f in AudioFrames("twice", 1, Sample[1], 50)) s.Tell(f, TestActor);
         foreach (var f in CameraFrames("twice", 1, Sample[1], 10, count: 5)) s.Tell(f, TestActor);
         CameraEncoded(15);
-        // v1 is held for window 0's late inputs (until the camera's watermark is at 5 s).
-        Assert.Equal(1, Retiring("v1").Uses);
+        // v1 is held for window 0's late inputs (until the camera's watermark is at 4 s).
+        Assert.Equal(1, Retiring(registry, "v1").Uses);
 
         // Another reload in the middle of window 1: v1 goes back (and is closed), v2 is held for windows 0 and 1, and
         // the camera runs v3 from window 2.
@@ -369,9 +373,9 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         Assert.Equal(["image-digits@v1", "image-digits@v2", "image-digits@v3"], windows.OrderBy(w => w.Key).Select(w => Image(w.Value)));
         for (var w = 0; w < 3; w++) Assert.Equal(Sample[w].Label, windows[w].TopClass);
         Assert.DoesNotContain(registry.Encoders, e => !e.Current && e.Version == "v1");
-        Assert.Equal(1, Retiring("v2").Uses);
+        Assert.Equal(1, Retiring(registry, "v2").Uses);
         AssertNothingLost(s, "twice", 4);
-        // Past 2 + 1 + 3 s, v2 goes back too.
+        // Past 2 + 3 s, v2 goes back too.
         foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("twice", stream, 6_100_000), TestActor);
         AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
         Assert.Equal(2, registry.FreedEncoders);

@@ -58,7 +58,9 @@ internal sealed class EncoderChild
 
     private static (WindowGrid? Grid, long HoldUs) SwitchGrid(SessionSpec? spec) =>
         spec is not null && WindowGrid.Of(spec) is { } grid
-            ? (grid, EventTime.SaturatingAdd(grid.LengthUs, Math.Max(0, spec.AllowedLatenessUs)))
+            // The last window that starts before the switch point ends length − hop after it; it takes late evidence for
+            // the allowed lateness more.
+            ? (grid, EventTime.SaturatingAdd(Math.Max(0, grid.LengthUs - grid.HopUs), Math.Max(0, spec.AllowedLatenessUs)))
             : (null, 0);
 
     /// <summary>The version the stream follows: what inputs at or after the switch point run on, and a restarted child.</summary>
@@ -105,7 +107,8 @@ internal sealed class EncoderChild
 
     /// <summary>
     /// Gives the held version back once no input before the switch point can still count: the stream's
-    /// <paramref name="watermarkUs"/> is a window length and the allowed lateness past it, and no input before it waits
+    /// <paramref name="watermarkUs"/> is past the end of the last window that starts before it plus the allowed
+    /// lateness (for tumbling windows: the switch point plus the allowed lateness), and no input before it waits
     /// (<paramref name="waiting"/>, with nothing in flight). True when that freed a retired version.
     /// </summary>
     public bool? LetGoOfOld(IActorContext context, long watermarkUs, IReadOnlyCollection<EncoderInput> waiting, bool force = false)

@@ -290,7 +290,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
 
     /// <summary>
     /// With nothing in flight: gives back the version held for the inputs before the switch point once none of them can
-    /// still count (the stream's watermark a window length and the allowed lateness past it, none waiting), or at once
+    /// still count (the stream's watermark past the end of the last window before it and the allowed lateness, none waiting), or at once
     /// when <paramref name="force"/>d.
     /// </summary>
     private void LetGoOfOldVersion(bool force = false)
