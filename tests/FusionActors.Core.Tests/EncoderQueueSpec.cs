@@ -35,6 +35,28 @@ public class EncoderQueueSpec
     }
 
     [Fact]
+    public void A_batch_split_at_a_switch_point_holds_only_inputs_on_the_side_of_its_first()
+    {
+        var q = new EncoderQueue(maxPending: 10, OverflowPolicy.DropOldest, maxBatch: 8);
+        // Waiting in arrival order: two before the switch point (5 ms), two after, one before (out of order), one after.
+        foreach (var i in new long[] { 3, 4, 5, 6, 2, 7 }) q.Enqueue(In(i));
+        long[] Next()
+        {
+            var batch = q.TakeBatch(0, splitAtUs: 5000)!;
+            q.Complete(batch.Id);
+            return Starts(batch.Inputs);
+        }
+        Assert.Equal([3L, 4], Next());
+        Assert.Equal([5L, 6], Next());
+        Assert.Equal([2L], Next());
+        Assert.Equal([7L], Next());
+        Assert.True(q.IsEmpty);
+        // Without a switch point the batch is as large as before.
+        foreach (var i in new long[] { 3, 6, 2 }) q.Enqueue(In(i));
+        Assert.Equal([3L, 6, 2], Starts(q.TakeBatch(0)!.Inputs));
+    }
+
+    [Fact]
     public void An_answer_to_another_batch_is_stale_and_changes_nothing()
     {
         var q = new EncoderQueue(10, OverflowPolicy.DropOldest, 4);

@@ -7,6 +7,28 @@ namespace FusionActors.Core.Tests;
 
 public class WindowAssignerSpec
 {
+    [Theory]
+    [InlineData(0, 1_000_000, 1_000_000)]
+    [InlineData(0, 1_000_000, 250_000)]
+    [InlineData(-300_000, 1_000_000, 1_500_000)]
+    [InlineData(1_700_000_000_000_000, 2_000_000, 500_000)]
+    public void The_next_window_start_after_a_time_is_a_window_start_after_it_and_after_every_window_that_contains_it(long origin, long length, long hop)
+    {
+        var grid = new Alignment.WindowGrid(origin, length, hop);
+        foreach (var t in new[] { origin - 2 * hop - 1, origin - 1, origin, origin + 1, origin + hop - 1, origin + hop, origin + 7 * hop + hop / 3 })
+        {
+            var next = grid.NextStartAfter(t);
+            Assert.True(next > t && next - hop <= t, $"{next} for {t}");
+            Assert.Equal(0, Alignment.WindowGrid.FloorDiv(next - origin, hop) * hop - (next - origin));
+            var (first, last) = grid.WindowsContaining(t);
+            for (var k = first; k <= last; k++) Assert.True(grid.StartOf(k) < next);
+            Assert.Equal(last + 1, grid.WindowsContaining(next).Last);
+        }
+        var spec = Session() with { Window = new WindowSpec(WindowKind.Sliding, length, hop), StartUs = origin };
+        Assert.Equal(grid, Alignment.WindowGrid.Of(spec));
+        Assert.Null(Alignment.WindowGrid.Of(Session() with { Window = WindowSpec.Anchored("a", 20_000) }));
+    }
+
     [Fact]
     public void Every_window_kind_on_the_wire_has_an_assigner()
     {

@@ -12,8 +12,8 @@ namespace FusionActors.Runtime.Tests;
 
 /// <summary>
 /// Running sessions across a reload, on the committed models copied to a temporary catalog (a copy of a model's file
-/// at another version is its "new version"): unpinned streams move to the new version at their next batch with no frame
-/// lost or refused, pinned ones stay, a retired version is closed after its last stream, a version that does not load
+/// at another version is its "new version"): unpinned streams move to the new version at their switch point, the next
+/// window boundary of the session's grid, with no frame lost or refused and no tumbling window fused from two versions, pinned ones stay, a retired version is closed after its last stream, a version that does not load
 /// changes nothing.
 /// </summary>
 public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
@@ -124,6 +124,8 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
         }, Wait, TimeSpan.FromMilliseconds(50));
     }
 
+    private static ModelEncoderUse Retiring(ModelRegistry registry, string version) => registry.Encoders.Single(e => !e.Current && e.Version == version);
+
     private static string AudioVersion(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("audio-digits@", StringComparison.Ordinal));
 
     // The registry's encoder of the version now current, looked up without holding it (a use counted and given back).
@@ -185,7 +187,7 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_running_session_must_move_to_the_new_version_at_its_next_batch_with_no_frame_lost_and_a_pinned_one_must_stay(bool batched)
+    public void A_running_session_must_move_to_the_new_version_at_its_switch_point_with_no_frame_lost_and_a_pinned_one_must_stay(bool batched)
     {
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("audio-digits", "v1")));
         var encoders = Provider(registry, batched);
@@ -246,34 +248,170 @@ public sealed class ModelHotSwapSpec() : TestKit(LocalConfig), IDisposable
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void A_window_whose_inputs_straddle_the_switch_must_name_both_versions(bool batched)
+    public void A_reload_inside_a_camera_window_must_switch_at_the_next_window_so_no_window_names_two_versions(bool batched)
     {
-        // The camera makes one input per frame, ten per window: a reload between its frames splits a window.
+        // The camera makes one input per frame, ten per window: the reload comes after five of window 0's inputs.
         using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
         var encoders = Provider(registry, batched);
         var (s, results) = Open(Spec("straddle"), encoders);
-        var item = Sample[1];
-        foreach (var f in AudioFrames("straddle", 0, item, 0)) s.Tell(f, TestActor);
-        foreach (var f in CameraFrames("straddle", 0, item, 0, count: 5)) s.Tell(f, TestActor);
-        // The first five camera inputs are encoded on v1 before the reload.
+        foreach (var f in AudioFrames("straddle", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("straddle", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
         AwaitAssert(() => Assert.Equal(5, Status(s, "straddle").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
 
         WriteCatalog("image-digits", "v2");
         Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "image-digits").Outcome);
         var v1 = registry.Encoders.Single(e => !e.Current);
         Assert.Equal(("v1", 1), (v1.Version, v1.Uses));
-        foreach (var f in CameraFrames("straddle", 0, item, 0).Skip(5)) s.Tell(f, TestActor);
-        Send(s, "straddle", 1, 3);
+        // The rest of window 0, but its last frame (0.96 s, seq 9) comes after window 1's first one (1.0 s, seq 10):
+        // out of order within the stream's 50 ms bound, it is not late, and belongs to window 0.
+        foreach (var f in CameraFrames("straddle", 0, Sample[0], 0).Skip(5).Take(4)) s.Tell(f, TestActor);
+        foreach (var f in AudioFrames("straddle", 1, Sample[1], 50)) s.Tell(f, TestActor);
+        var window1 = CameraFrames("straddle", 1, Sample[1], 10).ToList();
+        s.Tell(window1[0], TestActor);
+        s.Tell(new Frame("straddle", Camera, 9, 960_000, Sample[0].Image), TestActor);
+        foreach (var f in window1.Skip(1)) s.Tell(f, TestActor);
+        Send(s, "straddle", 2, 4);
 
-        var windows = Windows(results, 0, 2);
+        var windows = Windows(results, 0, 3);
         var audio = registry.Catalog.Get("audio-digits").Version;
-        Assert.Equal([$"audio-digits@{audio}", "image-digits@v1", "image-digits@v2"], windows[0].Models);
+        // The window in progress at the reload is entirely the old version, the later ones entirely the new one.
+        Assert.Equal([$"audio-digits@{audio}", "image-digits@v1"], windows[0].Models);
         Assert.Equal([$"audio-digits@{audio}", "image-digits@v2"], windows[1].Models);
-        Assert.Equal(item.Label, windows[0].TopClass);
-        AssertNothingLost(s, "straddle", 3);
-        // The stream moved on: v1 had no other user and is closed.
-        Assert.DoesNotContain(registry.Encoders, e => !e.Current);
+        Assert.Equal([$"audio-digits@{audio}", "image-digits@v2"], windows[2].Models);
+        for (var w = 0; w < 3; w++) Assert.Equal(Sample[w].Label, windows[w].TopClass);
+        AssertNothingLost(s, "straddle", 4);
+        // Once the camera's watermark passed window 0, the stream gave v1 back; it had no other user and is closed.
+        AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
         Assert.Equal(1, registry.FreedEncoders);
+    }
+
+    [Fact]
+    public void A_late_input_of_the_window_before_the_switch_must_run_on_the_old_version_held_until_the_allowed_lateness_is_past()
+    {
+        // 3 s of allowed lateness: after the switch at 1 s the camera holds v1 until its watermark is at 1 + 3 s.
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var (s, results) = Open(Spec("late", allowedLatenessUs: 3_000_000), new RegistryEncoderProvider(registry));
+        foreach (var f in AudioFrames("late", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("late", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
+        AwaitAssert(() => Assert.Equal(5, Status(s, "late").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
+        var v1 = CurrentEncoder(registry, "image-digits");
+        static string Image(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("image-digits@", StringComparison.Ordinal));
+
+        WriteCatalog("image-digits", "v2");
+        Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "image-digits").Outcome);
+        foreach (var f in CameraFrames("late", 0, Sample[0], 0).Skip(5)) s.Tell(f, TestActor);
+        Send(s, "late", 1, 2);
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 2_100_000), TestActor);
+        var windows = Windows(results, 0, 2);
+        Assert.Equal("image-digits@v1", Image(windows[0]));
+        Assert.Equal("image-digits@v2", Image(windows[1]));
+        // Window 0 still takes late evidence, and the camera still holds v1 for it.
+        AwaitAssert(() => Assert.Equal(0, Status(s, "late").Streams.Single(x => x.StreamId == Camera).PendingInputs), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(("v1", 1), (registry.Encoders.Single(e => !e.Current).Version, registry.Encoders.Single(e => !e.Current).Uses));
+
+        // A frame of window 0 behind the watermark, within the allowed lateness: it revises window 0, on v1.
+        s.Tell(new Frame("late", Camera, 20, 950_000, Sample[0].Image), TestActor);
+        var revised = (FusedResult)results.FishForMessage(m => m is FusedResult { WindowStartUs: 0, Revision: > 0 }, Wait);
+        Assert.Equal("image-digits@v1", Image(revised));
+        Assert.Equal(Sample[0].Label, revised.TopClass);
+        Assert.False(v1.IsReleased);
+
+        // Just short of 4 s the camera still holds v1; past it no input before the switch can count any more, and v1 is closed.
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 3_990_000), TestActor);
+        AwaitAssert(() => Assert.Equal(3_990_000, Status(s, "late").Streams.Single(x => x.StreamId == Camera).WatermarkUs), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(1, Retiring(registry, "v1").Uses);
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("late", stream, 5_100_000), TestActor);
+        AwaitAssert(() => Assert.True(v1.IsReleased), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.DoesNotContain(registry.Encoders, e => !e.Current);
+
+        // Asleep and woken: the stream runs v2.
+        AwaitAssert(() =>
+        {
+            s.Tell(new Sessions.HibernateSession("late"), TestActor);
+            Assert.True(ExpectMsg<Sessions.HibernateResult>(Wait).Hibernated);
+        }, Wait, TimeSpan.FromMilliseconds(50));
+        Assert.Equal(1, registry.Encoders.Single(e => e.Name == "image-digits").Uses);
+        Send(s, "late", 6, 8);
+        var woken = (FusedResult)results.FishForMessage(m => m is FusedResult { WindowStartUs: 6_000_000 }, Wait);
+        Assert.Equal("image-digits@v2", Image(woken));
+        Assert.Equal(Sample[6].Label, woken.TopClass);
+        AwaitAssert(() =>
+        {
+            var camera = Status(s, "late").Streams.Single(x => x.StreamId == Camera).Counters;
+            Assert.Equal((41L, 41L, 0L, 41L), (camera.FramesIn, camera.FramesAccepted, camera.RejectedTotal, camera.InputsEncoded));
+        }, Wait, TimeSpan.FromMilliseconds(50));
+    }
+
+    [Fact]
+    public void A_second_reload_while_the_old_version_is_held_must_give_it_back_and_switch_again_at_the_next_window()
+    {
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var (s, results) = Open(Spec("twice", allowedLatenessUs: 3_000_000), new RegistryEncoderProvider(registry));
+        static string Image(FusedResult r) => Assert.Single(r.Models, m => m.StartsWith("image-digits@", StringComparison.Ordinal));
+        void CameraEncoded(long n) =>
+            AwaitAssert(() => Assert.Equal(n, Status(s, "twice").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
+        foreach (var f in AudioFrames("twice", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("twice", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
+        CameraEncoded(5);
+
+        WriteCatalog("image-digits", "v2");
+        registry.Reload();
+        foreach (var f in CameraFrames("twice", 0, Sample[0], 0).Skip(5)) s.Tell(f, TestActor);
+        foreach (var f in AudioFrames("twice", 1, Sample[1], 50)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("twice", 1, Sample[1], 10, count: 5)) s.Tell(f, TestActor);
+        CameraEncoded(15);
+        // v1 is held for window 0's late inputs (until the camera's watermark is at 4 s).
+        Assert.Equal(1, Retiring(registry, "v1").Uses);
+
+        // Another reload in the middle of window 1: v1 goes back (and is closed), v2 is held for windows 0 and 1, and
+        // the camera runs v3 from window 2.
+        WriteCatalog("image-digits", "v3");
+        registry.Reload();
+        foreach (var f in CameraFrames("twice", 1, Sample[1], 10).Skip(5)) s.Tell(f, TestActor);
+        Send(s, "twice", 2, 4);
+        var windows = Windows(results, 0, 3);
+        Assert.Equal(["image-digits@v1", "image-digits@v2", "image-digits@v3"], windows.OrderBy(w => w.Key).Select(w => Image(w.Value)));
+        for (var w = 0; w < 3; w++) Assert.Equal(Sample[w].Label, windows[w].TopClass);
+        Assert.DoesNotContain(registry.Encoders, e => !e.Current && e.Version == "v1");
+        Assert.Equal(1, Retiring(registry, "v2").Uses);
+        AssertNothingLost(s, "twice", 4);
+        // Past 2 + 3 s, v2 goes back too.
+        foreach (var stream in new[] { Audio, Camera }) s.Tell(new StreamHeartbeat("twice", stream, 6_100_000), TestActor);
+        AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
+        Assert.Equal(2, registry.FreedEncoders);
+    }
+
+    [Fact]
+    public void With_sliding_windows_the_switch_must_be_at_the_next_window_start_and_only_windows_across_it_name_both_versions()
+    {
+        // 1 s windows every 0.5 s: the camera's input at 0.4 s is in the windows starting at −0.5 s and 0 s.
+        using var registry = new ModelRegistry(ModelCatalog.Load(WriteCatalog("image-digits", "v1")));
+        var spec = Spec("sliding") with { Window = WindowSpec.Sliding(1_000_000, 500_000) };
+        var (s, results) = Open(spec, new RegistryEncoderProvider(registry));
+        foreach (var f in AudioFrames("sliding", 0, Sample[0], 0)) s.Tell(f, TestActor);
+        foreach (var f in CameraFrames("sliding", 0, Sample[0], 0, count: 5)) s.Tell(f, TestActor);
+        AwaitAssert(() => Assert.Equal(5, Status(s, "sliding").Streams.Single(x => x.StreamId == Camera).Counters.InputsEncoded), Wait, TimeSpan.FromMilliseconds(20));
+
+        WriteCatalog("image-digits", "v2");
+        Assert.Equal(ModelReloadOutcome.Loaded, registry.Reload().Single(r => r.Name == "image-digits").Outcome);
+        foreach (var f in CameraFrames("sliding", 0, Sample[0], 0).Skip(5)) s.Tell(f, TestActor);
+        Send(s, "sliding", 1, 4);
+
+        // The switch point is 0.5 s, the next window start after the last input sent on v1 (0.4 s): the window that
+        // starts before it and ends after it holds inputs of both versions; every window from 0.5 s on holds only v2's.
+        var byStart = new Dictionary<long, FusedResult>();
+        while (byStart.Count < 5)
+        {
+            var r = (FusedResult)results.FishForMessage(m => m is FusedResult, Wait);
+            byStart.TryAdd(r.WindowStartUs, r);
+        }
+        Assert.Equal([0L, 500_000, 1_000_000, 1_500_000, 2_000_000], byStart.Keys.Order());
+        var audio = registry.Catalog.Get("audio-digits").Version;
+        Assert.Equal([$"audio-digits@{audio}", "image-digits@v1", "image-digits@v2"], byStart[0].Models);
+        foreach (var start in byStart.Keys.Where(k => k >= 500_000))
+            Assert.DoesNotContain("image-digits@v1", byStart[start].Models);
+        AssertNothingLost(s, "sliding", 4);
+        AwaitAssert(() => Assert.DoesNotContain(registry.Encoders, e => !e.Current), Wait, TimeSpan.FromMilliseconds(20));
     }
 
     [Fact]

@@ -115,10 +115,26 @@ public sealed class EncoderQueue
     /// Takes the next batch into flight, sent at <paramref name="nowMs"/>: one input while retried inputs are sent
     /// alone, else up to the batch size. Null when a batch is already in flight or nothing waits.
     /// </summary>
-    public EncoderBatch? TakeBatch(long nowMs)
+    /// <param name="nowMs">When the batch is sent.</param>
+    /// <param name="splitAtUs">
+    /// When given, the batch holds only inputs on the same side of this time as the first one waiting (all starting
+    /// before it, or all at or after it): the stream's switch point to another version of its model.
+    /// </param>
+    public EncoderBatch? TakeBatch(long nowMs, long? splitAtUs = null)
     {
         if (!CanSend) return null;
         var size = _singleMode > 0 ? 1 : Math.Min(_maxBatch, _pending.Count);
+        if (splitAtUs is { } split && size > 1)
+        {
+            var before = _pending.First.StartUs < split;
+            var same = 0;
+            foreach (var input in _pending)
+            {
+                if (same == size || input.StartUs < split != before) break;
+                same++;
+            }
+            size = same;
+        }
         var inputs = new EncoderInput[size];
         for (var i = 0; i < size; i++) inputs[i] = _pending.RemoveFirst();
         if (_singleMode > 0) _singleMode--;

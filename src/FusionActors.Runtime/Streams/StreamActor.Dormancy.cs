@@ -45,6 +45,8 @@ public sealed partial class StreamActor
             return;
         }
         Timers.CancelAll();
+        // Its windows are committed, so its next input is past any switch point: a version held for one goes back now.
+        LetGoOfOldVersion(force: true);
         Sender.Tell(new Dormant(_intake, _inputs, _supervision, _meter, _drift, _encoder, _encoderChild.HandOver()));
         Context.Stop(Self); // the encoder child (stateless, or never started) stops with it
     }

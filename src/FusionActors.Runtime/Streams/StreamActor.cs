@@ -63,7 +63,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _supervision = restore?.Supervision ?? new EncoderSupervision(backoff);
         _meter = restore?.Meter ?? new StreamMeter(spec.Modality);
         _drift = restore is not null ? restore.Drift : encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
-        _encoderChild = restore is null ? new EncoderChild(encoder, spec.Modality, sessionId) : new EncoderChild(encoder, restore.Use, spec.Modality, sessionId);
+        _encoderChild = restore is null ? new EncoderChild(encoder, spec.Modality, sessionId, session) : new EncoderChild(encoder, restore.Use, spec.Modality, sessionId, session);
         _budget = DeliveryBudget.For(session, spec);
     }
 
@@ -126,6 +126,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         _encoder.Node?.Pending.Update(_pendingCounted, 0);
         _pendingCounted = 0;
+        if (_encoderChild.Held is { } held && _encoderChild.ReleaseHeld()) LogFreed(held);
         if (_encoderChild.Release()) LogFreed(_encoder);
     }
 
@@ -236,6 +237,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         // Nothing waits for a failed stream: its inputs are dropped (counted) so the session goes on without it.
         _meter.Shed(_inputs.Drain(shed: _supervision.State == StreamState.Failed));
         SendNextBatch();
+        LetGoOfOldVersion();
         PublishProgress();
     }
 
@@ -245,21 +247,31 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         if (_budget is not null && _queue.CanSend) _meter.InputsShedOverBudget(_queue.ShedOverdue(_budget, SessionNowUs));
         if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
-        // The window boundary of a reload: no batch is in flight, the next one runs on the model's new version.
+        // No batch is in flight: a reload seen now sets the switch point to the model's new version (docs/models.md).
         if (_encoderChild.MayBeReplaced) FollowModel();
-        var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
+        LetGoOfOldVersion();
         var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
-        var batch = _queue.TakeBatch(NowMs)!;
+        // While the previous version is held, a batch is all before the switch point (the old version) or all after it.
+        var batch = _queue.TakeBatch(NowMs, _encoderChild.SplitAtUs)!;
+        var encoder = _encoderChild.For(Context, batch.Inputs);
         encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry) { PushTrace = _pushTrace });
         _pushTrace = null;
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }
 
-    /// <summary>A reload replaced the version of the stream's model: from this batch on, the stream runs the current one (docs/models.md).</summary>
+    /// <summary>
+    /// A reload replaced the version of the stream's model: the stream runs the current one from its switch point on,
+    /// the first window of the session's grid after the latest input it sent (docs/models.md).
+    /// </summary>
     private void FollowModel()
     {
         if (_encoderChild.Follow(Context) is not { } moved) return;
+        if (moved.GaveBack is { } gaveBack)
+        {
+            Log.Info("Session {0} stream {1}: gives {2} back at another reload, held for its inputs before the switch point", _sessionId, _spec.StreamId, gaveBack.Encoder.Model);
+            if (gaveBack.Freed) LogFreed(gaveBack.Encoder);
+        }
         if (moved.Problem is { } problem)
         {
             Log.Warning("Session {0} stream {1}: model {2} has a new version this stream cannot run; it stays on {3}: {4}",
@@ -269,8 +281,24 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _encoder = moved.To;
         if (_drift is null != (_encoder.DriftMonitoring is null)) _drift = _encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         FusionMetrics.ModelSwitched(_spec.Model);
-        Log.Info("Session {0} stream {1}: {2} -> {3} from the next input ({4} waiting)", _sessionId, _spec.StreamId, moved.From.Model, _encoder.Model, _queue.Pending.Count);
+        if (moved.FromUs is { } fromUs)
+            Log.Info("Session {0} stream {1}: {2} -> {3} from the window starting at {4} us ({5} waiting)", _sessionId, _spec.StreamId, moved.From.Model, _encoder.Model, fromUs, _queue.Pending.Count);
+        else
+            Log.Info("Session {0} stream {1}: {2} -> {3} from the next input ({4} waiting)", _sessionId, _spec.StreamId, moved.From.Model, _encoder.Model, _queue.Pending.Count);
         if (moved.Freed) LogFreed(moved.From);
+    }
+
+    /// <summary>
+    /// With nothing in flight: gives back the version held for the inputs before the switch point once none of them can
+    /// still count (the stream's watermark past the end of the last window before it and the allowed lateness, none waiting), or at once
+    /// when <paramref name="force"/>d.
+    /// </summary>
+    private void LetGoOfOldVersion(bool force = false)
+    {
+        if (_encoderChild.Held is not { } held || _queue.InFlight is not null && !force) return;
+        if (_encoderChild.LetGoOfOld(Context, _inputs.WatermarkUs, _queue.Pending, force) is not { } freed) return;
+        Log.Info("Session {0} stream {1}: gives {2} back, held for its inputs before the switch point", _sessionId, _spec.StreamId, held.Model);
+        if (freed) LogFreed(held);
     }
 
     private void LogFreed(ResolvedEncoder retired)
@@ -307,6 +335,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (_drift is not null) WatchDrift(msg.Evidence);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
         SendNextBatch();
+        LetGoOfOldVersion();
         PublishProgress();
         ReleaseRoomWaiters();
     }

@@ -10,7 +10,7 @@ namespace FusionActors.Runtime.OperatorConsole.Palettes;
 /// <c>models list</c>: the node's catalog (name, version, modality, file, whether its encoder is open, how many
 /// streams run it) and the retired versions still open for the streams that run them (retiring);
 /// <c>models reload</c>: re-reads the node's models.json (<see cref="ModelRegistry.Reload"/>): new sessions use
-/// the new versions, running streams move to them at their next batch unless pinned (docs/models.md). A file that
+/// the new versions, running streams move to them at their switch point, a fusion-window boundary, unless pinned (docs/models.md). A file that
 /// does not parse changes nothing; a model that does not open keeps its old version serving; both are in the answer,
 /// the node's log and <c>fusion.models.reloads</c>.
 /// </summary>
