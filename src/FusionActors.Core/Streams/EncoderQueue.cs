@@ -15,8 +15,8 @@ public sealed record BatchFailure(IReadOnlyList<EncoderInput> Quarantined, int R
 /// batch (at most <c>maxBatch</c> inputs) is in the encoder at a time, so micro-batching falls out of how long the
 /// encoder takes. A failed batch goes back to the front to be retried input by input, so the input that fails is
 /// found and the others are not blamed; an input that failed <see cref="MaxFailures"/> times is quarantined.
-/// Every input given to <see cref="Enqueue"/> leaves exactly once: encoded (<see cref="Complete"/>), quarantined,
-/// or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>, <see cref="ShedOverdue"/>). No clock: times come in as arguments.
+/// Every input given to <see cref="Enqueue"/> leaves exactly once: encoded (<see cref="Complete"/>), given its evidence
+/// without the encoder (<see cref="TakeNext"/>), quarantined, or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>, <see cref="ShedOverdue"/>). No clock: times come in as arguments.
 /// </summary>
 public sealed class EncoderQueue
 {
@@ -109,6 +109,22 @@ public sealed class EncoderQueue
             n++;
         }
         return n;
+    }
+
+    /// <summary>The input the next batch starts with, when one can be sent (none in flight); null otherwise.</summary>
+    public EncoderInput? Next => CanSend ? _pending.First : null;
+
+    /// <summary>
+    /// Takes <see cref="Next"/> out of the queue as done without the encoder (its caller has its evidence: an exact
+    /// repeat of an encoded input). Only while no batch is in flight, so inputs still leave in order.
+    /// </summary>
+    public EncoderInput TakeNext()
+    {
+        if (!CanSend) throw new InvalidOperationException("an input is taken only while no batch is in flight and one waits");
+        var input = _pending.RemoveFirst();
+        if (_singleMode > 0) _singleMode--;
+        _quarantine.Forget(input.StartUs, input.Revision);
+        return input;
     }
 
     /// <summary>

@@ -46,6 +46,10 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
     private readonly SessionRecording? _recording;
     private readonly DeliveryBudget? _budget; // latency-constrained delivery: what is shed for time; null when lossless
+    private readonly RepeatCache _repeats; // exact repeats of encoded inputs get their evidence without the model
+    private bool _repeatsOn; // the cache serves the encoder the stream runs (a stateless ONNX model)
+    private readonly List<EncoderInput> _hitInputs = [];
+    private readonly List<Evidence> _hitEvidence = [];
     private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -65,6 +69,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _drift = restore is not null ? restore.Drift : encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         _encoderChild = restore is null ? new EncoderChild(encoder, spec.Modality, sessionId) : new EncoderChild(encoder, restore.Use, spec.Modality, sessionId);
         _budget = DeliveryBudget.For(session, spec);
+        _repeats = new RepeatCache(encoder.Node?.RepeatCache ?? RepeatCacheOptions.Default);
+        _repeatsOn = _repeats.Serves(encoder);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -247,13 +253,40 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (!_queue.CanSend || _supervision.EncoderHeldDown && _encoderChild.Current is null) return;
         // The window boundary of a reload: no batch is in flight, the next one runs on the model's new version.
         if (_encoderChild.MayBeReplaced) FollowModel();
+        // Retried inputs go to the encoder as before (they failed there), and so does the batch an operator armed to crash.
+        if (_repeatsOn && _queue.SingleMode == 0 && !_crashArmed && !ServeRepeats()) return;
         var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
         var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
         var batch = _queue.TakeBatch(NowMs)!;
+        if (_repeatsOn && !retry) _meter.RepeatMisses(batch.Inputs.Length);
         encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry) { PushTrace = _pushTrace });
         _pushTrace = null;
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
+    }
+
+    /// <summary>
+    /// Gives the inputs at the front of the queue that repeat an encoded one exactly their evidence from the
+    /// <see cref="RepeatCache"/>, in order, as the encoder would have (no batch is in flight, so nothing overtakes):
+    /// health, drift watch and progress see them as encoded inputs. False when none is left for the encoder.
+    /// </summary>
+    private bool ServeRepeats()
+    {
+        while (_queue.Next is { } next && _repeats.Find(next, _spec.Modality) is { } evidence)
+        {
+            _hitInputs.Add(_queue.TakeNext());
+            _hitEvidence.Add(evidence);
+        }
+        if (_hitInputs.Count == 0) return true;
+        var served = _hitEvidence.ToArray();
+        _supervision.OnEncoded(_hitInputs);
+        _meter.RepeatHits(served.Length);
+        _hitInputs.Clear();
+        _hitEvidence.Clear();
+        if (_drift is not null) WatchDrift(served);
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, served, _inputs.PublishWithEvidence(), Health.Reliability));
+        ReleaseRoomWaiters();
+        return _queue.CanSend;
     }
 
     /// <summary>A reload replaced the version of the stream's model: from this batch on, the stream runs the current one (docs/models.md).</summary>
@@ -267,6 +300,9 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
             return;
         }
         _encoder = moved.To;
+        // A cached output belongs to the version that made it.
+        _repeats.Clear();
+        _repeatsOn = _repeats.Serves(_encoder);
         if (_drift is null != (_encoder.DriftMonitoring is null)) _drift = _encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         FusionMetrics.ModelSwitched(_spec.Model);
         Log.Info("Session {0} stream {1}: {2} -> {3} from the next input ({4} waiting)", _sessionId, _spec.StreamId, moved.From.Model, _encoder.Model, _queue.Pending.Count);
@@ -304,6 +340,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _supervision.OnEncoded(batch);
         _budget?.Encoded(NowMs - sentAtMs);
         _meter.Encoded(batch.Length, msg.Millis);
+        if (_repeatsOn && msg.Evidence.Count == batch.Length)
+            for (var i = 0; i < batch.Length; i++) _repeats.Add(batch[i], msg.Evidence[i]);
         if (_drift is not null) WatchDrift(msg.Evidence);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
         SendNextBatch();
@@ -342,6 +380,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void OnEncoderFailed()
     {
         _crashArmed = false;
+        _repeats.Clear(); // a restarted encoder starts with an empty cache
         _meter.EncoderFailed();
         if (_queue.Fail() is { } failure)
         {
@@ -386,6 +425,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void Disable()
     {
         _supervision.Disabled = true;
+        _repeats.Clear();
         Fail("disabled by an operator");
         if (_encoderChild.Stop(Context)) _meter.Shed(_queue.DropInFlight());
         PublishProgress(force: true);
