@@ -178,6 +178,19 @@ public sealed class RepeatCacheSpec() : TestKit(LocalConfig), IDisposable
     }
 
     [Fact]
+    public void A_burst_of_one_frozen_frame_costs_one_model_input_however_the_frames_queue()
+    {
+        var (stream, alignment) = StartCamera(ImageDigits(), RepeatCacheOptions.Default);
+        // A, then B ten times without waiting: whether the Bs queue behind A or not, the batch B starts ends before its
+        // first repeat, and the repeats get B's evidence.
+        stream.Tell(CameraFrame(0, Sample[0].Image), TestActor);
+        for (var k = 1; k <= 10; k++) stream.Tell(CameraFrame(k, (float[])Sample[1].Image.Clone()), TestActor);
+        var evidence = Evidence(alignment, 11);
+        Assert.Equal(Enumerable.Range(0, 11).Select(k => (long)k), evidence.Select(e => e.LastSeq));
+        AwaitAssert(() => Assert.Equal((9L, 2L, 2L), (Counters(stream).CacheHits, Counters(stream).CacheMisses, Counters(stream).Batches)), Wait);
+    }
+
+    [Fact]
     public void A_changing_camera_never_hits_and_the_no_op_encoder_is_never_cached()
     {
         var (stream, alignment) = StartCamera(ImageDigits(), new RepeatCacheOptions { Entries = 4 });

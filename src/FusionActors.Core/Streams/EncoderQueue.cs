@@ -131,16 +131,38 @@ public sealed class EncoderQueue
     /// Takes the next batch into flight, sent at <paramref name="nowMs"/>: one input while retried inputs are sent
     /// alone, else up to the batch size. Null when a batch is already in flight or nothing waits.
     /// </summary>
-    public EncoderBatch? TakeBatch(long nowMs)
+    /// <param name="repeatsUpTo">
+    /// Inputs of at most this many values end the batch before one that repeats the input before it bit for bit: the
+    /// repeat stays first in the queue, for its stream to give it the evidence of the one just sent (a frozen camera's
+    /// burst costs one model input, not one per frame). 0 = never (no repeat cache).
+    /// </param>
+    public EncoderBatch? TakeBatch(long nowMs, int repeatsUpTo = 0)
     {
         if (!CanSend) return null;
         var size = _singleMode > 0 ? 1 : Math.Min(_maxBatch, _pending.Count);
+        if (repeatsUpTo > 0 && size > 1)
+        {
+            // A scan, not a copy: the batch ends before the first input that repeats its predecessor.
+            var k = 0;
+            float[]? previous = null;
+            foreach (var input in _pending)
+            {
+                if (k == size) break;
+                if (previous is not null && input.Values.Length <= repeatsUpTo && SameBits(previous, input.Values)) break;
+                previous = input.Values;
+                k++;
+            }
+            size = k;
+        }
         var inputs = new EncoderInput[size];
         for (var i = 0; i < size; i++) inputs[i] = _pending.RemoveFirst();
         if (_singleMode > 0) _singleMode--;
         _inFlight = new EncoderBatch(++_lastBatchId, inputs, nowMs);
         return _inFlight;
     }
+
+    private static bool SameBits(float[] a, float[] b) =>
+        a.Length == b.Length && System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
 
     /// <summary>
     /// The encoder answered batch <paramref name="batchId"/>: returns its inputs, now encoded (their failures are

@@ -118,7 +118,7 @@ public sealed record FusionOptions
 
     /// <summary>
     /// Each stream's cache of exact-repeat encoder inputs (Fusion:Streams:RepeatCacheEntries, RepeatCacheMaxInputBytes):
-    /// an input that repeats an encoded one bit for bit gets its evidence without the model. 1 entry of at most 64 KiB by default.
+    /// an input that repeats an encoded one bit for bit gets its evidence without the model. 1 entry of at most 16 KiB by default.
     /// </summary>
     public FusionActors.Runtime.Streams.RepeatCacheOptions RepeatCache { get; init; } = FusionActors.Runtime.Streams.RepeatCacheOptions.Default;
 

@@ -25,8 +25,12 @@ public sealed record RepeatCacheOptions
     /// <summary>Encoded inputs a stream keeps, the newest replacing the oldest; 0 = no cache.</summary>
     public int Entries { get; init; } = 1;
 
-    /// <summary>An input of more bytes of samples (4 per value) is never kept: a stream keeps at most Entries × this.</summary>
-    public int MaxInputBytes { get; init; } = 64 << 10;
+    /// <summary>
+    /// An input of more bytes of samples (4 per value) is never kept: a stream keeps at most Entries × this. The default
+    /// (16 KiB) keeps camera frames and short windows, not a 1 s window of 16 kHz audio (62.5 KiB), which would add that
+    /// much to every awake audio stream.
+    /// </summary>
+    public int MaxInputBytes { get; init; } = 16 << 10;
 
     public IEnumerable<string> Problems()
     {
@@ -50,7 +54,8 @@ public sealed record RepeatCacheOptions
 /// </summary>
 public sealed class RepeatCache
 {
-    private readonly Entry[] _entries;
+    private Entry[]? _entries; // made at the first input kept: a stream that never encodes costs nothing
+    private readonly int _capacity;
     private readonly int _maxInputBytes;
     private int _count, _next;
     // The hash of the input looked up last (by reference): an input that missed is hashed once, not again when kept.
@@ -70,12 +75,15 @@ public sealed class RepeatCache
 
     public RepeatCache(RepeatCacheOptions options)
     {
-        _entries = new Entry[Math.Clamp(options.Entries, 0, RepeatCacheOptions.MaxEntries)];
+        _capacity = Math.Clamp(options.Entries, 0, RepeatCacheOptions.MaxEntries);
         _maxInputBytes = options.MaxInputBytes;
     }
 
     /// <summary>The most entries it keeps; 0 = off.</summary>
-    public int Capacity => _entries.Length;
+    public int Capacity => _capacity;
+
+    /// <summary>The most values (samples) of an input it keeps.</summary>
+    public int MaxValues => _maxInputBytes / sizeof(float);
 
     /// <summary>Entries kept now.</summary>
     public int Count => _count;
@@ -86,13 +94,13 @@ public sealed class RepeatCache
         get
         {
             long n = 0;
-            for (var i = 0; i < _count; i++) n += (long)_entries[i].Values.Length * sizeof(float);
+            for (var i = 0; i < _count; i++) n += (long)_entries![i].Values.Length * sizeof(float);
             return n;
         }
     }
 
     /// <summary>Whether a stream running <paramref name="encoder"/> may cache its outputs: a stateless ONNX model, and room for one entry.</summary>
-    public bool Serves(ResolvedEncoder encoder) => _entries.Length > 0 && encoder.Encoder is OnnxEncoder { IsStateful: false };
+    public bool Serves(ResolvedEncoder encoder) => _capacity > 0 && _maxInputBytes > 0 && encoder.Encoder is OnnxEncoder { IsStateful: false };
 
     /// <summary>Whether an input of <paramref name="values"/> may be kept.</summary>
     private bool Fits(float[] values) => (long)values.Length * sizeof(float) <= _maxInputBytes;
@@ -108,7 +116,7 @@ public sealed class RepeatCache
         var bytes = MemoryMarshal.AsBytes(input.Values.AsSpan());
         for (var i = 0; i < _count; i++)
         {
-            var e = _entries[i];
+            var e = _entries![i];
             if (e.Hash != hash || e.Length != input.Values.Length) continue;
             if (!bytes.SequenceEqual(MemoryMarshal.AsBytes(e.Values.AsSpan(0, e.Length)))) continue;
             return new Evidence(input.StreamId, modality, input.StartUs, input.EndUs, e.Embedding, e.LogProbs, input.Coverage, input.LastSeq,
@@ -123,7 +131,8 @@ public sealed class RepeatCache
     /// </summary>
     public void Add(EncoderInput input, Evidence evidence)
     {
-        if (_entries.Length == 0 || !Fits(input.Values)) return;
+        if (_capacity == 0 || !Fits(input.Values)) return;
+        _entries ??= new Entry[_capacity];
         var hash = HashOf(input.Values);
         var bytes = MemoryMarshal.AsBytes(input.Values.AsSpan());
         for (var i = 0; i < _count; i++)
@@ -134,7 +143,7 @@ public sealed class RepeatCache
         else
         {
             e = _entries[_next];
-            _next = (_next + 1) % _entries.Length;
+            _next = (_next + 1) % _capacity;
         }
         if (e.Values.Length != input.Values.Length) e.Values = new float[input.Values.Length];
         input.Values.AsSpan().CopyTo(e.Values);
@@ -147,7 +156,7 @@ public sealed class RepeatCache
     {
         for (var i = 0; i < _count; i++)
         {
-            var e = _entries[i];
+            var e = _entries![i];
             (e.Hash, e.Length, e.Embedding, e.LogProbs, e.Model) = (0, 0, [], [], null);
         }
         _count = 0;

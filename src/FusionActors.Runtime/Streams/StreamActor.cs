@@ -48,8 +48,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private readonly DeliveryBudget? _budget; // latency-constrained delivery: what is shed for time; null when lossless
     private readonly RepeatCache _repeats; // exact repeats of encoded inputs get their evidence without the model
     private bool _repeatsOn; // the cache serves the encoder the stream runs (a stateless ONNX model)
-    private readonly List<EncoderInput> _hitInputs = [];
-    private readonly List<Evidence> _hitEvidence = [];
+    private List<EncoderInput>? _hitInputs; // made at the first hit
+    private List<Evidence>? _hitEvidence;
     private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -257,7 +257,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         if (_repeatsOn && _queue.SingleMode == 0 && !_crashArmed && !ServeRepeats()) return;
         var encoder = _encoderChild.Current ?? _encoderChild.Start(Context);
         var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
-        var batch = _queue.TakeBatch(NowMs)!;
+        var batch = _queue.TakeBatch(NowMs, _repeatsOn ? _repeats.MaxValues : 0)!;
         if (_repeatsOn && !retry) _meter.RepeatMisses(batch.Inputs.Length);
         encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry) { PushTrace = _pushTrace });
         _pushTrace = null;
@@ -274,10 +274,10 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     {
         while (_queue.Next is { } next && _repeats.Find(next, _spec.Modality) is { } evidence)
         {
-            _hitInputs.Add(_queue.TakeNext());
-            _hitEvidence.Add(evidence);
+            (_hitInputs ??= []).Add(_queue.TakeNext());
+            (_hitEvidence ??= []).Add(evidence);
         }
-        if (_hitInputs.Count == 0) return true;
+        if (_hitInputs is not { Count: > 0 } || _hitEvidence is null) return true;
         var served = _hitEvidence.ToArray();
         _supervision.OnEncoded(_hitInputs);
         _meter.RepeatHits(served.Length);
