@@ -13,7 +13,7 @@ namespace FusionActors.Bench;
 /// <summary>
 /// (g) What the repeat cache saves a frozen camera: one image-digits stream actor (its encoder child running the real
 /// model on the encoder dispatcher, no batcher) fed the very same 8×8 frame over and over, with the cache off and on,
-/// alternating, in one process. Its evidence goes to an actor that only counts it, so the cost measured is the stream's
+/// alternating, in one process: in bursts of 64 frames, and at real-time pace (one frame, then its evidence). Its evidence goes to an actor that only counts it, so the cost measured is the stream's
 /// encoding path (intake, framing, queue, encoder or cache, evidence), not alignment and fusion. CPU is the process's
 /// (<see cref="Process.TotalProcessorTime"/>) over the whole run divided by the inputs; frames go in chunks no larger than
 /// the stream's pending cap, each chunk after the previous one's evidence is in, so nothing is shed.
@@ -21,16 +21,24 @@ namespace FusionActors.Bench;
 public static class RepeatCacheCost
 {
     private const string SessionId = "bench-repeat";
-    private const int Chunk = 64;
+    /// <summary>Frames sent before waiting for their evidence: a burst (64: inputs queue and go in batches) or real-time pace (1: one input in flight).</summary>
+    public static readonly int[] Chunks = [64, 1];
 
     /// <param name="CpuUsPerInputOff">Median CPU µs per input with the cache off.</param>
     /// <param name="CpuUsPerInputOn">Median CPU µs per input with the cache on (1 entry, the default).</param>
     /// <param name="Ratio">Off over on: how many times more CPU a frozen camera's input costs without the cache.</param>
     /// <param name="HitsOn">Inputs the cache served in the median on-run (all but the first, when it works).</param>
-    public sealed record Result(int Inputs, int Runs, double CpuUsPerInputOff, double CpuUsPerInputOn, double Ratio, long HitsOn, long MissesOn, long BatchesOff,
+    public sealed record Result(int Chunk, int Inputs, int Runs, double CpuUsPerInputOff, double CpuUsPerInputOn, double Ratio, long HitsOn, long MissesOn, long BatchesOff,
         IReadOnlyList<double> RunsOff, IReadOnlyList<double> RunsOn);
 
-    public static async Task<Result> MeasureAsync(ActorSystem system, IEncoderProvider encoders, int inputs, int runs, CancellationToken cancel)
+    public static async Task<IReadOnlyList<Result>> MeasureAsync(ActorSystem system, IEncoderProvider encoders, int inputs, int runs, CancellationToken cancel)
+    {
+        var results = new List<Result>();
+        foreach (var chunk in Chunks) results.Add(await MeasureAsync(system, encoders, chunk, chunk == 1 ? inputs / 4 : inputs, runs, cancel));
+        return results;
+    }
+
+    private static async Task<Result> MeasureAsync(ActorSystem system, IEncoderProvider encoders, int chunk, int inputs, int runs, CancellationToken cancel)
     {
         var image = AvDigitsDataset.LoadSample().Items[0].Image;
         var spec = new StreamSpec
@@ -41,20 +49,20 @@ public static class RepeatCacheCost
         var session = new SessionSpec { SessionId = SessionId, Labels = [.. Enumerable.Range(0, 10).Select(i => i.ToString())], Window = WindowSpec.Tumbling(1_000_000), Streams = [spec] };
         var resolved = encoders.Resolve(spec, session.Labels);
         // Warm-up: the model, the JIT and the actors on both paths.
-        await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Off, image, Math.Min(inputs, 2_000), cancel);
-        await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Default, image, Math.Min(inputs, 2_000), cancel);
+        await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Off, image, chunk, Math.Min(inputs, 2_000), cancel);
+        await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Default, image, chunk, Math.Min(inputs, 2_000), cancel);
         var off = new List<(double CpuUs, StreamCounters Counters)>();
         var on = new List<(double CpuUs, StreamCounters Counters)>();
         for (var r = 0; r < runs; r++)
         {
-            off.Add(await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Off, image, inputs, cancel));
-            on.Add(await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Default, image, inputs, cancel));
+            off.Add(await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Off, image, chunk, inputs, cancel));
+            on.Add(await RunAsync(system, spec, session, resolved, RepeatCacheOptions.Default, image, chunk, inputs, cancel));
         }
         var medianOff = Repeat.MedianOf(off, x => x.CpuUs);
         var medianOn = Repeat.MedianOf(on, x => x.CpuUs);
-        var result = new Result(inputs, runs, medianOff.CpuUs, medianOn.CpuUs, medianOff.CpuUs / medianOn.CpuUs, medianOn.Counters.CacheHits,
+        var result = new Result(chunk, inputs, runs, medianOff.CpuUs, medianOn.CpuUs, medianOff.CpuUs / medianOn.CpuUs, medianOn.Counters.CacheHits,
             medianOn.Counters.CacheMisses, medianOff.Counters.Batches, [.. off.Select(x => x.CpuUs)], [.. on.Select(x => x.CpuUs)]);
-        Console.WriteLine($"    frozen camera, image-digits, {inputs:N0} inputs per run, median of {runs}: cache off {result.CpuUsPerInputOff:0.0} us CPU/input " +
+        Console.WriteLine($"    frozen camera, image-digits, {(chunk == 1 ? "one input in flight" : $"bursts of {chunk}")}, {inputs:N0} inputs per run, median of {runs}: cache off {result.CpuUsPerInputOff:0.0} us CPU/input " +
                           $"({result.BatchesOff:N0} batches), cache on {result.CpuUsPerInputOn:0.0} us CPU/input ({result.HitsOn:N0} hits, {result.MissesOn:N0} misses): " +
                           $"{result.Ratio:0.0}x less CPU per input");
         Console.WriteLine($"    runs off {string.Join(", ", result.RunsOff.Select(v => v.ToString("0.0")))} us, on {string.Join(", ", result.RunsOn.Select(v => v.ToString("0.0")))} us");
@@ -63,7 +71,7 @@ public static class RepeatCacheCost
 
     /// <summary>One stream actor fed <paramref name="inputs"/> copies of <paramref name="image"/>: the process's CPU µs per input and its counters.</summary>
     private static async Task<(double CpuUs, StreamCounters Counters)> RunAsync(ActorSystem system, StreamSpec spec, SessionSpec session, ResolvedEncoder resolved,
-        RepeatCacheOptions cache, float[] image, int inputs, CancellationToken cancel)
+        RepeatCacheOptions cache, float[] image, int chunk, int inputs, CancellationToken cancel)
     {
         var node = new NodeEncoding(null, new PendingEncoderInputs(1_000_000), cache);
         var counter = system.ActorOf(Props.Create(() => new EvidenceCounter()));
@@ -74,7 +82,7 @@ public static class RepeatCacheCost
         for (var sent = 0; sent < inputs;)
         {
             cancel.ThrowIfCancellationRequested();
-            var n = Math.Min(Chunk, inputs - sent);
+            var n = Math.Min(chunk, inputs - sent);
             // Each frame its own array, as frames from the wire are: the cache compares contents, not references.
             for (var i = 0; i < n; i++, sent++) stream.Tell(new Frame(SessionId, spec.StreamId, sent, sent * 100_000L, (float[])image.Clone()), ActorRefs.NoSender);
             await counter.Ask<int>(new EvidenceCounter.WaitFor(sent), TimeSpan.FromMinutes(2), cancel);
