@@ -41,9 +41,6 @@ public sealed record StreamCounters
     /// <summary>Inputs sent to the model while the stream's repeat cache was on (a retried input is not counted again).</summary>
     public long CacheMisses { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(CacheMisses), "a count is >= 0"); }
 
-    /// <summary>Hits over lookups (hits + misses); NaN before the first.</summary>
-    public double CacheHitRate => CacheHits + CacheMisses == 0 ? double.NaN : CacheHits / (double)(CacheHits + CacheMisses);
-
     public long RejectedTotal => Rejected.Values.Sum();
 }
 

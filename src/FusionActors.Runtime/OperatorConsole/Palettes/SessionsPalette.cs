@@ -119,7 +119,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
 
     /// <summary>Inputs served by the stream's repeat cache and the hit rate: "90 (75 %)"; "-" when the cache looked nothing up.</summary>
     internal static string RepeatCell(StreamCounters c) =>
-        c.CacheHits + c.CacheMisses == 0 ? "-" : $"{c.CacheHits} ({c.CacheHitRate * 100:0.#} %)";
+        c.CacheHits + c.CacheMisses == 0 ? "-" : $"{c.CacheHits} ({100.0 * c.CacheHits / (c.CacheHits + c.CacheMisses):0.#} %)";
 
     /// <summary>Frames and inputs a latency-constrained session shed for time: "12 (frames 10, inputs 2)", "0".</summary>
     internal static string OverBudgetCell(StreamCounters c) =>
