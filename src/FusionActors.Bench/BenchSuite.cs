@@ -236,7 +236,7 @@ public static class BenchSuite
         if (Runs('g')) await Section("(g)", async () =>
         {
             Console.WriteLine("(g) repeat cache: CPU per input of a frozen camera stream (one image-digits stream, the same frame), cache off vs on ...");
-            var cost = await RepeatCacheCost.MeasureAsync(node.System, encoders!, quick ? 2_000 : 20_000, quick ? 1 : 3, cancel);
+            var cost = await RepeatCacheCost.MeasureAsync(node.System, encoders!, quick ? 2_000 : 50_000, quick ? 1 : 5, cancel);
             report = report with { RepeatCache = cost };
         });
 
