@@ -21,6 +21,8 @@ public sealed record BenchReport
 
     public required string Scale { get; init; }
     public required MachineInfo Machine { get; init; }
+    /// <summary>(g): a frozen camera's CPU per input with the repeat cache off and on (run only when asked: --only g).</summary>
+    public IReadOnlyList<RepeatCacheCost.Result> RepeatCache { get; init; } = [];
     public required DateTimeOffset Timestamp { get; init; }
     /// <summary>Measurements that failed (their fields stay 0).</summary>
     public IReadOnlyList<string> Errors { get; init; } = [];

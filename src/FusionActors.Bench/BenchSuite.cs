@@ -31,7 +31,7 @@ public static class BenchSuite
         SessionDescription? session = null)
     {
         var scale = quick ? BenchScale.Quick : BenchScale.Full;
-        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e' or 'f'))) throw new UsageException("--only takes letters of abcdef");
+        if (only.Length == 0 || only.Any(c => c is not ('a' or 'b' or 'c' or 'd' or 'e' or 'f' or 'g'))) throw new UsageException("--only takes letters of abcdefg");
         bool Runs(char m) => only.Contains(m);
 
         // The server's defaults, with Akka's log level at WARNING: at INFO every session open/close is printed,
@@ -48,6 +48,9 @@ public static class BenchSuite
             ModelsPath = session?.Models ?? defaults.ModelsPath,
             // (d)'s first part measures idle sessions awake; its density part runs nodes of its own on which they hibernate.
             HibernateAfter = null,
+            // (a)-(f) measure the encoding path, and their sample cameras show each digit for several frames in a row: the
+            // repeat cache would serve those instead of the model. Off, so they measure what they did; (g) measures the cache.
+            RepeatCache = RepeatCacheOptions.Off,
         };
         IEncoderProvider? encoders = null;
         await using var node = await FusionNode.StartAsync(options, wrapEncoders: p => encoders = p, cancel: cancel);
@@ -228,6 +231,13 @@ public static class BenchSuite
             Console.WriteLine($"(f) overload: {Overload.Sessions} sessions x 2 image-digits streams (priority 1 and 0), capacity, then {Overload.LoadFactor:P0} of it, lossless then latency-constrained, a node each ...");
             var overload = await Overload.RunAsync(options, quick ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(30), OverloadBudgetUs, cancel);
             report = report with { Overload = overload };
+        });
+
+        if (Runs('g')) await Section("(g)", async () =>
+        {
+            Console.WriteLine("(g) repeat cache: CPU per input of a frozen camera stream (one image-digits stream, the same frame), cache off vs on ...");
+            var cost = await RepeatCacheCost.MeasureAsync(node.System, encoders!, quick ? 2_000 : 50_000, quick ? 1 : 5, cancel);
+            report = report with { RepeatCache = cost };
         });
 
         report = report with { Errors = errors, Timestamp = DateTimeOffset.UtcNow, Machine = report.Machine with { LoadAverageAtEnd = MachineInfo.LoadAverage() } };

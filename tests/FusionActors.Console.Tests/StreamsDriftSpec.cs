@@ -33,4 +33,26 @@ public sealed class StreamsDriftSpec(ConsoleNode node)
         Assert.Contains("input drift", table.Output);
         Assert.Matches(@"\d\.\d\d of \d+ \(last \d\.\d\d\)", table.Output);
     }
+
+    [Fact]
+    public async Task Streams_show_gives_the_repeat_cache_hits_of_a_camera_that_holds_each_digit_for_ten_frames()
+    {
+        await node.OpenSession("ctl-repeat");
+        node.SendWindows("ctl-repeat", 0, 4);
+        // Each window's ten camera frames are one image: the frames after the first of a window can be served by the cache.
+        await ConsoleNode.Eventually(async () =>
+        {
+            var json = (await node.Ctl("--json", "streams", "show", "ctl-repeat")).Json;
+            return json["streams"]!.AsArray().Single(s => (string?)s!["streamId"] == "camera")!["counters"]!["cacheHits"]!.GetValue<long>() > 0;
+        }, "the camera's repeat cache to serve an input");
+
+        var show = await node.Ctl("--json", "streams", "show", "ctl-repeat");
+        var counters = show.Json["streams"]!.AsArray().Single(s => (string?)s!["streamId"] == "camera")!["counters"]!;
+        var (hits, misses) = (counters["cacheHits"]!.GetValue<long>(), counters["cacheMisses"]!.GetValue<long>());
+        Assert.True(hits + misses <= 40 && misses >= 4, show.Output); // one miss per digit at least
+        var table = await node.Ctl("streams", "show", "ctl-repeat");
+        Assert.True(table.ExitCode == 0, table.ToString());
+        Assert.Contains("repeat hits", table.Output);
+        Assert.Matches(@"\d+ \(\d+(\.\d)? %\)", table.Output);
+    }
 }

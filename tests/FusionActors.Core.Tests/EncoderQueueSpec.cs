@@ -34,6 +34,33 @@ public class EncoderQueueSpec
         Assert.Null(q.TakeBatch(10));
     }
 
+    private static EncoderInput Valued(long i, params float[] values) => new("s", i * 1000, i * 1000 + 1000, values, 1.0, i, i);
+
+    [Fact]
+    public void With_a_repeat_cache_a_batch_ends_before_an_input_that_repeats_its_predecessor_and_the_repeat_is_taken_next()
+    {
+        var q = new EncoderQueue(maxPending: 10, OverflowPolicy.DropOldest, maxBatch: 8);
+        // A B B C, then -0 after +0 (equal floats, other bits): only B's repeat ends the batch.
+        foreach (var input in new[] { Valued(0, 1, 2), Valued(1, 3, 4), Valued(2, 3, 4), Valued(3, 5, 6), Valued(4, 0f), Valued(5, -0f) }) q.Enqueue(input);
+        var first = q.TakeBatch(0, repeatsUpTo: 2)!;
+        Assert.Equal([0L, 1], Starts(first.Inputs));
+        Assert.Null(q.Next); // nothing is taken beside a batch in flight
+        Assert.Throws<InvalidOperationException>(() => q.TakeNext());
+        q.Complete(first.Id);
+        Assert.Equal(2, q.Next!.StartUs / 1000);
+        Assert.Equal(2, q.TakeNext().StartUs / 1000); // served from the cache: it leaves without a batch
+        Assert.Equal(3, q.Waiting);
+        Assert.Equal([3L, 4, 5], Starts(q.TakeBatch(1, repeatsUpTo: 2)!.Inputs));
+
+        // Inputs longer than the cache keeps, or no cache: batches as before.
+        var longer = new EncoderQueue(10, OverflowPolicy.DropOldest, 8);
+        foreach (var input in new[] { Valued(0, 1, 2), Valued(1, 1, 2) }) longer.Enqueue(input);
+        Assert.Equal([0L, 1], Starts(longer.TakeBatch(0, repeatsUpTo: 1)!.Inputs));
+        var off = new EncoderQueue(10, OverflowPolicy.DropOldest, 8);
+        foreach (var input in new[] { Valued(0, 1, 2), Valued(1, 1, 2) }) off.Enqueue(input);
+        Assert.Equal([0L, 1], Starts(off.TakeBatch(0)!.Inputs));
+    }
+
     [Fact]
     public void A_batch_split_at_a_switch_point_holds_only_inputs_on_the_side_of_its_first()
     {

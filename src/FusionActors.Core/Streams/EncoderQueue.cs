@@ -15,8 +15,8 @@ public sealed record BatchFailure(IReadOnlyList<EncoderInput> Quarantined, int R
 /// batch (at most <c>maxBatch</c> inputs) is in the encoder at a time, so micro-batching falls out of how long the
 /// encoder takes. A failed batch goes back to the front to be retried input by input, so the input that fails is
 /// found and the others are not blamed; an input that failed <see cref="MaxFailures"/> times is quarantined.
-/// Every input given to <see cref="Enqueue"/> leaves exactly once: encoded (<see cref="Complete"/>), quarantined,
-/// or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>, <see cref="ShedOverdue"/>). No clock: times come in as arguments.
+/// Every input given to <see cref="Enqueue"/> leaves exactly once: encoded (<see cref="Complete"/>), given its evidence
+/// without the encoder (<see cref="TakeNext"/>), quarantined, or shed (overflow, <see cref="ShedAll"/>, <see cref="DropInFlight"/>, <see cref="ShedOverdue"/>). No clock: times come in as arguments.
 /// </summary>
 public sealed class EncoderQueue
 {
@@ -111,6 +111,22 @@ public sealed class EncoderQueue
         return n;
     }
 
+    /// <summary>The input the next batch starts with, when one can be sent (none in flight); null otherwise.</summary>
+    public EncoderInput? Next => CanSend ? _pending.First : null;
+
+    /// <summary>
+    /// Takes <see cref="Next"/> out of the queue as done without the encoder (its caller has its evidence: an exact
+    /// repeat of an encoded input). Only while no batch is in flight, so inputs still leave in order.
+    /// </summary>
+    public EncoderInput TakeNext()
+    {
+        if (!CanSend) throw new InvalidOperationException("an input is taken only while no batch is in flight and one waits");
+        var input = _pending.RemoveFirst();
+        if (_singleMode > 0) _singleMode--;
+        _quarantine.Forget(input.StartUs, input.Revision);
+        return input;
+    }
+
     /// <summary>
     /// Takes the next batch into flight, sent at <paramref name="nowMs"/>: one input while retried inputs are sent
     /// alone, else up to the batch size. Null when a batch is already in flight or nothing waits.
@@ -120,20 +136,30 @@ public sealed class EncoderQueue
     /// When given, the batch holds only inputs on the same side of this time as the first one waiting (all starting
     /// before it, or all at or after it): the stream's switch point to another version of its model.
     /// </param>
-    public EncoderBatch? TakeBatch(long nowMs, long? splitAtUs = null)
+    /// <param name="repeatsUpTo">
+    /// Inputs of at most this many values end the batch before one that repeats the input before it bit for bit: the
+    /// repeat stays first in the queue, for its stream to give it the evidence of the one just sent (a frozen camera's
+    /// burst costs one model input, not one per frame). 0 = never (no repeat cache).
+    /// </param>
+    public EncoderBatch? TakeBatch(long nowMs, long? splitAtUs = null, int repeatsUpTo = 0)
     {
         if (!CanSend) return null;
         var size = _singleMode > 0 ? 1 : Math.Min(_maxBatch, _pending.Count);
-        if (splitAtUs is { } split && size > 1)
+        if (size > 1 && (splitAtUs is not null || repeatsUpTo > 0))
         {
-            var before = _pending.First.StartUs < split;
-            var same = 0;
+            // A scan, not a copy: the batch ends where the inputs cross the switch point, or before one that repeats its predecessor.
+            var before = splitAtUs is { } first && _pending.First.StartUs < first;
+            var k = 0;
+            float[]? previous = null;
             foreach (var input in _pending)
             {
-                if (same == size || input.StartUs < split != before) break;
-                same++;
+                if (k == size) break;
+                if (splitAtUs is { } split && input.StartUs < split != before) break;
+                if (repeatsUpTo > 0 && previous is not null && input.Values.Length <= repeatsUpTo && SameBits(previous, input.Values)) break;
+                previous = input.Values;
+                k++;
             }
-            size = same;
+            size = k;
         }
         var inputs = new EncoderInput[size];
         for (var i = 0; i < size; i++) inputs[i] = _pending.RemoveFirst();
@@ -141,6 +167,9 @@ public sealed class EncoderQueue
         _inFlight = new EncoderBatch(++_lastBatchId, inputs, nowMs);
         return _inFlight;
     }
+
+    private static bool SameBits(float[] a, float[] b) =>
+        a.Length == b.Length && System.Runtime.InteropServices.MemoryMarshal.AsBytes(a.AsSpan()).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(b.AsSpan()));
 
     /// <summary>
     /// The encoder answered batch <paramref name="batchId"/>: returns its inputs, now encoded (their failures are

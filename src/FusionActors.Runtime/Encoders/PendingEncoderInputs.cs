@@ -42,21 +42,25 @@ public sealed class PendingEncoderInputs(int max)
 }
 
 /// <summary>
-/// What a node's streams share for encoding: its batcher (null: each stream's encoder child runs its model itself)
-/// and its cap on pending inputs. One per node (a singleton of the server's container, which disposes it).
+/// What a node's streams share for encoding: its batcher (null: each stream's encoder child runs its model itself),
+/// its cap on pending inputs and the bounds of each stream's repeat cache. One per node (a singleton of the server's container, which disposes it).
 /// </summary>
 public sealed class NodeEncoding : IDisposable
 {
-    public NodeEncoding(Batching.EncoderBatcher? batcher, PendingEncoderInputs pending)
+    public NodeEncoding(Batching.EncoderBatcher? batcher, PendingEncoderInputs pending, Streams.RepeatCacheOptions? repeatCache = null)
     {
         Batcher = batcher;
         Pending = pending;
-        Unbatched = batcher is null ? this : new NodeEncoding(null, pending);
+        RepeatCache = repeatCache ?? Streams.RepeatCacheOptions.Default;
+        Unbatched = batcher is null ? this : new NodeEncoding(null, pending, RepeatCache);
     }
 
     /// <summary>The encoding of a node with these options: a batcher when <see cref="Batching.BatchingOptions.Enabled"/>.</summary>
-    public NodeEncoding(Batching.BatchingOptions batching, TimeSpan encodeDeadline, int maxPendingInputs)
-        : this(batching.Enabled ? new Batching.EncoderBatcher(batching, encodeDeadline) : null, new PendingEncoderInputs(maxPendingInputs)) { }
+    public NodeEncoding(Batching.BatchingOptions batching, TimeSpan encodeDeadline, int maxPendingInputs, Streams.RepeatCacheOptions? repeatCache = null)
+        : this(batching.Enabled ? new Batching.EncoderBatcher(batching, encodeDeadline) : null, new PendingEncoderInputs(maxPendingInputs), repeatCache) { }
+
+    /// <summary>The bounds of each stream's cache of exact-repeat inputs (Fusion:Streams; <see cref="Streams.RepeatCache"/>).</summary>
+    public Streams.RepeatCacheOptions RepeatCache { get; }
 
     public Batching.EncoderBatcher? Batcher { get; }
 

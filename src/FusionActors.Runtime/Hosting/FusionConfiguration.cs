@@ -33,6 +33,8 @@ public static class FusionConfiguration
         new("sharding.shards", "Fusion:Sharding:Shards", Kind.Int),
         new("sharding.passivate-idle-after", "Fusion:Sharding:PassivateIdleAfter", Kind.Duration),
         new("sessions.hibernate-after", "Fusion:Sessions:HibernateAfter", Kind.Duration),
+        new("streams.repeat-cache-entries", "Fusion:Streams:RepeatCacheEntries", Kind.Int),
+        new("streams.repeat-cache-max-input-bytes", "Fusion:Streams:RepeatCacheMaxInputBytes", Kind.Int),
         new("security.session-tokens", "Fusion:Security:SessionTokens", Kind.List),
         new("security.allow-anonymous-sessions", "Fusion:Security:AllowAnonymousSessions", Kind.Bool),
         new("security.allow-plaintext-remoting", "Fusion:Security:AllowPlaintextRemoting", Kind.Bool),

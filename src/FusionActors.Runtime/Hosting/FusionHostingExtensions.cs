@@ -73,7 +73,7 @@ public static class FusionHostingExtensions
         // calls (when on) and the cap on the inputs all of them hold.
         if (encoding is null)
         {
-            var own = encoding = new NodeEncoding(options.Batching, options.Backoff.EncodeDeadline, options.Limits.MaxPendingEncoderInputs);
+            var own = encoding = new NodeEncoding(options.Batching, options.Backoff.EncodeDeadline, options.Limits.MaxPendingEncoderInputs, options.RepeatCache);
             builder.AddStartup((system, _) => system.RegisterOnTermination(own.Dispose));
         }
         var node = new NodeEncoderProvider(encoders, encoding);

@@ -116,6 +116,12 @@ public sealed record FusionOptions
     /// <summary>Trace export (Fusion:Telemetry): OTLP, off until an endpoint is set.</summary>
     public TelemetryOptions Telemetry { get; init; } = new();
 
+    /// <summary>
+    /// Each stream's cache of exact-repeat encoder inputs (Fusion:Streams:RepeatCacheEntries, RepeatCacheMaxInputBytes):
+    /// an input that repeats an encoded one bit for bit gets its evidence without the model. 1 entry of at most 16 KiB by default.
+    /// </summary>
+    public FusionActors.Runtime.Streams.RepeatCacheOptions RepeatCache { get; init; } = FusionActors.Runtime.Streams.RepeatCacheOptions.Default;
+
     /// <summary>Input drift per stream (Fusion:Drift): sliding window and alert threshold.</summary>
     public DriftOptions Drift { get; init; } = new();
 
@@ -190,6 +196,7 @@ public sealed record FusionOptions
         foreach (var p in Metrics.Problems()) yield return p;
         foreach (var p in Telemetry.Problems()) yield return p;
         foreach (var p in Drift.Problems()) yield return p;
+        foreach (var p in RepeatCache.Problems()) yield return p;
         foreach (var p in Http.Problems()) yield return p;
         foreach (var p in Recording.Problems()) yield return p;
     }
@@ -201,6 +208,7 @@ public sealed record FusionOptions
         ["Node"] = ["Hostname", "Port", "Roles", "Seeds"],
         ["Sharding"] = ["Shards", "PassivateIdleAfter"],
         ["Sessions"] = ["HibernateAfter"],
+        ["Streams"] = ["RepeatCacheEntries", "RepeatCacheMaxInputBytes"],
         ["Security"] = ["SessionTokens", "AllowAnonymousSessions", "AllowPlaintextRemoting"],
         ["Tls"] = ["Ca", "CertificatePassword"],
         ["Limits"] = [], ["Encoder"] = [], ["Batching"] = [], ["Console"] = [], ["Metrics"] = [], ["Telemetry"] = [], ["Drift"] = [], ["Http"] = [], ["Recording"] = [],
@@ -240,6 +248,11 @@ public sealed record FusionOptions
             Shards = f.GetValue("Sharding:Shards", d.Shards),
             PassivateIdleAfter = passivate > TimeSpan.Zero ? passivate : d.PassivateIdleAfter,
             HibernateAfter = hibernate is null ? d.HibernateAfter : hibernate > TimeSpan.Zero ? hibernate : null,
+            RepeatCache = new FusionActors.Runtime.Streams.RepeatCacheOptions
+            {
+                Entries = f.GetValue("Streams:RepeatCacheEntries", d.RepeatCache.Entries),
+                MaxInputBytes = f.GetValue("Streams:RepeatCacheMaxInputBytes", d.RepeatCache.MaxInputBytes),
+            },
             SessionTokens = FusionConfiguration.List(root, "Fusion:Security:SessionTokens") ?? d.SessionTokens,
             AllowAnonymousSessions = f.GetValue("Security:AllowAnonymousSessions", d.AllowAnonymousSessions),
             AllowPlaintextRemoting = f.GetValue("Security:AllowPlaintextRemoting", d.AllowPlaintextRemoting),

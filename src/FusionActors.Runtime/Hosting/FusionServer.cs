@@ -77,7 +77,7 @@ public static class FusionServerExtensions
         services.TryAddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<FusionOptions>>().Value;
-            return new NodeEncoding(o.Batching, o.Backoff.EncodeDeadline, o.Limits.MaxPendingEncoderInputs);
+            return new NodeEncoding(o.Batching, o.Backoff.EncodeDeadline, o.Limits.MaxPendingEncoderInputs, o.RepeatCache);
         });
         if (server.EncoderDecorator is { } decorate)
         {

@@ -29,6 +29,10 @@ public static class FusionMetrics
         "Frames (stage=frame) and encoder inputs (stage=input) shed for time by a latency-constrained session, by modality");
     public static readonly Histogram<double> EncoderDuration = Meter.CreateHistogram<double>("fusion.encoder.duration", "ms", "Time the encoder took for one batch");
     public static readonly Counter<long> InputsEncoded = Meter.CreateCounter<long>("fusion.inputs.encoded", "{input}", "Encoder inputs turned into evidence");
+    public static readonly Counter<long> CacheHits = Meter.CreateCounter<long>("fusion.encoder.cache.hits", "{input}",
+        "Encoder inputs that repeated an encoded one exactly and got its evidence without the model (counted in fusion.inputs.encoded too)");
+    public static readonly Counter<long> CacheMisses = Meter.CreateCounter<long>("fusion.encoder.cache.misses", "{input}",
+        "Encoder inputs of streams with a repeat cache that went to the model");
     public static readonly Counter<long> EncoderFailures = Meter.CreateCounter<long>("fusion.encoder.failures", "{failure}", "Encoder crashes");
     public static readonly Counter<long> EncoderRestarts = Meter.CreateCounter<long>("fusion.encoder.restarts", "{restart}", "Encoder restarts after a crash");
     public static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("fusion.inputs.quarantined", "{input}", "Inputs skipped after repeated encoder failures");
@@ -101,6 +105,15 @@ public static class FusionMetrics
         EncoderDuration.Record(millis, Modality(modality));
         InputsEncoded.Add(inputs, Modality(modality));
     }
+
+    /// <summary>Inputs of a stream given evidence from its repeat cache: turned into evidence, without a model call.</summary>
+    public static void CacheHit(string modality, int inputs)
+    {
+        CacheHits.Add(inputs, Modality(modality));
+        InputsEncoded.Add(inputs, Modality(modality));
+    }
+
+    public static void CacheMiss(string modality, int inputs) => CacheMisses.Add(inputs, Modality(modality));
 
     public static void EncoderFailed(string modality) => EncoderFailures.Add(1, Modality(modality));
 

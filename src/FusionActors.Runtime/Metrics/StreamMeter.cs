@@ -14,6 +14,7 @@ public sealed class StreamMeter
     private long _framesIn, _framesAccepted, _framesLate, _framesTooLate, _inputsEncoded, _inputsShed;
     private long _framesShedOverBudget, _inputsShedOverBudget;
     private long _encoderFailures, _encoderRestarts, _quarantined, _batches;
+    private long _cacheHits, _cacheMisses;
     private double _encodeMillis;
 
     public StreamMeter(string modality) => _tag = FusionMetrics.TagFor(modality);
@@ -78,6 +79,21 @@ public sealed class StreamMeter
         FusionMetrics.Encoded(_tag, millis, inputs);
     }
 
+    /// <summary>Inputs given evidence from the stream's repeat cache: encoded inputs, with no batch and no encode time.</summary>
+    public void RepeatHits(int inputs)
+    {
+        _inputsEncoded += inputs;
+        _cacheHits += inputs;
+        FusionMetrics.CacheHit(_tag, inputs);
+    }
+
+    /// <summary>Inputs sent to the encoder while the stream's repeat cache is on.</summary>
+    public void RepeatMisses(int inputs)
+    {
+        _cacheMisses += inputs;
+        FusionMetrics.CacheMiss(_tag, inputs);
+    }
+
     public void EncoderFailed()
     {
         _encoderFailures++;
@@ -105,5 +121,6 @@ public sealed class StreamMeter
         EncoderFailures = _encoderFailures, EncoderRestarts = _encoderRestarts, Quarantined = _quarantined,
         EncodeMillisTotal = _encodeMillis, Batches = _batches, SeqsSkipped = seqsSkipped,
         FramesShedOverBudget = _framesShedOverBudget, InputsShedOverBudget = _inputsShedOverBudget,
+        CacheHits = _cacheHits, CacheMisses = _cacheMisses,
     };
 }

@@ -46,6 +46,10 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private int _pendingCounted; // this stream's share of the node's pending encoder inputs (ResolvedEncoder.Node)
     private readonly SessionRecording? _recording;
     private readonly DeliveryBudget? _budget; // latency-constrained delivery: what is shed for time; null when lossless
+    private readonly RepeatCache _repeats; // exact repeats of encoded inputs get their evidence without the model
+    private bool _repeatsOn; // the cache serves the encoder the stream runs (a stateless ONNX model)
+    private List<EncoderInput>? _hitInputs; // made at the first hit
+    private List<Evidence>? _hitEvidence;
     private const int PendingStep = 4;
 
     public StreamActor(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -65,6 +69,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _drift = restore is not null ? restore.Drift : encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         _encoderChild = restore is null ? new EncoderChild(encoder, spec.Modality, sessionId, session) : new EncoderChild(encoder, restore.Use, spec.Modality, sessionId, session);
         _budget = DeliveryBudget.For(session, spec);
+        _repeats = new RepeatCache(encoder.Node?.RepeatCache ?? RepeatCacheOptions.Default);
+        _repeatsOn = _repeats.Serves(encoder);
     }
 
     public static Props Props(string sessionId, StreamSpec spec, SessionSpec session, IActorRef alignment, ResolvedEncoder encoder,
@@ -250,15 +256,49 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         // No batch is in flight: a reload seen now sets the switch point to the model's new version (docs/models.md).
         if (_encoderChild.MayBeReplaced) FollowModel();
         LetGoOfOldVersion();
+        // Retried inputs go to the encoder as before (they failed there), and so does the batch an operator armed to crash.
+        if (_repeatsOn && _queue.SingleMode == 0 && !_crashArmed && !ServeRepeats()) return;
         var retry = _queue.SingleMode > 0; // the batch is an input retried alone after a failure
         // While the previous version is held, a batch is all before the switch point (the old version) or all after it.
-        var batch = _queue.TakeBatch(NowMs, _encoderChild.SplitAtUs)!;
+        var batch = _queue.TakeBatch(NowMs, _encoderChild.SplitAtUs, _repeatsOn ? _repeats.MaxValues : 0)!;
+        if (_repeatsOn && !retry) _meter.RepeatMisses(batch.Inputs.Length);
         var encoder = _encoderChild.For(Context, batch.Inputs);
         encoder.Tell(new EncoderActor.Encode(batch.Id, batch.Inputs, retry) { PushTrace = _pushTrace });
         _pushTrace = null;
         // One timer per deadline, not per batch (batches come every few microseconds): it checks the batch in flight then.
         if (!Timers.IsTimerActive("deadline")) Timers.StartSingleTimer("deadline", CheckDeadline.Instance, _deadline);
     }
+
+    /// <summary>
+    /// Gives the inputs at the front of the queue that repeat an encoded one exactly their evidence from the
+    /// <see cref="RepeatCache"/>, in order, as the encoder would have (no batch is in flight, so nothing overtakes):
+    /// health, drift watch and progress see them as encoded inputs. False when none is left for the encoder.
+    /// </summary>
+    private bool ServeRepeats()
+    {
+        while (_queue.Next is { } next && _repeats.Find(next, _spec.Modality, VersionFor(next)) is { } evidence)
+        {
+            (_hitInputs ??= []).Add(_queue.TakeNext());
+            (_hitEvidence ??= []).Add(evidence);
+        }
+        if (_hitInputs is not { Count: > 0 } || _hitEvidence is null) return true;
+        var served = _hitEvidence.ToArray();
+        _supervision.OnEncoded(_hitInputs);
+        _meter.RepeatHits(served.Length);
+        _hitInputs.Clear();
+        _hitEvidence.Clear();
+        if (_drift is not null) WatchDrift(served);
+        _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, served, _inputs.PublishWithEvidence(), Health.Reliability));
+        ReleaseRoomWaiters();
+        return _queue.CanSend;
+    }
+
+    /// <summary>
+    /// The model version <paramref name="input"/> runs on: the one held for inputs before a switch point, else the one the
+    /// stream follows. A repeat is served only from an output of that version.
+    /// </summary>
+    private string? VersionFor(EncoderInput input) =>
+        _encoderChild.Held is { } held && input.StartUs < _encoderChild.SplitAtUs ? held.Model : _encoder.Model;
 
     /// <summary>
     /// A reload replaced the version of the stream's model: the stream runs the current one from its switch point on,
@@ -279,6 +319,9 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
             return;
         }
         _encoder = moved.To;
+        // A cached output belongs to the version that made it.
+        _repeats.Clear();
+        _repeatsOn = _repeats.Serves(_encoder);
         if (_drift is null != (_encoder.DriftMonitoring is null)) _drift = _encoder.DriftMonitoring is { } watch ? new DriftMonitor(watch) : null;
         FusionMetrics.ModelSwitched(_spec.Model);
         if (moved.FromUs is { } fromUs)
@@ -332,6 +375,8 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
         _supervision.OnEncoded(batch);
         _budget?.Encoded(NowMs - sentAtMs);
         _meter.Encoded(batch.Length, msg.Millis);
+        if (_repeatsOn && msg.Evidence.Count == batch.Length)
+            for (var i = 0; i < batch.Length; i++) _repeats.Add(batch[i], msg.Evidence[i]);
         if (_drift is not null) WatchDrift(msg.Evidence);
         _alignment.Tell(new AlignmentActor.EvidenceBatch(_spec.StreamId, msg.Evidence, _inputs.PublishWithEvidence(), Health.Reliability));
         SendNextBatch();
@@ -371,6 +416,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void OnEncoderFailed()
     {
         _crashArmed = false;
+        _repeats.Clear(); // a restarted encoder starts with an empty cache
         _meter.EncoderFailed();
         if (_queue.Fail() is { } failure)
         {
@@ -415,6 +461,7 @@ public sealed partial class StreamActor : UntypedActor, IWithTimers
     private void Disable()
     {
         _supervision.Disabled = true;
+        _repeats.Clear();
         Fail("disabled by an operator");
         if (_encoderChild.Stop(Context)) _meter.Shed(_queue.DropInFlight());
         PublishProgress(force: true);

@@ -32,6 +32,15 @@ public sealed record StreamCounters
     /// <summary>Seqs given up as lost: gaps a whole dedupe window of later seqs went past.</summary>
     public long SeqsSkipped { get; init; }
 
+    /// <summary>
+    /// Inputs that repeated an encoded input exactly and got their evidence from the stream's repeat cache, without the
+    /// model (counted in <see cref="InputsEncoded"/> too). A count from the wire is refused when negative.
+    /// </summary>
+    public long CacheHits { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(CacheHits), "a count is >= 0"); }
+
+    /// <summary>Inputs sent to the model while the stream's repeat cache was on (a retried input is not counted again).</summary>
+    public long CacheMisses { get; init => field = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(CacheMisses), "a count is >= 0"); }
+
     public long RejectedTotal => Rejected.Values.Sum();
 }
 

@@ -103,7 +103,7 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
     }
 
     internal static ConsoleTable StreamsTable(SessionStatus s) => Table($"streams of {s.SessionId}",
-        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "over budget", "restarts", "quarantined", "encode ms/batch", "input drift"],
+        ["stream", "modality", "state", "reliability", "watermark", "pending", "in", "accepted", "rejected", "late", "too late", "shed", "over budget", "restarts", "quarantined", "encode ms/batch", "repeat hits", "input drift"],
         s.Streams.Select(t => new[]
         {
             t.StreamId, t.Modality, t.State.ToString(), Number(t.Reliability), Seconds(t.WatermarkUs), t.PendingInputs.ToString(),
@@ -113,8 +113,13 @@ public sealed class SessionsPalette(ConsoleContext context) : CommandPaletteHand
             OverBudgetCell(t.Counters),
             t.Counters.EncoderRestarts.ToString(), t.Counters.Quarantined.ToString(),
             t.Counters.Batches == 0 ? "-" : Number(t.Counters.EncodeMillisTotal / t.Counters.Batches),
+            RepeatCell(t.Counters),
             DriftCell(t.Drift),
         }));
+
+    /// <summary>Inputs served by the stream's repeat cache and the hit rate: "90 (75 %)"; "-" when the cache looked nothing up.</summary>
+    internal static string RepeatCell(StreamCounters c) =>
+        c.CacheHits + c.CacheMisses == 0 ? "-" : $"{c.CacheHits} ({100.0 * c.CacheHits / (c.CacheHits + c.CacheMisses):0.#} %)";
 
     /// <summary>Frames and inputs a latency-constrained session shed for time: "12 (frames 10, inputs 2)", "0".</summary>
     internal static string OverBudgetCell(StreamCounters c) =>
