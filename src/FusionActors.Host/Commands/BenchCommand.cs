@@ -12,7 +12,7 @@ public static class BenchCommand
     {
         var report = OptionValues.Text("--report", "PATH", "write the JSON report to this file");
         var quick = OptionValues.Flag("--quick", "shorter runs (a smoke test of the numbers, not the numbers)");
-        var only = OptionValues.Text("--only", "abcdefg", "run a subset, letters of abcdef: (a) actor path, (b) encoders, (c) latency at 50 % and 80 % of its own pattern's capacity, (d) memory, " +
+        var only = OptionValues.Text("--only", "abcdefg", "run a subset, letters of abcdefg: (a) actor path, (b) encoders, (c) latency at 50 % and 80 % of its own pattern's capacity, (d) memory, " +
             "(e) real-time sessions with the batcher off and on, (f) overload at 150 % of capacity, lossless and latency-constrained, (g) a frozen camera's CPU per input with the repeat cache off and on (default abcdef)");
         var batching = OptionValues.Text("--batching", "on|off", "the node's encoder batcher for (a)-(d) (default: as configured, on)");
         var record = OptionValues.Text("--record", "DIR", "record every session into this folder (what recording costs on the hot path; default: no recording)");
