@@ -8,6 +8,8 @@ using FusionActors.Protocol.Specs;
 using FusionActors.Runtime.Hosting;
 using static FusionActors.Runtime.Tests.TestSessions;
 
+using static FusionActors.Runtime.Tests.WireJson;
+
 namespace FusionActors.Runtime.Tests;
 
 /// <summary>
@@ -28,17 +30,7 @@ public sealed class DeliveryWireSpec() : TestKit(LocalConfig)
         Streams = [Spec(id).Streams[0], Spec(id).Streams[1] with { Priority = 3 }],
     };
 
-    private (SerializerWithStringManifest Serializer, string Manifest, string Json) Wire(OpenSession open)
-    {
-        var s = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(open);
-        return (s, s.Manifest(open), Encoding.UTF8.GetString(s.ToBinary(open)));
-    }
-
-    private static string Replaced(string json, string from, string to)
-    {
-        Assert.Contains(from, json);
-        return json.Replace(from, to);
-    }
+    private (SerializerWithStringManifest Serializer, string Manifest, string Json) Wire(OpenSession open) => WireJson.Of(Sys, open);
 
     [Fact]
     public void The_delivery_policy_budget_and_priorities_survive_the_wire()

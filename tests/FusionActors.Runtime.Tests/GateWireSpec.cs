@@ -7,6 +7,8 @@ using FusionActors.Protocol;
 using FusionActors.Protocol.Specs;
 using static FusionActors.Runtime.Tests.TestSessions;
 
+using static FusionActors.Runtime.Tests.WireJson;
+
 namespace FusionActors.Runtime.Tests;
 
 /// <summary>
@@ -31,17 +33,7 @@ public sealed class GateWireSpec() : TestKit(LocalConfig)
 
     private SerializerWithStringManifest Serializer(object message) => (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
 
-    private (SerializerWithStringManifest Serializer, string Manifest, string Json) Wire(OpenSession open)
-    {
-        var s = Serializer(open);
-        return (s, s.Manifest(open), Encoding.UTF8.GetString(s.ToBinary(open)));
-    }
-
-    private static string Replaced(string json, string from, string to)
-    {
-        Assert.Contains(from, json);
-        return json.Replace(from, to);
-    }
+    private (SerializerWithStringManifest Serializer, string Manifest, string Json) Wire(OpenSession open) => WireJson.Of(Sys, open);
 
     [Fact]
     public void Gates_survive_the_wire()
